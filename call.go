@@ -1,0 +1,116 @@
+package switchboard
+
+import "time"
+
+// Outcome is how a call ended, as written to the call log.
+type Outcome string
+
+// Outcomes of an inbound call.
+const (
+	// OutcomeCompleted: the caller talked to an agent.
+	OutcomeCompleted Outcome = "completed"
+	// OutcomeAbandoned: the caller hung up before reaching an agent.
+	OutcomeAbandoned Outcome = "abandoned"
+	// OutcomeNoAgent: no agent was free or reachable; the caller heard the
+	// no-agent message and was hung up by Switchboard.
+	OutcomeNoAgent Outcome = "no_agent"
+	// OutcomeFailed: a PBX or internal failure ended the call.
+	OutcomeFailed Outcome = "failed"
+)
+
+// Outcomes lists every outcome, for metrics and validation.
+var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed}
+
+// CallState is the life-cycle state of a live call.
+//
+//	entered  -> answered   (Switchboard answered the caller channel)
+//	answered -> prompting  (the greeting plays)
+//	prompting-> ringing    (an agent's phone rings)
+//	ringing  -> bridged    (the agent answered; caller and agent talk)
+//	ringing  -> prompting|ended (agent did not answer: next agent, or no agent)
+//	any      -> ended      (either side hung up; the call-log row is written)
+type CallState string
+
+// Call states.
+const (
+	CallEntered   CallState = "entered"
+	CallAnswered  CallState = "answered"
+	CallPrompting CallState = "prompting"
+	CallRinging   CallState = "ringing"
+	CallBridged   CallState = "bridged"
+	CallEnded     CallState = "ended"
+)
+
+// Call is a snapshot of a live call.
+type Call struct {
+	ID           CallID    `json:"id"`
+	Node         string    `json:"node,omitempty"`
+	State        CallState `json:"state"`
+	Caller       string    `json:"caller"`
+	CallerName   string    `json:"caller_name,omitempty"`
+	Called       string    `json:"called"`
+	Queue        QueueName `json:"queue,omitempty"`
+	Agent        AgentID   `json:"agent,omitempty"`
+	AgentChannel ChannelID `json:"agent_channel,omitempty"`
+	Bridge       BridgeID  `json:"bridge,omitempty"`
+	Entered      time.Time `json:"entered"`
+	Answered     time.Time `json:"answered,omitzero"`
+	Bridged      time.Time `json:"bridged,omitzero"`
+}
+
+// CDR is one row of the call log: one row per call.
+type CDR struct {
+	ID          int64     `json:"id" db:"id"`
+	CallID      CallID    `json:"call_id" db:"call_id"`
+	Node        string    `json:"node" db:"node"`
+	Caller      string    `json:"caller" db:"caller"`
+	CallerName  string    `json:"caller_name" db:"caller_name"`
+	Called      string    `json:"called" db:"called"`
+	Queue       QueueName `json:"queue" db:"queue"`
+	Agent       AgentID   `json:"agent" db:"agent"`
+	Entered     time.Time `json:"entered" db:"entered_at"`
+	Answered    NullTime  `json:"answered" db:"answered_at"`
+	Bridged     NullTime  `json:"bridged" db:"bridged_at"`
+	Ended       time.Time `json:"ended" db:"ended_at"`
+	Outcome     Outcome   `json:"outcome" db:"outcome"`
+	HangupCause int       `json:"hangup_cause" db:"hangup_cause"`
+	HangupBy    string    `json:"hangup_by" db:"hangup_by"` // "caller", "agent", "system"
+}
+
+// Talk returns how long caller and agent were bridged, zero if never.
+func (c CDR) Talk() time.Duration {
+	if !c.Bridged.Valid {
+		return 0
+	}
+	return c.Ended.Sub(c.Bridged.Time)
+}
+
+// Wait returns how long the caller waited from entering to the agent, or to
+// the end when no agent was reached.
+func (c CDR) Wait() time.Duration {
+	if c.Bridged.Valid {
+		return c.Bridged.Time.Sub(c.Entered)
+	}
+	return c.Ended.Sub(c.Entered)
+}
+
+// CDRFilter selects call-log rows. Zero fields do not filter.
+type CDRFilter struct {
+	From    time.Time // entered at or after
+	To      time.Time // entered before
+	Caller  string
+	Called  string
+	Agent   AgentID
+	Queue   QueueName
+	Outcome Outcome
+	Limit   int // page size, 1..1000 (default 100)
+	Offset  int
+}
+
+// Agent is an agent as configured for the skeleton: a name and the desk
+// phone endpoint (e.g. PJSIP/1001) on which calls are offered.
+type Agent struct {
+	ID       AgentID `json:"id"`
+	Name     string  `json:"name"`
+	Endpoint string  `json:"endpoint"`
+}

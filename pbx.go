@@ -1,0 +1,143 @@
+package switchboard
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// ChannelState is a channel's state as the PBX names it (Asterisk's names:
+// Down, Rsrvd, OffHook, Dialing, Ring, Ringing, Up, Busy, Dialing Offhook,
+// Pre-ring, Unknown).
+type ChannelState string
+
+// Channel states Switchboard acts on.
+const (
+	ChannelDown    ChannelState = "Down"
+	ChannelRing    ChannelState = "Ring"    // an inbound call, not yet answered
+	ChannelRinging ChannelState = "Ringing" // an outbound leg whose far end rings
+	ChannelUp      ChannelState = "Up"
+	ChannelBusy    ChannelState = "Busy"
+)
+
+// ChannelInfo describes a PBX channel as an event or a listing reports it.
+type ChannelInfo struct {
+	ID           ChannelID    `json:"id"`
+	Name         string       `json:"name"` // e.g. PJSIP/1001-00000004
+	State        ChannelState `json:"state"`
+	CallerNumber string       `json:"caller_number"`
+	CallerName   string       `json:"caller_name"`
+	Exten        string       `json:"exten"`   // dialed number (DNIS) for inbound calls
+	Context      string       `json:"context"` // dialplan context the call came from
+	Language     string       `json:"language,omitempty"`
+	Created      time.Time    `json:"created"`
+}
+
+// BridgeInfo describes a PBX bridge as a listing reports it.
+type BridgeInfo struct {
+	ID       BridgeID    `json:"id"`
+	Channels []ChannelID `json:"channels"`
+}
+
+// EndpointState is the reachability of a device such as a desk phone.
+type EndpointState struct {
+	Endpoint string `json:"endpoint"` // Technology/Resource, e.g. PJSIP/1001
+	State    string `json:"state"`    // online, offline, unknown
+}
+
+// OriginateRequest asks the PBX to call an endpoint. The answered channel
+// enters Switchboard's application with AppArgs, or, when Context is set, the
+// dialplan at Context/Extension/Priority (used for answering-machine
+// detection before the call enters the application).
+type OriginateRequest struct {
+	ID         ChannelID         // chosen by Switchboard, so the leg can be hung up while it rings
+	Endpoint   string            // e.g. PJSIP/1001 or PJSIP/+15551234567@trunk
+	CallerID   string            // "Name <number>"
+	Timeout    time.Duration     // ring time before giving up; 0 = PBX default
+	AppArgs    []string          // Stasis arguments
+	Variables  map[string]string // channel variables
+	Originator ChannelID         // the channel this call is placed for (linked id)
+	Context    string
+	Extension  string
+	Priority   int
+}
+
+// RecordRequest asks the PBX to record a bridge or a channel.
+type RecordRequest struct {
+	Name        string        // unique recording name (no extension)
+	Format      string        // wav, gsm, ...
+	MaxDuration time.Duration // 0 = no limit
+	MaxSilence  time.Duration // 0 = no limit
+	Beep        bool
+	IfExists    string // fail, overwrite, append
+	TerminateOn string // none, any, *, #
+}
+
+// SnoopRequest asks for a snoop (spy/whisper) channel on a channel; the new
+// channel enters the application with AppArgs.
+type SnoopRequest struct {
+	ID      ChannelID // chosen by Switchboard
+	Channel ChannelID // channel to snoop on
+	Spy     string    // none, both, out, in: audio the snoop hears
+	Whisper string    // none, both, out, in: audio the snoop injects
+	AppArgs []string
+}
+
+// PBX is the port every PBX adapter implements: the calls and media the
+// domain commands, and the ordered stream of events the PBX raises.
+//
+// Errors carry domain codes (see ErrorCode): ENOTFOUND for an unknown
+// channel, bridge, playback or recording; ECONFLICT for a channel in the
+// wrong state; EUNPROCESSABLE for an object that exists but cannot be used;
+// EINVALID for a bad request; EUNAVAILABLE when the PBX cannot be reached.
+type PBX interface {
+	// Node names the PBX (Asterisk's entity id) this adapter talks to.
+	Node() string
+	// Events returns every event in the order the PBX sent it. No event is
+	// ever dropped; the channel closes when the adapter is closed.
+	Events() <-chan Event
+	// Ready reports whether the link to the PBX is up.
+	Ready() bool
+
+	Answer(ctx context.Context, ch ChannelID) error
+	Ring(ctx context.Context, ch ChannelID) error
+	Hangup(ctx context.Context, ch ChannelID, reason string) error
+	Originate(ctx context.Context, req OriginateRequest) (ChannelInfo, error)
+	Continue(ctx context.Context, ch ChannelID, context, extension string, priority int) error
+	Redirect(ctx context.Context, ch ChannelID, endpoint string) error
+	SetVariable(ctx context.Context, ch ChannelID, name, value string) error
+	GetVariable(ctx context.Context, ch ChannelID, name string) (string, error)
+	SendDTMF(ctx context.Context, ch ChannelID, digits string) error
+	Hold(ctx context.Context, ch ChannelID, on bool) error
+	MusicOnHold(ctx context.Context, ch ChannelID, class string, on bool) error
+
+	// Play plays media URIs (sound:, recording:, number:, digits:, tone:) in
+	// sequence on a channel as one playback with the given id.
+	Play(ctx context.Context, ch ChannelID, id PlaybackID, media ...string) error
+	PlayBridge(ctx context.Context, b BridgeID, id PlaybackID, media ...string) error
+	StopPlayback(ctx context.Context, id PlaybackID) error
+
+	CreateBridge(ctx context.Context, id BridgeID, name string) error
+	AddToBridge(ctx context.Context, b BridgeID, ch ...ChannelID) error
+	RemoveFromBridge(ctx context.Context, b BridgeID, ch ...ChannelID) error
+	DestroyBridge(ctx context.Context, b BridgeID) error
+
+	RecordBridge(ctx context.Context, b BridgeID, req RecordRequest) error
+	RecordChannel(ctx context.Context, ch ChannelID, req RecordRequest) error
+	StopRecording(ctx context.Context, name string) error
+	PauseRecording(ctx context.Context, name string, pause bool) error
+	// StoredRecording opens a finished recording's file.
+	StoredRecording(ctx context.Context, name string) (io.ReadCloser, error)
+	DeleteStoredRecording(ctx context.Context, name string) error
+
+	Snoop(ctx context.Context, req SnoopRequest) (ChannelInfo, error)
+
+	// Channels lists the channels in Switchboard's application (used to
+	// re-adopt calls after a reconnect or a restart).
+	Channels(ctx context.Context) ([]ChannelInfo, error)
+	Bridges(ctx context.Context) ([]BridgeInfo, error)
+	Endpoints(ctx context.Context) ([]EndpointState, error)
+	// Subscribe asks for endpoint state events of a technology or endpoint
+	// (e.g. "PJSIP" or "PJSIP/1001").
+	SubscribeEndpoint(ctx context.Context, endpoint string) error
+}
