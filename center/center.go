@@ -1,0 +1,830 @@
+// Package center drives the life of every call: a call enters the
+// application, is answered, hears the greeting, waits for a free agent, is
+// bridged to the agent's phone, and when either side leaves both legs are
+// hung up and the call-log row is written.
+//
+// One goroutine (Run) owns all call and agent state. PBX events and the
+// results of PBX commands arrive there as messages; PBX commands are run per
+// call, in order, by a small executor so the owner never waits on the PBX.
+package center
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// Config is what the call lifecycle needs from the configuration.
+type Config struct {
+	Greeting         []string      // media played to the caller after answer
+	NoAgentPrompt    []string      // media played before hanging up when no agent came
+	AgentRingTimeout time.Duration // how long an agent's phone rings per offer
+	AgentCallerID    string        // caller ID shown on the agent's phone; default the caller's
+	WaitForAgent     time.Duration // how long a caller waits for a free agent
+	RetryInterval    time.Duration // how often a waiting caller's agent hunt is retried
+	CommandTimeout   time.Duration // deadline of one PBX command
+	Agents           []sb.Agent
+}
+
+func (c *Config) setDefaults() {
+	if c.AgentRingTimeout <= 0 {
+		c.AgentRingTimeout = 20 * time.Second
+	}
+	if c.WaitForAgent <= 0 {
+		c.WaitForAgent = 60 * time.Second
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 2 * time.Second
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = 10 * time.Second
+	}
+}
+
+// CDRWriter stores call-log rows.
+type CDRWriter interface {
+	InsertCDR(ctx context.Context, c *sb.CDR) error
+}
+
+// Observer is told when calls end (metrics).
+type Observer interface {
+	CallEnded(o sb.Outcome)
+}
+
+// Stats are running totals since start.
+type Stats struct {
+	Offered   int64 `json:"calls_offered"`   // calls that entered
+	Answered  int64 `json:"calls_answered"`  // calls bridged to an agent
+	Abandoned int64 `json:"calls_abandoned"` // caller left before an agent answered
+	Completed int64 `json:"calls_completed"` // answered calls that ended normally
+	NoAgent   int64 `json:"calls_no_agent"`  // no agent came within the wait limit
+	Failed    int64 `json:"calls_failed"`    // PBX or internal failure
+	Refused   int64 `json:"calls_refused"`   // refused while draining
+	Active    int64 `json:"active_calls"`
+	CDRErrors int64 `json:"cdr_errors"`
+}
+
+// Args that mark the legs Switchboard itself originates.
+const (
+	argAgent = "agent" // Stasis args: agent, <call id>
+)
+
+// Center owns the live calls. Create it with New and start it with Run.
+type Center struct {
+	cfg   Config
+	pbx   sb.PBX
+	store CDRWriter
+	clock Clock
+	log   *slog.Logger
+	obs   Observer
+
+	inbox   chan func()
+	running atomic.Bool
+	stopped chan struct{}
+
+	// Owned by the Run goroutine.
+	calls     map[sb.CallID]*call
+	byChannel map[sb.ChannelID]*call
+	agents    []*agent
+	waiting   []*call // callers waiting for an agent, oldest first
+	draining  bool
+	runCtx    context.Context
+
+	offered, answered, abandoned, completed, noAgent, failed, refused, active, cdrErrors atomic.Int64
+
+	cmdWG   sync.WaitGroup // PBX command executors
+	writeWG sync.WaitGroup // call-log writes
+}
+
+// agent is an agent's availability as the skeleton tracks it. States:
+//
+//	free -> reserved (an offer rings the phone) -> on call -> free
+//	reserved -> free (no answer, busy, unreachable; short cooldown)
+//	online <-> offline (endpoint state events)
+type agent struct {
+	sb.Agent
+	call      sb.CallID // reserved for or talking on; "" when free
+	online    bool
+	idleSince time.Time
+	cooldown  time.Time // not offered before this (after a failed offer)
+	calls     int
+}
+
+// call is one live call's state.
+type call struct {
+	sb.Call
+	exec *serial
+
+	callerGone   bool
+	hangupCause  int
+	hangupBy     string
+	outcome      sb.Outcome // preset when Switchboard decides (no agent, failed)
+	agent        *agent
+	agentCh      sb.ChannelID
+	agentUp      bool // the agent answered and entered the application
+	agentGone    bool
+	attempts     int
+	bridgeMade   bool
+	inBridge     map[sb.ChannelID]bool
+	mohOn        bool
+	deadline     time.Time
+	stopRetry    func() bool
+	isWaiting    bool
+	greetingDone bool
+	finished     bool
+}
+
+// New builds a center. store may be nil (no call log), obs may be nil.
+func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log *slog.Logger) *Center {
+	cfg.setDefaults()
+	if clock == nil {
+		clock = RealClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Center{
+		cfg: cfg, pbx: pbx, store: store, clock: clock, obs: obs, log: log,
+		inbox:     make(chan func(), 1024),
+		stopped:   make(chan struct{}),
+		calls:     map[sb.CallID]*call{},
+		byChannel: map[sb.ChannelID]*call{},
+	}
+	for _, a := range cfg.Agents {
+		c.agents = append(c.agents, &agent{Agent: a, online: true})
+	}
+	return c
+}
+
+// Stats returns running totals.
+func (c *Center) Stats() Stats {
+	return Stats{
+		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.abandoned.Load(),
+		Completed: c.completed.Load(), NoAgent: c.noAgent.Load(), Failed: c.failed.Load(),
+		Refused: c.refused.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
+	}
+}
+
+// ActiveCalls returns the number of live calls.
+func (c *Center) ActiveCalls() int { return int(c.active.Load()) }
+
+// Run owns call state until ctx ends or the PBX event stream closes. On
+// return every PBX command it started has finished and every call-log row it
+// had to write is written.
+func (c *Center) Run(ctx context.Context) error {
+	c.runCtx = ctx
+	c.running.Store(true)
+	defer close(c.stopped)
+	defer c.writeWG.Wait()
+	defer c.cmdWG.Wait()
+	defer c.running.Store(false)
+	now := c.clock.Now()
+	for _, a := range c.agents {
+		a.idleSince = now
+	}
+	events := c.pbx.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			c.shutdown()
+			return nil
+		case f := <-c.inbox:
+			f()
+		case e, ok := <-events:
+			if !ok {
+				c.shutdown()
+				return errors.New("center: PBX event stream closed")
+			}
+			c.handle(e)
+		}
+	}
+}
+
+// shutdown stops timers and closes executors; the calls still up stay in the
+// PBX's application and are re-adopted by the next start.
+func (c *Center) shutdown() {
+	for _, k := range c.calls {
+		if k.stopRetry != nil {
+			k.stopRetry()
+		}
+		k.exec.close()
+	}
+}
+
+// post runs f on the owner goroutine. It returns false once Run has ended.
+func (c *Center) post(f func()) bool {
+	select {
+	case c.inbox <- f:
+		return true
+	case <-c.stopped:
+		return false
+	}
+}
+
+// LiveCalls returns a snapshot of the live calls, oldest first.
+func (c *Center) LiveCalls() []sb.Call {
+	if !c.running.Load() {
+		return nil
+	}
+	reply := make(chan []sb.Call, 1)
+	ok := c.post(func() {
+		out := make([]sb.Call, 0, len(c.calls))
+		for _, k := range c.calls {
+			out = append(out, k.Call)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Entered.Before(out[j].Entered) })
+		reply <- out
+	})
+	if !ok {
+		return nil
+	}
+	select {
+	case r := <-reply:
+		return r
+	case <-c.stopped:
+		return nil
+	}
+}
+
+// Drain stops taking new calls (they are refused with a busy signal) and
+// waits until the live calls have ended or ctx ends.
+func (c *Center) Drain(ctx context.Context) error {
+	if !c.post(func() { c.draining = true }) {
+		return nil
+	}
+	for c.active.Load() > 0 {
+		done := make(chan struct{})
+		stop := c.clock.AfterFunc(100*time.Millisecond, func() { close(done) })
+		select {
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case <-done:
+		case <-c.stopped:
+			stop()
+			return nil
+		}
+	}
+	return nil
+}
+
+// HangupAll hangs up every live call (forced shutdown, end of a demo run).
+func (c *Center) HangupAll() {
+	c.post(func() {
+		for _, k := range c.calls {
+			if k.hangupBy == "" {
+				k.hangupBy = "system"
+			}
+			c.hangupCaller(k)
+			if k.agentCh != "" && !k.agentGone {
+				c.hangupChannel(k, k.agentCh)
+			}
+		}
+	})
+}
+
+// do queues a PBX command on the call's executor with the command deadline.
+func (c *Center) do(k *call, f func(ctx context.Context)) {
+	timeout := c.cfg.CommandTimeout
+	k.exec.do(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		f(ctx)
+	})
+}
+
+func (c *Center) handle(e sb.Event) {
+	switch e := e.(type) {
+	case sb.LinkUp:
+		c.onLinkUp(e)
+	case sb.ChannelEntered:
+		c.onEntered(e)
+	case sb.PlaybackFinished:
+		c.onPlaybackFinished(e)
+	case sb.EnteredBridge:
+		if k := c.byChannel[e.Channel]; k != nil {
+			k.inBridge[e.Channel] = true
+			c.checkBridged(k)
+		}
+	case sb.LeftBridge:
+		if k := c.byChannel[e.Channel]; k != nil {
+			delete(k.inBridge, e.Channel)
+		}
+	case sb.HangupRequested:
+		if k := c.byChannel[e.Channel]; k != nil {
+			c.noteHangup(k, e.Channel, e.Cause)
+			c.channelGone(k, e.Channel)
+		}
+	case sb.ChannelLeft:
+		if k := c.byChannel[e.Channel.ID]; k != nil {
+			c.channelGone(k, e.Channel.ID)
+		}
+	case sb.ChannelDestroyed:
+		if k := c.byChannel[e.Channel.ID]; k != nil {
+			c.noteHangup(k, e.Channel.ID, e.Cause)
+			c.channelGone(k, e.Channel.ID)
+		}
+	case sb.EndpointStateChanged:
+		c.onEndpoint(e.Endpoint)
+	}
+}
+
+func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
+	if k.hangupBy == "" {
+		if ch == sb.ChannelID(k.ID) {
+			k.hangupBy = "caller"
+		} else if k.agentUp {
+			k.hangupBy = "agent"
+		}
+	}
+	if ch == sb.ChannelID(k.ID) && cause != 0 && k.hangupCause == 0 {
+		k.hangupCause = cause
+	}
+}
+
+func (c *Center) onEntered(e sb.ChannelEntered) {
+	ch := e.Channel
+	if len(e.Args) >= 2 && e.Args[0] == argAgent {
+		k := c.calls[sb.CallID(e.Args[1])]
+		if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
+			// A leg for a call that is over: no one to talk to.
+			c.hangupOrphan(ch.ID)
+			return
+		}
+		k.agentUp = true
+		c.bridge(k)
+		return
+	}
+	if _, known := c.byChannel[ch.ID]; known {
+		return
+	}
+	if c.draining {
+		c.refused.Add(1)
+		c.hangupOrphan(ch.ID)
+		return
+	}
+	k := c.newCall(ch, e.Header().Time)
+	c.log.Info("call entered", "call_id", k.ID, "caller", k.Caller, "called", k.Called)
+	c.do(k, func(ctx context.Context) {
+		if err := c.pbx.Answer(ctx, ch.ID); err != nil {
+			c.post(func() { c.fail(k, fmt.Errorf("answer: %w", err)) })
+			return
+		}
+		c.post(func() { c.answered0(k) })
+	})
+}
+
+func (c *Center) newCall(ch sb.ChannelInfo, at time.Time) *call {
+	if at.IsZero() {
+		at = c.clock.Now()
+	}
+	k := &call{
+		Call: sb.Call{
+			ID: sb.CallID(ch.ID), Node: c.pbx.Node(), State: sb.CallEntered,
+			Caller: ch.CallerNumber, CallerName: ch.CallerName, Called: ch.Exten, Entered: at,
+		},
+		exec:     newSerial(c.runCtx, &c.cmdWG),
+		inBridge: map[sb.ChannelID]bool{},
+		deadline: at.Add(c.cfg.WaitForAgent),
+	}
+	c.calls[k.ID] = k
+	c.byChannel[ch.ID] = k
+	c.offered.Add(1)
+	c.active.Add(1)
+	return k
+}
+
+// answered0 runs when the caller's channel has been answered.
+func (c *Center) answered0(k *call) {
+	if k.finished || k.callerGone {
+		return
+	}
+	k.State = sb.CallAnswered
+	k.Answered = c.clock.Now()
+	if len(c.cfg.Greeting) == 0 {
+		k.greetingDone = true
+		c.hunt(k)
+		return
+	}
+	k.State = sb.CallPrompting
+	id := playbackID(k, "greet")
+	media := c.cfg.Greeting
+	c.do(k, func(ctx context.Context) {
+		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...); err != nil {
+			// A missing prompt must not lose the call: go on to the agent.
+			c.log.Warn("greeting failed", "call_id", k.ID, "err", err)
+			c.post(func() { c.greetingOver(k) })
+		}
+	})
+}
+
+func playbackID(k *call, what string) sb.PlaybackID {
+	return sb.PlaybackID(fmt.Sprintf("%s-%s", k.ID, what))
+}
+
+func (c *Center) onPlaybackFinished(e sb.PlaybackFinished) {
+	id := string(e.Playback)
+	i := strings.LastIndexByte(id, '-')
+	if i < 0 {
+		return
+	}
+	k := c.calls[sb.CallID(id[:i])]
+	if k == nil {
+		return
+	}
+	switch id[i+1:] {
+	case "greet":
+		c.greetingOver(k)
+	case "noagent":
+		c.hangupCaller(k)
+	}
+}
+
+func (c *Center) greetingOver(k *call) {
+	if k.greetingDone || k.finished {
+		return
+	}
+	k.greetingDone = true
+	c.hunt(k)
+}
+
+// hunt offers the call to the longest-idle free agent, or keeps the caller
+// waiting (music on hold) until one is free or the wait limit passes.
+func (c *Center) hunt(k *call) {
+	if k.finished || k.callerGone || k.outcome != "" || (k.agentCh != "" && !k.agentGone) {
+		return
+	}
+	now := c.clock.Now()
+	if a := c.pickAgent(now); a != nil {
+		c.unwait(k)
+		c.offer(k, a)
+		return
+	}
+	if !now.Before(k.deadline) {
+		c.giveUp(k)
+		return
+	}
+	k.State = sb.CallPrompting
+	if !k.isWaiting {
+		k.isWaiting = true
+		c.waiting = append(c.waiting, k)
+	}
+	if !k.mohOn {
+		k.mohOn = true
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", true); err != nil {
+				c.log.Debug("music on hold", "call_id", k.ID, "err", err)
+			}
+		})
+	}
+	if k.stopRetry == nil {
+		wait := min(c.cfg.RetryInterval, k.deadline.Sub(now))
+		k.stopRetry = c.clock.AfterFunc(wait, func() {
+			c.post(func() {
+				k.stopRetry = nil
+				c.hunt(k)
+			})
+		})
+	}
+}
+
+func (c *Center) unwait(k *call) {
+	if k.stopRetry != nil {
+		k.stopRetry()
+		k.stopRetry = nil
+	}
+	if !k.isWaiting {
+		return
+	}
+	k.isWaiting = false
+	for i, w := range c.waiting {
+		if w == k {
+			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+			break
+		}
+	}
+}
+
+// pickAgent returns the longest-idle agent that is free, online and not
+// cooling down after a failed offer.
+func (c *Center) pickAgent(now time.Time) *agent {
+	var best *agent
+	for _, a := range c.agents {
+		if a.call != "" || !a.online || now.Before(a.cooldown) {
+			continue
+		}
+		if best == nil || a.idleSince.Before(best.idleSince) {
+			best = a
+		}
+	}
+	return best
+}
+
+func (c *Center) offer(k *call, a *agent) {
+	k.attempts++
+	k.agent = a
+	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a%d", k.ID, k.attempts))
+	k.agentUp, k.agentGone = false, false
+	k.State = sb.CallRinging
+	k.Agent = a.ID
+	k.AgentChannel = k.agentCh
+	a.call = k.ID
+	c.byChannel[k.agentCh] = k
+	callerID := c.cfg.AgentCallerID
+	if callerID == "" {
+		callerID = fmt.Sprintf("%q <%s>", k.CallerName, k.Caller)
+	}
+	req := sb.OriginateRequest{
+		ID: k.agentCh, Endpoint: a.Endpoint, CallerID: callerID,
+		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argAgent, string(k.ID)},
+		Originator: sb.ChannelID(k.ID),
+	}
+	ch := k.agentCh
+	c.log.Info("offering call", "call_id", k.ID, "agent_id", a.ID, "channel_id", ch)
+	c.do(k, func(ctx context.Context) {
+		if _, err := c.pbx.Originate(ctx, req); err != nil {
+			c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", a.ID, "err", err)
+			c.post(func() {
+				if k.agentCh == ch && !k.agentGone {
+					c.channelGone(k, ch)
+				}
+			})
+		}
+	})
+}
+
+// bridge joins caller and answered agent.
+func (c *Center) bridge(k *call) {
+	if k.callerGone {
+		c.hangupChannel(k, k.agentCh)
+		return
+	}
+	bid := sb.BridgeID("br-" + string(k.ID))
+	k.Bridge = bid
+	mk := !k.bridgeMade
+	k.bridgeMade = true
+	moh := k.mohOn
+	k.mohOn = false
+	agentCh := k.agentCh
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if mk {
+			if err := c.pbx.CreateBridge(ctx, bid, "call "+string(k.ID)); err != nil {
+				c.post(func() { c.fail(k, fmt.Errorf("create bridge: %w", err)) })
+				return
+			}
+		}
+		if err := c.pbx.AddToBridge(ctx, bid, sb.ChannelID(k.ID), agentCh); err != nil {
+			c.post(func() { c.fail(k, fmt.Errorf("bridge: %w", err)) })
+		}
+	})
+}
+
+func (c *Center) checkBridged(k *call) {
+	if k.State == sb.CallBridged || !k.inBridge[sb.ChannelID(k.ID)] || !k.inBridge[k.agentCh] {
+		return
+	}
+	k.State = sb.CallBridged
+	k.Bridged = c.clock.Now()
+	c.answered.Add(1)
+	if k.agent != nil {
+		k.agent.calls++
+	}
+	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
+}
+
+// giveUp ends a call no agent took in time: the caller hears the no-agent
+// prompt and is hung up.
+func (c *Center) giveUp(k *call) {
+	c.unwait(k)
+	k.outcome = sb.OutcomeNoAgent
+	k.hangupBy = "system"
+	moh := k.mohOn
+	k.mohOn = false
+	media := c.cfg.NoAgentPrompt
+	id := playbackID(k, "noagent")
+	c.log.Info("no agent for call", "call_id", k.ID)
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
+			c.post(func() { c.hangupCaller(k) })
+		}
+	})
+}
+
+// fail ends a call after a PBX failure.
+func (c *Center) fail(k *call, err error) {
+	if k.finished {
+		return
+	}
+	c.log.Error("call failed", "call_id", k.ID, "err", err)
+	if k.outcome == "" && k.State != sb.CallBridged {
+		k.outcome = sb.OutcomeFailed
+	}
+	if k.hangupBy == "" {
+		k.hangupBy = "system"
+	}
+	c.hangupCaller(k)
+	if k.agentCh != "" && !k.agentGone {
+		c.hangupChannel(k, k.agentCh)
+	}
+}
+
+func (c *Center) hangupCaller(k *call) {
+	if !k.callerGone {
+		c.hangupChannel(k, sb.ChannelID(k.ID))
+	}
+}
+
+func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
+	c.do(k, func(ctx context.Context) {
+		err := c.pbx.Hangup(ctx, ch, "normal")
+		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			c.log.Warn("hangup failed", "call_id", k.ID, "channel_id", ch, "err", err)
+		}
+	})
+}
+
+// hangupOrphan hangs up a channel that belongs to no live call.
+func (c *Center) hangupOrphan(ch sb.ChannelID) {
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+		defer cancel()
+		if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			c.log.Warn("hangup failed", "channel_id", ch, "err", err)
+		}
+	}()
+}
+
+// channelGone handles a leg that left (hung up, destroyed or left the app).
+func (c *Center) channelGone(k *call, ch sb.ChannelID) {
+	if k.finished {
+		return
+	}
+	switch {
+	case ch == sb.ChannelID(k.ID):
+		if k.callerGone {
+			return
+		}
+		k.callerGone = true
+		delete(k.inBridge, ch)
+		c.unwait(k)
+		if k.agentCh != "" && !k.agentGone {
+			c.hangupChannel(k, k.agentCh)
+		}
+	case ch == k.agentCh:
+		if k.agentGone {
+			return
+		}
+		k.agentGone = true
+		delete(k.inBridge, ch)
+		delete(c.byChannel, ch)
+		talked := k.State == sb.CallBridged
+		// No cooldown when the caller, not the phone, ended the offer.
+		c.releaseAgent(k, talked || k.callerGone)
+		if talked || k.outcome != "" {
+			c.hangupCaller(k)
+		} else if !k.callerGone {
+			// The offer failed (no answer, busy, unreachable): next agent.
+			k.State = sb.CallPrompting
+			k.Agent, k.AgentChannel = "", ""
+			c.hunt(k)
+		}
+	default:
+		delete(c.byChannel, ch)
+		return
+	}
+	c.maybeFinish(k)
+}
+
+// releaseAgent frees the call's agent; an agent whose phone failed the offer
+// (ok false) is not offered again for a retry interval.
+func (c *Center) releaseAgent(k *call, ok bool) {
+	a := k.agent
+	if a == nil || a.call != k.ID {
+		return
+	}
+	now := c.clock.Now()
+	a.call = ""
+	a.idleSince = now
+	if !ok {
+		a.cooldown = now.Add(c.cfg.RetryInterval)
+		k.agent = nil
+	}
+	c.agentFree()
+}
+
+// agentFree offers the oldest waiting call to a free agent.
+func (c *Center) agentFree() {
+	for len(c.waiting) > 0 {
+		a := c.pickAgent(c.clock.Now())
+		if a == nil {
+			return
+		}
+		k := c.waiting[0]
+		c.unwait(k)
+		c.offer(k, a)
+	}
+}
+
+func (c *Center) maybeFinish(k *call) {
+	if !k.callerGone || (k.agentCh != "" && !k.agentGone) {
+		return
+	}
+	k.finished = true
+	k.State = sb.CallEnded
+	c.unwait(k)
+	delete(c.calls, k.ID)
+	delete(c.byChannel, sb.ChannelID(k.ID))
+	if k.bridgeMade {
+		bid := k.Bridge
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.DestroyBridge(ctx, bid); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+				c.log.Warn("destroy bridge", "call_id", k.ID, "err", err)
+			}
+		})
+	}
+	k.exec.close()
+	outcome := k.outcome
+	switch {
+	case !k.Bridged.IsZero():
+		outcome = sb.OutcomeCompleted
+	case outcome == "":
+		outcome = sb.OutcomeAbandoned
+	}
+	switch outcome {
+	case sb.OutcomeCompleted:
+		c.completed.Add(1)
+	case sb.OutcomeAbandoned:
+		c.abandoned.Add(1)
+	case sb.OutcomeNoAgent:
+		c.noAgent.Add(1)
+	case sb.OutcomeFailed:
+		c.failed.Add(1)
+	}
+	c.active.Add(-1)
+	if c.obs != nil {
+		c.obs.CallEnded(outcome)
+	}
+	row := &sb.CDR{
+		CallID: k.ID, Node: k.Node, Caller: k.Caller, CallerName: k.CallerName, Called: k.Called,
+		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
+		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
+		HangupCause: k.hangupCause, HangupBy: k.hangupBy,
+	}
+	if outcome != sb.OutcomeCompleted {
+		row.Agent = ""
+	}
+	c.log.Info("call ended", "call_id", k.ID, "outcome", outcome, "hangup_by", k.hangupBy)
+	c.writeCDR(row)
+}
+
+// writeCDR stores the row off the owner goroutine, retrying briefly: a
+// database hiccup must not lose a call's record.
+func (c *Center) writeCDR(row *sb.CDR) {
+	if c.store == nil {
+		return
+	}
+	c.writeWG.Add(1)
+	go func() {
+		defer c.writeWG.Done()
+		var err error
+		for attempt := range 5 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = c.store.InsertCDR(ctx, row)
+			cancel()
+			if err == nil || sb.ErrorCode(err) == sb.ECONFLICT {
+				return
+			}
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+		}
+		c.cdrErrors.Add(1)
+		c.log.Error("call log write failed", "call_id", row.CallID, "err", err)
+	}()
+}
+
+func (c *Center) onEndpoint(st sb.EndpointState) {
+	for _, a := range c.agents {
+		if strings.EqualFold(a.Endpoint, st.Endpoint) {
+			was := a.online
+			a.online = st.State != "offline"
+			if a.online && !was {
+				c.agentFree()
+			}
+		}
+	}
+}

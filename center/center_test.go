@@ -1,0 +1,262 @@
+package center
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+type rig struct {
+	pbx   *fakePBX
+	clock *manualClock
+	cdr   *memCDR
+	c     *Center
+	stop  func()
+}
+
+func newRig(t *testing.T, agents ...string) *rig {
+	t.Helper()
+	r := &rig{pbx: newFakePBX(), clock: newManualClock(), cdr: newMemCDR()}
+	cfg := Config{
+		Greeting: []string{"sound:hello-world"}, NoAgentPrompt: []string{"sound:vm-goodbye"},
+		AgentRingTimeout: 15 * time.Second, WaitForAgent: 30 * time.Second, RetryInterval: 5 * time.Second,
+	}
+	for _, a := range agents {
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(a), Endpoint: "PJSIP/" + a})
+	}
+	r.c = New(cfg, r.pbx, r.cdr, r.clock, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.c.Run(ctx) }()
+	r.stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *rig) send(e sb.Event) { r.pbx.events <- e }
+
+func hdr(typ string) sb.EventHeader { return sb.EventHeader{Type: typ, Node: "fake"} }
+
+func (r *rig) enter(id, from, to string) {
+	r.send(sb.ChannelEntered{EventHeader: hdr("StasisStart"), Channel: sb.ChannelInfo{
+		ID: sb.ChannelID(id), State: sb.ChannelRing, CallerNumber: from, Exten: to}})
+}
+
+func (r *rig) agentAnswers(callID, leg string) {
+	r.send(sb.ChannelEntered{EventHeader: hdr("StasisStart"),
+		Channel: sb.ChannelInfo{ID: sb.ChannelID(leg), State: sb.ChannelUp}, Args: []string{"agent", callID}})
+}
+
+func (r *rig) destroyed(id string, cause int) {
+	r.send(sb.ChannelDestroyed{EventHeader: hdr("ChannelDestroyed"), Channel: sb.ChannelInfo{ID: sb.ChannelID(id)}, Cause: cause})
+}
+
+func (r *rig) greetingDone(callID string) {
+	r.send(sb.PlaybackFinished{EventHeader: hdr("PlaybackFinished"), Playback: sb.PlaybackID(callID + "-greet"), State: "done"})
+}
+
+func (r *rig) inBridge(callID string, chans ...string) {
+	for _, ch := range chans {
+		r.send(sb.EnteredBridge{EventHeader: hdr("ChannelEnteredBridge"), Bridge: sb.BridgeID("br-" + callID), Channel: sb.ChannelID(ch)})
+	}
+}
+
+// waitState waits until live call id is in state st.
+func (r *rig) waitState(t *testing.T, id string, st sb.CallState) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, k := range r.c.LiveCalls() {
+			if k.ID == sb.CallID(id) && k.State == st {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call %s never reached %s: %+v", id, st, r.c.LiveCalls())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitLive waits until the center reports n live calls.
+func (r *rig) waitLive(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.c.LiveCalls()) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("live calls = %d, want %d", len(r.c.LiveCalls()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestCallBridgedThenAgentHangsUp(t *testing.T) {
+	r := newRig(t, "1001")
+	r.enter("c1", "+15551234567", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.clock.Advance(3 * time.Second)
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "bridge br-c1")
+	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
+	r.inBridge("c1", "c1", "c1-a1")
+	r.waitState(t, "c1", sb.CallBridged)
+	r.clock.Advance(60 * time.Second)
+	if calls := r.c.LiveCalls(); len(calls) != 1 || calls[0].Agent != "1001" {
+		t.Fatalf("live calls = %+v, want one bridged to 1001", calls)
+	}
+	r.send(sb.HangupRequested{EventHeader: hdr("ChannelHangupRequest"), Channel: "c1-a1", Cause: 16})
+	r.pbx.expect(t, "hangup c1")
+	r.destroyed("c1-a1", 16)
+	r.destroyed("c1", 16)
+	r.pbx.expect(t, "destroy br-c1")
+	row := r.cdr.next(t)
+	if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "agent" || row.Agent != "1001" ||
+		row.Caller != "+15551234567" || row.Called != "8000" || !row.Bridged.Valid || !row.Answered.Valid {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if got := row.Talk(); got != 60*time.Second {
+		t.Errorf("talk = %v, want 60s", got)
+	}
+	if s := r.c.Stats(); s.Completed != 1 || s.Answered != 1 || s.Active != 0 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func TestCallerHangsUpWhileAgentRings(t *testing.T) {
+	r := newRig(t, "1001")
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+	r.send(sb.HangupRequested{EventHeader: hdr("ChannelHangupRequest"), Channel: "c1", Cause: 16})
+	r.pbx.expect(t, "hangup c1-a1") // the ringing phone stops
+	r.destroyed("c1", 16)
+	r.destroyed("c1-a1", 16)
+	row := r.cdr.next(t)
+	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.Agent != "" || row.Bridged.Valid {
+		t.Fatalf("cdr = %+v", row)
+	}
+	r.waitLive(t, 0)
+	// The agent is free again: the next call is offered to the same phone.
+	r.enter("c2", "101", "8000")
+	r.pbx.expect(t, "answer c2")
+	r.pbx.expect(t, "play c2 c2-greet sound:hello-world")
+	r.greetingDone("c2")
+	r.pbx.expect(t, "originate c2-a1 PJSIP/1001 agent,c2")
+}
+
+func TestNoAgentGivesClearOutcome(t *testing.T) {
+	r := newRig(t) // no agents at all
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true")
+	r.waitLive(t, 1)
+	for range 6 { // 30 s wait limit, retried every 5 s
+		r.clock.waitTimer(t)
+		r.clock.Advance(5 * time.Second)
+	}
+	r.pbx.expect(t, "moh c1 false")
+	r.pbx.expect(t, "play c1 c1-noagent sound:vm-goodbye")
+	r.send(sb.PlaybackFinished{EventHeader: hdr("PlaybackFinished"), Playback: "c1-noagent", State: "done"})
+	r.pbx.expect(t, "hangup c1")
+	r.destroyed("c1", 16)
+	row := r.cdr.next(t)
+	if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" {
+		t.Fatalf("cdr = %+v", row)
+	}
+}
+
+func TestBusyAgentSkippedForNext(t *testing.T) {
+	r := newRig(t, "1001", "1002")
+	r.clock.Advance(time.Second)
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+	r.destroyed("c1-a1", 17) // busy
+	r.pbx.expect(t, "originate c1-a2 PJSIP/1002 agent,c1")
+	r.agentAnswers("c1", "c1-a2")
+	r.pbx.expect(t, "bridge br-c1")
+	r.pbx.expect(t, "add br-c1 [c1 c1-a2]")
+}
+
+func TestWaitingCallerGetsFreedAgent(t *testing.T) {
+	r := newRig(t, "1001")
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "bridge br-c1")
+	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
+	r.inBridge("c1", "c1", "c1-a1")
+
+	r.enter("c2", "200", "8000")
+	r.pbx.expect(t, "answer c2")
+	r.pbx.expect(t, "play c2 c2-greet sound:hello-world")
+	r.greetingDone("c2")
+	r.pbx.expect(t, "moh c2 true") // waits: the only agent talks
+
+	r.send(sb.HangupRequested{EventHeader: hdr("ChannelHangupRequest"), Channel: "c1", Cause: 16})
+	r.pbx.expect(t, "hangup c1-a1")
+	r.destroyed("c1", 16)
+	r.destroyed("c1-a1", 16)
+	r.pbx.expectSet(t, "destroy br-c1", "originate c2-a1 PJSIP/1001 agent,c2")
+	if row := r.cdr.next(t); row.CallID != "c1" || row.HangupBy != "caller" || row.Outcome != sb.OutcomeCompleted {
+		t.Fatalf("cdr = %+v", row)
+	}
+}
+
+func TestOfflineAgentNotOffered(t *testing.T) {
+	r := newRig(t, "1001", "1002")
+	r.send(sb.EndpointStateChanged{EventHeader: hdr("EndpointStateChange"), Endpoint: sb.EndpointState{Endpoint: "PJSIP/1001", State: "offline"}})
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1002 agent,c1")
+}
+
+func TestReconnectReconciles(t *testing.T) {
+	r := newRig(t, "1001")
+	// c1 was mid-greeting when the link dropped; c9 (from before a restart)
+	// is talking to agent leg c9-a1 in its bridge; x-a3 is a stale agent leg.
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.pbx.ChannelsFn = func() []sb.ChannelInfo {
+		return []sb.ChannelInfo{
+			{ID: "c1", State: sb.ChannelUp},
+			{ID: "c9", State: sb.ChannelUp, CallerNumber: "999"},
+			{ID: "c9-a1", Name: "PJSIP/1001-00000001", State: sb.ChannelUp},
+			{ID: "x-a3", State: sb.ChannelUp},
+		}
+	}
+	r.pbx.BridgesFn = func() []sb.BridgeInfo {
+		return []sb.BridgeInfo{{ID: "br-c9", Channels: []sb.ChannelID{"c9", "c9-a1"}}}
+	}
+	r.send(sb.LinkUp{EventHeader: hdr("LinkUp"), Reconnect: true})
+	r.pbx.expect(t, "subscribe PJSIP/1001")
+	// c1's greeting end was lost with the link: its hunt goes on, but the
+	// only agent is busy with adopted c9, so c1 waits; x-a3 is hung up.
+	r.pbx.expectSet(t, "hangup x-a3", "moh c1 true")
+	r.waitLive(t, 2)
+	for _, k := range r.c.LiveCalls() {
+		if k.ID == "c9" && (k.State != sb.CallBridged || k.Agent != "1001") {
+			t.Fatalf("adopted call = %+v", k)
+		}
+	}
+}

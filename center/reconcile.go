@@ -1,0 +1,180 @@
+package center
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// onLinkUp subscribes to the agents' phones and reconciles the live calls
+// with what the PBX has now: the PBX replays nothing that happened while the
+// link was down, and after a restart of Switchboard the calls still in the
+// application are adopted again.
+func (c *Center) onLinkUp(e sb.LinkUp) {
+	c.log.Info("PBX link up", "reconnect", e.Reconnect)
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
+		defer cancel()
+		seen := map[string]bool{}
+		for _, a := range c.agents {
+			if seen[a.Endpoint] {
+				continue
+			}
+			seen[a.Endpoint] = true
+			if err := c.pbx.SubscribeEndpoint(ctx, a.Endpoint); err != nil {
+				c.log.Warn("subscribe to agent phone", "agent_id", a.ID, "endpoint", a.Endpoint, "err", err)
+			}
+		}
+		eps, err := c.pbx.Endpoints(ctx)
+		if err != nil {
+			c.log.Warn("list endpoints", "err", err)
+		}
+		chans, err := c.pbx.Channels(ctx)
+		if err != nil {
+			c.log.Error("list channels to reconcile", "err", err)
+			return
+		}
+		bridges, err := c.pbx.Bridges(ctx)
+		if err != nil {
+			c.log.Error("list bridges to reconcile", "err", err)
+			return
+		}
+		c.post(func() {
+			for _, st := range eps {
+				c.onEndpoint(st)
+			}
+			c.reconcile(chans, bridges)
+		})
+	}()
+}
+
+// reconcile applies the PBX's current channels and bridges to call state.
+func (c *Center) reconcile(chans []sb.ChannelInfo, bridges []sb.BridgeInfo) {
+	live := map[sb.ChannelID]sb.ChannelInfo{}
+	for _, ch := range chans {
+		live[ch.ID] = ch
+	}
+	bridgeOf := map[sb.ChannelID]sb.BridgeID{}
+	for _, b := range bridges {
+		for _, ch := range b.Channels {
+			bridgeOf[ch] = b.ID
+		}
+	}
+	// Calls we know: legs that vanished while we were away are gone.
+	var stalled []*call
+	for _, k := range c.calls {
+		if k.agentCh != "" && !k.agentGone {
+			if _, ok := live[k.agentCh]; !ok {
+				if !k.agentUp {
+					// Still ringing, or its end was lost with the link:
+					// stop it and offer again.
+					c.hangupChannel(k, k.agentCh)
+				}
+				c.channelGone(k, k.agentCh)
+			} else if !k.agentUp {
+				k.agentUp = true
+				c.bridge(k)
+			}
+		}
+		if _, ok := live[sb.ChannelID(k.ID)]; !ok {
+			c.channelGone(k, sb.ChannelID(k.ID))
+			continue
+		}
+		if k.State == sb.CallPrompting && !k.greetingDone {
+			stalled = append(stalled, k)
+		}
+	}
+	// Channels we do not know: adopt callers (those already talking to an
+	// agent first, so their agents are not offered other calls), hang up
+	// orphaned agent legs.
+	sort.SliceStable(chans, func(i, j int) bool {
+		_, bi := bridgeOf[chans[i].ID]
+		_, bj := bridgeOf[chans[j].ID]
+		return bi && !bj
+	})
+	for _, ch := range chans {
+		if _, known := c.byChannel[ch.ID]; known {
+			continue
+		}
+		id := string(ch.ID)
+		if i := strings.LastIndex(id, "-a"); i > 0 {
+			caller := id[:i]
+			if _, callerLive := live[sb.ChannelID(caller)]; callerLive || c.calls[sb.CallID(caller)] != nil {
+				if bridgeOf[ch.ID] == sb.BridgeID("br-"+caller) && bridgeOf[sb.ChannelID(caller)] == bridgeOf[ch.ID] {
+					continue // adopted with its caller
+				}
+			}
+			// An agent leg whose call is over or was never bridged: the
+			// caller (if still here) is offered again.
+			c.hangupOrphan(ch.ID)
+			continue
+		}
+		if strings.HasPrefix(ch.Name, "Snoop/") {
+			c.hangupOrphan(ch.ID)
+			continue
+		}
+		c.adopt(ch, bridgeOf, live)
+	}
+	// Greetings whose end was lost with the link: go on to the agent.
+	for _, k := range stalled {
+		c.greetingOver(k)
+	}
+}
+
+// adopt takes over a caller channel found in the application.
+func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo) {
+	k := c.newCall(ch, ch.Created)
+	k.greetingDone = true
+	c.log.Info("adopted call", "call_id", k.ID)
+	if ch.State == sb.ChannelUp {
+		k.Answered = ch.Created
+	}
+	if b, ok := bridgeOf[ch.ID]; ok && b == sb.BridgeID("br-"+string(ch.ID)) {
+		// Caller and agent were talking: keep them talking.
+		for other, ob := range bridgeOf {
+			if ob == b && other != ch.ID {
+				if _, ok := live[other]; ok {
+					k.agentCh, k.agentUp, k.AgentChannel = other, true, other
+					c.byChannel[other] = k
+					k.agent = c.agentForChannel(live[other])
+					if k.agent != nil {
+						k.agent.call = k.ID
+						k.Agent = k.agent.ID
+					}
+				}
+			}
+		}
+		k.bridgeMade, k.Bridge = true, b
+		if k.agentCh != "" {
+			k.inBridge[ch.ID], k.inBridge[k.agentCh] = true, true
+			k.State = sb.CallBridged
+			k.Bridged = c.clock.Now()
+			c.answered.Add(1)
+			return
+		}
+	}
+	if ch.State != sb.ChannelUp {
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.Answer(ctx, ch.ID); err != nil {
+				c.post(func() { c.fail(k, err) })
+			}
+		})
+		k.Answered = c.clock.Now()
+	}
+	c.hunt(k)
+}
+
+// agentForChannel finds the agent whose phone a channel is on, by the
+// channel name's Technology/Resource prefix (PJSIP/1001-00000004).
+func (c *Center) agentForChannel(ch sb.ChannelInfo) *agent {
+	for _, a := range c.agents {
+		if strings.HasPrefix(strings.ToLower(ch.Name), strings.ToLower(a.Endpoint)+"-") {
+			return a
+		}
+	}
+	return nil
+}
