@@ -55,7 +55,7 @@ func (f *fakePBX) Originate(_ context.Context, r sb.OriginateRequest) (sb.Channe
 	return sb.ChannelInfo{ID: r.ID}, nil
 }
 func (f *fakePBX) Continue(context.Context, sb.ChannelID, string, string, int) error { return nil }
-func (f *fakePBX) Redirect(context.Context, sb.ChannelID, string) error             { return nil }
+func (f *fakePBX) Redirect(context.Context, sb.ChannelID, string) error              { return nil }
 func (f *fakePBX) SetVariable(context.Context, sb.ChannelID, string, string) error   { return nil }
 func (f *fakePBX) GetVariable(context.Context, sb.ChannelID, string) (string, error) {
 	return "", nil
