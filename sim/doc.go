@@ -1,0 +1,83 @@
+// Package sim is a simulated Asterisk: it serves the real ARI (HTTP REST
+// under /ari and the events websocket at /ari/events) so that the
+// unmodified github.com/CyCoreSystems/ari/v6 native client connects to it
+// as to Asterisk 20+. It is the PBX of Switchboard's tests, benchmarks
+// and demo.
+//
+// # Fidelity
+//
+// Paths, parameters (query string or JSON body), JSON field names, status
+// codes and error bodies follow the ARI declarations (the Swagger files in
+// ../shared/ari-spec) and the behaviour observed on Asterisk 22 (see
+// ARI-NOTES.md): originate enters the app only on answer (state Up);
+// create enters at once (Down) and dial rings then answers; busy gives
+// Dial BUSY then ChannelDestroyed cause 17 with no StasisStart; no answer
+// gives ChannelDestroyed cause 19; a far-end hangup gives
+// ChannelHangupRequest, ChannelLeftBridge, StasisEnd, ChannelDestroyed;
+// bridges survive when they empty; an originate into an application with
+// no websocket answers 200 and the channel dies at once; an unknown
+// technology answers 500 {"error":"Allocation failed"}.
+//
+// # Time
+//
+// Every delay runs on a Clock that runs Options.Speed times faster than
+// the wall clock; event timestamps are simulated time.
+//
+// # Addressing scripted parties
+//
+// Go code registers devices with AddEndpoint(tech, resource, Party) (or
+// AddDefaultPhones for PJSIP/1001..1010). External ARI programs (e.g.
+// `switchboard simulate`) can script a callee purely through the endpoint
+// string of an originate or create:
+//
+//	SIM/answer                     answers at once
+//	SIM/answer-after-3             answers after 3 rings (2 s per ring)
+//	SIM/busy                       Dial BUSY, ChannelDestroyed cause 17
+//	SIM/noanswer                   rings until the timeout: cause 19
+//	SIM/unreachable                Dial CHANUNAVAIL, cause 20
+//	SIM/machine                    an answering machine (see AMD below)
+//	SIM/rings=2;talk=30s;digits=12#
+//	                               ';'-separated items: rings=N, talk=DUR
+//	                               or talk=MIN-MAX (drawn), digits=STR
+//	                               (',' = 1 s pause), digitsdelay=DUR,
+//	                               patience=DUR, and the presets above
+//
+// An unparsable SIM script is an allocation failure (500). A PJSIP, SIP,
+// IAX2 or DAHDI endpoint never registered with AddEndpoint behaves like
+// an unregistered phone (CHANUNAVAIL, cause 20), as does an endpoint set
+// offline with SetEndpointState. Local/EXTEN@CONTEXT answers at once
+// unless registered with AddEndpoint("Local", "EXTEN@CONTEXT", p); its
+// ;1 half enters the application, its ;2 half (id "<id>;2" unless
+// otherChannelId is given) only shows in events to subscribeAll apps.
+//
+// Talk starts when the party first shares a bridge with another channel;
+// Patience (abandon) starts when the party answers or enters the app and
+// is cancelled by bridging; Digits start after answering (outbound) or
+// entering the application (inbound).
+//
+// # Simulated dialplan
+//
+// Originate with context/extension instead of app, and POST
+// /channels/{id}/continue, run a tiny dialplan:
+//
+//	context amd*   AMD() for 2.5 s, then Stasis(EXTEN,amd,STATUS,CAUSE) with
+//	               STATUS MACHINE for a Machine party, else HUMAN; EXTEN "s"
+//	               means the channel's previous application
+//	context stasis Stasis(EXTEN)
+//	other          the channel waits in the dialplan until hung up
+//
+// # Media
+//
+// Playback lengths: sound:NAME from Options.Sounds (unknown → PlaybackFinished
+// state "failed"), recording:NAME the stored length, digits:/characters:
+// 0.6 s per character, number: 0.7 s per digit, tone: until stopped. Several
+// media play in order as one playback (PlaybackContinuing between them);
+// playbacks on one target queue. Stored recordings download as 8 kHz mono
+// 16-bit PCM WAV of the recorded length, generated on the fly.
+//
+// # Not modelled
+//
+// Real audio, maxSilenceSeconds detection, transfers, external media,
+// user events, device states beyond an empty list, mailboxes, dynamic
+// configuration, and per-application event filters.
+package sim

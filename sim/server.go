@@ -1,0 +1,469 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// ErrNotFound is returned by the Go API for an unknown channel, endpoint
+// or recording.
+var ErrNotFound = errors.New("not found")
+
+// ErrNoApp is returned by Call when no websocket has registered the
+// Stasis application (Asterisk hangs such a call up at once).
+var ErrNoApp = errors.New("stasis application not registered")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("sim: server closed")
+
+// Options configures a Server.
+type Options struct {
+	// User and Password protect every route with HTTP basic auth (also
+	// the events websocket); empty User disables authentication.
+	User, Password string
+	// Speed is simulated seconds per wall second; 0 or 1 = real time.
+	Speed float64
+	// Seed seeds the generator used for drawn durations.
+	Seed int64
+	// EntityID is the asterisk_id of events and /asterisk/info; default
+	// "sim-asterisk".
+	EntityID string
+	// Sounds maps sound names to playback lengths; nil gives DefaultSounds.
+	// A sound:NAME not listed plays as failed (PlaybackFinished state
+	// "failed"), as Asterisk does for a missing file.
+	Sounds map[string]time.Duration
+	// Logger receives debug and warning logs; nil discards them.
+	Logger *slog.Logger
+	// QueueSize is each websocket's outgoing queue length in events; a
+	// reader that falls this far behind is disconnected. Default 65536.
+	QueueSize int
+	// WriteTimeout is the wall-clock limit for writing one event to a
+	// websocket before the connection is dropped. Default 10 s.
+	WriteTimeout time.Duration
+}
+
+// DefaultSounds returns the default sound list: common Asterisk prompts,
+// 2 s each (silence/N lasts N seconds).
+func DefaultSounds() map[string]time.Duration {
+	m := map[string]time.Duration{}
+	for _, n := range []string{"hello-world", "tt-monkeys", "tt-weasels", "queue-periodic-announce",
+		"pls-hold-while-try", "vm-goodbye", "beep", "demo-congrats", "conf-onhold", "queue-thankyou",
+		"queue-youarenext", "queue-thereare", "queue-callswaiting", "queue-holdtime", "queue-minutes",
+		"agent-loginok", "agent-loggedoff", "auth-thankyou", "vm-intro", "vm-review", "custom/welcome",
+		"custom/menu", "custom/closed", "invalid", "please-try-again", "goodbye", "transfer",
+		"pbx-invalid", "you-entered", "thank-you-for-calling", "for-sales", "for-support", "press-1", "press-2"} {
+		m[n] = 2 * time.Second
+	}
+	for i := 1; i <= 10; i++ {
+		m["silence/"+itoa(i)] = time.Duration(i) * time.Second
+	}
+	return m
+}
+
+// Stats are the simulator's counters.
+type Stats struct {
+	// EventsSent counts events queued to a websocket (all applications).
+	EventsSent int64
+	// EventsDropped counts events lost because a reader fell behind and
+	// was disconnected (those still queued plus the one that overflowed).
+	EventsDropped int64
+	// EventsUnrouted counts events for an application with no websocket.
+	EventsUnrouted int64
+	// ChannelsCreated and ChannelsActive count channels.
+	ChannelsCreated, ChannelsActive int64
+	// BridgesActive counts existing bridges.
+	BridgesActive int64
+	// ConnectionsDropped counts websockets the simulator disconnected
+	// because the reader fell behind or a write failed.
+	ConnectionsDropped int64
+	// SentByApp is EventsSent per application name.
+	SentByApp map[string]int64
+}
+
+// Server is a simulated Asterisk serving ARI (REST and events websocket).
+// All state sits behind one mutex; every delay runs on its Clock; events
+// are queued per websocket and written by that websocket's goroutine, so a
+// slow reader never blocks the simulation.
+type Server struct {
+	opts   Options
+	clock  *Clock
+	log    *slog.Logger
+	rng    *rand.Rand
+	mux    *http.ServeMux
+	start  time.Time
+	sounds map[string]time.Duration
+
+	mu        sync.Mutex
+	closed    bool
+	apps      map[string]*application
+	conns     map[*wsConn]struct{}
+	channels  map[string]*channel
+	bridges   map[string]*bridge
+	playbacks map[string]*playback
+	liveRecs  map[string]*liveRec
+	stored    map[string]*storedRec
+	endpoints map[string]*endpoint
+	techs     map[string]bool
+	globals   map[string]string
+	nameSeq   int64
+	idSeq     int64
+	stats     Stats
+	sentByApp map[string]int64
+
+	srv *http.Server
+	ln  net.Listener
+	wg  sync.WaitGroup
+}
+
+// New returns a Server; call Start to listen, or mount Handler yourself.
+func New(opts Options) *Server {
+	if opts.EntityID == "" {
+		opts.EntityID = "sim-asterisk"
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 65536
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	sounds := opts.Sounds
+	if sounds == nil {
+		sounds = DefaultSounds()
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		opts:      opts,
+		clock:     NewClock(opts.Speed),
+		log:       lg,
+		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5eed)),
+		sounds:    sounds,
+		apps:      map[string]*application{},
+		conns:     map[*wsConn]struct{}{},
+		channels:  map[string]*channel{},
+		bridges:   map[string]*bridge{},
+		playbacks: map[string]*playback{},
+		liveRecs:  map[string]*liveRec{},
+		stored:    map[string]*storedRec{},
+		endpoints: map[string]*endpoint{},
+		techs:     map[string]bool{},
+		globals:   map[string]string{},
+		sentByApp: map[string]int64{},
+	}
+	for t := range knownTechs {
+		s.techs[t] = true
+	}
+	s.start = s.clock.Now()
+	s.mux = s.routes()
+	return s
+}
+
+// Clock returns the simulated clock.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// Handler serves everything under /ari/.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrClosed
+	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := s.srv
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("sim: serve", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the listening address ("127.0.0.1:PORT"), empty before Start.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is the ARI REST root, e.g. "http://127.0.0.1:PORT/ari".
+func (s *Server) URL() string { return "http://" + s.Addr() + "/ari" }
+
+// WebsocketURL is the events websocket, e.g. "ws://127.0.0.1:PORT/ari/events".
+func (s *Server) WebsocketURL() string { return "ws://" + s.Addr() + "/ari/events" }
+
+// Close stops the listener, the websockets, every timer and goroutine.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	srv := s.srv
+	for c := range s.conns {
+		s.detachConn(c, false)
+	}
+	s.mu.Unlock()
+	s.clock.stopAll()
+	var err error
+	if srv != nil {
+		err = srv.Close()
+	}
+	s.wg.Wait()
+	return err
+}
+
+// DropWebSockets closes every events websocket, as when the network
+// between Asterisk and the application fails. Channels stay in Stasis;
+// nothing is replayed when the application reconnects.
+func (s *Server) DropWebSockets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		s.detachConn(c, false)
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.ChannelsActive = int64(len(s.channels))
+	st.BridgesActive = int64(len(s.bridges))
+	st.SentByApp = make(map[string]int64, len(s.sentByApp))
+	for k, v := range s.sentByApp {
+		st.SentByApp[k] = v
+	}
+	return st
+}
+
+// EventsSent is the number of events queued to app's websockets so far.
+func (s *Server) EventsSent(app string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sentByApp[app]
+}
+
+// Apps lists the applications that currently have a websocket.
+func (s *Server) Apps() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for n, a := range s.apps {
+		if a.conn != nil {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// application is a Stasis application: registered while a websocket
+// carries it; its subscriptions outlive the websocket.
+type application struct {
+	name         string
+	conn         *wsConn
+	subscribeAll bool
+	endpoints    map[string]bool // "PJSIP/1001" or "PJSIP"
+}
+
+func (s *Server) app(name string) *application {
+	a := s.apps[name]
+	if a == nil {
+		a = &application{name: name, endpoints: map[string]bool{}}
+		s.apps[name] = a
+	}
+	return a
+}
+
+func (s *Server) registered(name string) bool {
+	a := s.apps[name]
+	return a != nil && a.conn != nil
+}
+
+// wsConn is one events websocket: a queue drained by its writer goroutine.
+type wsConn struct {
+	apps []string
+	q    chan []byte
+	done chan struct{}
+	gone bool
+}
+
+// detachConn unregisters c's applications and tells its writer to close.
+// dropped counts it as a slow-reader disconnect.
+func (s *Server) detachConn(c *wsConn, dropped bool) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	delete(s.conns, c)
+	for _, n := range c.apps {
+		if a := s.apps[n]; a != nil && a.conn == c {
+			a.conn = nil
+			a.subscribeAll = false
+		}
+	}
+	if dropped {
+		s.stats.ConnectionsDropped++
+		s.stats.EventsDropped += int64(len(c.q))
+	}
+	close(c.done)
+}
+
+// deliver queues one encoded event for app; never blocks.
+func (s *Server) deliver(app string, data []byte) {
+	a := s.apps[app]
+	if a == nil || a.conn == nil {
+		s.stats.EventsUnrouted++
+		return
+	}
+	c := a.conn
+	select {
+	case c.q <- data:
+		s.stats.EventsSent++
+		s.sentByApp[app]++
+	default:
+		s.stats.EventsDropped++
+		s.log.Warn("sim: websocket reader too slow, disconnecting", "app", app)
+		s.detachConn(c, true)
+	}
+}
+
+// emit sends an event of type typ with the given fields to apps. Called
+// with s.mu held; the JSON is encoded once and the application field is
+// spliced in per recipient.
+func (s *Server) emit(apps []string, typ string, fields map[string]any) {
+	if len(apps) == 0 {
+		return
+	}
+	fields["type"] = typ
+	fields["timestamp"] = ariTime(s.clock.Now())
+	fields["asterisk_id"] = s.opts.EntityID
+	body, err := json.Marshal(fields)
+	if err != nil {
+		s.log.Error("sim: encode event", "type", typ, "error", err)
+		return
+	}
+	for _, app := range apps {
+		name, _ := json.Marshal(app)
+		msg := make([]byte, 0, len(body)+len(name)+16)
+		msg = append(msg, `{"application":`...)
+		msg = append(msg, name...)
+		msg = append(msg, ',')
+		msg = append(msg, body[1:]...)
+		s.deliver(app, msg)
+	}
+}
+
+// handleEvents serves GET /ari/events: the websocket upgrade.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		unauthorized(w)
+		return
+	}
+	var names []string
+	for _, n := range strings.Split(r.URL.Query().Get("app"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		writeJSON(w, http.StatusBadRequest, errBody("Missing parameter app"))
+		return
+	}
+	subAll := r.URL.Query().Get("subscribeAll") == "true"
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		writeJSON(w, http.StatusServiceUnavailable, errBody("shutting down"))
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: []string{"ari"}})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &wsConn{apps: names, q: make(chan []byte, s.opts.QueueSize), done: make(chan struct{})}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ws.CloseNow()
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	s.conns[c] = struct{}{}
+	for _, n := range names {
+		a := s.app(n)
+		if old := a.conn; old != nil && old != c {
+			// The newer websocket wins; the older one is told so.
+			s.emit([]string{n}, "ApplicationReplaced", map[string]any{})
+			for i, on := range old.apps {
+				if on == n {
+					old.apps = append(old.apps[:i:i], old.apps[i+1:]...)
+					break
+				}
+			}
+		}
+		a.conn = c
+		a.subscribeAll = subAll
+	}
+	s.mu.Unlock()
+
+	ctx := ws.CloseRead(context.Background())
+	for {
+		select {
+		case <-c.done:
+			ws.CloseNow()
+			return
+		case <-ctx.Done():
+			s.mu.Lock()
+			s.detachConn(c, false)
+			s.mu.Unlock()
+			ws.CloseNow()
+			return
+		case msg := <-c.q:
+			wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+			err := ws.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				s.mu.Lock()
+				s.detachConn(c, ctx.Err() == nil)
+				s.mu.Unlock()
+				ws.CloseNow()
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,658 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ariDateFormat is Asterisk's timestamp format, e.g.
+// "2026-11-23T12:00:00.000+0000".
+const ariDateFormat = "2006-01-02T15:04:05.000-0700"
+
+func ariTime(t time.Time) string { return t.UTC().Format(ariDateFormat) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// chanKind tells how a channel came to be.
+type chanKind int
+
+const (
+	kindInbound   chanKind = iota // Call: a caller from the trunk
+	kindOriginate                 // POST /channels
+	kindCreate                    // POST /channels/create (+ dial)
+	kindSnoop                     // POST /channels/{id}/snoop
+	kindLocal2                    // the ;2 half of a Local channel
+)
+
+type callerID struct{ name, number string }
+
+// channel is a simulated channel.
+//
+// States: Down (created, not dialed) → Ringing (far end alerting) → Up
+// (answered); an inbound call starts in Ring and goes Up on answer. Any
+// state → destroyed (hangup).
+type channel struct {
+	seq            int64
+	id, name       string
+	tech, resource string
+	kind           chanKind
+	state          string
+	caller         callerID
+	connected      callerID
+	context, exten string
+	priority       int64
+	appName        string
+	appData        string
+	created        time.Time
+	vars           map[string]string
+	party          Party
+	ep             *endpoint
+
+	app    string // Stasis app (when inApp)
+	args   []string
+	inApp  bool
+	subs   map[string]bool // apps that receive this channel's events
+	bridge *bridge
+
+	// outbound dialing
+	dialing     bool // Dial begun, not yet answered/failed
+	answered    bool
+	dialCaller  *channel
+	outApp      string // originate: app to enter on answer
+	outArgs     []string
+	outCtx      string // originate: dialplan target when no app
+	outExten    string
+	failCause   int // cause for ;2 of a failed Local
+	dialTimer   *Timer
+	ringTimer   *Timer
+	talkTimer   *Timer
+	patTimer    *Timer
+	dtmfTimer   *Timer
+	planTimer   *Timer
+	dtmfQ       string
+	talkStarted bool
+
+	snoops  []*channel
+	snoopOf *channel
+	peer    *channel // other half of a Local channel
+
+	playQ []*playback
+	recs  []*liveRec
+	gone  bool
+}
+
+func (c *channel) stopTimers() {
+	for _, t := range []*Timer{c.dialTimer, c.ringTimer, c.talkTimer, c.patTimer, c.dtmfTimer, c.planTimer} {
+		t.Stop()
+	}
+}
+
+// bridge is a simulated mixing bridge. Bridges live until destroyed; they
+// are not destroyed when they empty.
+type bridge struct {
+	id, name, btype string
+	created         time.Time
+	chans           []*channel
+	subs            map[string]bool
+	playQ           []*playback
+	recs            []*liveRec
+}
+
+// playback is one play request; a target plays its queue in order.
+// States: queued → playing ⇄ paused → done | failed.
+type playback struct {
+	id        string
+	media     []string
+	idx       int
+	lang      string
+	state     string
+	ch        *channel
+	br        *bridge
+	timer     *Timer
+	remaining time.Duration // left of the current media item
+	segStart  time.Time     // when the current timer started (sim)
+}
+
+func (p *playback) targetURI() string {
+	if p.ch != nil {
+		return "channel:" + p.ch.id
+	}
+	return "bridge:" + p.br.id
+}
+
+// liveRec is a recording in progress.
+// States: recording ⇄ paused → done | failed | canceled.
+type liveRec struct {
+	name, format string
+	ch           *channel
+	br           *bridge
+	state        string
+	segStart     time.Time
+	acc          time.Duration
+	maxTimer     *Timer
+	terminateOn  string
+	maxSilence   int
+	muted        bool
+	cause        string
+	appendTo     time.Duration
+}
+
+func (r *liveRec) targetURI() string {
+	if r.ch != nil {
+		return "channel:" + r.ch.id
+	}
+	return "bridge:" + r.br.id
+}
+
+// storedRec is a finished recording; its file is generated on download.
+type storedRec struct {
+	name, format string
+	duration     time.Duration
+}
+
+// ---- JSON snapshots (field names as in the ARI models) ----
+
+func (s *Server) chanJSON(c *channel) map[string]any {
+	m := map[string]any{
+		"id":           c.id,
+		"protocol_id":  "",
+		"name":         c.name,
+		"state":        c.state,
+		"caller":       map[string]any{"name": c.caller.name, "number": c.caller.number},
+		"connected":    map[string]any{"name": c.connected.name, "number": c.connected.number},
+		"accountcode":  "",
+		"dialplan":     map[string]any{"context": c.context, "exten": c.exten, "priority": c.priority, "app_name": c.appName, "app_data": c.appData},
+		"creationtime": ariTime(c.created),
+		"language":     "en",
+	}
+	if c.tech == "PJSIP" || c.tech == "SIP" {
+		m["protocol_id"] = c.id + "@sim"
+	}
+	return m
+}
+
+func (s *Server) bridgeJSON(b *bridge) map[string]any {
+	ids := make([]string, 0, len(b.chans))
+	for _, c := range b.chans {
+		ids = append(ids, c.id)
+	}
+	tech := "simple_bridge"
+	if len(b.chans) > 2 {
+		tech = "softmix"
+	}
+	if b.btype == "holding" {
+		tech = "holding_bridge"
+	}
+	return map[string]any{
+		"id":           b.id,
+		"technology":   tech,
+		"bridge_type":  b.btype,
+		"bridge_class": "stasis",
+		"creator":      "Stasis",
+		"name":         b.name,
+		"channels":     ids,
+		"creationtime": ariTime(b.created),
+		"video_mode":   "none",
+	}
+}
+
+func (s *Server) playbackJSON(p *playback) map[string]any {
+	m := map[string]any{
+		"id":         p.id,
+		"media_uri":  p.media[min(p.idx, len(p.media)-1)],
+		"target_uri": p.targetURI(),
+		"language":   p.lang,
+		"state":      p.state,
+	}
+	if p.idx+1 < len(p.media) {
+		m["next_media_uri"] = p.media[p.idx+1]
+	}
+	return m
+}
+
+func (s *Server) recDuration(r *liveRec) time.Duration {
+	d := r.acc
+	if r.state == "recording" {
+		d += s.clock.Since(r.segStart)
+	}
+	return d
+}
+
+func (s *Server) liveRecJSON(r *liveRec, final bool) map[string]any {
+	m := map[string]any{
+		"name":       r.name,
+		"format":     r.format,
+		"target_uri": r.targetURI(),
+		"state":      r.state,
+	}
+	if final || r.state != "queued" {
+		secs := int(s.recDuration(r) / time.Second)
+		m["duration"] = secs
+		if r.maxSilence > 0 {
+			m["talking_duration"] = secs
+			m["silence_duration"] = 0
+		}
+	}
+	if r.cause != "" {
+		m["cause"] = r.cause
+	}
+	return m
+}
+
+func (s *Server) endpointJSON(e *endpoint) map[string]any {
+	ids := append([]string{}, e.channels...)
+	return map[string]any{"technology": e.tech, "resource": e.resource, "state": e.state, "channel_ids": ids}
+}
+
+// ---- event routing ----
+
+func (s *Server) allApps(dst map[string]bool) {
+	for n, a := range s.apps {
+		if a.subscribeAll && a.conn != nil {
+			dst[n] = true
+		}
+	}
+}
+
+func setList(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	if len(out) > 1 {
+		sort.Strings(out)
+	}
+	return out
+}
+
+// chanApps are the applications that receive c's events.
+func (s *Server) chanApps(cs ...*channel) []string {
+	dst := map[string]bool{}
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		for a := range c.subs {
+			dst[a] = true
+		}
+		if c.ep != nil {
+			for n, a := range s.apps {
+				if a.endpoints[c.ep.key()] || a.endpoints[c.ep.tech] {
+					dst[n] = true
+				}
+			}
+		}
+	}
+	s.allApps(dst)
+	return setList(dst)
+}
+
+// bridgeApps are the applications that receive b's events: its creator,
+// subscribers and the applications of its channels.
+func (s *Server) bridgeApps(b *bridge, extra ...*channel) []string {
+	dst := map[string]bool{}
+	for a := range b.subs {
+		dst[a] = true
+	}
+	for _, c := range append(append([]*channel{}, b.chans...), extra...) {
+		for a := range c.subs {
+			dst[a] = true
+		}
+	}
+	s.allApps(dst)
+	return setList(dst)
+}
+
+func (s *Server) endpointApps(e *endpoint) []string {
+	dst := map[string]bool{}
+	for n, a := range s.apps {
+		if a.endpoints[e.key()] || a.endpoints[e.tech] {
+			dst[n] = true
+		}
+	}
+	s.allApps(dst)
+	return setList(dst)
+}
+
+func (s *Server) chanEvent(c *channel, typ string, extra map[string]any) {
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["channel"] = s.chanJSON(c)
+	s.emit(s.chanApps(c), typ, extra)
+}
+
+// ---- ids ----
+
+func (s *Server) newChannelID() string {
+	s.idSeq++
+	return fmt.Sprintf("%d.%d", s.start.Unix(), s.idSeq)
+}
+
+func (s *Server) newUUID() string {
+	s.idSeq++
+	r := s.rng.Uint64()
+	return fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", uint32(r>>32), uint16(r>>16), uint16(r)&0xfff, s.idSeq&0xfff, s.idSeq)
+}
+
+func (s *Server) nextName() string {
+	s.nameSeq++
+	return fmt.Sprintf("%08x", s.nameSeq)
+}
+
+// after runs f under the server lock once d of simulated time passed,
+// unless the timer was stopped (under the lock) or the server closed.
+func (s *Server) after(d time.Duration, f func()) *Timer {
+	var t *Timer
+	t = s.clock.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return
+		}
+		f()
+	})
+	return t
+}
+
+// ---- channels ----
+
+type newChan struct {
+	id, tech, resource string
+	kind               chanKind
+	state              string
+	caller             callerID
+	context, exten     string
+	party              Party
+	ep                 *endpoint
+	nameOverride       string
+}
+
+func (s *Server) addChannel(n newChan) *channel {
+	id := n.id
+	if id == "" {
+		id = s.newChannelID()
+	}
+	name := n.nameOverride
+	if name == "" {
+		name = n.tech + "/" + n.resource + "-" + s.nextName()
+	}
+	ctx, ext := n.context, n.exten
+	if ctx == "" {
+		ctx = "default"
+	}
+	if ext == "" {
+		ext = "s"
+	}
+	c := &channel{
+		seq: s.stats.ChannelsCreated, id: id, name: name, tech: n.tech, resource: n.resource, kind: n.kind,
+		state: n.state, caller: n.caller, context: ctx, exten: ext, priority: 1,
+		created: s.clock.Now(), vars: map[string]string{}, party: n.party, ep: n.ep,
+		subs: map[string]bool{},
+	}
+	s.channels[id] = c
+	s.stats.ChannelsCreated++
+	if n.ep != nil {
+		n.ep.channels = append(n.ep.channels, id)
+	}
+	return c
+}
+
+// enterStasis puts c into app (StasisStart).
+func (s *Server) enterStasis(c *channel, app string, args []string, replace *channel) {
+	c.app, c.args, c.inApp = app, args, true
+	c.subs[app] = true
+	c.appName = "Stasis"
+	c.appData = strings.Join(append([]string{app}, args...), ",")
+	if args == nil {
+		args = []string{}
+	}
+	f := map[string]any{"args": args}
+	if replace != nil {
+		f["replace_channel"] = s.chanJSON(replace)
+	}
+	s.chanEvent(c, "StasisStart", f)
+}
+
+// startPatience starts the abandon timer of c's party.
+func (s *Server) startPatience(c *channel) {
+	if c.party.Patience <= 0 || s.bridgedWithOther(c) {
+		return
+	}
+	c.patTimer = s.after(c.party.Patience, func() {
+		if !c.gone && !s.bridgedWithOther(c) {
+			s.hangup(c, 16, hangFar)
+		}
+	})
+}
+
+// leaveStasis sends StasisEnd and drops the app's subscription if drop.
+func (s *Server) leaveStasis(c *channel, drop bool) {
+	if !c.inApp {
+		return
+	}
+	s.chanEvent(c, "StasisEnd", nil)
+	c.inApp = false
+	if drop {
+		delete(c.subs, c.app)
+	}
+}
+
+func (s *Server) setState(c *channel, state string) {
+	if c.state == state {
+		return
+	}
+	c.state = state
+	s.chanEvent(c, "ChannelStateChange", nil)
+}
+
+// hangup kinds.
+type hangHow int
+
+const (
+	hangFar  hangHow = iota // far end hung up (or script)
+	hangARI                 // DELETE /channels/{id}
+	hangFail                // call failed before answer: no HangupRequest
+)
+
+var causeText = map[int]string{
+	0: "Unknown", 1: "Unallocated (unassigned) number", 16: "Normal Clearing", 17: "User busy",
+	18: "No user responding", 19: "User alerting, no answer", 20: "Subscriber absent",
+	21: "Call Rejected", 26: "Answered elsewhere", 27: "Destination out of order",
+	28: "Invalid number format (incomplete number)", 31: "Normal, unspecified",
+	34: "Circuit/channel congestion", 38: "Network out of order", 58: "Bearer capability not available",
+	127: "Interworking, unspecified",
+}
+
+func causeTxt(c int) string {
+	if t, ok := causeText[c]; ok {
+		return t
+	}
+	return "Unknown"
+}
+
+// hangup destroys c with Asterisk's event order: ChannelHangupRequest,
+// PlaybackFinished/RecordingFinished, ChannelLeftBridge, StasisEnd,
+// ChannelDestroyed; snoops on c and the other half of a Local go too.
+func (s *Server) hangup(c *channel, cause int, how hangHow) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	c.stopTimers()
+	if how == hangARI && c.dialing && !c.answered {
+		s.dialEvent(c, "CANCEL")
+	}
+	if how != hangFail && (c.inApp || c.answered || how == hangARI) {
+		f := map[string]any{"cause": cause}
+		if how == hangARI {
+			f["soft"] = true
+		}
+		s.chanEvent(c, "ChannelHangupRequest", f)
+	}
+	for len(c.playQ) > 0 {
+		s.finishPlayback(c.playQ[0], "done")
+	}
+	for len(c.recs) > 0 {
+		s.finishRecording(c.recs[0], "done", "")
+	}
+	if c.bridge != nil {
+		s.removeFromBridge(c)
+	}
+	s.leaveStasis(c, false)
+	s.chanEvent(c, "ChannelDestroyed", map[string]any{"cause": cause, "cause_txt": causeTxt(cause)})
+	delete(s.channels, c.id)
+	if c.ep != nil {
+		for i, id := range c.ep.channels {
+			if id == c.id {
+				c.ep.channels = append(c.ep.channels[:i], c.ep.channels[i+1:]...)
+				break
+			}
+		}
+	}
+	if t := c.snoopOf; t != nil {
+		for i, sn := range t.snoops {
+			if sn == c {
+				t.snoops = append(t.snoops[:i], t.snoops[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, sn := range append([]*channel{}, c.snoops...) {
+		s.hangup(sn, 16, hangFar)
+	}
+	if p := c.peer; p != nil && !p.gone {
+		pc := 16
+		if c.failCause != 0 {
+			pc = c.failCause
+		}
+		s.hangup(p, pc, hangFar)
+	}
+}
+
+func (s *Server) bridgedWithOther(c *channel) bool {
+	return c.bridge != nil && len(c.bridge.chans) > 1
+}
+
+// ---- bridges ----
+
+func (s *Server) addToBridge(b *bridge, c *channel) {
+	if c.bridge == b {
+		return
+	}
+	if c.bridge != nil {
+		s.removeFromBridge(c)
+	}
+	c.bridge = b
+	b.chans = append(b.chans, c)
+	s.emit(s.bridgeApps(b), "ChannelEnteredBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+	if len(b.chans) > 1 {
+		for _, m := range b.chans {
+			s.startTalk(m)
+		}
+	}
+}
+
+// startTalk starts c's talk timer the first time it shares a bridge.
+func (s *Server) startTalk(c *channel) {
+	c.patTimer.Stop()
+	if c.talkStarted {
+		return
+	}
+	c.talkStarted = true
+	d := c.party.talkTime(s.rng)
+	if d <= 0 {
+		return
+	}
+	c.talkTimer = s.after(d, func() {
+		if !c.gone {
+			s.hangup(c, 16, hangFar)
+		}
+	})
+}
+
+func (s *Server) removeFromBridge(c *channel) {
+	b := c.bridge
+	if b == nil {
+		return
+	}
+	for i, m := range b.chans {
+		if m == c {
+			b.chans = append(b.chans[:i], b.chans[i+1:]...)
+			break
+		}
+	}
+	c.bridge = nil
+	s.emit(s.bridgeApps(b, c), "ChannelLeftBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+}
+
+func (s *Server) destroyBridge(b *bridge) {
+	for len(b.playQ) > 0 {
+		s.finishPlayback(b.playQ[0], "done")
+	}
+	for len(b.recs) > 0 {
+		s.finishRecording(b.recs[0], "done", "")
+	}
+	apps := s.bridgeApps(b)
+	for len(b.chans) > 0 {
+		s.removeFromBridge(b.chans[0])
+	}
+	delete(s.bridges, b.id)
+	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": s.bridgeJSON(b)})
+}
+
+// ---- DTMF ----
+
+// queueDTMF makes the far end of c press digits (',' = pause).
+func (s *Server) queueDTMF(c *channel, digits string, delay time.Duration) {
+	busy := c.dtmfQ != ""
+	c.dtmfQ += digits
+	if !busy {
+		s.scheduleDTMF(c, delay)
+	}
+}
+
+func (s *Server) scheduleDTMF(c *channel, d time.Duration) {
+	c.dtmfTimer = s.after(d, func() {
+		if c.gone || c.dtmfQ == "" {
+			return
+		}
+		r := c.dtmfQ[0]
+		c.dtmfQ = c.dtmfQ[1:]
+		if r == ',' {
+			if c.dtmfQ != "" {
+				s.scheduleDTMF(c, DigitPause)
+			}
+			return
+		}
+		s.dtmfReceived(c, string(r))
+		if c.dtmfQ != "" && !c.gone {
+			if c.dtmfQ[0] == ',' {
+				c.dtmfQ = c.dtmfQ[1:]
+				s.scheduleDTMF(c, DigitPause)
+			} else {
+				s.scheduleDTMF(c, DigitGap)
+			}
+		}
+	})
+}
+
+func (s *Server) dtmfReceived(c *channel, digit string) {
+	s.chanEvent(c, "ChannelDtmfReceived", map[string]any{"digit": digit, "duration_ms": DigitDuration})
+	for _, r := range append([]*liveRec{}, c.recs...) {
+		if r.terminateOn == "any" || (r.terminateOn != "" && r.terminateOn != "none" && strings.Contains(r.terminateOn, digit)) {
+			s.finishRecording(r, "done", "")
+		}
+	}
+}
+
+// afterAnswer starts the party's post-answer script (digits, patience).
+func (s *Server) afterAnswer(c *channel) {
+	if c.party.Digits != "" {
+		s.queueDTMF(c, c.party.Digits, c.party.DigitsDelay)
+	}
+	s.startPatience(c)
+}
