@@ -495,6 +495,7 @@ func (s *Server) finishPlayback(p *playback, state string) {
 // ---- recordings ----
 
 func (s *Server) startRecording(r *liveRec, maxDur time.Duration) {
+	r.maxDur = maxDur
 	s.liveRecs[r.name] = r
 	if r.ch != nil {
 		r.ch.recs = append(r.ch.recs, r)
@@ -533,6 +534,9 @@ func (s *Server) finishRecording(r *liveRec, state, cause string) {
 	r.maxTimer.Stop()
 	if r.state == "recording" {
 		r.acc += s.clock.Since(r.segStart)
+	}
+	if r.maxDur > 0 && r.acc > r.maxDur {
+		r.acc = r.maxDur
 	}
 	r.state = state
 	r.cause = cause

@@ -192,3 +192,9 @@ func mustJSON(t testing.TB, b []byte) map[string]any {
 }
 
 var _ = fmt.Sprint
+
+func (r *recorder) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.events)
+}

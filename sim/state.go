@@ -135,6 +135,7 @@ type liveRec struct {
 	maxTimer     *Timer
 	terminateOn  string
 	maxSilence   int
+	maxDur       time.Duration
 	muted        bool
 	cause        string
 	appendTo     time.Duration
@@ -217,6 +218,9 @@ func (s *Server) recDuration(r *liveRec) time.Duration {
 	d := r.acc
 	if r.state == "recording" {
 		d += s.clock.Since(r.segStart)
+	}
+	if r.maxDur > 0 && d > r.maxDur {
+		d = r.maxDur // timer latency must not stretch a capped recording
 	}
 	return d
 }
