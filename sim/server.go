@@ -409,16 +409,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, errBody("shutting down"))
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: []string{"ari"}})
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(1 << 20)
+	// Like Asterisk, the application is registered before the upgrade
+	// completes: a client that sees the handshake finish can use the
+	// application's routes at once.
 	c := &wsConn{apps: names, q: make(chan []byte, s.opts.QueueSize), done: make(chan struct{})}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		ws.CloseNow()
+		writeJSON(w, http.StatusServiceUnavailable, errBody("shutting down"))
 		return
 	}
 	s.wg.Add(1)
@@ -440,6 +438,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		a.subscribeAll = subAll
 	}
 	s.mu.Unlock()
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, Subprotocols: []string{"ari"}})
+	if err != nil {
+		s.mu.Lock()
+		s.detachConn(c, false)
+		s.mu.Unlock()
+		return
+	}
+	ws.SetReadLimit(1 << 20)
 
 	ctx := ws.CloseRead(context.Background())
 	for {
