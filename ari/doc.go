@@ -1,0 +1,60 @@
+// Package ari is Switchboard's Asterisk adapter: it implements
+// switchboard.PBX over the Asterisk REST Interface (ARI), using the
+// github.com/CyCoreSystems/ari/v6 native client for REST commands.
+//
+// # Events: why the adapter reads the WebSocket itself
+//
+// The stock ari/v6 native client pushes WebSocket events into its stdbus,
+// which silently drops an event for any subscriber whose 100-slot buffer is
+// full (stdbus/bus.go, "default: // never block"), and the client's bus
+// cannot be replaced. A call-center controller that loses a StasisEnd leaks
+// a call; so the adapter never connects the native client's WebSocket.
+// Instead one dedicated goroutine reads the events WebSocket, decodes each
+// frame with ari.DecodeEvent, translates it to a switchboard event and
+// appends it to the adapter's own FIFO. That reader never waits for the
+// consumer (Asterisk disconnects a slow reader after websocket_write_timeout,
+// 100 ms by default). A second goroutine delivers from the FIFO to Events()
+// in order. The FIFO is unbounded up to Config.QueueLimit; past the limit an
+// event is counted in Stats.EventsLost and logged as an error, never dropped
+// silently.
+//
+// # Link life cycle
+//
+// Run checks the credentials (GET /asterisk/info: a 401 ends Run with
+// ErrUnauthorized), connects the WebSocket for the application, emits
+// LinkUp{Reconnect: false}, and reads. When the WebSocket breaks it emits
+// LinkDown, retries with jittered exponential back-off (ReconnectMin ..
+// ReconnectMax) and, once connected again, emits LinkUp{Reconnect: true}.
+//
+// Asterisk replays nothing that happened while the link was down. Channels
+// stay in the application (Stasis) while no WebSocket is connected, so after
+// LinkUp{Reconnect: true} the owner of call state calls Channels() and
+// Bridges() and reconciles: Channels lists exactly the channels that are in
+// the application now (GET /applications/{app} intersected with GET
+// /channels), Bridges the application's bridges with their members. Every
+// command works on those channels as before; the channel ids do not change.
+//
+// # REST commands
+//
+// The native client uses a zero-value http.Client (so http.DefaultTransport,
+// which keeps two idle connections per host and has no response timeout)
+// and takes no context. New therefore tunes http.DefaultTransport once, and
+// every command runs under the caller's context bounded by
+// Config.RequestTimeout: a command whose deadline passes returns EUNAVAILABLE
+// at once while the abandoned HTTP request finishes in the background
+// (bounded by the transport's response-header timeout). The few requests the
+// native client cannot make, or whose answer it throws away (originate and
+// snoop return the new channel, the channel and bridge listings, redirect,
+// recording download), the adapter makes itself with its own tuned
+// http.Client.
+//
+// HTTP statuses map to switchboard error codes: 400 EINVALID, 401
+// EUNAUTHORIZED, 403 EFORBIDDEN, 404 ENOTFOUND, 409 ECONFLICT, 412 ECONFLICT,
+// 422 EUNPROCESSABLE, 501 ENOTIMPLEMENTED, 503 and connection failures
+// EUNAVAILABLE, anything else EINTERNAL.
+//
+// # Secrets
+//
+// The ARI password is sent only in the Authorization header. It appears in
+// no log line and no error; a URL that carries credentials is refused.
+package ari

@@ -1,0 +1,575 @@
+package ari
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	ari6 "github.com/CyCoreSystems/ari/v6"
+	sb "github.com/switchboard/switchboard"
+)
+
+func chanKey(ch sb.ChannelID) *ari6.Key { return ari6.NewKey(ari6.ChannelKey, string(ch)) }
+func bridgeKey(b sb.BridgeID) *ari6.Key { return ari6.NewKey(ari6.BridgeKey, string(b)) }
+func pbKey(id sb.PlaybackID) *ari6.Key  { return ari6.NewKey(ari6.PlaybackKey, string(id)) }
+func liveKey(name string) *ari6.Key     { return ari6.NewKey(ari6.LiveRecordingKey, name) }
+func storedKey(name string) *ari6.Key   { return ari6.NewKey(ari6.StoredRecordingKey, name) }
+func appKey(app string) *ari6.Key       { return ari6.NewKey(ari6.ApplicationKey, app) }
+func wrap(op string, id any, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s %v: %w", op, id, err)
+}
+
+// Answer answers a ringing channel in the application.
+func (a *Adapter) Answer(ctx context.Context, ch sb.ChannelID) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("answer", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/answer"
+	return wrap("answer", ch, a.call(ctx, "answer", http.MethodPost, p, func() error {
+		return a.client.Channel().Answer(chanKey(ch))
+	}))
+}
+
+// Ring indicates ringing to the caller of a channel not yet answered.
+func (a *Adapter) Ring(ctx context.Context, ch sb.ChannelID) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("ring", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/ring"
+	return wrap("ring", ch, a.call(ctx, "ring", http.MethodPost, p, func() error {
+		return a.client.Channel().Ring(chanKey(ch))
+	}))
+}
+
+// Hangup hangs a channel up. reason is an ARI hang-up reason (normal, busy,
+// congestion, no_answer, timeout, rejected, ...); empty means normal.
+func (a *Adapter) Hangup(ctx context.Context, ch sb.ChannelID, reason string) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("hangup", ch, err)
+	}
+	if err := checkWord("hang-up reason", reason); err != nil {
+		return wrap("hangup", ch, err)
+	}
+	p := "/channels/" + string(ch)
+	return wrap("hangup", ch, a.call(ctx, "hangup", http.MethodDelete, p, func() error {
+		return a.client.Channel().Hangup(chanKey(ch), reason)
+	}))
+}
+
+// Originate calls an endpoint. The answered channel enters the application
+// with req.AppArgs, or the dialplan at req.Context when that is set. The
+// request is made by the adapter itself: the native client's originate
+// throws away the channel Asterisk returns.
+func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.ChannelInfo, error) {
+	id := req.ID
+	if req.Endpoint == "" {
+		return sb.ChannelInfo{}, wrap("originate", id, sb.Errorf(sb.EINVALID, "endpoint is required"))
+	}
+	p := "/channels"
+	if id != "" {
+		if err := checkID("channel", string(id)); err != nil {
+			return sb.ChannelInfo{}, wrap("originate", id, err)
+		}
+		p += "/" + string(id)
+	}
+	q := url.Values{"endpoint": {req.Endpoint}}
+	if req.Context != "" {
+		q.Set("context", req.Context)
+		if req.Extension != "" {
+			q.Set("extension", req.Extension)
+		}
+		if req.Priority > 0 {
+			q.Set("priority", strconv.Itoa(req.Priority))
+		}
+	} else {
+		q.Set("app", a.cfg.Application)
+		if len(req.AppArgs) > 0 {
+			q.Set("appArgs", strings.Join(req.AppArgs, ","))
+		}
+	}
+	if req.CallerID != "" {
+		q.Set("callerId", req.CallerID)
+	}
+	if req.Timeout > 0 {
+		q.Set("timeout", strconv.Itoa(int((req.Timeout+time.Second-1)/time.Second)))
+	}
+	if req.Originator != "" {
+		q.Set("originator", string(req.Originator))
+	}
+	var body any
+	if len(req.Variables) > 0 {
+		body = map[string]any{"variables": req.Variables}
+	}
+	var ch ari6.ChannelData
+	if err := a.rest(ctx, "originate", http.MethodPost, p, q, body, &ch); err != nil {
+		return sb.ChannelInfo{}, wrap("originate", req.Endpoint, err)
+	}
+	return channelInfo(&ch), nil
+}
+
+// Continue sends a channel back to the dialplan; it leaves the application.
+func (a *Adapter) Continue(ctx context.Context, ch sb.ChannelID, dpContext, extension string, priority int) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("continue", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/continue"
+	return wrap("continue", ch, a.call(ctx, "continue", http.MethodPost, p, func() error {
+		return a.client.Channel().Continue(chanKey(ch), dpContext, extension, priority)
+	}))
+}
+
+// Redirect transfers a channel to an endpoint (e.g. PJSIP/1001). The native
+// client has no redirect, so the adapter makes the request.
+func (a *Adapter) Redirect(ctx context.Context, ch sb.ChannelID, endpoint string) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("redirect", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/redirect"
+	return wrap("redirect", ch, a.rest(ctx, "redirect", http.MethodPost, p, url.Values{"endpoint": {endpoint}}, nil, nil))
+}
+
+// SetVariable sets a channel variable (or dialplan function, e.g.
+// CALLERID(name)).
+func (a *Adapter) SetVariable(ctx context.Context, ch sb.ChannelID, name, value string) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("set variable on", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/variable"
+	return wrap("set variable on", ch, a.call(ctx, "set_variable", http.MethodPost, p, func() error {
+		return a.client.Channel().SetVariable(chanKey(ch), name, value)
+	}))
+}
+
+// GetVariable reads a channel variable (or dialplan function).
+func (a *Adapter) GetVariable(ctx context.Context, ch sb.ChannelID, name string) (string, error) {
+	if err := checkID("channel", string(ch)); err != nil {
+		return "", wrap("get variable of", ch, err)
+	}
+	var v string
+	p := "/channels/" + string(ch) + "/variable"
+	err := a.call(ctx, "get_variable", http.MethodGet, p, func() error {
+		var err error
+		// The native client pastes the name into the query unescaped.
+		v, err = a.client.Channel().GetVariable(chanKey(ch), url.QueryEscape(name))
+		return err
+	})
+	if err != nil {
+		return "", wrap("get variable of", ch, err)
+	}
+	return v, nil
+}
+
+// SendDTMF plays DTMF digits to a channel (ARI's default 100 ms tones with
+// 100 ms gaps).
+func (a *Adapter) SendDTMF(ctx context.Context, ch sb.ChannelID, digits string) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("send dtmf to", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/dtmf"
+	return wrap("send dtmf to", ch, a.call(ctx, "send_dtmf", http.MethodPost, p, func() error {
+		return a.client.Channel().SendDTMF(chanKey(ch), digits, nil)
+	}))
+}
+
+// Hold puts a channel on hold (on) or takes it off hold.
+func (a *Adapter) Hold(ctx context.Context, ch sb.ChannelID, on bool) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("hold", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/hold"
+	if on {
+		return wrap("hold", ch, a.call(ctx, "hold", http.MethodPost, p, func() error {
+			return a.client.Channel().Hold(chanKey(ch))
+		}))
+	}
+	return wrap("unhold", ch, a.call(ctx, "unhold", http.MethodDelete, p, func() error {
+		return a.client.Channel().StopHold(chanKey(ch))
+	}))
+}
+
+// MusicOnHold starts (on) or stops music on hold of class on a channel.
+func (a *Adapter) MusicOnHold(ctx context.Context, ch sb.ChannelID, class string, on bool) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("music on hold", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/moh"
+	if on {
+		return wrap("start music on hold on", ch, a.call(ctx, "moh_start", http.MethodPost, p, func() error {
+			return a.client.Channel().MOH(chanKey(ch), class)
+		}))
+	}
+	return wrap("stop music on hold on", ch, a.call(ctx, "moh_stop", http.MethodDelete, p, func() error {
+		return a.client.Channel().StopMOH(chanKey(ch))
+	}))
+}
+
+// Play plays media URIs in sequence on a channel as one playback.
+func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, media ...string) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("play on", ch, err)
+	}
+	if err := checkID("playback", string(id)); err != nil {
+		return wrap("play on", ch, err)
+	}
+	if len(media) == 0 {
+		return wrap("play on", ch, sb.Errorf(sb.EINVALID, "no media to play"))
+	}
+	p := "/channels/" + string(ch) + "/play/" + string(id)
+	return wrap("play on", ch, a.call(ctx, "play", http.MethodPost, p, func() error {
+		_, err := a.client.Channel().Play(chanKey(ch), string(id), media...)
+		return err
+	}))
+}
+
+// PlayBridge plays media URIs in sequence to everyone in a bridge.
+func (a *Adapter) PlayBridge(ctx context.Context, b sb.BridgeID, id sb.PlaybackID, media ...string) error {
+	if err := checkID("bridge", string(b)); err != nil {
+		return wrap("play on bridge", b, err)
+	}
+	if err := checkID("playback", string(id)); err != nil {
+		return wrap("play on bridge", b, err)
+	}
+	if len(media) == 0 {
+		return wrap("play on bridge", b, sb.Errorf(sb.EINVALID, "no media to play"))
+	}
+	p := "/bridges/" + string(b) + "/play/" + string(id)
+	return wrap("play on bridge", b, a.call(ctx, "play_bridge", http.MethodPost, p, func() error {
+		_, err := a.client.Bridge().Play(bridgeKey(b), string(id), media...)
+		return err
+	}))
+}
+
+// StopPlayback stops a playback; PlaybackFinished follows.
+func (a *Adapter) StopPlayback(ctx context.Context, id sb.PlaybackID) error {
+	if err := checkID("playback", string(id)); err != nil {
+		return wrap("stop playback", id, err)
+	}
+	p := "/playbacks/" + string(id)
+	return wrap("stop playback", id, a.call(ctx, "stop_playback", http.MethodDelete, p, func() error {
+		return a.client.Playback().Stop(pbKey(id))
+	}))
+}
+
+// CreateBridge creates a mixing bridge with the given id.
+func (a *Adapter) CreateBridge(ctx context.Context, id sb.BridgeID, name string) error {
+	if err := checkID("bridge", string(id)); err != nil {
+		return wrap("create bridge", id, err)
+	}
+	p := "/bridges/" + string(id)
+	return wrap("create bridge", id, a.call(ctx, "create_bridge", http.MethodPost, p, func() error {
+		_, err := a.client.Bridge().Create(bridgeKey(id), "mixing", name)
+		return err
+	}))
+}
+
+// AddToBridge adds channels to a bridge, one request per channel in order
+// (the native client sends one channel per request).
+func (a *Adapter) AddToBridge(ctx context.Context, b sb.BridgeID, chs ...sb.ChannelID) error {
+	if err := checkID("bridge", string(b)); err != nil {
+		return wrap("add to bridge", b, err)
+	}
+	p := "/bridges/" + string(b) + "/addChannel"
+	for _, ch := range chs {
+		if err := checkID("channel", string(ch)); err != nil {
+			return wrap("add to bridge", b, err)
+		}
+		err := a.call(ctx, "add_to_bridge", http.MethodPost, p, func() error {
+			return a.client.Bridge().AddChannel(bridgeKey(b), string(ch))
+		})
+		if err != nil {
+			return fmt.Errorf("add %s to bridge %s: %w", ch, b, err)
+		}
+	}
+	return nil
+}
+
+// RemoveFromBridge removes channels from a bridge.
+func (a *Adapter) RemoveFromBridge(ctx context.Context, b sb.BridgeID, chs ...sb.ChannelID) error {
+	if err := checkID("bridge", string(b)); err != nil {
+		return wrap("remove from bridge", b, err)
+	}
+	p := "/bridges/" + string(b) + "/removeChannel"
+	for _, ch := range chs {
+		if err := checkID("channel", string(ch)); err != nil {
+			return wrap("remove from bridge", b, err)
+		}
+		err := a.call(ctx, "remove_from_bridge", http.MethodPost, p, func() error {
+			return a.client.Bridge().RemoveChannel(bridgeKey(b), string(ch))
+		})
+		if err != nil {
+			return fmt.Errorf("remove %s from bridge %s: %w", ch, b, err)
+		}
+	}
+	return nil
+}
+
+// DestroyBridge destroys a bridge; its channels stay in the application.
+func (a *Adapter) DestroyBridge(ctx context.Context, b sb.BridgeID) error {
+	if err := checkID("bridge", string(b)); err != nil {
+		return wrap("destroy bridge", b, err)
+	}
+	p := "/bridges/" + string(b)
+	return wrap("destroy bridge", b, a.call(ctx, "destroy_bridge", http.MethodDelete, p, func() error {
+		return a.client.Bridge().Delete(bridgeKey(b))
+	}))
+}
+
+func recordingOptions(req sb.RecordRequest) *ari6.RecordingOptions {
+	f := req.Format
+	if f == "" {
+		f = "wav"
+	}
+	return &ari6.RecordingOptions{
+		Format:      f,
+		MaxDuration: req.MaxDuration,
+		MaxSilence:  req.MaxSilence,
+		Exists:      req.IfExists,
+		Beep:        req.Beep,
+		Terminate:   req.TerminateOn,
+	}
+}
+
+// RecordBridge records the mix of a bridge; RecordingStarted follows.
+func (a *Adapter) RecordBridge(ctx context.Context, b sb.BridgeID, req sb.RecordRequest) error {
+	if err := checkID("bridge", string(b)); err != nil {
+		return wrap("record bridge", b, err)
+	}
+	if err := checkID("recording", req.Name); err != nil {
+		return wrap("record bridge", b, err)
+	}
+	p := "/bridges/" + string(b) + "/record"
+	return wrap("record bridge", b, a.call(ctx, "record_bridge", http.MethodPost, p, func() error {
+		_, err := a.client.Bridge().Record(bridgeKey(b), req.Name, recordingOptions(req))
+		return err
+	}))
+}
+
+// RecordChannel records a channel; RecordingStarted follows.
+func (a *Adapter) RecordChannel(ctx context.Context, ch sb.ChannelID, req sb.RecordRequest) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("record channel", ch, err)
+	}
+	if err := checkID("recording", req.Name); err != nil {
+		return wrap("record channel", ch, err)
+	}
+	p := "/channels/" + string(ch) + "/record"
+	return wrap("record channel", ch, a.call(ctx, "record_channel", http.MethodPost, p, func() error {
+		_, err := a.client.Channel().Record(chanKey(ch), req.Name, recordingOptions(req))
+		return err
+	}))
+}
+
+// StopRecording stops a live recording; RecordingFinished follows and the
+// file becomes a stored recording.
+func (a *Adapter) StopRecording(ctx context.Context, name string) error {
+	if err := checkID("recording", name); err != nil {
+		return wrap("stop recording", name, err)
+	}
+	p := "/recordings/live/" + name + "/stop"
+	return wrap("stop recording", name, a.call(ctx, "stop_recording", http.MethodPost, p, func() error {
+		return a.client.LiveRecording().Stop(liveKey(name))
+	}))
+}
+
+// PauseRecording pauses (pause) or resumes a live recording.
+func (a *Adapter) PauseRecording(ctx context.Context, name string, pause bool) error {
+	if err := checkID("recording", name); err != nil {
+		return wrap("pause recording", name, err)
+	}
+	p := "/recordings/live/" + name + "/pause"
+	if pause {
+		return wrap("pause recording", name, a.call(ctx, "pause_recording", http.MethodPost, p, func() error {
+			return a.client.LiveRecording().Pause(liveKey(name))
+		}))
+	}
+	return wrap("resume recording", name, a.call(ctx, "resume_recording", http.MethodDelete, p, func() error {
+		return a.client.LiveRecording().Resume(liveKey(name))
+	}))
+}
+
+// StoredRecording opens a finished recording's file (GET
+// /recordings/stored/{name}/file, which the native client lacks). ctx and
+// RequestTimeout bound the wait for the answer; reading the body is bound by
+// ctx only. The caller closes the reader.
+func (a *Adapter) StoredRecording(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := checkID("recording", name); err != nil {
+		return nil, wrap("download recording", name, err)
+	}
+	p := "/recordings/stored/" + name + "/file"
+	bctx, cancel := context.WithCancel(ctx)
+	t := time.AfterFunc(a.cfg.RequestTimeout, cancel)
+	start := time.Now()
+	resp, err := a.send(bctx, http.MethodGet, p, nil, nil)
+	stopped := t.Stop()
+	if err == nil && !stopped {
+		// The timer fired as the answer arrived: treat as a timeout.
+		drain(resp.Body)
+		err = classify(http.MethodGet, p, context.DeadlineExceeded)
+	}
+	a.observe("stored_recording", time.Since(start), err)
+	if err != nil {
+		cancel()
+		return nil, wrap("download recording", name, err)
+	}
+	return &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// DeleteStoredRecording deletes a stored recording.
+func (a *Adapter) DeleteStoredRecording(ctx context.Context, name string) error {
+	if err := checkID("recording", name); err != nil {
+		return wrap("delete recording", name, err)
+	}
+	p := "/recordings/stored/" + name
+	return wrap("delete recording", name, a.call(ctx, "delete_recording", http.MethodDelete, p, func() error {
+		return a.client.StoredRecording().Delete(storedKey(name))
+	}))
+}
+
+// Snoop creates a snoop channel on req.Channel that enters the application
+// with req.AppArgs. The adapter makes the request itself: the native client
+// throws away the channel Asterisk returns.
+func (a *Adapter) Snoop(ctx context.Context, req sb.SnoopRequest) (sb.ChannelInfo, error) {
+	if err := checkID("channel", string(req.Channel)); err != nil {
+		return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
+	}
+	p := "/channels/" + string(req.Channel) + "/snoop"
+	if req.ID != "" {
+		if err := checkID("snoop channel", string(req.ID)); err != nil {
+			return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
+		}
+		p += "/" + string(req.ID)
+	}
+	q := url.Values{"app": {a.cfg.Application}}
+	if req.Spy != "" {
+		q.Set("spy", req.Spy)
+	}
+	if req.Whisper != "" {
+		q.Set("whisper", req.Whisper)
+	}
+	if len(req.AppArgs) > 0 {
+		q.Set("appArgs", strings.Join(req.AppArgs, ","))
+	}
+	var ch ari6.ChannelData
+	if err := a.rest(ctx, "snoop", http.MethodPost, p, q, nil, &ch); err != nil {
+		return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
+	}
+	return channelInfo(&ch), nil
+}
+
+// application is GET /applications/{app}.
+type application struct {
+	Name       string   `json:"name"`
+	ChannelIDs []string `json:"channel_ids"`
+	BridgeIDs  []string `json:"bridge_ids"`
+}
+
+func (a *Adapter) application(ctx context.Context) (application, error) {
+	var app application
+	err := a.rest(ctx, "get_application", http.MethodGet, "/applications/"+url.PathEscape(a.cfg.Application), nil, nil, &app)
+	return app, err
+}
+
+// Channels lists the channels that are in the application now: the
+// application's channel_ids (GET /applications/{app}) intersected with GET
+// /channels, which also has channels of the dialplan and of other
+// applications. After LinkUp{Reconnect: true} the call owner reconciles
+// with this list.
+func (a *Adapter) Channels(ctx context.Context) ([]sb.ChannelInfo, error) {
+	app, err := a.application(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list channels of application %s: %w", a.cfg.Application, err)
+	}
+	if len(app.ChannelIDs) == 0 {
+		return []sb.ChannelInfo{}, nil
+	}
+	in := make(map[string]bool, len(app.ChannelIDs))
+	for _, id := range app.ChannelIDs {
+		in[id] = true
+	}
+	var all []ari6.ChannelData
+	if err := a.rest(ctx, "list_channels", http.MethodGet, "/channels", nil, nil, &all); err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	out := make([]sb.ChannelInfo, 0, len(app.ChannelIDs))
+	for i := range all {
+		if in[all[i].ID] {
+			out = append(out, channelInfo(&all[i]))
+		}
+	}
+	return out, nil
+}
+
+// Bridges lists the application's bridges (those it created) with their
+// channels.
+func (a *Adapter) Bridges(ctx context.Context) ([]sb.BridgeInfo, error) {
+	app, err := a.application(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list bridges of application %s: %w", a.cfg.Application, err)
+	}
+	in := make(map[string]bool, len(app.BridgeIDs))
+	for _, id := range app.BridgeIDs {
+		in[id] = true
+	}
+	var all []ari6.BridgeData
+	if err := a.rest(ctx, "list_bridges", http.MethodGet, "/bridges", nil, nil, &all); err != nil {
+		return nil, fmt.Errorf("list bridges: %w", err)
+	}
+	out := []sb.BridgeInfo{}
+	for _, b := range all {
+		if !in[b.ID] {
+			continue
+		}
+		bi := sb.BridgeInfo{ID: sb.BridgeID(b.ID), Channels: make([]sb.ChannelID, 0, len(b.ChannelIDs))}
+		for _, c := range b.ChannelIDs {
+			bi.Channels = append(bi.Channels, sb.ChannelID(c))
+		}
+		out = append(out, bi)
+	}
+	return out, nil
+}
+
+// Endpoints lists every endpoint Asterisk knows with its state.
+func (a *Adapter) Endpoints(ctx context.Context) ([]sb.EndpointState, error) {
+	var all []ari6.EndpointData
+	if err := a.rest(ctx, "list_endpoints", http.MethodGet, "/endpoints", nil, nil, &all); err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	out := make([]sb.EndpointState, 0, len(all))
+	for _, e := range all {
+		out = append(out, endpointState(e.Technology, e.Resource, e.State))
+	}
+	return out, nil
+}
+
+// SubscribeEndpoint subscribes the application to the state events of an
+// endpoint ("PJSIP/1001") or of every endpoint of a technology ("PJSIP").
+// Asterisk may forget subscriptions while the application has no
+// WebSocket, so the call owner subscribes again after every LinkUp.
+func (a *Adapter) SubscribeEndpoint(ctx context.Context, endpoint string) error {
+	if endpoint == "" || strings.ContainsAny(endpoint, "?#&% \t\r\n") {
+		return wrap("subscribe to endpoint", endpoint, sb.Errorf(sb.EINVALID, "bad endpoint %q", endpoint))
+	}
+	p := "/applications/" + a.cfg.Application + "/subscription"
+	return wrap("subscribe to endpoint", endpoint, a.call(ctx, "subscribe_endpoint", http.MethodPost, p, func() error {
+		return a.client.Application().Subscribe(appKey(a.cfg.Application), "endpoint:"+endpoint)
+	}))
+}

@@ -1,0 +1,128 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// call runs one native-client command under ctx and RequestTimeout. The
+// native client takes no context, so the command runs in its own goroutine
+// and a caller whose deadline passes gets EUNAVAILABLE at once; the HTTP
+// request itself ends by its answer or by the transport's response-header
+// timeout (see tuneDefaultTransport).
+func (a *Adapter) call(ctx context.Context, op, method, path string, f func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
+	defer cancel()
+	start := time.Now()
+	var err error
+	if err = ctx.Err(); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	err = classify(method, path, err)
+	a.observe(op, time.Since(start), err)
+	return err
+}
+
+func (a *Adapter) observe(op string, d time.Duration, err error) {
+	if a.cfg.Observe != nil {
+		a.cfg.Observe(op, d, err)
+	}
+}
+
+// rest makes one ARI request with the adapter's own http.Client, for what
+// the native client cannot do. query and body may be nil; out, when not
+// nil, receives the decoded 2xx JSON answer.
+func (a *Adapter) rest(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
+	defer cancel()
+	start := time.Now()
+	resp, err := a.send(ctx, method, path, query, body)
+	if err == nil {
+		defer drain(resp.Body)
+		if out != nil {
+			if derr := json.NewDecoder(resp.Body).Decode(out); derr != nil {
+				err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + method + " " + path + ": undecodable answer", Err: derr}
+			}
+		}
+	}
+	a.observe(op, time.Since(start), err)
+	return err
+}
+
+// send makes the request and turns a non-2xx answer into an error; on
+// success the caller owns resp.Body.
+func (a *Adapter) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	u := a.cfg.URL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path + ": request body", Err: err}
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path, Err: err}
+	}
+	req.Header.Set("Authorization", a.authHdr)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.httpc.Do(req)
+	if err != nil {
+		return nil, classify(method, path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer drain(resp.Body)
+		var m struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if json.Unmarshal(b, &m) == nil && m.Message == "" {
+			m.Message = m.Error
+		}
+		return nil, statusError(method, path, resp.StatusCode, m.Message)
+	}
+	return resp, nil
+}
+
+// checkID refuses ids that would change the request path: ARI ids are
+// Asterisk-generated (1700000000.42, Local ids end in ;1) or chosen by
+// Switchboard, and never contain these characters.
+func checkID(kind, id string) error {
+	if id == "" {
+		return sb.Errorf(sb.EINVALID, "%s id is empty", kind)
+	}
+	if strings.ContainsAny(id, "/?#%& \t\r\n") {
+		return sb.Errorf(sb.EINVALID, "%s id %q has characters ARI ids never have", kind, id)
+	}
+	return nil
+}
+
+// checkWord refuses parameters that the native client puts unescaped into a
+// query string (hang-up reasons, recording names).
+func checkWord(kind, s string) error {
+	if strings.ContainsAny(s, "/?#%&=+ \t\r\n") {
+		return sb.Errorf(sb.EINVALID, "%s %q has characters ARI does not accept", kind, s)
+	}
+	return nil
+}
