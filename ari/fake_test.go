@@ -31,7 +31,7 @@ type fakeARI struct {
 
 	mu        sync.Mutex
 	conns     []*websocket.Conn
-	routes    map[string]http.HandlerFunc // "GET /channels"
+	routes    map[string]http.HandlerFunc                       // "GET /channels"
 	intercept func(w http.ResponseWriter, r *http.Request) bool // true: handled
 	connected chan *websocket.Conn
 }
