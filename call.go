@@ -16,10 +16,13 @@ const (
 	OutcomeNoAgent Outcome = "no_agent"
 	// OutcomeFailed: a PBX or internal failure ended the call.
 	OutcomeFailed Outcome = "failed"
+	// OutcomeInterrupted: Switchboard hung up a call that had not reached an
+	// agent because it was shutting down (forced stop, end of a demo run).
+	OutcomeInterrupted Outcome = "interrupted"
 )
 
 // Outcomes lists every outcome, for metrics and validation.
-var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed}
+var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed, OutcomeInterrupted}
 
 // CallState is the life-cycle state of a live call.
 //

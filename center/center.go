@@ -61,15 +61,16 @@ type Observer interface {
 
 // Stats are running totals since start.
 type Stats struct {
-	Offered   int64 `json:"calls_offered"`   // calls that entered
-	Answered  int64 `json:"calls_answered"`  // calls bridged to an agent
-	Abandoned int64 `json:"calls_abandoned"` // caller left before an agent answered
-	Completed int64 `json:"calls_completed"` // answered calls that ended normally
-	NoAgent   int64 `json:"calls_no_agent"`  // no agent came within the wait limit
-	Failed    int64 `json:"calls_failed"`    // PBX or internal failure
-	Refused   int64 `json:"calls_refused"`   // refused while draining
-	Active    int64 `json:"active_calls"`
-	CDRErrors int64 `json:"cdr_errors"`
+	Offered     int64 `json:"calls_offered"`     // calls that entered
+	Answered    int64 `json:"calls_answered"`    // calls bridged to an agent
+	Abandoned   int64 `json:"calls_abandoned"`   // caller left before an agent answered
+	Completed   int64 `json:"calls_completed"`   // answered calls that ended normally
+	NoAgent     int64 `json:"calls_no_agent"`    // no agent came within the wait limit
+	Failed      int64 `json:"calls_failed"`      // PBX or internal failure
+	Refused     int64 `json:"calls_refused"`     // refused while draining
+	Interrupted int64 `json:"calls_interrupted"` // hung up by a forced stop before an agent
+	Active      int64 `json:"active_calls"`
+	CDRErrors   int64 `json:"cdr_errors"`
 }
 
 // Args that mark the legs Switchboard itself originates.
@@ -96,9 +97,14 @@ type Center struct {
 	agents    []*agent
 	waiting   []*call // callers waiting for an agent, oldest first
 	draining  bool
+	// seq orders calls, offers and ends against PBX snapshots: a snapshot
+	// taken at seq N says nothing of what happened after N.
+	seq         uint64
+	reconciling int                     // snapshots being listed
+	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
 	runCtx    context.Context
 
-	offered, answered, abandoned, completed, noAgent, failed, refused, active, cdrErrors atomic.Int64
+	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -134,6 +140,8 @@ type call struct {
 	attempts     int
 	bridgeMade   bool
 	inBridge     map[sb.ChannelID]bool
+	seq          uint64 // when the call entered (see Center.seq)
+	offerSeq     uint64 // when the current agent leg was originated
 	mohOn        bool
 	deadline     time.Time
 	stopRetry    func() bool
@@ -156,6 +164,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		inbox:     make(chan func(), 1024),
 		stopped:   make(chan struct{}),
 		calls:     map[sb.CallID]*call{},
+		goneAt:    map[sb.ChannelID]uint64{},
 		byChannel: map[sb.ChannelID]*call{},
 	}
 	for _, a := range cfg.Agents {
@@ -169,7 +178,7 @@ func (c *Center) Stats() Stats {
 	return Stats{
 		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.abandoned.Load(),
 		Completed: c.completed.Load(), NoAgent: c.noAgent.Load(), Failed: c.failed.Load(),
-		Refused: c.refused.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
+		Refused: c.refused.Load(), Interrupted: c.interrupted.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
 }
 
@@ -283,6 +292,9 @@ func (c *Center) HangupAll() {
 			if k.hangupBy == "" {
 				k.hangupBy = "system"
 			}
+			if k.outcome == "" {
+				k.outcome = sb.OutcomeInterrupted // bridged calls stay completed
+			}
 			c.hangupCaller(k)
 			if k.agentCh != "" && !k.agentGone {
 				c.hangupChannel(k, k.agentCh)
@@ -395,6 +407,8 @@ func (c *Center) newCall(ch sb.ChannelInfo, at time.Time) *call {
 		inBridge: map[sb.ChannelID]bool{},
 		deadline: at.Add(c.cfg.WaitForAgent),
 	}
+	c.seq++
+	k.seq = c.seq
 	c.calls[k.ID] = k
 	c.byChannel[ch.ID] = k
 	c.offered.Add(1)
@@ -530,6 +544,8 @@ func (c *Center) pickAgent(now time.Time) *agent {
 
 func (c *Center) offer(k *call, a *agent) {
 	k.attempts++
+	c.seq++
+	k.offerSeq = c.seq
 	k.agent = a
 	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a%d", k.ID, k.attempts))
 	k.agentUp, k.agentGone = false, false
@@ -681,6 +697,7 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 			return
 		}
 		k.callerGone = true
+		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		c.unwait(k)
 		if k.agentCh != "" && !k.agentGone {
@@ -691,6 +708,7 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 			return
 		}
 		k.agentGone = true
+		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		delete(c.byChannel, ch)
 		talked := k.State == sb.CallBridged
@@ -713,6 +731,15 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 
 // releaseAgent frees the call's agent; an agent whose phone failed the offer
 // (ok false) is not offered again for a retry interval.
+// noteGone remembers a leg that ended while a PBX snapshot is being
+// listed, so the snapshot does not resurrect it.
+func (c *Center) noteGone(ch sb.ChannelID) {
+	if c.reconciling > 0 {
+		c.seq++
+		c.goneAt[ch] = c.seq
+	}
+}
+
 func (c *Center) releaseAgent(k *call, ok bool) {
 	a := k.agent
 	if a == nil || a.call != k.ID {
@@ -775,6 +802,8 @@ func (c *Center) maybeFinish(k *call) {
 		c.noAgent.Add(1)
 	case sb.OutcomeFailed:
 		c.failed.Add(1)
+	case sb.OutcomeInterrupted:
+		c.interrupted.Add(1)
 	}
 	c.active.Add(-1)
 	if c.obs != nil {

@@ -14,6 +14,8 @@ import (
 // application are adopted again.
 func (c *Center) onLinkUp(e sb.LinkUp) {
 	c.log.Info("PBX link up", "reconnect", e.Reconnect)
+	c.reconciling++
+	snap := c.seq
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -34,30 +36,46 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			c.log.Warn("list endpoints", "err", err)
 		}
 		chans, err := c.pbx.Channels(ctx)
-		if err != nil {
-			c.log.Error("list channels to reconcile", "err", err)
-			return
-		}
-		bridges, err := c.pbx.Bridges(ctx)
-		if err != nil {
-			c.log.Error("list bridges to reconcile", "err", err)
-			return
-		}
-		c.post(func() {
-			for _, st := range eps {
-				c.onEndpoint(st)
+		if err == nil {
+			var bridges []sb.BridgeInfo
+			if bridges, err = c.pbx.Bridges(ctx); err == nil {
+				c.post(func() {
+					for _, st := range eps {
+						c.onEndpoint(st)
+					}
+					c.reconcile(snap, chans, bridges)
+					c.doneReconciling()
+				})
+				return
 			}
-			c.reconcile(chans, bridges)
-		})
+		}
+		c.log.Error("list channels and bridges to reconcile", "err", err)
+		c.post(c.doneReconciling)
 	}()
 }
 
-// reconcile applies the PBX's current channels and bridges to call state.
-func (c *Center) reconcile(chans []sb.ChannelInfo, bridges []sb.BridgeInfo) {
-	live := map[sb.ChannelID]sb.ChannelInfo{}
-	for _, ch := range chans {
-		live[ch.ID] = ch
+func (c *Center) doneReconciling() {
+	c.reconciling--
+	if c.reconciling == 0 {
+		clear(c.goneAt)
 	}
+}
+
+// reconcile applies a snapshot of the PBX's channels and bridges, listed
+// after seq snap, to call state. What changed after snap (calls that entered,
+// agent legs originated, legs that ended) is already known from events and
+// left alone.
+func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo) {
+	live := map[sb.ChannelID]sb.ChannelInfo{}
+	kept := chans[:0:0]
+	for _, ch := range chans {
+		if c.goneAt[ch.ID] > snap {
+			continue // ended since the snapshot
+		}
+		live[ch.ID] = ch
+		kept = append(kept, ch)
+	}
+	chans = kept
 	bridgeOf := map[sb.ChannelID]sb.BridgeID{}
 	for _, b := range bridges {
 		for _, ch := range b.Channels {
@@ -67,7 +85,10 @@ func (c *Center) reconcile(chans []sb.ChannelInfo, bridges []sb.BridgeInfo) {
 	// Calls we know: legs that vanished while we were away are gone.
 	var stalled []*call
 	for _, k := range c.calls {
-		if k.agentCh != "" && !k.agentGone {
+		if k.seq > snap {
+			continue // entered after the snapshot
+		}
+		if k.agentCh != "" && !k.agentGone && k.offerSeq <= snap {
 			if _, ok := live[k.agentCh]; !ok {
 				if !k.agentUp {
 					// Still ringing, or its end was lost with the link:

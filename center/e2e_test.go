@@ -1,0 +1,290 @@
+package center_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ari"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/sim"
+)
+
+// e2e runs sim + the ARI adapter + the center in-process.
+type e2e struct {
+	sim  *sim.Server
+	pbx  *ari.Adapter
+	c    *center.Center
+	cdr  *rows
+	cfg  center.Config
+	stop func()
+}
+
+type simClock struct{ c *sim.Clock }
+
+func (s simClock) Now() time.Time { return s.c.Now() }
+func (s simClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return s.c.AfterFunc(d, f).Stop
+}
+
+// rows is an in-memory call log that tests wait on.
+type rows struct {
+	mu  sync.Mutex
+	got map[sb.CallID]sb.CDR
+	ch  chan sb.CDR
+}
+
+func (r *rows) InsertCDR(_ context.Context, c *sb.CDR) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.got[c.CallID]; dup {
+		return sb.Errorf(sb.ECONFLICT, "duplicate %s", c.CallID)
+	}
+	r.got[c.CallID] = *c
+	r.ch <- *c
+	return nil
+}
+
+func (r *rows) wait(t *testing.T, id string) sb.CDR {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		r.mu.Lock()
+		row, ok := r.got[sb.CallID(id)]
+		r.mu.Unlock()
+		if ok {
+			return row
+		}
+		select {
+		case <-r.ch:
+		case <-timeout:
+			t.Fatalf("no call-log row for %s", id)
+		}
+	}
+}
+
+func startE2E(t *testing.T, speed float64, cfg center.Config, phones map[string]sim.Party) *e2e {
+	t.Helper()
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
+	for res, p := range phones {
+		s.AddEndpoint("PJSIP", res, p)
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return attach(t, s, cfg)
+}
+
+// attach starts an adapter and a center on a running simulator.
+func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter(t), nil))
+	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000)}
+	c := center.New(cfg, pbx, r, simClock{s.Clock()}, nil, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = pbx.Run(ctx) }()
+	go func() { defer wg.Done(); _ = c.Run(ctx) }()
+	e := &e2e{sim: s, pbx: pbx, c: c, cdr: r, cfg: cfg}
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+		})
+	}
+	t.Cleanup(e.stop)
+	waitUntil(t, "PBX link up", func() bool { return pbx.Ready() && slices.Contains(s.Apps(), "switchboard") })
+	return e
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (e *e2e) call(t *testing.T, from string, p sim.Party) string {
+	t.Helper()
+	id, err := e.sim.Call(sim.Inbound{App: "switchboard", From: from, To: "8000", Party: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// noChannelsLeft waits until the PBX has no channel and no live call is left.
+func (e *e2e) noChannelsLeft(t *testing.T) {
+	t.Helper()
+	waitUntil(t, "no channel left", func() bool { return len(e.sim.Channels()) == 0 && e.c.ActiveCalls() == 0 })
+}
+
+func baseConfig() center.Config {
+	return center.Config{
+		Greeting: []string{"sound:hello-world"}, NoAgentPrompt: []string{"sound:vm-goodbye"},
+		AgentRingTimeout: 20 * time.Second, WaitForAgent: 60 * time.Second, RetryInterval: 2 * time.Second,
+	}
+}
+
+func TestE2ECallerHangsUpAfterTalking(t *testing.T) {
+	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+	id := e.call(t, "+15551230001", sim.Party{Talk: 30 * time.Second})
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "caller" || row.Agent != "1001" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if talk := row.Talk(); talk < 25*time.Second || talk > 40*time.Second {
+		t.Errorf("talk = %v, want about 30s (simulated)", talk)
+	}
+	if row.Caller != "+15551230001" || row.Called != "8000" || !row.Answered.Valid || !row.Bridged.Valid {
+		t.Errorf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t) // the agent leg was hung up too
+}
+
+func TestE2EAgentHangsUpFirst(t *testing.T) {
+	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1, Talk: 10 * time.Second}})
+	id := e.call(t, "+15551230002", sim.Party{})
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "agent" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t) // the caller was hung up when the agent left
+}
+
+func TestE2ECallerHangsUpWhileAgentRings(t *testing.T) {
+	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {NoAnswer: true}})
+	id := e.call(t, "+15551230003", sim.Party{})
+	waitUntil(t, "agent phone ringing", func() bool {
+		for _, k := range e.c.LiveCalls() {
+			if k.State == sb.CallRinging {
+				return true
+			}
+		}
+		return false
+	})
+	if err := e.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.Bridged.Valid {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t) // the ringing agent leg is gone too
+}
+
+func TestE2ENoFreeAgent(t *testing.T) {
+	cfg := baseConfig()
+	cfg.WaitForAgent = 20 * time.Second
+	e := startE2E(t, 50, cfg, nil) // no agents configured
+	id := e.call(t, "+15551230004", sim.Party{})
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if w := row.Wait(); w < 20*time.Second {
+		t.Errorf("caller waited %v, want at least the 20s limit", w)
+	}
+	e.noChannelsLeft(t)
+}
+
+func TestE2EBusyAgentThenNext(t *testing.T) {
+	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{
+		"1001": {Busy: true}, "1002": {Rings: 1, Talk: 5 * time.Second},
+	})
+	id := e.call(t, "+15551230005", sim.Party{})
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t)
+}
+
+func TestE2ECallerAbandonsWhileWaiting(t *testing.T) {
+	e := startE2E(t, 50, baseConfig(), nil)
+	id := e.call(t, "+15551230006", sim.Party{Patience: 10 * time.Second})
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t)
+}
+
+func TestE2EReconnectKeepsCallsAndEndsThem(t *testing.T) {
+	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+	id := e.call(t, "+15551230007", sim.Party{})
+	waitUntil(t, "bridged", func() bool {
+		for _, k := range e.c.LiveCalls() {
+			if k.State == sb.CallBridged {
+				return true
+			}
+		}
+		return false
+	})
+	before := e.pbx.Stats().Reconnects
+	e.sim.DropWebSockets()
+	waitUntil(t, "reconnected", func() bool { return e.pbx.Stats().Reconnects > before && e.pbx.Ready() })
+	if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+		t.Fatalf("after reconnect live calls = %+v", calls)
+	}
+	if err := e.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e.noChannelsLeft(t)
+}
+
+// TestE2ERestartAdoptsCalls: a new center (Switchboard restarted) adopts a
+// call that is talking and ends it cleanly when the caller hangs up.
+func TestE2ERestartAdoptsCalls(t *testing.T) {
+	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+	id := e.call(t, "+15551230008", sim.Party{})
+	waitUntil(t, "bridged", func() bool {
+		calls := e.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallBridged
+	})
+	// Switchboard stops; the call stays up in the PBX's application.
+	e.stop()
+	if n := len(e.sim.Channels()); n != 2 {
+		t.Fatalf("channels after stop = %d, want caller and agent still up", n)
+	}
+	// A new controller starts and adopts the talking call.
+	e2 := attach(t, e.sim, e.cfg)
+	waitUntil(t, "call adopted", func() bool {
+		calls := e2.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallBridged && calls[0].Agent == "1001"
+	})
+	if err := e.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	row := e2.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	e2.noChannelsLeft(t)
+}
+
+type tw struct{ t *testing.T }
+
+func (w tw) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+func testWriter(t *testing.T) io.Writer { return tw{t} }
