@@ -102,7 +102,7 @@ type Center struct {
 	seq         uint64
 	reconciling int                     // snapshots being listed
 	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
-	runCtx    context.Context
+	runCtx      context.Context
 
 	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
 

@@ -287,4 +287,4 @@ func TestE2ERestartAdoptsCalls(t *testing.T) {
 type tw struct{ t *testing.T }
 
 func (w tw) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
-func testWriter(t *testing.T) io.Writer { return tw{t} }
+func testWriter(t *testing.T) io.Writer  { return tw{t} }
