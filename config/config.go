@@ -1,0 +1,295 @@
+// Package config loads Switchboard's configuration: defaults in code, then
+// one YAML file, then SWITCHBOARD_* environment variables, decoded strictly
+// (an unknown key is an error) and validated as a whole, so that one run of
+// `switchboard validate` lists every problem with the file and line (or the
+// environment variable) it comes from.
+//
+// The environment overrides any scalar or list-of-strings key: the key path
+// in upper case, dots and nothing else replaced by underscores, prefixed with
+// SWITCHBOARD_. asterisk.password is SWITCHBOARD_ASTERISK_PASSWORD and
+// center.agent_ring_timeout is SWITCHBOARD_CENTER_AGENT_RING_TIMEOUT; a list
+// is given comma-separated. Lists of objects (agents, api.tokens) come from
+// the file only.
+package config
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// Config is the whole configuration. Every key is documented in
+// docs/configuration.md; a test keeps that page, configs/switchboard.yaml
+// and this struct in step.
+type Config struct {
+	Log      Log          `mapstructure:"log" yaml:"log"`
+	HTTP     HTTP         `mapstructure:"http" yaml:"http"`
+	Database Database     `mapstructure:"database" yaml:"database"`
+	Asterisk Asterisk     `mapstructure:"asterisk" yaml:"asterisk"`
+	Center   Center       `mapstructure:"center" yaml:"center"`
+	Agents   []Agent      `mapstructure:"agents" yaml:"agents"`
+	API      API          `mapstructure:"api" yaml:"api"`
+	Demo     DemoSettings `mapstructure:"demo" yaml:"demo"`
+}
+
+// Log configures logging (log/slog).
+type Log struct {
+	// Level is the least severe level logged: debug, info, warn or error.
+	Level string `mapstructure:"level" yaml:"level"`
+	// Format is text (human-readable key=value) or json (one object a line).
+	Format string `mapstructure:"format" yaml:"format"`
+}
+
+// HTTP configures the REST API, event stream, metrics and web UI listener.
+type HTTP struct {
+	// Listen is the host:port to listen on; port 0 picks a free port.
+	Listen string `mapstructure:"listen" yaml:"listen"`
+}
+
+// Database configures the store.
+type Database struct {
+	// DSN is the SQLite database file (created if missing), or ":memory:".
+	DSN string `mapstructure:"dsn" yaml:"dsn"`
+}
+
+// Asterisk configures the ARI connection.
+type Asterisk struct {
+	// URL is the ARI base URL, http or https, ending in /ari.
+	URL string `mapstructure:"url" yaml:"url"`
+	// WebsocketURL is the ARI events URL; empty means derived from URL (see
+	// EventsURL).
+	WebsocketURL string `mapstructure:"websocket_url" yaml:"websocket_url"`
+	// Username and Password are the ARI user of Asterisk's ari.conf.
+	Username string `mapstructure:"username" yaml:"username"`
+	Password string `mapstructure:"password" yaml:"password"`
+	// Application is the Stasis application name the dialplan sends calls to.
+	Application string `mapstructure:"application" yaml:"application"`
+	// RequestTimeout bounds one ARI REST request.
+	RequestTimeout time.Duration `mapstructure:"request_timeout" yaml:"request_timeout"`
+	// ReconnectMin and ReconnectMax bound the exponential back-off between
+	// attempts to re-establish the events websocket.
+	ReconnectMin time.Duration `mapstructure:"reconnect_min" yaml:"reconnect_min"`
+	ReconnectMax time.Duration `mapstructure:"reconnect_max" yaml:"reconnect_max"`
+	// EventQueueLimit is how many received events may wait for processing;
+	// beyond it the adapter reports overflow instead of dropping silently.
+	EventQueueLimit int `mapstructure:"event_queue_limit" yaml:"event_queue_limit"`
+}
+
+// EventsURL returns the ARI events websocket URL: WebsocketURL when set,
+// otherwise URL with ws/wss for http/https and /events appended to its path.
+func (a Asterisk) EventsURL() string {
+	if a.WebsocketURL != "" {
+		return a.WebsocketURL
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || a.URL == "" {
+		return ""
+	}
+	switch u.Scheme {
+	case "https":
+		u.Scheme = "wss"
+	default:
+		u.Scheme = "ws"
+	}
+	u.Path = path.Join("/", u.Path, "events")
+	u.RawPath = ""
+	return u.String()
+}
+
+// Center configures the call lifecycle.
+type Center struct {
+	// Greeting is the media (sound:, recording:, digits:, number:, tone:
+	// URIs) played to a caller after answer; empty plays nothing.
+	Greeting []string `mapstructure:"greeting" yaml:"greeting"`
+	// NoAgentPrompt is played before hanging up when no agent came.
+	NoAgentPrompt []string `mapstructure:"no_agent_prompt" yaml:"no_agent_prompt"`
+	// AgentRingTimeout is how long an agent's phone rings per offer.
+	AgentRingTimeout time.Duration `mapstructure:"agent_ring_timeout" yaml:"agent_ring_timeout"`
+	// AgentCallerID is the caller ID shown on agents' phones ("Name <number>");
+	// empty shows the caller's.
+	AgentCallerID string `mapstructure:"agent_caller_id" yaml:"agent_caller_id"`
+	// WaitForAgent is how long a caller waits for a free agent before the
+	// no-agent outcome.
+	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent"`
+	// RetryInterval is the pause between two hunts for a free agent.
+	RetryInterval time.Duration `mapstructure:"retry_interval" yaml:"retry_interval"`
+}
+
+// Agent is a person who answers calls at a desk phone.
+type Agent struct {
+	// ID identifies the agent (unique), e.g. the extension.
+	ID string `mapstructure:"id" yaml:"id"`
+	// Name is for people: the web UI and logs.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Endpoint is the phone calls are offered on, Technology/Resource
+	// (PJSIP/1001), unique.
+	Endpoint string `mapstructure:"endpoint" yaml:"endpoint"`
+}
+
+// API configures access to the HTTP API.
+type API struct {
+	// Tokens are the bearer tokens accepted, stored as hashes only.
+	Tokens []Token `mapstructure:"tokens" yaml:"tokens"`
+}
+
+// Roles of API tokens, from most to least powerful.
+const (
+	RoleAdmin      = "admin"      // everything, including configuration
+	RoleSupervisor = "supervisor" // monitor calls and agents, change agent state
+	RoleAgent      = "agent"      // an agent's own state and calls
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleAdmin, RoleSupervisor, RoleAgent}
+
+// Token is one API bearer token. The plaintext is never stored: SHA256 is
+// the hex SHA-256 of the token (see HashToken and `switchboard token hash`).
+type Token struct {
+	// Name says whose token it is (unique); it appears in logs.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Role is admin, supervisor or agent.
+	Role string `mapstructure:"role" yaml:"role"`
+	// SHA256 is the lower- or upper-case hex SHA-256 of the token, 64 digits.
+	SHA256 string `mapstructure:"sha256" yaml:"sha256"`
+}
+
+// Lookup returns the configured token whose hash matches the presented
+// plaintext token. Every hash is compared in constant time.
+func (a API) Lookup(token string) (Token, bool) {
+	sum := sha256.Sum256([]byte(token))
+	var found Token
+	ok := false
+	for _, t := range a.Tokens {
+		want, err := hex.DecodeString(t.SHA256)
+		if err != nil || len(want) != sha256.Size {
+			continue
+		}
+		if subtle.ConstantTimeCompare(sum[:], want) == 1 && !ok {
+			found, ok = t, true
+		}
+	}
+	return found, ok
+}
+
+// DemoSettings configures `switchboard demo` (key demo), which runs the
+// simulated Asterisk with synthetic callers and agent phones; other commands
+// ignore it. (The name Demo is the function that loads the demo config.)
+type DemoSettings struct {
+	// Speed is simulated seconds per wall-clock second.
+	Speed float64 `mapstructure:"speed" yaml:"speed"`
+	// CallersPerMinute is the mean arrival rate of simulated callers (Poisson).
+	CallersPerMinute float64 `mapstructure:"callers_per_minute" yaml:"callers_per_minute"`
+	// TalkMean is the mean talk time of a simulated call (exponential).
+	TalkMean time.Duration `mapstructure:"talk_mean" yaml:"talk_mean"`
+	// PatienceMean is how long a simulated caller waits on average before
+	// abandoning (exponential).
+	PatienceMean time.Duration `mapstructure:"patience_mean" yaml:"patience_mean"`
+	// Agents is how many simulated agent phones answer: the first Agents
+	// configured agents, and made-up ones on PJSIP/1001.. if fewer are
+	// configured; 0 uses the configured agents as they are.
+	Agents int `mapstructure:"agents" yaml:"agents"`
+	// Seed seeds the simulation's random numbers; 0 picks a random seed.
+	Seed int64 `mapstructure:"seed" yaml:"seed"`
+}
+
+// Default returns the built-in defaults, the base every file and
+// environment variable is applied over. Asterisk credentials have no
+// default, so Default alone does not validate.
+func Default() Config {
+	return Config{
+		Log:      Log{Level: "info", Format: "text"},
+		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		Database: Database{DSN: "switchboard.db"},
+		Asterisk: Asterisk{
+			URL:             "http://127.0.0.1:8088/ari",
+			Application:     "switchboard",
+			RequestTimeout:  5 * time.Second,
+			ReconnectMin:    250 * time.Millisecond,
+			ReconnectMax:    30 * time.Second,
+			EventQueueLimit: 1_000_000,
+		},
+		Center: Center{
+			Greeting:         []string{"sound:hello-world"},
+			NoAgentPrompt:    []string{"sound:vm-goodbye"},
+			AgentRingTimeout: 20 * time.Second,
+			WaitForAgent:     60 * time.Second,
+			RetryInterval:    2 * time.Second,
+		},
+		Demo: DemoSettings{
+			Speed:            1,
+			CallersPerMinute: 20,
+			TalkMean:         60 * time.Second,
+			PatienceMean:     45 * time.Second,
+			Agents:           5,
+		},
+	}
+}
+
+// HashToken returns the hex SHA-256 of an API token, the form the
+// configuration stores (api.tokens[].sha256). The token is hashed exactly as
+// given.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// redactedMark replaces secrets in Redacted.
+const redactedMark = "***"
+
+// Redacted returns a copy of c fit for logs and `switchboard validate`
+// output: the ARI password and the token hashes are replaced by "***".
+func (c Config) Redacted() Config {
+	if c.Asterisk.Password != "" {
+		c.Asterisk.Password = redactedMark
+	}
+	// Userinfo in a URL is a password too.
+	c.Asterisk.URL = redactURL(c.Asterisk.URL)
+	c.Asterisk.WebsocketURL = redactURL(c.Asterisk.WebsocketURL)
+	c.Center.Greeting = append([]string(nil), c.Center.Greeting...)
+	c.Center.NoAgentPrompt = append([]string(nil), c.Center.NoAgentPrompt...)
+	c.Agents = append([]Agent(nil), c.Agents...)
+	tokens := make([]Token, len(c.API.Tokens))
+	for i, t := range c.API.Tokens {
+		t.SHA256 = redactedMark
+		tokens[i] = t
+	}
+	if c.API.Tokens == nil {
+		tokens = nil
+	}
+	c.API.Tokens = tokens
+	return c
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), redactedMark)
+	}
+	return u.String()
+}
+
+// DomainAgents returns the configured agents as the domain knows them.
+func (c *Config) DomainAgents() []sb.Agent {
+	out := make([]sb.Agent, len(c.Agents))
+	for i, a := range c.Agents {
+		out[i] = sb.Agent{ID: sb.AgentID(a.ID), Name: a.Name, Endpoint: a.Endpoint}
+	}
+	return out
+}
+
+// EnvName returns the environment variable that overrides a key path, e.g.
+// SWITCHBOARD_ASTERISK_PASSWORD for asterisk.password.
+func EnvName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+const envPrefix = "SWITCHBOARD"

@@ -1,0 +1,276 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Problem is one thing wrong with the configuration.
+type Problem struct {
+	// File is the configuration file, or "env SWITCHBOARD_..." when the
+	// value came from the environment, or "" for a Config built in code.
+	File string
+	// Line is the 1-based line of the key in File; 0 when unknown.
+	Line int
+	// Key is the key path, e.g. agents[2].endpoint (indexes from 0).
+	Key string
+	// Message says what is wrong. It never contains a secret's value.
+	Message string
+}
+
+// String formats the problem as "file:line: key: message", leaving out
+// the parts that are unknown.
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.File != "" {
+		b.WriteString(p.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+	}
+	if p.Key != "" {
+		b.WriteString(p.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// ValidationError lists every problem found in a configuration, in file
+// order (problems from the environment last).
+type ValidationError struct {
+	Problems []Problem
+}
+
+// Error returns one problem a line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// problems collects problems, at most one a key, placed through a Source.
+type problems struct {
+	src  *Source
+	list []Problem
+	keys map[string]bool
+	// unknownUnder holds the key paths under which unknown keys were
+	// reported (the decoder summarises them per enclosing key).
+	unknownUnder map[string]bool
+}
+
+func newProblems(src *Source) *problems {
+	return &problems{src: src, keys: map[string]bool{}}
+}
+
+// add records a problem with key unless one is recorded already.
+func (p *problems) add(key, format string, args ...any) {
+	if p.keys[key] {
+		return
+	}
+	p.keys[key] = true
+	file, line := p.src.Where(key)
+	p.list = append(p.list, Problem{File: file, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// has reports whether key, or a key it is inside, already has a problem:
+// a value that failed to decode is not validated again.
+func (p *problems) has(key string) bool {
+	for k := key; k != ""; k = parent(k) {
+		if p.keys[k] {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	list := slices.Clone(p.list)
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if (a.Line == 0) != (b.Line == 0) {
+			return b.Line == 0
+		}
+		return a.Line < b.Line
+	})
+	return &ValidationError{Problems: list}
+}
+
+// Validate checks the whole configuration and returns a *ValidationError
+// listing every problem, or nil. src places the problems (nil for a Config
+// built in code).
+func (c *Config) Validate(src *Source) error {
+	p := newProblems(src)
+	c.validate(p)
+	return p.err()
+}
+
+var (
+	endpointRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*/[^\s/][^\s]*$`)
+	hex64RE    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	appRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// mediaSchemes are the media URI schemes the PBX port plays.
+var mediaSchemes = []string{"sound", "recording", "number", "digits", "characters", "tone"}
+
+func (c *Config) validate(p *problems) {
+	check := func(key string, bad bool, format string, args ...any) {
+		if bad && !p.has(key) {
+			p.add(key, format, args...)
+		}
+	}
+	positive := func(key string, d time.Duration) {
+		check(key, d <= 0, "must be a positive duration, got %s", d)
+	}
+
+	check("log.level", !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level),
+		"must be debug, info, warn or error, got %q", c.Log.Level)
+	check("log.format", !slices.Contains([]string{"text", "json"}, c.Log.Format),
+		"must be text or json, got %q", c.Log.Format)
+
+	if msg := checkListen(c.HTTP.Listen); msg != "" {
+		check("http.listen", true, "%s", msg)
+	}
+	check("database.dsn", strings.TrimSpace(c.Database.DSN) == "", "is required (a file path such as /var/lib/switchboard/switchboard.db)")
+
+	a := c.Asterisk
+	if a.URL != "" {
+		if msg := checkURL(a.URL, "http", "https"); msg != "" {
+			check("asterisk.url", true, "%s", msg)
+		}
+		check("asterisk.username", a.Username == "", "is required when asterisk.url is set (the ARI user in Asterisk's ari.conf)")
+		check("asterisk.password", a.Password == "", "is required when asterisk.url is set (set it here or in SWITCHBOARD_ASTERISK_PASSWORD)")
+	}
+	if a.WebsocketURL != "" {
+		if msg := checkURL(a.WebsocketURL, "ws", "wss"); msg != "" {
+			check("asterisk.websocket_url", true, "%s", msg)
+		}
+	}
+	check("asterisk.application", !appRE.MatchString(a.Application),
+		"must be a Stasis application name (letters, digits, _ . -), got %q", a.Application)
+	positive("asterisk.request_timeout", a.RequestTimeout)
+	positive("asterisk.reconnect_min", a.ReconnectMin)
+	positive("asterisk.reconnect_max", a.ReconnectMax)
+	check("asterisk.reconnect_max", a.ReconnectMin > 0 && a.ReconnectMax > 0 && a.ReconnectMax < a.ReconnectMin,
+		"must not be less than asterisk.reconnect_min (%s), got %s", a.ReconnectMin, a.ReconnectMax)
+	check("asterisk.event_queue_limit", a.EventQueueLimit <= 0, "must be positive, got %d", a.EventQueueLimit)
+
+	ce := c.Center
+	checkMedia(p, "center.greeting", ce.Greeting)
+	checkMedia(p, "center.no_agent_prompt", ce.NoAgentPrompt)
+	positive("center.agent_ring_timeout", ce.AgentRingTimeout)
+	positive("center.wait_for_agent", ce.WaitForAgent)
+	positive("center.retry_interval", ce.RetryInterval)
+
+	ids, endpoints := map[string]int{}, map[string]int{}
+	for i, ag := range c.Agents {
+		key := fmt.Sprintf("agents[%d]", i)
+		id := strings.TrimSpace(ag.ID)
+		check(key+".id", id == "", "is required")
+		if j, dup := ids[id]; dup && id != "" {
+			check(key+".id", true, "duplicate agent id %q (also agents[%d])", id, j)
+		} else if id != "" {
+			ids[id] = i
+		}
+		switch ep := ag.Endpoint; {
+		case ep == "":
+			check(key+".endpoint", true, "is required (Technology/Resource, e.g. PJSIP/1001)")
+		case !endpointRE.MatchString(ep):
+			check(key+".endpoint", true, "must be Technology/Resource, e.g. PJSIP/1001, got %q", ep)
+		default:
+			// The PBX names endpoints case-insensitively.
+			if j, dup := endpoints[strings.ToLower(ep)]; dup {
+				check(key+".endpoint", true, "duplicate endpoint %q (also agents[%d])", ep, j)
+			} else {
+				endpoints[strings.ToLower(ep)] = i
+			}
+		}
+	}
+
+	names := map[string]int{}
+	for i, t := range c.API.Tokens {
+		key := fmt.Sprintf("api.tokens[%d]", i)
+		name := strings.TrimSpace(t.Name)
+		check(key+".name", name == "", "is required")
+		if j, dup := names[name]; dup && name != "" {
+			check(key+".name", true, "duplicate token name %q (also api.tokens[%d])", name, j)
+		} else if name != "" {
+			names[name] = i
+		}
+		check(key+".role", !slices.Contains(Roles, t.Role), "must be admin, supervisor or agent, got %q", t.Role)
+		switch {
+		case t.SHA256 == "":
+			check(key+".sha256", true, "is required: the hex SHA-256 of the token, from `switchboard token hash`")
+		case !hex64RE.MatchString(t.SHA256):
+			// Never echo it: it may be a plaintext token pasted by mistake.
+			check(key+".sha256", true, "must be 64 hex digits (the output of `switchboard token hash`), got %d characters", len(t.SHA256))
+		}
+	}
+
+	d := c.Demo
+	check("demo.speed", !(d.Speed > 0) || d.Speed > 1e6, "must be a number of simulated seconds per second in (0, 1000000], got %v", d.Speed)
+	check("demo.callers_per_minute", !(d.CallersPerMinute >= 0) || d.CallersPerMinute > 1e6, "must be in [0, 1000000], got %v", d.CallersPerMinute)
+	positive("demo.talk_mean", d.TalkMean)
+	positive("demo.patience_mean", d.PatienceMean)
+	check("demo.agents", d.Agents < 0, "must not be negative, got %d", d.Agents)
+}
+
+// checkListen returns what is wrong with a host:port, or "".
+func checkListen(s string) string {
+	if s == "" {
+		return "is required (host:port, e.g. 127.0.0.1:8080)"
+	}
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080, got %q", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port must be a number 0-65535, got %q", port)
+	}
+	return ""
+}
+
+// checkURL returns what is wrong with an absolute URL, or "". The URL is
+// not echoed: it may carry a password.
+func checkURL(s string, schemes ...string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "is not a valid URL"
+	case !slices.Contains(schemes, u.Scheme):
+		return fmt.Sprintf("scheme must be %s, got %q", strings.Join(schemes, " or "), u.Scheme)
+	case u.Host == "":
+		return "has no host"
+	case u.Port() != "":
+		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port must be 1-65535, got %q", u.Port())
+		}
+	}
+	return ""
+}
+
+func checkMedia(p *problems, key string, media []string) {
+	for i, m := range media {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		scheme, rest, ok := strings.Cut(m, ":")
+		if !ok || rest == "" || !slices.Contains(mediaSchemes, scheme) {
+			if !p.has(k) {
+				p.add(k, "must be a media URI (%s:...), got %q", strings.Join(mediaSchemes, ":, "), m)
+			}
+		}
+	}
+}
