@@ -318,14 +318,13 @@ func (a *Adapter) deliver(quit <-chan struct{}) {
 				return
 			}
 		}
-		for i, e := range batch {
+		for _, e := range batch {
 			select {
 			case a.events <- e:
 				a.q.delivered(1)
 				a.deliveredN.Add(1)
 			case <-quit:
 				// Shutting down: the rest stays counted in QueueDepth.
-				_ = i
 				return
 			}
 		}
@@ -338,7 +337,12 @@ func (a *Adapter) deliver(quit <-chan struct{}) {
 
 // enqueue puts e in the queue, or counts it lost and says so.
 func (a *Adapter) enqueue(e sb.Event) {
-	if a.q.push(e) {
+	var force bool
+	switch e.(type) {
+	case sb.LinkUp, sb.LinkDown:
+		force = true
+	}
+	if a.q.push(e, force) {
 		a.queued.Add(1)
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/sim"
 )
 
 func TestConformance(t *testing.T) {
@@ -347,6 +348,114 @@ func conformance(t *testing.T, tg *target) {
 		}
 		if err := a.Answer(h.ctx, ch); sb.ErrorCode(err) != sb.ENOTFOUND {
 			t.Errorf("answer a gone channel: %v, want not_found", err)
+		}
+	})
+
+	t.Run("far end hangs up in a bridge", func(t *testing.T) {
+		ch := h.answered(t, "hangup")
+		br := sb.BridgeID(token("hbr"))
+		if err := a.CreateBridge(h.ctx, br, "hangup"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.DestroyBridge(h.ctx, br) })
+		from := h.rec.mark()
+		if err := a.AddToBridge(h.ctx, br, ch); err != nil {
+			t.Fatal(err)
+		}
+		h.rec.wait(t, from, "EnteredBridge", is[sb.EnteredBridge](ch))
+		h.farHangup(t, ch)
+		i, _ := h.rec.wait(t, from, "HangupRequested", is[sb.HangupRequested](ch))
+		j, _ := h.rec.wait(t, from, "LeftBridge", is[sb.LeftBridge](ch))
+		k, _ := h.rec.wait(t, from, "ChannelLeft", is[sb.ChannelLeft](ch))
+		l, _ := h.rec.wait(t, from, "ChannelDestroyed", is[sb.ChannelDestroyed](ch))
+		if !(i < j && j < k && k < l) {
+			t.Errorf("order HangupRequested@%d LeftBridge@%d ChannelLeft@%d ChannelDestroyed@%d", i, j, k, l)
+		}
+		// Bridges are not destroyed when they empty.
+		bridges, err := a.Bridges(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(bridges, func(b sb.BridgeInfo) bool { return b.ID == br && len(b.Channels) == 0 }) {
+			t.Errorf("empty bridge %s not listed: %+v", br, bridges)
+		}
+	})
+
+	t.Run("hold and music on hold", func(t *testing.T) {
+		ch := h.answered(t, "wait")
+		for _, step := range []struct {
+			name string
+			err  error
+		}{
+			{"hold", a.Hold(h.ctx, ch, true)},
+			{"unhold", a.Hold(h.ctx, ch, false)},
+			{"moh start", a.MusicOnHold(h.ctx, ch, "default", true)},
+			{"moh stop", a.MusicOnHold(h.ctx, ch, "", false)},
+		} {
+			if step.err != nil {
+				t.Errorf("%s: %v", step.name, step.err)
+			}
+		}
+		if err := a.Hold(h.ctx, "no-such-channel", true); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Errorf("hold a missing channel: %v, want not_found", err)
+		}
+	})
+
+	t.Run("continue to the dialplan", func(t *testing.T) {
+		ch := h.answered(t, "wait")
+		from := h.rec.mark()
+		if err := a.Continue(h.ctx, ch, "switchboard-test", "wait", 1); err != nil {
+			t.Fatal(err)
+		}
+		h.rec.wait(t, from, "ChannelLeft", is[sb.ChannelLeft](ch))
+		chans, err := a.Channels(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(chans, func(c sb.ChannelInfo) bool { return c.ID == ch }) {
+			t.Errorf("channel %s still listed after leaving the application", ch)
+		}
+		// Out of the application it exists but cannot be commanded ...
+		if err := a.Answer(h.ctx, ch); sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Errorf("answer a channel outside the application: %v, want conflict (409)", err)
+		}
+		br := sb.BridgeID(token("cbr"))
+		if err := a.CreateBridge(h.ctx, br, "continue"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.DestroyBridge(h.ctx, br) })
+		if err := a.AddToBridge(h.ctx, br, ch); sb.ErrorCode(err) != sb.EUNPROCESSABLE {
+			t.Errorf("bridge a channel outside the application: %v, want unprocessable (422)", err)
+		}
+		// ... but it can still be hung up.
+		if err := a.Hangup(h.ctx, ch, ""); err != nil {
+			t.Errorf("hang up a channel in the dialplan: %v", err)
+		}
+	})
+
+	t.Run("endpoints", func(t *testing.T) {
+		if _, err := a.Endpoints(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		tg.skipOnReal(t, "the suite cannot change a real phone's registration")
+		tg.sim.AddEndpoint("PJSIP", "7001", sim.Party{})
+		eps, err := a.Endpoints(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(eps, sb.EndpointState{Endpoint: "PJSIP/7001", State: "online"}) {
+			t.Errorf("PJSIP/7001 not listed online: %+v", eps)
+		}
+		if err := a.SubscribeEndpoint(h.ctx, "PJSIP/7001"); err != nil {
+			t.Fatal(err)
+		}
+		from := h.rec.mark()
+		if err := tg.sim.SetEndpointState("PJSIP", "7001", "offline"); err != nil {
+			t.Fatal(err)
+		}
+		_, e := h.rec.wait(t, from, "EndpointStateChanged", is[sb.EndpointStateChanged](""))
+		if got := e.(sb.EndpointStateChanged).Endpoint; got != (sb.EndpointState{Endpoint: "PJSIP/7001", State: "offline"}) {
+			t.Errorf("endpoint event %+v", got)
 		}
 	})
 

@@ -29,10 +29,12 @@ func newQueue(limit int) *queue {
 	return &queue{limit: int64(limit), notify: make(chan struct{}, 1)}
 }
 
-// push appends e, or refuses it (false) when limit events are waiting.
-func (q *queue) push(e sb.Event) bool {
+// push appends e, or refuses it (false) when limit events are waiting and
+// force is false. Link events are forced: they are rare, and LinkUp is what
+// makes the consumer reconcile, which repairs what a loss broke.
+func (q *queue) push(e sb.Event, force bool) bool {
 	d := q.depth.Load()
-	if d >= q.limit {
+	if d >= q.limit && !force {
 		q.lost.Add(1)
 		return false
 	}
