@@ -110,7 +110,7 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	return e
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
