@@ -47,7 +47,9 @@ type Config struct {
 	// Logger receives the adapter's logs (default slog.Default()).
 	Logger *slog.Logger
 	// Observe, when set, is called after every ARI REST round trip with the
-	// operation name (e.g. "answer"), its latency and its error, for metrics.
+	// operation name (a snake_case verb: "answer", "originate",
+	// "add_to_bridge", "list_channels", "asterisk_info", ...), its latency
+	// and its error (nil on success), for metrics. It must not block.
 	Observe func(op string, d time.Duration, err error)
 }
 

@@ -110,7 +110,7 @@ func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.Ch
 	}
 	var ch ari6.ChannelData
 	if err := a.rest(ctx, "originate", http.MethodPost, p, q, body, &ch); err != nil {
-		return sb.ChannelInfo{}, wrap("originate", req.Endpoint, err)
+		return sb.ChannelInfo{}, fmt.Errorf("originate %s to %s: %w", id, req.Endpoint, err)
 	}
 	return channelInfo(&ch), nil
 }
