@@ -1,0 +1,150 @@
+package api
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/switchboard/switchboard"
+)
+
+// coreRoutes are the routes every Switchboard serves. Later capabilities add
+// theirs with Server.Handle.
+func (s *Server) coreRoutes() []Route {
+	supervisors := []Role{RoleAdmin, RoleSupervisor}
+	return []Route{
+		{
+			Method:      http.MethodGet,
+			Path:        "/api/v1/openapi.json",
+			OperationID: "getOpenAPI",
+			Summary:     "This API's OpenAPI 3.1 description",
+			Public:      true,
+			Response:    &Schema{Type: "object", Description: "An OpenAPI 3.1 document."},
+			Handler:     s.serveOpenAPI,
+		},
+		{
+			Method:      http.MethodGet,
+			Path:        "/api/v1/whoami",
+			Summary:     "The calling token's name and role",
+			Description: "Lets an integrator check a token and its role before using it.",
+			Roles:       Roles,
+			Response:    Ref("Identity"),
+			Handler:     s.whoami,
+		},
+		{
+			Method:      http.MethodGet,
+			Path:        "/api/v1/calls",
+			Summary:     "Calls in progress",
+			Description: "A snapshot of every live call, oldest first.",
+			Roles:       supervisors,
+			Response:    Ref("CallList"),
+			Errors:      []string{switchboard.EUNAVAILABLE},
+			Handler:     s.listCalls,
+		},
+		{
+			Method:  http.MethodGet,
+			Path:    "/api/v1/cdr",
+			Summary: "The call log",
+			Description: "Call-log rows matching every given filter, one page at a time. " +
+				"`total` counts all matching rows; `next` and `next_offset` are present while more pages exist.",
+			Roles: supervisors,
+			Params: []Param{
+				{Name: "from", In: "query", Description: "Calls that entered at or after this time (RFC 3339; encode + as %2B).", Schema: dateTime("")},
+				{Name: "to", In: "query", Description: "Calls that entered before this time (RFC 3339); must be after from.", Schema: dateTime("")},
+				{Name: "caller", In: "query", Description: "Caller number, exact.", Schema: &Schema{Type: "string", MaxLength: intp(maxFilterLen)}},
+				{Name: "called", In: "query", Description: "Dialled number, exact.", Schema: &Schema{Type: "string", MaxLength: intp(maxFilterLen)}},
+				{Name: "agent", In: "query", Description: "Agent id, exact.", Schema: &Schema{Type: "string", MaxLength: intp(maxFilterLen)}},
+				{Name: "queue", In: "query", Description: "Queue name, exact.", Schema: &Schema{Type: "string", MaxLength: intp(maxFilterLen)}},
+				{Name: "outcome", In: "query", Description: "How the call ended.", Schema: enumOf("", switchboard.Outcomes)},
+				{Name: "limit", In: "query", Description: "Page size.", Schema: &Schema{Type: "integer", Minimum: intp(1), Maximum: intp(MaxCDRLimit), Default: DefaultCDRLimit}},
+				{Name: "offset", In: "query", Description: "Rows to skip.", Schema: &Schema{Type: "integer", Minimum: intp(0), Default: 0}},
+			},
+			Response: Ref("CDRPage"),
+			Errors:   []string{switchboard.EUNAVAILABLE},
+			Handler:  s.listCDR,
+		},
+	}
+}
+
+// whoami is GET /api/v1/whoami.
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
+	id, _ := IdentityFrom(r.Context())
+	writeJSON(w, http.StatusOK, id)
+	return nil
+}
+
+// listCalls is GET /api/v1/calls.
+func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
+	if s.calls == nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "live calls are not available")
+	}
+	calls := slices.Clone(s.calls.LiveCalls())
+	if calls == nil {
+		calls = []switchboard.Call{}
+	}
+	slices.SortStableFunc(calls, func(a, b switchboard.Call) int {
+		return cmp.Or(a.Entered.Compare(b.Entered), cmp.Compare(a.ID, b.ID))
+	})
+	writeJSON(w, http.StatusOK, struct {
+		Calls []switchboard.Call `json:"calls"`
+	}{calls})
+	return nil
+}
+
+// cdrPage is the body of GET /api/v1/cdr.
+type cdrPage struct {
+	Rows       []switchboard.CDR `json:"rows"`
+	Total      int               `json:"total"`
+	Limit      int               `json:"limit"`
+	Offset     int               `json:"offset"`
+	NextOffset *int              `json:"next_offset,omitempty"`
+	Next       string            `json:"next,omitempty"`
+}
+
+// listCDR is GET /api/v1/cdr.
+func (s *Server) listCDR(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := parseCDRFilter(q)
+	if err != nil {
+		return err
+	}
+	if s.cdr == nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "the call log is not available")
+	}
+	rows, total, err := s.cdr.ListCDR(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []switchboard.CDR{}
+	}
+	page := cdrPage{Rows: rows, Total: total, Limit: f.Limit, Offset: f.Offset}
+	if len(rows) > 0 && f.Offset+len(rows) < total {
+		next := f.Offset + len(rows)
+		page.NextOffset = &next
+		q.Set("offset", strconv.Itoa(next))
+		q.Set("limit", strconv.Itoa(f.Limit))
+		page.Next = r.URL.Path + "?" + q.Encode()
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// livez is GET /livez: the process serves HTTP. Restart it only when this
+// fails; a PBX outage is /healthz's business.
+func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
+// healthz is GET /healthz: whether Switchboard can take calls now, for load
+// balancers and orchestrators to route around an instance whose PBX link is
+// down.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ready, reason := s.ready()
+	if !ready {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready", "reason": reason})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
