@@ -102,6 +102,7 @@ type Center struct {
 	seq         uint64
 	reconciling int                     // snapshots being listed
 	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
+	reconciled  func()                  // test hook: a reconcile was applied
 	runCtx      context.Context
 
 	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64

@@ -260,3 +260,33 @@ func TestReconnectReconciles(t *testing.T) {
 		}
 	}
 }
+
+func TestReconnectLeavesRingingAgentLegAlone(t *testing.T) {
+	r := newRig(t, "1001")
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+	// The application is subscribed to the ringing leg, so a listing shows
+	// it; it has not answered: no bridge, no hang-up, no new offer.
+	r.pbx.ChannelsFn = func() []sb.ChannelInfo {
+		return []sb.ChannelInfo{{ID: "c1", State: sb.ChannelUp}, {ID: "c1-a1", State: sb.ChannelRinging}}
+	}
+	done := make(chan struct{})
+	r.c.post(func() { r.c.reconciled = func() { close(done) } })
+	r.send(sb.LinkUp{EventHeader: hdr("LinkUp"), Reconnect: true})
+	r.pbx.expect(t, "subscribe PJSIP/1001")
+	<-done
+	// Commands of a call run in order: a marker queued now comes out
+	// before anything the reconcile did would... unless it did something.
+	r.c.post(func() {
+		r.c.do(r.c.calls["c1"], func(context.Context) { r.pbx.rec("marker") })
+	})
+	r.pbx.expect(t, "marker")
+	r.waitState(t, "c1", sb.CallRinging)
+	// The agent answers after the reconnect: the normal path bridges.
+	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "bridge br-c1")
+	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
+}

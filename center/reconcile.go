@@ -45,6 +45,9 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 					}
 					c.reconcile(snap, chans, bridges)
 					c.doneReconciling()
+					if c.reconciled != nil {
+						c.reconciled()
+					}
 				})
 				return
 			}
@@ -89,17 +92,21 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			continue // entered after the snapshot
 		}
 		if k.agentCh != "" && !k.agentGone && k.offerSeq <= snap {
-			if _, ok := live[k.agentCh]; !ok {
+			leg, ok := live[k.agentCh]
+			switch {
+			case !ok:
 				if !k.agentUp {
-					// Still ringing, or its end was lost with the link:
-					// stop it and offer again.
+					// Its end was lost with the link: make sure it is
+					// gone and offer again.
 					c.hangupChannel(k, k.agentCh)
 				}
 				c.channelGone(k, k.agentCh)
-			} else if !k.agentUp {
+			case !k.agentUp && leg.State == sb.ChannelUp:
+				// The agent answered while the link was down.
 				k.agentUp = true
 				c.bridge(k)
 			}
+			// A leg still ringing goes on; its answer or end will come.
 		}
 		if _, ok := live[sb.ChannelID(k.ID)]; !ok {
 			c.channelGone(k, sb.ChannelID(k.ID))

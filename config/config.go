@@ -185,7 +185,7 @@ type DemoSettings struct {
 	Speed float64 `mapstructure:"speed" yaml:"speed"`
 	// CallersPerMinute is the mean arrival rate of simulated callers (Poisson).
 	CallersPerMinute float64 `mapstructure:"callers_per_minute" yaml:"callers_per_minute"`
-	// TalkMean is the mean talk time of a simulated call (exponential).
+	// TalkMean is the mean talk time of a simulated call (lognormal, CV 1).
 	TalkMean time.Duration `mapstructure:"talk_mean" yaml:"talk_mean"`
 	// PatienceMean is how long a simulated caller waits on average before
 	// abandoning (exponential).
@@ -223,7 +223,7 @@ func Default() Config {
 		},
 		Demo: DemoSettings{
 			Speed:            1,
-			CallersPerMinute: 20,
+			CallersPerMinute: 4,
 			TalkMean:         60 * time.Second,
 			PatienceMean:     45 * time.Second,
 			Agents:           5,

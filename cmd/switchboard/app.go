@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/ari"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/storage"
+)
+
+// App is a running controller: database, PBX link, call lifecycle and HTTP.
+type App struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *storage.DB
+	PBX     *ari.Adapter
+	Center  *center.Center
+	Metrics *api.Metrics
+	HTTP    *http.Server
+	Addr    net.Addr // where HTTP listens
+
+	clock  center.Clock
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	pbxErr chan error // the PBX link's end: nil error on shutdown
+	ctrErr chan error
+}
+
+// newLogger builds the process logger from the config.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// StartApp opens the database, connects to the PBX (retrying in the
+// background while it is unreachable), starts the call lifecycle and the
+// HTTP server. clock is the center's clock (the simulator's in the demo).
+func StartApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock center.Clock) (*App, error) {
+	a := &App{Config: cfg, Log: log, clock: clock, pbxErr: make(chan error, 1), ctrErr: make(chan error, 1)}
+	db, err := storage.Open(ctx, cfg.Database.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a.DB = db
+	a.Metrics = api.NewMetrics()
+	ac := cfg.Asterisk
+	pbx, err := ari.New(ari.Config{
+		URL: ac.URL, WebsocketURL: ac.WebsocketURL, Username: ac.Username, Password: ac.Password,
+		Application: ac.Application, RequestTimeout: ac.RequestTimeout,
+		ReconnectMin: ac.ReconnectMin, ReconnectMax: ac.ReconnectMax, QueueLimit: ac.EventQueueLimit,
+		Logger: log.With("component", "ari"), Observe: a.Metrics.ObserveARI,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("asterisk: %w", err)
+	}
+	a.PBX = pbx
+	var agents []sb.Agent
+	for _, ag := range cfg.Agents {
+		agents = append(agents, sb.Agent{ID: sb.AgentID(ag.ID), Name: ag.Name, Endpoint: ag.Endpoint})
+	}
+	cc := cfg.Center
+	a.Center = center.New(center.Config{
+		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
+		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
+		CommandTimeout: ac.RequestTimeout, Agents: agents,
+	}, pbx, db, clock, a.Metrics, log.With("component", "center"))
+
+	a.Metrics.SetActiveCallsFunc(a.Center.ActiveCalls)
+	a.Metrics.SetLinkUpFunc(pbx.Ready)
+	a.Metrics.SetEventStatsFunc(func() (uint64, uint64) {
+		s := pbx.Stats()
+		return uint64(s.EventsReceived), uint64(s.EventsLost)
+	})
+	var tokens []api.Token
+	for _, t := range cfg.API.Tokens {
+		tokens = append(tokens, api.Token{Name: t.Name, Role: api.Role(t.Role), SHA256: t.SHA256})
+	}
+	srv := api.New(api.Options{
+		Tokens: tokens, Calls: a.Center, CDR: db, Metrics: a.Metrics, Logger: log.With("component", "http"),
+		Ready: func() (bool, string) {
+			if !pbx.Ready() {
+				return false, "PBX link down"
+			}
+			return true, ""
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	a.Addr = ln.Addr()
+	a.HTTP = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(3)
+	go func() {
+		defer a.wg.Done()
+		a.pbxErr <- pbx.Run(runCtx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.ctrErr <- a.Center.Run(runCtx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		if err := a.HTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	log.Info("switchboard started", "http", a.Addr.String(), "ari", ac.URL, "app", ac.Application, "agents", len(agents))
+	return a, nil
+}
+
+// Failed returns a channel that yields the PBX link's fatal error (e.g. the
+// credentials were rejected).
+func (a *App) Failed() <-chan error { return a.pbxErr }
+
+// Drain stops taking new calls and waits for live calls to end.
+func (a *App) Drain(ctx context.Context) error { return a.Center.Drain(ctx) }
+
+// Close stops everything and waits for every goroutine it started.
+func (a *App) Close() error {
+	shutdownHTTP(a)
+	a.cancel()
+	a.wg.Wait()
+	return a.DB.Close()
+}
+
+// redact hides a secret in a string (belt and braces for error texts).
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "***")
+}
+
+// shutdownHTTP stops the HTTP server.
+func shutdownHTTP(a *App) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.HTTP.Shutdown(ctx)
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/sim"
+)
+
+// syncBuf is a bytes.Buffer safe for a writer and a polling reader.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// program is the binary started in-process.
+type program struct {
+	stdout, stderr *syncBuf
+	cancel         context.CancelFunc
+	done           chan int
+}
+
+func start(t *testing.T, args ...string) *program {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &program{stdout: &syncBuf{}, stderr: &syncBuf{}, cancel: cancel, done: make(chan int, 1)}
+	go func() { p.done <- runCtx(ctx, args, p.stdout, p.stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			t.Error("program did not stop")
+		}
+	})
+	return p
+}
+
+// wait returns the exit code.
+func (p *program) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case code := <-p.done:
+		p.done <- code
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("program still running after %v; stderr:\n%s", timeout, p.stderr)
+		return -1
+	}
+}
+
+// waitOutput waits until stderr matches re and returns the first submatch.
+func (p *program) waitOutput(t *testing.T, re string) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := rx.FindStringSubmatch(p.stderr.String()); m != nil {
+			if len(m) > 1 {
+				return m[1]
+			}
+			return m[0]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no output matching %q; stderr:\n%s", re, p.stderr)
+	return ""
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestValidateListsEveryProblemWithLine(t *testing.T) {
+	path := writeFile(t, "bad.yaml", `log:
+  level: loud
+asterisk:
+  url: ftp://pbx
+  username: switchboard
+  password: s3cret-value
+  request_timeout: 5 seconds
+agents:
+  - id: "1001"
+    endpoint: PJSIP/1001
+  - id: "1001"
+    endpoint: nonsense
+colour: blue
+`)
+	p := start(t, "validate", "--config", path)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("exit = %d, want 2; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stderr.String()
+	for _, want := range []string{
+		"bad.yaml:2:", "bad.yaml:4:", "bad.yaml:7:", "bad.yaml:11:", "bad.yaml:12:", "bad.yaml:13:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cret-value") {
+		t.Errorf("the password leaked into the output:\n%s", out)
+	}
+}
+
+func TestValidateGoodConfig(t *testing.T) {
+	p := start(t, "validate", "--config", "../../configs/switchboard.yaml")
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
+	}
+}
+
+// simConfig writes a serve configuration pointing at a simulator.
+func simConfig(t *testing.T, s *sim.Server, password string) string {
+	t.Helper()
+	return writeFile(t, "sb.yaml", fmt.Sprintf(`http:
+  listen: 127.0.0.1:0
+database:
+  dsn: %s
+asterisk:
+  url: %s
+  username: sb
+  password: %s
+  reconnect_min: 50ms
+  reconnect_max: 200ms
+center:
+  greeting: ["sound:hello-world"]
+  wait_for_agent: 30s
+agents:
+  - id: "1001"
+    endpoint: PJSIP/1001
+api:
+  tokens:
+    - name: ops
+      role: admin
+      sha256: %s
+`, filepath.Join(t.TempDir(), "sb.db"), s.URL(), password, config.HashToken("test-token")))
+}
+
+func startSim(t *testing.T, speed float64) *sim.Server {
+	t.Helper()
+	s := sim.New(sim.Options{User: "sb", Password: "right-password", Speed: speed, Seed: 3})
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestServeWrongPasswordExitsNonZero(t *testing.T) {
+	s := startSim(t, 1)
+	p := start(t, "serve", "--config", simConfig(t, s, "wrong-password-xyz"))
+	if code := p.wait(t, 20*time.Second); code == 0 {
+		t.Fatalf("exit = 0, want non-zero; stderr:\n%s", p.stderr)
+	}
+	out := p.stderr.String()
+	if !strings.Contains(strings.ToLower(out), "credentials") {
+		t.Errorf("no clear credentials error:\n%s", out)
+	}
+	if strings.Contains(out, "wrong-password-xyz") {
+		t.Errorf("the password leaked:\n%s", out)
+	}
+}
+
+func TestServeUnreachableRetriesAndIsNotReady(t *testing.T) {
+	s := startSim(t, 1)
+	cfg := simConfig(t, s, "right-password")
+	s.Close() // nothing listens there any more
+	p := start(t, "serve", "--config", cfg)
+	addr := p.waitOutput(t, `msg="switchboard started" http=(\S+)`)
+	p.waitOutput(t, `(?i)unreachable.*retrying`)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/healthz = %d, want 503 while ARI is unreachable", resp.StatusCode)
+	}
+	if strings.Contains(p.stderr.String(), "right-password") {
+		t.Errorf("the password leaked:\n%s", p.stderr)
+	}
+}
+
+func TestServeAgainstSimulatedAsterisk(t *testing.T) {
+	s := startSim(t, 20)
+	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1, Talk: 20 * time.Second})
+	p := start(t, "serve", "--config", simConfig(t, s, "right-password"))
+	addr := p.waitOutput(t, `msg="switchboard started" http=(\S+)`)
+	base := "http://" + addr
+	waitHTTP(t, base+"/healthz", http.StatusOK)
+	waitFor(context.Background(), 10*time.Second, func() bool { return len(s.Apps()) > 0 })
+	id, err := s.Call(sim.Inbound{App: "switchboard", From: "+15551112222", To: "8000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Rows  []sb.CDR `json:"rows"`
+		Total int      `json:"total"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for page.Total == 0 && time.Now().Before(deadline) {
+		getJSON(t, base+"/api/v1/cdr?caller=%2B15551112222", "test-token", &page)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if page.Total != 1 || page.Rows[0].CallID != sb.CallID(id) || page.Rows[0].Outcome != sb.OutcomeCompleted || page.Rows[0].Agent != "1001" {
+		t.Fatalf("cdr page = %+v", page)
+	}
+	// Metrics count the call.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`switchboard_calls_total\{outcome="completed"\} 1`).Match(buf.Bytes()) {
+		t.Errorf("metrics lack the completed call:\n%s", grepLines(buf.String(), "switchboard_"))
+	}
+	p.cancel() // SIGTERM: drain (no calls) and stop
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
+	}
+}
+
+func waitHTTP(t *testing.T, url string, status int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == status {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never answered %d", url, status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s = %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestDemoJSONSummary(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	p := start(t, "demo", "--duration", "60s", "--seed", "7", "--speed", "120", "--json",
+		"--listen", "127.0.0.1:0", "--db", db)
+	if code := p.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
+	}
+	var sum DemoSummary
+	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, p.stdout)
+	}
+	if sum.CallsOffered == 0 || sum.CallsOffered != sum.CallsGenerated {
+		t.Errorf("offered %d of %d generated calls", sum.CallsOffered, sum.CallsGenerated)
+	}
+	ended := sum.CallsCompleted + sum.CallsAbandoned + sum.CallsNoAgent + sum.CallsFailed + sum.CallsInterrupted
+	if ended != sum.CallsOffered || int64(sum.CDRRows) != sum.CallsOffered {
+		t.Errorf("offered %d, ended %d, cdr rows %d: every call must end with one row", sum.CallsOffered, ended, sum.CDRRows)
+	}
+	if sum.CallsAnswered == 0 || sum.CallsAnswered != sum.CallsCompleted {
+		t.Errorf("answered %d, completed %d", sum.CallsAnswered, sum.CallsCompleted)
+	}
+	if sum.EventsLost != 0 || sum.EventsReceived == 0 || sum.EventsReceived != sum.EventsSent {
+		t.Errorf("events sent %d received %d lost %d", sum.EventsSent, sum.EventsReceived, sum.EventsLost)
+	}
+	if sum.ChannelsLeft != 0 {
+		t.Errorf("%d channels left behind", sum.ChannelsLeft)
+	}
+	for _, key := range []string{"calls_offered", "calls_answered", "calls_abandoned", "calls_completed", "cdr_rows", "events_received", "events_lost"} {
+		if !strings.Contains(p.stdout.String(), `"`+key+`"`) {
+			t.Errorf("summary lacks %s", key)
+		}
+	}
+}

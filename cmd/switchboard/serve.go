@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard/switchboard/ari"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/config"
+)
+
+func newServeCmd() *cobra.Command {
+	var path string
+	var drain time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the controller against a real Asterisk (ARI settings from the config)",
+		Long: `serve connects to Asterisk over ARI and runs the call center.
+
+The first SIGTERM (or Ctrl-C) drains: new calls are refused, live calls go on
+until they end (at most --drain). A second signal stops at once; calls still
+in the application are adopted again by the next start.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			app, err := StartApp(cmd.Context(), cfg, log, center.RealClock{})
+			if err != nil {
+				return err
+			}
+			return serveUntilDone(cmd.Context(), app, drain)
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", "switchboard.yaml", "configuration file")
+	cmd.Flags().DurationVar(&drain, "drain", 5*time.Minute, "longest graceful drain after the first SIGTERM")
+	return cmd
+}
+
+// serveUntilDone runs until a signal or a fatal PBX error: first signal
+// drains, second forces.
+func serveUntilDone(ctx context.Context, app *App, drain time.Duration) error {
+	select {
+	case err := <-app.Failed():
+		app.Close()
+		if errors.Is(err, ari.ErrUnauthorized) {
+			return &exitError{code: 3, err: err}
+		}
+		if err == nil {
+			err = errors.New("PBX link ended")
+		}
+		return err
+	case <-ctx.Done():
+	}
+	app.Log.Info("draining: new calls are refused, live calls go on; signal again to stop now", "active", app.Center.ActiveCalls())
+	force := make(chan os.Signal, 1)
+	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(force)
+	dctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	go func() {
+		select {
+		case <-force:
+			app.Log.Warn("second signal: stopping now")
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
+	if err := app.Drain(dctx); err != nil {
+		app.Log.Warn("drain ended with calls still up; they stay in Asterisk and are adopted on the next start", "active", app.Center.ActiveCalls())
+	}
+	if err := app.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard/switchboard/config"
+)
+
+func newTokenCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Make API bearer tokens (only their hashes go in the config)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "hash TOKEN",
+		Short: "Print the sha256 to put in api.tokens[].sha256 for a token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), config.HashToken(args[0]))
+			return nil
+		},
+	})
+	var name, role string
+	newCmd := &cobra.Command{
+		Use:   "new",
+		Short: "Generate a random token; print it once with the config lines that hold its hash",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			tok := base64.RawURLEncoding.EncodeToString(b)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "token (shown once, give it to the user): %s\n", tok)
+			fmt.Fprintf(out, "config:\n  api:\n    tokens:\n      - name: %s\n        role: %s\n        sha256: %s\n", name, role, config.HashToken(tok))
+			return nil
+		},
+	}
+	newCmd.Flags().StringVar(&name, "name", "ops", "token name (shown in logs)")
+	newCmd.Flags().StringVar(&role, "role", "admin", "role: admin, supervisor or agent")
+	cmd.AddCommand(newCmd)
+	return cmd
+}
