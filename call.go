@@ -19,15 +19,27 @@ const (
 	// OutcomeInterrupted: Switchboard hung up a call that had not reached an
 	// agent because it was shutting down (forced stop, end of a demo run).
 	OutcomeInterrupted Outcome = "interrupted"
+	// OutcomeIVR: the call ended in the IVR by the flow's design (a hangup
+	// node: self-service, closed message).
+	OutcomeIVR Outcome = "ivr"
+	// OutcomeVoicemail: the caller left a voicemail message.
+	OutcomeVoicemail Outcome = "voicemail"
+	// OutcomeTransferred: the IVR transferred the call to an endpoint,
+	// extension or external number that answered.
+	OutcomeTransferred Outcome = "transferred"
 )
 
 // Outcomes lists every outcome, for metrics and validation.
-var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed, OutcomeInterrupted}
+var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed, OutcomeInterrupted,
+	OutcomeIVR, OutcomeVoicemail, OutcomeTransferred}
 
 // CallState is the life-cycle state of a live call.
 //
 //	entered  -> answered   (Switchboard answered the caller channel)
-//	answered -> prompting  (the greeting plays)
+//	answered -> ivr        (the caller is in an IVR flow)
+//	ivr      -> prompting  (the flow queued the call: waiting for an agent)
+//	ivr      -> transferring -> bridged (the flow transferred the call)
+//	answered -> prompting  (no flow routes the number: the greeting plays)
 //	prompting-> ringing    (an agent's phone rings)
 //	ringing  -> bridged    (the agent answered; caller and agent talk)
 //	ringing  -> prompting|ended (agent did not answer: next agent, or no agent)
@@ -38,6 +50,8 @@ type CallState string
 const (
 	CallEntered   CallState = "entered"
 	CallAnswered  CallState = "answered"
+	CallIVR       CallState = "ivr"
+	CallTransfer  CallState = "transferring"
 	CallPrompting CallState = "prompting"
 	CallRinging   CallState = "ringing"
 	CallBridged   CallState = "bridged"
@@ -59,6 +73,12 @@ type Call struct {
 	Entered      time.Time `json:"entered"`
 	Answered     time.Time `json:"answered,omitzero"`
 	Bridged      time.Time `json:"bridged,omitzero"`
+	// IVRNode is the flow and node the caller is in ("main/menu").
+	IVRNode string `json:"ivr_node,omitempty"`
+	// IVRVars are the flow variables so far (shown to the agent who answers).
+	IVRVars map[string]string `json:"ivr_vars,omitempty"`
+	// IVRPath is the path through the IVR (JSON of ivr.Path).
+	IVRPath RawJSON `json:"ivr_path,omitempty"`
 }
 
 // CDR is one row of the call log: one row per call.
@@ -78,6 +98,22 @@ type CDR struct {
 	Outcome     Outcome   `json:"outcome" db:"outcome"`
 	HangupCause int       `json:"hangup_cause" db:"hangup_cause"`
 	HangupBy    string    `json:"hangup_by" db:"hangup_by"` // "caller", "agent", "system"
+	// IVRPath is the caller's path through the IVR (JSON of ivr.Path:
+	// flow, nodes visited, keys pressed, variables, how it ended); null when
+	// the call ran no flow.
+	IVRPath RawJSON `json:"ivr_path" db:"ivr_path"`
+}
+
+// Voicemail is a message a caller left in a mailbox.
+type Voicemail struct {
+	ID        int64             `json:"id" db:"id"`
+	CallID    CallID            `json:"call_id" db:"call_id"`
+	Mailbox   string            `json:"mailbox" db:"mailbox"`
+	Recording string            `json:"recording" db:"recording"` // the PBX's stored recording name
+	Duration  time.Duration     `json:"duration_ns" db:"duration_ns"`
+	Caller    string            `json:"caller" db:"caller"`
+	Vars      map[string]string `json:"vars" db:"-"`
+	Created   time.Time         `json:"created" db:"created_at"`
 }
 
 // Talk returns how long caller and agent were bridged, zero if never.

@@ -16,7 +16,7 @@ const (
 )
 
 const cdrColumns = `id, call_id, node, caller, caller_name, called, queue, agent,
-	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by`
+	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path`
 
 // InsertCDR writes one call's record and sets c.ID. A call is written once:
 // a second row for the same call ID fails with code ECONFLICT (so a writer
@@ -35,13 +35,13 @@ func (db *DB) InsertCDR(ctx context.Context, c *sb.CDR) error {
 		return sb.Errorf(sb.EINVALID, "call log: call %s has unknown outcome %q", c.CallID, c.Outcome)
 	}
 	q := db.write.Rebind(`INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
-		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	var id int64
 	err := db.write.QueryRowxContext(ctx, q,
 		string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
 		c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Ended.UTC(),
-		string(c.Outcome), c.HangupCause, c.HangupBy,
+		string(c.Outcome), c.HangupCause, c.HangupBy, c.IVRPath,
 	).Scan(&id)
 	switch {
 	case isUniqueViolation(err):

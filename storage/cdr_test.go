@@ -388,3 +388,61 @@ func BenchmarkInsertCDRParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestIVRPathRoundTrip(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	with := &sb.CDR{CallID: "p1", Entered: at, Ended: at.Add(time.Minute), Outcome: sb.OutcomeIVR,
+		IVRPath: sb.RawJSON(`{"flow":"main","visits":[{"node":"menu","keys":"1"}],"end":"hangup"}`)}
+	without := &sb.CDR{CallID: "p2", Entered: at, Ended: at.Add(time.Minute), Outcome: sb.OutcomeAbandoned}
+	for _, c := range []*sb.CDR{with, without} {
+		if err := db.InsertCDR(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _, err := db.ListCDR(ctx, sb.CDRFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[sb.CallID]sb.CDR{}
+	for _, r := range rows {
+		got[r.CallID] = r
+	}
+	if string(got["p1"].IVRPath) != string(with.IVRPath) {
+		t.Errorf("ivr path = %s, want %s", got["p1"].IVRPath, with.IVRPath)
+	}
+	if got["p2"].IVRPath != nil {
+		t.Errorf("no path = %q, want nil", got["p2"].IVRPath)
+	}
+}
+
+func TestVoicemails(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i, mb := range []string{"sales", "support", "sales"} {
+		v := &sb.Voicemail{CallID: sb.CallID(fmt.Sprint("c", i)), Mailbox: mb, Recording: fmt.Sprint("vm-", i),
+			Duration: 12 * time.Second, Caller: "+15550000", Vars: map[string]string{"account": "42"}, Created: at.Add(time.Duration(i) * time.Minute)}
+		if err := db.InsertVoicemail(ctx, v); err != nil || v.ID == 0 {
+			t.Fatalf("insert: %v id %d", err, v.ID)
+		}
+	}
+	dup := &sb.Voicemail{CallID: "c9", Mailbox: "sales", Recording: "vm-0", Created: at}
+	if err := db.InsertVoicemail(ctx, dup); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("duplicate recording: %v, want conflict", err)
+	}
+	got, err := db.ListVoicemails(ctx, "sales", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Recording != "vm-2" || got[0].Vars["account"] != "42" || got[0].Duration != 12*time.Second {
+		t.Fatalf("sales mailbox = %+v", got)
+	}
+	if all, _ := db.ListVoicemails(ctx, "", 10); len(all) != 3 {
+		t.Errorf("all mailboxes: %d messages, want 3", len(all))
+	}
+	if _, err := db.ListVoicemails(ctx, "", 0); sb.ErrorCode(err) != sb.EINVALID {
+		t.Errorf("limit 0: %v", err)
+	}
+}
