@@ -31,6 +31,8 @@ type Schema struct {
 	Items *Schema `json:"items,omitempty"`
 	// Properties are an object's members.
 	Properties map[string]*Schema `json:"properties,omitempty"`
+	// AdditionalProperties is the schema of a map's values.
+	AdditionalProperties *Schema `json:"additionalProperties,omitempty"`
 	// Required names the properties always present.
 	Required []string `json:"required,omitempty"`
 	// Minimum and Maximum bound an integer.
@@ -258,11 +260,16 @@ var errorCodes = []string{
 	switchboard.EUNAVAILABLE,
 }
 
+// stringMap is an object whose values are strings.
+func stringMap(desc string) *Schema {
+	return &Schema{Type: "object", Description: desc, AdditionalProperties: String("")}
+}
+
 // coreSchemas are the component schemas of the core routes. Their property
 // names are checked against the Go types' JSON tags by a test.
 func coreSchemas() map[string]*Schema {
 	callStates := []switchboard.CallState{
-		switchboard.CallEntered, switchboard.CallAnswered, switchboard.CallPrompting,
+		switchboard.CallEntered, switchboard.CallAnswered, switchboard.CallIVR, switchboard.CallTransfer, switchboard.CallPrompting,
 		switchboard.CallRinging, switchboard.CallBridged, switchboard.CallEnded,
 	}
 	nullTime := func(desc string) *Schema {
@@ -295,7 +302,25 @@ func coreSchemas() map[string]*Schema {
 			"entered":       dateTime("When the call entered Switchboard."),
 			"answered":      dateTime("When Switchboard answered; absent until then."),
 			"bridged":       dateTime("When the agent answered; absent until then."),
+			"ivr_node":      String("Flow and node the caller is in (flow/node), while in the IVR."),
+			"ivr_vars":      stringMap("Flow variables so far: what the agent who answers sees."),
+			"ivr_path":      Ref("IVRPath"),
 		}, "id", "state", "caller", "called", "entered"),
+		"IVRPath": Object(map[string]*Schema{
+			"flow":    String("Flow the call entered."),
+			"version": Integer("Version of the flow set the call ran on."),
+			"visits": Array(Object(map[string]*Schema{
+				"flow":    String("Flow of the node."),
+				"node":    String("Node name."),
+				"type":    String("Node type (play, menu, gather, ...)."),
+				"at":      {Type: "number", Description: "Seconds since the call entered the flow."},
+				"keys":    String("Keys pressed in this node."),
+				"prompts": Array(String("Media URI.")),
+				"result":  String("What happened: key 2, timeout, lookup failed: ..."),
+			}, "flow", "node", "type", "at")),
+			"vars": stringMap("Flow variables at the end."),
+			"end":  String("How the flow ended: queue:NAME, transfer:TARGET, hangup, caller-hangup, voicemail:MAILBOX."),
+		}, "flow", "version", "visits", "end"),
 		"CDR": Object(map[string]*Schema{
 			"id":           Integer("Row id."),
 			"call_id":      String("Call id."),
@@ -312,6 +337,7 @@ func coreSchemas() map[string]*Schema {
 			"outcome":      enumOf("How the call ended.", switchboard.Outcomes),
 			"hangup_cause": Integer("Q.850 cause (16 normal clearing, 17 busy, 19 no answer...)."),
 			"hangup_by":    String("Who hung up: caller, agent or system."),
+			"ivr_path":     {Ref: "#/components/schemas/IVRPath", Description: "The caller's path through the IVR; null when no flow ran."},
 		}, "id", "call_id", "caller", "called", "entered", "ended", "outcome"),
 		"CallList": Object(map[string]*Schema{
 			"calls": Array(Ref("Call")),
