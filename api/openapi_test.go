@@ -172,11 +172,11 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 	for name, v := range map[string]any{
 		"IVRStatus": IVRStatus{},
 		"Voicemail": switchboard.Voicemail{},
-		"Call":     switchboard.Call{},
-		"CDR":      switchboard.CDR{},
-		"Identity": Identity{},
-		"CDRPage":  cdrPage{},
-		"Error":    errorBody{},
+		"Call":      switchboard.Call{},
+		"CDR":       switchboard.CDR{},
+		"Identity":  Identity{},
+		"CDRPage":   cdrPage{},
+		"Error":     errorBody{},
 	} {
 		var fields []string
 		typ := reflect.TypeOf(v)
