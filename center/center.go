@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ivr"
 )
 
 // Config is what the call lifecycle needs from the configuration.
@@ -32,6 +34,7 @@ type Config struct {
 	RetryInterval    time.Duration // how often a waiting caller's agent hunt is retried
 	CommandTimeout   time.Duration // deadline of one PBX command
 	Agents           []sb.Agent
+	Queues           []QueueConfig
 }
 
 func (c *Config) setDefaults() {
@@ -75,7 +78,8 @@ type Stats struct {
 
 // Args that mark the legs Switchboard itself originates.
 const (
-	argAgent = "agent" // Stasis args: agent, <call id>
+	argAgent    = "agent"    // Stasis args: agent, <call id>
+	argTransfer = "transfer" // Stasis args: transfer, <call id>
 )
 
 // Center owns the live calls. Create it with New and start it with Run.
@@ -103,7 +107,13 @@ type Center struct {
 	reconciling int                     // snapshots being listed
 	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
 	reconciled  func()                  // test hook: a reconcile was applied
-	runCtx      context.Context
+
+	ivr           IVROptions
+	queues        map[string]QueueConfig
+	ivrPlaybacks  map[sb.PlaybackID]*call // prompts of flows, by PBX playback id
+	ivrRecordings map[string]*call        // flow recordings, by PBX name
+	lateVMs       map[string]*lateVM      // messages whose caller left while recording
+	runCtx        context.Context
 
 	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
 
@@ -149,6 +159,9 @@ type call struct {
 	isWaiting    bool
 	greetingDone bool
 	finished     bool
+	ivr          *ivrCall // nil when the call runs no flow
+	priority     int      // in the queue: higher is served first
+	transferred  bool     // bridged to a transfer target, not an agent
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -167,6 +180,14 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		calls:     map[sb.CallID]*call{},
 		goneAt:    map[sb.ChannelID]uint64{},
 		byChannel: map[sb.ChannelID]*call{},
+		queues:    map[string]QueueConfig{},
+
+		ivrPlaybacks:  map[sb.PlaybackID]*call{},
+		ivrRecordings: map[string]*call{},
+		lateVMs:       map[string]*lateVM{},
+	}
+	for _, q := range cfg.Queues {
+		c.queues[q.Name] = q
 	}
 	for _, a := range cfg.Agents {
 		c.agents = append(c.agents, &agent{Agent: a, online: true})
@@ -248,7 +269,12 @@ func (c *Center) LiveCalls() []sb.Call {
 	ok := c.post(func() {
 		out := make([]sb.Call, 0, len(c.calls))
 		for _, k := range c.calls {
-			out = append(out, k.Call)
+			snap := k.Call
+			if k.ivr != nil {
+				snap.IVRVars = k.ivr.sess.Vars()
+				snap.IVRPath = ivrPath(k)
+			}
+			out = append(out, snap)
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Entered.Before(out[j].Entered) })
 		reply <- out
@@ -321,7 +347,24 @@ func (c *Center) handle(e sb.Event) {
 	case sb.ChannelEntered:
 		c.onEntered(e)
 	case sb.PlaybackFinished:
+		if k := c.ivrPlaybacks[e.Playback]; k != nil {
+			delete(c.ivrPlaybacks, e.Playback)
+			id := k.ivr.playbacks[e.Playback]
+			delete(k.ivr.playbacks, e.Playback)
+			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
+			return
+		}
 		c.onPlaybackFinished(e)
+	case sb.DTMFReceived:
+		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) && k.ivr != nil {
+			c.feed(k, ivr.Digit{Key: e.Digit})
+		}
+	case sb.RecordingFinished:
+		c.lateRecording(e.Name, e.Duration, false)
+		c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
+	case sb.RecordingFailed:
+		c.lateRecording(e.Name, 0, true)
+		c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
 	case sb.EnteredBridge:
 		if k := c.byChannel[e.Channel]; k != nil {
 			k.inBridge[e.Channel] = true
@@ -350,6 +393,18 @@ func (c *Center) handle(e sb.Event) {
 	}
 }
 
+// recordingOver hands a finished flow recording back to its flow.
+func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
+	k := c.ivrRecordings[name]
+	if k == nil {
+		return
+	}
+	delete(c.ivrRecordings, name)
+	done.Name = k.ivr.recordings[name]
+	delete(k.ivr.recordings, name)
+	c.feed(k, done)
+}
+
 func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 	if k.hangupBy == "" {
 		if ch == sb.ChannelID(k.ID) {
@@ -365,7 +420,7 @@ func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if len(e.Args) >= 2 && e.Args[0] == argAgent {
+	if len(e.Args) >= 2 && (e.Args[0] == argAgent || e.Args[0] == argTransfer) {
 		k := c.calls[sb.CallID(e.Args[1])]
 		if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
 			// A leg for a call that is over: no one to talk to.
@@ -424,6 +479,9 @@ func (c *Center) answered0(k *call) {
 	}
 	k.State = sb.CallAnswered
 	k.Answered = c.clock.Now()
+	if c.startIVR(k) {
+		return
+	}
 	if len(c.cfg.Greeting) == 0 {
 		k.greetingDone = true
 		c.hunt(k)
@@ -478,7 +536,7 @@ func (c *Center) hunt(k *call) {
 		return
 	}
 	now := c.clock.Now()
-	if a := c.pickAgent(now); a != nil {
+	if a := c.pickAgent(now, k); a != nil {
 		c.unwait(k)
 		c.offer(k, a)
 		return
@@ -490,7 +548,12 @@ func (c *Center) hunt(k *call) {
 	k.State = sb.CallPrompting
 	if !k.isWaiting {
 		k.isWaiting = true
-		c.waiting = append(c.waiting, k)
+		// Higher priority first; first come, first served among equals.
+		i := len(c.waiting)
+		for i > 0 && c.waiting[i-1].priority < k.priority {
+			i--
+		}
+		c.waiting = slices.Insert(c.waiting, i, k)
 	}
 	if !k.mohOn {
 		k.mohOn = true
@@ -528,12 +591,19 @@ func (c *Center) unwait(k *call) {
 	}
 }
 
-// pickAgent returns the longest-idle agent that is free, online and not
-// cooling down after a failed offer.
-func (c *Center) pickAgent(now time.Time) *agent {
+// pickAgent returns the longest-idle agent that is free, online, not
+// cooling down after a failed offer, and answers the call's queue.
+func (c *Center) pickAgent(now time.Time, k *call) *agent {
+	var allowed []sb.AgentID
+	if q, ok := c.queues[string(k.Queue)]; ok {
+		allowed = q.Agents
+	}
 	var best *agent
 	for _, a := range c.agents {
 		if a.call != "" || !a.online || now.Before(a.cooldown) {
+			continue
+		}
+		if len(allowed) > 0 && !slices.Contains(allowed, a.ID) {
 			continue
 		}
 		if best == nil || a.idleSince.Before(best.idleSince) {
@@ -562,7 +632,7 @@ func (c *Center) offer(k *call, a *agent) {
 	req := sb.OriginateRequest{
 		ID: k.agentCh, Endpoint: a.Endpoint, CallerID: callerID,
 		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argAgent, string(k.ID)},
-		Originator: sb.ChannelID(k.ID),
+		Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
 	}
 	ch := k.agentCh
 	c.log.Info("offering call", "call_id", k.ID, "agent_id", a.ID, "channel_id", ch)
@@ -576,6 +646,21 @@ func (c *Center) offer(k *call, a *agent) {
 			})
 		}
 	})
+}
+
+// agentVars are the channel variables of an agent leg: what the agent's
+// phone or screen can show (call id, queue, the IVR's variables).
+func agentVars(k *call) map[string]string {
+	vars := map[string]string{"SB_CALL_ID": string(k.ID)}
+	if k.Queue != "" {
+		vars["SB_QUEUE"] = string(k.Queue)
+	}
+	if k.ivr != nil {
+		for name, v := range k.ivr.sess.Vars() {
+			vars["SB_"+strings.ToUpper(name)] = v
+		}
+	}
+	return vars
 }
 
 // bridge joins caller and answered agent.
@@ -613,6 +698,14 @@ func (c *Center) checkBridged(k *call) {
 	}
 	k.State = sb.CallBridged
 	k.Bridged = c.clock.Now()
+	if k.ivr != nil && k.ivr.transfer != "" && k.agent == nil {
+		k.transferred = true
+		tok := k.ivr.transfer
+		k.ivr.transfer = ""
+		c.log.Info("call transferred", "call_id", k.ID, "channel_id", k.agentCh)
+		c.feed(k, ivr.TransferDone{Token: tok, Answered: true})
+		return
+	}
 	c.answered.Add(1)
 	if k.agent != nil {
 		k.agent.calls++
@@ -701,6 +794,8 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		c.unwait(k)
+		c.keepLateVoicemails(k)
+		c.feed(k, ivr.CallerHungUp{})
 		if k.agentCh != "" && !k.agentGone {
 			c.hangupChannel(k, k.agentCh)
 		}
@@ -717,6 +812,15 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.releaseAgent(k, talked || k.callerGone)
 		if talked || k.outcome != "" {
 			c.hangupCaller(k)
+		} else if k.ivr != nil && k.ivr.transfer != "" {
+			// The transfer target did not answer: the flow decides.
+			tok := k.ivr.transfer
+			k.ivr.transfer = ""
+			k.agentCh, k.AgentChannel = "", ""
+			k.State = sb.CallIVR
+			if !k.callerGone {
+				c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
+			}
 		} else if !k.callerGone {
 			// The offer failed (no answer, busy, unreachable): next agent.
 			k.State = sb.CallPrompting
@@ -756,15 +860,18 @@ func (c *Center) releaseAgent(k *call, ok bool) {
 	c.agentFree()
 }
 
-// agentFree offers the oldest waiting call to a free agent.
+// agentFree offers waiting calls, in priority then arrival order, to free
+// agents of their queues.
 func (c *Center) agentFree() {
-	for len(c.waiting) > 0 {
-		a := c.pickAgent(c.clock.Now())
+	now := c.clock.Now()
+	for i := 0; i < len(c.waiting); {
+		k := c.waiting[i]
+		a := c.pickAgent(now, k)
 		if a == nil {
-			return
+			i++
+			continue
 		}
-		k := c.waiting[0]
-		c.unwait(k)
+		c.unwait(k) // removes waiting[i]
 		c.offer(k, a)
 	}
 }
@@ -787,10 +894,25 @@ func (c *Center) maybeFinish(k *call) {
 		})
 	}
 	k.exec.close()
+	if k.ivr != nil {
+		for pb := range k.ivr.playbacks {
+			delete(c.ivrPlaybacks, pb)
+		}
+		for name := range k.ivr.recordings {
+			delete(c.ivrRecordings, name)
+		}
+		for _, stop := range k.ivr.timers {
+			stop()
+		}
+	}
 	outcome := k.outcome
 	switch {
+	case k.transferred:
+		outcome = sb.OutcomeTransferred
 	case !k.Bridged.IsZero():
 		outcome = sb.OutcomeCompleted
+	case outcome == "" && k.ivr != nil && k.Queue == "":
+		outcome = sb.OutcomeIVR // left in the IVR, before any queue
 	case outcome == "":
 		outcome = sb.OutcomeAbandoned
 	}
@@ -814,7 +936,7 @@ func (c *Center) maybeFinish(k *call) {
 		CallID: k.ID, Node: k.Node, Caller: k.Caller, CallerName: k.CallerName, Called: k.Called,
 		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
 		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
-		HangupCause: k.hangupCause, HangupBy: k.hangupBy,
+		HangupCause: k.hangupCause, HangupBy: k.hangupBy, IVRPath: ivrPath(k),
 	}
 	if outcome != sb.OutcomeCompleted {
 		row.Agent = ""

@@ -85,6 +85,12 @@ func startE2E(t *testing.T, speed float64, cfg center.Config, phones map[string]
 // attach starts an adapter and a center on a running simulator.
 func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
+	return attachWith(t, s, cfg, nil)
+}
+
+// attachWith is attach with a hook to configure the center before it runs.
+func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center)) *e2e {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter(t), nil))
 	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
 	if err != nil {
@@ -92,6 +98,9 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	}
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000)}
 	c := center.New(cfg, pbx, r, simClock{s.Clock()}, nil, log)
+	if setup != nil {
+		setup(c)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -1,0 +1,499 @@
+package center
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ivr"
+)
+
+// Route sends calls to a flow by dialed number and calendar.
+type Route struct {
+	DNIS       string // exact dialed number, or "*" for any
+	Flow       string
+	Calendar   string // when set and closed, ClosedFlow runs instead
+	ClosedFlow string
+}
+
+// QueueConfig is a queue as the skeleton knows it: which agents answer it.
+type QueueConfig struct {
+	Name         string
+	Agents       []sb.AgentID  // empty: every agent
+	WaitForAgent time.Duration // 0: Config.WaitForAgent
+}
+
+// FlowSource gives the flow set new calls enter on (hot reload swaps it).
+type FlowSource interface {
+	Current() *ivr.Set
+}
+
+// VoicemailStore keeps voicemail messages.
+type VoicemailStore interface {
+	InsertVoicemail(ctx context.Context, v *sb.Voicemail) error
+}
+
+// IVRNote tells an observer (the `ivr test` tool, tests) what a call's flow
+// is doing.
+type IVRNote struct {
+	Call      sb.CallID
+	Caller    string
+	Flow      string
+	Node      string
+	WantsKeys bool // a menu or gather prompt started: the caller may press keys now
+	Done      bool // the flow is over
+	Path      ivr.Path
+}
+
+// IVROptions wires the IVR into the center. Zero fields disable what they
+// serve: without Flows, calls go straight to the greeting and an agent.
+type IVROptions struct {
+	Flows           FlowSource
+	Routes          []Route
+	Calendars       ivr.Calendars
+	Location        *time.Location // for hour, weekday, date in expressions (default UTC)
+	Voicemail       VoicemailStore
+	HTTP            *http.Client // lookups (default: a client without redirects to other hosts)
+	LookupMaxBody   int64        // bytes read of a lookup answer (default 64 KiB)
+	TransferContext string       // dialplan context for transfers to an extension (Local/EXT@CTX)
+	TrunkTemplate   string       // endpoint for external numbers, ${number} replaced
+	Observer        func(IVRNote)
+}
+
+// SetIVR configures the IVR; call it before Run.
+func (c *Center) SetIVR(o IVROptions) {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.HTTP == nil {
+		o.HTTP = &http.Client{}
+	}
+	if o.LookupMaxBody <= 0 {
+		o.LookupMaxBody = 64 << 10
+	}
+	if o.TransferContext == "" {
+		o.TransferContext = "from-agents"
+	}
+	if o.TrunkTemplate == "" {
+		o.TrunkTemplate = "PJSIP/${number}@trunk"
+	}
+	c.ivr = o
+}
+
+// ivrCall is the IVR part of a call's state.
+type ivrCall struct {
+	sess       *ivr.Session
+	set        *ivr.Set
+	playbacks  map[sb.PlaybackID]string // PBX playback id -> flow playback id
+	recordings map[string]string        // PBX recording name -> flow recording name
+	timers     map[string]func() bool
+	lang       string
+	transfer   string // token of the transfer being tried
+	voicemail  bool   // a message was left
+	nextID     int
+	// messages being recorded, by PBX recording name: if the caller hangs
+	// up while recording (the usual way to end a message) it is kept.
+	recordingVM map[string]*lateVM
+}
+
+// lateVM is a voicemail message whose recording ends after its caller left.
+type lateVM struct {
+	vm      sb.Voicemail
+	min     time.Duration
+	started time.Time
+}
+
+// flowFor picks the flow a call runs: the first route for its number (or
+// "*"), the closed flow when the route's calendar is closed.
+func (c *Center) flowFor(k *call, now time.Time) (*ivr.Set, string) {
+	if c.ivr.Flows == nil {
+		return nil, ""
+	}
+	set := c.ivr.Flows.Current()
+	if set == nil {
+		return nil, ""
+	}
+	for _, r := range c.ivr.Routes {
+		if r.DNIS != k.Called && r.DNIS != "*" {
+			continue
+		}
+		if r.Calendar != "" && c.ivr.Calendars != nil && !c.ivr.Calendars.IsOpen(r.Calendar, now) {
+			return set, r.ClosedFlow
+		}
+		return set, r.Flow
+	}
+	return nil, ""
+}
+
+// startIVR puts an answered call into its flow. It reports false when no
+// flow routes the call.
+func (c *Center) startIVR(k *call) bool {
+	now := c.clock.Now()
+	set, flow := c.flowFor(k, now)
+	if set == nil || flow == "" {
+		return false
+	}
+	sess, err := ivr.NewSession(set, flow, c.ivr.Calendars, c.ivr.Location)
+	if err != nil {
+		c.log.Error("cannot start flow; the call goes to an agent", "call_id", k.ID, "flow", flow, "err", err)
+		return false
+	}
+	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
+		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
+	k.State = sb.CallIVR
+	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version)
+	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called})
+	return true
+}
+
+// feed gives the call's flow an input and carries out what it asks.
+func (c *Center) feed(k *call, in ivr.Input) {
+	v := k.ivr
+	if v == nil || v.sess.Done() {
+		return
+	}
+	cmds := v.sess.Step(in, c.clock.Now())
+	flow, node := v.sess.Node()
+	k.IVRNode = flow + "/" + node
+	for _, cmd := range cmds {
+		c.runIVR(k, cmd)
+	}
+	if v.sess.Done() {
+		c.ivrOver(k)
+	}
+}
+
+// ivrOver runs once when the flow ends: stop its timers, keep its path.
+func (c *Center) ivrOver(k *call) {
+	v := k.ivr
+	for tok, stop := range v.timers {
+		stop()
+		delete(v.timers, tok)
+	}
+	k.IVRVars = v.sess.Vars()
+	if c.ivr.Observer != nil {
+		flow, node := v.sess.Node()
+		c.ivr.Observer(IVRNote{Call: k.ID, Caller: k.Caller, Flow: flow, Node: node, Done: true, Path: v.sess.Path()})
+	}
+}
+
+func (c *Center) runIVR(k *call, cmd ivr.Command) {
+	v := k.ivr
+	ch := sb.ChannelID(k.ID)
+	switch cmd := cmd.(type) {
+	case ivr.PlayCmd:
+		pb := sb.PlaybackID(fmt.Sprintf("%s-ivr%d", k.ID, v.nextID))
+		v.nextID++
+		v.playbacks[pb] = cmd.ID
+		c.ivrPlaybacks[pb] = k
+		setLang := cmd.Language != "" && cmd.Language != v.lang
+		if setLang {
+			v.lang = cmd.Language
+		}
+		lang, media, id := cmd.Language, cmd.Media, cmd.ID
+		c.do(k, func(ctx context.Context) {
+			if setLang {
+				_ = c.pbx.SetVariable(ctx, ch, "CHANNEL(language)", lang)
+			}
+			if err := c.pbx.Play(ctx, ch, pb, media...); err != nil {
+				c.log.Warn("prompt failed", "call_id", k.ID, "err", err)
+				c.post(func() {
+					delete(c.ivrPlaybacks, pb)
+					c.feed(k, ivr.PlaybackDone{ID: id, Failed: true})
+				})
+			}
+		})
+		if cmd.BargeIn && c.ivr.Observer != nil {
+			flow, node := v.sess.Node()
+			c.ivr.Observer(IVRNote{Call: k.ID, Caller: k.Caller, Flow: flow, Node: node, WantsKeys: true})
+		}
+	case ivr.StopPlayCmd:
+		for pb, id := range v.playbacks {
+			if id == cmd.ID {
+				c.do(k, func(ctx context.Context) {
+					if err := c.pbx.StopPlayback(ctx, pb); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+						c.log.Debug("stop prompt", "call_id", k.ID, "err", err)
+					}
+				})
+			}
+		}
+	case ivr.StartTimerCmd:
+		tok := cmd.Token
+		if stop := v.timers[tok]; stop != nil {
+			stop()
+		}
+		v.timers[tok] = c.clock.AfterFunc(cmd.After, func() {
+			c.post(func() {
+				if k.ivr == v && v.timers[tok] != nil {
+					delete(v.timers, tok)
+					c.feed(k, ivr.TimerFired{Token: tok})
+				}
+			})
+		})
+	case ivr.CancelTimerCmd:
+		if stop := v.timers[cmd.Token]; stop != nil {
+			stop()
+			delete(v.timers, cmd.Token)
+		}
+	case ivr.LookupCmd:
+		c.lookup(k, cmd)
+	case ivr.RecordCmd:
+		name := recordingName(k.ID, cmd.Name)
+		v.recordings[name] = cmd.Name
+		c.ivrRecordings[name] = k
+		if flow, node := v.sess.Node(); v.set.Flows[flow] != nil {
+			if n := v.set.Flows[flow].Nodes[node]; n != nil && n.Voicemail != nil {
+				v.recordingVM[name] = &lateVM{min: n.Voicemail.MinLength, started: c.clock.Now(),
+					vm: sb.Voicemail{CallID: k.ID, Mailbox: n.Voicemail.Mailbox, Recording: name, Caller: k.Caller}}
+			}
+		}
+		req := sb.RecordRequest{Name: name, Format: "wav", MaxDuration: cmd.MaxDuration, MaxSilence: cmd.MaxSilence,
+			Beep: cmd.Beep, IfExists: "overwrite", TerminateOn: terminateOn(cmd.TerminateOn)}
+		flowName := cmd.Name
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.RecordChannel(ctx, ch, req); err != nil {
+				c.post(func() {
+					delete(c.ivrRecordings, name)
+					c.feed(k, ivr.RecordingDone{Name: flowName, Err: err.Error()})
+				})
+			}
+		})
+	case ivr.VoicemailCmd:
+		v.voicemail = true
+		delete(v.recordingVM, recordingName(k.ID, cmd.Recording))
+		vm := &sb.Voicemail{CallID: k.ID, Mailbox: cmd.Mailbox, Recording: recordingName(k.ID, cmd.Recording),
+			Duration: cmd.Duration, Caller: cmd.Caller, Vars: cmd.Vars, Created: c.clock.Now()}
+		c.storeVoicemail(vm)
+	case ivr.SetVarCmd:
+		name, value := "SB_"+strings.ToUpper(cmd.Name), cmd.Value
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.SetVariable(ctx, ch, name, value); err != nil {
+				c.log.Debug("mirror variable", "call_id", k.ID, "var", name, "err", err)
+			}
+		})
+	case ivr.QueueCmd:
+		k.Queue = sb.QueueName(cmd.Queue)
+		k.priority = cmd.Priority
+		k.greetingDone = true
+		k.State = sb.CallPrompting
+		now := c.clock.Now()
+		k.deadline = now.Add(c.cfg.WaitForAgent)
+		if q, ok := c.queues[cmd.Queue]; ok && q.WaitForAgent > 0 {
+			k.deadline = now.Add(q.WaitForAgent)
+		}
+		c.log.Info("flow queued call", "call_id", k.ID, "queue", cmd.Queue)
+		c.hunt(k)
+	case ivr.TransferCmd:
+		c.transfer(k, cmd)
+	case ivr.HangupCmd:
+		if k.outcome == "" {
+			k.outcome = sb.OutcomeIVR
+			if v.voicemail {
+				k.outcome = sb.OutcomeVoicemail
+			}
+		}
+		if k.hangupBy == "" {
+			k.hangupBy = "system"
+		}
+		c.hangupCaller(k)
+	}
+}
+
+// keepLateVoicemails runs when the caller hangs up: a message being
+// recorded that is already long enough is kept, and stored when its
+// recording finishes.
+func (c *Center) keepLateVoicemails(k *call) {
+	if k.ivr == nil {
+		return
+	}
+	now := c.clock.Now()
+	for name, l := range k.ivr.recordingVM {
+		delete(k.ivr.recordingVM, name)
+		if now.Sub(l.started) < l.min {
+			continue
+		}
+		l.vm.Vars = k.ivr.sess.Vars()
+		c.lateVMs[name] = l
+		if k.outcome == "" {
+			k.outcome = sb.OutcomeVoicemail
+		}
+	}
+}
+
+// lateRecording stores a message whose caller hung up while recording.
+func (c *Center) lateRecording(name string, d time.Duration, failed bool) {
+	l := c.lateVMs[name]
+	if l == nil {
+		return
+	}
+	delete(c.lateVMs, name)
+	if failed {
+		c.log.Warn("voicemail recording failed after the caller hung up", "call_id", l.vm.CallID, "recording", name)
+		return
+	}
+	l.vm.Duration, l.vm.Created = d, c.clock.Now()
+	c.storeVoicemail(&l.vm)
+}
+
+// recordingName is the PBX recording name of a flow recording: unique per
+// call, safe as a file name.
+func recordingName(call sb.CallID, name string) string {
+	r := strings.NewReplacer("/", "_", ".", "_", ";", "_", " ", "_")
+	return r.Replace(string(call) + "-" + name)
+}
+
+func terminateOn(key string) string {
+	switch key {
+	case "":
+		return "none"
+	case "*", "#":
+		return key
+	default:
+		return "any"
+	}
+}
+
+// lookup runs a flow's HTTP request off the owner goroutine.
+func (c *Center) lookup(k *call, cmd ivr.LookupCmd) {
+	client, limit, parent := c.ivr.HTTP, c.ivr.LookupMaxBody, c.runCtx
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		timeout := cmd.Timeout
+		if timeout <= 0 {
+			timeout = 3 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(parent, timeout)
+		defer cancel()
+		done := ivr.LookupDone{Token: cmd.Token}
+		var body io.Reader
+		if cmd.Body != "" {
+			body = strings.NewReader(cmd.Body)
+		}
+		req, err := http.NewRequestWithContext(ctx, cmd.Method, cmd.URL, body)
+		if err == nil {
+			for h, val := range cmd.Headers {
+				req.Header.Set(h, val)
+			}
+			if cmd.Body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			req.Header.Set("Accept", "application/json")
+			var resp *http.Response
+			if resp, err = client.Do(req); err == nil {
+				var buf bytes.Buffer
+				_, err = io.Copy(&buf, io.LimitReader(resp.Body, limit+1))
+				resp.Body.Close()
+				switch {
+				case err != nil:
+				case int64(buf.Len()) > limit:
+					err = fmt.Errorf("answer larger than %d bytes", limit)
+				default:
+					done.Status, done.Body = resp.StatusCode, buf.Bytes()
+				}
+			}
+		}
+		if err != nil {
+			done.Err = lookupError(err, ctx)
+			c.log.Warn("flow lookup failed", "call_id", k.ID, "err", done.Err)
+		}
+		c.post(func() { c.feed(k, done) })
+	}()
+}
+
+// lookupError says why a lookup failed, without the URL (it may carry
+// credentials in its query).
+func lookupError(err error, ctx context.Context) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var te interface{ Timeout() bool }
+	if ctx.Err() == context.DeadlineExceeded || (errors.As(err, &te) && te.Timeout()) {
+		return "timeout"
+	}
+	return err.Error()
+}
+
+func (c *Center) storeVoicemail(vm *sb.Voicemail) {
+	if c.ivr.Voicemail == nil {
+		return
+	}
+	store := c.ivr.Voicemail
+	c.writeWG.Add(1)
+	go func() {
+		defer c.writeWG.Done()
+		var err error
+		for attempt := range 5 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = store.InsertVoicemail(ctx, vm)
+			cancel()
+			if err == nil || sb.ErrorCode(err) == sb.ECONFLICT {
+				c.log.Info("voicemail stored", "call_id", vm.CallID, "mailbox", vm.Mailbox, "recording", vm.Recording)
+				return
+			}
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+		}
+		c.log.Error("voicemail not stored", "call_id", vm.CallID, "recording", vm.Recording, "err", err)
+	}()
+}
+
+// transfer originates the flow's transfer target; when it answers it is
+// bridged to the caller like an agent leg.
+func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
+	endpoint := cmd.Endpoint
+	switch {
+	case cmd.Extension != "":
+		endpoint = fmt.Sprintf("Local/%s@%s", cmd.Extension, c.ivr.TransferContext)
+	case cmd.Number != "":
+		endpoint = strings.ReplaceAll(c.ivr.TrunkTemplate, "${number}", cmd.Number)
+	}
+	k.attempts++
+	c.seq++
+	k.offerSeq = c.seq
+	k.agent = nil
+	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-t%d", k.ID, k.attempts))
+	k.agentUp, k.agentGone = false, false
+	k.ivr.transfer = cmd.Token
+	k.State = sb.CallTransfer
+	k.AgentChannel = k.agentCh
+	c.byChannel[k.agentCh] = k
+	timeout := cmd.Timeout
+	if timeout <= 0 {
+		timeout = c.cfg.AgentRingTimeout
+	}
+	req := sb.OriginateRequest{ID: k.agentCh, Endpoint: endpoint, CallerID: fmt.Sprintf("%q <%s>", k.CallerName, k.Caller),
+		Timeout: timeout, AppArgs: []string{argTransfer, string(k.ID)}, Originator: sb.ChannelID(k.ID)}
+	ch := k.agentCh
+	c.log.Info("flow transfers call", "call_id", k.ID, "endpoint", endpoint)
+	c.do(k, func(ctx context.Context) {
+		if _, err := c.pbx.Originate(ctx, req); err != nil {
+			c.log.Warn("transfer originate failed", "call_id", k.ID, "err", err)
+			c.post(func() {
+				if k.agentCh == ch && !k.agentGone {
+					c.channelGone(k, ch)
+				}
+			})
+		}
+	})
+}
+
+// ivrPath is the JSON of the call's path for its call-log row.
+func ivrPath(k *call) sb.RawJSON {
+	if k.ivr == nil {
+		return nil
+	}
+	b, err := json.Marshal(k.ivr.sess.Path())
+	if err != nil {
+		return nil
+	}
+	return b
+}
