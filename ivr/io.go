@@ -67,7 +67,8 @@ type Command interface{ isCommand() }
 
 // PlayCmd plays media on the caller's channel as one playback. Language, when
 // set, is the prompt language to use. A playback that a key may interrupt has
-// BargeIn: the owner stops it on the first digit (and still feeds the Digit).
+// BargeIn: on the first digit the session asks for it to stop (StopPlayCmd).
+// Owners use BargeIn to know the caller is being asked for keys.
 type PlayCmd struct {
 	ID       string
 	Media    []string
