@@ -72,6 +72,9 @@ type Stats struct {
 	Failed      int64 `json:"calls_failed"`      // PBX or internal failure
 	Refused     int64 `json:"calls_refused"`     // refused while draining
 	Interrupted int64 `json:"calls_interrupted"` // hung up by a forced stop before an agent
+	IVR         int64 `json:"calls_ivr"`         // ended in the IVR (hangup node, caller left the flow)
+	Voicemail   int64 `json:"calls_voicemail"`   // left a voicemail
+	Transferred int64 `json:"calls_transferred"` // transferred by the IVR
 	Active      int64 `json:"active_calls"`
 	CDRErrors   int64 `json:"cdr_errors"`
 }
@@ -116,6 +119,7 @@ type Center struct {
 	runCtx        context.Context
 
 	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
+	inIVR, voicemail, transferred                                                                     atomic.Int64
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -200,6 +204,7 @@ func (c *Center) Stats() Stats {
 	return Stats{
 		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.abandoned.Load(),
 		Completed: c.completed.Load(), NoAgent: c.noAgent.Load(), Failed: c.failed.Load(),
+		IVR: c.inIVR.Load(), Voicemail: c.voicemail.Load(), Transferred: c.transferred.Load(),
 		Refused: c.refused.Load(), Interrupted: c.interrupted.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
 }
@@ -927,6 +932,12 @@ func (c *Center) maybeFinish(k *call) {
 		c.failed.Add(1)
 	case sb.OutcomeInterrupted:
 		c.interrupted.Add(1)
+	case sb.OutcomeIVR:
+		c.inIVR.Add(1)
+	case sb.OutcomeVoicemail:
+		c.voicemail.Add(1)
+	case sb.OutcomeTransferred:
+		c.transferred.Add(1)
 	}
 	c.active.Add(-1)
 	if c.obs != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,6 +89,20 @@ func (c *Center) SetIVR(o IVROptions) {
 	c.ivr = o
 }
 
+// SetRoutes replaces the routes new calls take (the `ivr test` tool points
+// every number at the flow under test).
+// It returns once calls entering from now on take them.
+func (c *Center) SetRoutes(routes []Route) {
+	routes = slices.Clone(routes)
+	done := make(chan struct{})
+	if c.post(func() { c.ivr.Routes = routes; close(done) }) {
+		select {
+		case <-done:
+		case <-c.stopped:
+		}
+	}
+}
+
 // ivrCall is the IVR part of a call's state.
 type ivrCall struct {
 	sess       *ivr.Session
@@ -111,8 +126,8 @@ type lateVM struct {
 	started time.Time
 }
 
-// flowFor picks the flow a call runs: the first route for its number (or
-// "*"), the closed flow when the route's calendar is closed.
+// flowFor picks the flow a call runs: the route for its number (or the
+// catch-all "*"), the closed flow when the route's calendar is closed.
 func (c *Center) flowFor(k *call, now time.Time) (*ivr.Set, string) {
 	if c.ivr.Flows == nil {
 		return nil, ""
@@ -121,16 +136,25 @@ func (c *Center) flowFor(k *call, now time.Time) (*ivr.Set, string) {
 	if set == nil {
 		return nil, ""
 	}
-	for _, r := range c.ivr.Routes {
-		if r.DNIS != k.Called && r.DNIS != "*" {
-			continue
+	// The route for the exact number, else the catch-all "*".
+	var route *Route
+	for i, r := range c.ivr.Routes {
+		if r.DNIS == k.Called {
+			route = &c.ivr.Routes[i]
+			break
 		}
-		if r.Calendar != "" && c.ivr.Calendars != nil && !c.ivr.Calendars.IsOpen(r.Calendar, now) {
-			return set, r.ClosedFlow
+		if r.DNIS == "*" && route == nil {
+			route = &c.ivr.Routes[i]
 		}
-		return set, r.Flow
 	}
-	return nil, ""
+	switch {
+	case route == nil:
+		return nil, ""
+	case route.Calendar != "" && c.ivr.Calendars != nil && !c.ivr.Calendars.IsOpen(route.Calendar, now):
+		return set, route.ClosedFlow
+	default:
+		return set, route.Flow
+	}
 }
 
 // startIVR puts an answered call into its flow. It reports false when no

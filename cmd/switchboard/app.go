@@ -28,6 +28,7 @@ type App struct {
 	PBX     *ari.Adapter
 	Center  *center.Center
 	Metrics *api.Metrics
+	Flows   *flowRegistry
 	HTTP    *http.Server
 	Addr    net.Addr // where HTTP listens
 
@@ -55,6 +56,12 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 // background while it is unreachable), starts the call lifecycle and the
 // HTTP server. clock is the center's clock (the simulator's in the demo).
 func StartApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock center.Clock) (*App, error) {
+	return startApp(ctx, cfg, log, clock, nil, nil)
+}
+
+// startApp is StartApp with an IVR observer and the HTTP client of flow
+// lookups (the `ivr test` tool).
+func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock center.Clock, observer func(center.IVRNote), lookups *http.Client) (*App, error) {
 	a := &App{Config: cfg, Log: log, clock: clock, pbxErr: make(chan error, 1), ctrErr: make(chan error, 1)}
 	db, err := storage.Open(ctx, cfg.Database.DSN)
 	if err != nil {
@@ -74,16 +81,40 @@ func StartApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		return nil, fmt.Errorf("asterisk: %w", err)
 	}
 	a.PBX = pbx
-	var agents []sb.Agent
-	for _, ag := range cfg.Agents {
-		agents = append(agents, sb.Agent{ID: sb.AgentID(ag.ID), Name: ag.Name, Endpoint: ag.Endpoint})
-	}
+	agents := cfg.DomainAgents()
 	cc := cfg.Center
+	var queues []center.QueueConfig
+	for _, q := range cfg.Queues {
+		qc := center.QueueConfig{Name: q.Name, WaitForAgent: cfg.QueueWait(q)}
+		for _, id := range q.Agents {
+			qc.Agents = append(qc.Agents, sb.AgentID(id))
+		}
+		queues = append(queues, qc)
+	}
 	a.Center = center.New(center.Config{
 		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
 		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
-		CommandTimeout: ac.RequestTimeout, Agents: agents,
+		CommandTimeout: ac.RequestTimeout, Agents: agents, Queues: queues,
 	}, pbx, db, clock, a.Metrics, log.With("component", "center"))
+
+	cals, err := cfg.CalendarSet()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Flows, err = newFlowRegistry(cfg, cals, log.With("component", "ivr")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var routes []center.Route
+	for _, r := range cfg.IVR.Routes {
+		routes = append(routes, center.Route{DNIS: r.DNIS, Flow: r.Flow, Calendar: r.Calendar, ClosedFlow: r.ClosedFlow})
+	}
+	a.Center.SetIVR(center.IVROptions{
+		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(), Voicemail: db,
+		LookupMaxBody: cfg.IVR.LookupMaxBody, TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
+		Observer: observer, HTTP: lookups,
+	})
 
 	a.Metrics.SetActiveCallsFunc(a.Center.ActiveCalls)
 	a.Metrics.SetLinkUpFunc(pbx.Ready)
@@ -104,6 +135,7 @@ func StartApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			return true, ""
 		},
 	})
+	srv.AddIVRRoutes(a.Flows, db)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		db.Close()
@@ -114,6 +146,9 @@ func StartApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	if err := a.Flows.watch(runCtx, cfg); err != nil {
+		log.Warn("flow files are not watched; reload with SIGHUP or the API", "err", err)
+	}
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()

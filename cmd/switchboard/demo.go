@@ -35,6 +35,9 @@ type DemoSummary struct {
 	CallsNoAgent     int64   `json:"calls_no_agent"`
 	CallsFailed      int64   `json:"calls_failed"`
 	CallsInterrupted int64   `json:"calls_interrupted"`
+	CallsIVR         int64   `json:"calls_ivr"`
+	CallsVoicemail   int64   `json:"calls_voicemail"`
+	CallsTransferred int64   `json:"calls_transferred"`
 	CDRRows          int     `json:"cdr_rows"`
 	CDRErrors        int64   `json:"cdr_errors"`
 	EventsSent       int64   `json:"events_sent"`
@@ -227,6 +230,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	sum.CallsOffered, sum.CallsAnswered, sum.CallsAbandoned = st.Offered, st.Answered, st.Abandoned
 	sum.CallsCompleted, sum.CallsNoAgent, sum.CallsFailed = st.Completed, st.NoAgent, st.Failed
 	sum.CallsInterrupted, sum.CDRErrors = st.Interrupted, st.CDRErrors
+	sum.CallsIVR, sum.CallsVoicemail, sum.CallsTransferred = st.IVR, st.Voicemail, st.Transferred
 	after, err := app.DB.CountCDR(context.Background())
 	if err != nil {
 		return nil, err
@@ -352,6 +356,7 @@ func printSummary(w io.Writer, s *DemoSummary) {
 	fmt.Fprintf(w, "demo: %.0f s simulated in %.1f s (speed %g, seed %d, %d agents)\n", s.SimSeconds, s.WallSeconds, s.Speed, s.Seed, s.Agents)
 	fmt.Fprintf(w, "calls: offered %d, answered %d, completed %d, abandoned %d, no agent %d, failed %d, interrupted %d\n",
 		s.CallsOffered, s.CallsAnswered, s.CallsCompleted, s.CallsAbandoned, s.CallsNoAgent, s.CallsFailed, s.CallsInterrupted)
+	fmt.Fprintf(w, "IVR: ended in the flow %d, voicemail %d, transferred %d\n", s.CallsIVR, s.CallsVoicemail, s.CallsTransferred)
 	fmt.Fprintf(w, "call log rows: %d; PBX events: sent %d, received %d, lost %d\n", s.CDRRows, s.EventsSent, s.EventsReceived, s.EventsLost)
 }
 

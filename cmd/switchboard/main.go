@@ -67,6 +67,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newValidateCmd(),
 		newSimulateCmd(),
 		newTokenCmd(),
+		newIVRCmd(),
 	)
 	return root
 }

@@ -311,7 +311,8 @@ func TestDemoJSONSummary(t *testing.T) {
 	if sum.CallsOffered == 0 || sum.CallsOffered != sum.CallsGenerated {
 		t.Errorf("offered %d of %d generated calls", sum.CallsOffered, sum.CallsGenerated)
 	}
-	ended := sum.CallsCompleted + sum.CallsAbandoned + sum.CallsNoAgent + sum.CallsFailed + sum.CallsInterrupted
+	ended := sum.CallsCompleted + sum.CallsAbandoned + sum.CallsNoAgent + sum.CallsFailed + sum.CallsInterrupted +
+		sum.CallsIVR + sum.CallsVoicemail + sum.CallsTransferred
 	if ended != sum.CallsOffered || int64(sum.CDRRows) != sum.CallsOffered {
 		t.Errorf("offered %d, ended %d, cdr rows %d: every call must end with one row", sum.CallsOffered, ended, sum.CDRRows)
 	}

@@ -26,7 +26,10 @@ func newServeCmd() *cobra.Command {
 
 The first SIGTERM (or Ctrl-C) drains: new calls are refused, live calls go on
 until they end (at most --drain). A second signal stops at once; calls still
-in the application are adopted again by the next start.`,
+in the application are adopted again by the next start.
+
+IVR flow files are reloaded when they change, on SIGHUP, and on
+POST /api/v1/ivr/reload; a broken file is refused and the running flows stay.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path)
 			if err != nil {
@@ -48,17 +51,25 @@ in the application are adopted again by the next start.`,
 // serveUntilDone runs until a signal or a fatal PBX error: first signal
 // drains, second forces.
 func serveUntilDone(ctx context.Context, app *App, drain time.Duration) error {
-	select {
-	case err := <-app.Failed():
-		app.Close()
-		if errors.Is(err, ari.ErrUnauthorized) {
-			return &exitError{code: 3, err: err}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for running := true; running; {
+		select {
+		case <-hup:
+			_, _ = app.Flows.Reload("SIGHUP") // a refused set is logged; the running one stays
+		case err := <-app.Failed():
+			app.Close()
+			if errors.Is(err, ari.ErrUnauthorized) {
+				return &exitError{code: 3, err: err}
+			}
+			if err == nil {
+				err = errors.New("PBX link ended")
+			}
+			return err
+		case <-ctx.Done():
+			running = false
 		}
-		if err == nil {
-			err = errors.New("PBX link ended")
-		}
-		return err
-	case <-ctx.Done():
 	}
 	app.Log.Info("draining: new calls are refused, live calls go on; signal again to stop now", "active", app.Center.ActiveCalls())
 	force := make(chan os.Signal, 1)
