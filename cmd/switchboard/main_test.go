@@ -331,3 +331,178 @@ func TestDemoJSONSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestIVRTestPrintsPath(t *testing.T) {
+	p := start(t, "ivr", "test", "main", "--digits", "1")
+	if code := p.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stdout.String()
+	for _, want := range []string{"main/welcome", "main/menu", "keys 1", "ended: queue:sales"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestIVRTestCases(t *testing.T) {
+	cases := writeFile(t, "cases.yaml", `cases:
+  - name: sales
+    flow: main
+    digits: "1"
+    expect: {nodes: [welcome, menu, sales], end: "queue:sales"}
+  - name: wrong expectation
+    flow: main
+    digits: "2"
+    expect: {end: "queue:sales"}
+  - name: nobody presses
+    flow: main
+    expect: {end: "queue:support"}
+`)
+	p := start(t, "ivr", "test", "--cases", cases)
+	if code := p.wait(t, 90*time.Second); code != 1 {
+		t.Fatalf("exit = %d, want 1 (one case fails); stdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+	}
+	out := p.stdout.String()
+	for _, want := range []string{"PASS sales", "FAIL wrong expectation", `ended "queue:support", want "queue:sales"`, "PASS nobody presses", "2 passed, 1 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	bad := writeFile(t, "bad.yaml", "cases:\n  - name: x\n    digits: \"1\"\n  - flow: main\n    at: tomorrow\n")
+	p = start(t, "ivr", "test", "--cases", bad)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("bad cases exit = %d, want 2", code)
+	}
+	for _, want := range []string{"bad.yaml:2: x: flow is required", "bad.yaml:4:"} {
+		if !strings.Contains(p.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
+		}
+	}
+}
+
+// flowConfig writes a serve configuration with flows in a folder.
+func flowConfig(t *testing.T, s *sim.Server, flow string) (cfgPath, flowPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "flows"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	flowPath = filepath.Join(dir, "flows", "main.yaml")
+	if err := os.WriteFile(flowPath, []byte(flow), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath = filepath.Join(dir, "switchboard.yaml")
+	body := fmt.Sprintf(`http:
+  listen: 127.0.0.1:0
+database:
+  dsn: %s
+asterisk:
+  url: %s
+  username: sb
+  password: right-password
+agents:
+  - id: "1001"
+    endpoint: PJSIP/1001
+queues:
+  - name: sales
+ivr:
+  flows_dir: flows
+  routes:
+    - dnis: "*"
+      flow: main
+api:
+  tokens:
+    - name: ops
+      role: admin
+      sha256: %s
+`, filepath.Join(dir, "sb.db"), s.URL(), config.HashToken("test-token"))
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, flowPath
+}
+
+const flowV1 = `flows:
+  main:
+    nodes:
+      hello: {play: [sound:hello-world], next: q}
+      q: {queue: sales}
+`
+
+func ivrStatus(t *testing.T, base string) (version int, lastErr string) {
+	t.Helper()
+	var st struct {
+		Version   int    `json:"version"`
+		LastError string `json:"last_error"`
+	}
+	getJSON(t, base+"/api/v1/ivr", "test-token", &st)
+	return st.Version, st.LastError
+}
+
+func TestFlowsHotReload(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath, flowPath := flowConfig(t, s, flowV1)
+	p := start(t, "serve", "--config", cfgPath)
+	base := "http://" + p.waitOutput(t, `msg="switchboard started" http=(\S+)`)
+	waitHTTP(t, base+"/healthz", http.StatusOK)
+	if v, _ := ivrStatus(t, base); v != 1 {
+		t.Fatalf("version at start = %d", v)
+	}
+	// A broken file is refused; the running version stays.
+	if err := os.WriteFile(flowPath, []byte(strings.Replace(flowV1, "next: q", "next: nowhere", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/ivr/reload", nil)
+	req.Header.Set("Authorization", "Bearer test-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(buf.String(), "main.yaml:4") {
+		t.Fatalf("reload of a broken file = %d %s, want 422 naming main.yaml:4", resp.StatusCode, buf.String())
+	}
+	if v, lastErr := ivrStatus(t, base); v != 1 || !strings.Contains(lastErr, "nowhere") {
+		t.Fatalf("after a refused reload: version %d, last error %q", v, lastErr)
+	}
+	// A good file is picked up by the file watch alone.
+	if err := os.WriteFile(flowPath, []byte(strings.Replace(flowV1, "hello-world", "tt-monkeys", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if v, lastErr := ivrStatus(t, base); v == 2 && lastErr == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the changed flow file was not loaded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestValidateReportsFlowProblems(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath, _ := flowConfig(t, s, `flows:
+  main:
+    nodes:
+      hello: {play: [sound:hello-world], next: menu}
+      menu: {menu: {prompt: [sound:beep], keys: {"1": q, "2": billing}, timeout: 5 seconds}}
+      q: {queue: nosuchqueue}
+      lost: {hangup: {}}
+`)
+	p := start(t, "validate", "--config", cfgPath)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("exit = %d, want 2; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stderr.String()
+	for _, want := range []string{"main.yaml:5:", "billing", "main.yaml:6:", "nosuchqueue", "main.yaml:7:", "lost"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+}
