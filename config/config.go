@@ -8,8 +8,9 @@
 // in upper case, dots and nothing else replaced by underscores, prefixed with
 // SWITCHBOARD_. asterisk.password is SWITCHBOARD_ASTERISK_PASSWORD and
 // center.agent_ring_timeout is SWITCHBOARD_CENTER_AGENT_RING_TIMEOUT; a list
-// is given comma-separated. Lists of objects (agents, api.tokens) come from
-// the file only.
+// is given comma-separated. Lists of objects (agents, api.tokens, queues,
+// ivr.routes) and mappings by name (calendars, flows) come from the file
+// only.
 package config
 
 import (
@@ -18,10 +19,12 @@ import (
 	"encoding/hex"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/calendar"
 )
 
 // Config is the whole configuration. Every key is documented in
@@ -36,6 +39,145 @@ type Config struct {
 	Agents   []Agent      `mapstructure:"agents" yaml:"agents"`
 	API      API          `mapstructure:"api" yaml:"api"`
 	Demo     DemoSettings `mapstructure:"demo" yaml:"demo"`
+	// Calendars are business hours by name (lower case: keys are
+	// case-insensitive), for routes and calendar("name") in IVR flows.
+	// CalendarSet builds them.
+	Calendars map[string]calendar.Def `mapstructure:"calendars" yaml:"calendars,omitempty"`
+	// Queues are where callers wait for an agent.
+	Queues []Queue `mapstructure:"queues" yaml:"queues,omitempty"`
+	// IVR configures the IVR: where flows are, how calls are routed to
+	// them, and what they may do.
+	IVR IVR `mapstructure:"ivr" yaml:"ivr"`
+	// Flows holds IVR flows written in the configuration file itself. The
+	// config package accepts the key but does not interpret it: ivr.LoadFiles
+	// reads the same file again, with line numbers and node names as written
+	// (this copy went through the decoder, which lower-cases mapping keys).
+	Flows map[string]any `mapstructure:"flows" yaml:"flows,omitempty"`
+
+	// Path is the absolute path of the file Load read; empty for LoadBytes,
+	// Demo and a Config built in code. Not a configuration key: give it to the
+	// IVR loader (flows in the main file) and see FlowsPath.
+	Path string `mapstructure:"-" yaml:"-"`
+}
+
+// Queue is a queue callers wait in until an agent answers. (Skill-based
+// routing comes later: a queue is offered to its agents, longest-idle first.)
+type Queue struct {
+	// Name identifies the queue (unique): IVR queue nodes, the API, metrics.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Agents are the ids of the agents who answer this queue, each one of
+	// the configured agents; empty means all agents.
+	Agents []string `mapstructure:"agents" yaml:"agents,omitempty"`
+	// WaitForAgent overrides center.wait_for_agent for this queue; 0 keeps
+	// it (see Config.QueueWait).
+	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent,omitempty"`
+}
+
+// IVR configures the IVR.
+type IVR struct {
+	// FlowsDir is a folder of flow files (*.yaml, *.yml, recursively); a
+	// relative path is relative to the configuration file's folder (see
+	// Config.FlowsPath). Empty: no folder, only flows in this file.
+	FlowsDir string `mapstructure:"flows_dir" yaml:"flows_dir"`
+	// Timezone is the IANA zone of hour, minute, weekday, date and time in
+	// flow expressions.
+	Timezone string `mapstructure:"timezone" yaml:"timezone"`
+	// Variables are the variables routing passes in to a flow (declared
+	// without a setter in the flow).
+	Variables []string `mapstructure:"variables" yaml:"variables,omitempty"`
+	// TransferContext is the dialplan context a transfer to an extension
+	// dials in (Local/EXT@context).
+	TransferContext string `mapstructure:"transfer_context" yaml:"transfer_context"`
+	// TrunkTemplate is the endpoint a transfer to an external number dials;
+	// ${number} is replaced by the number.
+	TrunkTemplate string `mapstructure:"trunk_template" yaml:"trunk_template"`
+	// Routes choose the flow of an incoming call by the dialed number (DNIS)
+	// and a calendar; the first route whose dnis matches exactly wins, then
+	// the "*" route.
+	Routes []Route `mapstructure:"routes" yaml:"routes,omitempty"`
+	// LookupMaxBody bounds the response body a lookup node reads, in bytes.
+	LookupMaxBody int64 `mapstructure:"lookup_max_body" yaml:"lookup_max_body"`
+}
+
+// Location returns the zone of Timezone, UTC if it does not load (Validate
+// reports that).
+func (i IVR) Location() *time.Location {
+	loc, err := time.LoadLocation(i.Timezone)
+	if err != nil || i.Timezone == "" {
+		return time.UTC
+	}
+	return loc
+}
+
+// Route sends calls to a dialed number into a flow.
+type Route struct {
+	// DNIS is the dialed number, matched exactly, or "*" for any number no
+	// other route matches.
+	DNIS string `mapstructure:"dnis" yaml:"dnis"`
+	// Flow is the flow calls enter (checked by the IVR loader).
+	Flow string `mapstructure:"flow" yaml:"flow"`
+	// Calendar, when set, names the calendar that must be open for Flow;
+	// while it is closed, calls enter ClosedFlow.
+	Calendar string `mapstructure:"calendar" yaml:"calendar,omitempty"`
+	// ClosedFlow is the flow while Calendar is closed; required with it.
+	ClosedFlow string `mapstructure:"closed_flow" yaml:"closed_flow,omitempty"`
+}
+
+// Route returns the route for a dialed number: the route with that exact
+// dnis, else the "*" route.
+func (i IVR) Route(dnis string) (Route, bool) {
+	for _, r := range i.Routes {
+		if r.DNIS == dnis {
+			return r, true
+		}
+	}
+	for _, r := range i.Routes {
+		if r.DNIS == "*" {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// FlowsPath returns ivr.flows_dir resolved against the folder of the file
+// Load read (against the working directory for LoadBytes), or "" when no
+// folder is configured.
+func (c *Config) FlowsPath() string {
+	dir := c.IVR.FlowsDir
+	if dir == "" || filepath.IsAbs(dir) || c.Path == "" {
+		return dir
+	}
+	return filepath.Join(filepath.Dir(c.Path), dir)
+}
+
+// QueueNames returns the configured queues' names, in file order.
+func (c *Config) QueueNames() []string {
+	names := make([]string, len(c.Queues))
+	for i, q := range c.Queues {
+		names[i] = q.Name
+	}
+	return names
+}
+
+// QueueWait returns how long a caller waits in q for an agent: its
+// wait_for_agent, or center.wait_for_agent when it has none.
+func (c *Config) QueueWait(q Queue) time.Duration {
+	if q.WaitForAgent > 0 {
+		return q.WaitForAgent
+	}
+	return c.Center.WaitForAgent
+}
+
+// CalendarSet builds the configured calendars. A Config from Load has been
+// validated and does not fail; one built in code may, with a
+// *ValidationError.
+func (c *Config) CalendarSet() (calendar.Set, error) {
+	p := newProblems(nil)
+	set := c.buildCalendars(p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 // Log configures logging (log/slog).
@@ -227,6 +369,12 @@ func Default() Config {
 			TalkMean:         60 * time.Second,
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
+		},
+		IVR: IVR{
+			Timezone:        "UTC",
+			TransferContext: "from-agents",
+			TrunkTemplate:   "PJSIP/${number}@trunk",
+			LookupMaxBody:   64 << 10,
 		},
 	}
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // allKeys lists every key path of Config from its mapstructure tags, with
-// "[]" for list items: log.level, agents, agents[].id, ...
+// "[]" for list items and "<name>" for the names of a map of sections:
+// log.level, agents, agents[].id, calendars, calendars.<name>.timezone, ...
+// A map of anything else (calendars.<name>.hours, flows) is one key.
 func allKeys() []string {
 	var keys []string
 	var walk func(prefix string, t reflect.Type)
@@ -19,7 +21,10 @@ func allKeys() []string {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			tag := f.Tag.Get("mapstructure")
-			if tag == "" || tag == "-" {
+			if tag == "-" {
+				continue // not a key: Config.Path
+			}
+			if tag == "" {
 				panic("field without mapstructure tag: " + prefix + "." + f.Name)
 			}
 			key := join(prefix, tag)
@@ -29,6 +34,9 @@ func allKeys() []string {
 			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
 				keys = append(keys, key)
 				walk(key+"[]", f.Type.Elem())
+			case f.Type.Kind() == reflect.Map && f.Type.Elem().Kind() == reflect.Struct:
+				keys = append(keys, key)
+				walk(key+".<name>", f.Type.Elem())
 			default:
 				keys = append(keys, key)
 			}
@@ -36,6 +44,49 @@ func allKeys() []string {
 	}
 	walk("", reflect.TypeFor[Config]())
 	return keys
+}
+
+// pattern returns the allKeys form of a key path from a file:
+// agents[3].id is agents[].id, calendars.support-hours.hours.mon-fri[0] is
+// calendars.<name>.hours.
+func pattern(key string) string {
+	t := reflect.TypeFor[Config]()
+	var b strings.Builder
+	for key != "" {
+		if key[0] == '[' {
+			end := strings.IndexByte(key, ']')
+			if end < 0 || t.Kind() != reflect.Slice {
+				break
+			}
+			b.WriteString("[]")
+			t, key = t.Elem(), key[end+1:]
+			continue
+		}
+		key = strings.TrimPrefix(key, ".")
+		name, rest := key, ""
+		if n := strings.IndexAny(key, ".["); n >= 0 {
+			name, rest = key[:n], key[n:]
+		}
+		switch {
+		case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct:
+			b.WriteString(".<name>")
+			t = t.Elem()
+		case t.Kind() == reflect.Struct && t != durationType:
+			if b.Len() > 0 {
+				b.WriteString(".")
+			}
+			b.WriteString(name)
+			f, ok := fieldByTag(t, name)
+			if !ok {
+				return b.String()
+			}
+			t = f.Type
+		default:
+			return b.String() // free-form below: hours, flows
+		}
+		key = rest
+	}
+	return b.String()
 }
 
 // TestEveryKeyDocumented keeps docs/configuration.md and the example
@@ -53,10 +104,9 @@ func TestEveryKeyDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	index := regexp.MustCompile(`\[\d+\]`)
 	inExample := map[string]bool{}
 	for _, k := range src.order {
-		inExample[index.ReplaceAllString(k, "[]")] = true
+		inExample[pattern(k)] = true
 	}
 	keys := allKeys()
 	if len(keys) < 30 {
@@ -71,7 +121,7 @@ func TestEveryKeyDocumented(t *testing.T) {
 		}
 	}
 	// And nothing documented that does not exist.
-	row := regexp.MustCompile("(?m)^\\| `([a-z_.\\[\\]]+)` \\|")
+	row := regexp.MustCompile("(?m)^\\| `([a-z_.<>\\[\\]]+)` \\|")
 	known := map[string]bool{}
 	for _, k := range keys {
 		known[k] = true
@@ -85,14 +135,20 @@ func TestEveryKeyDocumented(t *testing.T) {
 }
 
 // TestEnvKeysCoverScalars: every key that is not inside a list of objects
-// can be overridden from the environment.
+// or a map can be overridden from the environment.
 func TestEnvKeysCoverScalars(t *testing.T) {
 	env := map[string]bool{}
 	for _, k := range envKeys() {
 		env[k] = true
 	}
 	for _, k := range allKeys() {
-		if strings.Contains(k, "[]") || k == "agents" || k == "api.tokens" {
+		if strings.Contains(k, "[]") || strings.Contains(k, "<name>") {
+			continue
+		}
+		if typ, ok := typeAt(reflect.TypeFor[Config](), k); ok && fileOnly(typ) {
+			if env[k] {
+				t.Errorf("%s is a list of objects or a map but has an environment override", k)
+			}
 			continue
 		}
 		if !env[k] {
@@ -112,6 +168,10 @@ func FuzzLoadBytes(f *testing.F) {
 		"a: &x {b: *x}", "base: &b {level: debug}\nlog:\n  <<: *b\n", "log.level: debug",
 		"api:\n  tokens:\n    - token: abc\n", "demo:\n  speed: .nan\n", "demo:\n  seed: 99999999999999999999999",
 		"\t- :", "{", "? [a]\n: b", "asterisk:\n  url: \"http://[::1\"\n",
+		"calendars:\n  a:\n    timezone: UTC\n    hours: {mon-fri: [08:00-18:00], x: 1}\n    holidays: [{date: 2026-12-25}]\n",
+		"calendars:\n  a: {timezone: UTC, exceptions: [{date: '*-12-24', hours: 24h}, {date: 2026-12-24, closed: true}]}\n",
+		"calendars: [a]\nqueues: {a: b}\n", "queues:\n  - {name: a, agents: [x]}\nivr:\n  routes: [{dnis: '*', flow: f, calendar: c}]\n",
+		"flows:\n  main: {start: a, nodes: {a: {hangup: {}}}}\n", "calendars:\n  \"1\": {timezone: UTC, tz: x}\n",
 	} {
 		f.Add([]byte(s))
 	}

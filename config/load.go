@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/switchboard/switchboard/calendar"
 )
 
 //go:embed default.yaml
@@ -42,7 +46,14 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return LoadBytes(path, data)
+	cfg, err := LoadBytes(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Path, err = filepath.Abs(path); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
 }
 
 // LoadBytes is Load for a configuration held in memory; name stands for the
@@ -71,12 +82,31 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 	cfg := Default()
 	p := newProblems(src)
 	unknownKeys(p, src)
-	decodeErr := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationHook,
+		dateHook,
 		wholeHook,
 		mapstructure.StringToSliceHookFunc(","),
-	)))
+	))
+	decodeErr := v.UnmarshalExact(&cfg, hooks)
 	decodeProblems(p, decodeErr)
+	if m, ok := v.Get("calendars").(map[string]any); ok && decodeErr != nil {
+		// A problem in a calendar (an unknown key, say) makes the strict
+		// decode drop it: decode it again, leniently, so that its hours and
+		// dates are still checked. Its decode problems are reported already.
+		for name := range m {
+			if _, decoded := cfg.Calendars[name]; decoded {
+				continue
+			}
+			var def calendar.Def
+			if v.UnmarshalKey("calendars."+name, &def, hooks) == nil {
+				if cfg.Calendars == nil {
+					cfg.Calendars = map[string]calendar.Def{}
+				}
+				cfg.Calendars[name] = def
+			}
+		}
+	}
 	cfg.validate(p)
 	if err := p.err(); err != nil {
 		return nil, err
@@ -115,6 +145,24 @@ func durationHook(_ reflect.Type, to reflect.Type, data any) (any, error) {
 	return nil, &valueError{"expected a duration such as 5s"}
 }
 
+var (
+	timeType   = reflect.TypeFor[time.Time]()
+	stringType = reflect.TypeFor[string]()
+)
+
+// dateHook gives back the text of an unquoted date (holidays[].date:
+// 2026-12-25), which the YAML reader turns into a time.Time, to a string key.
+func dateHook(from reflect.Type, to reflect.Type, data any) (any, error) {
+	if from != timeType || to != stringType {
+		return data, nil
+	}
+	t := data.(time.Time)
+	if t.Equal(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())) && t.Location() == time.UTC {
+		return t.Format(time.DateOnly), nil
+	}
+	return t.Format(time.RFC3339Nano), nil
+}
+
 // wholeHook refuses a fractional or out-of-range number for an integer key,
 // which the decoder would otherwise truncate or wrap.
 func wholeHook(_ reflect.Type, to reflect.Type, data any) (any, error) {
@@ -140,7 +188,10 @@ func decodeProblems(p *problems, err error) {
 			p.add("", "%v", leaf)
 			continue
 		}
-		key := de.Name()
+		key := keyPath(de.Name())
+		if p.has(key) {
+			continue // inside a value already reported, e.g. of the wrong shape
+		}
 		inner := de.Unwrap()
 		var ve *valueError
 		var pe *mapstructure.ParseError
@@ -163,6 +214,17 @@ func decodeProblems(p *problems, err error) {
 			p.add(key, "%v", inner)
 		}
 	}
+}
+
+// mapEntry matches the decoder's name for a map entry: calendars[x].
+var mapEntry = regexp.MustCompile(`\[([^\]]*[^\]0-9][^\]]*)\]`)
+
+// keyPath turns a decoder's field name into a key path: the decoder names
+// map entries calendars[support-hours].hours[mon-fri], Source
+// calendars.support-hours.hours.mon-fri. (A map key made of digits only
+// stays an index; its problem is then placed at the enclosing key.)
+func keyPath(name string) string {
+	return mapEntry.ReplaceAllString(name, ".$1")
 }
 
 // leaves flattens joined and wrapped decode errors into the errors that
@@ -216,7 +278,7 @@ func shapeMismatch(src *Source, key string) bool {
 		return false
 	}
 	switch got := src.kind(key); {
-	case t.Kind() == reflect.Struct && t != durationType:
+	case t.Kind() == reflect.Struct && t != durationType, t.Kind() == reflect.Map:
 		return got != "a mapping"
 	case t.Kind() == reflect.Slice:
 		return got == "a mapping"
@@ -238,7 +300,7 @@ func describe(t reflect.Type) string {
 		return "true or false"
 	case t.Kind() == reflect.Slice:
 		return "a list"
-	case t.Kind() == reflect.Struct:
+	case t.Kind() == reflect.Struct, t.Kind() == reflect.Map:
 		return "a mapping"
 	}
 	return t.String()
@@ -263,6 +325,10 @@ func unknownKeys(p *problems, src *Source) {
 			// The decoder would quietly take a mapping for a one-item list.
 			if t.Kind() == reflect.Slice && src.kind(key) == "a mapping" {
 				p.add(key, "expected a list, got a mapping")
+			}
+			// Or a list of mappings for one mapping.
+			if t.Kind() == reflect.Map && src.kind(key) == "a list" {
+				p.add(key, "expected a mapping, got a list")
 			}
 			continue
 		}
@@ -295,9 +361,13 @@ func unknownKeys(p *problems, src *Source) {
 }
 
 // typeAt returns the type of the value at a key path, if the path names a
-// configuration key.
+// configuration key. Any name is a key of a map (calendars.NAME), and
+// anything goes under a value of interface type (flows).
 func typeAt(t reflect.Type, key string) (reflect.Type, bool) {
 	for key != "" {
+		if t.Kind() == reflect.Interface {
+			return t, true
+		}
 		if strings.HasPrefix(key, "[") {
 			end := strings.IndexByte(key, ']')
 			if end < 0 || t.Kind() != reflect.Slice {
@@ -314,6 +384,10 @@ func typeAt(t reflect.Type, key string) (reflect.Type, bool) {
 		} else {
 			key = ""
 		}
+		if t.Kind() == reflect.Map && t.Key().Kind() == reflect.String {
+			t = t.Elem()
+			continue
+		}
 		if t.Kind() != reflect.Struct || t == durationType {
 			return nil, false
 		}
@@ -329,7 +403,7 @@ func typeAt(t reflect.Type, key string) (reflect.Type, bool) {
 func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if strings.EqualFold(f.Tag.Get("mapstructure"), name) {
+		if tag := f.Tag.Get("mapstructure"); tag != "-" && strings.EqualFold(tag, name) {
 			return f, true
 		}
 	}
@@ -347,6 +421,9 @@ func suggest(root reflect.Type, key string) string {
 	best, bestD := "", 3
 	for i := range pt.NumField() {
 		name := pt.Field(i).Tag.Get("mapstructure")
+		if name == "-" {
+			continue
+		}
 		if d := distance(last, name); d < bestD {
 			best, bestD = name, d
 		}
@@ -382,19 +459,23 @@ func distance(a, b string) int {
 }
 
 // envKeys lists the key paths the environment can override: every key
-// whose value is a scalar or a list of strings, outside lists of objects.
+// whose value is a scalar or a list of strings, outside lists of objects
+// and maps.
 func envKeys() []string {
 	var keys []string
 	var walk func(prefix string, t reflect.Type)
 	walk = func(prefix string, t reflect.Type) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			key := join(prefix, f.Tag.Get("mapstructure"))
+			tag := f.Tag.Get("mapstructure")
+			key := join(prefix, tag)
 			switch {
+			case tag == "-":
+				// not a key (Config.Path)
 			case f.Type.Kind() == reflect.Struct && f.Type != durationType:
 				walk(key, f.Type)
-			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
-				// agents, api.tokens: file only
+			case fileOnly(f.Type):
+				// agents, api.tokens, queues, ivr.routes, calendars, flows
 			default:
 				keys = append(keys, key)
 			}
@@ -403,4 +484,10 @@ func envKeys() []string {
 	walk("", reflect.TypeFor[Config]())
 	sort.Strings(keys)
 	return keys
+}
+
+// fileOnly reports whether keys of type t come from the file only: lists
+// of objects and maps have no environment form.
+func fileOnly(t reflect.Type) bool {
+	return t.Kind() == reflect.Map || (t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct)
 }

@@ -45,7 +45,7 @@ func NewSource(name string, data []byte) (*Source, error) {
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, &ValidationError{Problems: []Problem{{File: name, Line: root.Line,
-			Message: "the configuration must be a mapping of sections (log, http, database, asterisk, center, agents, api, demo)"}}}
+			Message: "the configuration must be a mapping of sections (log, http, database, asterisk, center, agents, api, demo, calendars, queues, ivr, flows)"}}}
 	}
 	s.nodesLeft = maxNodes
 	s.index("", root, 0)

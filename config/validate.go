@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard/switchboard/calendar"
 )
 
 // Problem is one thing wrong with the configuration.
@@ -94,6 +96,16 @@ func (p *problems) has(key string) bool {
 	return false
 }
 
+// hasUnder reports whether key or a key inside it has a problem.
+func (p *problems) hasUnder(key string) bool {
+	for k := range p.keys {
+		if k == key || strings.HasPrefix(k, key+".") || strings.HasPrefix(k, key+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
@@ -122,6 +134,9 @@ var (
 	endpointRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*/[^\s/][^\s]*$`)
 	hex64RE    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	appRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	nameRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	identRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	contextRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
 // mediaSchemes are the media URI schemes the PBX port plays.
@@ -227,6 +242,141 @@ func (c *Config) validate(p *problems) {
 	positive("demo.talk_mean", d.TalkMean)
 	positive("demo.patience_mean", d.PatienceMean)
 	check("demo.agents", d.Agents < 0, "must not be negative, got %d", d.Agents)
+
+	c.buildCalendars(p)
+
+	queues := map[string]int{}
+	for i, q := range c.Queues {
+		key := fmt.Sprintf("queues[%d]", i)
+		switch {
+		case q.Name == "":
+			check(key+".name", true, "is required")
+		case !nameRE.MatchString(q.Name):
+			check(key+".name", true, "must be letters, digits, _ . - (starting with a letter or digit), got %q", q.Name)
+		default:
+			if j, dup := queues[q.Name]; dup {
+				check(key+".name", true, "duplicate queue name %q (also queues[%d])", q.Name, j)
+			} else {
+				queues[q.Name] = i
+			}
+		}
+		inQueue := map[string]int{}
+		for j, id := range q.Agents {
+			k := fmt.Sprintf("%s.agents[%d]", key, j)
+			if _, known := ids[id]; !known || id == "" {
+				check(k, true, "unknown agent %q (not in agents)", id)
+			} else if prev, dup := inQueue[id]; dup {
+				check(k, true, "agent %q is listed twice (also %s.agents[%d])", id, key, prev)
+			} else {
+				inQueue[id] = j
+			}
+		}
+		check(key+".wait_for_agent", q.WaitForAgent < 0,
+			"must not be negative, got %s (0 or none: center.wait_for_agent)", q.WaitForAgent)
+	}
+
+	iv := c.IVR
+	if iv.Timezone == "" {
+		check("ivr.timezone", true, "is required: an IANA time zone such as UTC or America/New_York")
+	} else if _, err := time.LoadLocation(iv.Timezone); err != nil || iv.Timezone == "Local" {
+		check("ivr.timezone", true, "unknown time zone %q (an IANA name such as UTC or America/New_York)", iv.Timezone)
+	}
+	vars := map[string]int{}
+	for i, v := range iv.Variables {
+		key := fmt.Sprintf("ivr.variables[%d]", i)
+		if !identRE.MatchString(v) {
+			check(key, true, "must be a variable name (letters, digits, _; not starting with a digit), got %q", v)
+		} else if j, dup := vars[v]; dup {
+			check(key, true, "duplicate variable %q (also ivr.variables[%d])", v, j)
+		} else {
+			vars[v] = i
+		}
+	}
+	check("ivr.transfer_context", !contextRE.MatchString(iv.TransferContext),
+		"must be a dialplan context (letters, digits, _ -), got %q", iv.TransferContext)
+	switch t := iv.TrunkTemplate; {
+	case !strings.Contains(t, "${number}"):
+		check("ivr.trunk_template", true, "must contain ${number}, e.g. PJSIP/${number}@trunk, got %q", t)
+	case !endpointRE.MatchString(t):
+		check("ivr.trunk_template", true, "must be Technology/Resource, e.g. PJSIP/${number}@trunk, got %q", t)
+	}
+	check("ivr.lookup_max_body", iv.LookupMaxBody <= 0, "must be a positive number of bytes, got %d", iv.LookupMaxBody)
+	dnis := map[string]int{}
+	for i, r := range iv.Routes {
+		key := fmt.Sprintf("ivr.routes[%d]", i)
+		switch {
+		case strings.TrimSpace(r.DNIS) == "":
+			check(key+".dnis", true, `is required: a dialed number, or "*" for any`)
+		case strings.ContainsAny(r.DNIS, " \t"):
+			check(key+".dnis", true, "must be a dialed number without spaces, got %q", r.DNIS)
+		default:
+			if j, dup := dnis[r.DNIS]; dup {
+				check(key+".dnis", true, "duplicate dnis %q (also ivr.routes[%d])", r.DNIS, j)
+			} else {
+				dnis[r.DNIS] = i
+			}
+		}
+		check(key+".flow", strings.TrimSpace(r.Flow) == "", "is required: the flow calls to this number enter")
+		switch {
+		case r.Calendar != "":
+			// Calendars that did not decode are reported there, not here.
+			if !lookupCalendar(c.Calendars, r.Calendar) && !p.hasUnder("calendars") {
+				check(key+".calendar", true, "unknown calendar %q (calendars: %s)", r.Calendar, listOrNone(sortedKeys(c.Calendars)))
+			}
+			check(key+".closed_flow", strings.TrimSpace(r.ClosedFlow) == "", "is required with calendar: the flow while %s is closed", r.Calendar)
+		case r.ClosedFlow != "":
+			check(key+".closed_flow", true, "needs calendar: the calendar whose closed hours it serves")
+		}
+	}
+}
+
+// buildCalendars builds every calendar, reporting its problems at its keys,
+// and returns those that build.
+func (c *Config) buildCalendars(p *problems) calendar.Set {
+	set := calendar.Set{}
+	for _, name := range sortedKeys(c.Calendars) {
+		key := "calendars." + name
+		if !nameRE.MatchString(name) {
+			if !p.has(key) {
+				p.add(key, "calendar name must be letters, digits, _ . - (starting with a letter or digit), got %q", name)
+			}
+			continue
+		}
+		cal, errs := calendar.Build(name, c.Calendars[name])
+		for _, e := range errs {
+			if k := key + "." + e.Key; !p.has(k) {
+				p.add(k, "%s", e.Message)
+			}
+		}
+		if cal != nil {
+			set[name] = cal
+		}
+	}
+	return set
+}
+
+// lookupCalendar reports whether a calendar is configured, exactly or in lower case (the
+// file's keys arrive lower-cased).
+func lookupCalendar(m map[string]calendar.Def, name string) bool {
+	_, exact := m[name]
+	_, lower := m[strings.ToLower(name)]
+	return exact || lower
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none configured"
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkListen returns what is wrong with a host:port, or "".
