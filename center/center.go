@@ -75,6 +75,7 @@ type Stats struct {
 	IVR         int64 `json:"calls_ivr"`         // ended in the IVR (hangup node, caller left the flow)
 	Voicemail   int64 `json:"calls_voicemail"`   // left a voicemail
 	Transferred int64 `json:"calls_transferred"` // transferred by the IVR
+	IVRSteps    int64 `json:"ivr_steps"`         // inputs the IVR flows have processed
 	Active      int64 `json:"active_calls"`
 	CDRErrors   int64 `json:"cdr_errors"`
 }
@@ -119,7 +120,7 @@ type Center struct {
 	runCtx        context.Context
 
 	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
-	inIVR, voicemail, transferred                                                                     atomic.Int64
+	inIVR, voicemail, transferred, ivrSteps                                                           atomic.Int64
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -164,6 +165,7 @@ type call struct {
 	greetingDone bool
 	finished     bool
 	ivr          *ivrCall // nil when the call runs no flow
+	early        []string // keys pressed before the flow started
 	priority     int      // in the queue: higher is served first
 	transferred  bool     // bridged to a transfer target, not an agent
 }
@@ -204,7 +206,7 @@ func (c *Center) Stats() Stats {
 	return Stats{
 		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.abandoned.Load(),
 		Completed: c.completed.Load(), NoAgent: c.noAgent.Load(), Failed: c.failed.Load(),
-		IVR: c.inIVR.Load(), Voicemail: c.voicemail.Load(), Transferred: c.transferred.Load(),
+		IVR: c.inIVR.Load(), Voicemail: c.voicemail.Load(), Transferred: c.transferred.Load(), IVRSteps: c.ivrSteps.Load(),
 		Refused: c.refused.Load(), Interrupted: c.interrupted.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
 }
@@ -361,8 +363,15 @@ func (c *Center) handle(e sb.Event) {
 		}
 		c.onPlaybackFinished(e)
 	case sb.DTMFReceived:
-		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) && k.ivr != nil {
-			c.feed(k, ivr.Digit{Key: e.Digit})
+		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
+			switch {
+			case k.ivr != nil:
+				c.feed(k, ivr.Digit{Key: e.Digit})
+			case k.State == sb.CallEntered && len(k.early) < 32:
+				// Keys pressed before the flow starts (while the answer
+				// is on its way) are the flow's type-ahead.
+				k.early = append(k.early, e.Digit)
+			}
 		}
 	case sb.RecordingFinished:
 		c.lateRecording(e.Name, e.Duration, false)

@@ -175,6 +175,10 @@ func (c *Center) startIVR(k *call) bool {
 	k.State = sb.CallIVR
 	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version)
 	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called})
+	for _, d := range k.early {
+		c.feed(k, ivr.Digit{Key: d})
+	}
+	k.early = nil
 	return true
 }
 
@@ -185,6 +189,7 @@ func (c *Center) feed(k *call, in ivr.Input) {
 		return
 	}
 	cmds := v.sess.Step(in, c.clock.Now())
+	c.ivrSteps.Add(1)
 	flow, node := v.sess.Node()
 	k.IVRNode = flow + "/" + node
 	for _, cmd := range cmds {

@@ -88,7 +88,7 @@ type ivrRig struct {
 	vm    *vmStore
 }
 
-func loadFlows(t *testing.T, yaml string, cals ivr.Calendars) *ivr.Set {
+func loadFlows(t testing.TB, yaml string, cals ivr.Calendars) *ivr.Set {
 	t.Helper()
 	set, err := ivr.LoadBytes("flows.yaml", []byte(yaml), ivr.LoadOptions{
 		Queues: []string{"sales", "support"}, Mailboxes: []string{"sales", "support"}, Calendars: cals,
