@@ -374,11 +374,13 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingFinished:
-		c.lateRecording(e.Name, e.Duration, false)
-		c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
+		if !c.lateRecording(e.Name, e.Duration, false) {
+			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
+		}
 	case sb.RecordingFailed:
-		c.lateRecording(e.Name, 0, true)
-		c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
+		if !c.lateRecording(e.Name, 0, true) {
+			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
+		}
 	case sb.EnteredBridge:
 		if k := c.byChannel[e.Channel]; k != nil {
 			k.inBridge[e.Channel] = true

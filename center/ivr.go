@@ -357,19 +357,21 @@ func (c *Center) keepLateVoicemails(k *call) {
 	}
 }
 
-// lateRecording stores a message whose caller hung up while recording.
-func (c *Center) lateRecording(name string, d time.Duration, failed bool) {
+// lateRecording stores a message whose caller hung up while recording. It
+// reports whether the recording was such a message.
+func (c *Center) lateRecording(name string, d time.Duration, failed bool) bool {
 	l := c.lateVMs[name]
 	if l == nil {
-		return
+		return false
 	}
 	delete(c.lateVMs, name)
 	if failed {
 		c.log.Warn("voicemail recording failed after the caller hung up", "call_id", l.vm.CallID, "recording", name)
-		return
+		return true
 	}
 	l.vm.Duration, l.vm.Created = d, c.clock.Now()
 	c.storeVoicemail(&l.vm)
+	return true
 }
 
 // recordingName is the PBX recording name of a flow recording: unique per
