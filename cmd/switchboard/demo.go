@@ -331,6 +331,12 @@ func (t *traffic) next() {
 			Patience: expDuration(t.rng, t.patience) + 5*time.Second,
 			Talk:     lognormalDuration(t.rng, t.talk, 1.0),
 		}
+		// Most callers choose a menu option while the welcome plays (the
+		// IVR keeps it as type-ahead); some wait and let the menu time out.
+		if t.rng.Float64() < 0.9 {
+			party.Digits = fmt.Sprint(1 + t.rng.IntN(2))
+			party.DigitsDelay = time.Second + time.Duration(t.rng.Float64()*float64(2*time.Second))
+		}
 		from := fmt.Sprintf("+1555%07d", t.rng.IntN(10_000_000))
 		if _, err := t.sim.Call(sim.Inbound{App: t.app, From: from, To: "8000", Party: party}); err != nil {
 			t.log.Warn("synthetic call not placed", "err", err)
