@@ -86,7 +86,7 @@ func (r *flowRegistry) Reload(reason string) (api.IVRStatus, error) {
 	if err != nil {
 		r.lastErr = err.Error()
 		r.log.Error("IVR flows refused; the running version stays", "reason", reason, "err", err)
-		return r.statusLocked(), &sb.Error{Code: sb.EUNPROCESSABLE, Message: err.Error(), Err: err}
+		return r.statusLocked(), &sb.Error{Code: sb.EUNPROCESSABLE, Message: err.Error()}
 	}
 	r.lastErr = ""
 	if old := r.cur.Load(); old != nil && old.Checksum == set.Checksum {

@@ -506,3 +506,15 @@ func TestValidateReportsFlowProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleIVRCases keeps configs/ivr-cases.yaml (the documented IVR unit
+// tests of the example flows) passing.
+func TestExampleIVRCases(t *testing.T) {
+	p := start(t, "ivr", "test", "--config", "../../configs/switchboard.yaml", "--cases", "../../configs/ivr-cases.yaml")
+	if code := p.wait(t, 120*time.Second); code != 0 {
+		t.Fatalf("exit = %d\nstdout:\n%s\nstderr:\n%s", code, p.stdout, p.stderr)
+	}
+	if !strings.Contains(p.stdout.String(), "6 passed, 0 failed") {
+		t.Errorf("stdout:\n%s", p.stdout)
+	}
+}
