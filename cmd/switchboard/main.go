@@ -68,6 +68,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newSimulateCmd(),
 		newTokenCmd(),
 		newIVRCmd(),
+		newCalendarCmd(),
 	)
 	return root
 }
