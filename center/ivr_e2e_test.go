@@ -197,8 +197,24 @@ flows:
 `
 
 func TestIVRMenuToQueueToAgent(t *testing.T) {
-	r := startIVR(t, 50, menuFlow, map[string]sim.Party{"1001": {Rings: 1, Talk: 10 * time.Second}})
+	r := startIVR(t, 20, menuFlow, map[string]sim.Party{"1001": {Rings: 1, Talk: 30 * time.Second}})
 	id := r.dial(t, "+15550001", "1")
+	// The agent's leg carries the call's facts for the phone or screen.
+	var leg sb.ChannelID
+	waitUntil(t, "bridged", func() bool {
+		for _, k := range r.c.LiveCalls() {
+			if k.State == sb.CallBridged {
+				leg = k.AgentChannel
+				return true
+			}
+		}
+		return false
+	})
+	for name, want := range map[string]string{"SB_CALL_ID": id, "SB_QUEUE": "sales"} {
+		if got, err := r.pbx.GetVariable(context.Background(), leg, name); err != nil || got != want {
+			t.Errorf("agent leg %s = %q, %v; want %q", name, got, err, want)
+		}
+	}
 	row := r.cdr.wait(t, id)
 	if row.Outcome != sb.OutcomeCompleted || row.Queue != "sales" || row.Agent != "1001" {
 		t.Fatalf("cdr = %+v", row)

@@ -518,3 +518,25 @@ func TestExampleIVRCases(t *testing.T) {
 		t.Errorf("stdout:\n%s", p.stdout)
 	}
 }
+
+func TestValidateChecksPromptsOnThePBX(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath, _ := flowConfig(t, s, `flows:
+  main:
+    nodes:
+      hello: {play: [sound:hello-world, sound:no-such-prompt], next: q}
+      q: {queue: sales}
+`)
+	p := start(t, "validate", "--config", cfgPath)
+	if code := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("without --pbx: exit = %d; stderr:\n%s", code, p.stderr)
+	}
+	p = start(t, "validate", "--config", cfgPath, "--pbx")
+	if code := p.wait(t, 20*time.Second); code != 2 {
+		t.Fatalf("with --pbx: exit = %d, want 2; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stderr.String()
+	if !strings.Contains(out, "main.yaml:4:") || !strings.Contains(out, "no-such-prompt") || strings.Contains(out, `"hello-world"`) {
+		t.Errorf("stderr:\n%s", out)
+	}
+}
