@@ -11,7 +11,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && rm -rf /var/lib/apt/lists/* && useradd -r -u 10001 switchboard \
  && mkdir -p /var/lib/switchboard && chown switchboard /var/lib/switchboard
 COPY --from=build /out/switchboard /usr/local/bin/switchboard
+# The example configuration and its IVR flows (ivr.flows_dir: flows).
 COPY configs/switchboard.yaml /etc/switchboard/switchboard.yaml
+COPY configs/flows /etc/switchboard/flows
 USER switchboard
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/switchboard"]

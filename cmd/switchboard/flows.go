@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -48,17 +49,56 @@ func newFlowRegistry(cfg *config.Config, cals calendar.Set, log *slog.Logger) (*
 // embedded YAML.
 func flowLoader(cfg *config.Config, cals calendar.Set) func() (*ivr.Set, error) {
 	opts := flowOptions(cfg, cals)
-	if cfg.Path == "" {
+	var load func() (*ivr.Set, error)
+	switch dir := cfg.FlowsPath(); {
+	case cfg.Path == "":
 		data := config.DefaultYAML()
-		return func() (*ivr.Set, error) { return ivr.LoadBytes(config.DefaultYAMLName, data, opts) }
+		load = func() (*ivr.Set, error) { return ivr.LoadBytes(config.DefaultYAMLName, data, opts) }
+	case dir == "":
+		load = func() (*ivr.Set, error) { return ivr.LoadFiles([]string{cfg.Path}, opts) }
+	default:
+		load = func() (*ivr.Set, error) { return ivr.LoadDir(dir, []string{cfg.Path}, opts) }
 	}
-	dir := cfg.FlowsPath()
 	return func() (*ivr.Set, error) {
-		if dir == "" {
-			return ivr.LoadFiles([]string{cfg.Path}, opts)
+		set, err := load()
+		if err != nil {
+			return nil, err
 		}
-		return ivr.LoadDir(dir, []string{cfg.Path}, opts)
+		if err := checkRoutes(cfg, set); err != nil {
+			return nil, err
+		}
+		return set, nil
 	}
+}
+
+// checkRoutes reports routes (ivr.routes) naming flows the set lacks, at
+// the route's line in the configuration file.
+func checkRoutes(cfg *config.Config, set *ivr.Set) error {
+	name, data := config.DefaultYAMLName, config.DefaultYAML()
+	if cfg.Path != "" {
+		name = cfg.Path
+		if b, err := os.ReadFile(cfg.Path); err == nil {
+			data = b
+		}
+	}
+	src, _ := config.NewSource(name, data)
+	var problems []ivr.Problem
+	for i, r := range cfg.IVR.Routes {
+		for key, flow := range map[string]string{"flow": r.Flow, "closed_flow": r.ClosedFlow} {
+			if flow == "" || set.Flows[flow] != nil {
+				continue
+			}
+			k := fmt.Sprintf("ivr.routes[%d].%s", i, key)
+			file, line := src.Where(k)
+			problems = append(problems, ivr.Problem{Pos: ivr.Pos{File: file, Line: line},
+				Message: fmt.Sprintf("%s: no flow named %q", k, flow)})
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	slices.SortFunc(problems, func(a, b ivr.Problem) int { return a.Pos.Line - b.Pos.Line })
+	return &ivr.ValidationError{Problems: problems}
 }
 
 // flowOptions are the names flows may refer to.

@@ -540,3 +540,19 @@ func TestValidateChecksPromptsOnThePBX(t *testing.T) {
 		t.Errorf("stderr:\n%s", out)
 	}
 }
+
+func TestValidateRouteToUnknownFlow(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath, _ := flowConfig(t, s, flowV1)
+	body, _ := os.ReadFile(cfgPath)
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(body), "      flow: main", "      flow: mian", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "validate", "--config", cfgPath)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("exit = %d, want 2; stderr:\n%s", code, p.stderr)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "switchboard.yaml:18:") || !strings.Contains(out, `no flow named "mian"`) {
+		t.Errorf("stderr:\n%s", out)
+	}
+}
