@@ -119,8 +119,8 @@ type Center struct {
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
 	runCtx        context.Context
 
-	offered, answered, abandoned, completed, noAgent, failed, refused, interrupted, active, cdrErrors atomic.Int64
-	inIVR, voicemail, transferred, ivrSteps                                                           atomic.Int64
+	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
+	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -195,6 +195,10 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
 	}
+	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
+	for _, o := range sb.Outcomes {
+		c.ended[o] = new(atomic.Int64)
+	}
 	for _, a := range cfg.Agents {
 		c.agents = append(c.agents, &agent{Agent: a, online: true})
 	}
@@ -204,10 +208,12 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 // Stats returns running totals.
 func (c *Center) Stats() Stats {
 	return Stats{
-		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.abandoned.Load(),
-		Completed: c.completed.Load(), NoAgent: c.noAgent.Load(), Failed: c.failed.Load(),
-		IVR: c.inIVR.Load(), Voicemail: c.voicemail.Load(), Transferred: c.transferred.Load(), IVRSteps: c.ivrSteps.Load(),
-		Refused: c.refused.Load(), Interrupted: c.interrupted.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
+		Offered: c.offered.Load(), Answered: c.answered.Load(), Abandoned: c.ended[sb.OutcomeAbandoned].Load(),
+		Completed: c.ended[sb.OutcomeCompleted].Load(), NoAgent: c.ended[sb.OutcomeNoAgent].Load(),
+		Failed: c.ended[sb.OutcomeFailed].Load(), IVR: c.ended[sb.OutcomeIVR].Load(),
+		Voicemail: c.ended[sb.OutcomeVoicemail].Load(), Transferred: c.ended[sb.OutcomeTransferred].Load(),
+		Interrupted: c.ended[sb.OutcomeInterrupted].Load(), IVRSteps: c.ivrSteps.Load(),
+		Refused: c.refused.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
 }
 
@@ -932,24 +938,7 @@ func (c *Center) maybeFinish(k *call) {
 	case outcome == "":
 		outcome = sb.OutcomeAbandoned
 	}
-	switch outcome {
-	case sb.OutcomeCompleted:
-		c.completed.Add(1)
-	case sb.OutcomeAbandoned:
-		c.abandoned.Add(1)
-	case sb.OutcomeNoAgent:
-		c.noAgent.Add(1)
-	case sb.OutcomeFailed:
-		c.failed.Add(1)
-	case sb.OutcomeInterrupted:
-		c.interrupted.Add(1)
-	case sb.OutcomeIVR:
-		c.inIVR.Add(1)
-	case sb.OutcomeVoicemail:
-		c.voicemail.Add(1)
-	case sb.OutcomeTransferred:
-		c.transferred.Add(1)
-	}
+	c.ended[outcome].Add(1)
 	c.active.Add(-1)
 	if c.obs != nil {
 		c.obs.CallEnded(outcome)
@@ -967,27 +956,35 @@ func (c *Center) maybeFinish(k *call) {
 	c.writeCDR(row)
 }
 
-// writeCDR stores the row off the owner goroutine, retrying briefly: a
-// database hiccup must not lose a call's record.
+// writeCDR stores the row off the owner goroutine.
 func (c *Center) writeCDR(row *sb.CDR) {
 	if c.store == nil {
 		return
 	}
+	c.persist(func(ctx context.Context) error { return c.store.InsertCDR(ctx, row) }, func(err error) {
+		c.cdrErrors.Add(1)
+		c.log.Error("call log write failed", "call_id", row.CallID, "err", err)
+	})
+}
+
+// persist runs a database write off the owner goroutine, retrying briefly:
+// a database hiccup must not lose a call's record. ECONFLICT means an
+// earlier attempt landed. Run waits for every write before it returns.
+func (c *Center) persist(write func(ctx context.Context) error, failed func(error)) {
 	c.writeWG.Add(1)
 	go func() {
 		defer c.writeWG.Done()
 		var err error
 		for attempt := range 5 {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = c.store.InsertCDR(ctx, row)
+			err = write(ctx)
 			cancel()
 			if err == nil || sb.ErrorCode(err) == sb.ECONFLICT {
 				return
 			}
 			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 		}
-		c.cdrErrors.Add(1)
-		c.log.Error("call log write failed", "call_id", row.CallID, "err", err)
+		failed(err)
 	}()
 }
 

@@ -459,22 +459,10 @@ func (c *Center) storeVoicemail(vm *sb.Voicemail) {
 		return
 	}
 	store := c.ivr.Voicemail
-	c.writeWG.Add(1)
-	go func() {
-		defer c.writeWG.Done()
-		var err error
-		for attempt := range 5 {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = store.InsertVoicemail(ctx, vm)
-			cancel()
-			if err == nil || sb.ErrorCode(err) == sb.ECONFLICT {
-				c.log.Info("voicemail stored", "call_id", vm.CallID, "mailbox", vm.Mailbox, "recording", vm.Recording)
-				return
-			}
-			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
-		}
+	c.log.Info("voicemail", "call_id", vm.CallID, "mailbox", vm.Mailbox, "recording", vm.Recording)
+	c.persist(func(ctx context.Context) error { return store.InsertVoicemail(ctx, vm) }, func(err error) {
 		c.log.Error("voicemail not stored", "call_id", vm.CallID, "recording", vm.Recording, "err", err)
-	}()
+	})
 }
 
 // transfer originates the flow's transfer target; when it answers it is
