@@ -130,7 +130,8 @@ func (r *flowRegistry) Reload(reason string) (api.IVRStatus, error) {
 	}
 	r.lastErr = ""
 	if old := r.cur.Load(); old != nil && old.Checksum == set.Checksum {
-		return r.statusLocked(), nil // nothing changed
+		r.log.Info("IVR flows unchanged", "reason", reason, "version", old.Version)
+		return r.statusLocked(), nil
 	}
 	r.version++
 	set.Version = r.version

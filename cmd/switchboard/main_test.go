@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -555,4 +556,15 @@ func TestValidateRouteToUnknownFlow(t *testing.T) {
 	if out := p.stderr.String(); !strings.Contains(out, "switchboard.yaml:18:") || !strings.Contains(out, `no flow named "mian"`) {
 		t.Errorf("stderr:\n%s", out)
 	}
+}
+
+func TestSIGHUPReloadsFlows(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath, _ := flowConfig(t, s, flowV1)
+	p := start(t, "serve", "--config", cfgPath)
+	p.waitOutput(t, `SIGHUP reloads the IVR flows`) // the handler is in place
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitOutput(t, `IVR flows unchanged.*reason=SIGHUP`)
 }

@@ -54,6 +54,7 @@ func serveUntilDone(ctx context.Context, app *App, drain time.Duration) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	app.Log.Info("serving: SIGHUP reloads the IVR flows, SIGTERM drains")
 	for running := true; running; {
 		select {
 		case <-hup:
