@@ -69,6 +69,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newTokenCmd(),
 		newIVRCmd(),
 		newCalendarCmd(),
+		newErlangCmd(),
 	)
 	return root
 }
