@@ -1,0 +1,1486 @@
+package routing
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// Router is the ACD's state: agents, queues, waiting calls and timers. It
+// is owned by one goroutine; Apply is its only mutator. The read methods
+// (NextWake, QueueStats, AgentStats, Snapshot) must be called from the
+// same goroutine.
+type Router struct {
+	cfg      Config
+	agents   []*agent
+	agentIdx map[sb.AgentID]int32
+	queues   []*queue
+	queueIdx map[sb.QueueName]int32
+	tiers    []tier
+	calls    map[sb.CallID]*call
+	// prefCalls are the calls in a preferred-agent window, by that agent.
+	prefCalls map[int32][]*call
+
+	timers timerHeap
+	seq    uint64
+	rng    *rand.Rand
+	now    time.Time
+	out    []Action
+
+	freed []int32 // agents who became available, to be given a call
+	dirty []int32 // queues whose callers must be walked
+	leave []int32 // queues whose staffing fell, for LeaveWhenEmpty
+
+	cands     []Candidate
+	candAgent []int32
+	picks     []int
+}
+
+type activity uint8
+
+const (
+	actIdle activity = iota
+	actOffered
+	actOnCall
+	actWrapUp
+)
+
+// membership: the agent is eligible for tier local of queue q.
+type membership struct {
+	tier  int32 // index in Router.tiers
+	q     int32
+	local int32 // tier index within the queue
+	order int32 // place in the tier's member list
+	skill int32 // level of the queue's primary skill
+	pos   int32 // index in the tier's avail list, -1 when not available
+}
+
+type agent struct {
+	cfg      *AgentConfig
+	idx      int32
+	endpoint string
+	members  []membership // grouped by queue, tiers ascending
+	base     []int32      // queues whose base tier the agent is in
+
+	loggedIn, reachable, paused bool
+	pauseReason                 string
+	backoff                     string // "busy" or "unreachable" while skipped
+	backoffGen                  uint64
+	act                         activity
+	call                        *call     // offered or connected call
+	callID                      sb.CallID // offer, call or wrap-up call, for AgentState
+	wrapGen                     uint64
+	wrapStart                   time.Time
+	wrapQ                       int32
+	idleSince                   time.Time
+	noAnswer                    int
+
+	inAvail, inLogged, inReady bool
+
+	state       State
+	reason      string
+	stateSince  time.Time
+	loginAt     time.Time
+	calls       int
+	talk        time.Duration
+	stateTotals [numStates]time.Duration // this session
+}
+
+const numStates = 7
+
+func stateIndex(s State) int {
+	switch s {
+	case StateAvailable:
+		return 1
+	case StateReserved:
+		return 2
+	case StateOnCall:
+		return 3
+	case StateWrapUp:
+		return 4
+	case StatePaused:
+		return 5
+	case StateUnavailable:
+		return 6
+	}
+	return 0
+}
+
+// tier is the set of agents eligible for a queue at one escalation level.
+type tier struct {
+	q       int32
+	members []int32
+	avail   []availRef
+	logged  int // members logged in
+	ready   int // members logged in, reachable and unpaused
+}
+
+type availRef struct{ agent, mi int32 }
+
+type queue struct {
+	cfg      QueueConfig
+	idx      int32
+	strategy Strategy
+	primary  string
+	tiers    []int32 // global tier index by local index
+	stepTier []int32 // local tier after k escalation steps
+	waiting  []*call // by priority, EnteredAt, arrival
+	offered  int     // calls ringing an agent
+	dirty    bool
+	leaving  bool
+	windowAt time.Time // a callback-window timer is set for then
+	st       qstats
+}
+
+type qstats struct {
+	answered, answeredInSL, abandoned, exited, missedSL, completed int
+	hold, talk, wrap                                               time.Duration
+	aht                                                            float64 // seconds, EWMA of talk+wrap
+	perPlace                                                       float64 // seconds waited per place in line, EWMA
+	placeSamples                                                   int
+}
+
+type callState uint8
+
+const (
+	callWaiting callState = iota
+	callOffered
+	callConnected
+)
+
+type call struct {
+	id         sb.CallID
+	q          *queue
+	prio       int
+	entered    time.Time
+	seq        uint64
+	caller     string
+	vars       map[string]string
+	state      callState
+	gone       bool
+	step       int
+	tier       int32 // local tier index
+	origPos    int
+	pref       int32
+	prefUntil  time.Time
+	offer      []int32
+	offerAt    time.Time
+	offerGen   uint64
+	refused    []int32
+	callback   bool
+	number     string
+	cbAttempts int
+	notBefore  time.Time
+	// A pending exit for a caller who was ringing when it became due.
+	exitReason ExitReason
+	exitTarget string
+	exitEvent  string
+	agent      int32
+	answeredAt time.Time
+}
+
+// before is the waiting order: priority, then EnteredAt, then arrival.
+func before(a, b *call) bool {
+	if a.prio != b.prio {
+		return a.prio > b.prio
+	}
+	if !a.entered.Equal(b.entered) {
+		return a.entered.Before(b.entered)
+	}
+	return a.seq < b.seq
+}
+
+// New builds a router from cfg. Every problem is reported, with its place:
+// an unknown strategy names the valid ones; a bad skill expression names
+// its queue (and step).
+func New(cfg Config) (*Router, error) {
+	cfg.withDefaults()
+	cfg.Queues = slices.Clone(cfg.Queues)
+	for i := range cfg.Queues {
+		cfg.Queues[i].withDefaults()
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("routing config: %w", err)
+	}
+	r := &Router{
+		cfg:       cfg,
+		agentIdx:  make(map[sb.AgentID]int32, len(cfg.Agents)),
+		queueIdx:  make(map[sb.QueueName]int32, len(cfg.Queues)),
+		calls:     make(map[sb.CallID]*call),
+		prefCalls: make(map[int32][]*call),
+		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+	}
+	envs := make([]agentEnv, len(cfg.Agents))
+	for i := range cfg.Agents {
+		ac := &r.cfg.Agents[i]
+		r.agents = append(r.agents, &agent{cfg: ac, idx: int32(i), endpoint: ac.Endpoint, reachable: true, state: StateLoggedOut})
+		r.agentIdx[ac.ID] = int32(i)
+		envs[i] = agentEnv{ID: string(ac.ID), Name: ac.Name, Skills: ac.Skills, Languages: ac.Languages, Attributes: ac.Attributes, Weight: ac.Weight}
+	}
+	for i := range r.cfg.Queues {
+		qc := r.cfg.Queues[i]
+		st, _ := NewStrategy(qc.Strategy)
+		r.queues = append(r.queues, &queue{cfg: qc, idx: int32(i), strategy: st})
+		r.queueIdx[qc.Name] = int32(i)
+	}
+
+	// Who matches an expression, in a queue's member order; cached by
+	// source because queues often share expressions.
+	var machine vm.VM
+	matches := map[string][]bool{}
+	match := func(src, place string) ([]bool, error) {
+		if m, ok := matches[src]; ok {
+			return m, nil
+		}
+		m := make([]bool, len(envs))
+		if src == "" {
+			for i := range m {
+				m[i] = true
+			}
+		} else {
+			prog, _, err := compileSkills(src)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", place, err)
+			}
+			for i := range envs {
+				out, err := machine.Run(prog, &envs[i])
+				if err != nil {
+					return nil, fmt.Errorf("%s: agent %q: %v", place, envs[i].ID, err)
+				}
+				m[i], _ = out.(bool)
+			}
+		}
+		matches[src] = m
+		return m, nil
+	}
+	memberOrder := func(q *queue) []int32 {
+		if len(q.cfg.Members) == 0 {
+			all := make([]int32, len(r.agents))
+			for i := range all {
+				all[i] = int32(i)
+			}
+			return all
+		}
+		var out []int32
+		seen := map[int32]bool{}
+		for _, id := range q.cfg.Members {
+			if i := r.agentIdx[id]; !seen[i] {
+				seen[i] = true
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	baseMembers := make([][]int32, len(r.queues))
+	for _, q := range r.queues {
+		m, err := match(q.cfg.Skills, fmt.Sprintf("queue %q", q.cfg.Name))
+		if err != nil {
+			return nil, fmt.Errorf("routing config: %w", err)
+		}
+		for _, i := range memberOrder(q) {
+			if m[i] {
+				baseMembers[q.idx] = append(baseMembers[q.idx], i)
+			}
+		}
+		q.primary = q.cfg.PrimarySkill
+		if q.primary == "" && q.cfg.Skills != "" {
+			_, q.primary, _ = compileSkills(q.cfg.Skills)
+		}
+	}
+	for _, q := range r.queues {
+		src := q.cfg.Skills
+		var added []sb.QueueName
+		prevKey := ""
+		for k := 0; k <= len(q.cfg.Escalation); k++ {
+			if k > 0 {
+				s := q.cfg.Escalation[k-1]
+				if s.Skills != "" {
+					src = s.Skills
+				}
+				for _, aq := range s.AddQueues {
+					if !slices.Contains(added, aq) {
+						added = append(added, aq)
+					}
+				}
+			}
+			sorted := slices.Clone(added)
+			slices.Sort(sorted)
+			key := src + "\x00" + fmt.Sprint(sorted)
+			if k > 0 && key == prevKey {
+				q.stepTier = append(q.stepTier, q.stepTier[k-1])
+				continue
+			}
+			prevKey = key
+			var members []int32
+			if k == 0 {
+				members = baseMembers[q.idx]
+			} else {
+				m, err := match(src, fmt.Sprintf("queue %q: escalation[%d]", q.cfg.Name, k-1))
+				if err != nil {
+					return nil, fmt.Errorf("routing config: %w", err)
+				}
+				in := map[int32]bool{}
+				for _, i := range memberOrder(q) {
+					if m[i] {
+						members = append(members, i)
+						in[i] = true
+					}
+				}
+				for _, aq := range added {
+					for _, i := range baseMembers[r.queueIdx[aq]] {
+						if !in[i] {
+							members = append(members, i)
+							in[i] = true
+						}
+					}
+				}
+			}
+			local := int32(len(q.tiers))
+			gt := int32(len(r.tiers))
+			r.tiers = append(r.tiers, tier{q: q.idx, members: members})
+			q.tiers = append(q.tiers, gt)
+			q.stepTier = append(q.stepTier, local)
+			for order, ai := range members {
+				a := r.agents[ai]
+				a.members = append(a.members, membership{
+					tier: gt, q: q.idx, local: local, order: int32(order),
+					skill: int32(a.cfg.Skills[q.primary]), pos: -1,
+				})
+				if local == 0 {
+					a.base = append(a.base, q.idx)
+				}
+			}
+		}
+		q.st.aht = q.cfg.ExpectedAHT.Seconds()
+	}
+	return r, nil
+}
+
+// Apply applies one message at now and returns the actions to carry out,
+// in order. Timers due by now fire first (and again after the message).
+func (r *Router) Apply(m Msg, now time.Time) []Action {
+	r.out = nil
+	r.now = now
+	r.fire()
+	switch m := m.(type) {
+	case Tick:
+	case AgentLogin:
+		r.login(m)
+	case AgentLogout:
+		r.logout(m)
+	case AgentPause:
+		r.pause(m)
+	case AgentReady:
+		r.ready(m)
+	case AgentEndWrapUp:
+		if a := r.agent(m, m.Agent); a != nil {
+			if a.act != actWrapUp {
+				r.ignore(m, "not in wrap-up")
+			} else {
+				r.endWrap(a)
+				r.refresh(a)
+			}
+		}
+	case EndpointReachable:
+		if a := r.agent(m, m.Agent); a != nil {
+			a.reachable = m.Reachable
+			if m.Reachable && a.backoff == "unreachable" {
+				a.backoff = ""
+				a.backoffGen++
+			}
+			r.refresh(a)
+		}
+	case Enqueue:
+		r.enqueue(m)
+	case Abandon:
+		r.abandon(m)
+	case OfferAnswered:
+		if c, a := r.ringing(m, m.Call, m.Agent, false); c != nil {
+			r.connect(c, a, m.Channel)
+		}
+	case OfferFailed:
+		if c, a := r.ringing(m, m.Call, m.Agent, false); c != nil {
+			r.fail(c, a, m.Why)
+		}
+	case CallEnded:
+		r.callEnded(m)
+	case CallbackRequest:
+		r.callbackRequest(m)
+	case CallbackResult:
+		r.callbackResult(m)
+	default:
+		r.ignore(m, fmt.Sprintf("unknown message %T", m))
+	}
+	r.fire()
+	r.settle()
+	return r.out
+}
+
+// NextWake returns when Apply(Tick{}, at) must next be called, zero when
+// no timer is pending.
+func (r *Router) NextWake() time.Time {
+	for len(r.timers) > 0 {
+		if r.live(&r.timers[0]) {
+			return r.timers[0].at
+		}
+		heap.Pop(&r.timers)
+	}
+	return time.Time{}
+}
+
+func (r *Router) emit(a Action) { r.out = append(r.out, a) }
+
+func (r *Router) ignore(m Msg, why string) { r.emit(Ignored{Msg: m, Why: why}) }
+
+func (r *Router) qlog(c sb.CallID, q sb.QueueName, a sb.AgentID, event string, data ...string) {
+	r.emit(QueueLog{Time: r.now, CallID: c, Queue: q, Agent: a, Event: event, Data: data})
+}
+
+func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+func msecs(d time.Duration) string {
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+func (r *Router) agent(m Msg, id sb.AgentID) *agent {
+	i, ok := r.agentIdx[id]
+	if !ok {
+		r.ignore(m, fmt.Sprintf("unknown agent %q", id))
+		return nil
+	}
+	return r.agents[i]
+}
+
+// ringing finds a call being offered to an agent.
+func (r *Router) ringing(m Msg, id sb.CallID, aid sb.AgentID, callback bool) (*call, *agent) {
+	c := r.calls[id]
+	a := r.agent(m, aid)
+	switch {
+	case a == nil:
+		return nil, nil
+	case c == nil:
+		r.ignore(m, "no such call")
+	case c.state != callOffered || a.call != c || a.act != actOffered:
+		r.ignore(m, "no offer of this call to this agent")
+	case c.callback != callback:
+		r.ignore(m, "wrong message for a callback / not a callback")
+	default:
+		return c, a
+	}
+	return nil, nil
+}
+
+// ----- agents
+
+func (r *Router) login(m AgentLogin) {
+	a := r.agent(m, m.Agent)
+	if a == nil {
+		return
+	}
+	if a.loggedIn {
+		r.ignore(m, "already logged in")
+		return
+	}
+	a.loggedIn = true
+	a.endpoint = a.cfg.Endpoint
+	if m.Endpoint != "" {
+		a.endpoint = m.Endpoint
+	}
+	a.loginAt, a.idleSince = r.now, r.now
+	a.calls, a.talk, a.noAnswer = 0, 0, 0
+	a.stateTotals = [numStates]time.Duration{}
+	a.stateSince = r.now
+	a.paused, a.pauseReason = m.Paused, m.Reason
+	r.qlog("", "", a.cfg.ID, LogAgentLogin, a.endpoint)
+	for _, qi := range a.base {
+		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, LogAddMember)
+	}
+	if a.paused {
+		r.logPause(a, true)
+	}
+	r.refresh(a)
+}
+
+func (r *Router) logout(m AgentLogout) {
+	a := r.agent(m, m.Agent)
+	if a == nil {
+		return
+	}
+	if !a.loggedIn {
+		r.ignore(m, "not logged in")
+		return
+	}
+	if a.act == actOffered {
+		r.withdraw(a, CancelAgentLoggedOut)
+	}
+	if a.act == actWrapUp {
+		r.endWrap(a)
+	}
+	for _, c := range slices.Clone(r.prefCalls[a.idx]) {
+		r.clearPref(c)
+		r.markDirty(c.q)
+	}
+	for _, qi := range a.base {
+		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, LogRemoveMember)
+	}
+	r.qlog("", "", a.cfg.ID, LogAgentLogoff, a.endpoint, secs(r.now.Sub(a.loginAt)))
+	a.loggedIn, a.paused, a.pauseReason = false, false, ""
+	r.refresh(a)
+}
+
+func (r *Router) pause(m AgentPause) {
+	a := r.agent(m, m.Agent)
+	if a == nil {
+		return
+	}
+	if !a.loggedIn {
+		r.ignore(m, "not logged in")
+		return
+	}
+	r.pauseAgent(a, m.Reason)
+	r.refresh(a)
+}
+
+func (r *Router) pauseAgent(a *agent, reason string) {
+	a.paused, a.pauseReason = true, reason
+	r.logPause(a, true)
+}
+
+func (r *Router) logPause(a *agent, on bool) {
+	all, one := LogPauseAll, LogPause
+	if !on {
+		all, one = LogUnpauseAll, LogUnpause
+	}
+	r.qlog("", "", a.cfg.ID, all, a.pauseReason)
+	for _, qi := range a.base {
+		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, one, a.pauseReason)
+	}
+}
+
+func (r *Router) ready(m AgentReady) {
+	a := r.agent(m, m.Agent)
+	if a == nil {
+		return
+	}
+	if !a.loggedIn {
+		r.ignore(m, "not logged in")
+		return
+	}
+	if a.paused {
+		r.logPause(a, false)
+		a.paused, a.pauseReason = false, ""
+	}
+	a.noAnswer = 0
+	if a.act == actWrapUp {
+		r.endWrap(a)
+	}
+	r.refresh(a)
+}
+
+func (r *Router) endWrap(a *agent) {
+	q := r.queues[a.wrapQ]
+	q.st.wrap += r.now.Sub(a.wrapStart)
+	a.act = actIdle
+	a.idleSince = r.now
+	a.callID = ""
+	a.wrapGen++
+}
+
+func (r *Router) startBackoff(a *agent, why string, d time.Duration) {
+	a.backoff = why
+	a.backoffGen++
+	r.addTimer(timer{at: r.now.Add(d), kind: tBackoff, a: a.idx, gen: a.backoffGen})
+}
+
+// derive is the agent's state from the facts.
+func (a *agent) derive() (State, string) {
+	switch {
+	case a.act == actOffered:
+		return StateReserved, ""
+	case a.act == actOnCall:
+		return StateOnCall, ""
+	case !a.loggedIn:
+		return StateLoggedOut, ""
+	case a.act == actWrapUp:
+		return StateWrapUp, ""
+	case !a.reachable:
+		return StateUnavailable, "unreachable"
+	case a.backoff != "":
+		return StateUnavailable, a.backoff
+	case a.paused:
+		return StatePaused, a.pauseReason
+	}
+	return StateAvailable, ""
+}
+
+// refresh brings the indexes (available sets, staffing counters) and the
+// published state in line with the agent's facts. Every change to an
+// agent's facts is followed by refresh.
+func (r *Router) refresh(a *agent) {
+	logged := a.loggedIn
+	ready := logged && a.reachable && !a.paused
+	avail := ready && a.act == actIdle && a.backoff == ""
+	if logged != a.inLogged || ready != a.inReady {
+		for i := range a.members {
+			t := &r.tiers[a.members[i].tier]
+			if logged != a.inLogged {
+				t.logged += b2i(logged)
+			}
+			if ready != a.inReady {
+				t.ready += b2i(ready)
+			}
+			if (!logged && t.logged == 0) || (!ready && t.ready == 0) {
+				if q := r.queues[t.q]; !q.leaving && q.cfg.LeaveWhenEmpty != EmptyNever {
+					q.leaving = true
+					r.leave = append(r.leave, q.idx)
+				}
+			}
+		}
+		a.inLogged, a.inReady = logged, ready
+	}
+	if avail != a.inAvail {
+		for i := range a.members {
+			m := &a.members[i]
+			t := &r.tiers[m.tier]
+			if avail {
+				m.pos = int32(len(t.avail))
+				t.avail = append(t.avail, availRef{a.idx, int32(i)})
+				continue
+			}
+			last := t.avail[len(t.avail)-1]
+			t.avail[m.pos] = last
+			r.agents[last.agent].members[last.mi].pos = m.pos
+			t.avail = t.avail[:len(t.avail)-1]
+			m.pos = -1
+		}
+		a.inAvail = avail
+		if avail {
+			r.freed = append(r.freed, a.idx)
+		}
+	}
+	st, reason := a.derive()
+	if st != a.state || reason != a.reason {
+		if !a.stateSince.IsZero() {
+			a.stateTotals[stateIndex(a.state)] += r.now.Sub(a.stateSince)
+		}
+		a.state, a.reason, a.stateSince = st, reason, r.now
+		var cid sb.CallID
+		if st == StateReserved || st == StateOnCall || st == StateWrapUp {
+			cid = a.callID
+		}
+		r.emit(AgentState{Agent: a.cfg.ID, State: st, Reason: reason, Call: cid})
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return -1
+}
+
+// ----- calls
+
+func (r *Router) enqueue(m Enqueue) {
+	if _, dup := r.calls[m.Call]; dup || m.Call == "" {
+		r.ignore(m, "call already queued, or no call id")
+		return
+	}
+	qi, ok := r.queueIdx[m.Queue]
+	if !ok {
+		r.emit(Exit{Call: m.Call, Queue: m.Queue, Reason: ExitUnknownQueue})
+		return
+	}
+	q := r.queues[qi]
+	if q.cfg.MaxLen > 0 && len(q.waiting)+q.offered >= q.cfg.MaxLen {
+		r.qlog(m.Call, q.cfg.Name, "", LogFull)
+		r.emit(Exit{Call: m.Call, Queue: q.cfg.Name, Reason: ExitFull, Target: q.cfg.MaxLenTarget})
+		return
+	}
+	if r.empty(q.cfg.JoinEmpty, &r.tiers[q.tiers[0]]) {
+		r.qlog(m.Call, q.cfg.Name, "", LogJoinEmpty)
+		r.emit(Exit{Call: m.Call, Queue: q.cfg.Name, Reason: ExitJoinEmpty, Target: q.cfg.EmptyTarget})
+		return
+	}
+	entered := m.EnteredAt
+	if entered.IsZero() {
+		entered = r.now
+	}
+	r.seq++
+	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1}
+	r.calls[c.id] = c
+	r.insertWaiting(c)
+	c.origPos = r.position(c)
+	r.qlog(c.id, q.cfg.Name, "", LogEnterQueue, "", m.Caller)
+	r.emit(Queued{Call: c.id, Queue: q.cfg.Name, Position: c.origPos, EstimatedWait: r.estimate(q, c.tier, c.origPos), MusicClass: q.cfg.MusicClass})
+	if q.cfg.MaxWait > 0 {
+		r.addTimer(timer{at: entered.Add(q.cfg.MaxWait), kind: tMaxWait, c: c})
+	}
+	if len(q.cfg.Escalation) > 0 {
+		r.addTimer(timer{at: entered.Add(q.cfg.Escalation[0].After), kind: tStep, c: c, gen: 0})
+	}
+	if q.cfg.AnnounceEvery > 0 {
+		r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
+	}
+	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn {
+		c.pref, c.prefUntil = pi, r.now.Add(q.cfg.PreferredWait)
+		r.prefCalls[pi] = append(r.prefCalls[pi], c)
+		r.addTimer(timer{at: c.prefUntil, kind: tPrefEnd, c: c})
+	}
+	if q.cfg.LeaveWhenEmpty != EmptyNever && !q.leaving {
+		q.leaving = true
+		r.leave = append(r.leave, q.idx)
+	}
+	r.markDirty(q)
+}
+
+func (r *Router) empty(p EmptyPolicy, t *tier) bool {
+	switch p {
+	case EmptyNoMembers:
+		return t.logged == 0
+	case EmptyNoAvailable:
+		return t.ready == 0
+	}
+	return false
+}
+
+func (r *Router) abandon(m Abandon) {
+	c := r.calls[m.Call]
+	if c == nil {
+		r.ignore(m, "no such call")
+		return
+	}
+	if c.state == callConnected {
+		r.ignore(m, "call answered: send CallEnded")
+		return
+	}
+	pos := r.position(c)
+	r.unqueue(c, CancelCallerLeft)
+	wait := r.now.Sub(c.entered)
+	q := c.q
+	q.st.abandoned++
+	if wait > q.cfg.ServiceLevelTime {
+		q.st.missedSL++
+	}
+	r.qlog(c.id, q.cfg.Name, "", LogAbandon, strconv.Itoa(pos), strconv.Itoa(c.origPos), secs(wait))
+	r.forget(c)
+}
+
+// unqueue takes a waiting or offered call out of its queue, cancelling
+// any offer.
+func (r *Router) unqueue(c *call, why CancelReason) {
+	switch c.state {
+	case callWaiting:
+		r.removeWaiting(c)
+	case callOffered:
+		for _, ai := range slices.Clone(c.offer) {
+			a := r.agents[ai]
+			r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: why})
+			r.qlog(c.id, c.q.cfg.Name, a.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+			r.dropAgent(c, a)
+		}
+		c.q.offered--
+		c.state = callWaiting // not in the list; the caller forgets or reinserts it
+	}
+}
+
+func (r *Router) forget(c *call) {
+	c.gone = true
+	delete(r.calls, c.id)
+	r.clearPref(c)
+}
+
+func (r *Router) clearPref(c *call) {
+	if c.pref < 0 {
+		return
+	}
+	l := r.prefCalls[c.pref]
+	if i := slices.Index(l, c); i >= 0 {
+		l = slices.Delete(l, i, i+1)
+	}
+	if len(l) == 0 {
+		delete(r.prefCalls, c.pref)
+	} else {
+		r.prefCalls[c.pref] = l
+	}
+	c.pref = -1
+}
+
+// dropAgent ends an agent's part in an offer; the agent is idle again.
+func (r *Router) dropAgent(c *call, a *agent) {
+	if i := slices.Index(c.offer, a.idx); i >= 0 {
+		c.offer = slices.Delete(c.offer, i, i+1)
+	}
+	a.act, a.call, a.callID = actIdle, nil, ""
+	r.refresh(a)
+}
+
+// withdraw cancels the offer an agent is ringing; the caller keeps its place.
+func (r *Router) withdraw(a *agent, why CancelReason) {
+	c := a.call
+	r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: why})
+	r.qlog(c.id, c.q.cfg.Name, a.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+	r.dropAgent(c, a)
+	if len(c.offer) == 0 {
+		r.requeue(c)
+	}
+}
+
+// requeue returns an offered call to its place, or sends it on its way if
+// an exit became due while it rang.
+func (r *Router) requeue(c *call) {
+	c.q.offered--
+	c.state = callWaiting
+	r.insertWaiting(c)
+	if c.exitReason != "" {
+		r.exit(c, c.exitReason, c.exitTarget, c.exitEvent)
+		return
+	}
+	r.markDirty(c.q)
+}
+
+// exit sends a waiting caller out of the queue.
+func (r *Router) exit(c *call, why ExitReason, target, event string) {
+	q := c.q
+	pos := r.position(c)
+	r.removeWaiting(c)
+	wait := r.now.Sub(c.entered)
+	q.st.exited++
+	if wait > q.cfg.ServiceLevelTime {
+		q.st.missedSL++
+	}
+	r.qlog(c.id, q.cfg.Name, "", event, strconv.Itoa(pos), strconv.Itoa(c.origPos), secs(wait))
+	r.emit(Exit{Call: c.id, Queue: q.cfg.Name, Reason: why, Target: target})
+	r.forget(c)
+}
+
+// exitOrDefer exits a waiting caller now, or a ringing one when the ring ends.
+func (r *Router) exitOrDefer(c *call, why ExitReason, target, event string) {
+	if c.state == callWaiting {
+		r.exit(c, why, target, event)
+		return
+	}
+	if c.exitReason == "" {
+		c.exitReason, c.exitTarget, c.exitEvent = why, target, event
+	}
+}
+
+func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
+	q := c.q
+	for _, ai := range slices.Clone(c.offer) {
+		if ai == a.idx {
+			continue
+		}
+		o := r.agents[ai]
+		r.emit(CancelOffer{Call: c.id, Agent: o.cfg.ID, Reason: CancelAnsweredElsewhere})
+		r.qlog(c.id, q.cfg.Name, o.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+		r.dropAgent(c, o)
+	}
+	c.offer = c.offer[:0]
+	q.offered--
+	c.state, c.agent, c.answeredAt = callConnected, a.idx, r.now
+	r.clearPref(c)
+	a.act, a.call, a.callID = actOnCall, c, c.id
+	a.noAnswer = 0
+	a.calls++
+	r.refresh(a)
+	hold := r.now.Sub(c.entered)
+	q.st.answered++
+	q.st.hold += hold
+	if hold <= q.cfg.ServiceLevelTime {
+		q.st.answeredInSL++
+	}
+	sample := hold.Seconds() / float64(max(c.origPos, 1))
+	if q.st.placeSamples == 0 {
+		q.st.perPlace = sample
+	} else {
+		q.st.perPlace += 0.2 * (sample - q.st.perPlace)
+	}
+	q.st.placeSamples++
+	r.qlog(c.id, q.cfg.Name, a.cfg.ID, LogConnect, secs(hold), string(ch), secs(r.now.Sub(c.offerAt)))
+}
+
+func (r *Router) fail(c *call, a *agent, why FailReason) {
+	q := c.q
+	r.qlog(c.id, q.cfg.Name, a.cfg.ID, LogRingNoAnswer, msecs(r.now.Sub(c.offerAt)))
+	if !slices.Contains(c.refused, a.idx) {
+		c.refused = append(c.refused, a.idx)
+	}
+	if c.pref == a.idx {
+		r.clearPref(c) // the preferred agent let the caller down: the strategy takes over
+	}
+	switch why {
+	case FailBusy:
+		r.startBackoff(a, "busy", r.cfg.BusyBackoff)
+	case FailUnreachable:
+		r.startBackoff(a, "unreachable", r.cfg.UnreachableBackoff)
+	default: // no answer, rejected
+		a.noAnswer++
+		if q.cfg.MaxNoAnswer > 0 && a.noAnswer >= q.cfg.MaxNoAnswer && a.loggedIn && !a.paused {
+			r.pauseAgent(a, ReasonNoAnswer)
+		}
+	}
+	r.dropAgent(c, a)
+	if len(c.offer) == 0 {
+		r.requeue(c)
+	}
+}
+
+func (r *Router) callEnded(m CallEnded) {
+	c := r.calls[m.Call]
+	if c == nil || c.state != callConnected || r.agents[c.agent].cfg.ID != m.Agent {
+		r.ignore(m, "no answered call with this agent")
+		return
+	}
+	a := r.agents[c.agent]
+	q := c.q
+	talk := r.now.Sub(c.answeredAt)
+	hold := c.answeredAt.Sub(c.entered)
+	a.talk += talk
+	q.st.talk += talk
+	q.st.completed++
+	wrap := q.cfg.WrapUp
+	if a.cfg.WrapUp != nil {
+		wrap = *a.cfg.WrapUp
+	}
+	q.st.aht += 0.1 * ((talk + wrap).Seconds() - q.st.aht)
+	ev := LogCompleteCaller
+	if m.ByAgent {
+		ev = LogCompleteAgent
+	}
+	r.qlog(c.id, q.cfg.Name, a.cfg.ID, ev, secs(hold), secs(talk), strconv.Itoa(c.origPos))
+	a.call = nil
+	if a.loggedIn && wrap > 0 {
+		a.act, a.wrapStart, a.wrapQ = actWrapUp, r.now, q.idx
+		a.wrapGen++
+		r.addTimer(timer{at: r.now.Add(wrap), kind: tWrapEnd, a: a.idx, gen: a.wrapGen})
+	} else {
+		a.act, a.callID, a.idleSince = actIdle, "", r.now
+	}
+	r.forget(c)
+	r.refresh(a)
+}
+
+func (r *Router) callbackRequest(m CallbackRequest) {
+	c := r.calls[m.Call]
+	switch {
+	case c == nil:
+		r.ignore(m, "no such call")
+		return
+	case c.callback:
+		r.ignore(m, "callback already requested")
+		return
+	case c.state == callConnected:
+		r.ignore(m, "call answered")
+		return
+	}
+	c.exitReason = ""
+	if c.state == callOffered {
+		r.unqueue(c, CancelCallerLeft)
+		r.insertWaiting(c)
+	}
+	c.callback, c.number = true, m.Number
+	r.clearPref(c)
+	r.markDirty(c.q)
+}
+
+func (r *Router) callbackResult(m CallbackResult) {
+	c, a := r.ringing(m, m.Call, m.Agent, true)
+	if c == nil {
+		return
+	}
+	switch m.Outcome {
+	case CallbackConnected:
+		r.connect(c, a, "")
+	case CallbackAgentFailed:
+		why := m.Why
+		if why == "" {
+			why = FailNoAnswer
+		}
+		r.fail(c, a, why)
+	default:
+		r.customerFailed(c, a)
+	}
+}
+
+func (r *Router) customerFailed(c *call, a *agent) {
+	r.dropAgent(c, a)
+	c.cbAttempts++
+	c.notBefore = r.now.Add(c.q.cfg.CallbackRetry)
+	if c.cbAttempts >= c.q.cfg.CallbackAttempts {
+		c.exitReason, c.exitTarget, c.exitEvent = ExitCallbackFailed, "", LogExitWithTimeout
+	} else {
+		r.addTimer(timer{at: c.notBefore, kind: tRetry, c: c, gen: uint64(c.cbAttempts)})
+	}
+	r.requeue(c)
+}
+
+// ----- waiting lists
+
+func (r *Router) insertWaiting(c *call) {
+	w := c.q.waiting
+	i := sort.Search(len(w), func(i int) bool { return before(c, w[i]) })
+	c.q.waiting = slices.Insert(w, i, c)
+}
+
+func (r *Router) removeWaiting(c *call) {
+	w := c.q.waiting
+	i := sort.Search(len(w), func(i int) bool { return !before(w[i], c) })
+	if i < len(w) && w[i] == c {
+		c.q.waiting = slices.Delete(w, i, i+1)
+	}
+}
+
+// position is the caller's place in line (1 = next), counting callbacks;
+// for a ringing caller the place it would take back.
+func (r *Router) position(c *call) int {
+	w := c.q.waiting
+	return sort.Search(len(w), func(i int) bool { return !before(w[i], c) }) + 1
+}
+
+func (r *Router) markDirty(q *queue) {
+	if !q.dirty {
+		q.dirty = true
+		r.dirty = append(r.dirty, q.idx)
+	}
+}
+
+// ----- deciding
+
+// settle gives every newly available agent a call and walks every queue
+// whose callers changed, until nothing more can be offered.
+func (r *Router) settle() {
+	for len(r.leave) > 0 || len(r.freed) > 0 || len(r.dirty) > 0 {
+		for len(r.leave) > 0 {
+			q := r.queues[r.leave[0]]
+			r.leave = r.leave[1:]
+			q.leaving = false
+			for i := 0; i < len(q.waiting); {
+				c := q.waiting[i]
+				if !c.callback && r.empty(q.cfg.LeaveWhenEmpty, &r.tiers[q.tiers[c.tier]]) {
+					r.exit(c, ExitEmpty, q.cfg.EmptyTarget, LogExitEmpty)
+					continue
+				}
+				i++
+			}
+		}
+		for len(r.freed) > 0 {
+			a := r.agents[r.freed[0]]
+			r.freed = r.freed[1:]
+			for a.inAvail {
+				c := r.bestCallFor(a)
+				if c == nil || !r.route(c) {
+					break
+				}
+			}
+		}
+		if len(r.dirty) > 0 {
+			dirty := r.dirty
+			r.dirty = nil
+			slices.SortFunc(dirty, func(x, y int32) int {
+				wx, wy := r.queues[x].waiting, r.queues[y].waiting
+				switch {
+				case len(wx) == 0 || len(wy) == 0:
+					return len(wy) - len(wx)
+				case before(wx[0], wy[0]):
+					return -1
+				case before(wy[0], wx[0]):
+					return 1
+				}
+				return 0
+			})
+			for _, qi := range dirty {
+				q := r.queues[qi]
+				q.dirty = false
+				for i := 0; i < len(q.waiting); {
+					if !r.route(q.waiting[i]) {
+						i++
+					}
+				}
+			}
+		}
+	}
+}
+
+// callable reports whether the caller may be offered to this agent now,
+// setting aside tier membership.
+func (r *Router) callable(c *call, a *agent) bool {
+	if c.pref >= 0 && r.now.Before(c.prefUntil) && c.pref != a.idx {
+		return false
+	}
+	if c.callback && !r.callbackDue(c) {
+		return false
+	}
+	return !slices.Contains(c.refused, a.idx)
+}
+
+// bestCallFor is the first caller, across the agent's queues, that he may
+// serve now.
+func (r *Router) bestCallFor(a *agent) *call {
+	var best *call
+	for i := 0; i < len(a.members); {
+		qi := a.members[i].q
+		var mask uint64
+		for ; i < len(a.members) && a.members[i].q == qi; i++ {
+			mask |= 1 << uint(a.members[i].local)
+		}
+		for _, c := range r.queues[qi].waiting {
+			if best != nil && !before(c, best) {
+				break
+			}
+			if mask>>uint(c.tier)&1 == 1 && r.callable(c, a) {
+				best = c
+				break
+			}
+		}
+	}
+	for _, c := range r.prefCalls[a.idx] {
+		if c.state == callWaiting && r.now.Before(c.prefUntil) && (best == nil || before(c, best)) && r.callable(c, a) {
+			best = c
+		}
+	}
+	return best
+}
+
+func (r *Router) callbackDue(c *call) bool {
+	if r.now.Before(c.notBefore) {
+		return false
+	}
+	if r.windowOpen(c.q, r.now) {
+		return true
+	}
+	if next := r.nextWindow(c.q, r.now); !next.IsZero() && (c.q.windowAt.IsZero() || next.Before(c.q.windowAt)) {
+		c.q.windowAt = next
+		r.addTimer(timer{at: next, kind: tWindow, q: c.q.idx})
+	}
+	return false
+}
+
+// route offers the caller to the agents its queue's strategy picks among
+// the available candidates; false when there is none.
+func (r *Router) route(c *call) bool {
+	cands := r.candidates(c)
+	if len(cands) == 0 {
+		return false
+	}
+	var picks []int
+	if c.pref >= 0 {
+		picks = append(r.picks[:0], 0)
+	} else {
+		picks = c.q.strategy.Pick(r.picks[:0], cands, r.rng)
+	}
+	r.picks = picks
+	if len(picks) == 0 {
+		return false
+	}
+	if c.callback {
+		picks = picks[:1]
+	}
+	r.offer(c, picks)
+	return true
+}
+
+func (r *Router) candidates(c *call) []Candidate {
+	r.cands, r.candAgent = r.cands[:0], r.candAgent[:0]
+	if c.callback && !r.callbackDue(c) {
+		return nil
+	}
+	add := func(a *agent, order, skill int32) {
+		r.cands = append(r.cands, Candidate{
+			Agent: a.cfg.ID, Order: int(order), IdleSince: a.idleSince, Calls: a.calls,
+			TalkTime: a.talk, Weight: a.cfg.Weight, Skill: int(skill),
+		})
+		r.candAgent = append(r.candAgent, a.idx)
+	}
+	if c.pref >= 0 {
+		if r.now.Before(c.prefUntil) {
+			if a := r.agents[c.pref]; a.inAvail {
+				add(a, 0, int32(a.cfg.Skills[c.q.primary]))
+			}
+			return r.cands
+		}
+		r.clearPref(c)
+	}
+	t := &r.tiers[c.q.tiers[c.tier]]
+	for {
+		for _, e := range t.avail {
+			if len(c.refused) > 0 && slices.Contains(c.refused, e.agent) {
+				continue
+			}
+			a := r.agents[e.agent]
+			m := &a.members[e.mi]
+			add(a, m.order, m.skill)
+		}
+		if len(r.cands) > 0 || len(c.refused) == 0 || len(t.avail) == 0 {
+			return r.cands
+		}
+		// Everyone free has let this caller down once: try them again
+		// rather than leave the caller waiting beside idle agents.
+		c.refused = c.refused[:0]
+	}
+}
+
+func (r *Router) offer(c *call, picks []int) {
+	q := c.q
+	r.removeWaiting(c)
+	c.state = callOffered
+	q.offered++
+	c.offer = c.offer[:0]
+	c.offerAt = r.now
+	c.offerGen++
+	for _, p := range picks {
+		c.offer = append(c.offer, r.candAgent[p])
+	}
+	for _, ai := range c.offer {
+		a := r.agents[ai]
+		a.act, a.call, a.callID = actOffered, c, c.id
+		r.refresh(a)
+	}
+	if c.callback {
+		a := r.agents[c.offer[0]]
+		r.emit(StartCallback{Call: c.id, Queue: q.cfg.Name, Agent: a.cfg.ID, Endpoint: a.endpoint, Number: c.number})
+		r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.CallbackDialTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
+		return
+	}
+	o := Offer{Call: c.id, Queue: q.cfg.Name, Timeout: q.cfg.RingTimeout,
+		Agents: make([]sb.AgentID, len(c.offer)), Endpoints: make([]string, len(c.offer))}
+	for i, ai := range c.offer {
+		o.Agents[i], o.Endpoints[i] = r.agents[ai].cfg.ID, r.agents[ai].endpoint
+	}
+	r.emit(o)
+	r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
+}
+
+// ----- callback windows
+
+func (r *Router) windowOpen(q *queue, now time.Time) bool {
+	if len(q.cfg.CallbackWindows) == 0 {
+		return true
+	}
+	t := now.In(r.cfg.Location)
+	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.cfg.Location)
+	for _, w := range q.cfg.CallbackWindows {
+		if (len(w.Days) == 0 || slices.Contains(w.Days, t.Weekday())) &&
+			!t.Before(midnight.Add(w.From)) && t.Before(midnight.Add(w.To)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Router) nextWindow(q *queue, now time.Time) time.Time {
+	t := now.In(r.cfg.Location)
+	var next time.Time
+	for d := 0; d <= 7; d++ {
+		day := time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, r.cfg.Location)
+		for _, w := range q.cfg.CallbackWindows {
+			start := day.Add(w.From)
+			if (len(w.Days) == 0 || slices.Contains(w.Days, day.Weekday())) && start.After(now) && (next.IsZero() || start.Before(next)) {
+				next = start
+			}
+		}
+		if !next.IsZero() {
+			return next
+		}
+	}
+	return next
+}
+
+// ----- timers
+
+type timerKind uint8
+
+const (
+	tOffer timerKind = iota
+	tMaxWait
+	tStep
+	tAnnounce
+	tPrefEnd
+	tRetry
+	tWrapEnd
+	tBackoff
+	tWindow
+)
+
+type timer struct {
+	at   time.Time
+	seq  uint64
+	kind timerKind
+	c    *call
+	a    int32
+	q    int32
+	gen  uint64
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
+
+func (r *Router) addTimer(t timer) {
+	r.seq++
+	t.seq = r.seq
+	heap.Push(&r.timers, t)
+}
+
+// live reports whether a timer still means something.
+func (r *Router) live(t *timer) bool {
+	switch t.kind {
+	case tWrapEnd:
+		a := r.agents[t.a]
+		return a.act == actWrapUp && a.wrapGen == t.gen
+	case tBackoff:
+		a := r.agents[t.a]
+		return a.backoff != "" && a.backoffGen == t.gen
+	case tWindow:
+		return true
+	}
+	c := t.c
+	if c.gone || c.state == callConnected {
+		return false
+	}
+	switch t.kind {
+	case tOffer:
+		return c.state == callOffered && c.offerGen == t.gen
+	case tStep:
+		return c.step == int(t.gen)
+	case tPrefEnd:
+		return c.pref >= 0
+	case tRetry:
+		return c.callback && c.cbAttempts == int(t.gen)
+	case tMaxWait:
+		return !c.callback
+	}
+	return true
+}
+
+// fire runs the timers due by now.
+func (r *Router) fire() {
+	for len(r.timers) > 0 && !r.timers[0].at.After(r.now) {
+		t := heap.Pop(&r.timers).(timer)
+		if !r.live(&t) {
+			continue
+		}
+		switch t.kind {
+		case tWrapEnd:
+			a := r.agents[t.a]
+			r.endWrap(a)
+			r.refresh(a)
+		case tBackoff:
+			a := r.agents[t.a]
+			a.backoff = ""
+			r.refresh(a)
+		case tWindow:
+			q := r.queues[t.q]
+			if q.windowAt.Equal(t.at) {
+				q.windowAt = time.Time{}
+			}
+			r.markDirty(q)
+		case tOffer:
+			c := t.c
+			if c.callback {
+				a := r.agents[c.offer[0]]
+				r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: CancelTimeout})
+				r.customerFailed(c, a)
+				continue
+			}
+			for _, ai := range slices.Clone(c.offer) {
+				a := r.agents[ai]
+				r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: CancelTimeout})
+				r.fail(c, a, FailNoAnswer)
+			}
+		case tMaxWait:
+			r.exitOrDefer(t.c, ExitMaxWait, t.c.q.cfg.MaxWaitTarget, LogExitWithTimeout)
+		case tStep:
+			r.step(t.c)
+		case tAnnounce:
+			c := t.c
+			q := c.q
+			if c.state == callWaiting && !c.callback {
+				pos := r.position(c)
+				r.emit(Announce{Call: c.id, Position: pos, EstimatedWait: r.estimate(q, c.tier, pos),
+					SayPosition: q.cfg.AnnouncePosition, SayWait: q.cfg.AnnounceWait})
+			}
+			if !c.callback {
+				r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
+			}
+		case tPrefEnd:
+			r.clearPref(t.c)
+			r.markDirty(t.c.q)
+		case tRetry:
+			r.markDirty(t.c.q)
+		}
+	}
+}
+
+// step applies the caller's next escalation step.
+func (r *Router) step(c *call) {
+	q := c.q
+	s := q.cfg.Escalation[c.step]
+	c.step++
+	if nt := q.stepTier[c.step]; nt != c.tier {
+		c.tier = nt
+		r.markDirty(q)
+	}
+	if c.step < len(q.cfg.Escalation) {
+		r.addTimer(timer{at: c.entered.Add(q.cfg.Escalation[c.step].After), kind: tStep, c: c, gen: uint64(c.step)})
+	}
+	if c.callback {
+		return
+	}
+	if s.OfferCallback {
+		r.emit(OfferCallback{Call: c.id, Queue: q.cfg.Name})
+	}
+	if s.Exit != "" {
+		r.exitOrDefer(c, ExitEscalation, s.Exit, LogExitWithTimeout)
+	}
+}
+
+// ----- estimated wait
+
+// estimate is the expected wait of the caller at position pos in the given
+// tier (see the package documentation).
+func (r *Router) estimate(q *queue, local int32, pos int) time.Duration {
+	t := &r.tiers[q.tiers[local]]
+	aht := q.st.aht
+	model := -1.0
+	if t.ready > 0 {
+		model = float64(max(0, pos-len(t.avail))) * aht / float64(t.ready)
+	}
+	obs := -1.0
+	if q.st.placeSamples > 0 {
+		obs = float64(pos) * q.st.perPlace
+	}
+	var est float64
+	switch {
+	case model >= 0 && obs >= 0 && q.st.placeSamples >= 5:
+		est = (model + obs) / 2
+	case model >= 0:
+		est = model
+	case obs >= 0:
+		est = obs
+	default:
+		est = float64(pos) * aht
+	}
+	return time.Duration(est * float64(time.Second)).Round(time.Second)
+}

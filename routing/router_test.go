@@ -1,0 +1,531 @@
+package routing_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) // a Monday
+
+func at(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+
+func agents(ids ...string) []routing.AgentConfig {
+	var out []routing.AgentConfig
+	for _, id := range ids {
+		out = append(out, routing.AgentConfig{ID: sb.AgentID(id), Endpoint: "PJSIP/" + id, Skills: map[string]int{"sales": 5}})
+	}
+	return out
+}
+
+// harness drives a router and keeps the actions.
+type harness struct {
+	t   *testing.T
+	r   *routing.Router
+	all []routing.Action
+}
+
+func newHarness(t *testing.T, cfg routing.Config) *harness {
+	t.Helper()
+	r, err := routing.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, r: r}
+}
+
+func (h *harness) apply(m routing.Msg, now time.Time) []routing.Action {
+	out := h.r.Apply(m, now)
+	h.all = append(h.all, out...)
+	for _, a := range out {
+		if ig, ok := a.(routing.Ignored); ok {
+			h.t.Logf("ignored %T: %s", ig.Msg, ig.Why)
+		}
+	}
+	return out
+}
+
+func (h *harness) login(now time.Time, ids ...string) {
+	for _, id := range ids {
+		h.apply(routing.AgentLogin{Agent: sb.AgentID(id)}, now)
+	}
+}
+
+func offers(acts []routing.Action) []routing.Offer {
+	var out []routing.Offer
+	for _, a := range acts {
+		if o, ok := a.(routing.Offer); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func find[T routing.Action](acts []routing.Action) (T, bool) {
+	for _, a := range acts {
+		if x, ok := a.(T); ok {
+			return x, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func logEvents(acts []routing.Action) []string {
+	var out []string
+	for _, a := range acts {
+		if l, ok := a.(routing.QueueLog); ok {
+			out = append(out, l.Event+"("+strings.Join(l.Data, "|")+")")
+		}
+	}
+	return out
+}
+
+func mustOffer(t *testing.T, acts []routing.Action, call string, agents ...string) {
+	t.Helper()
+	o := offers(acts)
+	if len(o) != 1 || string(o[0].Call) != call || fmt.Sprint(o[0].Agents) != fmt.Sprint(agents) {
+		t.Fatalf("want one offer of %s to %v, got %+v", call, agents, o)
+	}
+}
+
+func TestNewValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  routing.Config
+		want []string
+	}{
+		{"unknown strategy", routing.Config{Queues: []routing.QueueConfig{{Name: "q", Strategy: "fastest"}}},
+			[]string{`queue "q"`, `unknown strategy "fastest"`, "longest-idle", "best-skill"}},
+		{"bad expression", routing.Config{Queues: []routing.QueueConfig{{Name: "billing", Skills: "skills.billing >= "}}},
+			[]string{`queue "billing"`, "bad skills expression"}},
+		{"not boolean", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Skills: "skills.billing"}}},
+			[]string{`queue "b"`, "bad skills expression"}},
+		{"unknown field", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Skills: "skil.x > 1"}}},
+			[]string{`queue "b"`}},
+		{"bad step", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Escalation: []routing.EscalationStep{
+			{After: 30 * time.Second, Skills: "skills.x >"}, {After: 10 * time.Second, AddQueues: []sb.QueueName{"nope"}}}}}},
+			[]string{`queue "b": escalation[0]`, `escalation[1]: after 10s`, `unknown queue "nope"`}},
+		{"duplicates", routing.Config{Agents: agents("a", "a"), Queues: []routing.QueueConfig{{Name: "q"}, {Name: "q"}}},
+			[]string{`agent "a": defined twice`, `queue "q": defined twice`}},
+		{"policy", routing.Config{Queues: []routing.QueueConfig{{Name: "q", JoinEmpty: "sometimes"}}},
+			[]string{`join_empty "sometimes"`}},
+		{"member", routing.Config{Queues: []routing.QueueConfig{{Name: "q", Members: []sb.AgentID{"ghost"}}}},
+			[]string{`unknown member agent "ghost"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := routing.New(tt.cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := routing.New(routing.Config{Agents: agents("a"), Queues: []routing.QueueConfig{
+		{Name: "ok", Skills: `skills.sales >= 5 && "es" in languages || attributes.site == "mad" || skills["language.es"] > 3`}}}); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+}
+
+func TestSkillExpressionSelectsAgents(t *testing.T) {
+	cfg := routing.Config{
+		Agents: []routing.AgentConfig{
+			{ID: "es5", Skills: map[string]int{"billing": 5}, Languages: []string{"es"}},
+			{ID: "es3", Skills: map[string]int{"billing": 3}, Languages: []string{"es"}},
+			{ID: "en9", Skills: map[string]int{"billing": 9}, Languages: []string{"en"}},
+		},
+		Queues: []routing.QueueConfig{{Name: "billing-es", Skills: `skills.billing >= 5 && "es" in languages`, Strategy: routing.RingAll}},
+	}
+	h := newHarness(t, cfg)
+	h.login(at(0), "es5", "es3", "en9")
+	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "billing-es"}, at(1))
+	mustOffer(t, acts, "c1", "es5")
+}
+
+func TestCallLifecycleAndQueueLog(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "sales", WrapUp: 10 * time.Second}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "sales", Caller: "5551234"}, at(10))
+	mustOffer(t, acts, "c1", "a1")
+	if s, _ := find[routing.AgentState](acts); s.State != routing.StateReserved || s.Call != "c1" {
+		t.Errorf("agent state %+v", s)
+	}
+	h.apply(routing.OfferAnswered{Call: "c1", Agent: "a1", Channel: "c1-a1"}, at(14))
+	if st, _ := h.r.AgentStats("a1", at(15)); st.State != routing.StateOnCall {
+		t.Errorf("state %v, want on-call", st.State)
+	}
+	acts = h.apply(routing.CallEnded{Call: "c1", Agent: "a1"}, at(74))
+	if s, _ := find[routing.AgentState](acts); s.State != routing.StateWrapUp {
+		t.Errorf("after call: %+v", s)
+	}
+	if w := h.r.NextWake(); !w.Equal(at(84)) {
+		t.Errorf("next wake %v, want wrap-up end %v", w, at(84))
+	}
+	acts = h.apply(routing.Tick{}, at(84))
+	if s, _ := find[routing.AgentState](acts); s.State != routing.StateAvailable {
+		t.Errorf("after wrap-up: %+v", s)
+	}
+	got := strings.Join(logEvents(h.all), " ")
+	want := "AGENTLOGIN(PJSIP/a1) ADDMEMBER() ENTERQUEUE(|5551234) CONNECT(4|c1-a1|4) COMPLETECALLER(4|60|1)"
+	if got != want {
+		t.Errorf("queue log\n got %s\nwant %s", got, want)
+	}
+	qs, _ := h.r.QueueStats("sales", at(100))
+	if qs.Answered != 1 || qs.ASA != 4*time.Second || qs.AHT != 70*time.Second || qs.ServiceLevel != 1 {
+		t.Errorf("queue stats %+v", qs)
+	}
+	as, _ := h.r.AgentStats("a1", at(100))
+	if as.Calls != 1 || as.TalkTime != 60*time.Second {
+		t.Errorf("agent stats %+v", as)
+	}
+	// staffed 100s: available 10+16, reserved 4, on call 60, wrap 10 → occupancy 70/100
+	if as.Occupancy < 0.69 || as.Occupancy > 0.71 {
+		t.Errorf("occupancy %v, want 0.7", as.Occupancy)
+	}
+}
+
+func TestNoAnswerAutoPause(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear, RingTimeout: 10 * time.Second}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	now := 1
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(now)), "c1", "a1")
+	for i := 1; i <= 3; i++ {
+		now += 10
+		acts := h.apply(routing.OfferFailed{Call: "c1", Agent: "a1", Why: routing.FailNoAnswer}, at(now))
+		if i < 3 {
+			mustOffer(t, acts, "c1", "a1") // the only agent is tried again
+			continue
+		}
+		if len(offers(acts)) != 0 {
+			t.Fatalf("offered after auto-pause: %+v", acts)
+		}
+		s, _ := find[routing.AgentState](acts)
+		if s.State != routing.StatePaused || s.Reason != routing.ReasonNoAnswer {
+			t.Fatalf("third miss: %+v", s)
+		}
+		if ev := logEvents(acts); !strings.Contains(strings.Join(ev, " "), "PAUSE(no answer)") {
+			t.Errorf("no PAUSE line: %v", ev)
+		}
+	}
+	// Another agent logs in and takes the caller; ring timeout at the router.
+	mustOffer(t, h.apply(routing.AgentLogin{Agent: "a2"}, at(now+1)), "c1", "a2")
+	acts := h.apply(routing.Tick{}, at(now+1+12))
+	if c, ok := find[routing.CancelOffer](acts); !ok || c.Reason != routing.CancelTimeout {
+		t.Errorf("router ring timeout: %+v", acts)
+	}
+	mustOffer(t, acts, "c1", "a2") // the only free agent, again
+	h.apply(routing.OfferAnswered{Call: "c1", Agent: "a2"}, at(now+14))
+	// Ready clears the pause and the count.
+	h.apply(routing.AgentReady{Agent: "a1"}, at(now+20))
+	if st, _ := h.r.AgentStats("a1", at(now+20)); st.State != routing.StateAvailable || st.NoAnswers != 0 {
+		t.Errorf("after ready %+v", st)
+	}
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(now+21)), "c2", "a1")
+}
+
+func TestBusyAndUnreachableSkipped(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "a2"), BusyBackoff: 30 * time.Second, Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1", "a2")
+	h.apply(routing.EndpointReachable{Agent: "a1", Reachable: false}, at(1))
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(2)), "c1", "a2")
+	acts := h.apply(routing.OfferFailed{Call: "c1", Agent: "a2", Why: routing.FailBusy}, at(3))
+	if len(offers(acts)) != 0 {
+		t.Fatalf("offered to busy/unreachable: %+v", offers(acts))
+	}
+	if st, _ := h.r.AgentStats("a2", at(4)); st.State != routing.StateUnavailable || st.Reason != "busy" {
+		t.Errorf("busy agent %+v", st)
+	}
+	mustOffer(t, h.apply(routing.EndpointReachable{Agent: "a1", Reachable: true}, at(5)), "c1", "a1")
+}
+
+func TestRingAllFirstAnswerWins(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "a2", "a3"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.RingAll}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1", "a2", "a3")
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1)), "c1", "a1", "a2", "a3")
+	acts := h.apply(routing.OfferFailed{Call: "c1", Agent: "a3", Why: routing.FailBusy}, at(2))
+	if len(offers(acts)) != 0 {
+		t.Errorf("re-offered while others ring: %+v", acts)
+	}
+	acts = h.apply(routing.OfferAnswered{Call: "c1", Agent: "a2"}, at(3))
+	c, ok := find[routing.CancelOffer](acts)
+	if !ok || c.Agent != "a1" || c.Reason != routing.CancelAnsweredElsewhere {
+		t.Errorf("cancel %+v", acts)
+	}
+	if ev := strings.Join(logEvents(acts), " "); ev != "RINGCANCELED(2000) CONNECT(2||2)" {
+		t.Errorf("log %s", ev)
+	}
+	// A late answer from a1 is ignored.
+	if _, ok := find[routing.Ignored](h.apply(routing.OfferAnswered{Call: "c1", Agent: "a1"}, at(4))); !ok {
+		t.Error("late answer not ignored")
+	}
+}
+
+func TestAbandonWhileRinging(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
+	acts := h.apply(routing.Abandon{Call: "c1"}, at(6))
+	if c, ok := find[routing.CancelOffer](acts); !ok || c.Reason != routing.CancelCallerLeft {
+		t.Errorf("no cancel: %+v", acts)
+	}
+	if ev := strings.Join(logEvents(acts), " "); ev != "RINGCANCELED(5000) ABANDON(1|1|5)" {
+		t.Errorf("log %s", ev)
+	}
+	if st, _ := h.r.AgentStats("a1", at(7)); st.State != routing.StateAvailable {
+		t.Errorf("agent %v", st.State)
+	}
+	if qs, _ := h.r.QueueStats("q", at(7)); qs.Abandoned != 1 || qs.Waiting != 0 || qs.Ringing != 0 {
+		t.Errorf("stats %+v", qs)
+	}
+}
+
+func TestPriorityAndFIFO(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	h := newHarness(t, cfg)
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(2))
+	h.apply(routing.Enqueue{Call: "vip", Queue: "q", Priority: 5}, at(3))
+	h.apply(routing.Enqueue{Call: "moved", Queue: "q", EnteredAt: at(0)}, at(4)) // from another queue, older
+	var order []string
+	h.login(at(5), "a1")
+	for i := 0; i < 4; i++ {
+		var o routing.Offer
+		for j := len(h.all) - 1; j >= 0; j-- {
+			if x, ok := h.all[j].(routing.Offer); ok {
+				o = x
+				break
+			}
+		}
+		order = append(order, string(o.Call))
+		h.apply(routing.OfferAnswered{Call: o.Call, Agent: "a1"}, at(10+i*10))
+		h.apply(routing.CallEnded{Call: o.Call, Agent: "a1"}, at(15+i*10))
+	}
+	if got := strings.Join(order, " "); got != "vip moved c1 c2" {
+		t.Errorf("order %s", got)
+	}
+}
+
+func TestEscalationSteps(t *testing.T) {
+	cfg := routing.Config{
+		BusyBackoff: time.Hour,
+		Agents: []routing.AgentConfig{
+			{ID: "expert", Skills: map[string]int{"billing": 8}},
+			{ID: "junior", Skills: map[string]int{"billing": 3}},
+			{ID: "sales", Skills: map[string]int{"sales": 5}},
+		},
+		Queues: []routing.QueueConfig{
+			{Name: "billing", Skills: "skills.billing >= 5", Escalation: []routing.EscalationStep{
+				{After: 30 * time.Second, Skills: "skills.billing >= 3"},
+				{After: 90 * time.Second, AddQueues: []sb.QueueName{"sales"}},
+				{After: 180 * time.Second, OfferCallback: true},
+				{After: 300 * time.Second, Exit: "voicemail"},
+			}},
+			{Name: "sales", Skills: "skills.sales >= 1"},
+		},
+	}
+	h := newHarness(t, cfg)
+	h.login(at(0), "junior", "sales")
+	h.apply(routing.AgentPause{Agent: "sales", Reason: "lunch"}, at(0))
+	if acts := h.apply(routing.Enqueue{Call: "c1", Queue: "billing"}, at(0)); len(offers(acts)) != 0 {
+		t.Fatal("junior offered before escalation")
+	}
+	if w := h.r.NextWake(); !w.Equal(at(30)) {
+		t.Fatalf("next wake %v", w)
+	}
+	mustOffer(t, h.apply(routing.Tick{}, at(30)), "c1", "junior")
+	h.apply(routing.OfferFailed{Call: "c1", Agent: "junior", Why: routing.FailBusy}, at(35))
+	h.apply(routing.AgentReady{Agent: "sales"}, at(40))
+	mustOffer(t, h.apply(routing.Tick{}, at(90)), "c1", "sales")
+	acts := h.apply(routing.OfferFailed{Call: "c1", Agent: "sales", Why: routing.FailUnreachable}, at(95))
+	if len(offers(acts)) != 0 {
+		t.Fatal("offered")
+	}
+	if _, ok := find[routing.OfferCallback](h.apply(routing.Tick{}, at(180))); !ok {
+		t.Error("no callback offer at 180s")
+	}
+	acts = h.apply(routing.Tick{}, at(300))
+	if e, ok := find[routing.Exit](acts); !ok || e.Reason != routing.ExitEscalation || e.Target != "voicemail" {
+		t.Errorf("exit %+v", acts)
+	}
+}
+
+func TestMaxWaitMaxLenJoinLeaveEmpty(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{
+		{Name: "q", MaxWait: 60 * time.Second, MaxWaitTarget: "overflow", MaxLen: 2, MaxLenTarget: "busy-msg"},
+		{Name: "strict", JoinEmpty: routing.EmptyNoMembers, LeaveWhenEmpty: routing.EmptyNoAvailable, EmptyTarget: "closed"},
+	}}
+	h := newHarness(t, cfg)
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(1))
+	acts := h.apply(routing.Enqueue{Call: "c3", Queue: "q"}, at(2))
+	if e, _ := find[routing.Exit](acts); e.Reason != routing.ExitFull || e.Target != "busy-msg" {
+		t.Errorf("full: %+v", acts)
+	}
+	acts = h.apply(routing.Tick{}, at(60))
+	if e, _ := find[routing.Exit](acts); e.Call != "c1" || e.Reason != routing.ExitMaxWait || e.Target != "overflow" {
+		t.Errorf("max wait: %+v", acts)
+	}
+	if ev := strings.Join(logEvents(acts), " "); ev != "EXITWITHTIMEOUT(1|1|60)" {
+		t.Errorf("log %s", ev)
+	}
+	acts = h.apply(routing.Enqueue{Call: "s1", Queue: "strict"}, at(61))
+	if e, _ := find[routing.Exit](acts[len(acts)-1:]); e.Reason != routing.ExitJoinEmpty || e.Target != "closed" {
+		t.Errorf("join empty: %+v", acts)
+	}
+	h.login(at(62), "a1") // c2 left at 61
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c9", Queue: "q"}, at(62)), "c9", "a1")
+	h.apply(routing.OfferAnswered{Call: "c9", Agent: "a1"}, at(63))
+	h.apply(routing.Enqueue{Call: "s2", Queue: "strict"}, at(64))
+	acts = h.apply(routing.AgentPause{Agent: "a1", Reason: "break"}, at(65))
+	if e, _ := find[routing.Exit](acts); e.Call != "s2" || e.Reason != routing.ExitEmpty {
+		t.Errorf("leave when empty: %+v", acts)
+	}
+}
+
+func TestPreferredAgent(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "owner"), BusyBackoff: time.Minute, Queues: []routing.QueueConfig{{Name: "q", PreferredWait: 20 * time.Second}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1", "owner")
+	h.apply(routing.AgentPause{Agent: "owner", Reason: "meeting"}, at(0))
+	if acts := h.apply(routing.Enqueue{Call: "c1", Queue: "q", Preferred: "owner"}, at(1)); len(offers(acts)) != 0 {
+		t.Fatal("offered to another agent during the preferred window")
+	}
+	mustOffer(t, h.apply(routing.AgentReady{Agent: "owner"}, at(5)), "c1", "owner")
+	h.apply(routing.OfferFailed{Call: "c1", Agent: "owner", Why: routing.FailBusy}, at(8))
+	// The owner let the caller down: the strategy takes over at once.
+	var got []routing.Offer
+	for _, a := range h.all {
+		if o, ok := a.(routing.Offer); ok {
+			got = append(got, o)
+		}
+	}
+	if len(got) != 2 || got[1].Agents[0] != "a1" {
+		t.Errorf("offers %+v", got)
+	}
+	// Window expiry.
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q", Preferred: "owner"}, at(9)) // a1 ringing c1, owner busy
+	h.apply(routing.OfferAnswered{Call: "c1", Agent: "a1"}, at(10))
+	h.apply(routing.CallEnded{Call: "c1", Agent: "a1"}, at(12))
+	for _, a := range h.all[len(h.all)-3:] {
+		if o, ok := a.(routing.Offer); ok {
+			t.Errorf("c2 offered to %v inside the window", o.Agents)
+		}
+	}
+	mustOffer(t, h.apply(routing.Tick{}, at(29)), "c2", "a1")
+}
+
+func TestCallbackKeepsPlace(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q", WrapUp: 0,
+		CallbackWindows: []routing.Window{{From: 9 * time.Hour, To: 17 * time.Hour}}}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	h.apply(routing.AgentPause{Agent: "a1", Reason: "x"}, at(0))
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(2))
+	h.apply(routing.CallbackRequest{Call: "c1", Number: "5550001"}, at(3))
+	if qs, _ := h.r.QueueStats("q", at(4)); qs.Waiting != 2 || qs.Callbacks != 1 {
+		t.Errorf("stats %+v", qs)
+	}
+	acts := h.apply(routing.AgentReady{Agent: "a1"}, at(5))
+	sc, ok := find[routing.StartCallback](acts)
+	if !ok || sc.Call != "c1" || sc.Number != "5550001" || sc.Agent != "a1" {
+		t.Fatalf("callback first: %+v", acts)
+	}
+	h.apply(routing.CallbackResult{Call: "c1", Agent: "a1", Outcome: routing.CallbackConnected}, at(20))
+	acts = h.apply(routing.CallEnded{Call: "c1", Agent: "a1"}, at(80))
+	mustOffer(t, acts, "c2", "a1")
+}
+
+func TestCallbackWindowAndRetry(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q", CallbackAttempts: 2, CallbackRetry: time.Minute,
+		CallbackWindows: []routing.Window{{From: 11 * time.Hour, To: 12 * time.Hour}}}}}
+	h := newHarness(t, cfg)
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+	h.apply(routing.CallbackRequest{Call: "c1", Number: "1"}, at(1))
+	if acts := h.apply(routing.AgentLogin{Agent: "a1"}, at(2)); len(acts) > 0 {
+		if _, ok := find[routing.StartCallback](acts); ok {
+			t.Fatal("callback outside its window")
+		}
+	}
+	if w := h.r.NextWake(); !w.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("next wake %v, want window at 11:00", w)
+	}
+	if _, ok := find[routing.StartCallback](h.apply(routing.Tick{}, t0.Add(time.Hour))); !ok {
+		t.Fatal("no callback when the window opened")
+	}
+	h.apply(routing.CallbackResult{Call: "c1", Agent: "a1", Outcome: routing.CallbackCustomerFailed}, t0.Add(time.Hour+30*time.Second))
+	if _, ok := find[routing.StartCallback](h.apply(routing.Tick{}, t0.Add(time.Hour+90*time.Second))); !ok {
+		t.Fatal("no retry")
+	}
+	acts := h.apply(routing.CallbackResult{Call: "c1", Agent: "a1", Outcome: routing.CallbackCustomerFailed}, t0.Add(time.Hour+100*time.Second))
+	if e, ok := find[routing.Exit](acts); !ok || e.Reason != routing.ExitCallbackFailed {
+		t.Errorf("exit after attempts: %+v", acts)
+	}
+}
+
+func TestAnnouncementsAndEstimatedWait(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", AnnounceEvery: 30 * time.Second,
+		AnnouncePosition: true, AnnounceWait: true, ExpectedAHT: 120 * time.Second}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1", "a2")
+	h.apply(routing.Enqueue{Call: "x1", Queue: "q"}, at(0))
+	h.apply(routing.Enqueue{Call: "x2", Queue: "q"}, at(0))
+	h.apply(routing.OfferAnswered{Call: "x1", Agent: "a1"}, at(1))
+	h.apply(routing.OfferAnswered{Call: "x2", Agent: "a2"}, at(1))
+	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(2))
+	q, _ := find[routing.Queued](acts)
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(3))
+	// position 1, 2 agents staffed, none free: 1 x 120s / 2.
+	if q.Position != 1 || q.EstimatedWait != 60*time.Second {
+		t.Errorf("queued %+v", q)
+	}
+	acts = h.apply(routing.Tick{}, at(33))
+	var ann []routing.Announce
+	for _, a := range acts {
+		if x, ok := a.(routing.Announce); ok {
+			ann = append(ann, x)
+		}
+	}
+	if len(ann) != 2 || ann[1].Call != "c2" || ann[1].Position != 2 || ann[1].EstimatedWait != 120*time.Second || !ann[1].SayWait {
+		t.Errorf("announcements %+v", ann)
+	}
+}
+
+func TestLogoutWhileRingingKeepsCallerPlace(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
+	acts := h.apply(routing.AgentLogout{Agent: "a1"}, at(2))
+	if c, _ := find[routing.CancelOffer](acts); c.Reason != routing.CancelAgentLoggedOut {
+		t.Errorf("%+v", acts)
+	}
+	if ev := strings.Join(logEvents(acts), " "); ev != "RINGCANCELED(1000) REMOVEMEMBER() AGENTLOGOFF(PJSIP/a1|2)" {
+		t.Errorf("log %s", ev)
+	}
+	mustOffer(t, h.apply(routing.AgentLogin{Agent: "a2"}, at(3)), "c1", "a2")
+}
+
+func TestPIN(t *testing.T) {
+	h := routing.HashPIN("4321", []byte("0123456789abcdef"))
+	if !routing.VerifyPIN(h, "4321") || routing.VerifyPIN(h, "1234") || routing.VerifyPIN("junk", "4321") {
+		t.Error("VerifyPIN")
+	}
+	if _, err := routing.New(routing.Config{Agents: []routing.AgentConfig{{ID: "a", PINHash: "md5$x"}}}); err == nil {
+		t.Error("bad hash accepted")
+	}
+}
