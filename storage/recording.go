@@ -298,20 +298,22 @@ func (db *DB) ListRecordings(ctx context.Context, f recording.Filter) (rows []re
 	return rows, total, nil
 }
 
-// ListExpirable returns up to limit stored or failed recordings that ended
-// (or, with no end, started) at or before before, oldest first: the
-// candidates a retention run hands to [recording.Expired], which applies
-// each queue's and campaign's own retention. Recordings still being
-// written are never listed.
-func (db *DB) ListExpirable(ctx context.Context, before time.Time, limit int) ([]recording.Recording, error) {
+// ListExpirable returns up to limit stored or failed recordings with an id
+// above afterID that ended (or, with no end, started) at or before before,
+// in id order: the candidates a retention run hands to [recording.Expired],
+// which applies each queue's and campaign's own retention. Pass the last id
+// of a page as afterID for the next: recordings a longer retention keeps
+// then never hide the ones after them. Recordings still being written are
+// never listed.
+func (db *DB) ListExpirable(ctx context.Context, before time.Time, afterID int64, limit int) ([]recording.Recording, error) {
 	if limit <= 0 || limit > MaxCDRLimit {
 		return nil, sb.Errorf(sb.EINVALID, "limit %d is out of range 1..%d", limit, MaxCDRLimit)
 	}
 	q := db.read.Rebind("SELECT " + recordingColumns + ` FROM recordings
-		WHERE state IN (?, ?) AND COALESCE(ended_at, started_at) <= ?
-		ORDER BY COALESCE(ended_at, started_at), id LIMIT ?`)
+		WHERE state IN (?, ?) AND COALESCE(ended_at, started_at) <= ? AND id > ?
+		ORDER BY id LIMIT ?`)
 	var raw []recordingRow
-	if err := db.read.SelectContext(ctx, &raw, q, string(recording.StateStored), string(recording.StateFailed), before.UTC(), limit); err != nil {
+	if err := db.read.SelectContext(ctx, &raw, q, string(recording.StateStored), string(recording.StateFailed), before.UTC(), afterID, limit); err != nil {
 		return nil, fmt.Errorf("recordings: list expirable: %w", err)
 	}
 	out := make([]recording.Recording, 0, len(raw))

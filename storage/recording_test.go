@@ -259,7 +259,7 @@ func TestListExpirable(t *testing.T) {
 	if err := db.UpdateRecording(ctx, failed); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.ListExpirable(ctx, base.Add(5*recording.Day), 100)
+	got, err := db.ListExpirable(ctx, base.Add(5*recording.Day), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,14 @@ func TestListExpirable(t *testing.T) {
 	if want := []string{"old", "failed"}; !slices.Equal(names, want) {
 		t.Errorf("expirable = %v, want %v", names, want)
 	}
-	if _, err := db.ListExpirable(ctx, base, 0); sb.ErrorCode(err) != sb.EINVALID {
+	// Keyset paging: one per page, then nothing after the last.
+	page1, _ := db.ListExpirable(ctx, base.Add(5*recording.Day), 0, 1)
+	page2, _ := db.ListExpirable(ctx, base.Add(5*recording.Day), page1[0].ID, 1)
+	page3, _ := db.ListExpirable(ctx, base.Add(5*recording.Day), page2[0].ID, 1)
+	if page1[0].Name != "old" || page2[0].Name != "failed" || len(page3) != 0 {
+		t.Errorf("pages %v %v %v", page1, page2, page3)
+	}
+	if _, err := db.ListExpirable(ctx, base, 0, 0); sb.ErrorCode(err) != sb.EINVALID {
 		t.Errorf("limit 0: %v", err)
 	}
 }
