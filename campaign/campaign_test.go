@@ -169,7 +169,9 @@ func TestEligible(t *testing.T) {
 			[]string{"campaign spring starts at 2026-03-10 11:00 EDT"}},
 		{"campaign over", func(_ *campaign.Lead, c *campaign.Campaign) { c.Schedule.Until = now }, false, now, false,
 			[]string{"campaign spring ended at 2026-03-10 10:00 EDT"}},
-		{"done", func(l *campaign.Lead, _ *campaign.Campaign) { l.State, l.LastOutcome = campaign.LeadDone, campaign.OutcomeAnswered }, false, now, false,
+		{"done", func(l *campaign.Lead, _ *campaign.Campaign) {
+			l.State, l.LastOutcome = campaign.LeadDone, campaign.OutcomeAnswered
+		}, false, now, false,
 			[]string{"the lead is done (last outcome answered)"}},
 		{"dialing", func(l *campaign.Lead, _ *campaign.Campaign) { l.State, l.Attempts = campaign.LeadDialing, 2 }, false, now, false,
 			[]string{"being dialed now (attempt 2)"}},

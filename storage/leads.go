@@ -1,0 +1,594 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+)
+
+// AttemptState is where one dial attempt is.
+//
+//	claimed  → dialing   MarkDialing, before the originate is sent
+//	dialing  → answered  MarkAnswered
+//	claimed, dialing, answered → done   FinishAttempt, or ReconcileDialing after a restart
+type AttemptState string
+
+// Attempt states.
+const (
+	AttemptClaimed  AttemptState = "claimed"
+	AttemptDialing  AttemptState = "dialing"
+	AttemptAnswered AttemptState = "answered"
+	AttemptDone     AttemptState = "done"
+)
+
+// Attempt is one dial attempt of a lead.
+type Attempt struct {
+	ID        int64
+	LeadID    int64
+	Campaign  string
+	AttemptNo int
+	Number    string
+	ChannelID string
+	State     AttemptState
+	Outcome   campaign.Outcome
+	Started   time.Time
+	Ended     time.Time // zero while open
+}
+
+// Claim is a lead claimed for an attempt: the lead (in state dialing, its
+// Attempts counting this one) and the attempt's row.
+type Claim struct {
+	Lead    campaign.Lead
+	Attempt Attempt
+}
+
+// ImportCounts counts what UpsertLeads did.
+type ImportCounts struct {
+	Imported int // new leads
+	Merged   int // leads already in the campaign (or earlier in the batch): data merged
+}
+
+// UpsertLeads adds leads to their campaign in one transaction. A lead whose
+// number the campaign already has is merged: its data gets the new non-empty
+// values; its zone, state and attempts are kept. New leads are due at now.
+// A campaign that does not exist fails with ENOTFOUND.
+func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
+	var n ImportCounts
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return n, fmt.Errorf("leads: %w", err)
+	}
+	defer tx.Rollback()
+	known := map[string]bool{}
+	for _, l := range leads {
+		if !known[l.Campaign] {
+			if _, err := getCampaign(ctx, tx, l.Campaign); err != nil {
+				return ImportCounts{}, err
+			}
+			known[l.Campaign] = true
+		}
+		var old struct {
+			ID   int64  `db:"id"`
+			Data string `db:"data"`
+		}
+		err := tx.GetContext(ctx, &old, tx.Rebind(`SELECT id, data FROM leads WHERE campaign = ? AND number = ?`), l.Campaign, l.Number)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			data, err := encodeData(l.Data)
+			if err != nil {
+				return ImportCounts{}, err
+			}
+			state := l.State
+			if state == "" {
+				state = campaign.LeadNew
+			}
+			next := l.NextAt
+			if next.IsZero() {
+				next = now
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO leads (campaign, number, region, time_zone, state, attempts,
+				next_at, reserved_agent, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				l.Campaign, l.Number, l.Region, l.TimeZone, string(state), l.Attempts, next.UTC(), l.ReservedAgent, data,
+				now.UTC(), now.UTC()); err != nil {
+				return ImportCounts{}, fmt.Errorf("lead %s: insert: %w", l.Number, err)
+			}
+			n.Imported++
+		case err != nil:
+			return ImportCounts{}, fmt.Errorf("lead %s: %w", l.Number, err)
+		default:
+			var prev map[string]string
+			if err := json.Unmarshal([]byte(old.Data), &prev); err != nil {
+				return ImportCounts{}, fmt.Errorf("lead %s: data: %w", l.Number, err)
+			}
+			data, err := encodeData(campaign.MergeData(prev, l.Data))
+			if err != nil {
+				return ImportCounts{}, err
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET data = ?, updated_at = ? WHERE id = ?`),
+				data, now.UTC(), old.ID); err != nil {
+				return ImportCounts{}, fmt.Errorf("lead %s: merge: %w", l.Number, err)
+			}
+			n.Merged++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return ImportCounts{}, fmt.Errorf("leads: commit: %w", err)
+	}
+	return n, nil
+}
+
+func encodeData(m map[string]string) (string, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("lead data: %w", err)
+	}
+	return string(b), nil
+}
+
+// leadColumns are the columns leadRow reads.
+const leadColumns = `id, campaign, number, region, time_zone, state, attempts, next_at, last_outcome,
+	abandoned_at, reserved_agent, data`
+
+// leadRow is a leads row.
+type leadRow struct {
+	ID            int64        `db:"id"`
+	Campaign      string       `db:"campaign"`
+	Number        string       `db:"number"`
+	Region        string       `db:"region"`
+	TimeZone      string       `db:"time_zone"`
+	State         string       `db:"state"`
+	Attempts      int          `db:"attempts"`
+	NextAt        time.Time    `db:"next_at"`
+	LastOutcome   string       `db:"last_outcome"`
+	AbandonedAt   sql.NullTime `db:"abandoned_at"`
+	ReservedAgent string       `db:"reserved_agent"`
+	Data          string       `db:"data"`
+}
+
+func (r leadRow) lead() (campaign.Lead, error) {
+	l := campaign.Lead{
+		ID: r.ID, Campaign: r.Campaign, Number: r.Number, Region: r.Region, TimeZone: r.TimeZone,
+		State: campaign.LeadState(r.State), Attempts: r.Attempts, NextAt: r.NextAt.UTC(),
+		LastOutcome: campaign.Outcome(r.LastOutcome), ReservedAgent: r.ReservedAgent,
+	}
+	if r.AbandonedAt.Valid {
+		l.AbandonedAt = r.AbandonedAt.Time.UTC()
+	}
+	if err := json.Unmarshal([]byte(r.Data), &l.Data); err != nil {
+		return l, fmt.Errorf("lead %d: data: %w", r.ID, err)
+	}
+	if len(l.Data) == 0 {
+		l.Data = nil
+	}
+	return l, nil
+}
+
+// Lead returns the lead of a campaign with the E.164 number, or fails with
+// ENOTFOUND.
+func (db *DB) Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error) {
+	var r leadRow
+	err := db.read.GetContext(ctx, &r, db.read.Rebind(`SELECT `+leadColumns+` FROM leads WHERE campaign = ? AND number = ?`), campaignName, number)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "campaign %s has no lead %s", campaignName, number)
+	case err != nil:
+		return campaign.Lead{}, fmt.Errorf("lead %s: %w", number, err)
+	}
+	return r.lead()
+}
+
+// LeadCounts returns the number of leads of a campaign in each state.
+func (db *DB) LeadCounts(ctx context.Context, campaignName string) (map[campaign.LeadState]int, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int    `db:"n"`
+	}
+	if err := db.read.SelectContext(ctx, &rows, db.read.Rebind(`SELECT state, COUNT(*) AS n FROM leads WHERE campaign = ? GROUP BY state`), campaignName); err != nil {
+		return nil, fmt.Errorf("campaign %s: lead counts: %w", campaignName, err)
+	}
+	out := map[campaign.LeadState]int{}
+	for _, r := range rows {
+		out[campaign.LeadState(r.State)] = r.N
+	}
+	return out, nil
+}
+
+// DNCEntry is a number on the do-not-call list.
+type DNCEntry struct {
+	Number  string    `db:"number"`
+	Source  string    `db:"source"`
+	AddedAt time.Time `db:"added_at"`
+}
+
+// AddDNC puts an E.164 number on the do-not-call list and reports whether
+// it was not there already (an existing entry keeps its source and time).
+func (db *DB) AddDNC(ctx context.Context, number, source string, now time.Time) (added bool, err error) {
+	n, err := db.ImportDNC(ctx, []string{number}, source, now)
+	return n == 1, err
+}
+
+// ImportDNC puts E.164 numbers on the do-not-call list in one transaction
+// and returns how many were new.
+func (db *DB) ImportDNC(ctx context.Context, numbers []string, source string, now time.Time) (added int, err error) {
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("dnc: %w", err)
+	}
+	defer tx.Rollback()
+	for _, num := range numbers {
+		if num == "" {
+			return 0, sb.Errorf(sb.EINVALID, "dnc: empty number")
+		}
+		added1, err := addDNC(ctx, tx, num, source, now)
+		if err != nil {
+			return 0, err
+		}
+		if added1 {
+			added++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("dnc: commit: %w", err)
+	}
+	return added, nil
+}
+
+func addDNC(ctx context.Context, tx *sqlx.Tx, number, source string, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO dnc (number, source, added_at) VALUES (?, ?, ?)
+		ON CONFLICT (number) DO NOTHING`), number, source, now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("dnc %s: %w", number, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// DNC returns the do-not-call entry of an E.164 number, if it has one.
+func (db *DB) DNC(ctx context.Context, number string) (DNCEntry, bool, error) {
+	var e DNCEntry
+	err := db.read.GetContext(ctx, &e, db.read.Rebind(`SELECT number, source, added_at FROM dnc WHERE number = ?`), number)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return DNCEntry{}, false, nil
+	case err != nil:
+		return DNCEntry{}, false, fmt.Errorf("dnc %s: %w", number, err)
+	}
+	e.AddedAt = e.AddedAt.UTC()
+	return e, true, nil
+}
+
+// claimPage is how many due leads ClaimLeads reads at a time while it looks
+// for ones inside their calling window.
+const claimPage = 256
+
+// ClaimLeads claims up to n leads of a running campaign that are eligible
+// at now (campaign.Eligible: calling window in each lead's zone, attempts
+// left, retry delay over, no recent abandon) and not on the do-not-call list
+// at this moment, oldest due first. In one transaction each lead moves to
+// dialing and gets an attempt row in state claimed; the unique
+// (lead, attempt number) key makes a second claim of the same attempt
+// impossible. A campaign that is not running yields no claims.
+//
+// The dialer then calls MarkDialing with the channel ID it will originate
+// with, before it originates: an attempt still claimed after a crash is
+// known never to have reached the PBX (see ReconcileDialing).
+func (db *DB) ClaimLeads(ctx context.Context, campaignName string, n int, now time.Time) ([]Claim, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claim %s: %w", campaignName, err)
+	}
+	defer tx.Rollback()
+	c, err := getCampaign(ctx, tx, campaignName)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != campaign.StateRunning {
+		return nil, nil
+	}
+
+	var picked []campaign.Lead
+	var afterAt time.Time
+	var afterID int64 = -1
+	for len(picked) < n {
+		var rows []leadRow
+		q := `SELECT ` + leadColumns + ` FROM leads
+			WHERE campaign = ? AND state IN ('new', 'retry') AND next_at <= ? AND attempts < ?
+			AND NOT EXISTS (SELECT 1 FROM dnc WHERE dnc.number = leads.number)`
+		args := []any{campaignName, now.UTC(), c.MaxAttempts}
+		if afterID >= 0 {
+			q += ` AND (next_at > ? OR (next_at = ? AND id > ?))`
+			args = append(args, afterAt.UTC(), afterAt.UTC(), afterID)
+		}
+		q += ` ORDER BY next_at, id LIMIT ?`
+		args = append(args, claimPage)
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("claim %s: %w", campaignName, err)
+		}
+		for _, r := range rows {
+			l, err := r.lead()
+			if err != nil {
+				return nil, err
+			}
+			if ok, _ := campaign.Eligible(l, c, false, now); ok {
+				picked = append(picked, l)
+				if len(picked) == n {
+					break
+				}
+			}
+		}
+		if len(rows) < claimPage {
+			break
+		}
+		afterAt, afterID = rows[len(rows)-1].NextAt, rows[len(rows)-1].ID
+	}
+
+	claims := make([]Claim, 0, len(picked))
+	for _, l := range picked {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = 'dialing', attempts = attempts + 1, updated_at = ?
+			WHERE id = ? AND state IN ('new', 'retry')`), now.UTC(), l.ID)
+		if err != nil {
+			return nil, fmt.Errorf("claim lead %s: %w", l.Number, err)
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return nil, fmt.Errorf("claim lead %s: the lead changed under the claim (%d rows, %v)", l.Number, k, err)
+		}
+		l.State, l.Attempts = campaign.LeadDialing, l.Attempts+1
+		a := Attempt{LeadID: l.ID, Campaign: l.Campaign, Number: l.Number, State: AttemptClaimed, Started: now.UTC()}
+		if err := tx.GetContext(ctx, &a.AttemptNo, tx.Rebind(`SELECT COALESCE(MAX(attempt_no), 0) + 1 FROM attempts WHERE lead_id = ?`), l.ID); err != nil {
+			return nil, fmt.Errorf("claim lead %s: %w", l.Number, err)
+		}
+		err = tx.GetContext(ctx, &a.ID, tx.Rebind(`INSERT INTO attempts (lead_id, campaign, attempt_no, number, state, started_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), l.ID, l.Campaign, a.AttemptNo, l.Number, string(a.State), a.Started)
+		switch {
+		case isUniqueViolation(err):
+			return nil, &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("lead %s attempt %d is already claimed", l.Number, a.AttemptNo), Err: err}
+		case err != nil:
+			return nil, fmt.Errorf("claim lead %s: %w", l.Number, err)
+		}
+		claims = append(claims, Claim{Lead: l, Attempt: a})
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim %s: commit: %w", campaignName, err)
+	}
+	return claims, nil
+}
+
+// MarkDialing records the channel an attempt is originated on. Call it
+// before the originate: ReconcileDialing keeps attempts whose channel is
+// still up and closes the others. Fails with ECONFLICT unless the attempt
+// is claimed.
+func (db *DB) MarkDialing(ctx context.Context, attemptID int64, channelID string) error {
+	if channelID == "" {
+		return sb.Errorf(sb.EINVALID, "attempt %d: empty channel id", attemptID)
+	}
+	return db.moveAttempt(ctx, attemptID, AttemptClaimed, AttemptDialing, `channel_id = ?`, channelID)
+}
+
+// MarkAnswered records that an attempt's call was answered. Fails with
+// ECONFLICT unless the attempt is dialing.
+func (db *DB) MarkAnswered(ctx context.Context, attemptID int64) error {
+	return db.moveAttempt(ctx, attemptID, AttemptDialing, AttemptAnswered, ``)
+}
+
+func (db *DB) moveAttempt(ctx context.Context, id int64, from, to AttemptState, set string, args ...any) error {
+	q := `UPDATE attempts SET state = ?`
+	if set != "" {
+		q += `, ` + set
+	}
+	q += ` WHERE id = ? AND state = ?`
+	all := append(append([]any{string(to)}, args...), id, string(from))
+	res, err := db.write.ExecContext(ctx, db.write.Rebind(q), all...)
+	if err != nil {
+		return fmt.Errorf("attempt %d: %s: %w", id, to, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return sb.Errorf(sb.ECONFLICT, "attempt %d is not %s (or does not exist)", id, from)
+	}
+	return nil
+}
+
+// attemptRow is an attempts row.
+type attemptRow struct {
+	ID        int64        `db:"id"`
+	LeadID    int64        `db:"lead_id"`
+	Campaign  string       `db:"campaign"`
+	AttemptNo int          `db:"attempt_no"`
+	Number    string       `db:"number"`
+	ChannelID string       `db:"channel_id"`
+	State     string       `db:"state"`
+	Outcome   string       `db:"outcome"`
+	Started   time.Time    `db:"started_at"`
+	Ended     sql.NullTime `db:"ended_at"`
+}
+
+const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, state, outcome, started_at, ended_at`
+
+func (r attemptRow) attempt() Attempt {
+	a := Attempt{ID: r.ID, LeadID: r.LeadID, Campaign: r.Campaign, AttemptNo: r.AttemptNo, Number: r.Number,
+		ChannelID: r.ChannelID, State: AttemptState(r.State), Outcome: campaign.Outcome(r.Outcome), Started: r.Started.UTC()}
+	if r.Ended.Valid {
+		a.Ended = r.Ended.Time.UTC()
+	}
+	return a
+}
+
+// Attempts returns a lead's attempts in order.
+func (db *DB) Attempts(ctx context.Context, leadID int64) ([]Attempt, error) {
+	var rows []attemptRow
+	if err := db.read.SelectContext(ctx, &rows, db.read.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE lead_id = ? ORDER BY attempt_no`), leadID); err != nil {
+		return nil, fmt.Errorf("lead %d: attempts: %w", leadID, err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.attempt()
+	}
+	return out, nil
+}
+
+// FinishAttempt writes how an attempt ended and moves its lead on
+// (campaign.Next: done, retry at the outcome's delay, failed, dnc). A
+// do-not-call outcome also puts the number on the do-not-call list
+// (source "disposition"). Finishing an attempt twice fails with ECONFLICT;
+// an unknown attempt with ENOTFOUND. It returns the lead as it now is.
+func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error) {
+	if !slices.Contains(campaign.Outcomes, outcome) {
+		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: unknown outcome %q", attemptID, outcome)
+	}
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	}
+	defer tx.Rollback()
+	l, err := finish(ctx, tx, attemptID, outcome, at, false)
+	if err != nil {
+		return campaign.Lead{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
+	}
+	return l, nil
+}
+
+// finish closes an open attempt inside tx. refund (an attempt that never
+// reached the PBX) gives the attempt back to the lead and makes it due at
+// once instead of applying the outcome's rules.
+func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.Outcome, at time.Time, refund bool) (campaign.Lead, error) {
+	var ar attemptRow
+	err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+	case err != nil:
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	case AttemptState(ar.State) == AttemptDone:
+		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is already finished (%s)", attemptID, ar.Outcome)
+	}
+	var lr leadRow
+	if err := tx.GetContext(ctx, &lr, tx.Rebind(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), ar.LeadID); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
+	}
+	l, err := lr.lead()
+	if err != nil {
+		return campaign.Lead{}, err
+	}
+	c, err := getCampaign(ctx, tx, ar.Campaign)
+	if err != nil {
+		return campaign.Lead{}, err
+	}
+	if refund {
+		l.State, l.Attempts, l.NextAt = campaign.LeadRetry, max(0, l.Attempts-1), at
+		if l.Attempts == 0 {
+			l.State = campaign.LeadNew
+		}
+	} else if l, err = campaign.Next(c, l, outcome, at); err != nil {
+		return campaign.Lead{}, err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET state = ?, outcome = ?, ended_at = ? WHERE id = ?`),
+		string(AttemptDone), string(outcome), at.UTC(), attemptID); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	}
+	next := l.NextAt
+	if next.IsZero() {
+		next = at
+	}
+	var abandoned sql.NullTime
+	if !l.AbandonedAt.IsZero() {
+		abandoned = sql.NullTime{Time: l.AbandonedAt.UTC(), Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = ?, attempts = ?, next_at = ?, last_outcome = ?,
+		abandoned_at = ?, updated_at = ? WHERE id = ?`),
+		string(l.State), l.Attempts, next.UTC(), string(l.LastOutcome), abandoned, at.UTC(), l.ID); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %s: %w", attemptID, l.Number, err)
+	}
+	if outcome == campaign.OutcomeDNC && !refund {
+		if _, err := addDNC(ctx, tx, l.Number, "disposition", at); err != nil {
+			return campaign.Lead{}, err
+		}
+	}
+	l.NextAt = next.UTC()
+	return l, nil
+}
+
+// Reconciled says what ReconcileDialing did.
+type Reconciled struct {
+	// Live counts open attempts whose channel is still up: left alone.
+	Live int
+	// Failed are attempts that reached the PBX and whose channel is gone:
+	// closed as failed, their leads scheduled by the failed-outcome rules.
+	Failed []Attempt
+	// Returned are attempts claimed but never originated: closed, their
+	// attempt given back and their leads due at once.
+	Returned []Attempt
+	// Orphans counts leads found dialing with no open attempt: made due.
+	Orphans int
+}
+
+// ReconcileDialing brings the attempts left open by a crash or a restart
+// in line with the PBX: liveChannels are the channel IDs the PBX has now.
+// An open attempt whose channel is not live is closed: with outcome failed
+// if it had been originated (dialing or answered: it may have rung, so the
+// failed retry delay applies and it counts as an attempt), or given back to
+// the lead (due at now) if it was only claimed. Afterwards no lead is left
+// in dialing without a live call, and none is dialed twice for the same
+// attempt.
+func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now time.Time) (Reconciled, error) {
+	var out Reconciled
+	live := make(map[string]bool, len(liveChannels))
+	for _, ch := range liveChannels {
+		live[ch] = true
+	}
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return out, fmt.Errorf("reconcile: %w", err)
+	}
+	defer tx.Rollback()
+	var rows []attemptRow
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+attemptColumns+` FROM attempts
+		WHERE state IN ('claimed', 'dialing', 'answered') ORDER BY id`); err != nil {
+		return out, fmt.Errorf("reconcile: %w", err)
+	}
+	for _, r := range rows {
+		a := r.attempt()
+		if a.ChannelID != "" && live[a.ChannelID] {
+			out.Live++
+			continue
+		}
+		refund := a.State == AttemptClaimed
+		if _, err := finish(ctx, tx, a.ID, campaign.OutcomeFailed, now, refund); err != nil {
+			return Reconciled{}, fmt.Errorf("reconcile: %w", err)
+		}
+		a.State, a.Outcome, a.Ended = AttemptDone, campaign.OutcomeFailed, now.UTC()
+		if refund {
+			out.Returned = append(out.Returned, a)
+		} else {
+			out.Failed = append(out.Failed, a)
+		}
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = 'retry', next_at = ?, updated_at = ?
+		WHERE state = 'dialing' AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = leads.id
+			AND a.state IN ('claimed', 'dialing', 'answered'))`), now.UTC(), now.UTC())
+	if err != nil {
+		return Reconciled{}, fmt.Errorf("reconcile: orphans: %w", err)
+	}
+	orphans, _ := res.RowsAffected()
+	out.Orphans = int(orphans)
+	if err := tx.Commit(); err != nil {
+		return Reconciled{}, fmt.Errorf("reconcile: commit: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,468 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/storage"
+)
+
+// dialNow is Tuesday 2026-03-10 11:00 in New York: inside the default
+// calling window of every test lead (all in America/New_York).
+var dialNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+
+// testCampaign is a valid running campaign.
+func testCampaign(name string) campaign.Campaign {
+	c := campaign.Default(name)
+	c.CallerID = "+15555550100"
+	c.State = campaign.StateRunning
+	return c
+}
+
+// seedLeads creates a running campaign with n leads +1212555NNNN.
+func seedLeads(t testing.TB, db *storage.DB, name string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.CreateCampaign(ctx, testCampaign(name), dialNow.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var leads []campaign.Lead
+	var numbers []string
+	for i := range n {
+		num := fmt.Sprintf("+1212555%04d", i)
+		numbers = append(numbers, num)
+		leads = append(leads, campaign.Lead{Campaign: name, Number: num, Region: "US", TimeZone: "America/New_York",
+			Data: map[string]string{"row": fmt.Sprint(i)}})
+	}
+	got, err := db.UpsertLeads(ctx, leads, dialNow.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Imported != n || got.Merged != 0 {
+		t.Fatalf("UpsertLeads = %+v, want %d imported", got, n)
+	}
+	return numbers
+}
+
+func TestCampaignStore(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	c := testCampaign("spring")
+	c.State = campaign.StatePaused
+	c.Window = campaign.Window{Start: 9 * 60, End: 20 * 60}
+	if err := db.CreateCampaign(ctx, c, dialNow); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Campaign(ctx, "spring")
+	if err != nil || !reflect.DeepEqual(got, c) {
+		t.Errorf("Campaign = %+v, %v\nwant %+v", got, err, c)
+	}
+	if err := db.CreateCampaign(ctx, c, dialNow); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("second create: %v, want conflict", err)
+	}
+	bad := c
+	bad.Name, bad.RingTime, bad.CallerID = "autumn", time.Second, ""
+	if err := db.CreateCampaign(ctx, bad, dialNow); sb.ErrorCode(err) != sb.EINVALID {
+		t.Errorf("invalid create: %v, want invalid", err)
+	}
+	if _, err := db.Campaign(ctx, "autumn"); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("missing campaign: %v, want not found", err)
+	}
+	for _, s := range []campaign.State{campaign.StateRunning, campaign.StatePaused, campaign.StateStopped} {
+		if err := db.SetCampaignState(ctx, "spring", s, dialNow); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Campaign(ctx, "spring"); got.State != s {
+			t.Errorf("state %s, want %s", got.State, s)
+		}
+	}
+	if err := db.SetCampaignState(ctx, "spring", campaign.StateRunning, dialNow); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("restart a stopped campaign: %v, want conflict", err)
+	}
+	all, err := db.Campaigns(ctx)
+	if err != nil || len(all) != 1 || all[0].Name != "spring" {
+		t.Errorf("Campaigns = %v, %v", all, err)
+	}
+}
+
+func TestUpsertLeadsMerges(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 2)
+	got, err := db.UpsertLeads(ctx, []campaign.Lead{
+		{Campaign: "spring", Number: "+12125550000", TimeZone: "America/Chicago", Data: map[string]string{"row": "again", "plan": "gold"}},
+		{Campaign: "spring", Number: "+12125559999", TimeZone: "America/New_York"},
+		{Campaign: "spring", Number: "+12125559999", TimeZone: "America/New_York", Data: map[string]string{"note": "dup in batch"}},
+	}, dialNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (storage.ImportCounts{Imported: 1, Merged: 2}); got != want {
+		t.Errorf("UpsertLeads = %+v, want %+v", got, want)
+	}
+	l, err := db.Lead(ctx, "spring", "+12125550000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"row": "again", "plan": "gold"}; !reflect.DeepEqual(l.Data, want) || l.TimeZone != "America/New_York" {
+		t.Errorf("merged lead = %+v, want data %v and the first zone", l, want)
+	}
+	if l, _ := db.Lead(ctx, "spring", "+12125559999"); l.Data["note"] != "dup in batch" {
+		t.Errorf("lead merged within the batch = %+v", l)
+	}
+	if _, err := db.UpsertLeads(ctx, []campaign.Lead{{Campaign: "nope", Number: "+12125550000", TimeZone: "UTC"}}, dialNow); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("unknown campaign: %v, want not found", err)
+	}
+	counts, err := db.LeadCounts(ctx, "spring")
+	if err != nil || counts[campaign.LeadNew] != 3 {
+		t.Errorf("LeadCounts = %v, %v", counts, err)
+	}
+}
+
+// TestClaimExclusive runs 10 claimers on two handles of one file (as two
+// dialer processes would) until the campaign is exhausted: every lead is
+// claimed exactly once.
+func TestClaimExclusive(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t)
+	numbers := seedLeads(t, db, "spring", 150)
+	db2, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+
+	var mu sync.Mutex
+	claimed := map[string]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for g := range 10 {
+		h := db
+		if g%2 == 1 {
+			h = db2
+		}
+		wg.Go(func() {
+			for {
+				cs, err := h.ClaimLeads(ctx, "spring", 3, dialNow)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(cs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, c := range cs {
+					claimed[c.Lead.Number]++
+					if c.Attempt.AttemptNo != 1 || c.Lead.State != campaign.LeadDialing || c.Lead.Attempts != 1 {
+						errs <- fmt.Errorf("claim %+v", c)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(claimed) != len(numbers) {
+		t.Errorf("%d leads claimed, want %d", len(claimed), len(numbers))
+	}
+	for num, n := range claimed {
+		if n != 1 {
+			t.Errorf("lead %s claimed %d times", num, n)
+		}
+	}
+}
+
+func TestClaimRules(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 3)
+	// Put one number on the DNC list after the import: it is not claimed.
+	if added, err := db.AddDNC(ctx, "+12125550001", "internal", dialNow); err != nil || !added {
+		t.Fatalf("AddDNC = %v, %v", added, err)
+	}
+	if added, err := db.AddDNC(ctx, "+12125550001", "national", dialNow); err != nil || added {
+		t.Fatalf("AddDNC again = %v, %v", added, err)
+	}
+	if e, ok, err := db.DNC(ctx, "+12125550001"); err != nil || !ok || e.Source != "internal" || !e.AddedAt.Equal(dialNow) {
+		t.Errorf("DNC = %+v, %v, %v", e, ok, err)
+	}
+	// Outside the window (06:00 in New York): nothing.
+	if cs, err := db.ClaimLeads(ctx, "spring", 10, dialNow.Add(-5*time.Hour)); err != nil || len(cs) != 0 {
+		t.Errorf("claim at 06:00 local = %v, %v", cs, err)
+	}
+	// Paused: nothing.
+	if err := db.SetCampaignState(ctx, "spring", campaign.StatePaused, dialNow); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := db.ClaimLeads(ctx, "spring", 10, dialNow); err != nil || len(cs) != 0 {
+		t.Errorf("claim while paused = %v, %v", cs, err)
+	}
+	if err := db.SetCampaignState(ctx, "spring", campaign.StateRunning, dialNow); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := db.ClaimLeads(ctx, "spring", 10, dialNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.Lead.Number)
+	}
+	if want := []string{"+12125550000", "+12125550002"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("claimed %v, want %v (not the DNC number)", got, want)
+	}
+	if l, _ := db.Lead(ctx, "spring", "+12125550001"); l.State != campaign.LeadNew {
+		t.Errorf("DNC lead state %s, want new", l.State)
+	}
+}
+
+func TestRetryScheduling(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 3)
+	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("claim = %v, %v", cs, err)
+	}
+	busy, dnc, abandoned := cs[0], cs[1], cs[2]
+	for _, c := range cs {
+		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprintf("ch-%d", c.Attempt.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.MarkDialing(ctx, busy.Attempt.ID, "again"); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("MarkDialing twice: %v, want conflict", err)
+	}
+	end := dialNow.Add(30 * time.Second)
+	l, err := db.FinishAttempt(ctx, busy.Attempt.ID, campaign.OutcomeBusy, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.State != campaign.LeadRetry || !l.NextAt.Equal(end.Add(10*time.Minute)) || l.LastOutcome != campaign.OutcomeBusy {
+		t.Errorf("after busy: %+v", l)
+	}
+	if _, err := db.FinishAttempt(ctx, busy.Attempt.ID, campaign.OutcomeAnswered, end); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("finish twice: %v, want conflict", err)
+	}
+	if _, err := db.FinishAttempt(ctx, 9999, campaign.OutcomeAnswered, end); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("finish unknown: %v, want not found", err)
+	}
+	if l, err := db.FinishAttempt(ctx, dnc.Attempt.ID, campaign.OutcomeDNC, end); err != nil || l.State != campaign.LeadDNC {
+		t.Errorf("after dnc: %+v, %v", l, err)
+	}
+	if e, ok, _ := db.DNC(ctx, dnc.Lead.Number); !ok || e.Source != "disposition" {
+		t.Errorf("dnc disposition entry = %+v, %v", e, ok)
+	}
+	if err := db.MarkAnswered(ctx, abandoned.Attempt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := db.FinishAttempt(ctx, abandoned.Attempt.ID, campaign.OutcomeAbandoned, end); err != nil || !l.AbandonedAt.Equal(end) {
+		t.Errorf("after abandoned: %+v, %v", l, err)
+	}
+
+	// Five minutes on: the busy lead's delay is not over.
+	if cs, _ := db.ClaimLeads(ctx, "spring", 10, end.Add(5*time.Minute)); len(cs) != 0 {
+		t.Errorf("claimed %d leads before their retry delay", len(cs))
+	}
+	cs, err = db.ClaimLeads(ctx, "spring", 10, end.Add(10*time.Minute))
+	if err != nil || len(cs) != 1 || cs[0].Lead.Number != busy.Lead.Number || cs[0].Attempt.AttemptNo != 2 || cs[0].Lead.Attempts != 2 {
+		t.Fatalf("claim after the busy delay = %+v, %v", cs, err)
+	}
+	// 72 hours after the abandon (and within a Friday window): claimable.
+	if cs, _ := db.ClaimLeads(ctx, "spring", 10, end.Add(71*time.Hour)); len(cs) != 0 {
+		t.Errorf("abandoned lead claimed within 72 h: %+v", cs)
+	}
+	if cs, _ := db.ClaimLeads(ctx, "spring", 10, end.Add(72*time.Hour)); len(cs) != 1 || cs[0].Lead.Number != abandoned.Lead.Number {
+		t.Errorf("abandoned lead after 72 h: %+v", cs)
+	}
+	as, err := db.Attempts(ctx, busy.Lead.ID)
+	if err != nil || len(as) != 2 || as[0].Outcome != campaign.OutcomeBusy || as[0].ChannelID == "" || as[1].State != storage.AttemptClaimed {
+		t.Errorf("attempts = %+v, %v", as, err)
+	}
+}
+
+// TestMaxAttempts: a lead that used its attempts fails, and is not claimed.
+func TestMaxAttempts(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	c := testCampaign("short")
+	c.MaxAttempts = 2
+	if err := db.CreateCampaign(ctx, c, dialNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpsertLeads(ctx, []campaign.Lead{{Campaign: "short", Number: "+12125550000", TimeZone: "America/New_York"}}, dialNow); err != nil {
+		t.Fatal(err)
+	}
+	at := dialNow
+	for i := range 2 {
+		cs, err := db.ClaimLeads(ctx, "short", 1, at)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("claim %d = %v, %v", i, cs, err)
+		}
+		l, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, campaign.OutcomeNoAnswer, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := campaign.LeadRetry
+		if i == 1 {
+			want = campaign.LeadFailed
+		}
+		if l.State != want {
+			t.Errorf("after attempt %d: %s, want %s", i+1, l.State, want)
+		}
+		at = at.Add(2 * time.Hour)
+	}
+	if cs, _ := db.ClaimLeads(ctx, "short", 1, at.Add(24*time.Hour)); len(cs) != 0 {
+		t.Errorf("failed lead claimed: %+v", cs)
+	}
+}
+
+// crashEnv names the database of the child process of TestKillDuringCampaign.
+const crashEnv = "SWITCHBOARD_TEST_CLAIM_AND_DIE"
+
+// TestClaimAndDie is the dialer that dies, run as a child process by
+// TestKillDuringCampaign (skipped otherwise): it claims leads, marks some
+// dialing and kills itself with SIGKILL.
+func TestClaimAndDie(t *testing.T) {
+	path := os.Getenv(crashEnv)
+	if path == "" {
+		t.Skip("the child process of TestKillDuringCampaign")
+	}
+	claimAndDie(path)
+}
+
+func claimAndDie(path string) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	cs, err := db.ClaimLeads(ctx, "spring", 5, dialNow)
+	if err != nil || len(cs) != 5 {
+		fmt.Fprintln(os.Stderr, "claim:", cs, err)
+		os.Exit(3)
+	}
+	// Three are originated (channel recorded first), two never were.
+	for i, c := range cs[:3] {
+		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprintf("chan-%d", i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+	}
+	if err := db.MarkAnswered(ctx, cs[2].Attempt.ID); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+// TestKillDuringCampaign kills a dialer process with SIGKILL in the
+// middle of its attempts, restarts on the same database and reconciles
+// with the PBX's live channels: no lead is stuck in dialing, none is
+// dialed twice for the same attempt, and the call still up is left alone.
+func TestKillDuringCampaign(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbers := seedLeads(t, db, "spring", 8)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestClaimAndDie$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+
+	db, err = storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	restart := dialNow.Add(time.Minute)
+	// chan-0 is still up on the PBX; chan-1 (dialing) and chan-2
+	// (answered) are gone; two attempts were claimed, never originated.
+	rec, err := db.ReconcileDialing(ctx, []string{"chan-0", "chan-unrelated"}, restart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Live != 1 || len(rec.Failed) != 2 || len(rec.Returned) != 2 || rec.Orphans != 0 {
+		t.Errorf("Reconciled = live %d, failed %d, returned %d, orphans %d; want 1, 2, 2, 0", rec.Live, len(rec.Failed), len(rec.Returned), rec.Orphans)
+	}
+	states := map[campaign.LeadState]int{}
+	for _, num := range numbers {
+		l, err := db.Lead(ctx, "spring", num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states[l.State]++
+		if l.State == campaign.LeadRetry && !l.NextAt.Equal(restart.Add(30*time.Minute)) {
+			t.Errorf("%s: failed attempt retried at %v, want after the failed delay", num, l.NextAt)
+		}
+	}
+	// 1 still dialing (live), 2 retry (failed), 3+2 new (never claimed, or given back).
+	if want := map[campaign.LeadState]int{campaign.LeadDialing: 1, campaign.LeadRetry: 2, campaign.LeadNew: 5}; !reflect.DeepEqual(states, want) {
+		t.Errorf("lead states after reconcile = %v, want %v", states, want)
+	}
+	// Reconciling again changes nothing.
+	if again, err := db.ReconcileDialing(ctx, []string{"chan-0"}, restart); err != nil || again.Live != 1 || len(again.Failed)+len(again.Returned) != 0 {
+		t.Errorf("second reconcile = %+v, %v", again, err)
+	}
+
+	// The dialer resumes: it claims every dialable lead, never the live one.
+	cs, err := db.ClaimLeads(ctx, "spring", 100, restart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 5 {
+		t.Errorf("claimed %d after the restart, want 5", len(cs))
+	}
+	for _, c := range cs {
+		as, _ := db.Attempts(ctx, c.Lead.ID)
+		var open int
+		nos := map[int]bool{}
+		for _, a := range as {
+			if nos[a.AttemptNo] {
+				t.Errorf("lead %s: attempt %d twice", c.Lead.Number, a.AttemptNo)
+			}
+			nos[a.AttemptNo] = true
+			if a.State != storage.AttemptDone {
+				open++
+			}
+		}
+		if open != 1 {
+			t.Errorf("lead %s has %d open attempts: %+v", c.Lead.Number, open, as)
+		}
+		if c.Lead.Attempts != 1 {
+			t.Errorf("lead %s: attempts %d after a given-back claim, want 1", c.Lead.Number, c.Lead.Attempts)
+		}
+	}
+	if slices.ContainsFunc(cs, func(c storage.Claim) bool { return c.Attempt.AttemptNo > 2 }) {
+		t.Errorf("attempt numbers skipped: %+v", cs)
+	}
+}
