@@ -1110,20 +1110,29 @@ func (r *Router) settle() {
 }
 
 // callable reports whether the caller may be offered to this agent now,
-// setting aside tier membership.
-func (r *Router) callable(c *call, a *agent) bool {
+// setting aside tier membership. With strict, an agent who already let
+// this caller down is not.
+func (r *Router) callable(c *call, a *agent, strict bool) bool {
 	if c.pref >= 0 && r.now.Before(c.prefUntil) && c.pref != a.idx {
 		return false
 	}
 	if c.callback && !r.callbackDue(c) {
 		return false
 	}
-	return !slices.Contains(c.refused, a.idx)
+	return !strict || !slices.Contains(c.refused, a.idx)
 }
 
 // bestCallFor is the first caller, across the agent's queues, that he may
-// serve now.
+// serve now; preferably one he has not let down already (he is tried again
+// for such a caller only when nobody else is free for it: see candidates).
 func (r *Router) bestCallFor(a *agent) *call {
+	if c := r.bestCall(a, true); c != nil {
+		return c
+	}
+	return r.bestCall(a, false)
+}
+
+func (r *Router) bestCall(a *agent, strict bool) *call {
 	var best *call
 	for i := 0; i < len(a.members); {
 		qi := a.members[i].q
@@ -1135,14 +1144,14 @@ func (r *Router) bestCallFor(a *agent) *call {
 			if best != nil && !before(c, best) {
 				break
 			}
-			if mask>>uint(c.tier)&1 == 1 && r.callable(c, a) {
+			if mask>>uint(c.tier)&1 == 1 && r.callable(c, a, strict) {
 				best = c
 				break
 			}
 		}
 	}
 	for _, c := range r.prefCalls[a.idx] {
-		if c.state == callWaiting && r.now.Before(c.prefUntil) && (best == nil || before(c, best)) && r.callable(c, a) {
+		if c.state == callWaiting && r.now.Before(c.prefUntil) && (best == nil || before(c, best)) && r.callable(c, a, strict) {
 			best = c
 		}
 	}
