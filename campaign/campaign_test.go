@@ -144,6 +144,8 @@ func TestEligible(t *testing.T) {
 		{"retry delay not elapsed", func(l *campaign.Lead, _ *campaign.Campaign) {
 			l.State, l.Attempts, l.LastOutcome, l.NextAt = campaign.LeadRetry, 1, campaign.OutcomeBusy, now.Add(8*time.Minute)
 		}, false, now, false, []string{"retry delay after busy has not elapsed: due at 2026-03-10 10:08 EDT (in 8m0s)"}},
+		{"scheduled in the future, no attempt yet", func(l *campaign.Lead, _ *campaign.Campaign) { l.NextAt = now.Add(time.Hour) }, false, now, false,
+			[]string{"not due before 2026-03-10 11:00 EDT (in 1h0m0s)"}},
 		{"retry delay elapsed", func(l *campaign.Lead, _ *campaign.Campaign) {
 			l.State, l.Attempts, l.LastOutcome, l.NextAt = campaign.LeadRetry, 1, campaign.OutcomeBusy, now
 		}, false, now, true, []string{"attempt 2 of 5"}},

@@ -127,12 +127,12 @@ func Eligible(l Lead, c Campaign, dnc bool, now time.Time) (ok bool, why string)
 		}
 	}
 	if now.Before(l.NextAt) {
-		after := "the last attempt"
+		wait := l.NextAt.Sub(now).Round(time.Second)
 		if l.LastOutcome != "" {
-			after = string(l.LastOutcome)
+			no = append(no, fmt.Sprintf("retry delay after %s has not elapsed: due at %s (in %s)", l.LastOutcome, show(l.NextAt), wait))
+		} else {
+			no = append(no, fmt.Sprintf("not due before %s (in %s)", show(l.NextAt), wait))
 		}
-		no = append(no, fmt.Sprintf("retry delay after %s has not elapsed: due at %s (in %s)",
-			after, show(l.NextAt), l.NextAt.Sub(now).Round(time.Second)))
 	}
 	var local time.Time
 	if zoneErr != nil {

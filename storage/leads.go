@@ -59,7 +59,8 @@ type ImportCounts struct {
 
 // UpsertLeads adds leads to their campaign in one transaction. A lead whose
 // number the campaign already has is merged: its data gets the new non-empty
-// values; its zone, state and attempts are kept. New leads are due at now.
+// values; its zone, state and attempts are kept. New leads are due at once
+// (their NextAt, if set, is kept) and come before due retries in ClaimLeads.
 // A campaign that does not exist fails with ENOTFOUND.
 func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
 	var n ImportCounts
@@ -91,10 +92,7 @@ func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.T
 			if state == "" {
 				state = campaign.LeadNew
 			}
-			next := l.NextAt
-			if next.IsZero() {
-				next = now
-			}
+			next := l.NextAt // zero: due at once, and first in the hopper
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO leads (campaign, number, region, time_zone, state, attempts,
 				next_at, reserved_agent, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 				l.Campaign, l.Number, l.Region, l.TimeZone, string(state), l.Attempts, next.UTC(), l.ReservedAgent, data,

@@ -25,7 +25,7 @@ CREATE TABLE leads (
     time_zone      TEXT      NOT NULL,
     state          TEXT      NOT NULL DEFAULT 'new',
     attempts       INTEGER   NOT NULL DEFAULT 0,
-    next_at        TIMESTAMP NOT NULL, -- earliest next attempt; the import time for a new lead
+    next_at        TIMESTAMP NOT NULL, -- earliest next attempt; the zero time (0001-01-01) for at once
     last_outcome   TEXT      NOT NULL DEFAULT '',
     abandoned_at   TIMESTAMP,
     reserved_agent TEXT      NOT NULL DEFAULT '',
