@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/recording"
 )
 
 // extraRoute stands in for a capability added by another package.
@@ -39,7 +40,8 @@ func extraRoute(s *Server) {
 // under its own pattern and described in the served document, and the
 // document describes nothing else.
 func TestOpenAPIInStep(t *testing.T) {
-	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) })
+	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) },
+		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {
 		OpenAPI string
 		Paths   map[string]map[string]struct {
@@ -164,19 +166,23 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 	schemas := coreSchemas()
 	s := New(Options{})
 	s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{})
+	s.AddRecordingRoutes(nil, nil)
 	for name, sc := range s.schemas {
 		if _, core := schemas[name]; !core {
 			schemas[name] = sc
 		}
 	}
 	for name, v := range map[string]any{
-		"IVRStatus": IVRStatus{},
-		"Voicemail": switchboard.Voicemail{},
-		"Call":      switchboard.Call{},
-		"CDR":       switchboard.CDR{},
-		"Identity":  Identity{},
-		"CDRPage":   cdrPage{},
-		"Error":     errorBody{},
+		"IVRStatus":      IVRStatus{},
+		"Voicemail":      switchboard.Voicemail{},
+		"Recording":      recording.Recording{},
+		"RecordingPause": recording.Pause{},
+		"RecordingPage":  recordingPage{},
+		"Call":           switchboard.Call{},
+		"CDR":            switchboard.CDR{},
+		"Identity":       Identity{},
+		"CDRPage":        cdrPage{},
+		"Error":          errorBody{},
 	} {
 		var fields []string
 		typ := reflect.TypeOf(v)

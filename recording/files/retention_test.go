@@ -109,7 +109,7 @@ func TestPurge(t *testing.T) {
 	add(5, "sales", recording.StateStored, ago(50))    // being downloaded
 	add(6, "sales", recording.StateFailed, ago(31))    // failed, no file
 
-	dl, err := s.Open(repo.rows[4])
+	dl, err := s.OpenFile(repo.rows[4])
 	if err != nil {
 		t.Fatal(err)
 	}

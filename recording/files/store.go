@@ -289,12 +289,22 @@ func (f *File) Close() error {
 	return err
 }
 
-// Open opens a stored recording's file for reading and marks it in use
+// Open is [Store.OpenFile] for a consumer that wants only to read and seek
+// (the HTTP download): the value is a *File.
+func (s *Store) Open(rec recording.Recording) (io.ReadSeekCloser, error) {
+	f, err := s.OpenFile(rec)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenFile opens a stored recording's file for reading and marks it in use
 // until the File is closed, so retention skips it. A recording still being
 // written fails with ECONFLICT; a failed, deleted or being-deleted one, or
 // a missing file, with ENOTFOUND; a row whose path is not a safe file name
 // with EINVALID (nothing outside the folder is ever opened).
-func (s *Store) Open(rec recording.Recording) (*File, error) {
+func (s *Store) OpenFile(rec recording.Recording) (*File, error) {
 	switch rec.State {
 	case recording.StateStored:
 	case recording.StateRecording:
@@ -342,7 +352,7 @@ func (s *Store) Verify(rec recording.Recording) error {
 	if rec.State != recording.StateStored {
 		return sb.Errorf(sb.ECONFLICT, "recording %d is %s, not stored", rec.ID, rec.State)
 	}
-	f, err := s.Open(rec)
+	f, err := s.OpenFile(rec)
 	if err != nil {
 		return err
 	}

@@ -270,7 +270,7 @@ func TestOpenFile(t *testing.T) {
 	stored := func(path string) recording.Recording {
 		return recording.Recording{ID: 7, State: recording.StateStored, Path: path}
 	}
-	f, err := s.Open(stored("a.wav"))
+	f, err := s.OpenFile(stored("a.wav"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,14 +297,14 @@ func TestOpenFile(t *testing.T) {
 		{recording.Recording{ID: 7, State: recording.StateDeleted, Path: "a.wav"}, sb.ENOTFOUND},
 		{recording.Recording{ID: 7, State: recording.StateFailed, Path: "a.wav"}, sb.ENOTFOUND},
 	} {
-		if _, err := s.Open(tc.rec); sb.ErrorCode(err) != tc.code {
+		if _, err := s.OpenFile(tc.rec); sb.ErrorCode(err) != tc.code {
 			t.Errorf("Open(%+v) = %v, want %s", tc.rec, err, tc.code)
 		}
 	}
-	if _, err := s.Open(stored("link.wav")); err == nil {
+	if _, err := s.OpenFile(stored("link.wav")); err == nil {
 		t.Error("followed a link out of the folder")
 	}
-	if _, err := s.Open(stored("dir.wav")); err == nil {
+	if _, err := s.OpenFile(stored("dir.wav")); err == nil {
 		t.Error("opened a directory")
 	}
 	if s.InUse().Busy(7) {
