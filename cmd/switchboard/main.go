@@ -70,6 +70,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newIVRCmd(),
 		newCalendarCmd(),
 		newErlangCmd(),
+		newLeadsCmd(),
 	)
 	return root
 }
