@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"strconv"
+
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -54,4 +56,27 @@ func CheckPath(path string) error {
 		return sb.Errorf(sb.EINVALID, "recording path %q is not a .wav file name", path)
 	}
 	return CheckName(path[:len(path)-len(ext)])
+}
+
+// NameFor returns the recording name Switchboard gives the seq-th
+// recording (from 1; an on-demand recording can be stopped and started
+// again) of a call's leg: "sb-<call>[-<leg>]-<seq>", with every character
+// of the call id that [CheckName] refuses replaced by '_' and the call id
+// cut to fit. The result always passes CheckName; the recordings table's
+// unique name catches the (unlikely) call ids that map to the same name.
+func NameFor(call sb.CallID, leg Leg, seq int) string {
+	suffix := "-" + strconv.Itoa(seq)
+	if leg != LegMixed {
+		suffix = "-" + string(leg) + suffix
+	}
+	b := []byte(call)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_' // '.' too: it keeps ".." and a trailing dot out
+		}
+	}
+	if room := MaxNameLen - len("sb-") - len(suffix); len(b) > room {
+		b = b[:room]
+	}
+	return "sb-" + string(b) + suffix
 }

@@ -382,11 +382,36 @@ func FuzzParseWAV(f *testing.F) {
 	})
 }
 
+func TestNameFor(t *testing.T) {
+	for _, tc := range []struct {
+		call sb.CallID
+		leg  Leg
+		seq  int
+		want string
+	}{
+		{"1712345678.42", LegMixed, 1, "sb-1712345678_42-1"},
+		{"1712345678.42", LegAgent, 2, "sb-1712345678_42-agent-2"},
+		{"Local/1001@ctx-0001;1", LegCaller, 1, "sb-Local_1001_ctx-0001_1-caller-1"},
+		{"../../etc/passwd", LegMixed, 1, "sb-______etc_passwd-1"},
+	} {
+		if got := NameFor(tc.call, tc.leg, tc.seq); got != tc.want {
+			t.Errorf("NameFor(%q, %q, %d) = %q, want %q", tc.call, tc.leg, tc.seq, got, tc.want)
+		}
+	}
+	long := NameFor(sb.CallID(bytes.Repeat([]byte("x"), 500)), LegCaller, 12)
+	if len(long) != MaxNameLen || CheckName(long) != nil {
+		t.Errorf("long call id: %d bytes, %v", len(long), CheckName(long))
+	}
+}
+
 func FuzzFileName(f *testing.F) {
 	for _, s := range []string{"call-1", "../x", "a/b", "a\x00b", ".."} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if n := NameFor(sb.CallID(s), LegAgent, 3); CheckName(n) != nil {
+			t.Fatalf("NameFor(%q) = %q is not a safe name", s, n)
+		}
 		name, err := FileName(s)
 		if err != nil {
 			return

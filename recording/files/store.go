@@ -232,6 +232,19 @@ func (s *Store) Fetch(ctx context.Context, name string) (Fetched, error) {
 	return out, nil
 }
 
+// Apply records a successful fetch on the recording's row: stored, with
+// the file's path, size, checksum and duration, ended at ended (the
+// PBX's RecordingFinished), and any pause still open closed there (a call
+// that hung up while paused). The row is ready for storage's
+// UpdateRecording.
+func (f Fetched) Apply(rec *recording.Recording, ended time.Time) {
+	rec.State = recording.StateStored
+	rec.Error = ""
+	rec.Path, rec.Size, rec.SHA256, rec.Duration = f.Path, f.Size, f.SHA256, f.Duration
+	rec.Ended = sb.SomeTime(ended)
+	rec.Pauses = rec.Pauses.Close(ended)
+}
+
 func (s *Store) openSource(ctx context.Context, name, fname string) (io.ReadCloser, error) {
 	if s.shared == nil {
 		return s.src.StoredRecording(ctx, name)

@@ -341,3 +341,15 @@ func TestVerify(t *testing.T) {
 		t.Errorf("recording: %v", err)
 	}
 }
+
+func TestFetchedApply(t *testing.T) {
+	start := time.Date(2025, 5, 2, 9, 0, 0, 0, time.UTC)
+	rec := recording.Recording{ID: 4, State: recording.StateFailed, Error: "earlier try", Started: start,
+		Pauses: recording.Pauses{{Start: start.Add(time.Minute)}}}
+	end := start.Add(2 * time.Minute)
+	Fetched{Path: "r.wav", Size: 44, SHA256: "ab", Duration: time.Minute}.Apply(&rec, end)
+	if rec.State != recording.StateStored || rec.Error != "" || rec.Path != "r.wav" || rec.Size != 44 || rec.SHA256 != "ab" ||
+		rec.Duration != time.Minute || !rec.Ended.Valid || !rec.Ended.Time.Equal(end) || rec.Pauses.Paused() || rec.Pauses[0].End != end {
+		t.Errorf("applied: %+v", rec)
+	}
+}
