@@ -84,6 +84,9 @@ type Stats struct {
 const (
 	argAgent    = "agent"    // Stasis args: agent, <call id>
 	argTransfer = "transfer" // Stasis args: transfer, <call id>
+	// argRecordSnoop marks a snoop channel that records one leg: it lives
+	// and dies with the leg it hears.
+	argRecordSnoop = "recsnoop"
 )
 
 // Center owns the live calls. Create it with New and start it with Run.
@@ -117,7 +120,10 @@ type Center struct {
 	ivrPlaybacks  map[sb.PlaybackID]*call // prompts of flows, by PBX playback id
 	ivrRecordings map[string]*call        // flow recordings, by PBX name
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
-	runCtx        context.Context
+
+	rec        RecordingOptions
+	recordings map[string]*liveRecording // call recordings being made, by PBX name
+	runCtx     context.Context
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
@@ -166,8 +172,10 @@ type call struct {
 	finished     bool
 	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
-	priority     int      // in the queue: higher is served first
-	transferred  bool     // bridged to a transfer target, not an agent
+	recordings   []string // PBX names of the call's recordings
+	recSeq       int
+	priority     int  // in the queue: higher is served first
+	transferred  bool // bridged to a transfer target, not an agent
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -191,6 +199,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		ivrPlaybacks:  map[sb.PlaybackID]*call{},
 		ivrRecordings: map[string]*call{},
 		lateVMs:       map[string]*lateVM{},
+		recordings:    map[string]*liveRecording{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -380,11 +389,15 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingFinished:
-		if !c.lateRecording(e.Name, e.Duration, false) {
+		if c.recordings[e.Name] != nil {
+			c.recordingEnded(e.Name, e.Duration, "")
+		} else if !c.lateRecording(e.Name, e.Duration, false) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
 		}
 	case sb.RecordingFailed:
-		if !c.lateRecording(e.Name, 0, true) {
+		if c.recordings[e.Name] != nil {
+			c.recordingEnded(e.Name, 0, "the PBX reported a failure: "+e.Cause)
+		} else if !c.lateRecording(e.Name, 0, true) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
 		}
 	case sb.EnteredBridge:
@@ -442,6 +455,9 @@ func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
 	ch := e.Channel
+	if len(e.Args) >= 1 && e.Args[0] == argRecordSnoop {
+		return
+	}
 	if len(e.Args) >= 2 && (e.Args[0] == argAgent || e.Args[0] == argTransfer) {
 		k := c.calls[sb.CallID(e.Args[1])]
 		if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
@@ -733,6 +749,7 @@ func (c *Center) checkBridged(k *call) {
 		k.agent.calls++
 	}
 	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
+	c.startRecordings(k)
 }
 
 // giveUp ends a call no agent took in time: the caller hears the no-agent

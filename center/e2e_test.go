@@ -89,7 +89,7 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 }
 
 // attachWith is attach with a hook to configure the center before it runs.
-func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center)) *e2e {
+func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter(t), nil))
 	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
@@ -99,7 +99,7 @@ func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*cent
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000)}
 	c := center.New(cfg, pbx, r, simClock{s.Clock()}, nil, log)
 	if setup != nil {
-		setup(c)
+		setup(c, pbx)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/sim"
@@ -126,7 +127,7 @@ func startIVRRoutes(t *testing.T, speed float64, yaml string, phones map[string]
 	}
 	t.Cleanup(func() { s.Close() })
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
-	r.e2e = attachWith(t, s, cfg, func(c *center.Center) {
+	r.e2e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
 		c.SetIVR(center.IVROptions{Flows: r.flows, Routes: routes,
 			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe})
 	})

@@ -141,6 +141,9 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.hangupOrphan(ch.ID)
 			continue
 		}
+		if i := strings.LastIndex(id, "-rs"); i > 0 && c.calls[sb.CallID(id[:i])] != nil {
+			continue // records one leg of a live call
+		}
 		if strings.HasPrefix(ch.Name, "Snoop/") {
 			c.hangupOrphan(ch.ID)
 			continue

@@ -359,6 +359,18 @@ func (s *Server) StoredRecordings() map[string]time.Duration {
 	return out
 }
 
+// LiveRecordingNames lists the recordings being made, with their state
+// (recording, paused).
+func (s *Server) LiveRecordingNames() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.liveRecs))
+	for n, r := range s.liveRecs {
+		out[n] = r.state
+	}
+	return out
+}
+
 // FailRecording makes a live recording fail (RecordingFailed, cause
 // "sim failure"), as when the disk fills up.
 func (s *Server) FailRecording(name string) error {

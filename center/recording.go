@@ -1,0 +1,220 @@
+package center
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/recording"
+)
+
+// RecordingRepo keeps recordings' metadata.
+type RecordingRepo interface {
+	InsertRecording(ctx context.Context, r *recording.Recording) error
+	UpdateRecording(ctx context.Context, r *recording.Recording) error
+}
+
+// RecordingOptions wires call recording into the center. Without a Repo
+// nothing is recorded.
+type RecordingOptions struct {
+	Policies recording.Policies
+	Repo     RecordingRepo
+	// Fetch copies a finished recording from the PBX into the recordings
+	// folder, verifies it and fills in its path, size, checksum and length.
+	Fetch func(ctx context.Context, r *recording.Recording) error
+}
+
+// SetRecording configures call recording; call it before Run.
+func (c *Center) SetRecording(o RecordingOptions) { c.rec = o }
+
+// liveRecording is a recording the PBX is making. Its metadata writes run
+// in order on its own executor, which outlives the call: the recording
+// finishes (and is fetched) after the call is gone.
+type liveRecording struct {
+	rec  recording.Recording
+	call *call
+	exec *serial
+	id   int64 // the row's id; read and written only on exec
+}
+
+// startRecordings starts the recordings the call's policy asks for, once
+// caller and agent are bridged. A recording that fails is reported and
+// does not touch the call.
+func (c *Center) startRecordings(k *call) {
+	if c.rec.Repo == nil {
+		return
+	}
+	p := c.rec.Policies.For(k.Queue, "")
+	if !recording.Decide(p, k.ID) {
+		return
+	}
+	now := c.clock.Now()
+	for _, leg := range recording.Legs(p) {
+		k.recSeq++
+		lr := &liveRecording{call: k, exec: newSerial(context.Background(), &c.writeWG), rec: recording.Recording{
+			Name: recording.NameFor(k.ID, leg, k.recSeq), CallID: k.ID, Leg: leg, Queue: k.Queue, Agent: k.Agent,
+			Caller: k.Caller, Started: now, State: recording.StateRecording, Created: now,
+		}}
+		c.recordings[lr.rec.Name] = lr
+		k.recordings = append(k.recordings, lr.rec.Name)
+		row := lr.rec
+		lr.exec.do(func(ctx context.Context) {
+			c.saveRecording(&row, true)
+			lr.id = row.ID
+		})
+		req := sb.RecordRequest{Name: lr.rec.Name, Format: "wav", IfExists: "fail", TerminateOn: "none"}
+		bridge, ch, name := k.Bridge, sb.ChannelID(k.ID), lr.rec.Name
+		if leg == recording.LegAgent {
+			ch = k.agentCh
+		}
+		// A bridged channel cannot be recorded by itself (Asterisk answers
+		// 409): one leg is recorded through a snoop channel that hears
+		// what that party says.
+		snoop := sb.SnoopRequest{ID: sb.ChannelID(fmt.Sprintf("%s-rs%d", k.ID, k.recSeq)), Channel: ch,
+			Spy: "in", Whisper: "none", AppArgs: []string{argRecordSnoop, string(k.ID)}}
+		c.do(k, func(ctx context.Context) {
+			var err error
+			if leg == recording.LegMixed {
+				err = c.pbx.RecordBridge(ctx, bridge, req)
+			} else if _, err = c.pbx.Snoop(ctx, snoop); err == nil {
+				err = c.pbx.RecordChannel(ctx, snoop.ID, req)
+			}
+			if err != nil {
+				c.post(func() { c.recordingEnded(name, 0, fmt.Sprintf("start: %v", err)) })
+			}
+		})
+		c.log.Info("recording", "call_id", k.ID, "recording", name, "leg", leg)
+	}
+}
+
+// recordingEnded handles a recording's end: fetch and verify the file, or
+// mark it failed. failure is "" when the PBX finished it normally.
+func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
+	lr := c.recordings[name]
+	if lr == nil {
+		return
+	}
+	delete(c.recordings, name)
+	lr.rec.Ended = sb.SomeTime(c.clock.Now())
+	if lr.rec.Pauses.Paused() {
+		lr.rec.Pauses = lr.rec.Pauses.Close(lr.rec.Ended.Time)
+	}
+	lr.rec.Duration = d // the WAV header's length replaces it once fetched
+	row, fetch := lr.rec, c.rec.Fetch
+	lr.exec.do(func(ctx context.Context) {
+		row.ID = lr.id
+		if failure == "" && fetch != nil {
+			var err error
+			for attempt := range 3 {
+				fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+				err = fetch(fctx, &row)
+				cancel()
+				if err == nil {
+					break
+				}
+				time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+			}
+			if err != nil {
+				failure = fmt.Sprintf("fetch: %v", err)
+			}
+		}
+		if failure != "" {
+			row.State, row.Error = recording.StateFailed, failure
+			c.log.Warn("recording failed", "call_id", row.CallID, "recording", row.Name, "err", failure)
+		} else {
+			row.State = recording.StateStored
+			c.log.Info("recording stored", "call_id", row.CallID, "recording", row.Name, "size", row.Size)
+		}
+		c.saveRecording(&row, false)
+	})
+	lr.exec.close()
+}
+
+// saveRecording writes a recording's row, retrying briefly.
+func (c *Center) saveRecording(r *recording.Recording, insert bool) {
+	repo := c.rec.Repo
+	var err error
+	for attempt := range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if insert {
+			err = repo.InsertRecording(ctx, r)
+		} else {
+			err = repo.UpdateRecording(ctx, r)
+		}
+		cancel()
+		if err == nil || (insert && sb.ErrorCode(err) == sb.ECONFLICT) {
+			return
+		}
+		time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+	}
+	c.log.Error("recording metadata not written", "recording", r.Name, "err", err)
+}
+
+// Pause pauses the live recordings of a call (a card number is being
+// read); the pause is marked in their metadata. It implements the API's
+// LiveRecordings.
+func (c *Center) Pause(ctx context.Context, call sb.CallID) error {
+	return c.pauseRecordings(ctx, call, true)
+}
+
+// Resume resumes them and closes the pause.
+func (c *Center) Resume(ctx context.Context, call sb.CallID) error {
+	return c.pauseRecordings(ctx, call, false)
+}
+
+func (c *Center) pauseRecordings(ctx context.Context, call sb.CallID, pause bool) error {
+	reply := make(chan error, 1)
+	ok := c.post(func() {
+		k := c.calls[call]
+		if k == nil {
+			reply <- sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+			return
+		}
+		var live []*liveRecording
+		for _, name := range k.recordings {
+			if lr := c.recordings[name]; lr != nil {
+				live = append(live, lr)
+			}
+		}
+		if len(live) == 0 {
+			reply <- sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", call)
+			return
+		}
+		now := c.clock.Now()
+		for _, lr := range live {
+			var err error
+			next := lr.rec.Pauses
+			if pause {
+				next, err = next.Pause(now)
+			} else {
+				next, err = next.Resume(now)
+			}
+			if err != nil {
+				reply <- err
+				return
+			}
+			lr.rec.Pauses = next
+			row, name := lr.rec, lr.rec.Name
+			c.do(k, func(ctx context.Context) {
+				if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
+					c.log.Warn("pause recording", "call_id", call, "recording", name, "err", err)
+				}
+			})
+			lr.exec.do(func(context.Context) {
+				row.ID = lr.id
+				c.saveRecording(&row, false)
+			})
+		}
+		reply <- nil
+	})
+	if !ok {
+		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

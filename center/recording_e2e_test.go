@@ -1,0 +1,194 @@
+package center_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ari"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/recording"
+	"github.com/switchboard/switchboard/recording/files"
+	"github.com/switchboard/switchboard/sim"
+	"github.com/switchboard/switchboard/storage"
+)
+
+type recRig struct {
+	*e2e
+	db    *storage.DB
+	store *files.Store
+}
+
+// startRecording runs sim + adapter + center with recording policies, the
+// metadata in SQLite and files fetched into a temporary folder.
+func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Party) *recRig {
+	t.Helper()
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+	cfg := baseConfig()
+	for res, party := range phones {
+		s.AddEndpoint("PJSIP", res, party)
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	dir := t.TempDir()
+	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &recRig{db: db}
+	r.e2e = attachWith(t, s, cfg, func(c *center.Center, pbx *ari.Adapter) {
+		store, err := files.Open(files.Config{Dir: filepath.Join(dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.store = store
+		c.SetRecording(center.RecordingOptions{Policies: p, Repo: db, Fetch: func(ctx context.Context, rec *recording.Recording) error {
+			f, err := store.Fetch(ctx, rec.Name)
+			if err != nil {
+				return err
+			}
+			f.Apply(rec, rec.Ended.Time)
+			return nil
+		}})
+	})
+	return r
+}
+
+// settled waits until n recordings of the call are no longer recording.
+func (r *recRig) settled(t *testing.T, call string, n int) []recording.Recording {
+	t.Helper()
+	var rows []recording.Recording
+	waitUntil(t, "recordings settled", func() bool {
+		all, _, err := r.db.ListRecordings(context.Background(), recording.Filter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[:0]
+		done := 0
+		for _, rec := range all {
+			if rec.CallID == sb.CallID(call) {
+				rows = append(rows, rec)
+				if rec.State != recording.StateRecording {
+					done++
+				}
+			}
+		}
+		return len(rows) == n && done == n
+	})
+	return rows
+}
+
+func TestRecordingFollowsTheBridge(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	id := r.call(t, "+15552220001", sim.Party{Talk: 20 * time.Second}) // the caller hangs up mid-recording
+	if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+		t.Fatalf("cdr = %+v", row)
+	}
+	rows := r.settled(t, id, 3) // mixed, caller leg, agent leg
+	legs := map[recording.Leg]bool{}
+	for _, rec := range rows {
+		legs[rec.Leg] = true
+		if rec.State != recording.StateStored || rec.Agent != "1001" || rec.Caller != "+15552220001" || !rec.Ended.Valid {
+			t.Errorf("recording %+v", rec)
+		}
+		if rec.Duration < 15*time.Second || rec.Duration > 25*time.Second {
+			t.Errorf("%s lasts %v, want about the 20 s talk", rec.Name, rec.Duration)
+		}
+		if err := r.store.Verify(rec); err != nil {
+			t.Errorf("%s does not verify: %v", rec.Name, err)
+		}
+		if _, left := r.sim.StoredRecordings()[rec.Name]; left {
+			t.Errorf("%s is still on the PBX after a verified fetch", rec.Name)
+		}
+	}
+	if len(legs) != 3 {
+		t.Errorf("legs = %v", legs)
+	}
+	r.noChannelsLeft(t)
+}
+
+func TestRecordingPolicies(t *testing.T) {
+	r := startRecording(t, recording.Policies{
+		Default: recording.Policy{Mode: recording.ModeNever},
+		Queues:  map[sb.QueueName]recording.Policy{"vip": {Mode: recording.ModeAlways}},
+	}, map[string]sim.Party{"1001": {Rings: 1, Talk: 5 * time.Second}})
+	id := r.call(t, "+15552220002", sim.Party{})
+	r.cdr.wait(t, id)
+	r.noChannelsLeft(t)
+	if all, total, _ := r.db.ListRecordings(context.Background(), recording.Filter{Limit: 10}); total != 0 {
+		t.Fatalf("policy never recorded %+v", all)
+	}
+	for _, pct := range []float64{0, 100} {
+		p := recording.Policy{Mode: recording.ModeSampled, Percent: pct}
+		if got, want := recording.Decide(p, "any-call"), pct == 100; got != want {
+			t.Errorf("sampled %v%%: decide %v", pct, got)
+		}
+	}
+}
+
+func TestRecordingFailureDoesNotEndTheCall(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	id := r.call(t, "+15552220003", sim.Party{})
+	var name string
+	waitUntil(t, "recording started", func() bool {
+		for n := range r.sim.LiveRecordingNames() {
+			name = n
+			return true
+		}
+		return false
+	})
+	if err := r.sim.FailRecording(name); err != nil {
+		t.Fatal(err)
+	}
+	rows := r.settled(t, id, 1)
+	if rows[0].State != recording.StateFailed || rows[0].Error == "" {
+		t.Fatalf("recording = %+v", rows[0])
+	}
+	if calls := r.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+		t.Fatalf("the call did not go on: %+v", calls)
+	}
+	if err := r.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+		t.Fatalf("cdr = %+v", row)
+	}
+}
+
+func TestRecordingPauseResume(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	id := r.call(t, "+15552220004", sim.Party{})
+	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+	ctx := context.Background()
+	if err := r.c.Resume(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("resume while not paused: %v, want conflict", err)
+	}
+	if err := r.c.Pause(ctx, sb.CallID(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.c.Pause(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("second pause: %v, want conflict", err)
+	}
+	if err := r.c.Resume(ctx, sb.CallID(id)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	rows := r.settled(t, id, 1)
+	if len(rows[0].Pauses) != 1 || rows[0].Pauses[0].End.IsZero() || rows[0].State != recording.StateStored {
+		t.Fatalf("recording = %+v", rows[0])
+	}
+	if err := r.c.Pause(ctx, "no-such-call"); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("pause of an unknown call: %v", err)
+	}
+}
