@@ -24,6 +24,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/calendar"
 )
 
@@ -48,6 +49,8 @@ type Config struct {
 	// IVR configures the IVR: where flows are, how calls are routed to
 	// them, and what they may do.
 	IVR IVR `mapstructure:"ivr" yaml:"ivr"`
+	// Recording configures call recording.
+	Recording Recording `mapstructure:"recording" yaml:"recording"`
 	// Flows holds IVR flows written in the configuration file itself. The
 	// config package accepts the key but does not interpret it: ivr.LoadFiles
 	// reads the same file again, with line numbers and node names as written
@@ -71,6 +74,35 @@ type Queue struct {
 	// WaitForAgent overrides center.wait_for_agent for this queue; 0 keeps
 	// it (see Config.QueueWait).
 	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent,omitempty"`
+}
+
+// Recording configures call recording: where files go and which calls
+// are recorded.
+type Recording struct {
+	// Dir is the recordings folder; a relative path is relative to the
+	// configuration file's folder (the working directory for the demo).
+	Dir string `mapstructure:"dir" yaml:"dir"`
+	// SharedDir, when set, is Asterisk's recording folder mounted here:
+	// finished recordings are read from it instead of fetched over ARI.
+	SharedDir string `mapstructure:"shared_dir" yaml:"shared_dir,omitempty"`
+	// DeleteFromPBX deletes Asterisk's copy once the file is stored and
+	// verified.
+	DeleteFromPBX bool `mapstructure:"delete_from_pbx" yaml:"delete_from_pbx"`
+	// PurgeInterval is how often retention runs.
+	PurgeInterval time.Duration `mapstructure:"purge_interval" yaml:"purge_interval"`
+	// Policies say which calls are recorded and how long files are kept,
+	// by default and per queue or campaign.
+	Policies recording.Policies `mapstructure:"policies" yaml:"policies"`
+}
+
+// RecordingPath returns recording.dir resolved against the configuration
+// file's folder.
+func (c *Config) RecordingPath() string {
+	dir := c.Recording.Dir
+	if dir == "" || filepath.IsAbs(dir) || c.Path == "" {
+		return dir
+	}
+	return filepath.Join(filepath.Dir(c.Path), dir)
 }
 
 // IVR configures the IVR.
@@ -369,6 +401,12 @@ func Default() Config {
 			TalkMean:         60 * time.Second,
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
+		},
+		Recording: Recording{
+			Dir:           "recordings",
+			DeleteFromPBX: true,
+			PurgeInterval: time.Hour,
+			Policies:      recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, RetentionDays: 90}},
 		},
 		IVR: IVR{
 			Timezone:        "UTC",

@@ -152,6 +152,13 @@ func (c *Config) validate(p *problems) {
 		check(key, d <= 0, "must be a positive duration, got %s", d)
 	}
 
+	r := c.Recording
+	check("recording.dir", strings.TrimSpace(r.Dir) == "", "is required (the folder recordings are stored in)")
+	positive("recording.purge_interval", r.PurgeInterval)
+	if err := r.Policies.Validate(); err != nil {
+		check("recording.policies", true, "%v", err)
+	}
+
 	check("log.level", !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level),
 		"must be debug, info, warn or error, got %q", c.Log.Level)
 	check("log.format", !slices.Contains([]string{"text", "json"}, c.Log.Format),

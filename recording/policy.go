@@ -35,16 +35,16 @@ var Modes = []Mode{ModeAlways, ModeNever, ModeOnDemand, ModeSampled}
 
 // Policy is the recording policy of a queue or a campaign.
 type Policy struct {
-	Mode Mode `mapstructure:"mode" json:"mode"`
+	Mode Mode `mapstructure:"mode" json:"mode" yaml:"mode"`
 	// Percent of calls recorded in sampled mode, 0..100 (fractions allowed,
 	// down to a hundredth of a percent).
-	Percent float64 `mapstructure:"percent" json:"percent,omitempty"`
+	Percent float64 `mapstructure:"percent" json:"percent,omitempty" yaml:"percent,omitempty"`
 	// PerLeg also records each party's channel to its own file, next to
 	// the mixed recording of the bridge.
-	PerLeg bool `mapstructure:"per_leg" json:"per_leg,omitempty"`
+	PerLeg bool `mapstructure:"per_leg" json:"per_leg,omitempty" yaml:"per_leg,omitempty"`
 	// RetentionDays is how long a finished recording is kept; 0 keeps it
 	// until someone deletes it.
-	RetentionDays int `mapstructure:"retention_days" json:"retention_days,omitempty"`
+	RetentionDays int `mapstructure:"retention_days" json:"retention_days,omitempty" yaml:"retention_days,omitempty"`
 }
 
 // Validate reports every problem with the policy.
@@ -115,9 +115,9 @@ func CanStartOnDemand(p Policy) bool { return p.Mode != ModeNever && p.Mode != "
 // Policies are the policies of every queue and campaign, with a default for
 // the rest.
 type Policies struct {
-	Default   Policy                  `mapstructure:"default" json:"default"`
-	Queues    map[sb.QueueName]Policy `mapstructure:"queues" json:"queues,omitempty"`
-	Campaigns map[string]Policy       `mapstructure:"campaigns" json:"campaigns,omitempty"`
+	Default   Policy                  `mapstructure:"default" json:"default" yaml:"default"`
+	Queues    map[sb.QueueName]Policy `mapstructure:"queues" json:"queues,omitempty" yaml:"queues,omitempty"`
+	Campaigns map[string]Policy       `mapstructure:"campaigns" json:"campaigns,omitempty" yaml:"campaigns,omitempty"`
 }
 
 // For returns the policy of a call: its campaign's when it has one

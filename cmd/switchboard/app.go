@@ -17,6 +17,8 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/recording"
+	"github.com/switchboard/switchboard/recording/files"
 	"github.com/switchboard/switchboard/storage"
 )
 
@@ -29,6 +31,7 @@ type App struct {
 	Center  *center.Center
 	Metrics *api.Metrics
 	Flows   *flowRegistry
+	Files   *files.Store // the recordings folder
 	HTTP    *http.Server
 	Addr    net.Addr // where HTTP listens
 
@@ -136,6 +139,23 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		},
 	})
 	srv.AddIVRRoutes(a.Flows, db)
+	rc := cfg.Recording
+	if a.Files, err = files.Open(files.Config{Dir: cfg.RecordingPath(), SharedDir: rc.SharedDir, DeleteFromPBX: rc.DeleteFromPBX},
+		pbx, log.With("component", "recording")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("recordings folder: %w", err)
+	}
+	store := a.Files
+	a.Center.SetRecording(center.RecordingOptions{Policies: rc.Policies, Repo: db,
+		Fetch: func(ctx context.Context, rec *recording.Recording) error {
+			f, err := store.Fetch(ctx, rec.Name)
+			if err != nil {
+				return err
+			}
+			f.Apply(rec, rec.Ended.Time)
+			return nil
+		}})
+	srv.AddRecordingRoutes(db, store).SetLive(a.Center)
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		db.Close()
@@ -146,6 +166,11 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.purgeRecordings(runCtx, rc.PurgeInterval, rc.Policies)
+	}()
 	if err := a.Flows.watch(runCtx, cfg); err != nil {
 		log.Warn("flow files are not watched; reload with SIGHUP or the API", "err", err)
 	}
@@ -180,7 +205,27 @@ func (a *App) Close() error {
 	shutdownHTTP(a)
 	a.cancel()
 	a.wg.Wait()
+	a.Files.Close()
 	return a.DB.Close()
+}
+
+// purgeRecordings runs retention every interval until ctx ends.
+func (a *App) purgeRecordings(ctx context.Context, every time.Duration, ps recording.Policies) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rep, err := a.Files.Purge(ctx, a.DB, ps, time.Now())
+			if err != nil {
+				a.Log.Error("recording retention", "err", err)
+			} else if rep.Deleted+rep.Failed > 0 {
+				a.Log.Info("recording retention", "deleted", rep.Deleted, "busy", rep.Busy, "failed", rep.Failed)
+			}
+		}
+	}
 }
 
 // redact hides a secret in a string (belt and braces for error texts).

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -44,6 +46,10 @@ type DemoSummary struct {
 	EventsReceived   int64   `json:"events_received"`
 	EventsLost       int64   `json:"events_lost"`
 	ChannelsLeft     int     `json:"channels_left"`
+	// Recordings that finished this run, and those whose file is present
+	// and matches its stored checksum.
+	RecordingsCompleted int `json:"recordings_completed"`
+	RecordingsVerified  int `json:"recordings_verified"`
 }
 
 // simClock adapts the simulator's clock to the center's.
@@ -150,6 +156,10 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	defer s.Close()
 	cfg.Asterisk.URL, cfg.Asterisk.WebsocketURL = s.URL(), s.WebsocketURL()
 	cfg.Agents = agents
+	if cfg.Path == "" && !filepath.IsAbs(cfg.Recording.Dir) {
+		// The embedded configuration keeps recordings beside its database.
+		cfg.Recording.Dir = filepath.Join(filepath.Dir(cfg.Database.DSN), cfg.Recording.Dir)
+	}
 	clock := simClock{s.Clock()}
 	app, err := StartApp(ctx, cfg, log, clock)
 	if err != nil {
@@ -241,10 +251,38 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	sum.EventsReceived = int64(ps.EventsReceived)
 	sum.EventsLost = int64(ps.EventsLost) + max(0, sum.EventsSent-sum.EventsReceived)
 	sum.ChannelsLeft = len(s.Channels())
+	sum.RecordingsCompleted, sum.RecordingsVerified, err = verifyRecordings(app, simStart)
+	if err != nil {
+		return nil, err
+	}
 	if err := app.DB.Close(); err != nil {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// verifyRecordings counts the recordings this run stored and those whose
+// file verifies (present, same size and SHA-256).
+func verifyRecordings(app *App, since time.Time) (completed, verified int, err error) {
+	for offset := 0; ; {
+		page, total, err := app.DB.ListRecordings(context.Background(), recording.Filter{From: since, Limit: 1000, Offset: offset})
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, rec := range page {
+			if rec.State != recording.StateStored {
+				continue
+			}
+			completed++
+			if app.Files.Verify(rec) == nil {
+				verified++
+			}
+		}
+		offset += len(page)
+		if len(page) == 0 || offset >= total {
+			return completed, verified, nil
+		}
+	}
 }
 
 // demoAgents returns demo.agents agent phones: the configured agents first,
@@ -364,6 +402,7 @@ func printSummary(w io.Writer, s *DemoSummary) {
 		s.CallsOffered, s.CallsAnswered, s.CallsCompleted, s.CallsAbandoned, s.CallsNoAgent, s.CallsFailed, s.CallsInterrupted)
 	fmt.Fprintf(w, "IVR: ended in the flow %d, voicemail %d, transferred %d\n", s.CallsIVR, s.CallsVoicemail, s.CallsTransferred)
 	fmt.Fprintf(w, "call log rows: %d; PBX events: sent %d, received %d, lost %d\n", s.CDRRows, s.EventsSent, s.EventsReceived, s.EventsLost)
+	fmt.Fprintf(w, "recordings: completed %d, verified %d\n", s.RecordingsCompleted, s.RecordingsVerified)
 }
 
 // expDuration draws an exponential duration with the given mean.

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -272,6 +273,14 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 	cfg.Asterisk.URL, cfg.Asterisk.WebsocketURL = s.URL(), s.WebsocketURL()
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Database.DSN = ":memory:"
+	// Flows are tested, not recordings: record nothing, keep no files.
+	tmp, err := os.MkdirTemp("", "switchboard-ivr-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	cfg.Recording.Dir, cfg.Recording.SharedDir = tmp, ""
+	cfg.Recording.Policies = recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}}
 	clock := &offsetClock{c: s.Clock()}
 	stubs := &stubTransport{}
 

@@ -326,7 +326,14 @@ func TestDemoJSONSummary(t *testing.T) {
 	if sum.ChannelsLeft != 0 {
 		t.Errorf("%d channels left behind", sum.ChannelsLeft)
 	}
-	for _, key := range []string{"calls_offered", "calls_answered", "calls_abandoned", "calls_completed", "cdr_rows", "events_received", "events_lost"} {
+	// The embedded policy records every answered call.
+	if sum.RecordingsCompleted != int(sum.CallsAnswered) || sum.RecordingsVerified != sum.RecordingsCompleted {
+		t.Errorf("answered %d, recordings completed %d, verified %d", sum.CallsAnswered, sum.RecordingsCompleted, sum.RecordingsVerified)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(db), "recordings")); err != nil {
+		t.Errorf("recordings are not beside the demo database: %v", err)
+	}
+	for _, key := range []string{"calls_offered", "calls_answered", "calls_abandoned", "calls_completed", "cdr_rows", "events_received", "events_lost", "recordings_completed", "recordings_verified"} {
 		if !strings.Contains(p.stdout.String(), `"`+key+`"`) {
 			t.Errorf("summary lacks %s", key)
 		}
