@@ -24,8 +24,8 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/calendar"
+	"github.com/switchboard/switchboard/recording"
 )
 
 // Config is the whole configuration. Every key is documented in
