@@ -11,7 +11,8 @@
 // the longest-idle ready agent; with none ready it waits up to the connect
 // window for an agent to finish wrap-up, and is abandoned after it. An agent
 // talks for the lead's talk time, then wraps up for a time drawn from its own
-// stream. The pacer is asked after every event and on a clock tick.
+// stream. The pacer is asked on a clock tick and whenever a line frees
+// without a person or an agent becomes ready.
 //
 // Single-threaded and deterministic: parallelise over runs, not inside one.
 package dialsim
