@@ -121,9 +121,12 @@ type Center struct {
 	ivrRecordings map[string]*call        // flow recordings, by PBX name
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
 
-	rec        RecordingOptions
-	recordings map[string]*liveRecording // call recordings being made, by PBX name
-	runCtx     context.Context
+	pendingAdopt map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
+
+	rec           RecordingOptions
+	monitorPolicy MonitorPolicy
+	recordings    map[string]*liveRecording // call recordings being made, by PBX name
+	runCtx        context.Context
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
@@ -174,6 +177,8 @@ type call struct {
 	early        []string // keys pressed before the flow started
 	recordings   []string // PBX names of the call's recordings
 	recSeq       int
+	monitor      *monitor // a supervisor on the call
+	legSeq       int
 	priority     int  // in the queue: higher is served first
 	transferred  bool // bridged to a transfer target, not an agent
 }
@@ -200,6 +205,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		ivrRecordings: map[string]*call{},
 		lateVMs:       map[string]*lateVM{},
 		recordings:    map[string]*liveRecording{},
+		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -363,6 +369,14 @@ func (c *Center) do(k *call, f func(ctx context.Context)) {
 }
 
 func (c *Center) handle(e sb.Event) {
+	if len(c.pendingAdopt) > 0 {
+		// An event about a caller waiting to be adopted settles it: it
+		// entered (the normal path takes it) or it is gone.
+		switch e.(type) {
+		case sb.ChannelEntered, sb.ChannelLeft, sb.ChannelDestroyed, sb.HangupRequested:
+			delete(c.pendingAdopt, sb.ChannelOf(e))
+		}
+	}
 	switch e := e.(type) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
@@ -378,6 +392,10 @@ func (c *Center) handle(e sb.Event) {
 		}
 		c.onPlaybackFinished(e)
 	case sb.DTMFReceived:
+		if k := c.byChannel[e.Channel]; k != nil && k.monitor != nil && e.Channel == k.monitor.sup {
+			c.monitorKey(k, e.Digit)
+			return
+		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
 			switch {
 			case k.ivr != nil:
@@ -455,7 +473,19 @@ func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if len(e.Args) >= 1 && e.Args[0] == argRecordSnoop {
+	if len(e.Args) >= 1 && (e.Args[0] == argRecordSnoop || e.Args[0] == argMonitorSnoop) {
+		return // snoops of ours: they live and die with the leg they hear
+	}
+	if len(e.Args) >= 2 && e.Args[0] == argSupervisor {
+		if k := c.calls[sb.CallID(e.Args[1])]; k != nil {
+			c.supervisorUp(k, ch)
+		} else {
+			c.hangupOrphan(ch.ID)
+		}
+		return
+	}
+	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {
+		c.monitorByCode(ch, sb.AgentID(e.Args[1]))
 		return
 	}
 	if len(e.Args) >= 2 && (e.Args[0] == argAgent || e.Args[0] == argTransfer) {
@@ -867,8 +897,13 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 			c.hunt(k)
 		}
 	default:
-		delete(c.byChannel, ch)
+		if !c.monitorLegGone(k, ch) {
+			delete(c.byChannel, ch)
+		}
 		return
+	}
+	if k.monitor != nil {
+		c.monitorGone(k) // the supervisor goes with the call
 	}
 	c.maybeFinish(k)
 }

@@ -297,3 +297,24 @@ type tw struct{ t *testing.T }
 
 func (w tw) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 func testWriter(t *testing.T) io.Writer  { return tw{t} }
+
+// TestE2ERestartAdoptsWaitingCaller: a caller still waiting for an agent
+// when Switchboard stops is adopted by the next start and served.
+func TestE2ERestartAdoptsWaitingCaller(t *testing.T) {
+	cfg := baseConfig()
+	e := startE2E(t, 20, cfg, nil) // no agent yet: the caller waits
+	id := e.call(t, "+15551230009", sim.Party{})
+	waitUntil(t, "waiting", func() bool {
+		calls := e.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallPrompting
+	})
+	e.stop()
+	e.sim.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1, Talk: 5 * time.Second})
+	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
+	e2 := attach(t, e.sim, cfg)
+	row := e2.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+		t.Fatalf("adopted caller: %+v", row)
+	}
+	e2.noChannelsLeft(t)
+}

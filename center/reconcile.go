@@ -2,8 +2,10 @@ package center
 
 import (
 	"context"
+	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -63,6 +65,15 @@ func (c *Center) doneReconciling() {
 		clear(c.goneAt)
 	}
 }
+
+// adoptGrace is how long a caller found in a snapshot, but not yet seen in
+// an event, waits to be adopted: its StasisStart may be in the event
+// stream behind the snapshot, and then it is taken in the normal way.
+const adoptGrace = 2 * time.Second
+
+// ownedLeg matches the ids of legs Switchboard adds to a call other than
+// the agent's: transfer targets, supervisors and their snoops.
+var ownedLeg = regexp.MustCompile(`-(t|sv|sn)[0-9]+$`)
 
 // reconcile applies a snapshot of the PBX's channels and bridges, listed
 // after seq snap, to call state. What changed after snap (calls that entered,
@@ -129,6 +140,10 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			continue
 		}
 		id := string(ch.ID)
+		if ownedLeg.MatchString(id) {
+			c.hangupOrphan(ch.ID) // a transfer, supervisor or snoop leg of a call that is over
+			continue
+		}
 		if i := strings.LastIndex(id, "-a"); i > 0 {
 			caller := id[:i]
 			if _, callerLive := live[sb.ChannelID(caller)]; callerLive || c.calls[sb.CallID(caller)] != nil {
@@ -148,7 +163,22 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.hangupOrphan(ch.ID)
 			continue
 		}
-		c.adopt(ch, bridgeOf, live)
+		if _, talking := bridgeOf[ch.ID]; talking {
+			c.adopt(ch, bridgeOf, live)
+			continue
+		}
+		// A caller the snapshot shows but whose StasisStart may still be
+		// on its way: adopt it only if that event does not come first.
+		c.pendingAdopt[ch.ID] = ch
+		pid := ch.ID
+		c.clock.AfterFunc(adoptGrace, func() {
+			c.post(func() {
+				if pending, ok := c.pendingAdopt[pid]; ok {
+					delete(c.pendingAdopt, pid)
+					c.adopt(pending, nil, nil)
+				}
+			})
+		})
 	}
 	// Greetings whose end was lost with the link: go on to the agent.
 	for _, k := range stalled {

@@ -314,6 +314,9 @@ type ChannelInfo struct {
 	// App is the Stasis application; InApp tells whether it is in it now.
 	App   string
 	InApp bool
+	// Snooped, Spy and Whisper describe a snoop channel: the channel it
+	// hears and its directions (none, both, in, out).
+	Snooped, Spy, Whisper string
 }
 
 // Channels lists the live channels in creation order.
@@ -330,6 +333,9 @@ func (s *Server) Channels() []ChannelInfo {
 		ci := ChannelInfo{ID: c.id, Name: c.name, State: c.state, App: c.app, InApp: c.inApp}
 		if c.bridge != nil {
 			ci.Bridge = c.bridge.id
+		}
+		if c.snoopOf != nil {
+			ci.Snooped, ci.Spy, ci.Whisper = c.snoopOf.id, c.spy, c.whisper
 		}
 		out = append(out, ci)
 	}

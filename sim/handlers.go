@@ -633,6 +633,7 @@ func (s *Server) snoop(r *request) reply {
 		nameOverride: "Snoop/" + t.id + "-" + s.nextName()})
 	sn.answered = true
 	sn.snoopOf = t
+	sn.spy, sn.whisper = spy, whisper
 	t.snoops = append(t.snoops, sn)
 	body := s.chanJSON(sn)
 	if !s.registered(app) {

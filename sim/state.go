@@ -77,7 +77,9 @@ type channel struct {
 
 	snoops  []*channel
 	snoopOf *channel
-	peer    *channel // other half of a Local channel
+	// spy and whisper are a snoop channel's directions.
+	spy, whisper string
+	peer         *channel // other half of a Local channel
 
 	playQ []*playback
 	recs  []*liveRec

@@ -1,0 +1,338 @@
+package center
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// MonitorMode is how a supervisor takes part in an agent's call.
+type MonitorMode string
+
+// Monitor modes, switchable during the call.
+const (
+	// Listen: the supervisor hears caller and agent; nobody hears the
+	// supervisor (a snoop on the agent leg, spy both).
+	Listen MonitorMode = "listen"
+	// Whisper: the supervisor hears both and talks to the agent only (spy
+	// both, whisper out: injected toward the agent).
+	Whisper MonitorMode = "whisper"
+	// Barge: the supervisor joins the call's bridge: all three talk.
+	Barge MonitorMode = "barge"
+)
+
+// MonitorModes lists the modes.
+var MonitorModes = []MonitorMode{Listen, Whisper, Barge}
+
+const (
+	argSupervisor   = "supervisor" // Stasis args: supervisor, <call id> (a phone Switchboard called)
+	argMonitorSnoop = "monsnoop"   // Stasis args: monsnoop, <call id>
+	argMonitorCode  = "monitor"    // Stasis args: monitor, <agent id> (a supervisor dialled the feature code)
+)
+
+// monitor is a supervisor on a call. States:
+//
+//	ringing (phone called) -> up (answered) -> mode applied (listen|whisper|barge)
+//	any mode <-> any mode (switch: the snoop is replaced or the supervisor
+//	moves between the monitor bridge and the call's bridge)
+//	any -> gone (supervisor hangs up, or the call ends: every leg is hung up)
+type monitor struct {
+	sup    sb.ChannelID // the supervisor's channel
+	up     bool
+	mode   MonitorMode
+	snoop  sb.ChannelID // current snoop on the agent leg ("" in barge)
+	bridge sb.BridgeID  // monitor bridge: supervisor + snoop
+	made   bool         // monitor bridge created
+	inCall bool         // supervisor is in the call's bridge (barge)
+	seq    int
+}
+
+// Monitor calls a supervisor's phone (endpoint) and, when it answers, lets
+// the supervisor take part in call as mode says.
+func (c *Center) Monitor(ctx context.Context, call sb.CallID, endpoint string, mode MonitorMode) error {
+	if !slices.Contains(MonitorModes, mode) {
+		return sb.Errorf(sb.EINVALID, "unknown monitor mode %q (listen, whisper, barge)", mode)
+	}
+	return c.onLoop(ctx, func() error {
+		k, err := c.monitorable(call)
+		if err != nil {
+			return err
+		}
+		m := &monitor{mode: mode, bridge: sb.BridgeID("sv-" + string(k.ID))}
+		m.sup = sb.ChannelID(fmt.Sprintf("%s-sv%d", k.ID, k.nextLeg()))
+		k.monitor = m
+		c.byChannel[m.sup] = k
+		req := sb.OriginateRequest{ID: m.sup, Endpoint: endpoint, CallerID: fmt.Sprintf("\"Monitor %s\" <%s>", k.Agent, k.Caller),
+			Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argSupervisor, string(k.ID)}, Originator: sb.ChannelID(k.ID)}
+		sup := m.sup
+		c.do(k, func(ctx context.Context) {
+			if _, err := c.pbx.Originate(ctx, req); err != nil {
+				c.log.Warn("supervisor phone", "call_id", k.ID, "err", err)
+				c.post(func() {
+					if k.monitor != nil && k.monitor.sup == sup {
+						c.monitorGone(k)
+					}
+				})
+			}
+		})
+		c.log.Info("supervisor called", "call_id", k.ID, "endpoint", endpoint, "mode", mode)
+		return nil
+	})
+}
+
+// SetMonitorMode switches the supervisor on call between listen, whisper
+// and barge.
+func (c *Center) SetMonitorMode(ctx context.Context, call sb.CallID, mode MonitorMode) error {
+	if !slices.Contains(MonitorModes, mode) {
+		return sb.Errorf(sb.EINVALID, "unknown monitor mode %q (listen, whisper, barge)", mode)
+	}
+	return c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil || k.monitor == nil {
+			return sb.Errorf(sb.ENOTFOUND, "nobody monitors call %s", call)
+		}
+		k.monitor.mode = mode
+		if k.monitor.up {
+			c.applyMonitor(k)
+		}
+		return nil
+	})
+}
+
+// StopMonitor hangs up the supervisor on call.
+func (c *Center) StopMonitor(ctx context.Context, call sb.CallID) error {
+	return c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil || k.monitor == nil {
+			return sb.Errorf(sb.ENOTFOUND, "nobody monitors call %s", call)
+		}
+		c.hangupChannel(k, k.monitor.sup)
+		return nil
+	})
+}
+
+// MonitorInfo says who may monitor a live call: its queue and agent.
+func (c *Center) MonitorInfo(ctx context.Context, call sb.CallID) (sb.QueueName, sb.AgentID, error) {
+	var q sb.QueueName
+	var a sb.AgentID
+	err := c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil {
+			return sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+		}
+		q, a = k.Queue, k.Agent
+		return nil
+	})
+	return q, a, err
+}
+
+// monitorable returns the live call if a supervisor may join it now.
+func (c *Center) monitorable(call sb.CallID) (*call, error) {
+	k := c.calls[call]
+	switch {
+	case k == nil:
+		return nil, sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+	case k.State != sb.CallBridged || k.agent == nil:
+		return nil, sb.Errorf(sb.ECONFLICT, "call %s is not talking to an agent", call)
+	case k.monitor != nil:
+		return nil, sb.Errorf(sb.ECONFLICT, "call %s is already monitored", call)
+	}
+	return k, nil
+}
+
+// onLoop runs f on the owner goroutine and returns its error.
+func (c *Center) onLoop(ctx context.Context, f func() error) error {
+	reply := make(chan error, 1)
+	if !c.post(func() { reply <- f() }) {
+		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.stopped:
+		return sb.Errorf(sb.EUNAVAILABLE, "the call center stopped")
+	}
+}
+
+// nextLeg numbers the legs Switchboard adds to a call.
+func (k *call) nextLeg() int {
+	k.legSeq++
+	return k.legSeq
+}
+
+// supervisorUp: the supervisor's channel is in the application.
+func (c *Center) supervisorUp(k *call, ch sb.ChannelInfo) {
+	m := k.monitor
+	if m == nil || m.sup != ch.ID || k.callerGone || k.agentGone {
+		c.hangupOrphan(ch.ID)
+		return
+	}
+	m.up = true
+	c.applyMonitor(k)
+}
+
+// applyMonitor puts the supervisor where its mode says.
+func (c *Center) applyMonitor(k *call) {
+	m := k.monitor
+	oldSnoop := m.snoop
+	m.snoop = ""
+	var snoop sb.SnoopRequest
+	if m.mode != Barge {
+		m.seq++
+		m.snoop = sb.ChannelID(fmt.Sprintf("%s-sn%d", k.ID, k.nextLeg()))
+		snoop = sb.SnoopRequest{ID: m.snoop, Channel: k.agentCh, Spy: "both", Whisper: "none",
+			AppArgs: []string{argMonitorSnoop, string(k.ID)}}
+		if m.mode == Whisper {
+			snoop.Whisper = "out" // heard by the agent only
+		}
+		c.byChannel[m.snoop] = k
+	}
+	sup, bridge, call, mk, wasInCall := m.sup, m.bridge, k.Bridge, !m.made, m.inCall
+	m.made = m.made || m.mode != Barge
+	m.inCall = m.mode == Barge
+	c.log.Info("supervisor mode", "call_id", k.ID, "mode", m.mode)
+	c.do(k, func(ctx context.Context) {
+		if oldSnoop != "" {
+			_ = c.pbx.Hangup(ctx, oldSnoop, "normal")
+		}
+		var err error
+		if snoop.ID == "" { // barge
+			if err = c.pbx.RemoveFromBridge(ctx, bridge, sup); err != nil && !mk {
+				c.log.Debug("supervisor out of monitor bridge", "err", err)
+			}
+			err = c.pbx.AddToBridge(ctx, call, sup)
+		} else {
+			if wasInCall {
+				_ = c.pbx.RemoveFromBridge(ctx, call, sup)
+			}
+			if mk {
+				err = c.pbx.CreateBridge(ctx, bridge, "monitor "+string(k.ID))
+			}
+			if err == nil {
+				_, err = c.pbx.Snoop(ctx, snoop)
+			}
+			if err == nil {
+				err = c.pbx.AddToBridge(ctx, bridge, sup, snoop.ID)
+			}
+		}
+		if err != nil {
+			c.log.Warn("supervisor mode failed; the supervisor is hung up", "call_id", k.ID, "err", err)
+			_ = c.pbx.Hangup(ctx, sup, "normal")
+		}
+	})
+}
+
+// monitorLegGone handles the end of a supervisor or snoop leg. It reports
+// whether ch was one.
+func (c *Center) monitorLegGone(k *call, ch sb.ChannelID) bool {
+	m := k.monitor
+	switch {
+	case m == nil:
+		return false
+	case ch == m.sup:
+		c.monitorGone(k)
+		return true
+	case strings.Contains(string(ch), "-sn"):
+		delete(c.byChannel, ch)
+		if ch == m.snoop && !m.inCall && !k.callerGone && !k.agentGone {
+			m.snoop = "" // the snoop died by itself; the supervisor stays until told
+		}
+		return true
+	}
+	return false
+}
+
+// monitorGone ends a supervisor's part: snoop and monitor bridge go too.
+func (c *Center) monitorGone(k *call) {
+	m := k.monitor
+	k.monitor = nil
+	delete(c.byChannel, m.sup)
+	snoop, bridge, made, sup := m.snoop, m.bridge, m.made, m.sup
+	if snoop != "" {
+		delete(c.byChannel, snoop)
+	}
+	c.log.Info("supervisor left", "call_id", k.ID)
+	c.cmdWG.Add(1)
+	go func() { // the call's executor may be closed already
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+		defer cancel()
+		for _, ch := range []sb.ChannelID{sup, snoop} {
+			if ch != "" {
+				if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+					c.log.Debug("monitor hangup", "channel_id", ch, "err", err)
+				}
+			}
+		}
+		if made {
+			if err := c.pbx.DestroyBridge(ctx, bridge); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+				c.log.Debug("monitor bridge", "err", err)
+			}
+		}
+	}()
+}
+
+// MonitorPolicy says whether the supervisor phone endpoint may monitor a
+// call in queue answered by agent (the feature-code path; the API checks
+// its tokens itself). Nil allows nobody.
+type MonitorPolicy func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool
+
+// SetMonitorPolicy sets who may monitor by feature code; call before Run.
+func (c *Center) SetMonitorPolicy(p MonitorPolicy) { c.monitorPolicy = p }
+
+// monitorByCode: a supervisor dialled the monitor feature code for an
+// agent from a desk phone. The phone's channel becomes the supervisor leg,
+// listening; keys 1, 2, 3 switch to listen, whisper, barge.
+func (c *Center) monitorByCode(ch sb.ChannelInfo, agent sb.AgentID) {
+	endpoint := ch.Name
+	if i := strings.LastIndexByte(endpoint, '-'); i > 0 {
+		endpoint = endpoint[:i] // PJSIP/1009-0000002a -> PJSIP/1009
+	}
+	var k *call
+	for _, cand := range c.calls {
+		if cand.Agent == agent && cand.State == sb.CallBridged && cand.agent != nil {
+			k = cand
+		}
+	}
+	if k == nil || k.monitor != nil || c.monitorPolicy == nil || !c.monitorPolicy(endpoint, k.Queue, agent) {
+		c.log.Warn("monitor feature code refused", "endpoint", endpoint, "agent_id", agent)
+		c.refuse(ch.ID)
+		return
+	}
+	m := &monitor{sup: ch.ID, up: true, mode: Listen, bridge: sb.BridgeID("sv-" + string(k.ID))}
+	k.monitor = m
+	c.byChannel[ch.ID] = k
+	id := ch.ID
+	c.do(k, func(ctx context.Context) {
+		if err := c.pbx.Answer(ctx, id); err != nil {
+			c.log.Warn("answer supervisor", "call_id", k.ID, "err", err)
+		}
+	})
+	c.applyMonitor(k)
+}
+
+// monitorKey switches the mode from the supervisor's keypad.
+func (c *Center) monitorKey(k *call, key string) {
+	modes := map[string]MonitorMode{"1": Listen, "2": Whisper, "3": Barge}
+	if mode, ok := modes[key]; ok && mode != k.monitor.mode {
+		k.monitor.mode = mode
+		c.applyMonitor(k)
+	}
+}
+
+// refuse answers a feature-code call, tells it no and hangs up.
+func (c *Center) refuse(ch sb.ChannelID) {
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+		defer cancel()
+		_ = c.pbx.Answer(ctx, ch)
+		_ = c.pbx.Hangup(ctx, ch, "normal")
+	}()
+}
