@@ -198,8 +198,8 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var (
-		ringing   = map[offerKey]bool{}      // outstanding offers
-		callbacks = map[offerKey]bool{}      // outstanding StartCallbacks
+		ringing   = map[offerKey]bool{} // outstanding offers
+		callbacks = map[offerKey]bool{} // outstanding StartCallbacks
 		connected = map[sb.CallID]sb.AgentID{}
 		live      = map[sb.CallID]bool{} // enqueued, not ended
 		ended     = map[sb.CallID]string{}

@@ -1,0 +1,270 @@
+package routing_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
+)
+
+const (
+	benchAgents  = 10000
+	benchQueues  = 500
+	benchWaiting = 1000
+)
+
+// largeConfig: 10,000 agents with 5 random skills each out of 500, 500
+// queues each needing one skill at level 3 or more (about 80 members per
+// queue), every tenth queue with an escalation step that relaxes the level
+// and adds a second queue's agents.
+func largeConfig(agents int) routing.Config {
+	rng := rand.New(rand.NewPCG(1, 1))
+	cfg := routing.Config{Seed: 1}
+	zero := time.Duration(0)
+	for i := range agents {
+		skills := map[string]int{}
+		for range 5 {
+			skills[fmt.Sprintf("s%d", rng.IntN(benchQueues))] = 1 + rng.IntN(10)
+		}
+		cfg.Agents = append(cfg.Agents, routing.AgentConfig{ID: sb.AgentID(fmt.Sprintf("a%05d", i)),
+			Endpoint: fmt.Sprintf("PJSIP/%d", 10000+i), Skills: skills, Weight: 1 + rng.IntN(3), WrapUp: &zero})
+	}
+	strategies := []string{routing.LongestIdle, routing.LongestIdle, routing.BestSkill, routing.RoundRobin, routing.FewestCalls, routing.WeightedRandom}
+	for q := range benchQueues {
+		qc := routing.QueueConfig{Name: sb.QueueName(fmt.Sprintf("q%d", q)), Skills: fmt.Sprintf("skills.s%d >= 3", q),
+			Strategy: strategies[q%len(strategies)], MaxWait: time.Hour, AnnounceEvery: 45 * time.Second, AnnouncePosition: true}
+		if q%10 == 0 {
+			qc.Escalation = []routing.EscalationStep{{After: 60 * time.Second, Skills: fmt.Sprintf("skills.s%d >= 1", q),
+				AddQueues: []sb.QueueName{sb.QueueName(fmt.Sprintf("q%d", (q+1)%benchQueues))}}}
+		}
+		cfg.Queues = append(cfg.Queues, qc)
+	}
+	return cfg
+}
+
+// loaded is a router at the benchmark's size: every agent logged in and on
+// a call, and benchWaiting callers waiting.
+type loaded struct {
+	r         *routing.Router
+	now       time.Time
+	connected map[sb.CallID]sb.AgentID
+	byAgent   map[sb.AgentID]sb.CallID
+	ids       []sb.CallID
+	next      int
+	rng       *rand.Rand
+}
+
+func (l *loaded) apply(m routing.Msg) []routing.Action {
+	acts := l.r.Apply(m, l.now)
+	for _, a := range acts {
+		if o, ok := a.(routing.Offer); ok {
+			l.r.Apply(routing.OfferAnswered{Call: o.Call, Agent: o.Agents[0]}, l.now)
+			l.connected[o.Call] = o.Agents[0]
+			l.byAgent[o.Agents[0]] = o.Call
+			l.ids = append(l.ids, o.Call)
+		}
+	}
+	return acts
+}
+
+func (l *loaded) enqueue() {
+	l.next++
+	l.apply(routing.Enqueue{Call: sb.CallID(fmt.Sprintf("c%d", l.next)), Queue: sb.QueueName(fmt.Sprintf("q%d", l.rng.IntN(benchQueues)))})
+}
+
+func (l *loaded) waiting() int {
+	n := 0
+	for q := range benchQueues {
+		st, _ := l.r.QueueStats(sb.QueueName(fmt.Sprintf("q%d", q)), l.now)
+		n += st.Waiting
+	}
+	return n
+}
+
+func newLoaded(tb testing.TB) *loaded {
+	cfg := largeConfig(benchAgents)
+	start := time.Now()
+	r, err := routing.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("New: %d agents, %d queues in %v", benchAgents, benchQueues, time.Since(start))
+	l := &loaded{r: r, now: t0, connected: map[sb.CallID]sb.AgentID{}, byAgent: map[sb.AgentID]sb.CallID{}, rng: rand.New(rand.NewPCG(2, 2))}
+	for _, a := range cfg.Agents {
+		l.apply(routing.AgentLogin{Agent: a.ID})
+	}
+	// Fill: calls until benchWaiting wait (agents in no queue stay free).
+	for w := 0; w < benchWaiting; {
+		for range 200 {
+			l.enqueue()
+		}
+		w = l.waiting()
+	}
+	return l
+}
+
+// pickConnected returns a random connected call and its agent.
+func (l *loaded) pickConnected() (sb.CallID, sb.AgentID) {
+	for {
+		i := l.rng.IntN(len(l.ids))
+		id := l.ids[i]
+		if a, ok := l.connected[id]; ok {
+			return id, a
+		}
+		l.ids[i] = l.ids[len(l.ids)-1]
+		l.ids = l.ids[:len(l.ids)-1]
+	}
+}
+
+// BenchmarkDecision: an agent ends a call and the router picks his next
+// caller among 1,000 waiting across 500 queues (10,000 agents). Each
+// iteration times the one Apply that carries the decision; p50 and p99 of
+// those are reported. A new caller joins after each, to keep the load.
+func BenchmarkDecision(b *testing.B) {
+	l := newLoaded(b)
+	durs := make([]time.Duration, 0, b.N)
+	decisions := 0
+	b.ResetTimer()
+	for range b.N {
+		l.now = l.now.Add(10 * time.Millisecond)
+		c, a := l.pickConnected()
+		delete(l.connected, c)
+		delete(l.byAgent, a)
+		start := time.Now()
+		acts := l.r.Apply(routing.CallEnded{Call: c, Agent: a}, l.now)
+		durs = append(durs, time.Since(start))
+		b.StopTimer()
+		for _, x := range acts {
+			if o, ok := x.(routing.Offer); ok {
+				decisions++
+				l.r.Apply(routing.OfferAnswered{Call: o.Call, Agent: o.Agents[0]}, l.now)
+				l.connected[o.Call] = o.Agents[0]
+				l.byAgent[o.Agents[0]] = o.Call
+				l.ids = append(l.ids, o.Call)
+			}
+		}
+		l.enqueue()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(decisions)/float64(b.N), "offers/op")
+	b.ReportMetric(float64(l.waiting()), "waiting")
+}
+
+// BenchmarkDecisionEnqueue: a caller joins a queue with free agents and is
+// offered at once (the other direction of a decision).
+func BenchmarkDecisionEnqueue(b *testing.B) {
+	cfg := largeConfig(benchAgents)
+	r, err := routing.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := t0
+	for _, a := range cfg.Agents {
+		r.Apply(routing.AgentLogin{Agent: a.ID}, now)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	durs := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		now = now.Add(time.Millisecond)
+		id := sb.CallID(fmt.Sprintf("c%d", i))
+		start := time.Now()
+		acts := r.Apply(routing.Enqueue{Call: id, Queue: sb.QueueName(fmt.Sprintf("q%d", rng.IntN(benchQueues)))}, now)
+		durs = append(durs, time.Since(start))
+		b.StopTimer()
+		for _, x := range acts {
+			if o, ok := x.(routing.Offer); ok { // the agent is free again at once
+				r.Apply(routing.OfferAnswered{Call: o.Call, Agent: o.Agents[0]}, now)
+				r.Apply(routing.CallEnded{Call: o.Call, Agent: o.Agents[0]}, now)
+			} else if e, ok := x.(routing.Queued); ok {
+				r.Apply(routing.Abandon{Call: e.Call}, now)
+			}
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// BenchmarkMessages: router throughput on a realistic mix at full size:
+// per iteration a call ends (the agent takes the next caller), the offer is
+// answered, a caller joins, and a tick fires timers (announcements).
+func BenchmarkMessages(b *testing.B) {
+	l := newLoaded(b)
+	msgs := 0
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		l.now = l.now.Add(10 * time.Millisecond)
+		c, a := l.pickConnected()
+		delete(l.connected, c)
+		delete(l.byAgent, a)
+		acts := l.r.Apply(routing.CallEnded{Call: c, Agent: a}, l.now)
+		msgs++
+		for _, x := range acts {
+			if o, ok := x.(routing.Offer); ok {
+				l.r.Apply(routing.OfferAnswered{Call: o.Call, Agent: o.Agents[0]}, l.now)
+				msgs++
+				l.connected[o.Call] = o.Agents[0]
+				l.ids = append(l.ids, o.Call)
+			}
+		}
+		l.enqueue()
+		l.r.Apply(routing.Tick{}, l.now)
+		msgs += 2
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(msgs)/el.Seconds(), "msgs/s")
+}
+
+func heapNow() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkMemory reports the heap held per agent (configured and logged
+// in, with its queue memberships) and per waiting caller (with timers).
+func BenchmarkMemory(b *testing.B) {
+	{
+		cfg := largeConfig(benchAgents)
+		base := heapNow()
+		r, err := routing.New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, a := range cfg.Agents {
+			r.Apply(routing.AgentLogin{Agent: a.ID}, t0)
+		}
+		perAgent := float64(heapNow()-base) / benchAgents
+		// Make everyone busy: a paused agent takes no call.
+		for _, a := range cfg.Agents {
+			r.Apply(routing.AgentPause{Agent: a.ID, Reason: "x"}, t0)
+		}
+		before := heapNow()
+		rng := rand.New(rand.NewPCG(4, 4))
+		for i := range benchWaiting {
+			r.Apply(routing.Enqueue{Call: sb.CallID(fmt.Sprintf("w%06d", i)), Queue: sb.QueueName(fmt.Sprintf("q%d", rng.IntN(benchQueues)))}, t0)
+		}
+		perCall := float64(heapNow()-before) / benchWaiting
+		runtime.KeepAlive(r)
+		runtime.KeepAlive(cfg)
+		b.ReportMetric(perAgent, "B/agent")
+		b.ReportMetric(perCall, "B/waiting-call")
+	}
+	for range b.N { // the measurement above is the benchmark
+	}
+}
