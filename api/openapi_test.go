@@ -40,7 +40,7 @@ func extraRoute(s *Server) {
 // under its own pattern and described in the served document, and the
 // document describes nothing else.
 func TestOpenAPIInStep(t *testing.T) {
-	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) },
+	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) }, func(s *Server) { s.AddMonitorRoutes(&fakeMonitoring{}, fakeSupervisors{}) },
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {
 		OpenAPI string

@@ -445,7 +445,16 @@ func TestRecordingDownloadDuringRetention(t *testing.T) {
 		t.Fatalf("download during retention: %d, %d bytes", got.Status, len(got.Body))
 	}
 
-	// The download is over: the next run deletes the file and marks the row.
+	// The download is over (the handler closes the file after the client
+	// has read the last byte): the next run deletes the file and marks the
+	// row.
+	id1 := e.recs["r1"].ID
+	for deadline := time.Now().Add(5 * time.Second); e.files.InUse().Busy(id1); {
+		if time.Now().After(deadline) {
+			t.Fatal("the finished download still holds r1")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	gate.opened = make(chan struct{}, 10)
 	rep, err = e.files.Purge(ctx, e.db, policies, later)
 	if err != nil || rep.Deleted != 1 || rep.Busy != 0 {

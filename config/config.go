@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ type Config struct {
 	IVR IVR `mapstructure:"ivr" yaml:"ivr"`
 	// Recording configures call recording.
 	Recording Recording `mapstructure:"recording" yaml:"recording"`
+	// Supervisors may listen to, whisper to and barge into agents' calls.
+	Supervisors []Supervisor `mapstructure:"supervisors" yaml:"supervisors,omitempty"`
 	// Flows holds IVR flows written in the configuration file itself. The
 	// config package accepts the key but does not interpret it: ivr.LoadFiles
 	// reads the same file again, with line numbers and node names as written
@@ -304,6 +307,25 @@ type Agent struct {
 	// Endpoint is the phone calls are offered on, Technology/Resource
 	// (PJSIP/1001), unique.
 	Endpoint string `mapstructure:"endpoint" yaml:"endpoint"`
+}
+
+// Supervisor is a person who may monitor the calls of some queues.
+type Supervisor struct {
+	// Name identifies the supervisor (unique).
+	Name string `mapstructure:"name" yaml:"name"`
+	// Endpoint is the supervisor's desk phone: the API rings it to
+	// monitor, and the monitor feature code is accepted from it.
+	Endpoint string `mapstructure:"endpoint" yaml:"endpoint"`
+	// Token is the name of the supervisor's API token (api.tokens[].name).
+	Token string `mapstructure:"token" yaml:"token,omitempty"`
+	// Queues are the queues whose calls the supervisor may monitor; empty
+	// means every queue.
+	Queues []string `mapstructure:"queues" yaml:"queues,omitempty"`
+}
+
+// MayMonitor reports whether s may monitor a call in queue.
+func (s Supervisor) MayMonitor(queue string) bool {
+	return len(s.Queues) == 0 || slices.Contains(s.Queues, queue)
 }
 
 // API configures access to the HTTP API.

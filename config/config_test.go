@@ -131,6 +131,17 @@ func TestValidationRules(t *testing.T) {
 			`x.yaml:6: api.tokens[0].sha256: is required`,
 			"x.yaml:8: api.tokens[0].token: plaintext tokens are not accepted: run `switchboard token hash`",
 		}},
+		{"supervisors", creds + "queues:\n  - name: sales\nsupervisors:\n  - name: dana\n    endpoint: desk\n    token: nobody\n    queues: [sales, nosuch]\n  - name: dana\n    endpoint: PJSIP/1010\n", []string{
+			`x.yaml:8: supervisors[0].endpoint: must be Technology/Resource (e.g. PJSIP/1010), got "desk"`,
+			`x.yaml:9: supervisors[0].token: no api token named "nobody"`,
+			`x.yaml:10: supervisors[0].queues[1]: unknown queue "nosuch"`,
+			`x.yaml:11: supervisors[1].name: duplicate supervisor "dana"`,
+		}},
+		{"recording", creds + "recording:\n  dir: ''\n  purge_interval: 0s\n  policies:\n    default: {mode: sometimes}\n", []string{
+			`x.yaml:5: recording.dir: is required (the folder recordings are stored in)`,
+			`x.yaml:6: recording.purge_interval: must be a positive duration, got 0s`,
+			`x.yaml:7: recording.policies: default: mode "sometimes" is not one of`,
+		}},
 		{"demo", creds + "demo:\n  speed: 0\n  callers_per_minute: -1\n  talk_mean: 0s\n  patience_mean: fast\n  agents: -2\n  seed: x\n", []string{
 			`x.yaml:5: demo.speed: must be a number of simulated seconds per second`,
 			`x.yaml:6: demo.callers_per_minute: must be in [0, 1000000], got -1`,

@@ -152,6 +152,29 @@ func (c *Config) validate(p *problems) {
 		check(key, d <= 0, "must be a positive duration, got %s", d)
 	}
 
+	supNames, supPhones := map[string]bool{}, map[string]bool{}
+	tokenNames := map[string]bool{}
+	for _, t := range c.API.Tokens {
+		tokenNames[t.Name] = true
+	}
+	queueNames := map[string]bool{}
+	for _, q := range c.Queues {
+		queueNames[q.Name] = true
+	}
+	for i, sv := range c.Supervisors {
+		key := fmt.Sprintf("supervisors[%d]", i)
+		check(key+".name", sv.Name == "", "is required")
+		check(key+".name", sv.Name != "" && supNames[sv.Name], "duplicate supervisor %q", sv.Name)
+		supNames[sv.Name] = true
+		check(key+".endpoint", !endpointRE.MatchString(sv.Endpoint), "must be Technology/Resource (e.g. PJSIP/1010), got %q", sv.Endpoint)
+		check(key+".endpoint", sv.Endpoint != "" && supPhones[sv.Endpoint], "phone %s belongs to another supervisor", sv.Endpoint)
+		supPhones[sv.Endpoint] = true
+		check(key+".token", sv.Token != "" && !tokenNames[sv.Token], "no api token named %q", sv.Token)
+		for j, q := range sv.Queues {
+			check(fmt.Sprintf("%s.queues[%d]", key, j), !queueNames[q], "unknown queue %q", q)
+		}
+	}
+
 	r := c.Recording
 	check("recording.dir", strings.TrimSpace(r.Dir) == "", "is required (the folder recordings are stored in)")
 	positive("recording.purge_interval", r.PurgeInterval)

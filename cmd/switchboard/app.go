@@ -156,6 +156,16 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			return nil
 		}})
 	srv.AddRecordingRoutes(db, store).SetLive(a.Center)
+	sups := supervisorDir(cfg.Supervisors)
+	srv.AddMonitorRoutes(monitoring{a.Center}, sups)
+	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
+		for _, sv := range cfg.Supervisors {
+			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {
+				return true
+			}
+		}
+		return false
+	})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		db.Close()
@@ -241,4 +251,32 @@ func shutdownHTTP(a *App) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = a.HTTP.Shutdown(ctx)
+}
+
+// monitoring adapts the center's supervision to the API's.
+type monitoring struct{ c *center.Center }
+
+func (m monitoring) Monitor(ctx context.Context, call sb.CallID, endpoint, mode string) error {
+	return m.c.Monitor(ctx, call, endpoint, center.MonitorMode(mode))
+}
+func (m monitoring) SetMonitorMode(ctx context.Context, call sb.CallID, mode string) error {
+	return m.c.SetMonitorMode(ctx, call, center.MonitorMode(mode))
+}
+func (m monitoring) StopMonitor(ctx context.Context, call sb.CallID) error {
+	return m.c.StopMonitor(ctx, call)
+}
+func (m monitoring) MonitorInfo(ctx context.Context, call sb.CallID) (sb.QueueName, sb.AgentID, error) {
+	return m.c.MonitorInfo(ctx, call)
+}
+
+// supervisorDir finds supervisors by their API token's name.
+type supervisorDir []config.Supervisor
+
+func (d supervisorDir) Supervisor(token string) (string, func(string) bool, bool) {
+	for _, sv := range d {
+		if sv.Token != "" && sv.Token == token {
+			return sv.Endpoint, sv.MayMonitor, true
+		}
+	}
+	return "", nil, false
 }
