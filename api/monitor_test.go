@@ -108,3 +108,45 @@ func TestMonitorRoutes(t *testing.T) {
 		t.Errorf("center got %q, want %q", m.got, want)
 	}
 }
+
+type fakeRecorder struct {
+	*fakeMonitoring
+}
+
+var _ CallRecorder = fakeRecorder{}
+
+func (f fakeRecorder) StartRecording(_ context.Context, call switchboard.CallID) error {
+	f.got = append(f.got, "start "+string(call))
+	return nil
+}
+func (f fakeRecorder) StopRecording(_ context.Context, call switchboard.CallID) error {
+	f.got = append(f.got, "stop-rec "+string(call))
+	return nil
+}
+
+func TestCallRecordingRoute(t *testing.T) {
+	m := &fakeMonitoring{calls: map[switchboard.CallID]switchboard.QueueName{"c1": "sales"}}
+	rec := fakeRecorder{m}
+	ts := newTestServer(t, Options{Tokens: []Token{
+		{Name: "ops-admin", Role: RoleAdmin, SHA256: HashToken(adminToken)},
+		{Name: "1001", Role: RoleAgent, SHA256: HashToken(agentToken)}, // the call's agent
+		{Name: "1002", Role: RoleAgent, SHA256: HashToken("other-agent-token")},
+	}}, func(s *Server) { s.AddCallRecordingRoutes(rec) })
+	cases := []struct {
+		token, body string
+		status      int
+	}{
+		{agentToken, `{"action":"start"}`, http.StatusNoContent},
+		{"other-agent-token", `{"action":"start"}`, http.StatusForbidden},
+		{adminToken, `{"action":"stop"}`, http.StatusNoContent},
+		{adminToken, `{"action":"explode"}`, http.StatusBadRequest},
+	}
+	for _, c := range cases {
+		if r := ts.send(t, "POST", "/api/v1/calls/c1/recording", c.token, c.body); r.Status != c.status {
+			t.Errorf("%s = %d %s, want %d", c.body, r.Status, r.Body, c.status)
+		}
+	}
+	if got := strings.Join(m.got, "|"); got != "start c1|stop-rec c1" {
+		t.Errorf("center got %q", got)
+	}
+}

@@ -40,7 +40,10 @@ func extraRoute(s *Server) {
 // under its own pattern and described in the served document, and the
 // document describes nothing else.
 func TestOpenAPIInStep(t *testing.T) {
-	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) }, func(s *Server) { s.AddMonitorRoutes(&fakeMonitoring{}, fakeSupervisors{}) },
+	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) }, func(s *Server) {
+		s.AddMonitorRoutes(&fakeMonitoring{}, fakeSupervisors{})
+		s.AddCallRecordingRoutes(fakeRecorder{&fakeMonitoring{}})
+	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {
 		OpenAPI string

@@ -179,8 +179,9 @@ type call struct {
 	recSeq       int
 	monitor      *monitor // a supervisor on the call
 	legSeq       int
-	priority     int  // in the queue: higher is served first
-	transferred  bool // bridged to a transfer target, not an agent
+	agentKeys    string // the agent's last keys (recording codes)
+	priority     int    // in the queue: higher is served first
+	transferred  bool   // bridged to a transfer target, not an agent
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -394,6 +395,10 @@ func (c *Center) handle(e sb.Event) {
 	case sb.DTMFReceived:
 		if k := c.byChannel[e.Channel]; k != nil && k.monitor != nil && e.Channel == k.monitor.sup {
 			c.monitorKey(k, e.Digit)
+			return
+		}
+		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.agentUp {
+			c.agentKey(k, e.Digit)
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {

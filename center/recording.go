@@ -49,6 +49,11 @@ func (c *Center) startRecordings(k *call) {
 	if !recording.Decide(p, k.ID) {
 		return
 	}
+	c.record(k, p)
+}
+
+// record starts the recordings of p's legs on a bridged call.
+func (c *Center) record(k *call, p recording.Policy) {
 	now := c.clock.Now()
 	for _, leg := range recording.Legs(p) {
 		k.recSeq++
@@ -164,57 +169,140 @@ func (c *Center) Resume(ctx context.Context, call sb.CallID) error {
 }
 
 func (c *Center) pauseRecordings(ctx context.Context, call sb.CallID, pause bool) error {
-	reply := make(chan error, 1)
-	ok := c.post(func() {
+	return c.onLoop(ctx, func() error {
 		k := c.calls[call]
 		if k == nil {
-			reply <- sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
-			return
+			return sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
 		}
-		var live []*liveRecording
-		for _, name := range k.recordings {
-			if lr := c.recordings[name]; lr != nil {
-				live = append(live, lr)
-			}
-		}
-		if len(live) == 0 {
-			reply <- sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", call)
-			return
-		}
-		now := c.clock.Now()
-		for _, lr := range live {
-			var err error
-			next := lr.rec.Pauses
-			if pause {
-				next, err = next.Pause(now)
-			} else {
-				next, err = next.Resume(now)
-			}
-			if err != nil {
-				reply <- err
-				return
-			}
-			lr.rec.Pauses = next
-			row, name := lr.rec, lr.rec.Name
-			c.do(k, func(ctx context.Context) {
-				if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
-					c.log.Warn("pause recording", "call_id", call, "recording", name, "err", err)
-				}
-			})
-			lr.exec.do(func(context.Context) {
-				row.ID = lr.id
-				c.saveRecording(&row, false)
-			})
-		}
-		reply <- nil
+		return c.pauseLocked(k, pause)
 	})
-	if !ok {
-		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
+}
+
+// pauseLocked pauses or resumes the call's recordings; on the owner.
+func (c *Center) pauseLocked(k *call, pause bool) error {
+	live := c.liveRecordings(k)
+	if len(live) == 0 {
+		return sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", k.ID)
 	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	now := c.clock.Now()
+	for _, lr := range live {
+		next := lr.rec.Pauses
+		var err error
+		if pause {
+			next, err = next.Pause(now)
+		} else {
+			next, err = next.Resume(now)
+		}
+		if err != nil {
+			return err
+		}
+		lr.rec.Pauses = next
+		row, name, lr := lr.rec, lr.rec.Name, lr
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
+				c.log.Warn("pause recording", "call_id", k.ID, "recording", name, "err", err)
+			}
+		})
+		lr.exec.do(func(context.Context) {
+			row.ID = lr.id
+			c.saveRecording(&row, false)
+		})
+	}
+	return nil
+}
+
+// StartRecording starts recording a bridged call by hand (the on-demand
+// policy; any policy but never). ECONFLICT when it is already recorded or
+// not bridged.
+func (c *Center) StartRecording(ctx context.Context, call sb.CallID) error {
+	return c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil {
+			return sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+		}
+		return c.startOnDemand(k)
+	})
+}
+
+func (c *Center) startOnDemand(k *call) error {
+	if c.rec.Repo == nil {
+		return sb.Errorf(sb.EUNAVAILABLE, "recording is not configured")
+	}
+	p := c.rec.Policies.For(k.Queue, "")
+	switch {
+	case !recording.CanStartOnDemand(p):
+		return sb.Errorf(sb.EFORBIDDEN, "queue %q is never recorded", k.Queue)
+	case k.State != sb.CallBridged || k.transferred:
+		return sb.Errorf(sb.ECONFLICT, "call %s is not talking to an agent", k.ID)
+	case c.liveRecordings(k) != nil:
+		return sb.Errorf(sb.ECONFLICT, "call %s is already being recorded", k.ID)
+	}
+	c.record(k, p)
+	return nil
+}
+
+// StopRecording stops a call's recordings; they are fetched and stored as
+// when the call ends.
+func (c *Center) StopRecording(ctx context.Context, call sb.CallID) error {
+	return c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil {
+			return sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+		}
+		return c.stopRecordings(k)
+	})
+}
+
+func (c *Center) stopRecordings(k *call) error {
+	live := c.liveRecordings(k)
+	if live == nil {
+		return sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", k.ID)
+	}
+	for _, lr := range live {
+		name := lr.rec.Name
+		c.do(k, func(ctx context.Context) {
+			if err := c.pbx.StopRecording(ctx, name); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+				c.log.Warn("stop recording", "call_id", k.ID, "recording", name, "err", err)
+			}
+		})
+	}
+	return nil
+}
+
+// liveRecordings are the call's recordings being made.
+func (c *Center) liveRecordings(k *call) []*liveRecording {
+	var live []*liveRecording
+	for _, name := range k.recordings {
+		if lr := c.recordings[name]; lr != nil {
+			live = append(live, lr)
+		}
+	}
+	return live
+}
+
+// agentKey handles keys the agent presses during a call: *1 pauses the
+// recording (a card number is read), *2 resumes it, *3 starts recording
+// (on-demand), *4 stops it.
+func (c *Center) agentKey(k *call, key string) {
+	k.agentKeys = (k.agentKeys + key)
+	if len(k.agentKeys) > 2 {
+		k.agentKeys = k.agentKeys[len(k.agentKeys)-2:]
+	}
+	var err error
+	switch k.agentKeys {
+	case "*1":
+		err = c.pauseLocked(k, true)
+	case "*2":
+		err = c.pauseLocked(k, false)
+	case "*3":
+		err = c.startOnDemand(k)
+	case "*4":
+		err = c.stopRecordings(k)
+	default:
+		return
+	}
+	k.agentKeys = ""
+	if err != nil {
+		c.log.Info("agent recording key", "call_id", k.ID, "agent_id", k.Agent, "err", err)
 	}
 }

@@ -192,3 +192,63 @@ func TestRecordingPauseResume(t *testing.T) {
 		t.Errorf("pause of an unknown call: %v", err)
 	}
 }
+
+// TestRecordingOnDemandByAgentKeys: with the on-demand policy nothing is
+// recorded until the agent presses *3; *1 and *2 pause and resume, *4
+// stops; the file is stored with its pause.
+func TestRecordingOnDemandByAgentKeys(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeOnDemand}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	id := r.call(t, "+15552220005", sim.Party{})
+	call := bridgedCall(t, r.e2e)
+	if n := len(r.sim.LiveRecordingNames()); n != 0 {
+		t.Fatalf("on-demand recorded at once: %d", n)
+	}
+	press := func(keys string) {
+		t.Helper()
+		if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	press("*3")
+	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+	press("*1")
+	waitUntil(t, "paused", func() bool {
+		for _, st := range r.sim.LiveRecordingNames() {
+			return st == "paused"
+		}
+		return false
+	})
+	press("*2")
+	waitUntil(t, "resumed", func() bool {
+		for _, st := range r.sim.LiveRecordingNames() {
+			return st == "recording"
+		}
+		return false
+	})
+	press("*4")
+	rows := r.settled(t, id, 1)
+	if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 1 {
+		t.Fatalf("recording = %+v", rows[0])
+	}
+	if calls := r.c.LiveCalls(); len(calls) != 1 {
+		t.Fatal("stopping the recording ended the call")
+	}
+	if err := r.c.StopRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("stop when not recording: %v", err)
+	}
+	if err := r.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	r.cdr.wait(t, id)
+}
+
+func TestRecordingNeverCannotBeStarted(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	r.call(t, "+15552220006", sim.Party{})
+	call := bridgedCall(t, r.e2e)
+	if err := r.c.StartRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.EFORBIDDEN {
+		t.Fatalf("start under never: %v, want forbidden", err)
+	}
+}

@@ -132,6 +132,9 @@ type IVR struct {
 	Routes []Route `mapstructure:"routes" yaml:"routes,omitempty"`
 	// LookupMaxBody bounds the response body a lookup node reads, in bytes.
 	LookupMaxBody int64 `mapstructure:"lookup_max_body" yaml:"lookup_max_body"`
+	// VoicemailWebhook, when set, receives a POST with each new voicemail
+	// message's metadata (JSON: {"event": "voicemail.new", "voicemail": {...}}).
+	VoicemailWebhook string `mapstructure:"voicemail_webhook" yaml:"voicemail_webhook,omitempty"`
 }
 
 // Location returns the zone of Timezone, UTC if it does not load (Validate

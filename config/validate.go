@@ -175,6 +175,12 @@ func (c *Config) validate(p *problems) {
 		}
 	}
 
+	if c.IVR.VoicemailWebhook != "" {
+		if msg := checkURL(c.IVR.VoicemailWebhook, "http", "https"); msg != "" {
+			check("ivr.voicemail_webhook", true, "%s", msg)
+		}
+	}
+
 	r := c.Recording
 	check("recording.dir", strings.TrimSpace(r.Dir) == "", "is required (the folder recordings are stored in)")
 	positive("recording.purge_interval", r.PurgeInterval)

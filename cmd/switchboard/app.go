@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,7 +116,8 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		routes = append(routes, center.Route{DNIS: r.DNIS, Flow: r.Flow, Calendar: r.Calendar, ClosedFlow: r.ClosedFlow})
 	}
 	a.Center.SetIVR(center.IVROptions{
-		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(), Voicemail: db,
+		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(),
+		Voicemail:     &voicemailHook{db: db, url: cfg.IVR.VoicemailWebhook, log: log.With("component", "voicemail"), wg: &a.wg},
 		LookupMaxBody: cfg.IVR.LookupMaxBody, TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
 		Observer: observer, HTTP: lookups,
 	})
@@ -158,6 +161,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv.AddRecordingRoutes(db, store).SetLive(a.Center)
 	sups := supervisorDir(cfg.Supervisors)
 	srv.AddMonitorRoutes(monitoring{a.Center}, sups)
+	srv.AddCallRecordingRoutes(monitoring{a.Center})
 	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range cfg.Supervisors {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {
@@ -265,6 +269,12 @@ func (m monitoring) SetMonitorMode(ctx context.Context, call sb.CallID, mode str
 func (m monitoring) StopMonitor(ctx context.Context, call sb.CallID) error {
 	return m.c.StopMonitor(ctx, call)
 }
+func (m monitoring) StartRecording(ctx context.Context, call sb.CallID) error {
+	return m.c.StartRecording(ctx, call)
+}
+func (m monitoring) StopRecording(ctx context.Context, call sb.CallID) error {
+	return m.c.StopRecording(ctx, call)
+}
 func (m monitoring) MonitorInfo(ctx context.Context, call sb.CallID) (sb.QueueName, sb.AgentID, error) {
 	return m.c.MonitorInfo(ctx, call)
 }
@@ -279,4 +289,48 @@ func (d supervisorDir) Supervisor(token string) (string, func(string) bool, bool
 		}
 	}
 	return "", nil, false
+}
+
+// voicemailHook stores voicemail messages and, when a webhook is
+// configured, POSTs each new message's metadata to it (retrying briefly;
+// a webhook that stays down is logged, the message is kept either way).
+type voicemailHook struct {
+	db  *storage.DB
+	url string
+	log *slog.Logger
+	wg  *sync.WaitGroup
+}
+
+func (h *voicemailHook) InsertVoicemail(ctx context.Context, v *sb.Voicemail) error {
+	if err := h.db.InsertVoicemail(ctx, v); err != nil {
+		return err
+	}
+	if h.url == "" {
+		return nil
+	}
+	body, err := json.Marshal(struct {
+		Event     string        `json:"event"`
+		Voicemail *sb.Voicemail `json:"voicemail"`
+	}{"voicemail.new", v})
+	if err != nil {
+		return nil
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		client := &http.Client{Timeout: 10 * time.Second}
+		for attempt := range 3 {
+			resp, err := client.Post(h.url, "application/json", bytes.NewReader(body))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode < 300 {
+					return
+				}
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			h.log.Warn("voicemail webhook", "call_id", v.CallID, "attempt", attempt+1, "err", err)
+			time.Sleep(time.Duration(attempt+1) * time.Second)
+		}
+	}()
+	return nil
 }

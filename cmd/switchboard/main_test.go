@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -574,4 +575,45 @@ func TestSIGHUPReloadsFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitOutput(t, `IVR flows unchanged.*reason=SIGHUP`)
+}
+
+func TestVoicemailWebhook(t *testing.T) {
+	got := make(chan []byte, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		buf.ReadFrom(r.Body)
+		got <- buf.Bytes()
+	}))
+	defer hook.Close()
+	s := startSim(t, 20)
+	cfgPath, _ := flowConfig(t, s, `flows:
+  main:
+    nodes:
+      vm: {voicemail: {mailbox: sales, max_length: 10s}, next: bye}
+      bye: {hangup: {}}
+`)
+	body, _ := os.ReadFile(cfgPath)
+	cfg := strings.Replace(string(body), "  flows_dir: flows\n", "  flows_dir: flows\n  voicemail_webhook: "+hook.URL+"\n", 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "serve", "--config", cfgPath)
+	p.waitOutput(t, `SIGHUP reloads the IVR flows`)
+	waitFor(context.Background(), 10*time.Second, func() bool { return len(s.Apps()) > 0 })
+	id, err := s.Call(sim.Inbound{App: "switchboard", From: "+15554440001", To: "8000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-got:
+		var ev struct {
+			Event     string
+			Voicemail sb.Voicemail
+		}
+		if err := json.Unmarshal(b, &ev); err != nil || ev.Event != "voicemail.new" || ev.Voicemail.CallID != sb.CallID(id) || ev.Voicemail.Mailbox != "sales" {
+			t.Fatalf("webhook body %s: %v", b, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no webhook; stderr:\n%s", p.stderr)
+	}
 }
