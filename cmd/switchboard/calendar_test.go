@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,22 +37,7 @@ func runCalendar(t *testing.T, args ...string) (string, string, int) {
 			t.Setenv(k, "")
 		}
 	}
-	cmd := newCalendarCmd()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	code := 0
-	if err := cmd.Execute(); err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), code
+	return runCommand(t, newCalendarCmd(), args...)
 }
 
 func writeCalendarFile(t *testing.T) string {

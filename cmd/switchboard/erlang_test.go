@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -12,22 +10,7 @@ import (
 // the error text and the exit code runCtx would give.
 func runErlang(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := newErlangCmd()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	code := 0
-	if err := cmd.Execute(); err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), code
+	return runCommand(t, newErlangCmd(), args...)
 }
 
 func TestErlangText(t *testing.T) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,22 +11,7 @@ import (
 // stderr and the exit code runCtx would give.
 func runLeads(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := newLeadsCmd()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	code := 0
-	if err := cmd.Execute(); err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), code
+	return runCommand(t, newLeadsCmd(), args...)
 }
 
 // leadsDB returns a fresh database path with a running campaign "spring".
