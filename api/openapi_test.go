@@ -43,6 +43,7 @@ func TestOpenAPIInStep(t *testing.T) {
 	ts := newTestServer(t, Options{}, extraRoute, func(s *Server) { s.AddIVRRoutes(&fakeRegistry{}, fakeVoicemails{}) }, func(s *Server) {
 		s.AddMonitorRoutes(&fakeMonitoring{}, fakeSupervisors{})
 		s.AddCallRecordingRoutes(fakeRecorder{&fakeMonitoring{}})
+		s.AddCampaignRoutes(&fakeCampaigns{})
 	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+)
+
+// CampaignStore keeps outbound campaigns and their leads.
+type CampaignStore interface {
+	Campaigns(ctx context.Context) ([]campaign.Campaign, error)
+	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
+	SetCampaignState(ctx context.Context, name string, state campaign.State, now time.Time) error
+	LeadCounts(ctx context.Context, name string) (map[campaign.LeadState]int, error)
+}
+
+// campaignView is a campaign with its leads counted by state.
+type campaignView struct {
+	campaign.Campaign
+	Leads map[campaign.LeadState]int `json:"leads"`
+}
+
+// AddCampaignRoutes adds the outbound campaign routes: list, show, and
+// start/pause/resume/stop (the same as `switchboard leads campaign`).
+func (s *Server) AddCampaignRoutes(store CampaignStore) {
+	supervisors := []Role{RoleAdmin, RoleSupervisor}
+	name := []Param{{Name: "name", In: "path", Description: "Campaign name.", Required: true, Schema: String("")}}
+	view := &Schema{Type: "object", Description: "A campaign's settings (as `switchboard leads campaign show` prints them) and `leads`: lead counts by state."}
+	s.Handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/campaigns", Summary: "Outbound campaigns",
+		Roles: supervisors, Response: Object(map[string]*Schema{"campaigns": Array(view)}, "campaigns"),
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			list, err := store.Campaigns(r.Context())
+			if err != nil {
+				return err
+			}
+			out := make([]campaignView, 0, len(list))
+			for _, c := range list {
+				counts, err := store.LeadCounts(r.Context(), c.Name)
+				if err != nil {
+					return err
+				}
+				out = append(out, campaignView{c, counts})
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
+			return nil
+		},
+	})
+	s.Handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/campaigns/{name}", Summary: "One campaign and its lead counts",
+		Roles: supervisors, Params: name, Response: view, Errors: []string{switchboard.ENOTFOUND},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			c, err := store.Campaign(r.Context(), r.PathValue("name"))
+			if err != nil {
+				return err
+			}
+			counts, err := store.LeadCounts(r.Context(), c.Name)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, campaignView{c, counts})
+			return nil
+		},
+	})
+	for _, a := range []struct {
+		verb  string
+		state campaign.State
+	}{{"start", campaign.StateRunning}, {"resume", campaign.StateRunning}, {"pause", campaign.StatePaused}, {"stop", campaign.StateStopped}} {
+		s.Handle(Route{
+			Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/" + a.verb, Summary: a.verb + " a campaign",
+			Description: "Sets the campaign " + string(a.state) + ". A stopped campaign stays stopped (409).",
+			Roles:       supervisors, Params: name, Response: view,
+			Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT},
+			Handler: func(w http.ResponseWriter, r *http.Request) error {
+				n := r.PathValue("name")
+				if err := store.SetCampaignState(r.Context(), n, a.state, time.Now()); err != nil {
+					return err
+				}
+				c, err := store.Campaign(r.Context(), n)
+				if err != nil {
+					return err
+				}
+				counts, err := store.LeadCounts(r.Context(), n)
+				if err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusOK, campaignView{c, counts})
+				return nil
+			},
+		})
+	}
+}
