@@ -180,6 +180,10 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	if err != nil {
 		return nil, err
 	}
+	recBefore, err := lastRecordingID(app)
+	if err != nil {
+		return nil, err
+	}
 	sum := &DemoSummary{Seed: d.Seed, Speed: s.Clock().Speed(), Agents: len(agents)}
 	simStart, wallStart := clock.Now(), time.Now()
 	if addr := app.Addr.String(); !strings.HasSuffix(addr, ":0") {
@@ -251,7 +255,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	sum.EventsReceived = int64(ps.EventsReceived)
 	sum.EventsLost = int64(ps.EventsLost) + max(0, sum.EventsSent-sum.EventsReceived)
 	sum.ChannelsLeft = len(s.Channels())
-	sum.RecordingsCompleted, sum.RecordingsVerified, err = verifyRecordings(app, simStart)
+	sum.RecordingsCompleted, sum.RecordingsVerified, err = verifyRecordings(app, recBefore)
 	if err != nil {
 		return nil, err
 	}
@@ -261,26 +265,41 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	return sum, nil
 }
 
-// verifyRecordings counts the recordings this run stored and those whose
-// file verifies (present, same size and SHA-256).
-func verifyRecordings(app *App, since time.Time) (completed, verified int, err error) {
+// verifyRecordings counts the recordings this run stored (ids after
+// since) and those whose file verifies (present, same size and SHA-256).
+func verifyRecordings(app *App, since int64) (completed, verified int, err error) {
+	err = eachRecording(app, func(rec recording.Recording) {
+		if rec.ID <= since || rec.State != recording.StateStored {
+			return
+		}
+		completed++
+		if app.Files.Verify(rec) == nil {
+			verified++
+		}
+	})
+	return completed, verified, err
+}
+
+// lastRecordingID is the highest recording id so far (0 when none).
+func lastRecordingID(app *App) (int64, error) {
+	var last int64
+	err := eachRecording(app, func(rec recording.Recording) { last = max(last, rec.ID) })
+	return last, err
+}
+
+// eachRecording calls f for every recording row.
+func eachRecording(app *App, f func(recording.Recording)) error {
 	for offset := 0; ; {
-		page, total, err := app.DB.ListRecordings(context.Background(), recording.Filter{From: since, Limit: 1000, Offset: offset})
+		page, total, err := app.DB.ListRecordings(context.Background(), recording.Filter{Limit: 1000, Offset: offset})
 		if err != nil {
-			return 0, 0, err
+			return err
 		}
 		for _, rec := range page {
-			if rec.State != recording.StateStored {
-				continue
-			}
-			completed++
-			if app.Files.Verify(rec) == nil {
-				verified++
-			}
+			f(rec)
 		}
 		offset += len(page)
 		if len(page) == 0 || offset >= total {
-			return completed, verified, nil
+			return nil
 		}
 	}
 }
