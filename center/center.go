@@ -22,6 +22,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/routing"
 )
 
 // Config is what the call lifecycle needs from the configuration.
@@ -130,6 +131,10 @@ type Center struct {
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
+
+	// router, when set (SetRouter), picks agents instead of pickAgent.
+	router *routing.Router
+	acd    *acd
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -250,6 +255,9 @@ func (c *Center) Run(ctx context.Context) error {
 	for _, a := range c.agents {
 		a.idleSince = now
 	}
+	if c.router != nil {
+		c.acdStart()
+	}
 	events := c.pbx.Events()
 	for {
 		select {
@@ -271,6 +279,9 @@ func (c *Center) Run(ctx context.Context) error {
 // shutdown stops timers and closes executors; the calls still up stay in the
 // PBX's application and are re-adopted by the next start.
 func (c *Center) shutdown() {
+	if c.router != nil {
+		c.acdStop()
+	}
 	for _, k := range c.calls {
 		if k.stopRetry != nil {
 			k.stopRetry()
@@ -377,6 +388,9 @@ func (c *Center) handle(e sb.Event) {
 		case sb.ChannelEntered, sb.ChannelLeft, sb.ChannelDestroyed, sb.HangupRequested:
 			delete(c.pendingAdopt, sb.ChannelOf(e))
 		}
+	}
+	if c.router != nil && c.acdEvent(e) {
+		return
 	}
 	switch e := e.(type) {
 	case sb.LinkUp:
@@ -605,6 +619,10 @@ func (c *Center) greetingOver(k *call) {
 // hunt offers the call to the longest-idle free agent, or keeps the caller
 // waiting (music on hold) until one is free or the wait limit passes.
 func (c *Center) hunt(k *call) {
+	if c.router != nil {
+		c.acdHunt(k)
+		return
+	}
 	if k.finished || k.callerGone || k.outcome != "" || (k.agentCh != "" && !k.agentGone) {
 		return
 	}
@@ -870,6 +888,9 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.unwait(k)
 		c.keepLateVoicemails(k)
 		c.feed(k, ivr.CallerHungUp{})
+		if c.router != nil {
+			c.acdCallerGone(k)
+		}
 		if k.agentCh != "" && !k.agentGone {
 			c.hangupChannel(k, k.agentCh)
 		}
@@ -881,6 +902,9 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		delete(c.byChannel, ch)
+		if c.router != nil {
+			c.acdAgentGone(k)
+		}
 		talked := k.State == sb.CallBridged
 		// No cooldown when the caller, not the phone, ended the offer.
 		c.releaseAgent(k, talked || k.callerGone)
@@ -957,6 +981,9 @@ func (c *Center) agentFree() {
 
 func (c *Center) maybeFinish(k *call) {
 	if !k.callerGone || (k.agentCh != "" && !k.agentGone) {
+		return
+	}
+	if c.router != nil && !c.acdMayFinish(k) {
 		return
 	}
 	k.finished = true
@@ -1046,6 +1073,10 @@ func (c *Center) persist(write func(ctx context.Context) error, failed func(erro
 }
 
 func (c *Center) onEndpoint(st sb.EndpointState) {
+	if c.router != nil {
+		c.acdEndpoint(st)
+		return
+	}
 	for _, a := range c.agents {
 		if strings.EqualFold(a.Endpoint, st.Endpoint) {
 			was := a.online

@@ -1,0 +1,548 @@
+package center
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/queuelog"
+	"github.com/switchboard/switchboard/routing"
+)
+
+// QueueLogger receives the router's queue_log lines (a *queuelog.Writer).
+type QueueLogger interface {
+	Write(e queuelog.Event) error
+}
+
+var _ QueueLogger = (*queuelog.Writer)(nil)
+
+// ErrRouter is returned by the agent commands when no router is set.
+var ErrRouter = errors.New("center: no ACD router configured")
+
+// acd is the center's side of the router: the agent legs it rang and what
+// it told the router about each call. Owned by the Run goroutine, except
+// states (mu), which the API may read.
+//
+// An agent leg is "ringing" from its originate until it enters the
+// application (it then becomes the call's agent channel and the
+// skeleton's bridge and hang-up logic take over) or is destroyed (an
+// OfferFailed, unless the router cancelled it first).
+type acd struct {
+	qlog     QueueLogger
+	defQueue sb.QueueName
+	legs     map[sb.ChannelID]*acdLeg
+	calls    map[sb.CallID]*acdCall
+	endpoint map[string]sb.AgentID // lower-cased endpoint -> agent
+
+	pending  []routing.Msg // messages raised while carrying out actions
+	applying bool
+	wakeAt   time.Time
+	stopWake func() bool
+	wakeGen  uint64
+
+	mu     sync.Mutex
+	states map[sb.AgentID]routing.AgentState
+}
+
+// acdCall is what the router knows of a call. States:
+//
+//	(new) --hunt--> enqueued --OfferAnswered--> connected --CallEnded--> ended
+//	enqueued --Exit--> exited; enqueued --caller left--> (Abandon sent)
+type acdCall struct {
+	enqueued  bool
+	connected bool
+	ended     bool
+	exited    bool
+	agent     sb.AgentID
+	legs      map[sb.AgentID]sb.ChannelID // ringing legs
+}
+
+// acdLeg is one ringing agent leg.
+type acdLeg struct {
+	call      *call
+	agent     sb.AgentID
+	cause     int
+	cancelled bool // hung up by us: the router needs no OfferFailed
+}
+
+// SetRouter makes r the agent-selection engine (call before Run): calls
+// are enqueued in the router, agents are offered as it decides, and its
+// queue_log lines go to qlog (nil: none). Without a router the center
+// hunts for agents itself, longest-idle among its configured agents.
+func (c *Center) SetRouter(r *routing.Router, qlog QueueLogger) {
+	c.router = r
+	c.acd = &acd{
+		qlog:     qlog,
+		legs:     map[sb.ChannelID]*acdLeg{},
+		calls:    map[sb.CallID]*acdCall{},
+		endpoint: map[string]sb.AgentID{},
+		states:   map[sb.AgentID]routing.AgentState{},
+	}
+	snap := r.Snapshot(c.clock.Now())
+	if len(snap.Queues) > 0 {
+		c.acd.defQueue = snap.Queues[0].Queue
+	}
+	for _, a := range snap.Agents {
+		if cfg, ok := r.Agent(a.Agent); ok && cfg.Endpoint != "" {
+			c.acd.endpoint[strings.ToLower(cfg.Endpoint)] = cfg.ID
+		}
+	}
+}
+
+// AgentStates returns the last state the router reported for each agent.
+func (c *Center) AgentStates() map[sb.AgentID]routing.AgentState {
+	if c.acd == nil {
+		return nil
+	}
+	c.acd.mu.Lock()
+	defer c.acd.mu.Unlock()
+	out := make(map[sb.AgentID]routing.AgentState, len(c.acd.states))
+	for id, s := range c.acd.states {
+		out[id] = s
+	}
+	return out
+}
+
+// AgentLogin logs an agent in.
+func (c *Center) AgentLogin(ctx context.Context, id sb.AgentID) error {
+	return c.agentCommand(ctx, routing.AgentLogin{Agent: id})
+}
+
+// AgentLogout logs an agent out.
+func (c *Center) AgentLogout(ctx context.Context, id sb.AgentID) error {
+	return c.agentCommand(ctx, routing.AgentLogout{Agent: id})
+}
+
+// AgentPause pauses an agent with a reason code.
+func (c *Center) AgentPause(ctx context.Context, id sb.AgentID, reason string) error {
+	return c.agentCommand(ctx, routing.AgentPause{Agent: id, Reason: reason})
+}
+
+// AgentReady unpauses an agent and ends a wrap-up early.
+func (c *Center) AgentReady(ctx context.Context, id sb.AgentID) error {
+	return c.agentCommand(ctx, routing.AgentReady{Agent: id})
+}
+
+// agentCommand applies m on the owner goroutine; a message the router
+// ignored is an error.
+func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
+	if c.router == nil {
+		return ErrRouter
+	}
+	if !c.running.Load() {
+		return errors.New("center: not running")
+	}
+	reply := make(chan error, 1)
+	if !c.post(func() { reply <- ignored(c.acdApply(m), m) }) {
+		return errors.New("center: stopped")
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.stopped:
+		return errors.New("center: stopped")
+	}
+}
+
+// ignored returns the router's refusal of m among acts, if any.
+func ignored(acts []routing.Action, m routing.Msg) error {
+	for _, a := range acts {
+		if ig, ok := a.(routing.Ignored); ok && ig.Msg == m {
+			return fmt.Errorf("router: %s", ig.Why)
+		}
+	}
+	return nil
+}
+
+// acdStart logs in the configured agents (Run start).
+func (c *Center) acdStart() {
+	for _, a := range c.cfg.Agents {
+		m := routing.AgentLogin{Agent: a.ID}
+		if err := ignored(c.acdApply(m), m); err != nil {
+			c.log.Warn("agent login at start", "agent_id", a.ID, "err", err)
+		}
+	}
+}
+
+func (c *Center) acdStop() {
+	if c.acd.stopWake != nil {
+		c.acd.stopWake()
+		c.acd.stopWake = nil
+	}
+}
+
+// acdApply gives m to the router, carries out the actions and re-arms
+// the wake-up timer. It returns m's own actions. Messages raised while
+// carrying them out are applied after, in order.
+func (c *Center) acdApply(m routing.Msg) []routing.Action {
+	a := c.acd
+	now := c.clock.Now()
+	acts := c.router.Apply(m, now)
+	if a.applying {
+		// Never re-entered in practice; kept safe all the same.
+		c.acdActions(acts)
+		return acts
+	}
+	a.applying = true
+	c.acdActions(acts)
+	for len(a.pending) > 0 {
+		next := a.pending[0]
+		a.pending = a.pending[1:]
+		c.acdActions(c.router.Apply(next, c.clock.Now()))
+	}
+	a.applying = false
+	c.acdArm()
+	return acts
+}
+
+// acdArm keeps one clock timer for the router's next wake-up.
+func (c *Center) acdArm() {
+	a := c.acd
+	at := c.router.NextWake()
+	if at.Equal(a.wakeAt) && (a.stopWake != nil || at.IsZero()) {
+		return
+	}
+	if a.stopWake != nil {
+		a.stopWake()
+		a.stopWake = nil
+	}
+	a.wakeAt = at
+	a.wakeGen++
+	if at.IsZero() {
+		return
+	}
+	gen := a.wakeGen
+	d := max(at.Sub(c.clock.Now()), 0)
+	a.stopWake = c.clock.AfterFunc(d, func() {
+		c.post(func() {
+			if gen != a.wakeGen {
+				return
+			}
+			a.stopWake, a.wakeAt = nil, time.Time{}
+			c.acdApply(routing.Tick{})
+		})
+	})
+}
+
+func (c *Center) acdCall(k *call) *acdCall {
+	ac := c.acd.calls[k.ID]
+	if ac == nil {
+		ac = &acdCall{legs: map[sb.AgentID]sb.ChannelID{}}
+		c.acd.calls[k.ID] = ac
+	}
+	return ac
+}
+
+// acdActions carries out the router's actions.
+func (c *Center) acdActions(acts []routing.Action) {
+	for _, act := range acts {
+		switch a := act.(type) {
+		case routing.Offer:
+			c.acdOffer(a)
+		case routing.CancelOffer:
+			c.acdCancel(a)
+		case routing.Queued:
+			c.acdQueued(a)
+		case routing.Exit:
+			c.acdExit(a)
+		case routing.Announce:
+			// Position and wait prompts are not played yet: the caller
+			// keeps hearing music on hold.
+			c.log.Info("queue announcement", "call_id", a.Call, "position", a.Position, "estimated_wait", a.EstimatedWait)
+		case routing.AgentState:
+			c.acd.mu.Lock()
+			c.acd.states[a.Agent] = a
+			c.acd.mu.Unlock()
+			c.log.Info("agent state", "agent_id", a.Agent, "state", a.State, "reason", a.Reason, "call_id", a.Call)
+		case routing.QueueLog:
+			if c.acd.qlog != nil {
+				ev := queuelog.Event{Time: a.Time, CallID: string(a.CallID), Queue: string(a.Queue),
+					Agent: string(a.Agent), Event: a.Event, Data: a.Data}
+				if err := c.acd.qlog.Write(ev); err != nil {
+					c.log.Warn("queue_log write", "call_id", a.CallID, "event", a.Event, "err", err)
+				}
+			}
+		case routing.Ignored:
+			c.log.Debug("router ignored a message", "msg", fmt.Sprintf("%T", a.Msg), "why", a.Why)
+		case routing.OfferCallback, routing.StartCallback:
+			// Callbacks are not wired yet: the router's dial timeout frees the agent.
+			c.log.Warn("callback action not supported", "action", fmt.Sprintf("%T", a))
+		}
+	}
+}
+
+// acdHunt enqueues the call in the router once.
+func (c *Center) acdHunt(k *call) {
+	if k.finished || k.callerGone || k.outcome != "" {
+		return
+	}
+	ac := c.acdCall(k)
+	if ac.enqueued {
+		return
+	}
+	ac.enqueued = true
+	k.State = sb.CallPrompting
+	if k.Queue == "" {
+		k.Queue = c.acd.defQueue
+	}
+	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue)
+	c.acdApply(routing.Enqueue{Call: k.ID, Queue: k.Queue, Priority: k.priority,
+		EnteredAt: c.clock.Now(), Caller: k.Caller})
+}
+
+func (c *Center) acdOffer(o routing.Offer) {
+	k := c.calls[o.Call]
+	if k == nil || k.finished || k.callerGone {
+		for _, ag := range o.Agents {
+			c.acd.pending = append(c.acd.pending, routing.OfferFailed{Call: o.Call, Agent: ag, Why: routing.FailUnreachable})
+		}
+		return
+	}
+	ac := c.acdCall(k)
+	k.State = sb.CallRinging
+	callerID := c.cfg.AgentCallerID
+	if callerID == "" {
+		callerID = fmt.Sprintf("%q <%s>", k.CallerName, k.Caller)
+	}
+	for i, ag := range o.Agents {
+		k.attempts++
+		ch := sb.ChannelID(fmt.Sprintf("%s-a%d", k.ID, k.attempts))
+		c.acd.legs[ch] = &acdLeg{call: k, agent: ag}
+		ac.legs[ag] = ch
+		c.byChannel[ch] = k
+		req := sb.OriginateRequest{
+			ID: ch, Endpoint: o.Endpoints[i], CallerID: callerID,
+			Timeout: o.Timeout, AppArgs: []string{argAgent, string(k.ID)},
+			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
+		}
+		c.log.Info("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
+		c.do(k, func(ctx context.Context) {
+			if _, err := c.pbx.Originate(ctx, req); err != nil {
+				c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", ag, "err", err)
+				c.post(func() {
+					if c.acd.legs[ch] != nil {
+						c.acdLegGone(ch, 20)
+					}
+				})
+			}
+		})
+	}
+}
+
+func (c *Center) acdCancel(o routing.CancelOffer) {
+	ac := c.acd.calls[o.Call]
+	if ac == nil {
+		return
+	}
+	ch, ok := ac.legs[o.Agent]
+	if !ok {
+		return
+	}
+	leg := c.acd.legs[ch]
+	if leg == nil || leg.cancelled {
+		return
+	}
+	leg.cancelled = true
+	c.log.Info("offer cancelled", "call_id", o.Call, "agent_id", o.Agent, "channel_id", ch, "reason", o.Reason)
+	c.hangupChannel(leg.call, ch)
+}
+
+func (c *Center) acdQueued(q routing.Queued) {
+	k := c.calls[q.Call]
+	if k == nil || k.finished || k.callerGone || k.mohOn {
+		return
+	}
+	k.mohOn = true
+	class := q.MusicClass
+	c.do(k, func(ctx context.Context) {
+		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
+			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
+		}
+	})
+}
+
+// acdExit: the caller leaves the queue without an agent. Exit targets
+// are not mapped yet: the caller hears the no-agent prompt.
+func (c *Center) acdExit(x routing.Exit) {
+	k := c.calls[x.Call]
+	if k == nil || k.finished || k.callerGone {
+		return
+	}
+	c.acdCall(k).exited = true
+	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
+	c.giveUp(k)
+}
+
+// acdEvent handles the events of ringing agent legs; it returns false for
+// the events the skeleton handles.
+func (c *Center) acdEvent(e sb.Event) bool {
+	switch e := e.(type) {
+	case sb.ChannelEntered:
+		leg := c.acd.legs[e.Channel.ID]
+		if leg == nil {
+			return false
+		}
+		c.acdAnswered(e.Channel.ID, leg)
+		return true
+	case sb.HangupRequested:
+		if leg := c.acd.legs[e.Channel]; leg != nil {
+			if e.Cause != 0 {
+				leg.cause = e.Cause
+			}
+			return true
+		}
+	case sb.ChannelLeft:
+		return c.acd.legs[e.Channel.ID] != nil // wait for the destroy
+	case sb.ChannelDestroyed:
+		if leg := c.acd.legs[e.Channel.ID]; leg != nil {
+			cause := leg.cause
+			if e.Cause != 0 {
+				cause = e.Cause
+			}
+			c.acdLegGone(e.Channel.ID, cause)
+			return true
+		}
+	}
+	return false
+}
+
+// acdAnswered: an agent leg entered the application. The first one
+// becomes the call's agent channel; any other is hung up.
+func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
+	k := leg.call
+	ac := c.acd.calls[k.ID]
+	if leg.cancelled || k.finished || k.callerGone || ac == nil || ac.connected || (k.agentCh != "" && !k.agentGone) {
+		leg.cancelled = true
+		c.hangupLeg(k, ch)
+		return
+	}
+	m := routing.OfferAnswered{Call: k.ID, Agent: leg.agent, Channel: ch}
+	if err := ignored(c.acdApply(m), m); err != nil {
+		// Too late: the router took the offer back.
+		c.log.Info("agent answered too late", "call_id", k.ID, "agent_id", leg.agent, "err", err)
+		leg.cancelled = true
+		c.hangupLeg(k, ch)
+		return
+	}
+	delete(c.acd.legs, ch)
+	delete(ac.legs, leg.agent)
+	ac.connected, ac.agent = true, leg.agent
+	c.seq++
+	k.offerSeq = c.seq
+	k.agentCh, k.AgentChannel, k.Agent = ch, ch, leg.agent
+	k.agentUp, k.agentGone = true, false
+	c.bridge(k)
+}
+
+func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
+	if k.finished {
+		c.hangupOrphan(ch)
+		return
+	}
+	c.hangupChannel(k, ch)
+}
+
+// acdLegGone: a ringing agent leg is gone without answering.
+func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
+	leg := c.acd.legs[ch]
+	delete(c.acd.legs, ch)
+	k := leg.call
+	if c.byChannel[ch] == k {
+		delete(c.byChannel, ch)
+	}
+	ac := c.acd.calls[k.ID]
+	if ac != nil && ac.legs[leg.agent] == ch {
+		delete(ac.legs, leg.agent)
+	}
+	if !leg.cancelled && ac != nil && !ac.connected {
+		why := failReason(cause)
+		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
+		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
+	}
+	if ac != nil && len(ac.legs) == 0 && !ac.connected && k.State == sb.CallRinging && !k.callerGone {
+		k.State = sb.CallPrompting
+	}
+	if !k.finished {
+		c.maybeFinish(k)
+	}
+}
+
+// failReason maps a Q.850 hangup cause to why an offer failed.
+func failReason(cause int) routing.FailReason {
+	switch cause {
+	case 17:
+		return routing.FailBusy
+	case 21:
+		return routing.FailRejected
+	case 20, 1, 3, 27, 34, 38:
+		return routing.FailUnreachable
+	}
+	return routing.FailNoAnswer
+}
+
+// acdCallerGone: the caller left: an abandon before an agent answered,
+// the end of the call after.
+func (c *Center) acdCallerGone(k *call) {
+	ac := c.acd.calls[k.ID]
+	if ac == nil {
+		return
+	}
+	switch {
+	case ac.connected && !ac.ended:
+		ac.ended = true
+		c.acdApply(routing.CallEnded{Call: k.ID, Agent: ac.agent})
+	case ac.enqueued && !ac.connected && !ac.exited:
+		ac.exited = true
+		c.acdApply(routing.Abandon{Call: k.ID})
+	}
+	// The router cancels the offers of an abandoned call; make sure.
+	for _, ch := range ac.legs {
+		if leg := c.acd.legs[ch]; leg != nil && !leg.cancelled {
+			leg.cancelled = true
+			c.hangupChannel(k, ch)
+		}
+	}
+}
+
+// acdAgentGone: the answered agent leg left.
+func (c *Center) acdAgentGone(k *call) {
+	ac := c.acd.calls[k.ID]
+	if ac == nil || !ac.connected || ac.ended {
+		return
+	}
+	ac.ended = true
+	c.acdApply(routing.CallEnded{Call: k.ID, Agent: ac.agent, ByAgent: !k.callerGone})
+	if k.State != sb.CallBridged && k.outcome == "" {
+		// The agent left before the bridge was up: the caller is not
+		// offered again, the call ends.
+		k.outcome = sb.OutcomeFailed
+	}
+}
+
+// acdMayFinish says whether the call may end: not while agent legs ring.
+func (c *Center) acdMayFinish(k *call) bool {
+	ac := c.acd.calls[k.ID]
+	if ac == nil {
+		return true
+	}
+	if len(ac.legs) > 0 {
+		return false
+	}
+	delete(c.acd.calls, k.ID)
+	return true
+}
+
+// acdEndpoint reports an agent's phone reachable or not.
+func (c *Center) acdEndpoint(st sb.EndpointState) {
+	id, ok := c.acd.endpoint[strings.ToLower(st.Endpoint)]
+	if !ok {
+		return
+	}
+	c.acdApply(routing.EndpointReachable{Agent: id, Reachable: st.State != "offline"})
+}

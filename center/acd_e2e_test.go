@@ -1,0 +1,251 @@
+package center_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ari"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/queuelog"
+	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/sim"
+)
+
+type acdPhone struct {
+	res   string
+	party sim.Party
+}
+
+// acdE2E is an e2e run with the router as the agent-selection engine and
+// a queue_log file.
+type acdE2E struct {
+	*e2e
+	qlog *queuelog.Writer
+	path string
+}
+
+// startACD starts sim, the ARI adapter and a center routing through one
+// queue q; agents are the phones, in order (configuration order breaks
+// longest-idle ties).
+func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone) *acdE2E {
+	t.Helper()
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
+	cfg := baseConfig()
+	var rcfg routing.Config
+	for _, p := range phones {
+		s.AddEndpoint("PJSIP", p.res, p.party)
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
+		rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
+	}
+	rcfg.Queues = []routing.QueueConfig{q}
+	r, err := routing.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	path := filepath.Join(t.TempDir(), "queue_log")
+	w, err := queuelog.Open(path, queuelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, w) })
+	return &acdE2E{e2e: e, qlog: w, path: path}
+}
+
+// events returns the queue_log events written so far.
+func (a *acdE2E) events(t *testing.T) []queuelog.Event {
+	t.Helper()
+	if err := a.qlog.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(a.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []queuelog.Event
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		ev, err := queuelog.Parse(sc.Text())
+		if err != nil {
+			t.Fatalf("queue_log line %q: %v", sc.Text(), err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// waitLog waits for a queue_log event of a call (any call when call is "").
+func (a *acdE2E) waitLog(t *testing.T, call, agent, event string) queuelog.Event {
+	t.Helper()
+	var got queuelog.Event
+	waitUntil(t, "queue_log "+event+" "+call+" "+agent, func() bool {
+		for _, ev := range a.events(t) {
+			if ev.Event == event && (call == "" || ev.CallID == call) && (agent == "" || ev.Agent == agent) {
+				got = ev
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+func (a *acdE2E) waitState(t *testing.T, agent sb.AgentID, want routing.State) routing.AgentState {
+	t.Helper()
+	var st routing.AgentState
+	waitUntil(t, string(agent)+" "+string(want), func() bool {
+		st = a.c.AgentStates()[agent]
+		return st.State == want
+	})
+	return st
+}
+
+func salesQueue(strategy string) routing.QueueConfig {
+	return routing.QueueConfig{Name: "sales", Strategy: strategy, RingTimeout: 10 * time.Second, MaxNoAnswer: 2}
+}
+
+// TestACDLongestIdleWrapUp: the call goes to the longest-idle agent, is
+// bridged and logged; the agent wraps up, then is available; the next
+// call goes to the other agent, idle longer.
+func TestACDLongestIdleWrapUp(t *testing.T) {
+	q := salesQueue(routing.LongestIdle)
+	q.WrapUp = 30 * time.Second
+	a := startACD(t, 20, q, []acdPhone{
+		{"1001", sim.Party{Rings: 1}},
+		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+	})
+	a.waitState(t, "1001", routing.StateAvailable)
+	a.waitState(t, "1002", routing.StateAvailable)
+
+	id := a.call(t, "+15551240001", sim.Party{Talk: 10 * time.Second})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" || row.Queue != "sales" || row.HangupBy != "caller" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if st := a.waitState(t, "1001", routing.StateWrapUp); st.Call != sb.CallID(id) {
+		t.Errorf("wrap-up state = %+v, want call %s", st, id)
+	}
+	a.waitState(t, "1001", routing.StateAvailable)
+	a.noChannelsLeft(t)
+
+	id2 := a.call(t, "+15551240002", sim.Party{})
+	row2 := a.cdr.wait(t, id2)
+	if row2.Outcome != sb.OutcomeCompleted || row2.Agent != "1002" || row2.HangupBy != "agent" {
+		t.Fatalf("second call cdr = %+v, want agent 1002 (longest idle)", row2)
+	}
+	a.noChannelsLeft(t)
+
+	a.waitLog(t, id, "", queuelog.EventEnterQueue)
+	if ev := a.waitLog(t, id, "1001", queuelog.EventConnect); ev.Queue != "sales" {
+		t.Errorf("CONNECT = %+v", ev)
+	}
+	a.waitLog(t, id, "1001", queuelog.EventCompleteCaller)
+	a.waitLog(t, id2, "1002", queuelog.EventCompleteAgent)
+}
+
+// TestACDNoAnswerNextAgentAutoPause: the first agent lets the phone ring
+// out: the caller goes to the next agent, and after MaxNoAnswer misses the
+// first agent is paused "no answer".
+func TestACDNoAnswerNextAgentAutoPause(t *testing.T) {
+	q := salesQueue(routing.LongestIdle)
+	q.MaxNoAnswer = 1
+	a := startACD(t, 50, q, []acdPhone{
+		{"1001", sim.Party{NoAnswer: true}},
+		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+	})
+	a.waitState(t, "1002", routing.StateAvailable)
+	id := a.call(t, "+15551240003", sim.Party{})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if st := a.waitState(t, "1001", routing.StatePaused); st.Reason != routing.ReasonNoAnswer {
+		t.Errorf("1001 = %+v, want paused %q", st, routing.ReasonNoAnswer)
+	}
+	a.noChannelsLeft(t)
+	a.waitLog(t, id, "1001", queuelog.EventRingNoAnswer)
+	a.waitLog(t, "", "1001", queuelog.EventPause)
+	a.waitLog(t, id, "1002", queuelog.EventConnect)
+
+	// Ready again: the API path answers; a second Ready is refused.
+	if err := a.c.AgentReady(t.Context(), "1001"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitState(t, "1001", routing.StateAvailable)
+	if err := a.c.AgentLogin(t.Context(), "1001"); err == nil {
+		t.Error("second login of 1001 accepted, want the router's refusal")
+	}
+	if err := a.c.AgentPause(t.Context(), "1001", "lunch"); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.waitState(t, "1001", routing.StatePaused); st.Reason != "lunch" {
+		t.Errorf("1001 = %+v", st)
+	}
+	if err := a.c.AgentLogout(t.Context(), "1001"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitState(t, "1001", routing.StateLoggedOut)
+}
+
+// TestACDCallerAbandonsWhileAgentRings: the caller hangs up while the
+// agent's phone rings: the leg is hung up, the router hears Abandon.
+func TestACDCallerAbandonsWhileAgentRings(t *testing.T) {
+	q := salesQueue(routing.LongestIdle)
+	q.RingTimeout = 60 * time.Second
+	a := startACD(t, 20, q, []acdPhone{{"1001", sim.Party{NoAnswer: true}}})
+	a.waitState(t, "1001", routing.StateAvailable)
+	id := a.call(t, "+15551240004", sim.Party{})
+	a.waitState(t, "1001", routing.StateReserved)
+	if err := a.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.Bridged.Valid {
+		t.Fatalf("cdr = %+v", row)
+	}
+	a.noChannelsLeft(t)
+	a.waitLog(t, id, "", queuelog.EventAbandon)
+	a.waitState(t, "1001", routing.StateAvailable)
+}
+
+// TestACDRingAll rings both phones; the first to answer takes the call and
+// the other leg is hung up.
+func TestACDRingAll(t *testing.T) {
+	a := startACD(t, 20, salesQueue(routing.RingAll), []acdPhone{
+		{"1001", sim.Party{Rings: 4}},
+		{"1002", sim.Party{Rings: 1}},
+	})
+	a.waitState(t, "1001", routing.StateAvailable)
+	a.waitState(t, "1002", routing.StateAvailable)
+	id := a.call(t, "+15551240005", sim.Party{Talk: 5 * time.Second})
+	waitUntil(t, "both phones ringing", func() bool {
+		st := a.c.AgentStates()
+		return st["1001"].State == routing.StateReserved && st["1002"].State == routing.StateReserved
+	})
+	var legs []string
+	waitUntil(t, "two agent legs", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if ch.ID != id && !slices.Contains(legs, ch.ID) {
+				legs = append(legs, ch.ID)
+			}
+		}
+		return len(legs) >= 2
+	})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	a.noChannelsLeft(t)
+	a.waitLog(t, id, "1002", queuelog.EventConnect)
+	a.waitLog(t, id, "1001", queuelog.EventRingCanceled)
+}
