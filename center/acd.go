@@ -350,7 +350,7 @@ func (c *Center) acdCancel(o routing.CancelOffer) {
 	}
 	leg.cancelled = true
 	c.log.Info("offer cancelled", "call_id", o.Call, "agent_id", o.Agent, "channel_id", ch, "reason", o.Reason)
-	c.hangupChannel(leg.call, ch)
+	c.hangupLeg(leg.call, ch)
 }
 
 func (c *Center) acdQueued(q routing.Queued) {
@@ -440,12 +440,28 @@ func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	c.bridge(k)
 }
 
+// hangupLeg hangs up an agent leg. A leg the PBX no longer knows (its
+// destroy event lost in a reconnect) is taken as gone, so that the call
+// does not wait for it forever.
 func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
 	if k.finished {
 		c.hangupOrphan(ch)
 		return
 	}
-	c.hangupChannel(k, ch)
+	c.do(k, func(ctx context.Context) {
+		err := c.pbx.Hangup(ctx, ch, "normal")
+		switch {
+		case err == nil:
+		case sb.ErrorCode(err) == sb.ENOTFOUND:
+			c.post(func() {
+				if c.acd.legs[ch] != nil {
+					c.acdLegGone(ch, 0)
+				}
+			})
+		default:
+			c.log.Warn("hangup failed", "call_id", k.ID, "channel_id", ch, "err", err)
+		}
+	})
 }
 
 // acdLegGone: a ringing agent leg is gone without answering.
@@ -505,7 +521,7 @@ func (c *Center) acdCallerGone(k *call) {
 	for _, ch := range ac.legs {
 		if leg := c.acd.legs[ch]; leg != nil && !leg.cancelled {
 			leg.cancelled = true
-			c.hangupChannel(k, ch)
+			c.hangupLeg(k, ch)
 		}
 	}
 }

@@ -249,3 +249,71 @@ func TestACDRingAll(t *testing.T) {
 	a.waitLog(t, id, "1002", queuelog.EventConnect)
 	a.waitLog(t, id, "1001", queuelog.EventRingCanceled)
 }
+
+// TestACDBusyAgentThenNext: a busy phone fails the offer (cause 17) and
+// the caller goes to the next agent; the busy agent backs off.
+func TestACDBusyAgentThenNext(t *testing.T) {
+	a := startACD(t, 50, salesQueue(routing.Linear), []acdPhone{
+		{"1001", sim.Party{Busy: true}},
+		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+	})
+	a.waitState(t, "1002", routing.StateAvailable)
+	id := a.call(t, "+15551240006", sim.Party{})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	a.noChannelsLeft(t)
+	a.waitLog(t, id, "1001", queuelog.EventRingNoAnswer)
+}
+
+// TestACDMaxWaitExit: no agent in time: the router's Exit plays the
+// no-agent prompt and hangs up.
+func TestACDMaxWaitExit(t *testing.T) {
+	q := salesQueue(routing.LongestIdle)
+	q.MaxWait = 10 * time.Second
+	a := startACD(t, 50, q, nil)
+	id := a.call(t, "+15551240007", sim.Party{})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" || row.Queue != "sales" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	if w := row.Wait(); w < 10*time.Second {
+		t.Errorf("caller waited %v, want at least the 10s max wait", w)
+	}
+	a.noChannelsLeft(t)
+	a.waitLog(t, id, "", queuelog.EventExitWithTimeout)
+}
+
+// TestACDEndpointState: an unregistered phone makes its agent
+// unavailable until it registers again.
+func TestACDEndpointState(t *testing.T) {
+	a := startACD(t, 50, salesQueue(""), []acdPhone{{"1001", sim.Party{Rings: 1}}})
+	a.waitState(t, "1001", routing.StateAvailable)
+	a.endpoint(t, "1001", "offline", routing.StateUnavailable)
+	a.endpoint(t, "1001", "online", routing.StateAvailable)
+}
+
+// endpoint sets a phone's state until the agent's state follows. The
+// center subscribes to the phones and applies a listing of their states
+// after LinkUp; that listing may be older than an event of the same
+// moment, so the change is made again if it was overridden.
+func (a *acdE2E) endpoint(t *testing.T, res, state string, want routing.State) {
+	t.Helper()
+	for range 20 {
+		if err := a.sim.SetEndpointState("PJSIP", res, "unknown"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.sim.SetEndpointState("PJSIP", res, state); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(500 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if a.c.AgentStates()[sb.AgentID(res)].State == want {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	t.Fatalf("agent %s: endpoint %s: state %v, want %v", res, state, a.c.AgentStates()[sb.AgentID(res)], want)
+}
