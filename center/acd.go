@@ -150,10 +150,12 @@ func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
 	}
 }
 
-// ignored returns the router's refusal of m among acts, if any.
+// ignored returns the router's refusal of m among acts, if any. The
+// router only refuses the message it was given, so any Ignored in acts
+// is about m; m's type need not be comparable (Enqueue holds a map).
 func ignored(acts []routing.Action, m routing.Msg) error {
 	for _, a := range acts {
-		if ig, ok := a.(routing.Ignored); ok && ig.Msg == m {
+		if ig, ok := a.(routing.Ignored); ok && fmt.Sprintf("%T", ig.Msg) == fmt.Sprintf("%T", m) {
 			return fmt.Errorf("router: %s", ig.Why)
 		}
 	}
