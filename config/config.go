@@ -52,6 +52,8 @@ type Config struct {
 	IVR IVR `mapstructure:"ivr" yaml:"ivr"`
 	// Recording configures call recording.
 	Recording Recording `mapstructure:"recording" yaml:"recording"`
+	// Routing chooses how agents are picked for queued calls.
+	Routing Routing `mapstructure:"routing" yaml:"routing"`
 	// Supervisors may listen to, whisper to and barge into agents' calls.
 	Supervisors []Supervisor `mapstructure:"supervisors" yaml:"supervisors,omitempty"`
 	// Flows holds IVR flows written in the configuration file itself. The
@@ -77,6 +79,20 @@ type Queue struct {
 	// WaitForAgent overrides center.wait_for_agent for this queue; 0 keeps
 	// it (see Config.QueueWait).
 	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent,omitempty"`
+	// Strategy picks the agent (routing.engine router): longest-idle,
+	// round-robin, fewest-calls, least-talk-time, ring-all, linear, random,
+	// weighted-random, best-skill.
+	Strategy string `mapstructure:"strategy" yaml:"strategy,omitempty"`
+	// Skills is the expression an agent must satisfy (routing.engine
+	// router), e.g. `skills.billing >= 5 && "es" in languages`.
+	Skills string `mapstructure:"skills" yaml:"skills,omitempty"`
+	// RingTimeout is how long one offer rings (router).
+	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout,omitempty"`
+	// MaxNoAnswer pauses an agent who misses this many offers in a row
+	// (router; 0 = the router's default, 3).
+	MaxNoAnswer int `mapstructure:"max_no_answer" yaml:"max_no_answer,omitempty"`
+	// WrapUp is the after-call work time of this queue's calls (router).
+	WrapUp time.Duration `mapstructure:"wrap_up" yaml:"wrap_up,omitempty"`
 }
 
 // Recording configures call recording: where files go and which calls
@@ -310,6 +326,21 @@ type Agent struct {
 	// Endpoint is the phone calls are offered on, Technology/Resource
 	// (PJSIP/1001), unique.
 	Endpoint string `mapstructure:"endpoint" yaml:"endpoint"`
+	// Skills are the agent's skill levels (routing.engine router), e.g.
+	// {billing: 5}; queue skill expressions read them as skills.NAME.
+	Skills map[string]int `mapstructure:"skills" yaml:"skills,omitempty"`
+	// Languages the agent speaks (router; `"es" in languages`).
+	Languages []string `mapstructure:"languages" yaml:"languages,omitempty"`
+}
+
+// Routing chooses the agent-selection engine.
+type Routing struct {
+	// Engine is basic (longest-idle among a queue's agents, the default)
+	// or router (skills, strategies, wrap-up, no-answer pause, queue_log).
+	Engine string `mapstructure:"engine" yaml:"engine"`
+	// QueueLog, when set, is the file the router writes Asterisk-style
+	// queue_log lines to.
+	QueueLog string `mapstructure:"queue_log" yaml:"queue_log,omitempty"`
 }
 
 // Supervisor is a person who may monitor the calls of some queues.
@@ -427,6 +458,7 @@ func Default() Config {
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
 		},
+		Routing: Routing{Engine: "basic"},
 		Recording: Recording{
 			Dir:           "recordings",
 			DeleteFromPBX: true,

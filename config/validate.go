@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/switchboard/switchboard/routing"
 	"net"
 	"net/url"
 	"regexp"
@@ -179,6 +180,19 @@ func (c *Config) validate(p *problems) {
 		if msg := checkURL(c.IVR.VoicemailWebhook, "http", "https"); msg != "" {
 			check("ivr.voicemail_webhook", true, "%s", msg)
 		}
+	}
+
+	check("routing.engine", c.Routing.Engine != "basic" && c.Routing.Engine != "router",
+		"must be basic or router, got %q", c.Routing.Engine)
+	for i, q := range c.Queues {
+		if q.Strategy != "" {
+			if _, err := routing.NewStrategy(q.Strategy); err != nil {
+				check(fmt.Sprintf("queues[%d].strategy", i), true, "%v", err)
+			}
+		}
+		check(fmt.Sprintf("queues[%d].max_no_answer", i), q.MaxNoAnswer < 0, "must not be negative")
+		check(fmt.Sprintf("queues[%d].ring_timeout", i), q.RingTimeout < 0, "must not be negative")
+		check(fmt.Sprintf("queues[%d].wrap_up", i), q.WrapUp < 0, "must not be negative")
 	}
 
 	r := c.Recording

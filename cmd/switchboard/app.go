@@ -19,8 +19,10 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/recording/files"
+	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/storage"
 )
 
@@ -34,8 +36,10 @@ type App struct {
 	Metrics *api.Metrics
 	Flows   *flowRegistry
 	Files   *files.Store // the recordings folder
-	HTTP    *http.Server
-	Addr    net.Addr // where HTTP listens
+
+	queueLog *queuelog.Writer // nil unless routing.queue_log is set
+	HTTP     *http.Server
+	Addr     net.Addr // where HTTP listens
 
 	clock  center.Clock
 	cancel context.CancelFunc
@@ -101,6 +105,25 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
 		CommandTimeout: ac.RequestTimeout, Agents: agents, Queues: queues,
 	}, pbx, db, clock, a.Metrics, log.With("component", "center"))
+
+	if cfg.Routing.Engine == "router" {
+		r, err := buildRouter(cfg)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		var qlog center.QueueLogger
+		if cfg.Routing.QueueLog != "" {
+			w, err := queuelog.Open(cfg.Routing.QueueLog, queuelog.Options{Logger: log.With("component", "queue_log")})
+			if err != nil {
+				db.Close()
+				return nil, fmt.Errorf("queue_log: %w", err)
+			}
+			a.queueLog = w
+			qlog = w
+		}
+		a.Center.SetRouter(r, qlog)
+	}
 
 	cals, err := cfg.CalendarSet()
 	if err != nil {
@@ -221,7 +244,40 @@ func (a *App) Close() error {
 	a.cancel()
 	a.wg.Wait()
 	a.Files.Close()
+	if a.queueLog != nil {
+		a.queueLog.Close()
+	}
 	return a.DB.Close()
+}
+
+// buildRouter builds the ACD router from the configuration (routing.engine
+// router): agents with their skills, queues with their strategies.
+func buildRouter(cfg *config.Config) (*routing.Router, error) {
+	rc := routing.Config{Location: cfg.IVR.Location()}
+	for _, a := range cfg.Agents {
+		rc.Agents = append(rc.Agents, routing.AgentConfig{ID: sb.AgentID(a.ID), Name: a.Name, Endpoint: a.Endpoint,
+			Skills: a.Skills, Languages: a.Languages})
+	}
+	for _, q := range cfg.Queues {
+		qc := routing.QueueConfig{Name: sb.QueueName(q.Name), Skills: q.Skills, Strategy: q.Strategy,
+			RingTimeout: q.RingTimeout, MaxNoAnswer: q.MaxNoAnswer, WrapUp: q.WrapUp, MaxWait: cfg.QueueWait(q)}
+		for _, id := range q.Agents {
+			qc.Members = append(qc.Members, sb.AgentID(id))
+		}
+		if qc.RingTimeout == 0 {
+			qc.RingTimeout = cfg.Center.AgentRingTimeout
+		}
+		rc.Queues = append(rc.Queues, qc)
+	}
+	if len(rc.Queues) == 0 {
+		// Calls not queued by a flow wait in a queue of every agent.
+		rc.Queues = []routing.QueueConfig{{Name: "default", RingTimeout: cfg.Center.AgentRingTimeout, MaxWait: cfg.Center.WaitForAgent}}
+	}
+	r, err := routing.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	return r, nil
 }
 
 // purgeRecordings runs retention every interval until ctx ends.

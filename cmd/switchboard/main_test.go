@@ -617,3 +617,75 @@ func TestVoicemailWebhook(t *testing.T) {
 		t.Fatalf("no webhook; stderr:\n%s", p.stderr)
 	}
 }
+
+// TestServeWithRouter: routing.engine router takes the calls: the agent is
+// picked by the router and the queue_log file gets Asterisk's lines.
+func TestServeWithRouter(t *testing.T) {
+	s := startSim(t, 20)
+	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1, Talk: 10 * time.Second})
+	cfgPath := simConfig(t, s, "right-password")
+	qlog := filepath.Join(t.TempDir(), "queue_log")
+	body, _ := os.ReadFile(cfgPath)
+	cfg := string(body) + "queues:\n  - name: sales\n    strategy: longest-idle\n    wrap_up: 5s\nrouting:\n  engine: router\n  queue_log: " + qlog + "\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "serve", "--config", cfgPath)
+	base := "http://" + p.waitOutput(t, `msg="switchboard started" http=(\S+)`)
+	waitHTTP(t, base+"/healthz", http.StatusOK)
+	waitFor(context.Background(), 10*time.Second, func() bool { return len(s.Apps()) > 0 })
+	id, err := s.Call(sim.Inbound{App: "switchboard", From: "+15556660001", To: "8000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Rows  []sb.CDR `json:"rows"`
+		Total int      `json:"total"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for page.Total == 0 && time.Now().Before(deadline) {
+		getJSON(t, base+"/api/v1/cdr?caller=%2B15556660001", "test-token", &page)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if page.Total != 1 || page.Rows[0].CallID != sb.CallID(id) || page.Rows[0].Outcome != sb.OutcomeCompleted || page.Rows[0].Queue != "sales" {
+		t.Fatalf("cdr = %+v", page)
+	}
+	var log []byte
+	waitFor(context.Background(), 10*time.Second, func() bool {
+		log, _ = os.ReadFile(qlog)
+		return strings.Contains(string(log), "|COMPLETE")
+	})
+	for _, ev := range []string{"|sales|NONE|ENTERQUEUE|", "|CONNECT|", "|COMPLETE"} {
+		if !strings.Contains(string(log), ev) {
+			t.Errorf("queue_log lacks %q:\n%s", ev, log)
+		}
+	}
+}
+
+func TestValidateRouterConfig(t *testing.T) {
+	s := startSim(t, 1)
+	cfgPath := simConfig(t, s, "right-password")
+	body, _ := os.ReadFile(cfgPath)
+	bad := string(body) + "queues:\n  - name: sales\n    strategy: fastest\n  - name: billing\n    skills: 'skills.billing >>= 5'\nrouting:\n  engine: router\n"
+	if err := os.WriteFile(cfgPath, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "validate", "--config", cfgPath)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "queues[0].strategy") || !strings.Contains(out, "fastest") {
+		t.Errorf("stderr:\n%s", out)
+	}
+	good := string(body) + "queues:\n  - name: billing\n    skills: 'skills.billing >>= 5'\nrouting:\n  engine: router\n"
+	if err := os.WriteFile(cfgPath, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = start(t, "validate", "--config", cfgPath)
+	if code := p.wait(t, 10*time.Second); code != 2 {
+		t.Fatalf("bad skills: exit = %d; stderr:\n%s", code, p.stderr)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "billing") {
+		t.Errorf("stderr does not name the queue:\n%s", out)
+	}
+}
