@@ -44,6 +44,7 @@ func TestOpenAPIInStep(t *testing.T) {
 		s.AddMonitorRoutes(&fakeMonitoring{}, fakeSupervisors{})
 		s.AddCallRecordingRoutes(fakeRecorder{&fakeMonitoring{}})
 		s.AddCampaignRoutes(&fakeCampaigns{})
+		s.AddAgentRoutes(&fakeACD{})
 	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {

@@ -2,7 +2,6 @@ package center
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -21,7 +20,7 @@ type QueueLogger interface {
 var _ QueueLogger = (*queuelog.Writer)(nil)
 
 // ErrRouter is returned by the agent commands when no router is set.
-var ErrRouter = errors.New("center: no ACD router configured")
+var ErrRouter = &sb.Error{Code: sb.EUNAVAILABLE, Message: "no ACD router configured (routing.engine router)"}
 
 // acd is the center's side of the router: the agent legs it rang and what
 // it told the router about each call. Owned by the Run goroutine, except
@@ -134,20 +133,9 @@ func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
 		return ErrRouter
 	}
 	if !c.running.Load() {
-		return errors.New("center: not running")
+		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
 	}
-	reply := make(chan error, 1)
-	if !c.post(func() { reply <- ignored(c.acdApply(m), m) }) {
-		return errors.New("center: stopped")
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.stopped:
-		return errors.New("center: stopped")
-	}
+	return c.onLoop(ctx, func() error { return ignored(c.acdApply(m), m) })
 }
 
 // ignored returns the router's refusal of m among acts, if any. The
@@ -156,7 +144,7 @@ func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
 func ignored(acts []routing.Action, m routing.Msg) error {
 	for _, a := range acts {
 		if ig, ok := a.(routing.Ignored); ok && fmt.Sprintf("%T", ig.Msg) == fmt.Sprintf("%T", m) {
-			return fmt.Errorf("router: %s", ig.Why)
+			return sb.Errorf(sb.ECONFLICT, "%s", ig.Why)
 		}
 	}
 	return nil
@@ -563,4 +551,18 @@ func (c *Center) acdEndpoint(st sb.EndpointState) {
 		return
 	}
 	c.acdApply(routing.EndpointReachable{Agent: id, Reachable: st.State != "offline"})
+}
+
+// RoutingSnapshot copies the router's agents and queues with their live
+// statistics (ErrRouter without a router).
+func (c *Center) RoutingSnapshot(ctx context.Context) (routing.Snapshot, error) {
+	if c.router == nil {
+		return routing.Snapshot{}, ErrRouter
+	}
+	var snap routing.Snapshot
+	err := c.onLoop(ctx, func() error {
+		snap = c.router.Snapshot(c.clock.Now())
+		return nil
+	})
+	return snap, err
 }

@@ -186,6 +186,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv.AddMonitorRoutes(monitoring{a.Center}, sups)
 	srv.AddCallRecordingRoutes(monitoring{a.Center})
 	srv.AddCampaignRoutes(db)
+	srv.AddAgentRoutes(a.Center)
 	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range cfg.Supervisors {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {

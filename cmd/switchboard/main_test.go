@@ -650,12 +650,35 @@ func TestServeWithRouter(t *testing.T) {
 	if page.Total != 1 || page.Rows[0].CallID != sb.CallID(id) || page.Rows[0].Outcome != sb.OutcomeCompleted || page.Rows[0].Queue != "sales" {
 		t.Fatalf("cdr = %+v", page)
 	}
+	// The agent API reaches the router: 1001 is in wrap-up or available.
+	var snap struct {
+		Agents []struct {
+			Agent string
+			State string
+			Calls int
+		}
+	}
+	getJSON(t, base+"/api/v1/agents", "test-token", &snap)
+	if len(snap.Agents) != 1 || snap.Agents[0].Agent != "1001" || snap.Agents[0].Calls != 1 {
+		t.Errorf("agents = %+v", snap)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/agents/1001/pause", strings.NewReader(`{"reason":"lunch"}`))
+	req.Header.Set("Authorization", "Bearer test-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Errorf("pause: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	var log []byte
 	waitFor(context.Background(), 10*time.Second, func() bool {
 		log, _ = os.ReadFile(qlog)
 		return strings.Contains(string(log), "|COMPLETE")
 	})
-	for _, ev := range []string{"|sales|NONE|ENTERQUEUE|", "|CONNECT|", "|COMPLETE"} {
+	waitFor(context.Background(), 10*time.Second, func() bool {
+		log, _ = os.ReadFile(qlog)
+		return strings.Contains(string(log), "|PAUSE|")
+	})
+	for _, ev := range []string{"|sales|NONE|ENTERQUEUE|", "|CONNECT|", "|COMPLETE", "|1001|PAUSE|lunch"} {
 		if !strings.Contains(string(log), ev) {
 			t.Errorf("queue_log lacks %q:\n%s", ev, log)
 		}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
+)
+
+// ACD is the agent side of routing: agent state and live statistics.
+type ACD interface {
+	RoutingSnapshot(ctx context.Context) (routing.Snapshot, error)
+	AgentLogin(ctx context.Context, id switchboard.AgentID) error
+	AgentLogout(ctx context.Context, id switchboard.AgentID) error
+	AgentPause(ctx context.Context, id switchboard.AgentID, reason string) error
+	AgentReady(ctx context.Context, id switchboard.AgentID) error
+}
+
+// AddAgentRoutes adds agents' states and actions and queues' live
+// statistics. Agents may act on themselves only (their token's name is
+// their agent id); supervisors and admins on anyone.
+func (s *Server) AddAgentRoutes(acd ACD) {
+	id := []Param{{Name: "id", In: "path", Description: "Agent id.", Required: true, Schema: String("")}}
+	stats := &Schema{Type: "object", Description: "routing.Snapshot: time, agents (state, reason, time in state, calls, talk time, occupancy) and queues (waiting, longest wait, service level, ASA, answered, abandoned, AHT, estimated wait)."}
+	s.Handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/agents", Summary: "Agents and queues, live",
+		Description: "Every agent's state and statistics and every queue's live statistics (with routing.engine router).",
+		Roles:       []Role{RoleAdmin, RoleSupervisor}, Response: stats, Errors: []string{switchboard.EUNAVAILABLE},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			snap, err := acd.RoutingSnapshot(r.Context())
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, snap)
+			return nil
+		},
+	})
+	for _, action := range []string{"login", "logout", "pause", "ready"} {
+		desc := map[string]string{
+			"login": "Logs the agent in: available for calls.", "logout": "Logs the agent out.",
+			"pause": `Pauses the agent with a reason code (body {"reason": "lunch"}); a call in progress finishes first.`,
+			"ready": "Unpauses the agent, or ends a wrap-up early.",
+		}[action]
+		s.Handle(Route{
+			Method: http.MethodPost, Path: "/api/v1/agents/{id}/" + action, Summary: "Agent " + action,
+			Description: desc, Roles: Roles, Params: id, Status: http.StatusNoContent,
+			Body:   Object(map[string]*Schema{"reason": String("Pause reason code (pause only).")}),
+			Errors: []string{switchboard.ECONFLICT, switchboard.EFORBIDDEN, switchboard.EUNAVAILABLE},
+			Handler: func(w http.ResponseWriter, r *http.Request) error {
+				agent := switchboard.AgentID(r.PathValue("id"))
+				if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent && who.Name != string(agent) {
+					return switchboard.Errorf(switchboard.EFORBIDDEN, "agents act on themselves only")
+				}
+				var b struct {
+					Reason string `json:"reason"`
+				}
+				if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil && err != io.EOF {
+					return switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+				}
+				var err error
+				switch action {
+				case "login":
+					err = acd.AgentLogin(r.Context(), agent)
+				case "logout":
+					err = acd.AgentLogout(r.Context(), agent)
+				case "pause":
+					err = acd.AgentPause(r.Context(), agent, b.Reason)
+				case "ready":
+					err = acd.AgentReady(r.Context(), agent)
+				}
+				if err != nil {
+					return err
+				}
+				w.WriteHeader(http.StatusNoContent)
+				return nil
+			},
+		})
+	}
+}
