@@ -19,6 +19,7 @@ import (
 type acdPhone struct {
 	res   string
 	party sim.Party
+	pin   string // keypad login PIN (none: no keypad login)
 }
 
 // acdE2E is an e2e run with the router as the agent-selection engine and
@@ -40,7 +41,11 @@ func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPh
 	for _, p := range phones {
 		s.AddEndpoint("PJSIP", p.res, p.party)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
-		rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
+		ac := routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res}
+		if p.pin != "" {
+			ac.PINHash = routing.HashPIN(p.pin, []byte("0123456789abcdef"))
+		}
+		rcfg.Agents = append(rcfg.Agents, ac)
 	}
 	rcfg.Queues = []routing.QueueConfig{q}
 	r, err := routing.New(rcfg)
@@ -121,8 +126,8 @@ func TestACDLongestIdleWrapUp(t *testing.T) {
 	q := salesQueue(routing.LongestIdle)
 	q.WrapUp = 30 * time.Second
 	a := startACD(t, 20, q, []acdPhone{
-		{"1001", sim.Party{Rings: 1}},
-		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+		{res: "1001", party: sim.Party{Rings: 1}},
+		{res: "1002", party: sim.Party{Rings: 1, Talk: 5 * time.Second}},
 	})
 	a.waitState(t, "1001", routing.StateAvailable)
 	a.waitState(t, "1002", routing.StateAvailable)
@@ -160,8 +165,8 @@ func TestACDNoAnswerNextAgentAutoPause(t *testing.T) {
 	q := salesQueue(routing.LongestIdle)
 	q.MaxNoAnswer = 1
 	a := startACD(t, 50, q, []acdPhone{
-		{"1001", sim.Party{NoAnswer: true}},
-		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+		{res: "1001", party: sim.Party{NoAnswer: true}},
+		{res: "1002", party: sim.Party{Rings: 1, Talk: 5 * time.Second}},
 	})
 	a.waitState(t, "1002", routing.StateAvailable)
 	id := a.call(t, "+15551240003", sim.Party{})
@@ -202,7 +207,7 @@ func TestACDNoAnswerNextAgentAutoPause(t *testing.T) {
 func TestACDCallerAbandonsWhileAgentRings(t *testing.T) {
 	q := salesQueue(routing.LongestIdle)
 	q.RingTimeout = 60 * time.Second
-	a := startACD(t, 20, q, []acdPhone{{"1001", sim.Party{NoAnswer: true}}})
+	a := startACD(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{NoAnswer: true}}})
 	a.waitState(t, "1001", routing.StateAvailable)
 	id := a.call(t, "+15551240004", sim.Party{})
 	a.waitState(t, "1001", routing.StateReserved)
@@ -222,8 +227,8 @@ func TestACDCallerAbandonsWhileAgentRings(t *testing.T) {
 // the other leg is hung up.
 func TestACDRingAll(t *testing.T) {
 	a := startACD(t, 20, salesQueue(routing.RingAll), []acdPhone{
-		{"1001", sim.Party{Rings: 4}},
-		{"1002", sim.Party{Rings: 1}},
+		{res: "1001", party: sim.Party{Rings: 4}},
+		{res: "1002", party: sim.Party{Rings: 1}},
 	})
 	a.waitState(t, "1001", routing.StateAvailable)
 	a.waitState(t, "1002", routing.StateAvailable)
@@ -254,8 +259,8 @@ func TestACDRingAll(t *testing.T) {
 // the caller goes to the next agent; the busy agent backs off.
 func TestACDBusyAgentThenNext(t *testing.T) {
 	a := startACD(t, 50, salesQueue(routing.Linear), []acdPhone{
-		{"1001", sim.Party{Busy: true}},
-		{"1002", sim.Party{Rings: 1, Talk: 5 * time.Second}},
+		{res: "1001", party: sim.Party{Busy: true}},
+		{res: "1002", party: sim.Party{Rings: 1, Talk: 5 * time.Second}},
 	})
 	a.waitState(t, "1002", routing.StateAvailable)
 	id := a.call(t, "+15551240006", sim.Party{})
@@ -288,7 +293,7 @@ func TestACDMaxWaitExit(t *testing.T) {
 // TestACDEndpointState: an unregistered phone makes its agent
 // unavailable until it registers again.
 func TestACDEndpointState(t *testing.T) {
-	a := startACD(t, 50, salesQueue(""), []acdPhone{{"1001", sim.Party{Rings: 1}}})
+	a := startACD(t, 50, salesQueue(""), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}})
 	a.waitState(t, "1001", routing.StateAvailable)
 	a.endpoint(t, "1001", "offline", routing.StateUnavailable)
 	a.endpoint(t, "1001", "online", routing.StateAvailable)

@@ -122,7 +122,8 @@ type Center struct {
 	ivrRecordings map[string]*call        // flow recordings, by PBX name
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
 
-	pendingAdopt map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
+	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
+	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
 
 	rec           RecordingOptions
 	monitorPolicy MonitorPolicy
@@ -212,6 +213,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		lateVMs:       map[string]*lateVM{},
 		recordings:    map[string]*liveRecording{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
+		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -405,6 +407,9 @@ func (c *Center) handle(e sb.Event) {
 			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
 			return
 		}
+		if c.codePlayed(e.Playback) {
+			return
+		}
 		c.onPlaybackFinished(e)
 	case sb.DTMFReceived:
 		if k := c.byChannel[e.Channel]; k != nil && k.monitor != nil && e.Channel == k.monitor.sup {
@@ -501,6 +506,10 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		} else {
 			c.hangupOrphan(ch.ID)
 		}
+		return
+	}
+	if len(e.Args) >= 2 && e.Args[0] == argAgentCode {
+		c.agentCode(ch, e.Args)
 		return
 	}
 	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {

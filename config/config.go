@@ -331,6 +331,9 @@ type Agent struct {
 	Skills map[string]int `mapstructure:"skills" yaml:"skills,omitempty"`
 	// Languages the agent speaks (router; `"es" in languages`).
 	Languages []string `mapstructure:"languages" yaml:"languages,omitempty"`
+	// PINHash is the keypad login PIN's hash (`switchboard token pin`);
+	// empty: the agent cannot log in from a desk phone.
+	PINHash string `mapstructure:"pin_hash" yaml:"pin_hash,omitempty"`
 }
 
 // Routing chooses the agent-selection engine.

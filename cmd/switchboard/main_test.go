@@ -18,6 +18,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -710,5 +711,15 @@ func TestValidateRouterConfig(t *testing.T) {
 	}
 	if out := p.stderr.String(); !strings.Contains(out, "billing") {
 		t.Errorf("stderr does not name the queue:\n%s", out)
+	}
+}
+
+func TestTokenPin(t *testing.T) {
+	out, _, code := runCommand(t, newTokenCmd(), "pin", "4321")
+	if code != 0 || !routing.VerifyPIN(strings.TrimSpace(out), "4321") || routing.VerifyPIN(strings.TrimSpace(out), "1234") {
+		t.Fatalf("pin hash %q (exit %d) does not verify 4321 alone", out, code)
+	}
+	if _, errText, code := runCommand(t, newTokenCmd(), "pin", "12a"); code != 2 || !strings.Contains(errText, "digits") {
+		t.Errorf("non-digit PIN: exit %d %q", code, errText)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/routing"
 )
 
 func newTokenCmd() *cobra.Command {
@@ -18,6 +19,24 @@ func newTokenCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), config.HashToken(args[0]))
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "pin PIN",
+		Short: "Print the hash to put in agents[].pin_hash for an agent's keypad login PIN",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, r := range args[0] {
+				if r < '0' || r > '9' {
+					return &exitError{code: 2, err: fmt.Errorf("a PIN is digits only (it is typed on a keypad)")}
+				}
+			}
+			salt := make([]byte, 16)
+			if _, err := rand.Read(salt); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), routing.HashPIN(args[0], salt))
 			return nil
 		},
 	})
