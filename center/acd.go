@@ -3,6 +3,7 @@ package center
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -242,9 +243,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 		case routing.Exit:
 			c.acdExit(a)
 		case routing.Announce:
-			// Position and wait prompts are not played yet: the caller
-			// keeps hearing music on hold.
-			c.log.Info("queue announcement", "call_id", a.Call, "position", a.Position, "estimated_wait", a.EstimatedWait)
+			c.acdAnnounce(a)
 		case routing.AgentState:
 			c.acd.mu.Lock()
 			c.acd.states[a.Agent] = a
@@ -350,6 +349,7 @@ func (c *Center) acdQueued(q routing.Queued) {
 	}
 	k.mohOn = true
 	class := q.MusicClass
+	k.mohClass = class
 	c.do(k, func(ctx context.Context) {
 		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
 			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
@@ -565,4 +565,64 @@ func (c *Center) RoutingSnapshot(ctx context.Context) (routing.Snapshot, error) 
 		return nil
 	})
 	return snap, err
+}
+
+// announceMedia is what a waiting caller hears (Asterisk core sounds, as
+// app_queue says them): their position, then the estimated wait in
+// minutes.
+func announceMedia(a routing.Announce) []string {
+	var media []string
+	if a.SayPosition {
+		if a.Position <= 1 {
+			media = append(media, "sound:queue-youarenext")
+		} else {
+			media = append(media, "sound:queue-thereare", fmt.Sprintf("number:%d", a.Position-1), "sound:queue-callswaiting")
+		}
+	}
+	if a.SayWait && a.EstimatedWait > 0 {
+		minutes := int(math.Ceil(a.EstimatedWait.Minutes()))
+		media = append(media, "sound:queue-holdtime", fmt.Sprintf("number:%d", minutes), "sound:queue-minutes")
+	}
+	return media
+}
+
+// acdAnnounce plays the announcement between two stretches of music on
+// hold: the music stops, the prompt plays, the music goes on.
+func (c *Center) acdAnnounce(a routing.Announce) {
+	k := c.calls[a.Call]
+	media := announceMedia(a)
+	if k == nil || k.finished || k.callerGone || len(media) == 0 || k.State == sb.CallBridged {
+		return
+	}
+	k.announceSeq++
+	pb := sb.PlaybackID(fmt.Sprintf("%s-ann%d", k.ID, k.announceSeq))
+	moh := k.mohOn
+	c.announcements[pb] = k
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), pb, media...); err != nil {
+			c.log.Debug("queue announcement", "call_id", k.ID, "err", err)
+			c.post(func() { c.announced(pb) })
+		}
+	})
+}
+
+// announced puts the music back on after an announcement; it reports
+// whether pb was one.
+func (c *Center) announced(pb sb.PlaybackID) bool {
+	k, ok := c.announcements[pb]
+	if !ok {
+		return false
+	}
+	delete(c.announcements, pb)
+	if k.finished || k.callerGone || !k.mohOn || k.State == sb.CallBridged {
+		return true
+	}
+	class := k.mohClass
+	c.do(k, func(ctx context.Context) {
+		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true)
+	})
+	return true
 }

@@ -322,3 +322,21 @@ func (a *acdE2E) endpoint(t *testing.T, res, state string, want routing.State) {
 	}
 	t.Fatalf("agent %s: endpoint %s: state %v, want %v", res, state, a.c.AgentStates()[sb.AgentID(res)], want)
 }
+
+// TestACDAnnouncementsWhileWaiting: a caller waiting for the only agent
+// hears periodic announcements between stretches of music and is still
+// served when the agent frees up.
+func TestACDAnnouncementsWhileWaiting(t *testing.T) {
+	q := salesQueue("longest-idle")
+	q.AnnounceEvery, q.AnnouncePosition, q.AnnounceWait = 10*time.Second, true, true
+	a := startACD(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1, Talk: 40 * time.Second}}})
+	first := a.call(t, "+15558880001", sim.Party{})
+	bridgedCall(t, a.e2e)
+	second := a.call(t, "+15558880002", sim.Party{})
+	for _, id := range []string{first, second} {
+		if row := a.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+			t.Fatalf("cdr = %+v", row)
+		}
+	}
+	a.noChannelsLeft(t)
+}

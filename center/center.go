@@ -124,6 +124,7 @@ type Center struct {
 
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
 	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
+	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
 
 	rec           RecordingOptions
 	monitorPolicy MonitorPolicy
@@ -186,6 +187,8 @@ type call struct {
 	monitor      *monitor // a supervisor on the call
 	legSeq       int
 	agentKeys    string // the agent's last keys (recording codes)
+	announceSeq  int
+	mohClass     string // the queue's music class
 	priority     int    // in the queue: higher is served first
 	transferred  bool   // bridged to a transfer target, not an agent
 }
@@ -214,6 +217,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		recordings:    map[string]*liveRecording{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
+		announcements: map[sb.PlaybackID]*call{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -407,7 +411,7 @@ func (c *Center) handle(e sb.Event) {
 			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
 			return
 		}
-		if c.codePlayed(e.Playback) {
+		if c.codePlayed(e.Playback) || c.announced(e.Playback) {
 			return
 		}
 		c.onPlaybackFinished(e)
