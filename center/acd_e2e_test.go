@@ -340,3 +340,48 @@ func TestACDAnnouncementsWhileWaiting(t *testing.T) {
 	}
 	a.noChannelsLeft(t)
 }
+
+// TestACDRestartKeepsAdoptedAgentBusy: after a restart the router has not
+// seen the call an agent is on: that agent gets no second call until the
+// adopted call ends.
+func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
+	phones := []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}, {res: "1002", party: sim.Party{Rings: 1}}}
+	a := startACD(t, 20, salesQueue("linear"), phones) // linear: 1001 first whenever free
+	first := a.call(t, "+15559990001", sim.Party{})
+	if call := bridgedCall(t, a.e2e); call.Agent != "1001" {
+		t.Fatalf("first call went to %s", call.Agent)
+	}
+	a.stop() // Switchboard restarts; the call stays up in the PBX
+
+	var rcfg routing.Config
+	cfg := baseConfig()
+	for _, p := range phones {
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
+		rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
+	}
+	rcfg.Queues = []routing.QueueConfig{salesQueue("linear")}
+	r, err := routing.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := attachWith(t, a.sim, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, nil) })
+	waitUntil(t, "adopted", func() bool { return len(b.c.LiveCalls()) == 1 })
+	waitUntil(t, "1001 kept out of offers", func() bool { return b.c.AgentStates()["1001"].State == routing.StatePaused })
+	second := b.call(t, "+15559990002", sim.Party{})
+	waitUntil(t, "second call bridged", func() bool {
+		for _, k := range b.c.LiveCalls() {
+			if k.ID == sb.CallID(second) && k.State == sb.CallBridged {
+				if k.Agent != "1002" {
+					t.Fatalf("the second call went to %s, busy with the adopted call", k.Agent)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	if err := a.sim.Hangup(first, 16); err != nil {
+		t.Fatal(err)
+	}
+	b.cdr.wait(t, first)
+	waitUntil(t, "1001 back", func() bool { return b.c.AgentStates()["1001"].State == routing.StateAvailable })
+}

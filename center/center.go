@@ -188,9 +188,10 @@ type call struct {
 	legSeq       int
 	agentKeys    string // the agent's last keys (recording codes)
 	announceSeq  int
-	mohClass     string // the queue's music class
-	priority     int    // in the queue: higher is served first
-	transferred  bool   // bridged to a transfer target, not an agent
+	mohClass     string     // the queue's music class
+	adoptedAgent sb.AgentID // router mode: agent paused while this adopted call lasts
+	priority     int        // in the queue: higher is served first
+	transferred  bool       // bridged to a transfer target, not an agent
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -1001,6 +1002,9 @@ func (c *Center) maybeFinish(k *call) {
 	}
 	k.finished = true
 	k.State = sb.CallEnded
+	if k.adoptedAgent != "" {
+		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
+	}
 	c.unwait(k)
 	delete(c.calls, k.ID)
 	delete(c.byChannel, sb.ChannelID(k.ID))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
 )
 
 // onLinkUp subscribes to the agents' phones and reconciles the live calls
@@ -215,6 +216,12 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 			k.State = sb.CallBridged
 			k.Bridged = c.clock.Now()
 			c.answered.Add(1)
+			if c.router != nil && k.Agent != "" {
+				// The router never saw this call: keep the agent out of its
+				// offers until the call ends.
+				k.adoptedAgent = k.Agent
+				c.acdApply(routing.AgentPause{Agent: k.Agent, Reason: "adopted call"})
+			}
 			return
 		}
 	}
