@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/routing"
@@ -79,4 +81,55 @@ func (s *Server) AddAgentRoutes(acd ACD) {
 			},
 		})
 	}
+}
+
+// AgentHistory lists the states an agent went through.
+type AgentHistory interface {
+	AgentStateHistory(ctx context.Context, agent switchboard.AgentID, from, to time.Time, limit int) (any, error)
+}
+
+// AddAgentHistoryRoute adds GET /api/v1/agents/{id}/history: the states an
+// agent entered (from, to as RFC 3339; limit 1..1000). Agents see their own.
+func (s *Server) AddAgentHistoryRoute(h AgentHistory) {
+	s.Handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/agents/{id}/history", Summary: "An agent's state history",
+		Description: "Every state the agent entered (available, reserved, on-call, wrap-up, paused with its reason, ...), oldest first.",
+		Roles:       Roles,
+		Params: []Param{
+			{Name: "id", In: "path", Description: "Agent id.", Required: true, Schema: String("")},
+			{Name: "from", In: "query", Description: "At or after (RFC 3339).", Schema: dateTime("")},
+			{Name: "to", In: "query", Description: "Before (RFC 3339).", Schema: dateTime("")},
+			{Name: "limit", In: "query", Description: "At most this many.", Schema: &Schema{Type: "integer", Minimum: intp(1), Maximum: intp(MaxCDRLimit), Default: DefaultCDRLimit}},
+		},
+		Response: Object(map[string]*Schema{"states": Array(&Schema{Type: "object", Description: "id, agent, state, reason, call_id, at"})}, "states"),
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			agent := switchboard.AgentID(r.PathValue("id"))
+			if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent && who.Name != string(agent) {
+				return switchboard.Errorf(switchboard.EFORBIDDEN, "agents see their own history only")
+			}
+			q := r.URL.Query()
+			from, err := timeParam(q, "from")
+			if err != nil {
+				return err
+			}
+			to, err := timeParam(q, "to")
+			if err != nil {
+				return err
+			}
+			limit := DefaultCDRLimit
+			if v := q.Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > MaxCDRLimit {
+					return badParam("limit", "must be an integer in 1..%d", MaxCDRLimit)
+				}
+				limit = n
+			}
+			states, err := h.AgentStateHistory(r.Context(), agent, from, to, limit)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"states": states})
+			return nil
+		},
+	})
 }

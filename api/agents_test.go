@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/routing"
@@ -67,5 +68,31 @@ func TestAgentRoutes(t *testing.T) {
 	}
 	if r := ts.do(t, "GET", "/api/v1/agents", agentToken); r.Status != http.StatusForbidden {
 		t.Errorf("agent listing = %d", r.Status)
+	}
+}
+
+type fakeHistory struct{ agent switchboard.AgentID }
+
+func (f *fakeHistory) AgentStateHistory(_ context.Context, agent switchboard.AgentID, _, _ time.Time, limit int) (any, error) {
+	f.agent = agent
+	return []map[string]string{{"state": "available"}}, nil
+}
+
+func TestAgentHistoryRoute(t *testing.T) {
+	h := &fakeHistory{}
+	ts := newTestServer(t, Options{Tokens: []Token{
+		{Name: "ops-admin", Role: RoleAdmin, SHA256: HashToken(adminToken)},
+		{Name: "1001", Role: RoleAgent, SHA256: HashToken(agentToken)},
+	}}, func(s *Server) { s.AddAgentHistoryRoute(h) })
+	var body struct{ States []map[string]string }
+	ts.do(t, "GET", "/api/v1/agents/1001/history?limit=5", agentToken).decode(t, &body)
+	if len(body.States) != 1 || h.agent != "1001" {
+		t.Fatalf("body %+v agent %q", body, h.agent)
+	}
+	if r := ts.do(t, "GET", "/api/v1/agents/1002/history", agentToken); r.Status != http.StatusForbidden {
+		t.Errorf("other agent's history = %d", r.Status)
+	}
+	if r := ts.do(t, "GET", "/api/v1/agents/1002/history?from=yesterday", adminToken); r.Status != http.StatusBadRequest {
+		t.Errorf("bad from = %d", r.Status)
 	}
 }

@@ -45,6 +45,7 @@ func TestOpenAPIInStep(t *testing.T) {
 		s.AddCallRecordingRoutes(fakeRecorder{&fakeMonitoring{}})
 		s.AddCampaignRoutes(&fakeCampaigns{})
 		s.AddAgentRoutes(&fakeACD{})
+		s.AddAgentHistoryRoute(&fakeHistory{})
 	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {

@@ -248,6 +248,12 @@ func (c *Center) acdActions(acts []routing.Action) {
 			c.acd.mu.Lock()
 			c.acd.states[a.Agent] = a
 			c.acd.mu.Unlock()
+			if save := c.agentHistory; save != nil {
+				st, at := a, c.clock.Now()
+				c.persist(func(ctx context.Context) error { return save(ctx, st, at) }, func(err error) {
+					c.log.Error("agent state history not written", "agent_id", st.Agent, "err", err)
+				})
+			}
 			c.log.Info("agent state", "agent_id", a.Agent, "state", a.State, "reason", a.Reason, "call_id", a.Call)
 		case routing.QueueLog:
 			if c.acd.qlog != nil {
@@ -625,4 +631,10 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true)
 	})
 	return true
+}
+
+// SetAgentHistory keeps every agent state change (router mode) with save,
+// which runs off the owner goroutine; call before Run.
+func (c *Center) SetAgentHistory(save func(ctx context.Context, s routing.AgentState, at time.Time) error) {
+	c.agentHistory = save
 }

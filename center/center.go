@@ -125,6 +125,7 @@ type Center struct {
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
 	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
 	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
+	agentHistory  func(ctx context.Context, s routing.AgentState, at time.Time) error
 
 	rec           RecordingOptions
 	monitorPolicy MonitorPolicy

@@ -123,6 +123,10 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			qlog = w
 		}
 		a.Center.SetRouter(r, qlog)
+		a.Center.SetAgentHistory(func(ctx context.Context, st routing.AgentState, at time.Time) error {
+			return db.InsertAgentState(ctx, &storage.AgentStateRow{Agent: st.Agent, State: string(st.State),
+				Reason: st.Reason, CallID: st.Call, At: at})
+		})
 	}
 
 	cals, err := cfg.CalendarSet()
@@ -187,6 +191,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv.AddCallRecordingRoutes(monitoring{a.Center})
 	srv.AddCampaignRoutes(db)
 	srv.AddAgentRoutes(a.Center)
+	srv.AddAgentHistoryRoute(agentHistory{db})
 	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range cfg.Supervisors {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {
@@ -391,4 +396,11 @@ func (h *voicemailHook) InsertVoicemail(ctx context.Context, v *sb.Voicemail) er
 		}
 	}()
 	return nil
+}
+
+// agentHistory serves agent state history from the database.
+type agentHistory struct{ db *storage.DB }
+
+func (h agentHistory) AgentStateHistory(ctx context.Context, agent sb.AgentID, from, to time.Time, limit int) (any, error) {
+	return h.db.AgentStates(ctx, agent, from, to, limit)
 }

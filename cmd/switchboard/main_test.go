@@ -663,6 +663,16 @@ func TestServeWithRouter(t *testing.T) {
 	if len(snap.Agents) != 1 || snap.Agents[0].Agent != "1001" || snap.Agents[0].Calls != 1 {
 		t.Errorf("agents = %+v", snap)
 	}
+	var hist struct {
+		States []struct{ State string }
+	}
+	waitFor(context.Background(), 10*time.Second, func() bool {
+		getJSON(t, base+"/api/v1/agents/1001/history", "test-token", &hist)
+		return len(hist.States) >= 3
+	})
+	if len(hist.States) < 3 || hist.States[0].State != "available" {
+		t.Errorf("history = %+v, want available, reserved, on-call...", hist.States)
+	}
 	req, _ := http.NewRequest("POST", base+"/api/v1/agents/1001/pause", strings.NewReader(`{"reason":"lunch"}`))
 	req.Header.Set("Authorization", "Bearer test-token")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
