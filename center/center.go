@@ -125,7 +125,10 @@ type Center struct {
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
 	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
 	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
-	agentHistory  func(ctx context.Context, s routing.AgentState, at time.Time) error
+	// aux are channels in the application that are no call of their own
+	// (agent and supervisor feature-code calls): never adopted as callers.
+	aux          map[sb.ChannelID]bool
+	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
 	rec           RecordingOptions
 	monitorPolicy MonitorPolicy
@@ -220,6 +223,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},
+		aux:           map[sb.ChannelID]bool{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -389,6 +393,10 @@ func (c *Center) do(k *call, f func(ctx context.Context)) {
 }
 
 func (c *Center) handle(e sb.Event) {
+	switch e := e.(type) {
+	case sb.ChannelDestroyed:
+		delete(c.aux, e.Channel.ID)
+	}
 	if len(c.pendingAdopt) > 0 {
 		// An event about a caller waiting to be adopted settles it: it
 		// entered (the normal path takes it) or it is gone.
@@ -515,10 +523,12 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		return
 	}
 	if len(e.Args) >= 2 && e.Args[0] == argAgentCode {
+		c.aux[ch.ID] = true
 		c.agentCode(ch, e.Args)
 		return
 	}
 	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {
+		c.aux[ch.ID] = true
 		c.monitorByCode(ch, sb.AgentID(e.Args[1]))
 		return
 	}

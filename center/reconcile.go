@@ -137,7 +137,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 		return bi && !bj
 	})
 	for _, ch := range chans {
-		if _, known := c.byChannel[ch.ID]; known {
+		if _, known := c.byChannel[ch.ID]; known || c.aux[ch.ID] {
 			continue
 		}
 		id := string(ch.ID)
@@ -176,7 +176,9 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.post(func() {
 				if pending, ok := c.pendingAdopt[pid]; ok {
 					delete(c.pendingAdopt, pid)
-					c.adopt(pending, nil, nil)
+					if !c.aux[pid] {
+						c.adopt(pending, nil, nil)
+					}
 				}
 			})
 		})
