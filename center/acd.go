@@ -272,6 +272,10 @@ func (c *Center) acdActions(acts []routing.Action) {
 	}
 }
 
+// PreferredAgentVar is the flow variable naming the agent a queued call is
+// offered to first (for the queue's preferred wait).
+const PreferredAgentVar = "preferred_agent"
+
 // acdHunt enqueues the call in the router once.
 func (c *Center) acdHunt(k *call) {
 	if k.finished || k.callerGone || k.outcome != "" {
@@ -286,9 +290,15 @@ func (c *Center) acdHunt(k *call) {
 	if k.Queue == "" {
 		k.Queue = c.acd.defQueue
 	}
-	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue)
+	// A flow that found the caller's account owner (a CRM lookup) names
+	// the preferred agent in the variable preferred_agent.
+	var preferred sb.AgentID
+	if k.ivr != nil {
+		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
+	}
+	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "preferred_agent", preferred)
 	c.acdApply(routing.Enqueue{Call: k.ID, Queue: k.Queue, Priority: k.priority,
-		EnteredAt: c.clock.Now(), Caller: k.Caller})
+		EnteredAt: c.clock.Now(), Caller: k.Caller, Preferred: preferred})
 }
 
 func (c *Center) acdOffer(o routing.Offer) {

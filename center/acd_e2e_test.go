@@ -11,6 +11,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
@@ -384,4 +385,60 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 	}
 	b.cdr.wait(t, first)
 	waitUntil(t, "1001 back", func() bool { return b.c.AgentStates()["1001"].State == routing.StateAvailable })
+}
+
+// TestACDPreferredAgentFromFlow: a flow that names the caller's account
+// owner (preferred_agent) has the call offered to that agent first.
+func TestACDPreferredAgentFromFlow(t *testing.T) {
+	const flows = `
+flows:
+  main:
+    start: who
+    nodes:
+      who:
+        branch:
+          - when: 'caller == "+15550000999"'
+            next: owner
+          - else: q
+      owner: {set: {preferred_agent: '"1002"'}, next: q}
+      q: {queue: sales}
+`
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+	cfg := baseConfig()
+	var rcfg routing.Config
+	for _, res := range []string{"1001", "1002"} {
+		s.AddEndpoint("PJSIP", res, sim.Party{Rings: 1, Talk: 3 * time.Second})
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
+		rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
+	}
+	q := salesQueue("linear") // 1001 first whenever free
+	q.PreferredWait = 30 * time.Second
+	rcfg.Queues = []routing.QueueConfig{q}
+	r, err := routing.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	set, err := ivr.LoadBytes("flows.yaml", []byte(flows), ivr.LoadOptions{Queues: []string{"sales"}, Passed: []string{"preferred_agent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &staticFlows{}
+	fl.cur.Store(set)
+	e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
+		c.SetRouter(r, nil)
+		c.SetIVR(center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}})
+	})
+	owned := e.call(t, "+15550000999", sim.Party{})
+	if row := e.cdr.wait(t, owned); row.Agent != "1002" {
+		t.Fatalf("the owner's customer went to %s, want 1002", row.Agent)
+	}
+	other := e.call(t, "+15550000111", sim.Party{})
+	if row := e.cdr.wait(t, other); row.Agent != "1001" {
+		t.Fatalf("another caller went to %s, want 1001 (linear)", row.Agent)
+	}
+	e.noChannelsLeft(t)
 }

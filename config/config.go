@@ -93,6 +93,9 @@ type Queue struct {
 	MaxNoAnswer int `mapstructure:"max_no_answer" yaml:"max_no_answer,omitempty"`
 	// WrapUp is the after-call work time of this queue's calls (router).
 	WrapUp time.Duration `mapstructure:"wrap_up" yaml:"wrap_up,omitempty"`
+	// PreferredWait is how long a call whose flow set preferred_agent is
+	// offered to that agent alone before the strategy (router; 0 = never).
+	PreferredWait time.Duration `mapstructure:"preferred_wait" yaml:"preferred_wait,omitempty"`
 }
 
 // Recording configures call recording: where files go and which calls

@@ -193,6 +193,7 @@ func (c *Config) validate(p *problems) {
 		check(fmt.Sprintf("queues[%d].max_no_answer", i), q.MaxNoAnswer < 0, "must not be negative")
 		check(fmt.Sprintf("queues[%d].ring_timeout", i), q.RingTimeout < 0, "must not be negative")
 		check(fmt.Sprintf("queues[%d].wrap_up", i), q.WrapUp < 0, "must not be negative")
+		check(fmt.Sprintf("queues[%d].preferred_wait", i), q.PreferredWait < 0, "must not be negative")
 	}
 
 	r := c.Recording

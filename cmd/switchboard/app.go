@@ -266,7 +266,8 @@ func buildRouter(cfg *config.Config) (*routing.Router, error) {
 	}
 	for _, q := range cfg.Queues {
 		qc := routing.QueueConfig{Name: sb.QueueName(q.Name), Skills: q.Skills, Strategy: q.Strategy,
-			RingTimeout: q.RingTimeout, MaxNoAnswer: q.MaxNoAnswer, WrapUp: q.WrapUp, MaxWait: cfg.QueueWait(q)}
+			RingTimeout: q.RingTimeout, MaxNoAnswer: q.MaxNoAnswer, WrapUp: q.WrapUp, MaxWait: cfg.QueueWait(q),
+			PreferredWait: q.PreferredWait}
 		for _, id := range q.Agents {
 			qc.Members = append(qc.Members, sb.AgentID(id))
 		}
