@@ -262,13 +262,7 @@ func (h *recordingHandlers) list(w http.ResponseWriter, r *http.Request) error {
 		rows = []recording.Recording{}
 	}
 	page := recordingPage{Rows: rows, Total: total, Limit: f.Limit, Offset: f.Offset}
-	if len(rows) > 0 && f.Offset+len(rows) < total {
-		next := f.Offset + len(rows)
-		page.NextOffset = &next
-		q.Set("offset", strconv.Itoa(next))
-		q.Set("limit", strconv.Itoa(f.Limit))
-		page.Next = r.URL.Path + "?" + q.Encode()
-	}
+	page.NextOffset, page.Next = nextPage(r, q, f.Offset, len(rows), f.Limit, total)
 	writeJSON(w, http.StatusOK, page)
 	return nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -120,15 +121,21 @@ func (s *Server) listCDR(w http.ResponseWriter, r *http.Request) error {
 		rows = []switchboard.CDR{}
 	}
 	page := cdrPage{Rows: rows, Total: total, Limit: f.Limit, Offset: f.Offset}
-	if len(rows) > 0 && f.Offset+len(rows) < total {
-		next := f.Offset + len(rows)
-		page.NextOffset = &next
-		q.Set("offset", strconv.Itoa(next))
-		q.Set("limit", strconv.Itoa(f.Limit))
-		page.Next = r.URL.Path + "?" + q.Encode()
-	}
+	page.NextOffset, page.Next = nextPage(r, q, f.Offset, len(rows), f.Limit, total)
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// nextPage returns the offset and link of the page after one of n rows at
+// offset, keeping the request's filters; nil and "" on the last page.
+func nextPage(r *http.Request, q url.Values, offset, n, limit, total int) (*int, string) {
+	if n == 0 || offset+n >= total {
+		return nil, ""
+	}
+	next := offset + n
+	q.Set("offset", strconv.Itoa(next))
+	q.Set("limit", strconv.Itoa(limit))
+	return &next, r.URL.Path + "?" + q.Encode()
 }
 
 // livez is GET /livez: the process serves HTTP. Restart it only when this

@@ -103,31 +103,41 @@ func (db *DB) ListCDR(ctx context.Context, f sb.CDRFilter) (rows []sb.CDR, total
 	if f.Outcome != "" {
 		cond("outcome = ?", string(f.Outcome))
 	}
-	w := ""
-	if len(where) > 0 {
-		w = " WHERE " + strings.Join(where, " AND ")
-	}
-
-	// One read transaction: the page and the total see the same snapshot.
-	tx, err := db.read.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, 0, fmt.Errorf("call log: list: %w", err)
-	}
-	defer tx.Rollback()
-	if err := tx.GetContext(ctx, &total, tx.Rebind("SELECT COUNT(*) FROM cdr"+w), args...); err != nil {
-		return nil, 0, fmt.Errorf("call log: count: %w", err)
-	}
 	rows = []sb.CDR{}
-	if total > f.Offset {
-		q := tx.Rebind("SELECT " + cdrColumns + " FROM cdr" + w + " ORDER BY entered_at DESC, id DESC LIMIT ? OFFSET ?")
-		if err := tx.SelectContext(ctx, &rows, q, append(args, limit, f.Offset)...); err != nil {
-			return nil, 0, fmt.Errorf("call log: list: %w", err)
-		}
+	total, err = page(ctx, db, "call log", "cdr", cdrColumns, "entered_at DESC, id DESC", where, args, limit, f.Offset, &rows)
+	if err != nil {
+		return nil, 0, err
 	}
 	for i := range rows {
 		normalize(&rows[i])
 	}
 	return rows, total, nil
+}
+
+// page reads one page of table matching the where conditions (ANDed)
+// into dst, and the number of matching rows, in one read transaction so
+// that both see the same snapshot.
+func page[T any](ctx context.Context, db *DB, what, table, columns, order string, where []string, args []any,
+	limit, offset int, dst *[]T) (total int, err error) {
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	tx, err := db.read.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("%s: list: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := tx.GetContext(ctx, &total, tx.Rebind("SELECT COUNT(*) FROM "+table+w), args...); err != nil {
+		return 0, fmt.Errorf("%s: count: %w", what, err)
+	}
+	if total > offset {
+		q := tx.Rebind("SELECT " + columns + " FROM " + table + w + " ORDER BY " + order + " LIMIT ? OFFSET ?")
+		if err := tx.SelectContext(ctx, dst, q, append(args, limit, offset)...); err != nil {
+			return 0, fmt.Errorf("%s: list: %w", what, err)
+		}
+	}
+	return total, nil
 }
 
 // CountCDR returns the number of rows in the call log.

@@ -266,34 +266,18 @@ func (db *DB) ListRecordings(ctx context.Context, f recording.Filter) (rows []re
 	if f.Caller != "" {
 		cond("caller = ?", f.Caller)
 	}
-	w := ""
-	if len(where) > 0 {
-		w = " WHERE " + strings.Join(where, " AND ")
-	}
-
-	// One read transaction: the page and the total see the same snapshot.
-	tx, err := db.read.BeginTxx(ctx, nil)
+	var raw []recordingRow
+	total, err = page(ctx, db, "recordings", "recordings", recordingColumns, "started_at DESC, id DESC", where, args, limit, f.Offset, &raw)
 	if err != nil {
-		return nil, 0, fmt.Errorf("recordings: list: %w", err)
-	}
-	defer tx.Rollback()
-	if err := tx.GetContext(ctx, &total, tx.Rebind("SELECT COUNT(*) FROM recordings"+w), args...); err != nil {
-		return nil, 0, fmt.Errorf("recordings: count: %w", err)
+		return nil, 0, err
 	}
 	rows = []recording.Recording{}
-	if total > f.Offset {
-		var raw []recordingRow
-		q := tx.Rebind("SELECT " + recordingColumns + " FROM recordings" + w + " ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?")
-		if err := tx.SelectContext(ctx, &raw, q, append(args, limit, f.Offset)...); err != nil {
-			return nil, 0, fmt.Errorf("recordings: list: %w", err)
+	for _, r := range raw {
+		rec, err := r.decode()
+		if err != nil {
+			return nil, 0, err
 		}
-		for _, r := range raw {
-			rec, err := r.decode()
-			if err != nil {
-				return nil, 0, err
-			}
-			rows = append(rows, rec)
-		}
+		rows = append(rows, rec)
 	}
 	return rows, total, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -226,15 +227,7 @@ func TestServeAgainstSimulatedAsterisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page struct {
-		Rows  []sb.CDR `json:"rows"`
-		Total int      `json:"total"`
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for page.Total == 0 && time.Now().Before(deadline) {
-		getJSON(t, base+"/api/v1/cdr?caller=%2B15551112222", "test-token", &page)
-		time.Sleep(20 * time.Millisecond)
-	}
+	page := waitCDR(t, base, "+15551112222")
 	if page.Total != 1 || page.Rows[0].CallID != sb.CallID(id) || page.Rows[0].Outcome != sb.OutcomeCompleted || page.Rows[0].Agent != "1001" {
 		t.Fatalf("cdr page = %+v", page)
 	}
@@ -253,6 +246,24 @@ func TestServeAgainstSimulatedAsterisk(t *testing.T) {
 	if code := p.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
 	}
+}
+
+// cdrPage is a page of GET /api/v1/cdr.
+type cdrPage struct {
+	Rows  []sb.CDR `json:"rows"`
+	Total int      `json:"total"`
+}
+
+// waitCDR waits until the call log has a row for caller and returns the page.
+func waitCDR(t *testing.T, base, caller string) cdrPage {
+	t.Helper()
+	var page cdrPage
+	deadline := time.Now().Add(20 * time.Second)
+	for page.Total == 0 && time.Now().Before(deadline) {
+		getJSON(t, base+"/api/v1/cdr?caller="+url.QueryEscape(caller), "test-token", &page)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return page
 }
 
 func waitHTTP(t *testing.T, url string, status int) {
@@ -639,15 +650,7 @@ func TestServeWithRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page struct {
-		Rows  []sb.CDR `json:"rows"`
-		Total int      `json:"total"`
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for page.Total == 0 && time.Now().Before(deadline) {
-		getJSON(t, base+"/api/v1/cdr?caller=%2B15556660001", "test-token", &page)
-		time.Sleep(20 * time.Millisecond)
-	}
+	page := waitCDR(t, base, "+15556660001")
 	if page.Total != 1 || page.Rows[0].CallID != sb.CallID(id) || page.Rows[0].Outcome != sb.OutcomeCompleted || page.Rows[0].Queue != "sales" {
 		t.Fatalf("cdr = %+v", page)
 	}
