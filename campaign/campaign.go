@@ -193,6 +193,10 @@ type Campaign struct {
 	// takes (who called, a number to call back). Required for power and
 	// predictive dialing, which abandon calls by design.
 	AbandonMessage string `json:"abandon_message,omitempty"`
+	// MachineMessage is the recording left on an answering machine AMD
+	// detected, before hanging up; empty hangs up on machines at once. It
+	// needs AMD: without it no machine is ever detected.
+	MachineMessage string `json:"machine_message,omitempty"`
 	// AMD runs answering-machine detection before the call reaches Stasis.
 	AMD bool `json:"amd"`
 	// RingTime is how long a call rings before it is given up (no answer).
@@ -294,6 +298,8 @@ func (c Campaign) Validate() error {
 	check(c.AbandonWindow < 24*time.Hour, "abandon_window", "%s: want at least a day", c.AbandonWindow)
 	check((c.Mode == ModePower || c.Mode == ModePredictive) && strings.TrimSpace(c.AbandonMessage) == "",
 		"abandon_message", "is required in %s mode: an answered call no agent takes must hear who called", c.Mode)
+	check(strings.TrimSpace(c.MachineMessage) != "" && !c.AMD, "machine_message",
+		"is set but amd is off: without answering-machine detection no machine is ever heard")
 	check(c.RingTime < MinRingTime, "ring_time", "%s: want at least %s", c.RingTime, MinRingTime)
 	if len(ps) == 0 {
 		return nil

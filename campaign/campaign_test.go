@@ -39,6 +39,8 @@ func TestValidate(t *testing.T) {
 			c.Mode, c.Ratio, c.AbandonMessage = campaign.ModePower, 2.5, "sound:abandon-spring"
 		}, nil},
 		{"predictive needs the abandon message", func(c *campaign.Campaign) { c.Mode = campaign.ModePredictive }, []string{"abandon_message"}},
+		{"machine message with AMD", func(c *campaign.Campaign) { c.MachineMessage = "sound:spring-vm" }, nil},
+		{"machine message without AMD", func(c *campaign.Campaign) { c.MachineMessage, c.AMD = "sound:spring-vm", false }, []string{"machine_message"}},
 		{"ring time 15 s is the floor", func(c *campaign.Campaign) { c.RingTime = 15 * time.Second }, nil},
 		{"ring time under 15 s", func(c *campaign.Campaign) { c.RingTime = 14 * time.Second }, []string{"ring_time"}},
 		{"abandon cap above 5%", func(c *campaign.Campaign) { c.AbandonCap = 0.06 }, []string{"abandon_cap"}},

@@ -667,6 +667,7 @@ func newCampaignCreateCmd(o *leadsOptions) *cobra.Command {
 	f.DurationVar(&c.AbandonWindow, "abandon-window", d.AbandonWindow, "rolling window of the abandon cap")
 	f.Float64Var(&c.DailyAbandonCap, "daily-abandon-cap", d.DailyAbandonCap, "highest abandon rate in any day")
 	f.StringVar(&c.AbandonMessage, "abandon-message", "", "recording played to an answered call no agent takes (required for power and predictive)")
+	f.StringVar(&c.MachineMessage, "machine-message", "", "recording left on an answering machine before hanging up (needs --amd; empty hangs up at once)")
 	f.BoolVar(&c.AMD, "amd", d.AMD, "answering-machine detection")
 	f.DurationVar(&c.RingTime, "ring-time", d.RingTime, "ring time before no answer (at least 15s)")
 	f.BoolVar(&start, "start", false, "create the campaign running instead of paused")

@@ -201,4 +201,16 @@ func TestLeadsCampaignCreateInvalid(t *testing.T) {
 	if out != "blitz\tpower\tpaused\n" {
 		t.Errorf("list = %q", out)
 	}
+	if _, errOut, code := runLeads(t, "campaign", "create", "vm", "--db", db, "--caller-id", "+15555550100",
+		"--machine-message", "sound:vm", "--amd=false"); code != 2 || !strings.Contains(errOut, "machine_message: is set but amd is off") {
+		t.Errorf("machine message without amd: %d %q", code, errOut)
+	}
+	if _, errOut, code := runLeads(t, "campaign", "create", "vm", "--db", db, "--caller-id", "+15555550100",
+		"--machine-message", "sound:vm"); code != 0 {
+		t.Errorf("machine message: %d %q", code, errOut)
+	}
+	out, _, _ = runLeads(t, "campaign", "show", "vm", "--db", db)
+	if !strings.Contains(out, `"machine_message": "sound:vm"`) {
+		t.Errorf("show without the machine message:\n%s", out)
+	}
 }
