@@ -325,6 +325,7 @@ func (c *Config) validate(p *problems) {
 		check(key+".wait_for_agent", q.WaitForAgent < 0,
 			"must not be negative, got %s (0 or none: center.wait_for_agent)", q.WaitForAgent)
 	}
+	c.validateQueueOptions(p)
 
 	iv := c.IVR
 	if iv.Timezone == "" {
