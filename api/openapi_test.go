@@ -46,6 +46,7 @@ func TestOpenAPIInStep(t *testing.T) {
 		s.AddCampaignRoutes(&fakeCampaigns{})
 		s.AddAgentRoutes(&fakeACD{})
 		s.AddAgentHistoryRoute(&fakeHistory{})
+		s.AddQueueRoutes(liveQueues, &fakeQueueHistory{})
 	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {
