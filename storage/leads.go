@@ -42,6 +42,8 @@ type Attempt struct {
 	Outcome   campaign.Outcome
 	Started   time.Time
 	Ended     time.Time // zero while open
+	// Disposition is the agent's disposition of the call, "" if none.
+	Disposition string
 }
 
 // Claim is a lead claimed for an attempt: the lead (in state dialing, its
@@ -402,23 +404,25 @@ func (db *DB) moveAttempt(ctx context.Context, id int64, from, to AttemptState, 
 
 // attemptRow is an attempts row.
 type attemptRow struct {
-	ID        int64        `db:"id"`
-	LeadID    int64        `db:"lead_id"`
-	Campaign  string       `db:"campaign"`
-	AttemptNo int          `db:"attempt_no"`
-	Number    string       `db:"number"`
-	ChannelID string       `db:"channel_id"`
-	State     string       `db:"state"`
-	Outcome   string       `db:"outcome"`
-	Started   time.Time    `db:"started_at"`
-	Ended     sql.NullTime `db:"ended_at"`
+	ID          int64        `db:"id"`
+	LeadID      int64        `db:"lead_id"`
+	Campaign    string       `db:"campaign"`
+	AttemptNo   int          `db:"attempt_no"`
+	Number      string       `db:"number"`
+	ChannelID   string       `db:"channel_id"`
+	State       string       `db:"state"`
+	Outcome     string       `db:"outcome"`
+	Started     time.Time    `db:"started_at"`
+	Ended       sql.NullTime `db:"ended_at"`
+	Disposition string       `db:"disposition"`
 }
 
-const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, state, outcome, started_at, ended_at`
+const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, state, outcome, started_at, ended_at, disposition`
 
 func (r attemptRow) attempt() Attempt {
 	a := Attempt{ID: r.ID, LeadID: r.LeadID, Campaign: r.Campaign, AttemptNo: r.AttemptNo, Number: r.Number,
-		ChannelID: r.ChannelID, State: AttemptState(r.State), Outcome: campaign.Outcome(r.Outcome), Started: r.Started.UTC()}
+		ChannelID: r.ChannelID, State: AttemptState(r.State), Outcome: campaign.Outcome(r.Outcome), Started: r.Started.UTC(),
+		Disposition: r.Disposition}
 	if r.Ended.Valid {
 		a.Ended = r.Ended.Time.UTC()
 	}
@@ -452,7 +456,7 @@ func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome campai
 		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
 	}
 	defer tx.Rollback()
-	l, err := finish(ctx, tx, attemptID, outcome, at, false)
+	l, err := finish(ctx, tx, attemptID, outcome, at, finishPlaced)
 	if err != nil {
 		return campaign.Lead{}, err
 	}
@@ -462,10 +466,26 @@ func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome campai
 	return l, nil
 }
 
-// finish closes an open attempt inside tx. refund (an attempt that never
-// reached the PBX) gives the attempt back to the lead and makes it due at
-// once instead of applying the outcome's rules.
-func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.Outcome, at time.Time, refund bool) (campaign.Lead, error) {
+// finishMode is how finish treats the lead of the attempt it closes.
+type finishMode int
+
+const (
+	// finishPlaced applies the outcome's rules (campaign.Next); a "dnc"
+	// disposition set during the call closes the lead as dnc.
+	finishPlaced finishMode = iota
+	// finishReturn is for an attempt that never reached the PBX: the
+	// attempt is given back to the lead, which is due at once.
+	finishReturn
+	// finishDNC is for an attempt that never reached the PBX because the
+	// number is on the do-not-call list: not counted, the lead closed as dnc.
+	finishDNC
+)
+
+// finish closes an open attempt inside tx. The unplaced modes
+// (finishReturn, finishDNC) fail with ECONFLICT unless the attempt is only
+// claimed: an attempt that may have rung is counted.
+func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.Outcome, at time.Time, mode finishMode) (campaign.Lead, error) {
+	refund := mode != finishPlaced
 	var ar attemptRow
 	err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
 	switch {
@@ -475,6 +495,8 @@ func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.
 		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
 	case AttemptState(ar.State) == AttemptDone:
 		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is already finished (%s)", attemptID, ar.Outcome)
+	case refund && AttemptState(ar.State) != AttemptClaimed:
+		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is %s: it may have rung, so it cannot be given back", attemptID, ar.State)
 	}
 	var lr leadRow
 	if err := tx.GetContext(ctx, &lr, tx.Rebind(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), ar.LeadID); err != nil {
@@ -488,13 +510,22 @@ func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.
 	if err != nil {
 		return campaign.Lead{}, err
 	}
-	if refund {
+	switch {
+	case refund:
 		l.State, l.Attempts, l.NextAt = campaign.LeadRetry, max(0, l.Attempts-1), at
 		if l.Attempts == 0 {
 			l.State = campaign.LeadNew
 		}
-	} else if l, err = campaign.Next(c, l, outcome, at); err != nil {
-		return campaign.Lead{}, err
+		if mode == finishDNC {
+			l.State, l.LastOutcome = campaign.LeadDNC, campaign.OutcomeDNC
+		}
+	default:
+		if l, err = campaign.Next(c, l, outcome, at); err != nil {
+			return campaign.Lead{}, err
+		}
+		if ar.Disposition == DispositionDNC {
+			l.State = campaign.LeadDNC
+		}
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET state = ?, outcome = ?, ended_at = ? WHERE id = ?`),
 		string(AttemptDone), string(outcome), at.UTC(), attemptID); err != nil {
@@ -567,7 +598,11 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 			continue
 		}
 		refund := a.State == AttemptClaimed
-		if _, err := finish(ctx, tx, a.ID, campaign.OutcomeFailed, now, refund); err != nil {
+		mode := finishPlaced
+		if refund {
+			mode = finishReturn
+		}
+		if _, err := finish(ctx, tx, a.ID, campaign.OutcomeFailed, now, mode); err != nil {
 			return Reconciled{}, fmt.Errorf("reconcile: %w", err)
 		}
 		a.State, a.Outcome, a.Ended = AttemptDone, campaign.OutcomeFailed, now.UTC()
@@ -587,6 +622,153 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 	out.Orphans = int(orphans)
 	if err := tx.Commit(); err != nil {
 		return Reconciled{}, fmt.Errorf("reconcile: commit: %w", err)
+	}
+	return out, nil
+}
+
+// DispositionDNC is the disposition of a called person who asked not to be
+// called again: the number goes on the do-not-call list and the lead is
+// closed as dnc.
+const DispositionDNC = "dnc"
+
+// MaxDispositionLen is the longest disposition accepted.
+const MaxDispositionLen = 64
+
+// ReturnAttempt closes an attempt that was claimed and never originated (a
+// preview the agent skipped, a lead found not dialable at dial time): the
+// attempt is not counted and the lead is due again at once (ClaimLeads
+// still applies every rule). The attempt row is kept, done with no outcome.
+// Fails with ECONFLICT unless the attempt is claimed, ENOTFOUND if unknown.
+func (db *DB) ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error) {
+	return db.finishTx(ctx, attemptID, "", at, finishReturn)
+}
+
+// CloseAttemptDNC closes an attempt that was claimed and never originated
+// because its number is on the do-not-call list: the attempt is not
+// counted and the lead is closed as dnc. Fails with ECONFLICT unless the
+// attempt is claimed.
+func (db *DB) CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error) {
+	return db.finishTx(ctx, attemptID, campaign.OutcomeDNC, at, finishDNC)
+}
+
+func (db *DB) finishTx(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time, mode finishMode) (campaign.Lead, error) {
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	}
+	defer tx.Rollback()
+	l, err := finish(ctx, tx, attemptID, outcome, at, mode)
+	if err != nil {
+		return campaign.Lead{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
+	}
+	return l, nil
+}
+
+// SetDisposition records the agent's disposition of a placed attempt (a
+// later one replaces it) and returns the lead as it now is. DispositionDNC
+// puts the number on the do-not-call list (source "agent") and closes the
+// lead as dnc: at once if the attempt is over, when it ends otherwise (see
+// FinishAttempt). A lead already claimed for a newer attempt keeps its
+// state; the list keeps it from being dialed again. Fails with EINVALID for
+// an empty or over-long disposition, ENOTFOUND for an unknown attempt and
+// ECONFLICT for one never placed.
+func (db *DB) SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error) {
+	if disposition == "" || len(disposition) > MaxDispositionLen {
+		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: disposition must be 1 to %d characters", attemptID, MaxDispositionLen)
+	}
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	}
+	defer tx.Rollback()
+	var ar attemptRow
+	err = tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+	case err != nil:
+		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	case AttemptState(ar.State) == AttemptClaimed, AttemptState(ar.State) == AttemptDone && ar.ChannelID == "":
+		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d was never placed", attemptID)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET disposition = ? WHERE id = ?`), disposition, attemptID); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: disposition: %w", attemptID, err)
+	}
+	if disposition == DispositionDNC {
+		if _, err := addDNC(ctx, tx, ar.Number, "agent", at); err != nil {
+			return campaign.Lead{}, err
+		}
+		if AttemptState(ar.State) == AttemptDone {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = 'dnc', last_outcome = 'dnc', updated_at = ?
+				WHERE id = ? AND state <> 'dialing'`), at.UTC(), ar.LeadID); err != nil {
+				return campaign.Lead{}, fmt.Errorf("attempt %d: lead: %w", attemptID, err)
+			}
+		}
+	}
+	var lr leadRow
+	if err := tx.GetContext(ctx, &lr, tx.Rebind(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), ar.LeadID); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
+	}
+	return lr.lead()
+}
+
+// Attempt returns one attempt, or fails with ENOTFOUND.
+func (db *DB) Attempt(ctx context.Context, attemptID int64) (Attempt, error) {
+	var r attemptRow
+	err := db.read.GetContext(ctx, &r, db.read.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Attempt{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+	case err != nil:
+		return Attempt{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+	}
+	return r.attempt(), nil
+}
+
+// OpenAttempts returns every attempt not yet done (claimed, dialing,
+// answered), oldest first: after ReconcileDialing, the calls still up.
+func (db *DB) OpenAttempts(ctx context.Context) ([]Attempt, error) {
+	var rows []attemptRow
+	if err := db.read.SelectContext(ctx, &rows, `SELECT `+attemptColumns+` FROM attempts
+		WHERE state IN ('claimed', 'dialing', 'answered') ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("open attempts: %w", err)
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.attempt()
+	}
+	return out, nil
+}
+
+// LiveAnswer is one attempt a person answered, as the abandon ledger counts
+// it: when it ended and whether it was abandoned.
+type LiveAnswer struct {
+	At        time.Time
+	Abandoned bool
+}
+
+// LiveAnswers returns a campaign's attempts that ended at or after since
+// with a person answering (outcome answered or abandoned), oldest first:
+// what a restarted dialer rebuilds its abandon ledger from.
+func (db *DB) LiveAnswers(ctx context.Context, campaignName string, since time.Time) ([]LiveAnswer, error) {
+	var rows []struct {
+		Outcome string    `db:"outcome"`
+		Ended   time.Time `db:"ended_at"`
+	}
+	if err := db.read.SelectContext(ctx, &rows, db.read.Rebind(`SELECT outcome, ended_at FROM attempts
+		WHERE campaign = ? AND state = 'done' AND outcome IN ('answered', 'abandoned') AND ended_at >= ?
+		ORDER BY ended_at, id`), campaignName, since.UTC()); err != nil {
+		return nil, fmt.Errorf("campaign %s: live answers: %w", campaignName, err)
+	}
+	out := make([]LiveAnswer, len(rows))
+	for i, r := range rows {
+		out[i] = LiveAnswer{At: r.Ended.UTC(), Abandoned: r.Outcome == string(campaign.OutcomeAbandoned)}
 	}
 	return out, nil
 }

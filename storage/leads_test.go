@@ -466,3 +466,149 @@ func TestKillDuringCampaign(t *testing.T) {
 		t.Errorf("attempt numbers skipped: %+v", cs)
 	}
 }
+
+// TestReturnAndCloseUnplaced: an attempt claimed and never originated goes
+// back (not counted, due at once) or, for a do-not-call number, closes the
+// lead as dnc; an attempt that may have rung cannot be given back.
+func TestReturnAndCloseUnplaced(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 3)
+	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("claim: %v %v", cs, err)
+	}
+	later := dialNow.Add(time.Minute)
+
+	l, err := db.ReturnAttempt(ctx, cs[0].Attempt.ID, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.State != campaign.LeadNew || l.Attempts != 0 || !l.NextAt.Equal(later) {
+		t.Errorf("returned lead = %+v, want new, 0 attempts, due %s", l, later)
+	}
+	if _, err := db.ReturnAttempt(ctx, cs[0].Attempt.ID, later); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("second return: %v, want conflict", err)
+	}
+
+	l, err = db.CloseAttemptDNC(ctx, cs[1].Attempt.ID, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.State != campaign.LeadDNC || l.Attempts != 0 || l.LastOutcome != campaign.OutcomeDNC {
+		t.Errorf("dnc lead = %+v", l)
+	}
+
+	if err := db.MarkDialing(ctx, cs[2].Attempt.ID, "ob-x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ReturnAttempt(ctx, cs[2].Attempt.ID, later); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("return of a dialed attempt: %v, want conflict", err)
+	}
+	if _, err := db.ReturnAttempt(ctx, 999, later); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("return of no attempt: %v, want not found", err)
+	}
+	open, err := db.OpenAttempts(ctx)
+	if err != nil || len(open) != 1 || open[0].ID != cs[2].Attempt.ID || open[0].State != storage.AttemptDialing {
+		t.Errorf("OpenAttempts = %+v, %v", open, err)
+	}
+	// The returned lead is claimed again at once, as attempt 1 of a new row.
+	again, err := db.ClaimLeads(ctx, "spring", 3, later)
+	if err != nil || len(again) != 1 || again[0].Lead.Number != cs[0].Lead.Number || again[0].Lead.Attempts != 1 {
+		t.Errorf("claim after return = %+v, %v", again, err)
+	}
+}
+
+func TestDisposition(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 3)
+	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("claim: %v %v", cs, err)
+	}
+	for _, c := range cs[:2] {
+		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprint("ob-", c.Attempt.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MarkAnswered(ctx, c.Attempt.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := dialNow.Add(3 * time.Minute)
+
+	// After the call: the lead, done, becomes dnc at once.
+	if _, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, campaign.OutcomeAnswered, end); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetDisposition(ctx, cs[0].Attempt.ID, "sale", end); err != nil {
+		t.Fatal(err)
+	}
+	l, err := db.SetDisposition(ctx, cs[0].Attempt.ID, storage.DispositionDNC, end.Add(time.Second))
+	if err != nil || l.State != campaign.LeadDNC {
+		t.Errorf("dnc after the call: %+v, %v", l, err)
+	}
+	if e, ok, err := db.DNC(ctx, cs[0].Lead.Number); err != nil || !ok || e.Source != "agent" {
+		t.Errorf("DNC entry = %+v, %v, %v; want source agent", e, ok, err)
+	}
+	a, err := db.Attempt(ctx, cs[0].Attempt.ID)
+	if err != nil || a.Disposition != storage.DispositionDNC || a.Outcome != campaign.OutcomeAnswered {
+		t.Errorf("attempt = %+v, %v", a, err)
+	}
+
+	// During the call: the lead closes as dnc when the attempt ends, and the
+	// attempt keeps its outcome (it counts as a live answer).
+	if l, err := db.SetDisposition(ctx, cs[1].Attempt.ID, storage.DispositionDNC, end); err != nil || l.State != campaign.LeadDialing {
+		t.Errorf("dnc during the call: %+v, %v", l, err)
+	}
+	if l, err := db.FinishAttempt(ctx, cs[1].Attempt.ID, campaign.OutcomeAnswered, end); err != nil || l.State != campaign.LeadDNC {
+		t.Errorf("finish after dnc: %+v, %v", l, err)
+	}
+
+	for _, c := range []struct {
+		id   int64
+		disp string
+		code string
+	}{
+		{cs[2].Attempt.ID, "sale", sb.ECONFLICT}, // only claimed
+		{999, "sale", sb.ENOTFOUND},
+		{cs[0].Attempt.ID, "", sb.EINVALID},
+		{cs[0].Attempt.ID, string(make([]byte, storage.MaxDispositionLen+1)), sb.EINVALID},
+	} {
+		if _, err := db.SetDisposition(ctx, c.id, c.disp, end); sb.ErrorCode(err) != c.code {
+			t.Errorf("SetDisposition(%d, %q) = %v, want %s", c.id, c.disp, err, c.code)
+		}
+	}
+
+	live, err := db.LiveAnswers(ctx, "spring", dialNow)
+	if err != nil || len(live) != 2 || live[0].Abandoned || !live[0].At.Equal(end) {
+		t.Errorf("LiveAnswers = %+v, %v", live, err)
+	}
+}
+
+func TestLiveAnswers(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 4)
+	cs, err := db.ClaimLeads(ctx, "spring", 4, dialNow)
+	if err != nil || len(cs) != 4 {
+		t.Fatalf("claim: %v %v", cs, err)
+	}
+	outcomes := []campaign.Outcome{campaign.OutcomeAnswered, campaign.OutcomeAbandoned, campaign.OutcomeBusy, campaign.OutcomeAbandoned}
+	for i, c := range cs {
+		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprint("ob-", c.Attempt.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.FinishAttempt(ctx, c.Attempt.ID, outcomes[i], dialNow.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.LiveAnswers(ctx, "spring", dialNow.Add(time.Minute))
+	want := []storage.LiveAnswer{{At: dialNow.Add(time.Hour), Abandoned: true}, {At: dialNow.Add(3 * time.Hour), Abandoned: true}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("LiveAnswers = %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := db.LiveAnswers(ctx, "autumn", dialNow); err != nil || len(got) != 0 {
+		t.Errorf("other campaign: %+v, %v", got, err)
+	}
+}
