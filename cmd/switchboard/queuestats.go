@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/storage"
+)
+
+// Queue statistics history.
+//
+// The ACD router keeps cumulative per-queue counters since it started
+// (routing.QueueStats). The sampler snapshots them at wall-clock interval
+// boundaries (:00, :15, :30, :45 for 15 minutes) and stores the differences
+// as one storage.QueueInterval per queue. Between boundaries it peeks every
+// queueStatsPeek to catch the peaks (callers waiting, longest wait) that a
+// cumulative counter cannot give.
+//
+// What the router exposes, and how each column follows from it:
+//
+//	answered, abandoned, exited, completed   differences of the counters
+//	offered        Δanswered + Δabandoned + Δexited + Δ(waiting + ringing):
+//	               a call enters the queue by Enqueue and leaves it only by
+//	               connect (answered), abandon or exit, so this is exact
+//	wait_seconds   Δ(ASA × answered), ASA being total wait / answered
+//	handle_seconds Δ(AHT × completed) while completed > 0 (before that AHT
+//	               is the configured ExpectedAHT, not a measurement); the
+//	               router adds wrap-up when it ends, so a wrap-up that runs
+//	               over a boundary counts in the later interval
+//	answered_in_sl, missed_sl
+//	               the router exposes only the ratio ServiceLevel =
+//	               answeredInSL / (answered + missedSL), where missedSL (the
+//	               abandons and exits after the service-level time) is not
+//	               exposed. splitSL finds the integer pairs the ratio allows
+//	               within what the counters permit; when exactly one fits the
+//	               split is exact, otherwise the one with fewest misses is
+//	               stored and the row says sl_estimated. Exposing
+//	               AnsweredInSL and MissedSL in routing.QueueStats would make
+//	               every row exact.
+//
+// A counter that goes backwards means the router restarted: the current
+// cumulative values are then the interval's figures.
+
+// queueStatsPeek is the longest time between two looks at the queues.
+const queueStatsPeek = 15 * time.Second
+
+// maxPendingIntervals bounds the rows kept for a retry while the database
+// fails (a day of 15-minute intervals for 10 queues).
+const maxPendingIntervals = 96 * 10
+
+// runQueueStats samples the router's queue statistics every interval,
+// aligned to the wall clock, and stores each queue's figures for the
+// interval in db, until ctx ends; it then stores the partial interval and
+// returns. It starts no goroutine: run it in one.
+func runQueueStats(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
+	db *storage.DB, log *slog.Logger) {
+	runQueueSampler(ctx, every, snap, db.InsertQueueIntervals, log)
+}
+
+// runQueueSampler is runQueueStats with the write as a function, for tests.
+func runQueueSampler(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
+	write func(context.Context, []storage.QueueInterval) error, log *slog.Logger) {
+	if every <= 0 {
+		log.Error("queue statistics: not sampling: interval must be positive", "interval", every)
+		return
+	}
+	peek := min(every, queueStatsPeek)
+	s := newQueueSampler()
+	var pending []storage.QueueInterval
+	flush := func(ctx context.Context, rows []storage.QueueInterval) {
+		pending = append(pending, rows...)
+		if len(pending) == 0 {
+			return
+		}
+		if err := write(ctx, pending); err != nil {
+			// Rows are upserted by (queue, start): a retry is safe.
+			if n := len(pending) - maxPendingIntervals; n > 0 {
+				pending = slices.Delete(pending, 0, n)
+				log.Error("queue statistics: dropped intervals the database did not take", "dropped", n)
+			}
+			log.Error("queue statistics: write", "intervals", len(pending), "err", err)
+			return
+		}
+		pending = pending[:0]
+	}
+
+	now := time.Now()
+	boundary := now.Truncate(every).Add(every)
+	if sn, err := snap(ctx); err == nil {
+		s.baseline(sn, now)
+	} else if ctx.Err() == nil {
+		log.Warn("queue statistics: snapshot", "err", err)
+	}
+	t := time.NewTimer(min(peek, time.Until(boundary)))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			// The router may be stopping with the same context: give the
+			// last look a moment of its own, and fall back to the last peek.
+			end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if sn, err := snap(end); err == nil {
+				s.observe(sn)
+			}
+			flush(end, s.close(time.Now()))
+			cancel()
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		sn, err := snap(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("queue statistics: snapshot", "err", err)
+		case err != nil:
+		case !s.started():
+			s.baseline(sn, now)
+		case !now.Before(boundary):
+			// A snapshot that failed at a boundary leaves the interval
+			// open to the next one; its row says how long it covers.
+			s.observe(sn)
+			flush(ctx, s.close(boundary))
+		default:
+			s.observe(sn)
+		}
+		if !now.Before(boundary) {
+			boundary = now.Truncate(every).Add(every)
+		}
+		t.Reset(max(0, min(peek, time.Until(boundary))))
+	}
+}
+
+// queueSampler turns a sequence of router snapshots into interval rows. It
+// is not safe for concurrent use.
+type queueSampler struct {
+	start time.Time // of the open interval; zero before the baseline
+	prev  map[sb.QueueName]queueCum
+	stats map[sb.QueueName]routing.QueueStats
+	peaks map[sb.QueueName]queuePeak
+	order []sb.QueueName // as the router lists them
+}
+
+type queuePeak struct {
+	waiting     int
+	longestWait time.Duration
+}
+
+func newQueueSampler() *queueSampler {
+	return &queueSampler{prev: map[sb.QueueName]queueCum{},
+		stats: map[sb.QueueName]routing.QueueStats{}, peaks: map[sb.QueueName]queuePeak{}}
+}
+
+func (s *queueSampler) started() bool { return !s.start.IsZero() }
+
+// baseline takes the first snapshot: it opens an interval at now and
+// yields no row (the counters before it belong to no interval of ours).
+func (s *queueSampler) baseline(sn routing.Snapshot, now time.Time) {
+	s.start = now
+	s.observe(sn)
+	for _, q := range s.order {
+		_, s.prev[q] = queueDelta(queueCum{}, s.stats[q])
+	}
+}
+
+// observe records a snapshot: the latest figures and the peaks.
+func (s *queueSampler) observe(sn routing.Snapshot) {
+	s.order = s.order[:0]
+	for _, qs := range sn.Queues {
+		st := qs.QueueStats
+		s.order = append(s.order, st.Queue)
+		s.stats[st.Queue] = st
+		p := s.peaks[st.Queue]
+		p.waiting = max(p.waiting, st.Waiting)
+		p.longestWait = max(p.longestWait, st.LongestWait)
+		s.peaks[st.Queue] = p
+	}
+}
+
+// close ends the open interval at end and opens the next: one row per
+// queue of the latest snapshot. Before the baseline it yields nothing.
+func (s *queueSampler) close(end time.Time) []storage.QueueInterval {
+	if !s.started() || !end.After(s.start) {
+		return nil
+	}
+	var rows []storage.QueueInterval
+	for _, q := range s.order {
+		st := s.stats[q]
+		row, next := queueDelta(s.prev[q], st)
+		row.Start = s.start.UTC()
+		row.Seconds = int(end.Sub(s.start).Round(time.Second) / time.Second)
+		p := s.peaks[q]
+		row.MaxWaiting = p.waiting
+		row.MaxLongestWaitSeconds = p.longestWait.Seconds()
+		rows = append(rows, row)
+		s.prev[q] = next
+		// The state at the boundary belongs to the next interval too.
+		s.peaks[q] = queuePeak{waiting: st.Waiting, longestWait: st.LongestWait}
+	}
+	s.start = end
+	return rows
+}
+
+// queueCum are a queue's cumulative figures as of one snapshot, with the
+// service-level split inferred so far.
+type queueCum struct {
+	answered, abandoned, exited, completed int
+	inQueue                                int           // waiting + ringing
+	wait, handle                           time.Duration // total wait of answered, handle of completed
+	inSL, missedSL                         int
+	slExact                                bool
+}
+
+// cumulativeOf reads the cumulative figures of a snapshot; the service-level
+// split is left to queueDelta.
+func cumulativeOf(st routing.QueueStats) queueCum {
+	c := queueCum{answered: st.Answered, abandoned: st.Abandoned, exited: st.Exited, completed: st.Completed,
+		inQueue: st.Waiting + st.Ringing}
+	c.wait = st.ASA * time.Duration(st.Answered)
+	if st.Completed > 0 { // before, AHT is the configured expectation
+		c.handle = st.AHT * time.Duration(st.Completed)
+	}
+	return c
+}
+
+// queueDelta returns a queue's figures between the cumulative prev and the
+// snapshot st (Start, Seconds and the peaks are the caller's), and st's
+// cumulative figures to diff the next snapshot against. A counter below
+// prev's means the router restarted: prev is taken as zero. The zero
+// queueCum is a valid prev.
+func queueDelta(prev queueCum, st routing.QueueStats) (storage.QueueInterval, queueCum) {
+	cur := cumulativeOf(st)
+	if cur.answered < prev.answered || cur.abandoned < prev.abandoned || cur.exited < prev.exited ||
+		cur.completed < prev.completed {
+		prev = queueCum{slExact: true}
+	}
+	if prev == (queueCum{}) {
+		prev.slExact = true // nothing has happened: zero is exact
+	}
+	cur.inSL, cur.missedSL, cur.slExact = splitSL(st.ServiceLevel, prev, cur)
+	row := storage.QueueInterval{
+		Queue:                   st.Queue,
+		Answered:                cur.answered - prev.answered,
+		Abandoned:               cur.abandoned - prev.abandoned,
+		Exited:                  cur.exited - prev.exited,
+		Completed:               cur.completed - prev.completed,
+		AnsweredInSL:            max(0, cur.inSL-prev.inSL),
+		MissedSL:                max(0, cur.missedSL-prev.missedSL),
+		SLEstimated:             !prev.slExact || !cur.slExact,
+		WaitSeconds:             roundMS(max(0, cur.wait-prev.wait)),
+		HandleSeconds:           roundMS(max(0, cur.handle-prev.handle)),
+		ServiceLevelTarget:      st.ServiceLevelTarget,
+		ServiceLevelTimeSeconds: st.ServiceLevelTime.Seconds(),
+	}
+	row.Offered = max(0, row.Answered+row.Abandoned+row.Exited+cur.inQueue-prev.inQueue)
+	return row, cur
+}
+
+func roundMS(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
+
+// splitSL infers the cumulative answered-within-service-level and
+// missed-service-level counts behind the router's ratio
+// sl = inSL / (answered + missedSL) (1 when the denominator is 0).
+//
+// The candidates are every missedSL that the counters allow (no more than
+// the abandons and exits, and no fewer than before) for which sl × (answered
+// + missedSL) is a whole number no greater than answered. When one
+// candidate fits it is the answer; when several do, the one with the fewest
+// misses is taken and exact is false. exact is also false when prev was
+// itself a guess and the counters alone do not settle the split.
+func splitSL(sl float64, prev, cur queueCum) (inSL, missedSL int, exact bool) {
+	left := cur.abandoned + cur.exited
+	fits := func(loM, hiM, loA, hiA int) (a, m, n int) {
+		tol := 0.25 / float64(cur.answered+left+1) // well under 1/denominator
+		for mm := loM; mm <= hiM; mm++ {
+			d := cur.answered + mm
+			var aa int
+			if d == 0 && sl != 1 { // the router reports 1 for no calls
+				continue
+			}
+			if d > 0 {
+				x := sl * float64(d)
+				aa = int(math.Round(x))
+				if math.Abs(x-float64(aa)) > tol {
+					continue
+				}
+			}
+			if aa < loA || aa > hiA {
+				continue
+			}
+			if n == 0 {
+				a, m = aa, mm
+			}
+			n++
+		}
+		return a, m, n
+	}
+	// With nothing but the counters.
+	a, m, n := fits(0, left, 0, cur.answered)
+	if n == 1 {
+		return a, m, true
+	}
+	// From the previous split: misses and answers within service level
+	// only grow, by no more than the abandons+exits and answers since.
+	leftBefore := prev.abandoned + prev.exited
+	if pa, pm, pn := fits(prev.missedSL, min(left, prev.missedSL+left-leftBefore),
+		prev.inSL, min(cur.answered, prev.inSL+cur.answered-prev.answered)); pn > 0 {
+		return pa, pm, prev.slExact && pn == 1
+	}
+	if n > 0 {
+		return a, m, false
+	}
+	// The ratio fits no split (it cannot, short of a router change): keep
+	// the misses, scale the answers.
+	m = min(prev.missedSL, left)
+	return min(cur.answered, int(math.Round(sl*float64(cur.answered+m)))), m, false
+}
+
+// queueHistory serves stored queue intervals to the API.
+type queueHistory struct{ db *storage.DB }
+
+var _ api.QueueHistoryStore = queueHistory{}
+
+func (h queueHistory) QueueHistory(ctx context.Context, queue sb.QueueName, from, to time.Time) ([]api.QueueInterval, error) {
+	rows, err := h.db.QueueHistory(ctx, string(queue), from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.QueueInterval, len(rows))
+	for i, r := range rows {
+		out[i] = api.QueueInterval(r) // same fields: a change to one fails to compile here
+	}
+	return out, nil
+}
