@@ -54,10 +54,15 @@ const queueStatsPeek = 15 * time.Second
 // fails (a day of 15-minute intervals for 10 queues).
 const maxPendingIntervals = 96 * 10
 
-// runQueueStats samples the router's queue statistics every interval,
-// aligned to the wall clock, and stores each queue's figures for the
-// interval in db, until ctx ends; it then stores the partial interval and
-// returns. It starts no goroutine: run it in one.
+// runQueueStats samples the router's queue statistics every interval and
+// stores each queue's figures for the interval in db, until ctx ends; it
+// then stores the partial interval and returns. Boundaries are multiples of
+// every since the zero time in UTC (time.Truncate): :00/:15/:30/:45 for 15
+// minutes, whole UTC hours for an hour. The first row after a start begins
+// at the start, so it never shares its key with a row the previous process
+// wrote for the same slot. A write that fails is retried with the next one.
+// It starts no goroutine: run it in one, and close db only after it
+// returns, as its last write follows ctx's end.
 func runQueueStats(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
 	db *storage.DB, log *slog.Logger) {
 	runQueueSampler(ctx, every, snap, db.InsertQueueIntervals, log)
@@ -90,12 +95,26 @@ func runQueueSampler(ctx context.Context, every time.Duration, snap func(context
 		pending = pending[:0]
 	}
 
+	// A router that cannot answer (not configured, stopping) is reported
+	// once per spell, not at every peek.
+	failing := false
+	look := func(ctx context.Context) (routing.Snapshot, bool) {
+		sn, err := snap(ctx)
+		switch {
+		case err == nil && failing:
+			failing = false
+			log.Info("queue statistics: snapshots again")
+		case err != nil && !failing && ctx.Err() == nil:
+			failing = true
+			log.Warn("queue statistics: snapshot", "err", err)
+		}
+		return sn, err == nil
+	}
+
 	now := time.Now()
 	boundary := now.Truncate(every).Add(every)
-	if sn, err := snap(ctx); err == nil {
+	if sn, ok := look(ctx); ok {
 		s.baseline(sn, now)
-	} else if ctx.Err() == nil {
-		log.Warn("queue statistics: snapshot", "err", err)
 	}
 	t := time.NewTimer(min(peek, time.Until(boundary)))
 	defer t.Stop()
@@ -114,11 +133,9 @@ func runQueueSampler(ctx context.Context, every time.Duration, snap func(context
 		case <-t.C:
 		}
 		now := time.Now()
-		sn, err := snap(ctx)
+		sn, ok := look(ctx)
 		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("queue statistics: snapshot", "err", err)
-		case err != nil:
+		case !ok:
 		case !s.started():
 			s.baseline(sn, now)
 		case !now.Before(boundary):
