@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/storage"
 )
@@ -354,4 +355,11 @@ func TestRunQueueStatsStores(t *testing.T) {
 	if len(rows) != 1 || rows[0].Answered != 2 || rows[0].Completed != 1 || rows[0].ServiceLevelTimeSeconds != 20 {
 		t.Fatalf("stored = %+v", rows)
 	}
+}
+
+// The wiring app.go needs compiles: the center's snapshot serves both the
+// sampler and the live routes, the database the history.
+var _ = func(ctx context.Context, a *App, srv *api.Server) {
+	srv.AddQueueRoutes(a.Center.RoutingSnapshot, queueHistory{a.DB})
+	runQueueStats(ctx, 15*time.Minute, a.Center.RoutingSnapshot, a.DB, a.Log)
 }
