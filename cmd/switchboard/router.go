@@ -9,7 +9,10 @@ import (
 )
 
 // buildRouter builds the ACD router from the configuration (routing.engine
-// router): agents with their skills, queues with their strategies.
+// router): agents with their skills, queues with their strategies, service
+// level, exits, announcements, escalation and callback windows. The
+// returning-caller window, the callback key and prompts and the VIP lists
+// are the center's, not the router's.
 func buildRouter(cfg *config.Config) (*routing.Router, error) {
 	rc := routing.Config{Location: cfg.IVR.Location()}
 	for _, a := range cfg.Agents {
@@ -19,7 +22,26 @@ func buildRouter(cfg *config.Config) (*routing.Router, error) {
 	for _, q := range cfg.Queues {
 		qc := routing.QueueConfig{Name: sb.QueueName(q.Name), Skills: q.Skills, Strategy: q.Strategy,
 			RingTimeout: q.RingTimeout, MaxNoAnswer: q.MaxNoAnswer, WrapUp: q.WrapUp, MaxWait: cfg.QueueWait(q),
-			PreferredWait: q.PreferredWait}
+			PreferredWait: q.PreferredWait,
+			MaxWaitTarget: q.MaxWaitTarget, MaxLen: q.MaxLength, MaxLenTarget: q.MaxLengthTarget,
+			JoinEmpty: routing.EmptyPolicy(q.JoinEmpty), LeaveWhenEmpty: routing.EmptyPolicy(q.LeaveWhenEmpty),
+			EmptyTarget: q.EmptyTarget, MusicClass: q.MusicClass,
+			AnnounceEvery: q.AnnounceEvery, AnnouncePosition: q.AnnouncePosition, AnnounceWait: q.AnnounceWait,
+			CallbackAttempts: q.Callback.Attempts, CallbackRetry: q.Callback.Retry}
+		var err error
+		if qc.ServiceLevel, qc.ServiceLevelTime, err = config.ParseServiceLevel(q.ServiceLevel); err != nil {
+			return nil, fmt.Errorf("routing: queue %q: service_level: %w", q.Name, err)
+		}
+		if qc.CallbackWindows, err = config.ParseWindows(q.Callback.Windows); err != nil {
+			return nil, fmt.Errorf("routing: queue %q: callback: %w", q.Name, err)
+		}
+		for _, s := range q.Escalation {
+			step := routing.EscalationStep{After: s.After, Skills: s.Skills, OfferCallback: s.OfferCallback, Exit: s.Exit}
+			for _, aq := range s.AddQueues {
+				step.AddQueues = append(step.AddQueues, sb.QueueName(aq))
+			}
+			qc.Escalation = append(qc.Escalation, step)
+		}
 		for _, id := range q.Agents {
 			qc.Members = append(qc.Members, sb.AgentID(id))
 		}

@@ -24,7 +24,8 @@ func newValidateCmd() *cobra.Command {
 		Long: `validate checks the configuration file and every IVR flow it uses (in the
 file itself and under ivr.flows_dir): unknown node targets, unreachable nodes,
 loops that take no caller input, unknown queues, calendars and variables, bad
-expressions and durations. Every problem is printed as file:line: reason.
+expressions and durations; queue exit targets naming no flow; bad numbers in
+VIP list files. Every problem is printed as file:line: reason.
 
 With --pbx it also connects to the Asterisk in the configuration and reports
 prompts whose sound file Asterisk does not have.`,
@@ -39,6 +40,20 @@ prompts whose sound file Asterisk does not have.`,
 			if err != nil {
 				fmt.Fprintln(errOut, err)
 				return &exitError{code: 2, err: fmt.Errorf("the IVR flows of %s are not valid", path)}
+			}
+			var flows []string
+			if set != nil {
+				for n := range set.Flows {
+					flows = append(flows, n)
+				}
+			}
+			if err := cfg.CheckTargets(flows); err != nil {
+				fmt.Fprintln(errOut, err)
+				return &exitError{code: 2, err: fmt.Errorf("the queue exit targets of %s are not valid", path)}
+			}
+			if _, err := cfg.LoadVIP(); err != nil {
+				fmt.Fprintln(errOut, err)
+				return &exitError{code: 2, err: fmt.Errorf("the VIP lists of %s are not valid", path)}
 			}
 			if cfg.Routing.Engine == "router" {
 				if _, err := buildRouter(cfg); err != nil {

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/routing"
+)
+
+// t0 is a Monday, 08:00 UTC (ivr.timezone, the router's zone, is UTC).
+var t0 = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+
+// routerFor builds the router of a configuration with the given agents
+// (ids a1, a2, ... with these skills) and queues.
+func routerFor(t *testing.T, skills []map[string]int, queues ...config.Queue) *routing.Router {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Routing.Engine = "router"
+	for i, s := range skills {
+		id := "a" + string(rune('1'+i))
+		cfg.Agents = append(cfg.Agents, config.Agent{ID: id, Endpoint: "PJSIP/" + id, Skills: s})
+	}
+	cfg.Queues = queues
+	r, err := buildRouter(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// find returns the first action of type T.
+func find[T routing.Action](acts []routing.Action) (T, bool) {
+	for _, a := range acts {
+		if v, ok := a.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func TestBuildRouterServiceLevel(t *testing.T) {
+	r := routerFor(t, nil, config.Queue{Name: "q", ServiceLevel: "90/30s"}, config.Queue{Name: "d"})
+	for _, tt := range []struct {
+		queue  sb.QueueName
+		target float64
+		within time.Duration
+	}{{"q", 0.9, 30 * time.Second}, {"d", 0.8, 20 * time.Second}} {
+		st, ok := r.QueueStats(tt.queue, t0)
+		if !ok || st.ServiceLevelTarget != tt.target || st.ServiceLevelTime != tt.within {
+			t.Errorf("%s: service level target %v/%v, want %v/%v", tt.queue, st.ServiceLevelTarget, st.ServiceLevelTime, tt.target, tt.within)
+		}
+	}
+
+	cfg := config.Default()
+	cfg.Queues = []config.Queue{{Name: "q", ServiceLevel: "80"}}
+	if _, err := buildRouter(&cfg); err == nil {
+		t.Error("bad service_level: no error")
+	}
+	cfg.Queues = []config.Queue{{Name: "q", Callback: config.QueueCallback{Windows: []string{"noon"}}}}
+	if _, err := buildRouter(&cfg); err == nil {
+		t.Error("bad callback window: no error")
+	}
+}
+
+func TestBuildRouterExits(t *testing.T) {
+	r := routerFor(t, []map[string]int{nil},
+		config.Queue{Name: "full", Agents: []string{"a1"}, MaxLength: 1, MaxLengthTarget: "full-flow", MusicClass: "jazz"},
+		config.Queue{Name: "empty", Agents: []string{"a1"}, JoinEmpty: "no-members", EmptyTarget: "empty-flow"},
+		config.Queue{Name: "wait", Agents: []string{"a1"}, WaitForAgent: 10 * time.Second, MaxWaitTarget: "hangup"},
+	)
+	acts := r.Apply(routing.Enqueue{Call: "c1", Queue: "full"}, t0)
+	if q, ok := find[routing.Queued](acts); !ok || q.MusicClass != "jazz" {
+		t.Errorf("c1: %+v, want Queued with music class jazz", acts)
+	}
+	acts = r.Apply(routing.Enqueue{Call: "c2", Queue: "full"}, t0)
+	if x, ok := find[routing.Exit](acts); !ok || x.Reason != routing.ExitFull || x.Target != "full-flow" {
+		t.Errorf("c2 over max_length: %+v", acts)
+	}
+	acts = r.Apply(routing.Enqueue{Call: "c3", Queue: "empty"}, t0)
+	if x, ok := find[routing.Exit](acts); !ok || x.Reason != routing.ExitJoinEmpty || x.Target != "empty-flow" {
+		t.Errorf("c3 into a queue without agents: %+v", acts)
+	}
+	r.Apply(routing.Enqueue{Call: "c4", Queue: "wait"}, t0)
+	acts = r.Apply(routing.Tick{}, t0.Add(10*time.Second))
+	if x, ok := find[routing.Exit](acts); !ok || x.Call != "c4" || x.Reason != routing.ExitMaxWait || x.Target != "hangup" {
+		t.Errorf("c4 after wait_for_agent: %+v", acts)
+	}
+}
+
+func TestBuildRouterLeaveWhenEmpty(t *testing.T) {
+	r := routerFor(t, []map[string]int{nil},
+		config.Queue{Name: "q", Agents: []string{"a1"}, LeaveWhenEmpty: "no-members", EmptyTarget: "vm"})
+	r.Apply(routing.AgentLogin{Agent: "a1", Paused: true, Reason: "lunch"}, t0)
+	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
+	acts := r.Apply(routing.AgentLogout{Agent: "a1"}, t0.Add(time.Second))
+	if x, ok := find[routing.Exit](acts); !ok || x.Reason != routing.ExitEmpty || x.Target != "vm" {
+		t.Errorf("last agent gone: %+v", acts)
+	}
+}
+
+func TestBuildRouterAnnouncements(t *testing.T) {
+	r := routerFor(t, nil, config.Queue{Name: "q", AnnounceEvery: 30 * time.Second, AnnouncePosition: true})
+	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
+	if acts := r.Apply(routing.Tick{}, t0.Add(29*time.Second)); len(acts) != 0 {
+		t.Errorf("before announce_every: %+v", acts)
+	}
+	acts := r.Apply(routing.Tick{}, t0.Add(30*time.Second))
+	if a, ok := find[routing.Announce](acts); !ok || a.Position != 1 || !a.SayPosition || a.SayWait {
+		t.Errorf("announcement: %+v", acts)
+	}
+}
+
+func TestBuildRouterEscalation(t *testing.T) {
+	// a1 has support 2, below the queue's 5; a2 answers queue r only.
+	r := routerFor(t, []map[string]int{{"support": 2}, nil},
+		config.Queue{Name: "q", Agents: []string{"a1"}, Skills: "skills.support >= 5", WaitForAgent: time.Hour,
+			Escalation: []config.Escalation{
+				{After: 10 * time.Second, Skills: "skills.support >= 2"},
+				{After: 20 * time.Second, AddQueues: []string{"r"}},
+				{After: 30 * time.Second, OfferCallback: true},
+				{After: 40 * time.Second, Exit: "vm"},
+			},
+			Callback: config.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"}}},
+		config.Queue{Name: "r", Agents: []string{"a2"}})
+	r.Apply(routing.AgentLogin{Agent: "a1"}, t0)
+	if acts := r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0); len(acts) == 0 {
+		t.Fatal("not queued")
+	} else if _, offered := find[routing.Offer](acts); offered {
+		t.Fatalf("offered to an agent below the queue's skills: %+v", acts)
+	}
+	acts := r.Apply(routing.Tick{}, t0.Add(10*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Agents[0] != "a1" {
+		t.Fatalf("relaxed skills: %+v", acts)
+	}
+	r.Apply(routing.OfferFailed{Call: "c1", Agent: "a1", Why: routing.FailUnreachable}, t0.Add(11*time.Second))
+
+	// a1 is skipped (unreachable for a minute); a2 of queue r takes it once
+	// r is added.
+	r.Apply(routing.AgentLogin{Agent: "a2"}, t0.Add(12*time.Second))
+	if acts := r.Apply(routing.Tick{}, t0.Add(19*time.Second)); len(acts) != 0 {
+		t.Fatalf("before add_queues: %+v", acts)
+	}
+	acts = r.Apply(routing.Tick{}, t0.Add(20*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Agents[0] != "a2" {
+		t.Fatalf("added queue: %+v", acts)
+	}
+	r.Apply(routing.OfferFailed{Call: "c1", Agent: "a2", Why: routing.FailUnreachable}, t0.Add(21*time.Second))
+	acts = r.Apply(routing.Tick{}, t0.Add(30*time.Second))
+	if _, ok := find[routing.OfferCallback](acts); !ok {
+		t.Fatalf("offer_callback: %+v", acts)
+	}
+	acts = r.Apply(routing.Tick{}, t0.Add(40*time.Second))
+	if x, ok := find[routing.Exit](acts); !ok || x.Reason != routing.ExitEscalation || x.Target != "vm" {
+		t.Fatalf("exit step: %+v", acts)
+	}
+}
+
+func TestBuildRouterCallbacks(t *testing.T) {
+	r := routerFor(t, []map[string]int{nil}, config.Queue{Name: "q", Callback: config.QueueCallback{
+		Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"},
+		Windows: []string{"mon 09:00-17:00"}, Attempts: 2, Retry: 2 * time.Minute}})
+	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
+	r.Apply(routing.CallbackRequest{Call: "c1", Number: "+15550100"}, t0.Add(30*time.Second))
+	// The agent is free at 08:00:30, but the window opens at 09:00.
+	if acts := r.Apply(routing.AgentLogin{Agent: "a1"}, t0.Add(30*time.Second)); hasStart(acts) {
+		t.Fatalf("callback started outside its window: %+v", acts)
+	}
+	at := t0.Add(time.Hour)
+	if acts := r.Apply(routing.Tick{}, at); !hasStart(acts) {
+		t.Fatalf("no callback when the window opened: %+v", acts)
+	}
+	r.Apply(routing.CallbackResult{Call: "c1", Agent: "a1", Outcome: routing.CallbackCustomerFailed}, at.Add(time.Minute))
+	if acts := r.Apply(routing.Tick{}, at.Add(2*time.Minute)); hasStart(acts) {
+		t.Fatalf("retried before callback.retry: %+v", acts)
+	}
+	if acts := r.Apply(routing.Tick{}, at.Add(3*time.Minute)); !hasStart(acts) {
+		t.Fatalf("not retried after callback.retry: %+v", acts)
+	}
+	acts := r.Apply(routing.CallbackResult{Call: "c1", Agent: "a1", Outcome: routing.CallbackCustomerFailed}, at.Add(4*time.Minute))
+	if x, ok := find[routing.Exit](acts); !ok || x.Reason != routing.ExitCallbackFailed {
+		t.Fatalf("after callback.attempts: %+v", acts)
+	}
+}
+
+func hasStart(acts []routing.Action) bool {
+	_, ok := find[routing.StartCallback](acts)
+	return ok
+}
+
+// TestValidateQueueTargetsAndVIP: validate reports exit targets naming no
+// flow, and bad lines of VIP files, at their lines.
+func TestValidateQueueTargetsAndVIP(t *testing.T) {
+	const head = `asterisk:
+  username: u
+  password: p
+queues:
+  - name: q
+    max_wait_target: vm
+    empty_target: hangup
+    escalation:
+      - {after: 30s, exit: nope}
+routing:
+  vip:
+    - {name: gold, priority: 5, file: vip.txt}
+flows:
+  vm:
+    start: bye
+    nodes:
+      bye:
+        hangup: {}
+`
+	path := writeFile(t, "sb.yaml", head)
+	vip := filepath.Join(filepath.Dir(path), "vip.txt")
+	if err := os.WriteFile(vip, []byte("+15550100\nnot-a-number\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCommand(t, newValidateCmd(), "--config", path)
+	if want := path + `:9: queues[0].escalation[0].exit: no flow named "nope"`; code != 2 || !strings.Contains(errOut, want) {
+		t.Fatalf("exit %d, stderr lacks %q:\n%s", code, want, errOut)
+	}
+
+	if err := os.WriteFile(path, []byte(strings.Replace(head, "exit: nope", "exit: vm", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCommand(t, newValidateCmd(), "--config", path)
+	if want := vip + `:2: number must be a caller number`; code != 2 || !strings.Contains(errOut, want) {
+		t.Fatalf("exit %d, stderr lacks %q:\n%s", code, want, errOut)
+	}
+
+	if err := os.WriteFile(vip, []byte("# ok\n+15550100\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := runCommand(t, newValidateCmd(), "--config", path); code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+}
