@@ -27,11 +27,14 @@ const (
 	// OutcomeTransferred: the IVR transferred the call to an endpoint,
 	// extension or external number that answered.
 	OutcomeTransferred Outcome = "transferred"
+	// OutcomeCallback: the caller asked to be called back and hung up; the
+	// request keeps its place in the queue (the callback is its own row).
+	OutcomeCallback Outcome = "callback"
 )
 
 // Outcomes lists every outcome, for metrics and validation.
 var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed, OutcomeInterrupted,
-	OutcomeIVR, OutcomeVoicemail, OutcomeTransferred}
+	OutcomeIVR, OutcomeVoicemail, OutcomeTransferred, OutcomeCallback}
 
 // CallState is the life-cycle state of a live call.
 //

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -44,6 +45,16 @@ type acd struct {
 	stopWake func() bool
 	wakeGen  uint64
 
+	// callbacks are the agent-first calls placing callbacks, by the
+	// router's call id; cbSeq numbers each request's attempts; pendingCB
+	// are the requests the callback store keeps.
+	callbacks map[sb.CallID]*call
+	cbSeq     map[sb.CallID]int
+	pendingCB map[sb.CallID]bool
+	cbStore   CallbackStore
+	restoring sb.CallID // the stored request being put back
+	restored  bool      // the stored requests were put back (first link-up)
+
 	mu     sync.Mutex
 	states map[sb.AgentID]routing.AgentState
 }
@@ -57,6 +68,7 @@ type acdCall struct {
 	connected bool
 	ended     bool
 	exited    bool
+	callback  bool // the caller asked to be called back: the router keeps the request
 	agent     sb.AgentID
 	legs      map[sb.AgentID]sb.ChannelID // ringing legs
 }
@@ -81,6 +93,10 @@ func (c *Center) SetRouter(r *routing.Router, qlog QueueLogger) {
 		calls:    map[sb.CallID]*acdCall{},
 		endpoint: map[string]sb.AgentID{},
 		states:   map[sb.AgentID]routing.AgentState{},
+
+		callbacks: map[sb.CallID]*call{},
+		cbSeq:     map[sb.CallID]int{},
+		pendingCB: map[sb.CallID]bool{},
 	}
 	snap := r.Snapshot(c.clock.Now())
 	if len(snap.Queues) > 0 {
@@ -265,9 +281,10 @@ func (c *Center) acdActions(acts []routing.Action) {
 			}
 		case routing.Ignored:
 			c.log.Debug("router ignored a message", "msg", fmt.Sprintf("%T", a.Msg), "why", a.Why)
-		case routing.OfferCallback, routing.StartCallback:
-			// Callbacks are not wired yet: the router's dial timeout frees the agent.
-			c.log.Warn("callback action not supported", "action", fmt.Sprintf("%T", a))
+		case routing.OfferCallback:
+			c.acdOfferCallback(a)
+		case routing.StartCallback:
+			c.acdStartCallback(a)
 		}
 	}
 }
@@ -276,7 +293,22 @@ func (c *Center) acdActions(acts []routing.Action) {
 // offered to first (for the queue's preferred wait).
 const PreferredAgentVar = "preferred_agent"
 
-// acdHunt enqueues the call in the router once.
+// LastAgentFunc finds the agent a caller last talked to in a queue (""
+// any queue) since a time: the returning-caller preference.
+type LastAgentFunc func(ctx context.Context, caller, queue string, since time.Time) (agent string, ok bool, err error)
+
+// SetLastAgent enables the returning-caller preference of the queues that
+// set ReturningCaller (call before Run).
+func (c *Center) SetLastAgent(f LastAgentFunc) { c.lastAgent = f }
+
+// lastAgentTimeout bounds the returning-caller lookup: a slow database
+// must not keep a caller from the queue.
+const lastAgentTimeout = 500 * time.Millisecond
+
+// acdHunt enqueues the call in the router once. A flow that found the
+// caller's account owner (a CRM lookup) names the preferred agent in the
+// variable preferred_agent; otherwise a queue with a returning-caller
+// window prefers the agent the caller last talked to.
 func (c *Center) acdHunt(k *call) {
 	if k.finished || k.callerGone || k.outcome != "" {
 		return
@@ -290,18 +322,48 @@ func (c *Center) acdHunt(k *call) {
 	if k.Queue == "" {
 		k.Queue = c.acd.defQueue
 	}
-	// A flow that found the caller's account owner (a CRM lookup) names
-	// the preferred agent in the variable preferred_agent.
+	k.priority = max(k.priority, c.cfg.VIP[k.Caller])
 	var preferred sb.AgentID
 	if k.ivr != nil {
 		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
 	}
-	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "preferred_agent", preferred)
+	window := c.queues[string(k.Queue)].ReturningCaller
+	if preferred != "" || window <= 0 || c.lastAgent == nil || k.Caller == "" {
+		c.acdEnqueue(k, preferred)
+		return
+	}
+	find, caller, queue, since := c.lastAgent, k.Caller, string(k.Queue), c.clock.Now().Add(-window)
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), lastAgentTimeout)
+		agent, ok, err := find(ctx, caller, queue, since)
+		cancel()
+		if err != nil {
+			c.log.Warn("returning-caller lookup failed; the queue's strategy serves the call", "call_id", k.ID, "err", err)
+		}
+		if !ok {
+			agent = ""
+		}
+		c.post(func() { c.acdEnqueue(k, sb.AgentID(agent)) })
+	}()
+}
+
+// acdEnqueue gives the call to the router, unless it ended meanwhile.
+func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
+	if k.finished || k.callerGone || k.outcome != "" {
+		return
+	}
+	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "preferred_agent", preferred)
+	k.enqueuedAt = c.clock.Now()
 	c.acdApply(routing.Enqueue{Call: k.ID, Queue: k.Queue, Priority: k.priority,
-		EnteredAt: c.clock.Now(), Caller: k.Caller, Preferred: preferred})
+		EnteredAt: k.enqueuedAt, Caller: k.Caller, Preferred: preferred})
 }
 
 func (c *Center) acdOffer(o routing.Offer) {
+	if o.Call == c.acd.restoring {
+		return
+	}
 	k := c.calls[o.Call]
 	if k == nil || k.finished || k.callerGone {
 		for _, ag := range o.Agents {
@@ -343,6 +405,9 @@ func (c *Center) acdOffer(o routing.Offer) {
 func (c *Center) acdCancel(o routing.CancelOffer) {
 	ac := c.acd.calls[o.Call]
 	if ac == nil {
+		if c.firstCancel(o.Call) {
+			c.log.Info("callback withdrawn", "call_id", o.Call, "agent_id", o.Agent, "reason", o.Reason)
+		}
 		return
 	}
 	ch, ok := ac.legs[o.Agent]
@@ -373,16 +438,72 @@ func (c *Center) acdQueued(q routing.Queued) {
 	})
 }
 
-// acdExit: the caller leaves the queue without an agent. Exit targets
-// are not mapped yet: the caller hears the no-agent prompt.
+// ExitHangup is the exit target that hangs the caller up at once (no
+// prompt); an empty target plays the no-agent prompt first; any other
+// target is the name of the flow the caller goes to (voicemail, a
+// message, another queue).
+const ExitHangup = "hangup"
+
+// acdExit: the caller leaves the queue without an agent, to the exit's
+// target.
 func (c *Center) acdExit(x routing.Exit) {
+	c.saveCallbackDone(x.Call, "given up: "+string(x.Reason))
 	k := c.calls[x.Call]
 	if k == nil || k.finished || k.callerGone {
 		return
 	}
 	c.acdCall(k).exited = true
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
-	c.giveUp(k)
+	switch x.Target {
+	case "":
+		c.giveUp(k)
+	case ExitHangup:
+		k.outcome, k.hangupBy = sb.OutcomeNoAgent, "system"
+		c.hangupCaller(k)
+	default:
+		c.exitToFlow(k, x.Target)
+	}
+}
+
+// exitToFlow sends a caller who left a queue into a flow, with the
+// variables its first flow set; the call-log path goes on from where the
+// first flow ended.
+func (c *Center) exitToFlow(k *call, flow string) {
+	var set *ivr.Set
+	vars := map[string]string{}
+	if k.ivr != nil {
+		set, vars = k.ivr.set, k.ivr.sess.Vars()
+	} else if c.ivr.Flows != nil {
+		set = c.ivr.Flows.Current()
+	}
+	sess, err := ivr.NewSession(set, flow, c.ivr.Calendars, c.ivr.Location)
+	if err != nil {
+		c.log.Error("queue exit target is no flow; the caller hears the no-agent prompt", "call_id", k.ID, "target", flow, "err", err)
+		c.giveUp(k)
+		return
+	}
+	if k.ivr != nil {
+		p := ivrPathOf(k)
+		k.prevPath = &p
+		for tok, stop := range k.ivr.timers {
+			stop()
+			delete(k.ivr.timers, tok)
+		}
+	}
+	k.pathOffset = c.clock.Now().Sub(k.Answered).Seconds()
+	// A queue node in the new flow enqueues the call afresh.
+	delete(c.acd.calls, k.ID)
+	if k.mohOn {
+		k.mohOn = false
+		c.do(k, func(ctx context.Context) {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		})
+	}
+	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
+		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
+	k.State = sb.CallIVR
+	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version, "after", "queue exit")
+	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called, Vars: vars})
 }
 
 // acdEvent handles the events of ringing agent legs; it returns false for
@@ -518,8 +639,8 @@ func (c *Center) acdCallerGone(k *call) {
 	switch {
 	case ac.connected && !ac.ended:
 		ac.ended = true
-		c.acdApply(routing.CallEnded{Call: k.ID, Agent: ac.agent})
-	case ac.enqueued && !ac.connected && !ac.exited:
+		c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent})
+	case ac.enqueued && !ac.connected && !ac.exited && !ac.callback:
 		ac.exited = true
 		c.acdApply(routing.Abandon{Call: k.ID})
 	}
@@ -539,7 +660,7 @@ func (c *Center) acdAgentGone(k *call) {
 		return
 	}
 	ac.ended = true
-	c.acdApply(routing.CallEnded{Call: k.ID, Agent: ac.agent, ByAgent: !k.callerGone})
+	c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent, ByAgent: !k.callerGone})
 	if k.State != sb.CallBridged && k.outcome == "" {
 		// The agent left before the bridge was up: the caller is not
 		// offered again, the call ends.
@@ -605,24 +726,7 @@ func announceMedia(a routing.Announce) []string {
 // acdAnnounce plays the announcement between two stretches of music on
 // hold: the music stops, the prompt plays, the music goes on.
 func (c *Center) acdAnnounce(a routing.Announce) {
-	k := c.calls[a.Call]
-	media := announceMedia(a)
-	if k == nil || k.finished || k.callerGone || len(media) == 0 || k.State == sb.CallBridged {
-		return
-	}
-	k.announceSeq++
-	pb := sb.PlaybackID(fmt.Sprintf("%s-ann%d", k.ID, k.announceSeq))
-	moh := k.mohOn
-	c.announcements[pb] = k
-	c.do(k, func(ctx context.Context) {
-		if moh {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		}
-		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), pb, media...); err != nil {
-			c.log.Debug("queue announcement", "call_id", k.ID, "err", err)
-			c.post(func() { c.announced(pb) })
-		}
-	})
+	c.playWaiting(c.calls[a.Call], "ann", announceMedia(a))
 }
 
 // announced puts the music back on after an announcement; it reports

@@ -36,8 +36,19 @@ type acdE2E struct {
 // longest-idle ties).
 func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone) *acdE2E {
 	t.Helper()
+	return startACDWith(t, speed, q, phones, nil, nil)
+}
+
+// startACDWith is startACD with the center's configuration changed by
+// mod and setup run on the center before it starts (both may be nil).
+func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
+	mod func(*center.Config, *sim.Server), setup func(*center.Center)) *acdE2E {
+	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
 	cfg := baseConfig()
+	if mod != nil {
+		mod(&cfg, s)
+	}
 	var rcfg routing.Config
 	for _, p := range phones {
 		s.AddEndpoint("PJSIP", p.res, p.party)
@@ -63,7 +74,12 @@ func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPh
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.Close() })
-	e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, w) })
+	e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
+		c.SetRouter(r, w)
+		if setup != nil {
+			setup(c)
+		}
+	})
 	return &acdE2E{e2e: e, qlog: w, path: path}
 }
 

@@ -36,6 +36,14 @@ type Config struct {
 	CommandTimeout   time.Duration // deadline of one PBX command
 	Agents           []sb.Agent
 	Queues           []QueueConfig
+	// CallbackCallerID is the caller ID a callback shows the customer
+	// (empty: the PBX's default for the trunk).
+	CallbackCallerID string
+	// CallbackRingTimeout is how long a callback rings the customer.
+	CallbackRingTimeout time.Duration
+	// VIP gives callers (by number) a queue priority; the higher of it and
+	// the flow's priority is used.
+	VIP map[string]int
 }
 
 func (c *Config) setDefaults() {
@@ -50,6 +58,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = 10 * time.Second
+	}
+	if c.CallbackRingTimeout <= 0 {
+		c.CallbackRingTimeout = 30 * time.Second
 	}
 }
 
@@ -76,6 +87,7 @@ type Stats struct {
 	IVR         int64 `json:"calls_ivr"`         // ended in the IVR (hangup node, caller left the flow)
 	Voicemail   int64 `json:"calls_voicemail"`   // left a voicemail
 	Transferred int64 `json:"calls_transferred"` // transferred by the IVR
+	Callbacks   int64 `json:"calls_callback"`    // the caller asked to be called back
 	IVRSteps    int64 `json:"ivr_steps"`         // inputs the IVR flows have processed
 	Active      int64 `json:"active_calls"`
 	CDRErrors   int64 `json:"cdr_errors"`
@@ -139,8 +151,9 @@ type Center struct {
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	// router, when set (SetRouter), picks agents instead of pickAgent.
-	router *routing.Router
-	acd    *acd
+	router    *routing.Router
+	acd       *acd
+	lastAgent LastAgentFunc
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -196,6 +209,11 @@ type call struct {
 	adoptedAgent sb.AgentID // router mode: agent paused while this adopted call lasts
 	priority     int        // in the queue: higher is served first
 	transferred  bool       // bridged to a transfer target, not an agent
+	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
+	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
+	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
+	pathOffset   float64     // seconds from the first flow's start to the second's
+	enqueuedAt   time.Time   // when the router got the call (router mode)
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -245,6 +263,7 @@ func (c *Center) Stats() Stats {
 		Completed: c.ended[sb.OutcomeCompleted].Load(), NoAgent: c.ended[sb.OutcomeNoAgent].Load(),
 		Failed: c.ended[sb.OutcomeFailed].Load(), IVR: c.ended[sb.OutcomeIVR].Load(),
 		Voicemail: c.ended[sb.OutcomeVoicemail].Load(), Transferred: c.ended[sb.OutcomeTransferred].Load(),
+		Callbacks: c.ended[sb.OutcomeCallback].Load(),
 		Interrupted: c.ended[sb.OutcomeInterrupted].Load(), IVRSteps: c.ivrSteps.Load(),
 		Refused: c.refused.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
@@ -408,6 +427,9 @@ func (c *Center) handle(e sb.Event) {
 	if c.router != nil && c.acdEvent(e) {
 		return
 	}
+	if c.firstEvent(e) {
+		return
+	}
 	switch e := e.(type) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
@@ -435,6 +457,9 @@ func (c *Center) handle(e sb.Event) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
+			if c.router != nil && c.callbackKey(k, e.Digit) {
+				return
+			}
 			switch {
 			case k.ivr != nil:
 				c.feed(k, ivr.Digit{Key: e.Digit})
@@ -530,6 +555,10 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {
 		c.aux[ch.ID] = true
 		c.monitorByCode(ch, sb.AgentID(e.Args[1]))
+		return
+	}
+	if len(e.Args) >= 2 && (e.Args[0] == argFirstAgent || e.Args[0] == argFirstCustomer) {
+		c.firstEntered(ch, e.Args)
 		return
 	}
 	if len(e.Args) >= 2 && (e.Args[0] == argAgent || e.Args[0] == argTransfer) {
@@ -628,7 +657,7 @@ func (c *Center) onPlaybackFinished(e sb.PlaybackFinished) {
 	switch id[i+1:] {
 	case "greet":
 		c.greetingOver(k)
-	case "noagent":
+	case "noagent", "cbconfirm":
 		c.hangupCaller(k)
 	}
 }
@@ -652,6 +681,7 @@ func (c *Center) hunt(k *call) {
 		return
 	}
 	now := c.clock.Now()
+	k.priority = max(k.priority, c.cfg.VIP[k.Caller])
 	if a := c.pickAgent(now, k); a != nil {
 		c.unwait(k)
 		c.offer(k, a)

@@ -30,6 +30,18 @@ type QueueConfig struct {
 	Name         string
 	Agents       []sb.AgentID  // empty: every agent
 	WaitForAgent time.Duration // 0: Config.WaitForAgent
+	// Callback lets waiting callers ask to be called back (router mode).
+	Callback QueueCallback
+	// ReturningCaller (router mode; 0: off) offers a caller who talked to
+	// an agent of this queue within this long first to that agent.
+	ReturningCaller time.Duration
+}
+
+// QueueCallback is a queue's callback option.
+type QueueCallback struct {
+	Key          string   // the DTMF key that asks for a callback; "" = off
+	Prompt       []string // the offer an escalation step plays
+	Confirmation []string // played after the key, before the caller is hung up
 }
 
 // FlowSource gives the flow set new calls enter on (hot reload swaps it).
@@ -69,6 +81,10 @@ type IVROptions struct {
 	Observer        func(IVRNote)
 }
 
+// DefaultTrunkTemplate is the endpoint of external numbers when none is
+// configured.
+const DefaultTrunkTemplate = "PJSIP/${number}@trunk"
+
 // SetIVR configures the IVR; call it before Run.
 func (c *Center) SetIVR(o IVROptions) {
 	if o.Location == nil {
@@ -84,7 +100,7 @@ func (c *Center) SetIVR(o IVROptions) {
 		o.TransferContext = "from-agents"
 	}
 	if o.TrunkTemplate == "" {
-		o.TrunkTemplate = "PJSIP/${number}@trunk"
+		o.TrunkTemplate = DefaultTrunkTemplate
 	}
 	c.ivr = o
 }
@@ -473,7 +489,7 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 	case cmd.Extension != "":
 		endpoint = fmt.Sprintf("Local/%s@%s", cmd.Extension, c.ivr.TransferContext)
 	case cmd.Number != "":
-		endpoint = strings.ReplaceAll(c.ivr.TrunkTemplate, "${number}", cmd.Number)
+		endpoint = c.trunkEndpoint(cmd.Number)
 	}
 	k.attempts++
 	c.seq++
@@ -510,9 +526,27 @@ func ivrPath(k *call) sb.RawJSON {
 	if k.ivr == nil {
 		return nil
 	}
-	b, err := json.Marshal(k.ivr.sess.Path())
+	b, err := json.Marshal(ivrPathOf(k))
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// ivrPathOf is the call's path through its flows: a call that left a
+// queue for another flow keeps the first flow's visits, then the next's
+// (At still counted from the first flow's start).
+func ivrPathOf(k *call) ivr.Path {
+	p := k.ivr.sess.Path()
+	if k.prevPath == nil {
+		return p
+	}
+	prev := *k.prevPath
+	prev.Visits = slices.Clone(prev.Visits)
+	for _, v := range p.Visits {
+		v.At += k.pathOffset
+		prev.Visits = append(prev.Visits, v)
+	}
+	prev.Vars, prev.End = p.Vars, p.End
+	return prev
 }

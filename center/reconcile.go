@@ -48,6 +48,12 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 					}
 					c.reconcile(snap, chans, bridges)
 					c.doneReconciling()
+					if c.router != nil && !c.acd.restored {
+						// Stored callback requests go back in their
+						// queues once the PBX is there to place them.
+						c.acd.restored = true
+						c.restoreCallbacks()
+					}
 					if c.reconciled != nil {
 						c.reconciled()
 					}
@@ -102,6 +108,10 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 	for _, k := range c.calls {
 		if k.seq > snap {
 			continue // entered after the snapshot
+		}
+		if k.first != nil && k.first.phase != firstConnected {
+			c.reconcileFirst(k, snap, live)
+			continue
 		}
 		if k.agentCh != "" && !k.agentGone && k.offerSeq <= snap {
 			leg, ok := live[k.agentCh]
@@ -247,4 +257,19 @@ func (c *Center) agentForChannel(ch sb.ChannelInfo) *agent {
 		}
 	}
 	return nil
+}
+
+// reconcileFirst: the legs of an agent-first call that vanished while the
+// link was down are gone.
+func (c *Center) reconcileFirst(k *call, snap uint64, live map[sb.ChannelID]sb.ChannelInfo) {
+	if _, ok := live[k.agentCh]; !ok && !k.agentGone {
+		c.hangupChannel(k, k.agentCh)
+		c.firstGone(k, k.agentCh, 0)
+	}
+	if f := k.first; f.custUp && f.custSeq <= snap && !k.callerGone && !k.finished {
+		if _, ok := live[sb.ChannelID(k.ID)]; !ok {
+			c.hangupChannel(k, sb.ChannelID(k.ID))
+			c.firstGone(k, sb.ChannelID(k.ID), 0)
+		}
+	}
 }

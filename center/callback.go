@@ -1,0 +1,458 @@
+package center
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
+)
+
+// Callbacks keep the caller's place: a caller waiting in a queue presses
+// the queue's callback key, hears the confirmation and hangs up; the
+// router keeps the request at the caller's position. When its turn comes
+// the router emits StartCallback and the center places an agent-first
+// call: the agent's phone rings, and once the agent answers the customer
+// is dialed through the trunk. The agent-first call is a call of its own
+// (its id is <original call>-cb<n>, its call-log row says
+// called "callback:<original call>") that speaks to the router under the
+// original call's id.
+//
+// An agent-first call's phases:
+//
+//	agent ringing --agent answers--> customer ringing --customer answers--> connected
+//	agent ringing --agent leg gone--> (CallbackAgentFailed)
+//	customer ringing --customer leg gone--> agent hung up --> (CallbackCustomerFailed)
+//	customer ringing --agent leg gone--> customer hung up --> (CallbackAgentFailed, rejected)
+//
+// Once connected it is an ordinary bridged call: recordings, supervision,
+// hang-up and the call log work as for any call.
+
+// Stasis args of the legs of agent-first calls.
+const (
+	argFirstAgent    = "cbagent"    // cbagent, <call id>: the agent leg, dialed first
+	argFirstCustomer = "cbcustomer" // cbcustomer, <call id>: the customer leg, dialed once the agent answered
+)
+
+// CallbackNumberVar is the flow variable holding the number a callback
+// dials; without it the caller's number is called back.
+const CallbackNumberVar = "callback_number"
+
+type firstPhase int
+
+const (
+	firstAgentRinging firstPhase = iota
+	firstCustomerRinging
+	firstConnected
+)
+
+// agentFirst is the state of a call placed agent first.
+type agentFirst struct {
+	routerCall sb.CallID // the router's call this places
+	number     string
+	endpoint   string // the customer's endpoint
+	phase      firstPhase
+	cancelled  bool // withdrawn by the router: report nothing
+	// outcome to report once every leg is gone (phases before connected).
+	outcome routing.CallbackOutcome
+	why     routing.FailReason
+	custUp  bool   // the customer leg was originated
+	custSeq uint64 // when (see Center.seq)
+	causes  map[sb.ChannelID]int
+}
+
+// firstEvent handles the hang-ups of agent-first calls not connected yet;
+// it returns false for the events the skeleton handles.
+func (c *Center) firstEvent(e sb.Event) bool {
+	ch := sb.ChannelOf(e)
+	k := c.byChannel[ch]
+	if k == nil || k.first == nil || k.first.phase == firstConnected {
+		return false
+	}
+	f := k.first
+	switch e := e.(type) {
+	case sb.HangupRequested:
+		if e.Cause != 0 {
+			if f.causes == nil {
+				f.causes = map[sb.ChannelID]int{}
+			}
+			f.causes[ch] = e.Cause
+		}
+		return true
+	case sb.ChannelLeft:
+		return true // the destroy follows
+	case sb.ChannelDestroyed:
+		cause := f.causes[ch]
+		if e.Cause != 0 {
+			cause = e.Cause
+		}
+		c.firstGone(k, ch, cause)
+		return true
+	}
+	return false
+}
+
+// callbackKey handles a key the waiting caller pressed: the queue's
+// callback key turns the wait into a callback request. It reports whether
+// the key was taken.
+func (c *Center) callbackKey(k *call, digit string) bool {
+	q, ok := c.queues[string(k.Queue)]
+	if !ok || q.Callback.Key == "" || digit != q.Callback.Key {
+		return false
+	}
+	ac := c.acd.calls[k.ID]
+	if ac == nil || !ac.enqueued || ac.connected || ac.exited || ac.callback || k.outcome != "" {
+		return false
+	}
+	number := k.Caller
+	if k.ivr != nil {
+		if n := k.ivr.sess.Vars()[CallbackNumberVar]; n != "" {
+			number = n
+		}
+	}
+	if number == "" {
+		c.log.Info("callback refused: no number to call back", "call_id", k.ID)
+		return true
+	}
+	m := routing.CallbackRequest{Call: k.ID, Number: number}
+	if err := ignored(c.acdApply(m), m); err != nil {
+		c.log.Info("callback refused", "call_id", k.ID, "err", err)
+		return true
+	}
+	ac.callback = true
+	k.outcome = sb.OutcomeCallback
+	k.hangupBy = "system"
+	c.log.Info("callback requested", "call_id", k.ID, "queue", k.Queue, "number", number)
+	c.saveCallback(k, number)
+	// Offers ringing for the caller are withdrawn (the router sent
+	// CancelOffer); the caller hears the confirmation and is hung up.
+	moh := k.mohOn
+	k.mohOn = false
+	media := q.Callback.Confirmation
+	id := playbackID(k, "cbconfirm")
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
+			c.post(func() { c.hangupCaller(k) })
+		}
+	})
+	return true
+}
+
+// acdOfferCallback plays the queue's callback offer to a waiting caller.
+func (c *Center) acdOfferCallback(o routing.OfferCallback) {
+	k := c.calls[o.Call]
+	if k == nil {
+		return
+	}
+	q := c.queues[string(k.Queue)]
+	c.playWaiting(k, "cboffer", q.Callback.Prompt)
+}
+
+// acdStartCallback places the callback the router says is due: the agent
+// first, then the customer.
+func (c *Center) acdStartCallback(s routing.StartCallback) {
+	if c.draining {
+		c.acd.pending = append(c.acd.pending, routing.CallbackResult{Call: s.Call, Agent: s.Agent,
+			Outcome: routing.CallbackAgentFailed, Why: routing.FailUnreachable})
+		return
+	}
+	n := c.acd.cbSeq[s.Call] + 1
+	c.acd.cbSeq[s.Call] = n
+	id := sb.CallID(fmt.Sprintf("%s-cb%d", s.Call, n))
+	now := c.clock.Now()
+	k := &call{
+		Call: sb.Call{ID: id, Node: c.pbx.Node(), State: sb.CallRinging, Caller: s.Number,
+			Called: "callback:" + string(s.Call), Queue: s.Queue, Agent: s.Agent, Entered: now},
+		exec:     newSerial(c.runCtx, &c.cmdWG),
+		inBridge: map[sb.ChannelID]bool{},
+		routerID: s.Call,
+		first: &agentFirst{routerCall: s.Call, number: s.Number,
+			endpoint: c.trunkEndpoint(s.Number)},
+	}
+	c.seq++
+	k.seq = c.seq
+	c.calls[id] = k
+	c.acd.callbacks[s.Call] = k
+	c.active.Add(1)
+	k.attempts = 1
+	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a1", id))
+	k.AgentChannel = k.agentCh
+	c.byChannel[k.agentCh] = k
+	vars := agentVars(k)
+	vars["SB_CALLBACK_NUMBER"] = s.Number
+	vars["SB_CALLBACK_FOR"] = string(s.Call)
+	req := sb.OriginateRequest{
+		ID: k.agentCh, Endpoint: s.Endpoint, CallerID: fmt.Sprintf("%q <%s>", "Callback", s.Number),
+		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argFirstAgent, string(id)}, Variables: vars,
+	}
+	c.log.Info("callback: ringing the agent", "call_id", id, "for", s.Call, "agent_id", s.Agent, "number", s.Number)
+	ch := k.agentCh
+	c.do(k, func(ctx context.Context) {
+		if _, err := c.pbx.Originate(ctx, req); err != nil {
+			c.log.Warn("callback agent originate failed", "call_id", id, "err", err)
+			c.post(func() { c.firstGone(k, ch, 20) })
+		}
+	})
+}
+
+// firstEntered: a leg of an agent-first call entered the application.
+func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
+	k := c.calls[sb.CallID(args[1])]
+	if k == nil || k.first == nil || k.finished {
+		c.hangupOrphan(ch.ID)
+		return
+	}
+	f := k.first
+	switch {
+	case args[0] == argFirstAgent && ch.ID == k.agentCh && f.phase == firstAgentRinging && !k.agentGone:
+		if f.cancelled {
+			c.hangupChannel(k, ch.ID)
+			return
+		}
+		k.agentUp = true
+		f.phase = firstCustomerRinging
+		f.custUp = true
+		c.seq++
+		f.custSeq = c.seq
+		c.byChannel[sb.ChannelID(k.ID)] = k
+		req := sb.OriginateRequest{
+			ID: sb.ChannelID(k.ID), Endpoint: f.endpoint, CallerID: c.cfg.CallbackCallerID,
+			Timeout: c.cfg.CallbackRingTimeout, AppArgs: []string{argFirstCustomer, string(k.ID)},
+			Originator: ch.ID,
+		}
+		c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
+		c.do(k, func(ctx context.Context) {
+			if _, err := c.pbx.Originate(ctx, req); err != nil {
+				c.log.Warn("callback customer originate failed", "call_id", k.ID, "err", err)
+				c.post(func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })
+			}
+		})
+	case args[0] == argFirstCustomer && ch.ID == sb.ChannelID(k.ID) && f.phase == firstCustomerRinging && !k.callerGone:
+		if f.cancelled || k.agentGone {
+			c.hangupChannel(k, ch.ID)
+			return
+		}
+		m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
+		if err := ignored(c.acdApply(m), m); err != nil {
+			c.log.Info("callback answered too late", "call_id", k.ID, "err", err)
+			f.cancelled = true
+			c.hangupChannel(k, ch.ID)
+			c.hangupChannel(k, k.agentCh)
+			return
+		}
+		f.phase = firstConnected
+		k.Answered = c.clock.Now()
+		ac := c.acdCall(k)
+		ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
+		c.seq++
+		k.offerSeq = c.seq
+		c.saveCallbackDone(f.routerCall, "connected")
+		c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)
+		c.bridge(k)
+	default:
+		c.hangupOrphan(ch.ID)
+	}
+}
+
+// firstGone: a leg of an agent-first call that is not connected yet is
+// gone (cause is its hang-up cause). The other leg is hung up; once both
+// are gone the router hears the outcome and the attempt is forgotten.
+func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
+	f := k.first
+	switch ch {
+	case k.agentCh:
+		if k.agentGone {
+			return
+		}
+		k.agentGone = true
+		delete(c.byChannel, ch)
+		if f.outcome == "" {
+			f.outcome, f.why = routing.CallbackAgentFailed, failReason(cause)
+			if f.phase == firstCustomerRinging {
+				f.why = routing.FailRejected // the agent gave up on the customer
+			}
+		}
+		if f.custUp && !k.callerGone {
+			c.hangupChannel(k, sb.ChannelID(k.ID))
+		}
+	case sb.ChannelID(k.ID):
+		if k.callerGone {
+			return
+		}
+		k.callerGone = true
+		delete(c.byChannel, ch)
+		if f.outcome == "" {
+			f.outcome = routing.CallbackCustomerFailed
+			c.log.Info("callback: the customer did not answer", "call_id", k.ID, "cause", cause)
+		}
+		if !k.agentGone {
+			c.hangupChannel(k, k.agentCh)
+		}
+	default:
+		return
+	}
+	if !k.agentGone || (f.custUp && !k.callerGone) {
+		return
+	}
+	// Both legs are gone: the attempt is over.
+	k.finished = true
+	k.State = sb.CallEnded
+	delete(c.calls, k.ID)
+	if c.acd.callbacks[f.routerCall] == k {
+		delete(c.acd.callbacks, f.routerCall)
+	}
+	k.exec.close()
+	c.active.Add(-1)
+	if f.cancelled {
+		return
+	}
+	c.log.Info("callback attempt over", "call_id", k.ID, "for", f.routerCall, "outcome", f.outcome, "why", f.why)
+	c.acdApply(routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: f.outcome, Why: f.why})
+}
+
+// firstCancel: the router withdrew a callback it had started (its dial
+// timeout passed): both legs are hung up and nothing is reported.
+func (c *Center) firstCancel(routerCall sb.CallID) bool {
+	k := c.acd.callbacks[routerCall]
+	if k == nil || k.first.phase == firstConnected {
+		return false
+	}
+	k.first.cancelled = true
+	if !k.agentGone {
+		c.hangupChannel(k, k.agentCh)
+	}
+	if k.first.custUp && !k.callerGone {
+		c.hangupChannel(k, sb.ChannelID(k.ID))
+	}
+	return true
+}
+
+// playWaiting plays media to a waiting caller between two stretches of
+// music on hold (announcements, the callback offer).
+func (c *Center) playWaiting(k *call, what string, media []string) {
+	if k == nil || k.finished || k.callerGone || len(media) == 0 || k.State == sb.CallBridged || k.outcome != "" {
+		return
+	}
+	k.announceSeq++
+	pb := sb.PlaybackID(fmt.Sprintf("%s-%s%d", k.ID, what, k.announceSeq))
+	moh := k.mohOn
+	c.announcements[pb] = k
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), pb, media...); err != nil {
+			c.log.Debug("queue prompt", "call_id", k.ID, "what", what, "err", err)
+			c.post(func() { c.announced(pb) })
+		}
+	})
+}
+
+// rid is the id the router knows the call by.
+func rid(k *call) sb.CallID {
+	if k.routerID != "" {
+		return k.routerID
+	}
+	return k.ID
+}
+
+// CallbackStore keeps callback requests so that a restart does not lose
+// them (their place in the queue included).
+type CallbackStore interface {
+	SaveCallback(ctx context.Context, cb PendingCallback) error
+	CallbackDone(ctx context.Context, call sb.CallID, state string, at time.Time) error
+	PendingCallbacks(ctx context.Context) ([]PendingCallback, error)
+}
+
+// PendingCallback is a callback request not yet connected or given up.
+type PendingCallback struct {
+	Call      sb.CallID    `db:"call_id"`
+	Queue     sb.QueueName `db:"queue"`
+	Number    string       `db:"number"`
+	Priority  int          `db:"priority"`
+	EnteredAt time.Time    `db:"entered_at"`
+}
+
+// SetCallbackStore keeps callback requests in store (call before Run):
+// pending requests are put back in their queues, at their place, when the
+// center starts.
+func (c *Center) SetCallbackStore(store CallbackStore) {
+	if c.acd != nil {
+		c.acd.cbStore = store
+	}
+}
+
+func (c *Center) saveCallback(k *call, number string) {
+	c.acd.pendingCB[k.ID] = true
+	store := c.acd.cbStore
+	if store == nil {
+		return
+	}
+	cb := PendingCallback{Call: k.ID, Queue: k.Queue, Number: number, Priority: k.priority, EnteredAt: k.enqueuedAt}
+	c.persist(func(ctx context.Context) error { return store.SaveCallback(ctx, cb) }, func(err error) {
+		c.log.Error("callback request not stored: it is lost if Switchboard restarts before it is made", "call_id", cb.Call, "err", err)
+	})
+}
+
+// saveCallbackDone closes a callback request: state connected, or why it
+// was given up.
+func (c *Center) saveCallbackDone(id sb.CallID, state string) {
+	if !c.acd.pendingCB[id] {
+		return
+	}
+	delete(c.acd.pendingCB, id)
+	store := c.acd.cbStore
+	if store == nil {
+		return
+	}
+	at := c.clock.Now()
+	c.persist(func(ctx context.Context) error { return store.CallbackDone(ctx, id, state, at) }, func(err error) {
+		c.log.Error("callback state not stored", "call_id", id, "state", state, "err", err)
+	})
+}
+
+// restoreCallbacks puts the stored pending requests back in their queues
+// (Run start), each at the place its caller's arrival gives it.
+func (c *Center) restoreCallbacks() {
+	store := c.acd.cbStore
+	if store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	list, err := store.PendingCallbacks(ctx)
+	cancel()
+	if err != nil {
+		c.log.Error("pending callbacks not read", "err", err)
+		return
+	}
+	for _, cb := range list {
+		c.acd.pendingCB[cb.Call] = true
+		// Between the two messages the router may offer the call as a
+		// caller's: acdOffer leaves it be, the request withdraws it.
+		c.acd.restoring = cb.Call
+		c.acdApply(routing.Enqueue{Call: cb.Call, Queue: cb.Queue, Priority: cb.Priority, EnteredAt: cb.EnteredAt, Caller: cb.Number})
+		m := routing.CallbackRequest{Call: cb.Call, Number: cb.Number}
+		err := ignored(c.acdApply(m), m)
+		c.acd.restoring = ""
+		if err != nil {
+			c.log.Warn("pending callback not restored", "call_id", cb.Call, "err", err)
+			c.saveCallbackDone(cb.Call, "lost: "+err.Error())
+			continue
+		}
+		c.log.Info("pending callback restored", "call_id", cb.Call, "queue", cb.Queue, "number", cb.Number)
+	}
+}
+
+// trunkEndpoint is the endpoint that dials an external number.
+func (c *Center) trunkEndpoint(number string) string {
+	tmpl := c.ivr.TrunkTemplate
+	if tmpl == "" {
+		tmpl = DefaultTrunkTemplate
+	}
+	return strings.ReplaceAll(tmpl, "${number}", number)
+}
