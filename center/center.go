@@ -205,10 +205,10 @@ type call struct {
 	legSeq       int
 	agentKeys    string // the agent's last keys (recording codes)
 	announceSeq  int
-	mohClass     string     // the queue's music class
-	adoptedAgent sb.AgentID // router mode: agent paused while this adopted call lasts
-	priority     int        // in the queue: higher is served first
-	transferred  bool       // bridged to a transfer target, not an agent
+	mohClass     string      // the queue's music class
+	adoptedAgent sb.AgentID  // router mode: agent paused while this adopted call lasts
+	priority     int         // in the queue: higher is served first
+	transferred  bool        // bridged to a transfer target, not an agent
 	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
 	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
 	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
@@ -263,7 +263,7 @@ func (c *Center) Stats() Stats {
 		Completed: c.ended[sb.OutcomeCompleted].Load(), NoAgent: c.ended[sb.OutcomeNoAgent].Load(),
 		Failed: c.ended[sb.OutcomeFailed].Load(), IVR: c.ended[sb.OutcomeIVR].Load(),
 		Voicemail: c.ended[sb.OutcomeVoicemail].Load(), Transferred: c.ended[sb.OutcomeTransferred].Load(),
-		Callbacks: c.ended[sb.OutcomeCallback].Load(),
+		Callbacks:   c.ended[sb.OutcomeCallback].Load(),
 		Interrupted: c.ended[sb.OutcomeInterrupted].Load(), IVRSteps: c.ivrSteps.Load(),
 		Refused: c.refused.Load(), Active: c.active.Load(), CDRErrors: c.cdrErrors.Load(),
 	}
