@@ -156,3 +156,14 @@ type Agent struct {
 	Name     string  `json:"name"`
 	Endpoint string  `json:"endpoint"`
 }
+
+// PendingCallback is a callback request not yet connected or given up: a
+// caller waiting in Queue asked to be called back at Number; EnteredAt
+// (when the call joined the queue) and Priority give its place.
+type PendingCallback struct {
+	Call      CallID    `json:"call_id" db:"call_id"`
+	Queue     QueueName `json:"queue" db:"queue"`
+	Number    string    `json:"number" db:"number"`
+	Priority  int       `json:"priority" db:"priority"`
+	EnteredAt time.Time `json:"entered_at" db:"entered_at"`
+}

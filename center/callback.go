@@ -364,18 +364,9 @@ func rid(k *call) sb.CallID {
 // CallbackStore keeps callback requests so that a restart does not lose
 // them (their place in the queue included).
 type CallbackStore interface {
-	SaveCallback(ctx context.Context, cb PendingCallback) error
+	SaveCallback(ctx context.Context, cb sb.PendingCallback) error
 	CallbackDone(ctx context.Context, call sb.CallID, state string, at time.Time) error
-	PendingCallbacks(ctx context.Context) ([]PendingCallback, error)
-}
-
-// PendingCallback is a callback request not yet connected or given up.
-type PendingCallback struct {
-	Call      sb.CallID    `db:"call_id"`
-	Queue     sb.QueueName `db:"queue"`
-	Number    string       `db:"number"`
-	Priority  int          `db:"priority"`
-	EnteredAt time.Time    `db:"entered_at"`
+	PendingCallbacks(ctx context.Context) ([]sb.PendingCallback, error)
 }
 
 // SetCallbackStore keeps callback requests in store (call before Run):
@@ -393,7 +384,7 @@ func (c *Center) saveCallback(k *call, number string) {
 	if store == nil {
 		return
 	}
-	cb := PendingCallback{Call: k.ID, Queue: k.Queue, Number: number, Priority: k.priority, EnteredAt: k.enqueuedAt}
+	cb := sb.PendingCallback{Call: k.ID, Queue: k.Queue, Number: number, Priority: k.priority, EnteredAt: k.enqueuedAt}
 	c.persist(func(ctx context.Context) error { return store.SaveCallback(ctx, cb) }, func(err error) {
 		c.log.Error("callback request not stored: it is lost if Switchboard restarts before it is made", "call_id", cb.Call, "err", err)
 	})

@@ -100,11 +100,11 @@ func TestCallbackCustomerBusyRetries(t *testing.T) {
 // memCallbacks is an in-memory CallbackStore.
 type memCallbacks struct {
 	mu      sync.Mutex
-	pending map[sb.CallID]center.PendingCallback
+	pending map[sb.CallID]sb.PendingCallback
 	done    map[sb.CallID]string
 }
 
-func (m *memCallbacks) SaveCallback(_ context.Context, cb center.PendingCallback) error {
+func (m *memCallbacks) SaveCallback(_ context.Context, cb sb.PendingCallback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pending[cb.Call] = cb
@@ -119,10 +119,10 @@ func (m *memCallbacks) CallbackDone(_ context.Context, id sb.CallID, state strin
 	return nil
 }
 
-func (m *memCallbacks) PendingCallbacks(context.Context) ([]center.PendingCallback, error) {
+func (m *memCallbacks) PendingCallbacks(context.Context) ([]sb.PendingCallback, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []center.PendingCallback
+	var out []sb.PendingCallback
 	for _, cb := range m.pending {
 		out = append(out, cb)
 	}
@@ -139,8 +139,8 @@ func (m *memCallbacks) state(id sb.CallID) string {
 // back in its queue when the center starts and is made.
 func TestCallbackSurvivesRestart(t *testing.T) {
 	const number = "+15551250021"
-	store := &memCallbacks{pending: map[sb.CallID]center.PendingCallback{}, done: map[sb.CallID]string{}}
-	store.pending["old-call"] = center.PendingCallback{Call: "old-call", Queue: "sales", Number: number,
+	store := &memCallbacks{pending: map[sb.CallID]sb.PendingCallback{}, done: map[sb.CallID]string{}}
+	store.pending["old-call"] = sb.PendingCallback{Call: "old-call", Queue: "sales", Number: number,
 		EnteredAt: time.Now().Add(-time.Minute)}
 	a := startACDWith(t, 20, salesQueue(routing.LongestIdle), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
 		func(cfg *center.Config, s *sim.Server) {
