@@ -429,6 +429,12 @@ type Routing struct {
 	QueueLog string `mapstructure:"queue_log" yaml:"queue_log,omitempty"`
 	// VIP lists give known callers a queue priority (see LoadVIP).
 	VIP []VIPList `mapstructure:"vip" yaml:"vip,omitempty"`
+	// StatsInterval is the length of the queue statistics intervals kept
+	// in the database (router).
+	StatsInterval time.Duration `mapstructure:"stats_interval" yaml:"stats_interval"`
+	// CallbackCallerID is the caller ID callbacks show the customer
+	// ("Name <number>"); empty: the trunk's default.
+	CallbackCallerID string `mapstructure:"callback_caller_id" yaml:"callback_caller_id,omitempty"`
 }
 
 // VIPList is a named list of caller numbers whose calls are queued with
@@ -562,7 +568,7 @@ func Default() Config {
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
 		},
-		Routing: Routing{Engine: "basic"},
+		Routing: Routing{Engine: "basic", StatsInterval: 15 * time.Minute},
 		Recording: Recording{
 			Dir:           "recordings",
 			DeleteFromPBX: true,

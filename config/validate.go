@@ -184,6 +184,8 @@ func (c *Config) validate(p *problems) {
 
 	check("routing.engine", c.Routing.Engine != "basic" && c.Routing.Engine != "router",
 		"must be basic or router, got %q", c.Routing.Engine)
+	check("routing.stats_interval", c.Routing.StatsInterval < time.Minute,
+		"must be at least 1m, got %s", c.Routing.StatsInterval)
 	for i, q := range c.Queues {
 		if q.Strategy != "" {
 			if _, err := routing.NewStrategy(q.Strategy); err != nil {

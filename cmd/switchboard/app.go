@@ -94,16 +94,23 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	cc := cfg.Center
 	var queues []center.QueueConfig
 	for _, q := range cfg.Queues {
-		qc := center.QueueConfig{Name: q.Name, WaitForAgent: cfg.QueueWait(q)}
+		qc := center.QueueConfig{Name: q.Name, WaitForAgent: cfg.QueueWait(q), ReturningCaller: q.ReturningCaller,
+			Callback: center.QueueCallback{Key: q.Callback.Key, Prompt: q.Callback.Prompt, Confirmation: q.Callback.Confirmation}}
 		for _, id := range q.Agents {
 			qc.Agents = append(qc.Agents, sb.AgentID(id))
 		}
 		queues = append(queues, qc)
 	}
+	vip, err := cfg.LoadVIP()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Center = center.New(center.Config{
 		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
 		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
 		CommandTimeout: ac.RequestTimeout, Agents: agents, Queues: queues,
+		VIP: vip, CallbackCallerID: cfg.Routing.CallbackCallerID,
 	}, pbx, db, clock, a.Metrics, log.With("component", "center"))
 
 	if cfg.Routing.Engine == "router" {
@@ -123,6 +130,8 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			qlog = w
 		}
 		a.Center.SetRouter(r, qlog)
+		a.Center.SetCallbackStore(db)
+		a.Center.SetLastAgent(db.LastAgent)
 		a.Center.SetAgentHistory(func(ctx context.Context, st routing.AgentState, at time.Time) error {
 			return db.InsertAgentState(ctx, &storage.AgentStateRow{Agent: st.Agent, State: string(st.State),
 				Reason: st.Reason, CallID: st.Call, At: at})
@@ -192,6 +201,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv.AddCampaignRoutes(db)
 	srv.AddAgentRoutes(a.Center)
 	srv.AddAgentHistoryRoute(agentHistory{db})
+	srv.AddQueueRoutes(a.Center.RoutingSnapshot, queueHistory{db})
 	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range cfg.Supervisors {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {
@@ -210,6 +220,15 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	if cfg.Routing.Engine == "router" {
+		// Under a.wg: the last partial interval is written after runCtx
+		// ends, before the database closes.
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			runQueueStats(runCtx, cfg.Routing.StatsInterval, a.Center.RoutingSnapshot, db, log.With("component", "queuestats"))
+		}()
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

@@ -67,6 +67,14 @@ func flowLoader(cfg *config.Config, cals calendar.Set) func() (*ivr.Set, error) 
 		if err := checkRoutes(cfg, set); err != nil {
 			return nil, err
 		}
+		// Queue exits name flows: a set (or a reload) without them is refused.
+		names := make([]string, 0, len(set.Flows))
+		for n := range set.Flows {
+			names = append(names, n)
+		}
+		if err := cfg.CheckTargets(names); err != nil {
+			return nil, err
+		}
 		return set, nil
 	}
 }
