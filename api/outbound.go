@@ -1,0 +1,175 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/outbound"
+)
+
+// OutboundService is the live outbound dialer: campaign statistics,
+// preview dialing and dispositions (*outbound.Runner).
+type OutboundService interface {
+	Stats(ctx context.Context, campaign string) (outbound.CampaignStats, error)
+	Preview(ctx context.Context, campaign string, agent switchboard.AgentID) (outbound.PreviewLead, error)
+	PreviewDial(ctx context.Context, attempt int64, agent switchboard.AgentID) error
+	PreviewSkip(ctx context.Context, attempt int64, agent switchboard.AgentID) error
+	Disposition(ctx context.Context, attempt int64, disp string) error
+}
+
+var _ OutboundService = (*outbound.Runner)(nil)
+
+// AddOutboundRoutes adds the live dialer's routes: a campaign's dialing
+// statistics (supervisors), preview dialing (agents on themselves,
+// supervisors for anyone) and the agent's disposition of an attempt.
+func (s *Server) AddOutboundRoutes(o OutboundService) {
+	supervisors := []Role{RoleAdmin, RoleSupervisor}
+	name := Param{Name: "name", In: "path", Description: "Campaign name.", Required: true, Schema: String("")}
+	attempt := Param{Name: "attempt", In: "path", Description: "Attempt id.", Required: true, Schema: &Schema{Type: "integer", Minimum: intp(1)}}
+	agentBody := Object(map[string]*Schema{"agent": String("The agent; an agent's token may leave it out or name only itself.")})
+	s.Handle(Route{
+		Method: http.MethodGet, Path: "/api/v1/campaigns/{name}/stats", Summary: "A campaign's live dialing statistics",
+		Description: "Dial rate (last 5 min), lines in flight, calls waiting for an agent, answer rate (last hour), " +
+			"abandon rates (rolling window and today) against the caps, agents and their occupancy (last 15 min), " +
+			"leads left and the estimated time to work them (`eta`, seconds), and totals since the dialer started.",
+		Roles: supervisors, Params: []Param{name},
+		Response: &Schema{Type: "object", Description: "outbound.CampaignStats: campaign, state, mode, pacer, dial_rate_per_minute, lines_in_flight, " +
+			"waiting_for_agent, answer_rate, abandon_rate_window, abandon_rate_today, abandon_cap, daily_abandon_cap, agents, " +
+			"agent_occupancy, leads_left, eta, dialed, answered, abandoned, machines."},
+		Errors: []string{switchboard.ENOTFOUND, switchboard.EUNAVAILABLE},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			st, err := o.Stats(r.Context(), r.PathValue("name"))
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, st)
+			return nil
+		},
+	})
+	s.Handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/preview", Summary: "Claim a lead to preview",
+		Description: "Claims the next due lead of a running preview campaign for the agent, who then dials or skips it " +
+			"(an agent already holding one gets it again). 404 when no lead is due now; 409 when the campaign is not a running preview campaign.",
+		Roles: Roles, Params: []Param{name}, Body: agentBody,
+		Response: Object(map[string]*Schema{
+			"attempt":      Integer("Attempt id, for dial and skip."),
+			"campaign":     String(""),
+			"number":       String("E.164."),
+			"region":       String(""),
+			"time_zone":    String("The lead's IANA zone."),
+			"attempts":     Integer("Earlier attempts."),
+			"last_outcome": String("Outcome of the last attempt."),
+			"data":         &Schema{Type: "object", Description: "The import's extra columns."},
+			"expires":      dateTime("When the claim lapses and the lead goes back."),
+		}, "attempt", "campaign", "number", "attempts", "expires"),
+		Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT, switchboard.EFORBIDDEN, switchboard.EUNAVAILABLE},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			agent, err := agentOf(r)
+			if err != nil {
+				return err
+			}
+			l, err := o.Preview(r.Context(), r.PathValue("name"), agent)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, l)
+			return nil
+		},
+	})
+	for _, verb := range []string{"dial", "skip"} {
+		desc := map[string]string{
+			"dial": "Places the call of a lead the agent holds: the agent's phone rings first, then the customer's. " +
+				"A lead that may not be dialed now (window closed, do-not-call, campaign paused) goes back: 409.",
+			"skip": "Gives back a lead the agent holds: due again at once, the attempt not counted.",
+		}[verb]
+		s.Handle(Route{
+			Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/preview/{attempt}/" + verb, Summary: verb + " a previewed lead",
+			Description: desc, Roles: Roles, Params: []Param{name, attempt}, Body: agentBody, Status: http.StatusNoContent,
+			Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT, switchboard.EFORBIDDEN, switchboard.EUNAVAILABLE},
+			Handler: func(w http.ResponseWriter, r *http.Request) error {
+				id, err := attemptParam(r)
+				if err != nil {
+					return err
+				}
+				agent, err := agentOf(r)
+				if err != nil {
+					return err
+				}
+				if verb == "dial" {
+					err = o.PreviewDial(r.Context(), id, agent)
+				} else {
+					err = o.PreviewSkip(r.Context(), id, agent)
+				}
+				if err != nil {
+					return err
+				}
+				w.WriteHeader(http.StatusNoContent)
+				return nil
+			},
+		})
+	}
+	s.Handle(Route{
+		Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/attempts/{attempt}/disposition", Summary: "Disposition of a call",
+		Description: "Records the agent's disposition of a placed attempt (a later one replaces it). " +
+			"`dnc` puts the number on the do-not-call list and closes the lead.",
+		Roles: Roles, Params: []Param{name, attempt}, Status: http.StatusNoContent,
+		Body:   Object(map[string]*Schema{"disposition": &Schema{Type: "string", Description: "sale, callback, dnc, ...", MaxLength: intp(64)}}, "disposition"),
+		Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT},
+		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			id, err := attemptParam(r)
+			if err != nil {
+				return err
+			}
+			var b struct {
+				Disposition string `json:"disposition"`
+			}
+			if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil {
+				return switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+			}
+			if b.Disposition == "" {
+				return switchboard.Errorf(switchboard.EINVALID, "body: disposition is required")
+			}
+			if err := o.Disposition(r.Context(), id, b.Disposition); err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		},
+	})
+}
+
+// attemptParam reads the {attempt} path parameter.
+func attemptParam(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("attempt"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, badParam("attempt", "must be a positive integer")
+	}
+	return id, nil
+}
+
+// agentOf reads the agent of a preview request: an agent's token acts for
+// itself only (the body may leave the agent out); supervisors and admins
+// name the agent.
+func agentOf(r *http.Request) (switchboard.AgentID, error) {
+	var b struct {
+		Agent string `json:"agent"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil && err != io.EOF {
+		return "", switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+	}
+	who, _ := IdentityFrom(r.Context())
+	if who.Role == RoleAgent {
+		if b.Agent != "" && b.Agent != who.Name {
+			return "", switchboard.Errorf(switchboard.EFORBIDDEN, "agents act on themselves only")
+		}
+		return switchboard.AgentID(who.Name), nil
+	}
+	if b.Agent == "" {
+		return "", switchboard.Errorf(switchboard.EINVALID, "body: agent is required")
+	}
+	return switchboard.AgentID(b.Agent), nil
+}
