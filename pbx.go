@@ -140,4 +140,7 @@ type PBX interface {
 	// Subscribe asks for endpoint state events of a technology or endpoint
 	// (e.g. "PJSIP" or "PJSIP/1001").
 	SubscribeEndpoint(ctx context.Context, endpoint string) error
+	// SubscribeChannel keeps the channel's events coming after it leaves
+	// the application (e.g. into a dialplan context that runs AMD).
+	SubscribeChannel(ctx context.Context, ch ChannelID) error
 }

@@ -560,6 +560,18 @@ func (a *Adapter) Endpoints(ctx context.Context) ([]sb.EndpointState, error) {
 	return out, nil
 }
 
+// SubscribeChannel subscribes the application to a channel's events, so
+// that they keep coming while the channel is in the dialplan.
+func (a *Adapter) SubscribeChannel(ctx context.Context, ch sb.ChannelID) error {
+	if err := checkID("channel", string(ch)); err != nil {
+		return wrap("subscribe", ch, err)
+	}
+	p := "/applications/" + a.cfg.Application + "/subscription"
+	return wrap("subscribe", ch, a.call(ctx, "subscribe", http.MethodPost, p, func() error {
+		return a.client.Application().Subscribe(appKey(a.cfg.Application), "channel:"+string(ch))
+	}))
+}
+
 // SubscribeEndpoint subscribes the application to the state events of an
 // endpoint ("PJSIP/1001") or of every endpoint of a technology ("PJSIP").
 // Asterisk may forget subscriptions while the application has no

@@ -452,6 +452,11 @@ func (c *Center) acdExit(x routing.Exit) {
 	if k == nil || k.finished || k.callerGone {
 		return
 	}
+	if k.ob != nil {
+		// A campaign call no agent can take: abandoned at once.
+		c.obAbandon(k)
+		return
+	}
 	c.acdCall(k).exited = true
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
 	switch x.Target {

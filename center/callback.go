@@ -3,10 +3,13 @@ package center
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -60,6 +63,9 @@ type agentFirst struct {
 	why     routing.FailReason
 	custUp  bool   // the customer leg was originated
 	custSeq uint64 // when (see Center.seq)
+	// ob is set for preview dials: campaign reports instead of router ones.
+	ob        *obCall
+	custCause int
 	causes  map[sb.ChannelID]int
 }
 
@@ -179,22 +185,29 @@ func (c *Center) acdStartCallback(s routing.StartCallback) {
 	c.calls[id] = k
 	c.acd.callbacks[s.Call] = k
 	c.active.Add(1)
+	c.log.Info("callback: ringing the agent", "call_id", id, "for", s.Call, "agent_id", s.Agent, "number", s.Number)
+	c.firstRingAgent(k, s.Endpoint, fmt.Sprintf("%q <%s>", "Callback", s.Number))
+}
+
+// firstRingAgent rings the agent of an agent-first call.
+func (c *Center) firstRingAgent(k *call, endpoint, callerID string) {
 	k.attempts = 1
-	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a1", id))
+	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a1", k.ID))
 	k.AgentChannel = k.agentCh
 	c.byChannel[k.agentCh] = k
 	vars := agentVars(k)
-	vars["SB_CALLBACK_NUMBER"] = s.Number
-	vars["SB_CALLBACK_FOR"] = string(s.Call)
-	req := sb.OriginateRequest{
-		ID: k.agentCh, Endpoint: s.Endpoint, CallerID: fmt.Sprintf("%q <%s>", "Callback", s.Number),
-		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argFirstAgent, string(id)}, Variables: vars,
+	vars["SB_CALLBACK_NUMBER"] = k.first.number
+	if k.first.routerCall != "" {
+		vars["SB_CALLBACK_FOR"] = string(k.first.routerCall)
 	}
-	c.log.Info("callback: ringing the agent", "call_id", id, "for", s.Call, "agent_id", s.Agent, "number", s.Number)
+	req := sb.OriginateRequest{
+		ID: k.agentCh, Endpoint: endpoint, CallerID: callerID,
+		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argFirstAgent, string(k.ID)}, Variables: vars,
+	}
 	ch := k.agentCh
 	c.do(k, func(ctx context.Context) {
 		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("callback agent originate failed", "call_id", id, "err", err)
+			c.log.Warn("agent-first originate failed", "call_id", k.ID, "err", err)
 			c.post(func() { c.firstGone(k, ch, 20) })
 		}
 	})
@@ -225,6 +238,10 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 			Timeout: c.cfg.CallbackRingTimeout, AppArgs: []string{argFirstCustomer, string(k.ID)},
 			Originator: ch.ID,
 		}
+		if f.ob != nil {
+			req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
+			req.Variables = map[string]string{"SB_CAMPAIGN": f.ob.d.Campaign, "SB_ATTEMPT": strconv.FormatInt(f.ob.d.Attempt, 10)}
+		}
 		c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
 		c.do(k, func(ctx context.Context) {
 			if _, err := c.pbx.Originate(ctx, req); err != nil {
@@ -237,13 +254,18 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 			c.hangupChannel(k, ch.ID)
 			return
 		}
-		m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
-		if err := ignored(c.acdApply(m), m); err != nil {
-			c.log.Info("callback answered too late", "call_id", k.ID, "err", err)
-			f.cancelled = true
-			c.hangupChannel(k, ch.ID)
-			c.hangupChannel(k, k.agentCh)
-			return
+		if f.ob != nil {
+			c.obSend(f.ob, outbound.Answered, "", "")
+		} else {
+			m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
+			if err := ignored(c.acdApply(m), m); err != nil {
+				c.log.Info("callback answered too late", "call_id", k.ID, "err", err)
+				f.cancelled = true
+				c.hangupChannel(k, ch.ID)
+				c.hangupChannel(k, k.agentCh)
+				return
+			}
+			c.saveCallbackDone(f.routerCall, "connected")
 		}
 		f.phase = firstConnected
 		k.Answered = c.clock.Now()
@@ -251,7 +273,6 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 		ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
 		c.seq++
 		k.offerSeq = c.seq
-		c.saveCallbackDone(f.routerCall, "connected")
 		c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)
 		c.bridge(k)
 	default:
@@ -286,6 +307,7 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 		}
 		k.callerGone = true
 		delete(c.byChannel, ch)
+		f.custCause = cause
 		if f.outcome == "" {
 			f.outcome = routing.CallbackCustomerFailed
 			c.log.Info("callback: the customer did not answer", "call_id", k.ID, "cause", cause)
@@ -308,6 +330,17 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 	}
 	k.exec.close()
 	c.active.Add(-1)
+	if f.ob != nil {
+		// A preview dial that never connected: the agent is free again.
+		c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
+		o := campaign.OutcomeFailed
+		if f.outcome == routing.CallbackCustomerFailed {
+			o = outcomeOfCause(f.custCause)
+		}
+		c.log.Info("preview dial over", "call_id", k.ID, "outcome", o)
+		c.obSend(f.ob, outbound.Ended, o, "")
+		return
+	}
 	if f.cancelled {
 		return
 	}

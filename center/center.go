@@ -22,6 +22,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -154,6 +155,8 @@ type Center struct {
 	router    *routing.Router
 	acd       *acd
 	lastAgent LastAgentFunc
+	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
+	obReport  func(outbound.Event)
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -214,6 +217,7 @@ type call struct {
 	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
 	pathOffset   float64     // seconds from the first flow's start to the second's
 	enqueuedAt   time.Time   // when the router got the call (router mode)
+	ob           *obCall     // a campaign call, nil otherwise
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -242,6 +246,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
+		ob:            map[sb.ChannelID]*obCall{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -427,7 +432,7 @@ func (c *Center) handle(e sb.Event) {
 	if c.router != nil && c.acdEvent(e) {
 		return
 	}
-	if c.firstEvent(e) {
+	if c.firstEvent(e) || c.obEvent(e) {
 		return
 	}
 	switch e := e.(type) {
@@ -806,6 +811,9 @@ func agentVars(k *call) map[string]string {
 			vars["SB_"+strings.ToUpper(name)] = v
 		}
 	}
+	if k.ob != nil {
+		obVars(k, vars)
+	}
 	return vars
 }
 
@@ -855,6 +863,9 @@ func (c *Center) checkBridged(k *call) {
 	c.answered.Add(1)
 	if k.agent != nil {
 		k.agent.calls++
+	}
+	if k.ob != nil {
+		c.obBridged(k)
 	}
 	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.startRecordings(k)
@@ -1079,6 +1090,9 @@ func (c *Center) maybeFinish(k *call) {
 		outcome = sb.OutcomeIVR // left in the IVR, before any queue
 	case outcome == "":
 		outcome = sb.OutcomeAbandoned
+	}
+	if k.ob != nil {
+		c.obFinished(k)
 	}
 	c.ended[outcome].Add(1)
 	c.active.Add(-1)

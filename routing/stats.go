@@ -24,6 +24,11 @@ type QueueStats struct {
 	Abandoned          int           `json:"abandoned"`
 	Exited             int           `json:"exited"` // max wait, empty, escalation exit, failed callback
 	Completed          int           `json:"completed"`
+	// AnsweredInSL and MissedSL are the service level's numerator and the
+	// rest of its denominator: answered within ServiceLevelTime, and
+	// answered, abandoned or exited after it.
+	AnsweredInSL int `json:"answered_in_sl"`
+	MissedSL     int `json:"missed_sl"`
 	// AHT is the average handle time (talk + wrap-up) of completed calls;
 	// ExpectedAHT until one completes.
 	AHT time.Duration `json:"aht_ns"`
@@ -46,6 +51,7 @@ func (r *Router) QueueStats(name sb.QueueName, now time.Time) (QueueStats, bool)
 		Queue: name, Waiting: len(q.waiting), Ringing: q.offered,
 		ServiceLevel: 1, ServiceLevelTarget: q.cfg.ServiceLevel, ServiceLevelTime: q.cfg.ServiceLevelTime,
 		Answered: st.answered, Abandoned: st.abandoned, Exited: st.exited, Completed: st.completed,
+		AnsweredInSL: st.answeredInSL, MissedSL: max(st.answered+st.missedSL-st.answeredInSL, 0),
 		AHT: q.cfg.ExpectedAHT,
 	}
 	for _, c := range q.waiting {
@@ -189,4 +195,20 @@ func (r *Router) Agent(id sb.AgentID) (AgentConfig, bool) {
 		return AgentConfig{}, false
 	}
 	return *r.agents[ai].cfg, true
+}
+
+// QueueAgents returns the agents of a queue's base tier (those its skill
+// expression and members select), in configuration order; ok is false for
+// an unknown queue.
+func (r *Router) QueueAgents(name sb.QueueName) (agents []sb.AgentID, ok bool) {
+	qi, ok := r.queueIdx[name]
+	if !ok {
+		return nil, false
+	}
+	t := &r.tiers[r.queues[qi].tiers[0]]
+	out := make([]sb.AgentID, 0, len(t.members))
+	for _, ai := range t.members {
+		out = append(out, r.agents[ai].cfg.ID)
+	}
+	return out, true
 }

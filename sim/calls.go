@@ -183,6 +183,8 @@ func (s *Server) answerOutbound(c *channel) {
 
 // runDialplan simulates the dialplan at context/exten:
 //
+//	switchboard-outbound  exten amd: AMD() then Stasis(switchboard,amd,...);
+//	         exten direct: Stasis(switchboard,amd,HUMAN,off) (the shipped dialplan)
 //	amd*     AMD() for AMDTime, then Stasis(exten,amd,HUMAN|MACHINE,cause);
 //	         exten "s" (or empty) re-enters the channel's previous app
 //	stasis   Stasis(exten) at once
@@ -203,23 +205,16 @@ func (s *Server) runDialplan(c *channel, ctx, exten string) {
 		}
 	}
 	switch {
+	case ctx == OutboundContext && exten == "amd":
+		s.runAMD(c, "switchboard")
+	case ctx == OutboundContext && exten == "direct":
+		if !s.registered("switchboard") {
+			s.hangup(c, 16, hangFar)
+			return
+		}
+		s.enterStasis(c, "switchboard", []string{"amd", "HUMAN", "off"}, nil)
 	case strings.HasPrefix(ctx, "amd"):
-		c.appName, c.appData = "AMD", ""
-		c.planTimer = s.after(AMDTime, func() {
-			if c.gone {
-				return
-			}
-			status, cause := "HUMAN", "HUMAN-500-500"
-			if c.party.Machine {
-				status, cause = "MACHINE", "LONGGREETING-2000-1500"
-			}
-			c.vars["AMDSTATUS"], c.vars["AMDCAUSE"] = status, cause
-			if !s.registered(app) {
-				s.hangup(c, 16, hangFar)
-				return
-			}
-			s.enterStasis(c, app, []string{"amd", status, cause}, nil)
-		})
+		s.runAMD(c, app)
 	case ctx == "stasis":
 		if !s.registered(app) {
 			s.hangup(c, 16, hangFar)
@@ -229,6 +224,32 @@ func (s *Server) runDialplan(c *channel, ctx, exten string) {
 	default:
 		c.appName, c.appData = "Wait", ""
 	}
+}
+
+// OutboundContext is the shipped dialplan's context for campaign calls
+// (configs/asterisk/extensions.conf): exten amd runs AMD() and then
+// Stasis(switchboard,amd,STATUS,CAUSE); exten direct enters
+// Stasis(switchboard,amd,HUMAN,off) at once.
+const OutboundContext = "switchboard-outbound"
+
+// runAMD is AMD() for AMDTime, then Stasis(app,amd,STATUS,CAUSE).
+func (s *Server) runAMD(c *channel, app string) {
+	c.appName, c.appData = "AMD", ""
+	c.planTimer = s.after(AMDTime, func() {
+		if c.gone {
+			return
+		}
+		status, cause := "HUMAN", "HUMAN-500-500"
+		if c.party.Machine {
+			status, cause = "MACHINE", "LONGGREETING-2000-1500"
+		}
+		c.vars["AMDSTATUS"], c.vars["AMDCAUSE"] = status, cause
+		if !s.registered(app) {
+			s.hangup(c, 16, hangFar)
+			return
+		}
+		s.enterStasis(c, app, []string{"amd", status, cause}, nil)
+	})
 }
 
 // ---- inbound calls (Go API) ----

@@ -60,6 +60,9 @@
 // Originate with context/extension instead of app, and POST
 // /channels/{id}/continue, run a tiny dialplan:
 //
+//	context switchboard-outbound   the shipped campaign dialplan: exten amd
+//	               runs AMD() then Stasis(switchboard,amd,STATUS,CAUSE);
+//	               exten direct enters Stasis(switchboard,amd,HUMAN,off)
 //	context amd*   AMD() for 2.5 s, then Stasis(EXTEN,amd,STATUS,CAUSE) with
 //	               STATUS MACHINE for a Machine party, else HUMAN; EXTEN "s"
 //	               means the channel's previous application

@@ -203,9 +203,12 @@ func (s *Server) subscription(r *request, add bool) reply {
 				return fail(409, "Application not subscribed to event source")
 			}
 			if add {
-				c.subs[name] = true
-			} else if !(c.inApp && c.app == name) {
-				delete(c.subs, name)
+				c.subs[name], c.explicit[name] = true, true
+			} else {
+				delete(c.explicit, name)
+				if !(c.inApp && c.app == name) {
+					delete(c.subs, name)
+				}
 			}
 		case "bridge":
 			b, found := s.bridges[id]

@@ -55,6 +55,10 @@ type channel struct {
 	args   []string
 	inApp  bool
 	subs   map[string]bool // apps that receive this channel's events
+	// explicit are the apps subscribed through /applications/{app}/subscription:
+	// such a subscription outlives the channel's time in the app (as
+	// Asterisk counts subscriptions).
+	explicit map[string]bool
 	bridge *bridge
 
 	// outbound dialing
@@ -397,7 +401,7 @@ func (s *Server) addChannel(n newChan) *channel {
 		seq: s.stats.ChannelsCreated, id: id, name: name, tech: n.tech, resource: n.resource, kind: n.kind,
 		state: n.state, caller: n.caller, context: ctx, exten: ext, priority: 1,
 		created: s.clock.Now(), vars: map[string]string{}, party: n.party, ep: n.ep,
-		subs: map[string]bool{},
+		subs: map[string]bool{}, explicit: map[string]bool{},
 	}
 	s.channels[id] = c
 	s.stats.ChannelsCreated++
@@ -442,7 +446,7 @@ func (s *Server) leaveStasis(c *channel, drop bool) {
 	}
 	s.chanEvent(c, "StasisEnd", nil)
 	c.inApp = false
-	if drop {
+	if drop && !c.explicit[c.app] {
 		delete(c.subs, c.app)
 	}
 }

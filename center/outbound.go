@@ -1,0 +1,416 @@
+package center
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/dialer"
+	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/routing"
+)
+
+// Outbound campaign calls. The campaign runner (package outbound) decides
+// what to dial and calls Dial; the center places the call and reports
+// what became of it:
+//
+//	originate into the application (args obdial,<attempt>)
+//	  destroyed before answer   --> Ended busy|noanswer|invalid|failed (by cause)
+//	  answered: continued into OutboundContext exten amd (AMD(), then back
+//	  in the application with amd,STATUS,CAUSE)
+//	  MACHINE                   --> machine message (if any), hang up --> Ended machine
+//	  HUMAN|NOTSURE             --> Answered; queued first in the campaign's queue
+//	    an agent answers within ConnectWindow --> bridged: Connected ... Ended answered
+//	    no agent within ConnectWindow         --> abandon message, hang up: Ended abandoned
+//
+// Preview dials (Dial.Agent set) ring the agent first and then the
+// customer, like callbacks; the agent is paused ("preview") in the router
+// for the length of the call so that no queue call reaches him.
+
+// OutboundContext is the dialplan context campaign calls are originated
+// into (configs/asterisk/extensions.conf): exten amd runs AMD() first,
+// exten direct goes straight to the application.
+const OutboundContext = "switchboard-outbound"
+
+// Stasis args of campaign calls: obdial, <attempt> when the callee
+// answers; amd, STATUS, CAUSE when AMD is over.
+const (
+	argOBDial = "obdial"
+	argAMD    = "amd"
+)
+
+// ConnectWindow is how long an answered campaign call may wait for an
+// agent before it is abandoned (the 2-second rule).
+const ConnectWindow = 2 * time.Second
+
+// OutboundPriority queues answered campaign calls ahead of every inbound
+// caller: each second they wait counts against the abandon limit.
+const OutboundPriority = 1 << 30
+
+// PreviewPauseReason is the router pause reason of an agent on a preview call.
+const PreviewPauseReason = "preview"
+
+// obCall is a campaign call the center placed.
+type obCall struct {
+	d         outbound.Dial
+	cause     int
+	machine   bool
+	k         *call // the call, once a person answered
+	connected bool
+	stop      func() bool // the connect-window timer
+	done      bool
+}
+
+// SetOutbound sends the reports of campaign calls to report (the
+// runner's Report); call before Run.
+func (c *Center) SetOutbound(report func(outbound.Event)) { c.obReport = report }
+
+func (c *Center) obSend(ob *obCall, kind outbound.EventKind, o campaign.Outcome, agent sb.AgentID) {
+	if kind == outbound.Ended {
+		if ob.done {
+			return
+		}
+		ob.done = true
+		delete(c.ob, ob.d.Channel)
+	}
+	if c.obReport != nil {
+		c.obReport(outbound.Event{Attempt: ob.d.Attempt, Kind: kind, At: c.clock.Now(), Outcome: o, Agent: agent})
+	}
+}
+
+// Dial places a campaign call (outbound.Placer). It returns once the PBX
+// took or refused the originate; the rest is reported.
+func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
+	if c.router == nil {
+		return sb.Errorf(sb.EUNAVAILABLE, "outbound campaigns need routing.engine router")
+	}
+	if d.Channel == "" || d.Endpoint == "" {
+		return sb.Errorf(sb.EINVALID, "dial: channel and endpoint are required")
+	}
+	ob := &obCall{d: d}
+	if d.Agent != "" {
+		return c.onLoop(ctx, func() error { return c.dialPreview(ob) })
+	}
+	err := c.onLoop(ctx, func() error {
+		if c.draining {
+			return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
+		}
+		if c.ob[d.Channel] != nil {
+			return sb.Errorf(sb.ECONFLICT, "channel %s is already dialing", d.Channel)
+		}
+		c.ob[d.Channel] = ob
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Originated into the application, so that busy and no-answer come
+	// as events; on answer the channel is continued into the AMD context,
+	// which sends it back with the result.
+	req := sb.OriginateRequest{
+		ID: d.Channel, Endpoint: d.Endpoint, CallerID: d.CallerID, Timeout: d.RingTime,
+		AppArgs:   []string{argOBDial, strconv.FormatInt(d.Attempt, 10)},
+		Variables: map[string]string{"SB_CAMPAIGN": d.Campaign, "SB_ATTEMPT": strconv.FormatInt(d.Attempt, 10)},
+	}
+	if _, err := c.pbx.Originate(ctx, req); err != nil {
+		c.post(func() {
+			if c.ob[d.Channel] == ob && ob.k == nil {
+				ob.done = true
+				delete(c.ob, d.Channel)
+			}
+		})
+		return err
+	}
+	return nil
+}
+
+// obEvent handles the events of campaign calls before a person is on
+// the line; it returns false for the events the skeleton handles.
+func (c *Center) obEvent(e sb.Event) bool {
+	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 2 && en.Args[0] == argAMD {
+		c.obEntered(en.Channel, en.Args)
+		return true
+	}
+	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 1 && en.Args[0] == argOBDial {
+		c.obAnswered(en.Channel)
+		return true
+	}
+	ob := c.ob[sb.ChannelOf(e)]
+	if ob == nil || ob.k != nil {
+		return false
+	}
+	switch e := e.(type) {
+	case sb.HangupRequested:
+		if e.Cause != 0 {
+			ob.cause = e.Cause
+		}
+	case sb.ChannelDestroyed:
+		cause := ob.cause
+		if e.Cause != 0 {
+			cause = e.Cause
+		}
+		o := outcomeOfCause(cause)
+		if ob.machine {
+			o = campaign.OutcomeMachine
+		}
+		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
+		c.obSend(ob, outbound.Ended, o, "")
+	case sb.PlaybackFinished:
+		if e.Playback == machinePlayback(ob.d.Channel) {
+			c.hangupOrphan(ob.d.Channel)
+		}
+	}
+	return true
+}
+
+func machinePlayback(ch sb.ChannelID) sb.PlaybackID { return sb.PlaybackID(string(ch) + "-machine") }
+
+// outcomeOfCause is how a campaign call that never reached a person went,
+// by its Q.850 hang-up cause.
+func outcomeOfCause(cause int) campaign.Outcome {
+	switch cause {
+	case 17, 21: // user busy, call rejected
+		return campaign.OutcomeBusy
+	case 18, 19, 16, 0: // no user responding, no answer, hung up while ringing
+		return campaign.OutcomeNoAnswer
+	case 1, 22, 28: // unallocated, number changed, invalid format
+		return campaign.OutcomeInvalid
+	}
+	return campaign.OutcomeFailed
+}
+
+// obAnswered: the callee answered; AMD runs in the dialplan (the channel
+// comes back with its result) or, without AMD, a person is assumed.
+func (c *Center) obAnswered(ch sb.ChannelInfo) {
+	ob := c.ob[ch.ID]
+	if ob == nil || ob.k != nil || ob.done {
+		c.hangupOrphan(ch.ID)
+		return
+	}
+	if !ob.d.AMD {
+		c.obEntered(ch, []string{argAMD, "HUMAN", "off"})
+		return
+	}
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+		defer cancel()
+		// Subscribed, the hang-up of a callee who leaves during AMD
+		// still comes as an event.
+		if err := c.pbx.SubscribeChannel(ctx, ch.ID); err != nil {
+			c.log.Warn("campaign call: subscribe", "channel_id", ch.ID, "err", err)
+		}
+		if err := c.pbx.Continue(ctx, ch.ID, OutboundContext, "amd", 1); err != nil {
+			c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch.ID, "err", err)
+			c.hangupOrphan(ch.ID)
+		}
+	}()
+}
+
+// obEntered: a campaign call entered the application after AMD.
+func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
+	ob := c.ob[ch.ID]
+	if ob == nil || ob.k != nil || ob.done {
+		// A call the runner does not wait for (a restart): hang it up,
+		// the runner's reconcile closes its attempt.
+		c.hangupOrphan(ch.ID)
+		return
+	}
+	d := ob.d
+	status := strings.ToUpper(args[1])
+	if status == "MACHINE" {
+		ob.machine = true
+		c.log.Info("campaign call: answering machine", "channel_id", ch.ID, "campaign", d.Campaign)
+		if d.MachineMessage == "" {
+			c.hangupOrphan(ch.ID)
+			return
+		}
+		media := strings.Split(d.MachineMessage, ",")
+		c.cmdWG.Add(1)
+		go func() {
+			defer c.cmdWG.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+			defer cancel()
+			if err := c.pbx.Play(ctx, ch.ID, machinePlayback(ch.ID), media...); err != nil {
+				c.log.Warn("machine message", "channel_id", ch.ID, "err", err)
+				c.hangupOrphan(ch.ID)
+			}
+		}()
+		return
+	}
+	now := c.clock.Now()
+	c.obSend(ob, outbound.Answered, "", "")
+	k := c.newCall(ch, now)
+	k.Caller, k.Called = d.Lead.Number, "campaign:"+d.Campaign
+	k.Answered = now
+	k.Queue = sb.QueueName(d.Queue)
+	k.priority = OutboundPriority
+	k.greetingDone = true
+	k.ob = ob
+	ob.k = k
+	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign, "amd", status)
+	ob.stop = c.clock.AfterFunc(ConnectWindow, func() { c.post(func() { c.obDeadline(k) }) })
+	ac := c.acdCall(k)
+	ac.enqueued = true
+	k.State = sb.CallPrompting
+	c.acdEnqueue(k, "")
+}
+
+// obDeadline: the connect window is over; a person no agent took is
+// abandoned: the campaign's message plays and the call is hung up.
+func (c *Center) obDeadline(k *call) {
+	ac := c.acd.calls[k.ID]
+	if k.finished || k.callerGone || k.ob.connected || (ac != nil && ac.connected) {
+		return
+	}
+	c.obAbandon(k)
+}
+
+func (c *Center) obAbandon(k *call) {
+	if k.outcome != "" {
+		return
+	}
+	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", k.ob.d.Campaign)
+	k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
+	if ac := c.acd.calls[k.ID]; ac != nil && !ac.exited {
+		ac.exited = true
+		c.acdApply(routing.Abandon{Call: k.ID})
+		for _, ch := range ac.legs {
+			if leg := c.acd.legs[ch]; leg != nil && !leg.cancelled {
+				leg.cancelled = true
+				c.hangupLeg(k, ch)
+			}
+		}
+	}
+	moh := k.mohOn
+	k.mohOn = false
+	var media []string
+	if m := k.ob.d.AbandonMessage; m != "" {
+		media = strings.Split(m, ",")
+	}
+	id := playbackID(k, "noagent")
+	c.do(k, func(ctx context.Context) {
+		if moh {
+			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+		}
+		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
+			c.post(func() { c.hangupCaller(k) })
+		}
+	})
+}
+
+// obBridged: an agent and the person talk.
+func (c *Center) obBridged(k *call) {
+	ob := k.ob
+	if ob.connected {
+		return
+	}
+	ob.connected = true
+	if ob.stop != nil {
+		ob.stop()
+	}
+	c.obSend(ob, outbound.Connected, "", k.Agent)
+}
+
+// obFinished: the campaign call is over.
+func (c *Center) obFinished(k *call) {
+	ob := k.ob
+	if ob.stop != nil {
+		ob.stop()
+	}
+	if ob.d.Agent != "" {
+		c.acdApply(routing.AgentReady{Agent: ob.d.Agent})
+	}
+	o := campaign.OutcomeAbandoned
+	if ob.connected {
+		o = campaign.OutcomeAnswered
+	}
+	c.obSend(ob, outbound.Ended, o, "")
+}
+
+// obVars are the channel variables of a campaign call's agent leg: the
+// campaign, the attempt and the lead's data, for the agent's screen.
+func obVars(k *call, vars map[string]string) {
+	d := k.ob.d
+	vars["SB_CAMPAIGN"] = d.Campaign
+	vars["SB_ATTEMPT"] = strconv.FormatInt(d.Attempt, 10)
+	vars["SB_LEAD_NUMBER"] = d.Lead.Number
+	for name, v := range d.Lead.Data {
+		vars["SB_LEAD_"+strings.ToUpper(name)] = v
+	}
+}
+
+// dialPreview places a preview dial: the agent who chose the lead is
+// paused in the router, his phone rings, then the customer is dialed.
+func (c *Center) dialPreview(ob *obCall) error {
+	d := ob.d
+	if c.draining {
+		return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
+	}
+	cfg, ok := c.router.Agent(d.Agent)
+	if !ok || cfg.Endpoint == "" {
+		return sb.Errorf(sb.ENOTFOUND, "agent %s has no phone", d.Agent)
+	}
+	m := routing.AgentPause{Agent: d.Agent, Reason: PreviewPauseReason}
+	if err := ignored(c.acdApply(m), m); err != nil {
+		return err
+	}
+	id := sb.CallID(d.Channel)
+	now := c.clock.Now()
+	k := &call{
+		Call: sb.Call{ID: id, Node: c.pbx.Node(), State: sb.CallRinging, Caller: d.Lead.Number,
+			Called: "campaign:" + d.Campaign, Queue: sb.QueueName(d.Queue), Agent: d.Agent, Entered: now},
+		exec:     newSerial(c.runCtx, &c.cmdWG),
+		inBridge: map[sb.ChannelID]bool{},
+		first:    &agentFirst{number: d.Lead.Number, endpoint: d.Endpoint, ob: ob},
+		ob:       ob,
+	}
+	ob.k = k
+	c.seq++
+	k.seq = c.seq
+	c.calls[id] = k
+	c.ob[d.Channel] = ob
+	c.active.Add(1)
+	c.firstRingAgent(k, cfg.Endpoint, fmt.Sprintf("%q <%s>", "Preview "+d.Campaign, d.Lead.Number))
+	return nil
+}
+
+// CampaignAgents is the router's view of the agents who work a queue, for
+// a campaign's pacer (outbound.AgentSource): available agents are ready;
+// reserved and on-call agents talking; wrap-up as such; paused, logged-out
+// and unreachable agents are left out.
+func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Agent, error) {
+	if c.router == nil {
+		return nil, ErrRouter
+	}
+	var out []dialer.Agent
+	err := c.onLoop(ctx, func() error {
+		ids, ok := c.router.QueueAgents(sb.QueueName(queue))
+		if !ok {
+			return sb.Errorf(sb.ENOTFOUND, "no queue %q", queue)
+		}
+		now := c.clock.Now()
+		for _, id := range ids {
+			st, _ := c.router.AgentStats(id, now)
+			a := dialer.Agent{Since: st.Since}
+			switch st.State {
+			case routing.StateAvailable:
+				a.Status = dialer.AgentReady
+			case routing.StateReserved, routing.StateOnCall:
+				a.Status = dialer.AgentTalking
+			case routing.StateWrapUp:
+				a.Status = dialer.AgentWrapUp
+			default:
+				continue
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,284 @@
+package center_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/sim"
+	"github.com/switchboard/switchboard/storage"
+)
+
+// leadKind is what the person at a lead's number does.
+type leadKind struct {
+	name  string
+	n     int
+	party sim.Party
+	dnc   bool
+	// want is the lead's final state, and its last outcome.
+	want    campaign.LeadState
+	outcome campaign.Outcome
+}
+
+// TestCampaign200Leads: a progressive campaign of 200 leads with every
+// outcome (people who talk to an agent, busy lines, no answer, answering
+// machines, unreachable numbers, people who hang up before an agent comes,
+// numbers on the do-not-call list) runs through the simulated PBX to the
+// end: every lead ends in the state its outcome gives, no lead is dialed
+// more than its attempts allow, every conversation is in the call log.
+func TestCampaign200Leads(t *testing.T) {
+	kinds := []leadKind{
+		{name: "talk", n: 80, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
+		{name: "busy", n: 30, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
+		{name: "noanswer", n: 25, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+		{name: "machine", n: 25, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute}, want: campaign.LeadFailed, outcome: campaign.OutcomeMachine},
+		{name: "unreachable", n: 15, party: sim.Party{Unreachable: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeFailed},
+		// Hangs up while AMD listens: no one was reached (no answer).
+		{name: "hangs-up", n: 15, party: sim.Party{Rings: 1, Patience: time.Second}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+		// On the do-not-call list: held back, never dialed (still new,
+		// dialed only if the number leaves the list).
+		{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: campaign.LeadNew},
+	}
+	a, db, runner, leads := startCampaign(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
+		camp.MaxAttempts = 2
+		for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
+			camp.RetryDelays[o] = 30 * time.Second
+		}
+	})
+	camp, _ := db.Campaign(context.Background(), "e2e")
+	ctx := context.Background()
+
+	// Done: no lead is new or being dialed, and every retry left is an
+	// abandoned call's 72-hour wait.
+	waitUntilFor(t, "campaign worked through", 3*time.Minute, func() bool {
+		counts, err := db.LeadCounts(ctx, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counts[campaign.LeadNew] == kinds[6].n && counts[campaign.LeadDialing] == 0 &&
+			counts[campaign.LeadDone]+counts[campaign.LeadFailed] == 200-kinds[6].n
+	})
+	for _, l := range leads {
+		got, err := db.Lead(ctx, "e2e", l.number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := l.kind
+		if got.State != k.want || (k.outcome != "" && got.LastOutcome != k.outcome) {
+			t.Errorf("%s lead %s: state %s outcome %s, want %s %s", k.name, l.number, got.State, got.LastOutcome, k.want, k.outcome)
+		}
+		atts, err := db.Attempts(ctx, got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAttempts := map[string]int{"talk": 1, "dnc": 0}[k.name]
+		if _, fixed := map[string]bool{"talk": true, "dnc": true}[k.name]; !fixed {
+			wantAttempts = camp.MaxAttempts
+		}
+		if len(atts) != wantAttempts {
+			t.Errorf("%s lead %s: %d attempts, want %d", k.name, l.number, len(atts), wantAttempts)
+		}
+		for _, at := range atts {
+			if at.State != storage.AttemptDone {
+				t.Errorf("%s lead %s: attempt %d left %s", k.name, l.number, at.ID, at.State)
+			}
+		}
+	}
+	// Every conversation is in the call log with its agent.
+	for _, l := range leads[:kinds[0].n] {
+		got, _ := db.Lead(ctx, "e2e", l.number)
+		atts, _ := db.Attempts(ctx, got.ID)
+		row := a.cdr.wait(t, atts[0].ChannelID)
+		if row.Outcome != sb.OutcomeCompleted || row.Agent == "" || row.Caller != l.number || row.Called != "campaign:e2e" {
+			t.Fatalf("call log of %s: %+v", l.number, row)
+		}
+	}
+	st, err := runner.Stats(ctx, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Answered != kinds[0].n || st.Abandoned != 0 || st.Machines != 2*kinds[3].n || st.LinesInFlight != 0 {
+		t.Errorf("stats = %+v, want answered %d, abandoned 0, machines %d, nothing in flight", st, kinds[0].n, 2*kinds[3].n)
+	}
+	a.noChannelsLeft(t)
+}
+
+type leadInfo struct {
+	number string
+	kind   *leadKind
+}
+
+// startCampaign starts sim, the center with the router (agents agents
+// with party agent, in queue "outbound") and the campaign runner, creates
+// campaign e2e (progressive unless mod changes it; any time, any day) with
+// the leads of kinds and starts it.
+func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
+	t.Helper()
+	var phones []acdPhone
+	for i := range agents {
+		phones = append(phones, acdPhone{res: fmt.Sprintf("20%02d", i), party: agent})
+	}
+	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := routing.QueueConfig{Name: "outbound", RingTimeout: 10 * time.Second, MaxNoAnswer: -1}
+	var leads []leadInfo
+	var sims *sim.Server
+	var runner *outbound.Runner
+	a := startACDWith(t, 50, q, phones, func(_ *center.Config, s *sim.Server) {
+		sims = s
+		for ki := range kinds {
+			k := &kinds[ki]
+			for i := range k.n {
+				number := fmt.Sprintf("+1555%03d%04d", ki+200, i)
+				leads = append(leads, leadInfo{number: number, kind: k})
+				s.AddEndpoint("PJSIP", number+"@trunk", k.party)
+			}
+		}
+	}, func(c *center.Center) {
+		runner = outbound.New(outbound.Options{
+			Store: db, Placer: c, Agents: c.CampaignAgents,
+			LiveChannels: func(context.Context) ([]string, error) {
+				var ids []string
+				for _, ch := range sims.Channels() {
+					ids = append(ids, ch.ID)
+				}
+				return ids, nil
+			},
+			Now: sims.Clock().Now, Tick: 20 * time.Millisecond,
+		})
+		c.SetOutbound(runner.Report)
+	})
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	now := sims.Clock().Now()
+	camp := campaign.Default("e2e")
+	camp.Queue = "outbound"
+	camp.Window = campaign.Window{Start: 0, End: 24 * 60}
+	camp.Schedule.Days = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
+	camp.RingTime = 15 * time.Second
+	camp.AbandonMessage = "sound:vm-goodbye"
+	camp.CallerID = `"Example" <+15550199>`
+	if mod != nil {
+		mod(&camp)
+	}
+	if err := db.CreateCampaign(ctx, camp, now); err != nil {
+		t.Fatal(err)
+	}
+	var batch []campaign.Lead
+	for _, l := range leads {
+		batch = append(batch, campaign.Lead{Campaign: "e2e", Number: l.number, Region: "US", TimeZone: "America/New_York"})
+		if l.kind.dnc {
+			if _, err := db.AddDNC(ctx, l.number, "test", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := db.UpsertLeads(ctx, batch, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range phones {
+		a.waitState(t, sb.AgentID(p.res), routing.StateAvailable)
+	}
+	if err := db.SetCampaignState(ctx, "e2e", campaign.StateRunning, now); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(rctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return a, db, runner, leads
+}
+
+// TestCampaignAbandonsAfterTwoSeconds: a power campaign dials three lines
+// for its one agent; the people no agent takes within 2 seconds hear the
+// campaign's message and are hung up, counted abandoned, and their numbers
+// are not called again for 72 hours.
+func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
+	kinds := []leadKind{{name: "talk", n: 3, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+	a, db, _, leads := startCampaign(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) {
+		c.Mode, c.Ratio, c.AMD = campaign.ModePower, 3, false
+	})
+	ctx := context.Background()
+	var answered, abandoned int
+	waitUntilFor(t, "the three calls over", time.Minute, func() bool {
+		counts, err := db.LeadCounts(ctx, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counts[campaign.LeadDone]+counts[campaign.LeadRetry] == 3
+	})
+	for _, l := range leads {
+		got, _ := db.Lead(ctx, "e2e", l.number)
+		atts, _ := db.Attempts(ctx, got.ID)
+		row := a.cdr.wait(t, atts[0].ChannelID)
+		switch got.LastOutcome {
+		case campaign.OutcomeAnswered:
+			answered++
+			if row.Outcome != sb.OutcomeCompleted {
+				t.Errorf("answered lead %s: call log %+v", l.number, row)
+			}
+		case campaign.OutcomeAbandoned:
+			abandoned++
+			if row.Outcome != sb.OutcomeAbandoned || row.Agent != "" || row.HangupBy != "system" {
+				t.Errorf("abandoned lead %s: call log %+v", l.number, row)
+			}
+			if got.State != campaign.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
+				t.Errorf("abandoned lead %s: state %s, next %v after abandon at %v: want 72 h quiet", l.number, got.State, got.NextAt, got.AbandonedAt)
+			}
+			if held := row.Ended.Sub(row.Answered.Time); held < center.ConnectWindow {
+				t.Errorf("abandoned lead %s hung up %v after answer, before the connect window", l.number, held)
+			}
+		default:
+			t.Errorf("lead %s: outcome %s", l.number, got.LastOutcome)
+		}
+	}
+	if answered != 1 || abandoned != 2 {
+		t.Fatalf("answered %d, abandoned %d; want 1 and 2 (one agent, three lines)", answered, abandoned)
+	}
+	a.noChannelsLeft(t)
+}
+
+// TestCampaignPreviewDial: in preview mode nothing is dialed until the
+// agent takes a lead and dials it: the agent's phone rings first, then the
+// customer's; they talk, the lead is done, the agent is free again.
+func TestCampaignPreviewDial(t *testing.T) {
+	kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
+	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
+		c.Mode = campaign.ModePreview
+	})
+	ctx := context.Background()
+	var lead outbound.PreviewLead
+	waitUntil(t, "a lead to preview", func() bool {
+		var err error
+		lead, err = runner.Preview(ctx, "e2e", "2000")
+		return err == nil
+	})
+	if counts, _ := db.LeadCounts(ctx, "e2e"); counts[campaign.LeadNew] != 1 {
+		t.Fatalf("lead counts %v: the preview campaign dialed on its own", counts)
+	}
+	if err := runner.PreviewDial(ctx, lead.Attempt, "2000"); err != nil {
+		t.Fatal(err)
+	}
+	row := a.cdr.wait(t, string(outbound.ChannelFor(lead.Attempt)))
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "2000" || row.Caller != lead.Number {
+		t.Fatalf("preview call log = %+v", row)
+	}
+	waitUntil(t, "lead done", func() bool {
+		got, _ := db.Lead(ctx, "e2e", lead.Number)
+		return got.State == campaign.LeadDone
+	})
+	a.waitState(t, "2000", routing.StateAvailable)
+	a.noChannelsLeft(t)
+}
