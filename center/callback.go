@@ -66,7 +66,7 @@ type agentFirst struct {
 	// ob is set for preview dials: campaign reports instead of router ones.
 	ob        *obCall
 	custCause int
-	causes  map[sb.ChannelID]int
+	causes    map[sb.ChannelID]int
 }
 
 // firstEvent handles the hang-ups of agent-first calls not connected yet;

@@ -51,15 +51,15 @@ type channel struct {
 	party          Party
 	ep             *endpoint
 
-	app    string // Stasis app (when inApp)
-	args   []string
-	inApp  bool
-	subs   map[string]bool // apps that receive this channel's events
+	app   string // Stasis app (when inApp)
+	args  []string
+	inApp bool
+	subs  map[string]bool // apps that receive this channel's events
 	// explicit are the apps subscribed through /applications/{app}/subscription:
 	// such a subscription outlives the channel's time in the app (as
 	// Asterisk counts subscriptions).
 	explicit map[string]bool
-	bridge *bridge
+	bridge   *bridge
 
 	// outbound dialing
 	dialing     bool // Dial begun, not yet answered/failed
