@@ -24,9 +24,9 @@ type QueueStats struct {
 	Abandoned          int           `json:"abandoned"`
 	Exited             int           `json:"exited"` // max wait, empty, escalation exit, failed callback
 	Completed          int           `json:"completed"`
-	// AnsweredInSL and MissedSL are the service level's numerator and the
-	// rest of its denominator: answered within ServiceLevelTime, and
-	// answered, abandoned or exited after it.
+	// AnsweredInSL and MissedSL are the counts behind ServiceLevel =
+	// AnsweredInSL / (Answered + MissedSL): calls answered within
+	// ServiceLevelTime, and calls that abandoned or exited after it.
 	AnsweredInSL int `json:"answered_in_sl"`
 	MissedSL     int `json:"missed_sl"`
 	// AHT is the average handle time (talk + wrap-up) of completed calls;
@@ -51,7 +51,7 @@ func (r *Router) QueueStats(name sb.QueueName, now time.Time) (QueueStats, bool)
 		Queue: name, Waiting: len(q.waiting), Ringing: q.offered,
 		ServiceLevel: 1, ServiceLevelTarget: q.cfg.ServiceLevel, ServiceLevelTime: q.cfg.ServiceLevelTime,
 		Answered: st.answered, Abandoned: st.abandoned, Exited: st.exited, Completed: st.completed,
-		AnsweredInSL: st.answeredInSL, MissedSL: max(st.answered+st.missedSL-st.answeredInSL, 0),
+		AnsweredInSL: st.answeredInSL, MissedSL: st.missedSL,
 		AHT: q.cfg.ExpectedAHT,
 	}
 	for _, c := range q.waiting {

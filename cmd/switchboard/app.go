@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/recording/files"
@@ -28,14 +29,16 @@ import (
 
 // App is a running controller: database, PBX link, call lifecycle and HTTP.
 type App struct {
-	Config  *config.Config
-	Log     *slog.Logger
-	DB      *storage.DB
-	PBX     *ari.Adapter
-	Center  *center.Center
-	Metrics *api.Metrics
-	Flows   *flowRegistry
-	Files   *files.Store // the recordings folder
+	Config *config.Config
+	Log    *slog.Logger
+	DB     *storage.DB
+	PBX    *ari.Adapter
+	Center *center.Center
+	// Outbound runs the campaigns (routing.engine router; nil otherwise).
+	Outbound *outbound.Runner
+	Metrics  *api.Metrics
+	Flows    *flowRegistry
+	Files    *files.Store // the recordings folder
 
 	queueLog *queuelog.Writer // nil unless routing.queue_log is set
 	HTTP     *http.Server
@@ -199,6 +202,23 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv.AddMonitorRoutes(monitoring{a.Center}, sups)
 	srv.AddCallRecordingRoutes(monitoring{a.Center})
 	srv.AddCampaignRoutes(db)
+	if cfg.Routing.Engine == "router" {
+		// Campaigns dial through the router's agents.
+		a.Outbound = outbound.New(outbound.Options{
+			Store: db, Placer: a.Center, Agents: a.Center.CampaignAgents,
+			LiveChannels: func(ctx context.Context) ([]string, error) {
+				chans, err := pbx.Channels(ctx)
+				ids := make([]string, len(chans))
+				for i, ch := range chans {
+					ids[i] = string(ch.ID)
+				}
+				return ids, err
+			},
+			Location: cfg.IVR.Location(), Log: log.With("component", "outbound"),
+		})
+		a.Center.SetOutbound(a.Outbound.Report)
+		srv.AddOutboundRoutes(a.Outbound)
+	}
 	srv.AddAgentRoutes(a.Center)
 	srv.AddAgentHistoryRoute(agentHistory{db})
 	srv.AddQueueRoutes(a.Center.RoutingSnapshot, queueHistory{db})
@@ -220,6 +240,15 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
+	if a.Outbound != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.Outbound.Run(runCtx); err != nil && runCtx.Err() == nil {
+				log.Error("outbound campaigns stopped", "err", err)
+			}
+		}()
+	}
 	if cfg.Routing.Engine == "router" {
 		// Under a.wg: the last partial interval is written after runCtx
 		// ends, before the database closes.
