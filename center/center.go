@@ -841,8 +841,35 @@ func (c *Center) bridge(k *call) {
 			}
 		}
 		if err := c.pbx.AddToBridge(ctx, bid, sb.ChannelID(k.ID), agentCh); err != nil {
-			c.post(func() { c.fail(k, fmt.Errorf("bridge: %w", err)) })
+			c.post(func() { c.bridgeFailed(k, err) })
 		}
+	})
+}
+
+// bridgeGrace is how long a refused bridge waits for the hang-up that
+// usually explains it before the call is failed.
+const bridgeGrace = 5 * time.Second
+
+// bridgeFailed: the PBX refused to bridge the legs. Most often one of them
+// has just hung up (Asterisk answers "Channel not found") and its hang-up
+// event is on its way: the call then ends as the hang-up says. A refusal
+// no hang-up explains within bridgeGrace fails the call.
+func (c *Center) bridgeFailed(k *call, err error) {
+	if k.finished || k.callerGone || k.agentGone {
+		return
+	}
+	code := sb.ErrorCode(err)
+	if code != sb.EINVALID && code != sb.ENOTFOUND {
+		c.fail(k, fmt.Errorf("bridge: %w", err))
+		return
+	}
+	c.log.Info("bridge refused; waiting for the hang-up that explains it", "call_id", k.ID, "err", err)
+	c.clock.AfterFunc(bridgeGrace, func() {
+		c.post(func() {
+			if !k.finished && !k.callerGone && !k.agentGone && k.State != sb.CallBridged {
+				c.fail(k, fmt.Errorf("bridge: %w", err))
+			}
+		})
 	})
 }
 

@@ -421,8 +421,9 @@ type Agent struct {
 
 // Routing chooses the agent-selection engine.
 type Routing struct {
-	// Engine is basic (longest-idle among a queue's agents, the default)
-	// or router (skills, strategies, wrap-up, no-answer pause, queue_log).
+	// Engine is router (the ACD router: skills, strategies, wrap-up,
+	// no-answer pause, callbacks, queue_log, outbound campaigns; the
+	// default) or basic (longest-idle among a queue's agents, nothing more).
 	Engine string `mapstructure:"engine" yaml:"engine"`
 	// QueueLog, when set, is the file the router writes Asterisk-style
 	// queue_log lines to.
@@ -568,7 +569,7 @@ func Default() Config {
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
 		},
-		Routing: Routing{Engine: "basic", StatsInterval: 15 * time.Minute},
+		Routing: Routing{Engine: "router", StatsInterval: 15 * time.Minute},
 		Recording: Recording{
 			Dir:           "recordings",
 			DeleteFromPBX: true,
