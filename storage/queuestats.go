@@ -35,6 +35,8 @@ type QueueInterval struct {
 	MissedSL int `json:"missed_sl" db:"missed_sl"`
 	// SLEstimated is true when AnsweredInSL and MissedSL were inferred
 	// from the router's service-level ratio rather than determined exactly.
+	// The sampler now writes false, as the router exposes the counts; rows
+	// written by earlier versions may say true. Kept for compatibility.
 	SLEstimated bool `json:"sl_estimated" db:"sl_estimated"`
 	Abandoned   int  `json:"abandoned" db:"abandoned"`
 	// Exited counts calls sent out of the queue (maximum wait, empty,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"math"
 	"slices"
 	"time"
 
@@ -34,15 +33,14 @@ import (
 //	               router adds wrap-up when it ends, so a wrap-up that runs
 //	               over a boundary counts in the later interval
 //	answered_in_sl, missed_sl
-//	               the router exposes only the ratio ServiceLevel =
-//	               answeredInSL / (answered + missedSL), where missedSL (the
-//	               abandons and exits after the service-level time) is not
-//	               exposed. splitSL finds the integer pairs the ratio allows
-//	               within what the counters permit; when exactly one fits the
-//	               split is exact, otherwise the one with fewest misses is
-//	               stored and the row says sl_estimated. Exposing
-//	               AnsweredInSL and MissedSL in routing.QueueStats would make
-//	               every row exact.
+//	               differences of the router's AnsweredInSL and MissedSL,
+//	               the counts behind ServiceLevel = AnsweredInSL /
+//	               (Answered + MissedSL) (MissedSL: abandons and exits
+//	               after the service-level time), so they are exact
+//	sl_estimated   always false: the router exposes the counts, so nothing
+//	               is inferred. The column and the JSON field stay for
+//	               compatibility (rows stored by earlier versions, which
+//	               inferred the split from the ratio, may say true)
 //
 // A counter that goes backwards means the router restarted: the current
 // cumulative values are then the interval's figures.
@@ -223,21 +221,18 @@ func (s *queueSampler) close(end time.Time) []storage.QueueInterval {
 	return rows
 }
 
-// queueCum are a queue's cumulative figures as of one snapshot, with the
-// service-level split inferred so far.
+// queueCum are a queue's cumulative figures as of one snapshot.
 type queueCum struct {
 	answered, abandoned, exited, completed int
+	inSL, missedSL                         int           // the service level's numerator and misses
 	inQueue                                int           // waiting + ringing
 	wait, handle                           time.Duration // total wait of answered, handle of completed
-	inSL, missedSL                         int
-	slExact                                bool
 }
 
-// cumulativeOf reads the cumulative figures of a snapshot; the service-level
-// split is left to queueDelta.
+// cumulativeOf reads the cumulative figures of a snapshot.
 func cumulativeOf(st routing.QueueStats) queueCum {
 	c := queueCum{answered: st.Answered, abandoned: st.Abandoned, exited: st.Exited, completed: st.Completed,
-		inQueue: st.Waiting + st.Ringing}
+		inSL: st.AnsweredInSL, missedSL: st.MissedSL, inQueue: st.Waiting + st.Ringing}
 	c.wait = st.ASA * time.Duration(st.Answered)
 	if st.Completed > 0 { // before, AHT is the configured expectation
 		c.handle = st.AHT * time.Duration(st.Completed)
@@ -253,22 +248,21 @@ func cumulativeOf(st routing.QueueStats) queueCum {
 func queueDelta(prev queueCum, st routing.QueueStats) (storage.QueueInterval, queueCum) {
 	cur := cumulativeOf(st)
 	if cur.answered < prev.answered || cur.abandoned < prev.abandoned || cur.exited < prev.exited ||
-		cur.completed < prev.completed {
-		prev = queueCum{slExact: true}
+		cur.completed < prev.completed || cur.inSL < prev.inSL || cur.missedSL < prev.missedSL {
+		prev = queueCum{}
 	}
-	if prev == (queueCum{}) {
-		prev.slExact = true // nothing has happened: zero is exact
-	}
-	cur.inSL, cur.missedSL, cur.slExact = splitSL(st.ServiceLevel, prev, cur)
 	row := storage.QueueInterval{
-		Queue:                   st.Queue,
-		Answered:                cur.answered - prev.answered,
-		Abandoned:               cur.abandoned - prev.abandoned,
-		Exited:                  cur.exited - prev.exited,
-		Completed:               cur.completed - prev.completed,
-		AnsweredInSL:            max(0, cur.inSL-prev.inSL),
-		MissedSL:                max(0, cur.missedSL-prev.missedSL),
-		SLEstimated:             !prev.slExact || !cur.slExact,
+		Queue:        st.Queue,
+		Answered:     cur.answered - prev.answered,
+		Abandoned:    cur.abandoned - prev.abandoned,
+		Exited:       cur.exited - prev.exited,
+		Completed:    cur.completed - prev.completed,
+		AnsweredInSL: cur.inSL - prev.inSL,
+		MissedSL:     cur.missedSL - prev.missedSL,
+		// Always false since the router exposes the counts (nothing is
+		// inferred from its ratio); the column and the JSON field stay
+		// for compatibility.
+		SLEstimated:             false,
 		WaitSeconds:             roundMS(max(0, cur.wait-prev.wait)),
 		HandleSeconds:           roundMS(max(0, cur.handle-prev.handle)),
 		ServiceLevelTarget:      st.ServiceLevelTarget,
@@ -279,64 +273,6 @@ func queueDelta(prev queueCum, st routing.QueueStats) (storage.QueueInterval, qu
 }
 
 func roundMS(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
-
-// splitSL infers the cumulative answered-within-service-level and
-// missed-service-level counts behind the router's ratio
-// sl = inSL / (answered + missedSL) (1 when the denominator is 0).
-//
-// The candidates are every missedSL that the counters allow (no more than
-// the abandons and exits, and no fewer than before) for which sl × (answered
-// + missedSL) is a whole number no greater than answered. When one
-// candidate fits it is the answer; when several do, the one with the fewest
-// misses is taken and exact is false. exact is also false when prev was
-// itself a guess and the counters alone do not settle the split.
-func splitSL(sl float64, prev, cur queueCum) (inSL, missedSL int, exact bool) {
-	left := cur.abandoned + cur.exited
-	fits := func(loM, hiM, loA, hiA int) (a, m, n int) {
-		tol := 0.25 / float64(cur.answered+left+1) // well under 1/denominator
-		for mm := loM; mm <= hiM; mm++ {
-			d := cur.answered + mm
-			var aa int
-			if d == 0 && sl != 1 { // the router reports 1 for no calls
-				continue
-			}
-			if d > 0 {
-				x := sl * float64(d)
-				aa = int(math.Round(x))
-				if math.Abs(x-float64(aa)) > tol {
-					continue
-				}
-			}
-			if aa < loA || aa > hiA {
-				continue
-			}
-			if n == 0 {
-				a, m = aa, mm
-			}
-			n++
-		}
-		return a, m, n
-	}
-	// With nothing but the counters.
-	a, m, n := fits(0, left, 0, cur.answered)
-	if n == 1 {
-		return a, m, true
-	}
-	// From the previous split: misses and answers within service level
-	// only grow, by no more than the abandons+exits and answers since.
-	leftBefore := prev.abandoned + prev.exited
-	if pa, pm, pn := fits(prev.missedSL, min(left, prev.missedSL+left-leftBefore),
-		prev.inSL, min(cur.answered, prev.inSL+cur.answered-prev.answered)); pn > 0 {
-		return pa, pm, prev.slExact && pn == 1
-	}
-	if n > 0 {
-		return a, m, false
-	}
-	// The ratio fits no split (it cannot, short of a router change): keep
-	// the misses, scale the answers.
-	m = min(prev.missedSL, left)
-	return min(cur.answered, int(math.Round(sl*float64(cur.answered+m)))), m, false
-}
 
 // queueHistory serves stored queue intervals to the API.
 type queueHistory struct{ db *storage.DB }

@@ -19,11 +19,16 @@ import (
 )
 
 // qs builds a queue's cumulative figures the way the router reports them:
-// averages, not sums.
-func qs(answered, abandoned, exited, completed, waiting, ringing int, waitTotal, handleTotal time.Duration, sl float64) routing.QueueStats {
+// averages, not sums, and the service level with the counts behind it.
+func qs(answered, abandoned, exited, completed, waiting, ringing int, waitTotal, handleTotal time.Duration,
+	inSL, missedSL int) routing.QueueStats {
 	st := routing.QueueStats{Queue: "support", Answered: answered, Abandoned: abandoned, Exited: exited, Completed: completed,
-		Waiting: waiting, Ringing: ringing, ServiceLevel: sl, ServiceLevelTarget: 0.8, ServiceLevelTime: 20 * time.Second,
+		Waiting: waiting, Ringing: ringing, AnsweredInSL: inSL, MissedSL: missedSL,
+		ServiceLevel: 1, ServiceLevelTarget: 0.8, ServiceLevelTime: 20 * time.Second,
 		AHT: 5 * time.Minute} // the configured expectation until a call completes
+	if n := answered + missedSL; n > 0 {
+		st.ServiceLevel = float64(inSL) / float64(n)
+	}
 	if answered > 0 {
 		st.ASA = waitTotal / time.Duration(answered)
 	}
@@ -35,7 +40,6 @@ func qs(answered, abandoned, exited, completed, waiting, ringing int, waitTotal,
 
 func TestQueueDelta(t *testing.T) {
 	s := time.Second
-	exact := func(c queueCum) queueCum { c.slExact = true; return c }
 	cases := []struct {
 		name string
 		prev queueCum
@@ -44,52 +48,53 @@ func TestQueueDelta(t *testing.T) {
 	}{
 		{
 			name: "from nothing",
-			st:   qs(4, 1, 0, 3, 2, 1, 40*s, 900*s, 1),
-			// 4 answered + 1 abandoned (quickly: SL 1 says it did not count)
-			// + 3 still in the queue.
+			// 4 answered, all in time, + 1 quick abandon (counts nowhere
+			// in the service level) + 3 still in the queue.
+			st: qs(4, 1, 0, 3, 2, 1, 40*s, 900*s, 4, 0),
 			want: storage.QueueInterval{Offered: 8, Answered: 4, AnsweredInSL: 4, Abandoned: 1, Completed: 3,
 				WaitSeconds: 40, HandleSeconds: 900},
 		},
 		{
 			name: "difference",
-			prev: exact(queueCum{answered: 4, abandoned: 1, completed: 3, inQueue: 3, wait: 40 * s, handle: 900 * s, inSL: 4}),
-			// 2 more answered, one of them late: SL 5/6.
-			st: qs(6, 1, 0, 5, 0, 0, 100*s, 1500*s, 5.0/6),
-			// 2 answered, none left the queue otherwise, the queue went from 3 to 0: none entered.
+			prev: queueCum{answered: 4, abandoned: 1, completed: 3, inQueue: 3, wait: 40 * s, handle: 900 * s, inSL: 4},
+			// 2 more answered, one of them late.
+			st: qs(6, 1, 0, 5, 0, 0, 100*s, 1500*s, 5, 0),
+			// None left the queue otherwise, the queue went from 3 to 0: none entered.
 			want: storage.QueueInterval{Offered: 0, Answered: 2, AnsweredInSL: 1, Completed: 2, WaitSeconds: 60, HandleSeconds: 600},
 		},
 		{
 			name: "entries while waiting",
-			prev: exact(queueCum{answered: 6, completed: 5, inQueue: 0, wait: 100 * s, handle: 1500 * s, inSL: 5}),
-			st:   qs(6, 0, 0, 5, 7, 0, 100*s, 1500*s, 5.0/6),
+			prev: queueCum{answered: 6, completed: 5, inQueue: 0, wait: 100 * s, handle: 1500 * s, inSL: 5},
+			st:   qs(6, 0, 0, 5, 7, 0, 100*s, 1500*s, 5, 0),
 			want: storage.QueueInterval{Offered: 7, HandleSeconds: 0},
 		},
 		{
+			name: "late abandons and exits miss the service level, quick ones count nowhere",
+			prev: queueCum{answered: 10, abandoned: 2, completed: 10, wait: 50 * s, handle: 3000 * s, inSL: 8, missedSL: 1},
+			// 2 answered (1 in time), 3 abandons (1 late), 1 exit (late).
+			st: qs(12, 5, 1, 11, 0, 0, 80*s, 3300*s, 9, 3),
+			want: storage.QueueInterval{Offered: 6, Answered: 2, AnsweredInSL: 1, MissedSL: 2, Abandoned: 3, Exited: 1,
+				Completed: 1, WaitSeconds: 30, HandleSeconds: 300},
+		},
+		{
 			name: "restart: a counter went backwards",
-			prev: exact(queueCum{answered: 60, abandoned: 9, completed: 58, inQueue: 4, wait: 900 * s, handle: 9000 * s, inSL: 50, missedSL: 3}),
-			st:   qs(2, 0, 1, 1, 1, 0, 10*s, 200*s, 1),
-			want: storage.QueueInterval{Offered: 4, Answered: 2, AnsweredInSL: 2, Exited: 1, Completed: 1, WaitSeconds: 10, HandleSeconds: 200},
+			prev: queueCum{answered: 60, abandoned: 9, completed: 58, inQueue: 4, wait: 900 * s, handle: 9000 * s, inSL: 50, missedSL: 3},
+			st:   qs(2, 0, 1, 1, 1, 0, 10*s, 200*s, 2, 1),
+			want: storage.QueueInterval{Offered: 4, Answered: 2, AnsweredInSL: 2, MissedSL: 1, Exited: 1, Completed: 1,
+				WaitSeconds: 10, HandleSeconds: 200},
+		},
+		{
+			name: "restart seen only in the service-level counts",
+			// More answered since the restart than before it, but fewer
+			// in time: the counters are the restarted router's.
+			prev: queueCum{answered: 2, completed: 2, wait: 10 * s, handle: 400 * s, inSL: 2},
+			st:   qs(3, 0, 0, 2, 0, 0, 90*s, 500*s, 1, 0),
+			want: storage.QueueInterval{Offered: 3, Answered: 3, AnsweredInSL: 1, Completed: 2, WaitSeconds: 90, HandleSeconds: 500},
 		},
 		{
 			name: "no completion yet: AHT is the expectation, not a measurement",
-			st:   qs(1, 0, 0, 0, 0, 0, 3*s, 0, 1),
+			st:   qs(1, 0, 0, 0, 0, 0, 3*s, 0, 1, 0),
 			want: storage.QueueInterval{Offered: 1, Answered: 1, AnsweredInSL: 1, WaitSeconds: 3},
-		},
-		{
-			name: "service level split not settled by the counters",
-			// 2 answered, 2 abandoned, SL 0.5: 1 in SL and no late
-			// abandon, or 2 in SL and both abandons late.
-			st: qs(2, 2, 0, 0, 0, 0, 30*s, 0, 0.5),
-			want: storage.QueueInterval{Offered: 4, Answered: 2, AnsweredInSL: 1, MissedSL: 0, SLEstimated: true,
-				Abandoned: 2, WaitSeconds: 30},
-		},
-		{
-			name: "service level split settled by the previous one",
-			prev: exact(queueCum{answered: 10, completed: 10, inSL: 8}),
-			// One more answered and one abandon: 9/12 needs a late
-			// abandon (9/11 would not do; 8/11 would need an answer lost).
-			st:   qs(11, 1, 0, 10, 0, 0, 0, 0, 9.0/12),
-			want: storage.QueueInterval{Answered: 1, AnsweredInSL: 1, MissedSL: 1, Abandoned: 1, Offered: 2},
 		},
 	}
 	for _, c := range cases {
@@ -104,33 +109,43 @@ func TestQueueDelta(t *testing.T) {
 	}
 }
 
-func TestSplitSL(t *testing.T) {
-	cum := func(answered, left, inSL, missed int, exact bool) queueCum {
-		return queueCum{answered: answered, abandoned: left, inSL: inSL, missedSL: missed, slExact: exact}
+// TestQueueDeltaIntervals chains queueDelta the way the sampler does, over
+// intervals with a router restart: each row has the interval's service-level
+// counts, never estimated, and the rows since the restart add up to the
+// router's service level.
+func TestQueueDeltaIntervals(t *testing.T) {
+	snaps := []routing.QueueStats{
+		qs(3, 1, 0, 3, 0, 0, 0, 0, 3, 0), // baseline
+		qs(7, 2, 0, 7, 0, 0, 0, 0, 5, 1), // 4 answered (2 in time), 1 late abandon
+		qs(9, 4, 1, 9, 0, 0, 0, 0, 7, 2), // 2 answered in time, 2 abandons (1 late), 1 quick exit
+		qs(1, 1, 0, 1, 0, 0, 0, 0, 0, 1), // restart: 1 answered late, 1 late abandon
+		qs(4, 1, 2, 4, 0, 0, 0, 0, 3, 3), // 3 answered in time, 2 late exits
+		qs(4, 1, 2, 4, 0, 0, 0, 0, 3, 3), // nothing happened
+		qs(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), // restart with nothing since
+		qs(2, 0, 0, 2, 0, 0, 0, 0, 2, 0), // 2 answered in time
 	}
-	cases := []struct {
-		name       string
-		sl         float64
-		prev, cur  queueCum
-		in, missed int
-		exact      bool
-	}{
-		{"nothing yet", 1, queueCum{}, cum(0, 0, 0, 0, false), 0, 0, true},
-		{"only quick abandons", 1, queueCum{}, cum(0, 3, 0, 0, false), 0, 0, true},
-		{"late abandons", 0, queueCum{}, cum(0, 3, 0, 0, false), 0, 1, false}, // 1..3 late: any fits
-		{"all answered in time", 1, queueCum{}, cum(5, 2, 0, 0, false), 5, 0, true},
-		{"none in time", 0, queueCum{}, cum(5, 0, 0, 0, false), 0, 0, true},
-		{"a thirds denominator", 2.0 / 3, queueCum{}, cum(2, 1, 0, 0, false), 2, 1, true},
-		{"ambiguous: fewest misses", 0.5, queueCum{}, cum(2, 2, 0, 0, false), 1, 0, false},
-		{"ambiguous alone, settled from an exact previous split", 0.5, cum(2, 0, 1, 0, true), cum(2, 2, 0, 0, false), 1, 0, true},
-		{"settled from a guessed previous split stays a guess", 0.5, cum(2, 0, 1, 0, false), cum(2, 2, 0, 0, false), 1, 0, false},
-		{"late exit", 9.0 / 12, cum(10, 0, 8, 0, true), cum(11, 1, 0, 0, false), 9, 1, true},
-	}
-	for _, c := range cases {
-		in, missed, exact := splitSL(c.sl, c.prev, c.cur)
-		if in != c.in || missed != c.missed || exact != c.exact {
-			t.Errorf("%s: got %d, %d, %v; want %d, %d, %v", c.name, in, missed, exact, c.in, c.missed, c.exact)
+	type sl struct{ answered, inSL, missed int }
+	want := []sl{{4, 2, 1}, {2, 2, 1}, {1, 0, 1}, {3, 3, 2}, {0, 0, 0}, {0, 0, 0}, {2, 2, 0}}
+	first, prev := queueDelta(queueCum{}, snaps[0]) // the router's figures before the first interval
+	var got []sl
+	sum := sl{first.Answered, first.AnsweredInSL, first.MissedSL}
+	for i, st := range snaps[1:] {
+		row, next := queueDelta(prev, st)
+		prev = next
+		if row.SLEstimated {
+			t.Errorf("interval %d: estimated", i)
 		}
+		got = append(got, sl{row.Answered, row.AnsweredInSL, row.MissedSL})
+		if i == 2 || i == 5 { // a restart
+			sum = sl{}
+		}
+		sum = sl{sum.answered + row.Answered, sum.inSL + row.AnsweredInSL, sum.missed + row.MissedSL}
+		if n := sum.answered + sum.missed; n > 0 && float64(sum.inSL)/float64(n) != st.ServiceLevel {
+			t.Errorf("interval %d: rows since the restart give %d/%d, the router %v", i, sum.inSL, n, st.ServiceLevel)
+		}
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(sl{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
@@ -149,13 +164,13 @@ func TestQueueSamplerPeaksAndIntervals(t *testing.T) {
 		t.Fatalf("rows before the baseline: %+v", rows)
 	}
 	sales := func(answered, waiting int, longest time.Duration) routing.QueueStats {
-		st := qs(answered, 0, 0, 0, waiting, 0, 0, 0, 1)
+		st := qs(answered, 0, 0, 0, waiting, 0, 0, 0, answered, 0)
 		st.Queue, st.LongestWait = "sales", longest
 		return st
 	}
-	s.baseline(snapshot(qs(10, 0, 0, 10, 1, 0, 0, 0, 1), sales(0, 0, 0)), t0)
-	s.observe(snapshot(qs(11, 0, 0, 10, 6, 0, 0, 0, 1), sales(1, 2, 50*time.Second)))
-	s.observe(snapshot(qs(13, 0, 0, 11, 2, 0, 0, 0, 1), sales(2, 1, 30*time.Second)))
+	s.baseline(snapshot(qs(10, 0, 0, 10, 1, 0, 0, 0, 9, 0), sales(0, 0, 0)), t0)
+	s.observe(snapshot(qs(11, 0, 0, 10, 6, 0, 0, 0, 10, 0), sales(1, 2, 50*time.Second)))
+	s.observe(snapshot(qs(13, 0, 0, 11, 2, 0, 0, 0, 11, 0), sales(2, 1, 30*time.Second)))
 	rows := s.close(t0.Add(10 * time.Minute))
 	if len(rows) != 2 {
 		t.Fatalf("rows = %+v", rows)
@@ -164,7 +179,7 @@ func TestQueueSamplerPeaksAndIntervals(t *testing.T) {
 	if !sup.Start.Equal(t0) || sup.Start.Location() != time.UTC || sup.Seconds != 600 {
 		t.Errorf("interval %s + %d s", sup.Start, sup.Seconds)
 	}
-	if sup.Answered != 3 || sup.Completed != 1 || sup.Offered != 4 || sup.MaxWaiting != 6 {
+	if sup.Answered != 3 || sup.AnsweredInSL != 2 || sup.SLEstimated || sup.Completed != 1 || sup.Offered != 4 || sup.MaxWaiting != 6 {
 		t.Errorf("support = %+v", sup)
 	}
 	if sal.Queue != "sales" || sal.Answered != 2 || sal.MaxWaiting != 2 || sal.MaxLongestWaitSeconds != 50 {
@@ -173,7 +188,7 @@ func TestQueueSamplerPeaksAndIntervals(t *testing.T) {
 
 	// The next interval starts where that one ended, with the boundary's
 	// state as its first peak.
-	s.observe(snapshot(qs(13, 0, 0, 11, 0, 0, 0, 0, 1), sales(2, 0, 0)))
+	s.observe(snapshot(qs(13, 0, 0, 11, 0, 0, 0, 0, 11, 0), sales(2, 0, 0)))
 	rows = s.close(t0.Add(25 * time.Minute))
 	if got := rows[0]; !got.Start.Equal(t0.Add(10*time.Minute)) || got.Seconds != 900 || got.Answered != 0 || got.MaxWaiting != 2 {
 		t.Errorf("next = %+v", got)
@@ -237,7 +252,7 @@ func TestRunQueueSampler(t *testing.T) {
 		// The bubble's clock starts at midnight UTC: start off a boundary.
 		time.Sleep(5 * time.Minute)
 		t0 := time.Now().UTC()
-		r := &fakeRouter{st: qs(0, 0, 0, 0, 0, 0, 0, 0, 1)}
+		r := &fakeRouter{st: qs(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)}
 		w := &fakeWriter{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -321,7 +336,7 @@ func TestRunQueueStatsStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	r := &fakeRouter{st: qs(0, 0, 0, 0, 0, 0, 0, 0, 1)}
+	r := &fakeRouter{st: qs(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)}
 	peeked := make(chan struct{}) // the baseline is taken: stop, and the last look makes the row
 	snap := func(ctx context.Context) (routing.Snapshot, error) {
 		s, err := r.snap(ctx)
@@ -329,7 +344,10 @@ func TestRunQueueStatsStores(t *testing.T) {
 		n := r.calls
 		r.mu.Unlock()
 		if n == 1 { // the baseline
-			r.set(func(st *routing.QueueStats) { st.Answered, st.Completed = 2, 1 })
+			r.set(func(st *routing.QueueStats) {
+				st.Answered, st.Completed, st.Abandoned = 2, 1, 1
+				st.AnsweredInSL, st.MissedSL, st.ServiceLevel = 1, 1, 0.5
+			})
 			close(peeked)
 		}
 		return s, err
@@ -352,7 +370,8 @@ func TestRunQueueStatsStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].Answered != 2 || rows[0].Completed != 1 || rows[0].ServiceLevelTimeSeconds != 20 {
+	if len(rows) != 1 || rows[0].Answered != 2 || rows[0].Completed != 1 || rows[0].AnsweredInSL != 1 ||
+		rows[0].MissedSL != 1 || rows[0].SLEstimated || rows[0].ServiceLevelTimeSeconds != 20 {
 		t.Fatalf("stored = %+v", rows)
 	}
 }
