@@ -169,7 +169,7 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 	totals := Object(map[string]*Schema{
 		"offered": Integer(""), "answered": Integer(""), "abandoned": Integer(""), "exited": Integer(""), "completed": Integer(""),
 		"service_level":            num("Answered within the service-level time / (answered + abandoned or exited after it); null without calls."),
-		"sl_estimated":             {Type: "boolean", Description: "Some interval's service-level split was inferred."},
+		"sl_estimated":             {Type: "boolean", Description: "Some interval's service-level split was inferred (only rows written before the router exposed its counts)."},
 		"asa_seconds":              num("Average speed of answer; null when none was answered."),
 		"aht_seconds":              num("Average handle time (talk + wrap-up); null when none completed."),
 		"max_waiting":              Integer("Most callers waiting seen."),

@@ -281,6 +281,8 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 	defer os.RemoveAll(tmp)
 	cfg.Recording.Dir, cfg.Recording.SharedDir = tmp, ""
 	cfg.Recording.Policies = recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}}
+	// Nor queue reports: a test call is no call for the queue_log.
+	cfg.Routing.QueueLog = ""
 	clock := &offsetClock{c: s.Clock()}
 	stubs := &stubTransport{}
 
