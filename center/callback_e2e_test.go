@@ -154,3 +154,48 @@ func TestCallbackSurvivesRestart(t *testing.T) {
 	waitUntil(t, "callback closed in the store", func() bool { return store.state("old-call") == "connected" })
 	a.noChannelsLeft(t)
 }
+
+const exitFlows = `
+flows:
+  main:
+    start: welcome
+    nodes:
+      welcome: {play: [sound:hello-world], next: sales}
+      sales: {queue: sales}
+  vm:
+    start: vm
+    nodes:
+      vm: {voicemail: {mailbox: sales, prompt: [sound:vm-intro], max_length: 20s, max_silence: 5s}, next: thanks}
+      thanks: {hangup: {prompt: [sound:vm-goodbye]}}
+`
+
+// TestQueueExitToFlow: a caller who waits the queue's maximum goes to the
+// exit target's flow (voicemail here); the call log path has both flows'
+// nodes.
+func TestQueueExitToFlow(t *testing.T) {
+	q := salesQueue(routing.LongestIdle)
+	q.MaxWait, q.MaxWaitTarget = 20*time.Second, "vm"
+	vm := &vmStore{}
+	a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(c *center.Center) {
+		flows := &staticFlows{}
+		set := loadFlows(t, exitFlows, nil)
+		set.Version = 1
+		flows.cur.Store(set)
+		c.SetIVR(center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Voicemail: vm})
+	})
+	a.waitState(t, "1001", routing.StateAvailable)
+	busy := a.call(t, "+15551260001", sim.Party{Talk: 2 * time.Minute})
+	a.waitLog(t, busy, "1001", routing.LogConnect)
+	id := a.call(t, "+15551260002", sim.Party{})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeVoicemail {
+		t.Fatalf("row = %+v, want outcome voicemail", row)
+	}
+	if got := nodes(path(t, row)); got != "welcome,sales,vm,thanks" {
+		t.Fatalf("path %s, want welcome,sales,vm,thanks", got)
+	}
+	if msgs := vm.list(); len(msgs) != 1 || msgs[0].CallID != sb.CallID(id) || msgs[0].Mailbox != "sales" {
+		t.Fatalf("voicemails = %+v", msgs)
+	}
+	a.waitLog(t, id, "", routing.LogExitWithTimeout)
+}
