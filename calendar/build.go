@@ -261,8 +261,8 @@ func parseSpan(v string) (Span, string) {
 	if !ok {
 		return Span{}, fmt.Sprintf("invalid hours %q: want HH:MM-HH:MM such as 08:00-18:00, or 24h", v)
 	}
-	from, okFrom := parseClock(a)
-	to, okTo := parseClock(b)
+	from, okFrom := ParseClock(a)
+	to, okTo := ParseClock(b)
 	switch {
 	case !okFrom || from == 24*time.Hour:
 		return Span{}, fmt.Sprintf("invalid start time %q in %q: want HH:MM from 00:00 to 23:59", strings.TrimSpace(a), v)
@@ -275,7 +275,7 @@ func parseSpan(v string) (Span, string) {
 }
 
 // parseClock reads "8:00", "08:00" or "24:00".
-func parseClock(s string) (time.Duration, bool) {
+func ParseClock(s string) (time.Duration, bool) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 {
 		return 0, false

@@ -650,6 +650,11 @@ func (c *Center) acdCallerGone(k *call) {
 		c.acdApply(routing.Abandon{Call: k.ID})
 	}
 	// The router cancels the offers of an abandoned call; make sure.
+	c.acdCancelLegs(k, ac)
+}
+
+// acdCancelLegs hangs up the agent legs still ringing for the call.
+func (c *Center) acdCancelLegs(k *call, ac *acdCall) {
 	for _, ch := range ac.legs {
 		if leg := c.acd.legs[ch]; leg != nil && !leg.cancelled {
 			leg.cancelled = true

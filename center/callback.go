@@ -134,18 +134,7 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 	c.saveCallback(k, number)
 	// Offers ringing for the caller are withdrawn (the router sent
 	// CancelOffer); the caller hears the confirmation and is hung up.
-	moh := k.mohOn
-	k.mohOn = false
-	media := q.Callback.Confirmation
-	id := playbackID(k, "cbconfirm")
-	c.do(k, func(ctx context.Context) {
-		if moh {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		}
-		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
-			c.post(func() { c.hangupCaller(k) })
-		}
-	})
+	c.sayAndHangUp(k, "cbconfirm", q.Callback.Confirmation)
 	return true
 }
 

@@ -904,11 +904,17 @@ func (c *Center) giveUp(k *call) {
 	c.unwait(k)
 	k.outcome = sb.OutcomeNoAgent
 	k.hangupBy = "system"
+	c.log.Info("no agent for call", "call_id", k.ID)
+	c.sayAndHangUp(k, "noagent", c.cfg.NoAgentPrompt)
+}
+
+// sayAndHangUp stops the caller's music, plays media (playback
+// <call>-<what>, whose end onPlaybackFinished turns into the hang-up) and
+// hangs the caller up; without media, or when the prompt fails, at once.
+func (c *Center) sayAndHangUp(k *call, what string, media []string) {
 	moh := k.mohOn
 	k.mohOn = false
-	media := c.cfg.NoAgentPrompt
-	id := playbackID(k, "noagent")
-	c.log.Info("no agent for call", "call_id", k.ID)
+	id := playbackID(k, what)
 	c.do(k, func(ctx context.Context) {
 		if moh {
 			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)

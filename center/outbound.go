@@ -280,28 +280,13 @@ func (c *Center) obAbandon(k *call) {
 	if ac := c.acd.calls[k.ID]; ac != nil && !ac.exited {
 		ac.exited = true
 		c.acdApply(routing.Abandon{Call: k.ID})
-		for _, ch := range ac.legs {
-			if leg := c.acd.legs[ch]; leg != nil && !leg.cancelled {
-				leg.cancelled = true
-				c.hangupLeg(k, ch)
-			}
-		}
+		c.acdCancelLegs(k, ac)
 	}
-	moh := k.mohOn
-	k.mohOn = false
 	var media []string
 	if m := k.ob.d.AbandonMessage; m != "" {
 		media = strings.Split(m, ",")
 	}
-	id := playbackID(k, "noagent")
-	c.do(k, func(ctx context.Context) {
-		if moh {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		}
-		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
-			c.post(func() { c.hangupCaller(k) })
-		}
-	})
+	c.sayAndHangUp(k, "noagent", media)
 }
 
 // obBridged: an agent and the person talk.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/calendar"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -95,8 +96,8 @@ func parseWindow(s string) ([]routing.Window, error) {
 		return nil, fmt.Errorf(`want "DAYS HH:MM-HH:MM" or "HH:MM-HH:MM" (every day), e.g. "mon-fri 09:00-17:00", got %q`, s)
 	}
 	a, b, ok := strings.Cut(span, "-")
-	from, okFrom := parseClock(a)
-	to, okTo := parseClock(b)
+	from, okFrom := calendar.ParseClock(a)
+	to, okTo := calendar.ParseClock(b)
 	if !ok || !okFrom || !okTo || from == 24*time.Hour {
 		return nil, fmt.Errorf("hours must be HH:MM-HH:MM (00:00 to 24:00), got %q", span)
 	}
@@ -161,20 +162,6 @@ func parseDays(s string) ([]time.Weekday, error) {
 		return nil, nil
 	}
 	return days, nil
-}
-
-// parseClock reads HH:MM, 00:00 to 24:00.
-func parseClock(s string) (time.Duration, bool) {
-	h, m, ok := strings.Cut(s, ":")
-	if !ok || len(h) != 2 || len(m) != 2 {
-		return 0, false
-	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
-		return 0, false
-	}
-	return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, true
 }
 
 // numberRE is a caller number once spaces are removed.

@@ -223,7 +223,9 @@ func TestParseWindows(t *testing.T) {
 		{[]string{"22:00-00:00"}, []routing.Window{{From: 22 * h, To: 24 * h}}, ""},
 		{[]string{"mon 09:00-17:00", "moon 09:00-17:00"}, nil, `windows[1]: unknown days "moon"`},
 		{[]string{"mon-fri"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
-		{[]string{"mon 9:00-17:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
+		// One-digit hours are read as calendars read them.
+		{[]string{"mon 9:00-17:00"}, []routing.Window{{Days: []time.Weekday{mon}, From: 9 * h, To: 17 * h}}, ""},
+		{[]string{"mon 9:0-17:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
 		{[]string{"24:00-01:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
 		{[]string{"09:60-10:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
 		{[]string{"10:00-10:00"}, nil, `windows[0]: window "10:00-10:00" is empty`},
