@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/outbound"
@@ -121,6 +123,14 @@ type leadInfo struct {
 // the leads of kinds and starts it.
 func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
 	t.Helper()
+	a, db, runner, leads, _ := startCampaignStop(t, kinds, agents, agent, mod)
+	return a, db, runner, leads
+}
+
+// startCampaignStop is startCampaign that also returns what stops the
+// runner (and waits for it).
+func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+	t.Helper()
 	var phones []acdPhone
 	for i := range agents {
 		phones = append(phones, acdPhone{res: fmt.Sprintf("20%02d", i), party: agent})
@@ -191,14 +201,24 @@ func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, 
 	if err := db.SetCampaignState(ctx, "e2e", campaign.StateRunning, now); err != nil {
 		t.Fatal(err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
+	return a, db, runner, leads, runRunner(t, runner)
+}
+
+// runRunner runs the campaign runner until the returned stop (or the
+// test's end).
+func runRunner(t *testing.T, runner *outbound.Runner) func() {
+	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(rctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return a, db, runner, leads
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // TestCampaignAbandonsAfterTwoSeconds: a power campaign dials three lines
@@ -281,4 +301,60 @@ func TestCampaignPreviewDial(t *testing.T) {
 	})
 	a.waitState(t, "2000", routing.StateAvailable)
 	a.noChannelsLeft(t)
+}
+
+// TestCampaignCallSurvivesRestart: Switchboard stops while a campaign call
+// is talking; the new process adopts the call, the lead is not dialed
+// again, and when the call ends its attempt is closed as answered.
+func TestCampaignCallSurvivesRestart(t *testing.T) {
+	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: time.Minute}}}
+	a, db, _, leads, stopRunner := startCampaignStop(t, kinds, 1, sim.Party{}, nil)
+	waitUntil(t, "campaign call talking", func() bool {
+		for _, k := range a.c.LiveCalls() {
+			if k.State == sb.CallBridged {
+				return true
+			}
+		}
+		return false
+	})
+	stopRunner()
+	a.stop()
+
+	rcfg := routing.Config{Agents: []routing.AgentConfig{{ID: "2000", Endpoint: "PJSIP/2000"}},
+		Queues: []routing.QueueConfig{{Name: "outbound", RingTimeout: 10 * time.Second}}}
+	r, err := routing.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig()
+	cfg.Agents = []sb.Agent{{ID: "2000", Endpoint: "PJSIP/2000"}}
+	var runner *outbound.Runner
+	b := attachWith(t, a.sim, cfg, func(c *center.Center, pbx *ari.Adapter) {
+		c.SetRouter(r, nil)
+		runner = outbound.New(outbound.Options{Store: db, Placer: c, Agents: c.CampaignAgents,
+			LiveChannels: func(context.Context) ([]string, error) {
+				var ids []string
+				for _, ch := range a.sim.Channels() {
+					ids = append(ids, ch.ID)
+				}
+				return ids, nil
+			},
+			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
+		c.SetOutbound(runner.Report)
+	})
+	runRunner(t, runner)
+	ctx := context.Background()
+	waitUntil(t, "lead done", func() bool {
+		got, _ := db.Lead(ctx, "e2e", leads[0].number)
+		return got.State == campaign.LeadDone
+	})
+	got, _ := db.Lead(ctx, "e2e", leads[0].number)
+	atts, _ := db.Attempts(ctx, got.ID)
+	if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered {
+		t.Fatalf("attempts = %+v, want one, answered", atts)
+	}
+	if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted {
+		t.Fatalf("call log after the restart = %+v", row)
+	}
+	b.noChannelsLeft(t)
 }

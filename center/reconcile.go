@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -234,8 +235,26 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 				k.adoptedAgent = k.Agent
 				c.acdApply(routing.AgentPause{Agent: k.Agent, Reason: "adopted call"})
 			}
+			if attempt, ok := outbound.AttemptOf(ch.ID); ok {
+				// A campaign call talking across the restart: its
+				// attempt closes as answered when it ends.
+				ob := &obCall{d: outbound.Dial{Attempt: attempt, Channel: ch.ID}, k: k, connected: true}
+				k.ob = ob
+				c.ob[ch.ID] = ob
+			}
 			return
 		}
+	}
+	if attempt, ok := outbound.AttemptOf(ch.ID); ok {
+		// A campaign call not yet with an agent when Switchboard
+		// stopped: its connect window is long gone. It is hung up and
+		// its attempt closed as abandoned.
+		ob := &obCall{d: outbound.Dial{Attempt: attempt, Channel: ch.ID}, k: k}
+		k.ob = ob
+		c.ob[ch.ID] = ob
+		k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
+		c.hangupCaller(k)
+		return
 	}
 	if ch.State != sb.ChannelUp {
 		c.do(k, func(ctx context.Context) {
