@@ -149,6 +149,7 @@ type Center struct {
 	runCtx        context.Context
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
+	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	// router, when set (SetRouter), picks agents instead of pickAgent.

@@ -62,6 +62,7 @@ func (c *Center) record(k *call, p recording.Policy) {
 			Caller: k.Caller, Started: now, State: recording.StateRecording, Created: now,
 		}}
 		c.recordings[lr.rec.Name] = lr
+		c.recOpen.Add(1)
 		k.recordings = append(k.recordings, lr.rec.Name)
 		row := lr.rec
 		lr.exec.do(func(ctx context.Context) {
@@ -132,9 +133,15 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 			c.log.Info("recording stored", "call_id", row.CallID, "recording", row.Name, "size", row.Size)
 		}
 		c.saveRecording(&row, false)
+		c.recOpen.Add(-1)
 	})
 	lr.exec.close()
 }
+
+// OpenRecordings is how many recordings are being made or fetched: a
+// recording counts from its start until its file is stored (or it is
+// marked failed).
+func (c *Center) OpenRecordings() int { return int(c.recOpen.Load()) }
 
 // saveRecording writes a recording's row, retrying briefly.
 func (c *Center) saveRecording(r *recording.Recording, insert bool) {
