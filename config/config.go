@@ -537,6 +537,13 @@ type DemoSettings struct {
 	Agents int `mapstructure:"agents" yaml:"agents"`
 	// Seed seeds the simulation's random numbers; 0 picks a random seed.
 	Seed int64 `mapstructure:"seed" yaml:"seed"`
+	// CampaignLeads is how many leads the demo's outbound campaign
+	// "demo-outbound" dials, through the same agents as the inbound
+	// callers (routing.engine router only); 0 runs no campaign.
+	CampaignLeads int `mapstructure:"campaign_leads" yaml:"campaign_leads"`
+	// CampaignMode is that campaign's dialing mode: progressive, power or
+	// predictive (preview needs people at the agents' screens).
+	CampaignMode string `mapstructure:"campaign_mode" yaml:"campaign_mode"`
 }
 
 // Default returns the built-in defaults, the base every file and
@@ -568,6 +575,8 @@ func Default() Config {
 			TalkMean:         60 * time.Second,
 			PatienceMean:     45 * time.Second,
 			Agents:           5,
+			CampaignLeads:    300,
+			CampaignMode:     "predictive",
 		},
 		Routing: Routing{Engine: "router", StatsInterval: 15 * time.Minute},
 		Recording: Recording{

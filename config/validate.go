@@ -140,6 +140,10 @@ var (
 	contextRE  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
+// demoCampaignModes are the dialing modes demo.campaign_mode accepts:
+// preview is left out, the demo's simulated agents never pick a lead.
+var demoCampaignModes = []string{"progressive", "power", "predictive"}
+
 // mediaSchemes are the media URI schemes the PBX port plays.
 var mediaSchemes = []string{"sound", "recording", "number", "digits", "characters", "tone"}
 
@@ -295,6 +299,9 @@ func (c *Config) validate(p *problems) {
 	positive("demo.talk_mean", d.TalkMean)
 	positive("demo.patience_mean", d.PatienceMean)
 	check("demo.agents", d.Agents < 0, "must not be negative, got %d", d.Agents)
+	check("demo.campaign_leads", d.CampaignLeads < 0 || d.CampaignLeads > 1_000_000, "must be in [0, 1000000], got %d", d.CampaignLeads)
+	check("demo.campaign_mode", !slices.Contains(demoCampaignModes, d.CampaignMode),
+		"must be one of %s, got %q", strings.Join(demoCampaignModes, ", "), d.CampaignMode)
 
 	c.buildCalendars(p)
 

@@ -16,13 +16,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/sim"
+	"github.com/switchboard/switchboard/storage"
 )
 
-// DemoSummary is what `switchboard demo --json` prints at the end.
+// DemoSummary is what `switchboard demo --json` prints at the end. The
+// calls_*, cdr_rows and recordings_* fields count the inbound callers'
+// calls; the outbound campaign's are in campaign_*.
 type DemoSummary struct {
 	Seed             int64   `json:"seed"`
 	Speed            float64 `json:"speed"`
@@ -50,12 +56,31 @@ type DemoSummary struct {
 	// and matches its stored checksum.
 	RecordingsCompleted int `json:"recordings_completed"`
 	RecordingsVerified  int `json:"recordings_verified"`
+
+	// The outbound campaign demo-outbound (demo.campaign_leads), this
+	// run: leads in the campaign, calls placed, live answers (a person,
+	// not a machine), live answers an agent took, live answers abandoned
+	// (no agent within the 2-second connect window) and their share of
+	// the live answers, answering machines, and leads still to dial (new,
+	// or due for a retry).
+	CampaignLeads       int     `json:"campaign_leads"`
+	CampaignDialed      int     `json:"campaign_dialed"`
+	CampaignAnswered    int     `json:"campaign_answered"`
+	CampaignConnected   int     `json:"campaign_connected"`
+	CampaignAbandoned   int     `json:"campaign_abandoned"`
+	CampaignAbandonRate float64 `json:"campaign_abandon_rate"`
+	CampaignMachines    int     `json:"campaign_machines"`
+	CampaignLeadsLeft   int     `json:"campaign_leads_left"`
 }
 
 // simClock adapts the simulator's clock to the center's.
 type simClock struct{ c *sim.Clock }
 
 func (s simClock) Now() time.Time { return s.c.Now() }
+
+// Speed is the simulated seconds per wall-clock second, for what paces
+// itself with a wall-clock ticker (the campaign runner).
+func (s simClock) Speed() float64 { return s.c.Speed() }
 func (s simClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return s.c.AfterFunc(d, f).Stop
 }
@@ -75,9 +100,14 @@ func newDemoCmd() *cobra.Command {
 synthetic callers (Poisson arrivals) and agent desk phones, the call log in a
 SQLite file and the HTTP server (default 127.0.0.1:8080).
 
-With --duration it stops taking calls after that much simulated time, lets
-live calls finish (at most --drain), and prints a summary (--json: one JSON
-object). --speed runs simulated time faster than the wall clock.`,
+With demo.campaign_leads above 0 (the default, 300) it also runs the
+outbound campaign demo-outbound (demo.campaign_mode, default predictive)
+through the first queue's agents, who take inbound calls too.
+
+With --duration it stops taking calls and pauses the campaign after that
+much simulated time, lets live calls finish (at most --drain), and prints a
+summary (--json: one JSON object). --speed runs simulated time faster than
+the wall clock.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := demoConfig(path)
 			if err != nil {
@@ -144,11 +174,28 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	s := sim.New(sim.Options{User: cfg.Asterisk.Username, Password: cfg.Asterisk.Password,
 		Speed: d.Speed, Seed: d.Seed, Logger: log.With("component", "sim")})
 	agents := demoAgents(cfg)
+	rings := 1
+	if d.CampaignLeads > 0 {
+		// Agents who take campaign calls auto-answer: a person the dialer
+		// reached is abandoned if no agent is on the line within 2 s.
+		rings = 0
+	}
 	for _, a := range agents {
 		tech, res, _ := strings.Cut(a.Endpoint, "/")
-		s.AddEndpoint(tech, res, sim.Party{Rings: 1, TalkDist: func(r *rand.Rand) time.Duration {
+		s.AddEndpoint(tech, res, sim.Party{Rings: rings, TalkDist: func(r *rand.Rand) time.Duration {
 			return lognormalDuration(r, d.TalkMean, 1.0)
 		}})
+	}
+	var camp *demoCampaign
+	if d.CampaignLeads > 0 {
+		if cfg.Routing.Engine == "router" {
+			camp = newDemoCampaign(cfg)
+			for _, l := range camp.leads {
+				s.AddEndpoint("PJSIP", l.number+"@trunk", l.party)
+			}
+		} else {
+			log.Warn("demo: no outbound campaign: campaigns need routing.engine router", "engine", cfg.Routing.Engine)
+		}
 	}
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start simulator: %w", err)
@@ -161,6 +208,13 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		cfg.Recording.Dir = filepath.Join(filepath.Dir(cfg.Database.DSN), cfg.Recording.Dir)
 	}
 	clock := simClock{s.Clock()}
+	early := camp != nil && !memoryDSN(cfg.Database.DSN)
+	if early {
+		// Stored (paused) before the runner's first look at the campaigns.
+		if err := camp.prepareIn(ctx, cfg.Database.DSN, clock.Now(), log); err != nil {
+			return nil, err
+		}
+	}
 	app, err := StartApp(ctx, cfg, log, clock)
 	if err != nil {
 		return nil, err
@@ -176,9 +230,29 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	}); err != nil {
 		return nil, fmt.Errorf("simulated PBX link did not come up: %w", err)
 	}
+	if camp != nil && app.Outbound == nil {
+		camp = nil // not reached: the router engine makes the runner
+	}
+	if camp != nil && !early {
+		if err := camp.prepare(ctx, app.DB, clock.Now(), log); err != nil {
+			return nil, err
+		}
+	}
+	if camp != nil {
+		if camp.cdrBefore, err = camp.callLog(ctx, app.DB, nil); err != nil {
+			return nil, err
+		}
+	}
 	before, err := app.DB.CountCDR(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if camp != nil {
+		// Started once the call log is counted: every campaign call is
+		// this run's. The runner sees it at its next re-read.
+		if err := camp.start(ctx, app.DB, clock.Now(), log); err != nil {
+			return nil, err
+		}
 	}
 	recBefore, err := lastRecordingID(app)
 	if err != nil {
@@ -208,8 +282,12 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		<-ctx.Done()
 	}
 	sum.CallsGenerated = gen.stop()
+	if camp != nil {
+		camp.pause(ctx, app, clock.Now(), log)
+	}
 	if ctx.Err() == nil && drain > 0 {
-		// Let live calls end by themselves, in simulated time.
+		// Let live calls end by themselves, in simulated time (campaign
+		// calls still ringing are channels without a call yet).
 		over := make(chan struct{})
 		stop := clock.AfterFunc(drain, func() { close(over) })
 		_ = waitFor(ctx, 0, func() bool {
@@ -217,7 +295,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			case <-over:
 				return true
 			default:
-				return app.Center.ActiveCalls() == 0
+				return app.Center.ActiveCalls() == 0 && len(s.Channels()) == 0
 			}
 		})
 		stop()
@@ -236,6 +314,13 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	})
 	sum.SimSeconds = clock.Now().Sub(simStart).Seconds()
 	sum.WallSeconds = time.Since(wallStart).Seconds()
+	var campStats outbound.CampaignStats
+	if camp != nil {
+		// The runner's totals live in its loop: read them before it stops.
+		if campStats, err = camp.stats(app, log); err != nil {
+			return nil, err
+		}
+	}
 	closed = true
 	shutdownHTTP(app)
 	app.cancel()
@@ -250,6 +335,11 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		return nil, err
 	}
 	sum.CDRRows = after - before
+	if camp != nil {
+		if err := camp.summarize(context.Background(), app.DB, campStats, sum); err != nil {
+			return nil, err
+		}
+	}
 	ps := app.PBX.Stats()
 	sum.EventsSent = s.EventsSent(appName)
 	sum.EventsReceived = int64(ps.EventsReceived)
@@ -265,12 +355,16 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	return sum, nil
 }
 
-// verifyRecordings counts the recordings this run stored (ids after
-// since) and those whose file verifies (present, same size and SHA-256).
+// verifyRecordings counts the recordings of inbound calls this run stored
+// (ids after since) and those whose file verifies (present, same size and
+// SHA-256).
 func verifyRecordings(app *App, since int64) (completed, verified int, err error) {
 	err = eachRecording(app, func(rec recording.Recording) {
 		if rec.ID <= since || rec.State != recording.StateStored {
 			return
+		}
+		if _, ob := outbound.AttemptOf(sb.ChannelID(rec.CallID)); ob {
+			return // a campaign call
 		}
 		completed++
 		if app.Files.Verify(rec) == nil {
@@ -422,6 +516,11 @@ func printSummary(w io.Writer, s *DemoSummary) {
 	fmt.Fprintf(w, "IVR: ended in the flow %d, voicemail %d, transferred %d\n", s.CallsIVR, s.CallsVoicemail, s.CallsTransferred)
 	fmt.Fprintf(w, "call log rows: %d; PBX events: sent %d, received %d, lost %d\n", s.CDRRows, s.EventsSent, s.EventsReceived, s.EventsLost)
 	fmt.Fprintf(w, "recordings: completed %d, verified %d\n", s.RecordingsCompleted, s.RecordingsVerified)
+	if s.CampaignLeads > 0 {
+		fmt.Fprintf(w, "campaign %s: %d leads, dialed %d, live answers %d (to an agent %d, abandoned %d: %.2f%%), machines %d, leads left %d\n",
+			demoCampaignName, s.CampaignLeads, s.CampaignDialed, s.CampaignAnswered, s.CampaignConnected, s.CampaignAbandoned,
+			100*s.CampaignAbandonRate, s.CampaignMachines, s.CampaignLeadsLeft)
+	}
 }
 
 // expDuration draws an exponential duration with the given mean.
@@ -438,3 +537,268 @@ func lognormalDuration(r *rand.Rand, mean time.Duration, cv float64) time.Durati
 }
 
 var _ center.Clock = simClock{}
+
+// demoCampaignName is the outbound campaign the demo runs.
+const demoCampaignName = "demo-outbound"
+
+// demoCampaign is the demo's outbound campaign: its settings, its leads
+// with what the person at each number does, and the campaign's call-log
+// rows and attempts from before this run (a database that had it already).
+type demoCampaign struct {
+	c              campaign.Campaign
+	leads          []demoLead
+	cdrBefore      []sb.CDR
+	attemptsBefore map[int64]bool
+}
+
+// demoLead is a lead's number and its callee.
+type demoLead struct {
+	number string
+	party  sim.Party
+}
+
+// newDemoCampaign builds the campaign of demo.campaign_leads leads: open
+// around the clock every day (so that the demo behaves the same at any
+// hour), AMD on, 20 s ring time, worked by demoCampaignQueue's agents.
+func newDemoCampaign(cfg *config.Config) *demoCampaign {
+	c := campaign.Default(demoCampaignName)
+	c.Mode = campaign.Mode(cfg.Demo.CampaignMode)
+	if c.Mode == campaign.ModePower {
+		c.Ratio = 1.5 // at the default 1 power dials as progressive does
+	}
+	c.Queue = demoCampaignQueue(cfg)
+	c.Window = campaign.Window{Start: 0, End: 24 * 60}
+	c.Schedule.Days = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
+	c.CallerID = `"Switchboard demo" <+15550100>`
+	c.AbandonMessage = "sound:vm-goodbye" // a sound the simulator knows
+	c.AMD = true
+	c.RingTime = 20 * time.Second
+	return &demoCampaign{c: c, leads: demoLeads(cfg.Demo)}
+}
+
+// demoCampaignQueue is the queue whose agents work the campaign: the first
+// configured queue, or the router's queue of every agent when none is
+// configured (buildRouter).
+func demoCampaignQueue(cfg *config.Config) string {
+	if len(cfg.Queues) > 0 {
+		return cfg.Queues[0].Name
+	}
+	return "default"
+}
+
+// demoLeads draws demo.campaign_leads callees from the seed, as in the
+// dialer benchmark's default scenario: 30% talk (lognormal around
+// demo.talk_mean), 10% busy, 15% answering machine, 45% no answer. The
+// stream is the campaign's own: the inbound callers of a seed are the same
+// with or without a campaign.
+func demoLeads(d config.DemoSettings) []demoLead {
+	rng := rand.New(rand.NewPCG(uint64(d.Seed), 0xca11))
+	out := make([]demoLead, d.CampaignLeads)
+	for i := range out {
+		var p sim.Party
+		switch u := rng.Float64(); {
+		case u < 0.30:
+			p = sim.Party{Rings: 1 + rng.IntN(4), Talk: max(5*time.Second, lognormalDuration(rng, d.TalkMean, 1.0))}
+		case u < 0.40:
+			p = sim.Party{Busy: true}
+		case u < 0.55:
+			p = sim.Party{Rings: 1 + rng.IntN(4), Machine: true, Talk: time.Minute}
+		default:
+			p = sim.Party{NoAnswer: true}
+		}
+		out[i] = demoLead{number: fmt.Sprintf("+1555%07d", 2_000_000+i), party: p}
+	}
+	return out
+}
+
+// memoryDSN reports whether a database DSN is an in-memory database, which
+// a second connection would not share.
+func memoryDSN(dsn string) bool {
+	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory")
+}
+
+// prepareIn stores and starts the campaign in the database file dsn, before
+// the application opens it.
+func (dc *demoCampaign) prepareIn(ctx context.Context, dsn string, now time.Time, log *slog.Logger) error {
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	err = dc.prepare(ctx, db, now, log)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// prepare creates the campaign (paused) with its leads. A database that
+// has the campaign already (an earlier demo run, which left it paused)
+// keeps it, with its settings and leads: the leads missing are added and
+// the campaign goes on with those left to dial.
+func (dc *demoCampaign) prepare(ctx context.Context, db *storage.DB, now time.Time, log *slog.Logger) error {
+	name := dc.c.Name
+	err := db.CreateCampaign(ctx, dc.c, now)
+	existed := sb.ErrorCode(err) == sb.ECONFLICT
+	if err != nil && !existed {
+		return fmt.Errorf("demo campaign: %w", err)
+	}
+	batch := make([]campaign.Lead, len(dc.leads))
+	for i, l := range dc.leads {
+		batch[i] = campaign.Lead{Campaign: name, Number: l.number, Region: "US", TimeZone: "UTC"}
+	}
+	if _, err := db.UpsertLeads(ctx, batch, now); err != nil {
+		return fmt.Errorf("demo campaign leads: %w", err)
+	}
+	dc.attemptsBefore = map[int64]bool{}
+	if existed {
+		log.Info("demo: the database has the campaign from an earlier run: it goes on with the leads left", "campaign", name)
+		atts, err := dc.attempts(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, a := range atts {
+			dc.attemptsBefore[a.ID] = true
+		}
+	}
+	if err := db.SetCampaignState(ctx, name, campaign.StatePaused, now); err != nil {
+		return fmt.Errorf("demo campaign: %w", err)
+	}
+	return nil
+}
+
+// start sets the campaign running.
+func (dc *demoCampaign) start(ctx context.Context, db *storage.DB, now time.Time, log *slog.Logger) error {
+	if err := db.SetCampaignState(ctx, dc.c.Name, campaign.StateRunning, now); err != nil {
+		return fmt.Errorf("demo campaign: start: %w", err)
+	}
+	log.Info("demo: outbound campaign running", "campaign", dc.c.Name, "mode", dc.c.Mode, "queue", dc.c.Queue, "leads", len(dc.leads))
+	return nil
+}
+
+// pause stops the campaign's dialing at the end of the run and waits until
+// the runner, which re-reads the campaigns every few seconds, has seen it:
+// from then on it places no call.
+func (dc *demoCampaign) pause(ctx context.Context, app *App, now time.Time, log *slog.Logger) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := app.DB.SetCampaignState(wctx, dc.c.Name, campaign.StatePaused, now); err != nil {
+		log.Warn("demo: pausing the campaign failed", "campaign", dc.c.Name, "err", err)
+		return
+	}
+	if err := waitFor(wctx, 0, func() bool {
+		st, err := app.Outbound.Stats(wctx, dc.c.Name)
+		return err == nil && st.State == campaign.StatePaused
+	}); err != nil {
+		log.Warn("demo: the campaign runner has not seen the pause", "campaign", dc.c.Name, "err", err)
+	}
+}
+
+// stats reads the runner's picture of the campaign once every call it
+// placed has been reported over.
+func (dc *demoCampaign) stats(app *App, log *slog.Logger) (outbound.CampaignStats, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var st outbound.CampaignStats
+	var err error
+	if werr := waitFor(ctx, 0, func() bool {
+		st, err = app.Outbound.Stats(ctx, dc.c.Name)
+		return err == nil && st.LinesInFlight == 0
+	}); werr != nil && err == nil {
+		log.Warn("demo: campaign calls still in flight at the end", "campaign", dc.c.Name, "lines", st.LinesInFlight)
+	}
+	if err != nil {
+		return st, fmt.Errorf("demo campaign stats: %w", err)
+	}
+	return st, nil
+}
+
+// attempts returns every attempt of the campaign's leads.
+func (dc *demoCampaign) attempts(ctx context.Context, db *storage.DB) ([]storage.Attempt, error) {
+	var out []storage.Attempt
+	for _, l := range dc.leads {
+		lead, err := db.Lead(ctx, dc.c.Name, l.number)
+		if err != nil {
+			return nil, err
+		}
+		atts, err := db.Attempts(ctx, lead.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, atts...)
+	}
+	return out, nil
+}
+
+// callLog returns the call-log rows of the campaign's calls (those a person
+// answered) that are not in skip.
+func (dc *demoCampaign) callLog(ctx context.Context, db *storage.DB, skip []sb.CDR) ([]sb.CDR, error) {
+	old := make(map[int64]bool, len(skip))
+	for _, r := range skip {
+		old[r.ID] = true
+	}
+	var out []sb.CDR
+	for offset := 0; ; {
+		page, total, err := db.ListCDR(ctx, sb.CDRFilter{Called: "campaign:" + dc.c.Name, Limit: storage.MaxCDRLimit, Offset: offset})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			if !old[r.ID] {
+				out = append(out, r)
+			}
+		}
+		offset += len(page)
+		if len(page) == 0 || offset >= total {
+			return out, nil
+		}
+	}
+}
+
+// summarize fills the campaign's part of the summary from the runner's
+// totals (st) and the database, and takes the campaign's calls out of the
+// inbound counts: the center and the call log count every call.
+func (dc *demoCampaign) summarize(ctx context.Context, db *storage.DB, st outbound.CampaignStats, sum *DemoSummary) error {
+	counts, err := db.LeadCounts(ctx, dc.c.Name)
+	if err != nil {
+		return err
+	}
+	for _, n := range counts {
+		sum.CampaignLeads += n
+	}
+	sum.CampaignLeadsLeft = counts[campaign.LeadNew] + counts[campaign.LeadRetry]
+	sum.CampaignDialed, sum.CampaignAnswered = st.Dialed, st.Answered
+	sum.CampaignAbandoned, sum.CampaignMachines = st.Abandoned, st.Machines
+	if st.Answered > 0 {
+		sum.CampaignAbandonRate = float64(st.Abandoned) / float64(st.Answered)
+	}
+	atts, err := dc.attempts(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if !dc.attemptsBefore[a.ID] && a.Outcome == campaign.OutcomeAnswered {
+			sum.CampaignConnected++ // answered: a person who reached an agent
+		}
+	}
+	rows, err := dc.callLog(ctx, db, dc.cdrBefore)
+	if err != nil {
+		return err
+	}
+	byOutcome := map[sb.Outcome]*int64{
+		sb.OutcomeCompleted: &sum.CallsCompleted, sb.OutcomeAbandoned: &sum.CallsAbandoned,
+		sb.OutcomeNoAgent: &sum.CallsNoAgent, sb.OutcomeFailed: &sum.CallsFailed,
+		sb.OutcomeInterrupted: &sum.CallsInterrupted, sb.OutcomeIVR: &sum.CallsIVR,
+		sb.OutcomeVoicemail: &sum.CallsVoicemail, sb.OutcomeTransferred: &sum.CallsTransferred,
+	}
+	for _, r := range rows {
+		sum.CallsOffered--
+		if r.Bridged.Valid {
+			sum.CallsAnswered--
+		}
+		if n := byOutcome[r.Outcome]; n != nil {
+			*n--
+		}
+	}
+	sum.CDRRows -= len(rows)
+	return nil
+}
