@@ -204,6 +204,9 @@ func (c *Center) acdApply(m routing.Msg) []routing.Action {
 		c.acdActions(c.router.Apply(next, c.clock.Now()))
 	}
 	a.applying = false
+	if c.obDirty {
+		c.obRebalance()
+	}
 	c.acdArm()
 	return acts
 }
@@ -264,6 +267,9 @@ func (c *Center) acdActions(acts []routing.Action) {
 			c.acd.mu.Lock()
 			c.acd.states[a.Agent] = a
 			c.acd.mu.Unlock()
+			if len(c.ob) > 0 || len(c.obHeld) > 0 {
+				c.obDirty = true // an agent to hold, or a hold ended
+			}
 			if save := c.agentHistory; save != nil {
 				st, at := a, c.clock.Now()
 				c.persist(func(ctx context.Context) error { return save(ctx, st, at) }, func(err error) {

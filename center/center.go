@@ -158,6 +158,11 @@ type Center struct {
 	lastAgent LastAgentFunc
 	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
 	obReport  func(outbound.Event)
+	// obHeld are the agents held (paused HoldReason) for the campaign
+	// lines ringing in each queue; obDirty asks for a rebalance.
+	obHeld      map[sb.QueueName][]sb.AgentID
+	obDirty     bool
+	obBalancing bool
 
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
@@ -248,6 +253,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
 		ob:            map[sb.ChannelID]*obCall{},
+		obHeld:        map[sb.QueueName][]sb.AgentID{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q

@@ -3,6 +3,7 @@ package center
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,14 @@ const OutboundPriority = 1 << 30
 // PreviewPauseReason is the router pause reason of an agent on a preview call.
 const PreviewPauseReason = "preview"
 
+// HoldReason is the router pause reason of an agent held for a campaign
+// line that is ringing: agents who also take inbound calls (blended) are
+// kept from inbound callers while the lines the dialer placed for them
+// may still be answered. Held agents count as ready for the pacer; when a
+// person answers, the call is queued first and then a held agent is
+// released, so the router gives it to that call.
+const HoldReason = "outbound-hold"
+
 // obCall is a campaign call the center placed.
 type obCall struct {
 	d         outbound.Dial
@@ -76,6 +85,11 @@ func (c *Center) obSend(ob *obCall, kind outbound.EventKind, o campaign.Outcome,
 		}
 		ob.done = true
 		delete(c.ob, ob.d.Channel)
+		if c.acd != nil && !c.acd.applying {
+			c.obRebalance() // the line's held agent goes back
+		} else {
+			c.obDirty = true
+		}
 	}
 	if c.obReport != nil {
 		c.obReport(outbound.Event{Attempt: ob.d.Attempt, Kind: kind, At: c.clock.Now(), Outcome: o, Agent: agent})
@@ -103,6 +117,7 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 			return sb.Errorf(sb.ECONFLICT, "channel %s is already dialing", d.Channel)
 		}
 		c.ob[d.Channel] = ob
+		c.obRebalance()
 		return nil
 	})
 	if err != nil {
@@ -121,6 +136,7 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 			if c.ob[d.Channel] == ob && ob.k == nil {
 				ob.done = true
 				delete(c.ob, d.Channel)
+				c.obRebalance()
 			}
 		})
 		return err
@@ -225,6 +241,7 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	status := strings.ToUpper(args[1])
 	if status == "MACHINE" {
 		ob.machine = true
+		c.obRebalance() // no agent needed for this line
 		c.log.Info("campaign call: answering machine", "channel_id", ch.ID, "campaign", d.Campaign)
 		if d.MachineMessage == "" {
 			c.hangupOrphan(ch.ID)
@@ -259,6 +276,9 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ac.enqueued = true
 	k.State = sb.CallPrompting
 	c.acdEnqueue(k, "")
+	// Queued first, then the agent held for this line is released: the
+	// router offers it to the highest-priority caller, this one.
+	c.obRebalance()
 }
 
 // obDeadline: the connect window is over; a person no agent took is
@@ -380,12 +400,25 @@ func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Age
 			return sb.Errorf(sb.ENOTFOUND, "no queue %q", queue)
 		}
 		now := c.clock.Now()
+		// Blended agents: inbound callers already waiting for these
+		// agents will take the next free ones, so that many ready agents
+		// are not the dialer's to count on.
+		claimed := c.inboundWaitingFor(ids)
 		for _, id := range ids {
 			st, _ := c.router.AgentStats(id, now)
 			a := dialer.Agent{Since: st.Since}
 			switch st.State {
 			case routing.StateAvailable:
 				a.Status = dialer.AgentReady
+				if claimed > 0 {
+					claimed--
+					a.Status, a.Since = dialer.AgentTalking, now
+				}
+			case routing.StatePaused:
+				if st.Reason != HoldReason {
+					continue
+				}
+				a.Status = dialer.AgentReady // held for the campaign's lines
 			case routing.StateReserved, routing.StateOnCall:
 				a.Status = dialer.AgentTalking
 			case routing.StateWrapUp:
@@ -398,4 +431,92 @@ func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Age
 		return nil
 	})
 	return out, err
+}
+
+// inboundWaitingFor counts the inbound callers waiting in the router for a
+// queue that any of agents answers.
+func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
+	mine := make(map[sb.AgentID]bool, len(agents))
+	for _, id := range agents {
+		mine[id] = true
+	}
+	shares := map[sb.QueueName]bool{}
+	n := 0
+	for id, ac := range c.acd.calls {
+		k := c.calls[id]
+		if k == nil || k.ob != nil || !ac.enqueued || ac.connected || ac.exited || ac.callback {
+			continue
+		}
+		share, seen := shares[k.Queue]
+		if !seen {
+			members, _ := c.router.QueueAgents(k.Queue)
+			share = slices.ContainsFunc(members, func(a sb.AgentID) bool { return mine[a] })
+			shares[k.Queue] = share
+		}
+		if share {
+			n++
+		}
+	}
+	return n
+}
+
+// obRebalance holds as many available agents of each campaign queue as it
+// has lines ringing (or in AMD), and releases the others.
+func (c *Center) obRebalance() {
+	c.obDirty = false
+	if c.router == nil || c.obBalancing {
+		return
+	}
+	c.obBalancing = true
+	defer func() { c.obBalancing = false }()
+	want := map[sb.QueueName]int{}
+	for _, ob := range c.ob {
+		if ob.k == nil && !ob.done && !ob.machine && ob.d.Agent == "" {
+			want[sb.QueueName(ob.d.Queue)]++
+		}
+	}
+	heldAnywhere := map[sb.AgentID]bool{}
+	for q, held := range c.obHeld {
+		// An agent whose hold ended otherwise (logged out, paused by
+		// hand) is no longer ours.
+		keep := held[:0]
+		for _, id := range held {
+			if st := c.acd.states[id]; st.State == routing.StatePaused && st.Reason == HoldReason {
+				keep = append(keep, id)
+				heldAnywhere[id] = true
+			}
+		}
+		c.obHeld[q] = keep
+		if _, ok := want[q]; !ok {
+			want[q] = 0
+		}
+	}
+	for q, n := range want {
+		for len(c.obHeld[q]) > n {
+			held := c.obHeld[q]
+			id := held[len(held)-1]
+			c.obHeld[q] = held[:len(held)-1]
+			delete(heldAnywhere, id)
+			c.acdApply(routing.AgentReady{Agent: id})
+		}
+		if len(c.obHeld[q]) < n {
+			members, _ := c.router.QueueAgents(q)
+			for _, id := range members {
+				if len(c.obHeld[q]) >= n {
+					break
+				}
+				if heldAnywhere[id] || c.acd.states[id].State != routing.StateAvailable {
+					continue
+				}
+				m := routing.AgentPause{Agent: id, Reason: HoldReason}
+				if ignored(c.acdApply(m), m) == nil {
+					c.obHeld[q] = append(c.obHeld[q], id)
+					heldAnywhere[id] = true
+				}
+			}
+		}
+		if len(c.obHeld[q]) == 0 {
+			delete(c.obHeld, q)
+		}
+	}
 }

@@ -317,11 +317,11 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Agents) != 5 {
+	if len(cfg.Agents) != 8 {
 		t.Fatalf("demo agents = %+v", cfg.Agents)
 	}
 	for i, a := range cfg.Agents {
-		id := []string{"1001", "1002", "1003", "1004", "1005"}[i]
+		id := []string{"1001", "1002", "1003", "1004", "1005", "2001", "2002", "2003"}[i]
 		if a.ID != id || a.Endpoint != "PJSIP/"+id {
 			t.Errorf("agent %d = %+v", i, a)
 		}

@@ -262,7 +262,7 @@ func TestDemoIVR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.QueueNames(); !reflect.DeepEqual(got, []string{"sales", "support"}) {
+	if got := cfg.QueueNames(); !reflect.DeepEqual(got, []string{"sales", "support", "outbound"}) {
 		t.Errorf("queues = %v", got)
 	}
 	if r, ok := cfg.IVR.Route("5551234"); !ok || r.Flow != "main" || r.Calendar != "" {

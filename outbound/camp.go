@@ -110,26 +110,46 @@ func (cp *camp) update(c campaign.Campaign, loc *time.Location) {
 func (cp *camp) pacer(w dialer.Windows, log *slog.Logger) dialer.Pacer {
 	why := ""
 	if cp.c.Mode == campaign.ModePower || cp.c.Mode == campaign.ModePredictive {
+		// Power dialing is held to the cap once it reaches it. A
+		// predictive campaign goes further: one more abandon must not take
+		// a window over its cap, so until enough people have been answered
+		// (about 1/cap of them), and again after each abandon that leaves
+		// no room, it dials progressively.
+		over := atOrOver
+		if cp.c.Mode == campaign.ModePredictive {
+			over = nextOver
+		}
 		switch {
-		case w.Day.Abandoned > 0 && w.Day.Rate() >= cp.c.DailyAbandonCap:
-			why = fmt.Sprintf("today's abandon rate %.2f%% (%d of %d) is at or over the daily cap %.2f%%",
-				100*w.Day.Rate(), w.Day.Abandoned, w.Day.Live, 100*cp.c.DailyAbandonCap)
-		case w.Rolling.Abandoned > 0 && w.Rolling.Rate() >= cp.c.AbandonCap:
-			why = fmt.Sprintf("the abandon rate over %s, %.2f%% (%d of %d), is at or over the cap %.2f%%",
-				cp.c.AbandonWindow, 100*w.Rolling.Rate(), w.Rolling.Abandoned, w.Rolling.Live, 100*cp.c.AbandonCap)
+		case over(w.Day, cp.c.DailyAbandonCap):
+			why = fmt.Sprintf("today's abandons (%d of %d answered) leave no room under the daily cap %.2f%%",
+				w.Day.Abandoned, w.Day.Live, 100*cp.c.DailyAbandonCap)
+		case over(w.Rolling, cp.c.AbandonCap):
+			why = fmt.Sprintf("the abandons over %s (%d of %d answered) leave no room under the cap %.2f%%",
+				cp.c.AbandonWindow, w.Rolling.Abandoned, w.Rolling.Live, 100*cp.c.AbandonCap)
 		}
 	}
 	if why != "" && cp.throttled == "" {
-		log.Warn("outbound: abandon cap reached: dialing progressively until the rate is under the cap",
+		log.Info("outbound: abandon cap near: dialing progressively until there is room under it",
 			slog.String("campaign", cp.c.Name), slog.String("why", why))
 	} else if why == "" && cp.throttled != "" {
-		log.Info("outbound: abandon rate under the cap again: pacing by mode", slog.String("campaign", cp.c.Name), slog.String("mode", string(cp.c.Mode)))
+		log.Info("outbound: room under the abandon cap again: pacing by mode", slog.String("campaign", cp.c.Name), slog.String("mode", string(cp.c.Mode)))
 	}
 	cp.throttled = why
 	if why != "" {
 		return dialer.Progressive{}
 	}
 	return cp.base
+}
+
+// nextOver says whether one more abandoned call would put the window's
+// rate over limit.
+func nextOver(c dialer.Counts, limit float64) bool {
+	return float64(c.Abandoned+1) > limit*float64(c.Live+1)
+}
+
+// atOrOver says whether the window's rate is at or over limit.
+func atOrOver(c dialer.Counts, limit float64) bool {
+	return c.Abandoned > 0 && c.Rate() >= limit
 }
 
 // sample records the agents working the campaign now: occupancy, and the

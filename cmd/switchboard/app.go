@@ -215,6 +215,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 				return ids, err
 			},
 			Location: cfg.IVR.Location(), Log: log.With("component", "outbound"),
+			Now: clock.Now, Tick: runnerTick(clock),
 		})
 		a.Center.SetOutbound(a.Outbound.Report)
 		srv.AddOutboundRoutes(a.Outbound)
@@ -421,4 +422,14 @@ type agentHistory struct{ db *storage.DB }
 
 func (h agentHistory) AgentStateHistory(ctx context.Context, agent sb.AgentID, from, to time.Time, limit int) (any, error) {
 	return h.db.AgentStates(ctx, agent, from, to, limit)
+}
+
+// runnerTick is the campaign runner's pacing interval: a second of the
+// clock's time (a simulated clock running faster paces as often in its
+// own time).
+func runnerTick(c center.Clock) time.Duration {
+	if s, ok := c.(interface{ Speed() float64 }); ok && s.Speed() > 1 {
+		return max(2*time.Millisecond, time.Duration(float64(time.Second)/s.Speed()))
+	}
+	return time.Second
 }

@@ -102,7 +102,9 @@ SQLite file and the HTTP server (default 127.0.0.1:8080).
 
 With demo.campaign_leads above 0 (the default, 300) it also runs the
 outbound campaign demo-outbound (demo.campaign_mode, default predictive)
-through the first queue's agents, who take inbound calls too.
+through the agents of the queue named outbound (the embedded configuration
+has three agents for it), or else of the first queue, who then take inbound
+calls too.
 
 With --duration it stops taking calls and pauses the campaign after that
 much simulated time, lets live calls finish (at most --drain), and prints a
@@ -576,10 +578,15 @@ func newDemoCampaign(cfg *config.Config) *demoCampaign {
 	return &demoCampaign{c: c, leads: demoLeads(cfg.Demo)}
 }
 
-// demoCampaignQueue is the queue whose agents work the campaign: the first
-// configured queue, or the router's queue of every agent when none is
-// configured (buildRouter).
+// demoCampaignQueue is the queue whose agents work the campaign: the
+// queue named outbound, else the first configured queue, or the router's
+// queue of every agent when none is configured (buildRouter).
 func demoCampaignQueue(cfg *config.Config) string {
+	for _, q := range cfg.Queues {
+		if q.Name == "outbound" {
+			return q.Name
+		}
+	}
 	if len(cfg.Queues) > 0 {
 		return cfg.Queues[0].Name
 	}
