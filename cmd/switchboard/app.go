@@ -245,6 +245,17 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
+			// The runner reconciles its attempts with the PBX's channels
+			// first: wait for the link.
+			tick := time.NewTicker(50 * time.Millisecond)
+			defer tick.Stop()
+			for !pbx.Ready() {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-tick.C:
+				}
+			}
 			if err := a.Outbound.Run(runCtx); err != nil && runCtx.Err() == nil {
 				log.Error("outbound campaigns stopped", "err", err)
 			}

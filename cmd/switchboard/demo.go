@@ -314,6 +314,11 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		return len(s.Channels()) == 0 && len(s.Bridges()) == 0 &&
 			int64(app.PBX.Stats().EventsReceived) >= s.EventsSent(appName)
 	})
+	// Recordings are fetched and verified after their calls: let the last
+	// ones be stored before the PBX link closes.
+	if err := waitFor(context.Background(), 30*time.Second, func() bool { return app.Center.OpenRecordings() == 0 }); err != nil {
+		log.Warn("recordings still being stored at the end of the demo", "open", app.Center.OpenRecordings())
+	}
 	sum.SimSeconds = clock.Now().Sub(simStart).Seconds()
 	sum.WallSeconds = time.Since(wallStart).Seconds()
 	var campStats outbound.CampaignStats
