@@ -417,6 +417,15 @@ type Agent struct {
 	// PINHash is the keypad login PIN's hash (`switchboard token pin`);
 	// empty: the agent cannot log in from a desk phone.
 	PINHash string `mapstructure:"pin_hash" yaml:"pin_hash,omitempty"`
+	// WrapUp, when set, replaces the queues' wrap-up time for this agent
+	// (router; 0s: no wrap-up).
+	WrapUp *time.Duration `mapstructure:"wrap_up" yaml:"wrap_up,omitempty"`
+	// Weight is the agent's share under the weighted-random strategy
+	// (router; 0 counts as 1).
+	Weight int `mapstructure:"weight" yaml:"weight,omitempty"`
+	// Attributes are free strings queue skill expressions read as
+	// attributes.NAME (router), e.g. {site: paris, team: blue}.
+	Attributes map[string]string `mapstructure:"attributes" yaml:"attributes,omitempty"`
 }
 
 // Routing chooses the agent-selection engine.

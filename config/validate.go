@@ -258,6 +258,8 @@ func (c *Config) validate(p *problems) {
 		} else if id != "" {
 			ids[id] = i
 		}
+		check(key+".wrap_up", ag.WrapUp != nil && *ag.WrapUp < 0, "must not be negative")
+		check(key+".weight", ag.Weight < 0, "must not be negative")
 		switch ep := ag.Endpoint; {
 		case ep == "":
 			check(key+".endpoint", true, "is required (Technology/Resource, e.g. PJSIP/1001)")

@@ -17,7 +17,8 @@ func buildRouter(cfg *config.Config) (*routing.Router, error) {
 	rc := routing.Config{Location: cfg.IVR.Location()}
 	for _, a := range cfg.Agents {
 		rc.Agents = append(rc.Agents, routing.AgentConfig{ID: sb.AgentID(a.ID), Name: a.Name, Endpoint: a.Endpoint,
-			Skills: a.Skills, Languages: a.Languages, PINHash: a.PINHash})
+			Skills: a.Skills, Languages: a.Languages, PINHash: a.PINHash,
+			WrapUp: a.WrapUp, Weight: a.Weight, Attributes: a.Attributes})
 	}
 	for _, q := range cfg.Queues {
 		qc := routing.QueueConfig{Name: sb.QueueName(q.Name), Skills: q.Skills, Strategy: q.Strategy,

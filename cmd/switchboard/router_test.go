@@ -240,3 +240,34 @@ flows:
 		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// TestBuildRouterAgentOptions: an agent's own wrap-up, weight and
+// attributes reach the router from the YAML.
+func TestBuildRouterAgentOptions(t *testing.T) {
+	yaml := `
+asterisk: {username: sb, password: pw}
+agents:
+  - {id: "1001", endpoint: PJSIP/1001, wrap_up: 20s, weight: 3, attributes: {site: paris}}
+  - {id: "1002", endpoint: PJSIP/1002}
+queues:
+  - {name: paris, skills: 'attributes.site == "paris"'}
+`
+	cfg, err := config.LoadBytes("agents.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := buildRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := r.Agent("1001")
+	if !ok || a.WrapUp == nil || *a.WrapUp != 20*time.Second || a.Weight != 3 || a.Attributes["site"] != "paris" {
+		t.Fatalf("agent 1001 = %+v", a)
+	}
+	if b, _ := r.Agent("1002"); b.WrapUp != nil {
+		t.Fatalf("agent 1002 wrap-up = %v, want the queue's", *b.WrapUp)
+	}
+	if agents, _ := r.QueueAgents("paris"); len(agents) != 1 || agents[0] != "1001" {
+		t.Fatalf("queue paris agents = %v, want [1001] (attributes.site)", agents)
+	}
+}
