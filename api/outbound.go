@@ -18,7 +18,7 @@ type OutboundService interface {
 	Preview(ctx context.Context, campaign string, agent switchboard.AgentID) (outbound.PreviewLead, error)
 	PreviewDial(ctx context.Context, attempt int64, agent switchboard.AgentID) error
 	PreviewSkip(ctx context.Context, attempt int64, agent switchboard.AgentID) error
-	Disposition(ctx context.Context, attempt int64, disp string) error
+	Disposition(ctx context.Context, campaign string, attempt int64, disp string) error
 }
 
 var _ OutboundService = (*outbound.Runner)(nil)
@@ -133,7 +133,7 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 			if b.Disposition == "" {
 				return switchboard.Errorf(switchboard.EINVALID, "body: disposition is required")
 			}
-			if err := o.Disposition(r.Context(), id, b.Disposition); err != nil {
+			if err := o.Disposition(r.Context(), r.PathValue("name"), id, b.Disposition); err != nil {
 				return err
 			}
 			w.WriteHeader(http.StatusNoContent)

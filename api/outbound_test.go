@@ -53,8 +53,8 @@ func (f *fakeOutbound) PreviewSkip(_ context.Context, attempt int64, agent switc
 	return f.record("skip " + fmt.Sprint(attempt) + " " + string(agent))
 }
 
-func (f *fakeOutbound) Disposition(_ context.Context, attempt int64, disp string) error {
-	return f.record("disposition " + fmt.Sprint(attempt) + " " + disp)
+func (f *fakeOutbound) Disposition(_ context.Context, name string, attempt int64, disp string) error {
+	return f.record("disposition " + name + " " + fmt.Sprint(attempt) + " " + disp)
 }
 
 func TestOutboundRoutes(t *testing.T) {
@@ -100,7 +100,7 @@ func TestOutboundRoutes(t *testing.T) {
 		}
 	}
 	want := []string{"stats spring", "preview look agent-1001", "preview look agent-1001", "preview look agent-2",
-		"dial 2 agent-1001", "skip 3 agent-3", "disposition 4 dnc"}
+		"dial 2 agent-1001", "skip 3 agent-3", "disposition look 4 dnc"}
 	if got := f.Calls(); !equalStrings(got, want) {
 		t.Errorf("service calls = %q\nwant %q", got, want)
 	}

@@ -149,7 +149,14 @@ func (r *Runner) expirePreviews(ctx context.Context, now time.Time) {
 // or after the call. storage.DispositionDNC ("dnc") puts the number on the
 // do-not-call list (source "agent") and closes the lead as dnc. It works
 // whether or not the runner is running.
-func (r *Runner) Disposition(ctx context.Context, attempt int64, disp string) error {
+func (r *Runner) Disposition(ctx context.Context, name string, attempt int64, disp string) error {
+	a, err := r.o.Store.Attempt(ctx, attempt)
+	if err != nil {
+		return err
+	}
+	if a.Campaign != name {
+		return sb.Errorf(sb.ENOTFOUND, "attempt %d is not one of campaign %s's", attempt, name)
+	}
 	l, err := r.o.Store.SetDisposition(ctx, attempt, disp, r.o.Now())
 	if err != nil {
 		return err

@@ -145,6 +145,7 @@ type Store interface {
 	MarkAnswered(ctx context.Context, attemptID int64) error
 	FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error)
 	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
+	Attempt(ctx context.Context, attemptID int64) (storage.Attempt, error)
 	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error)
 	ReconcileDialing(ctx context.Context, liveChannels []string, now time.Time) (storage.Reconciled, error)

@@ -690,7 +690,10 @@ func TestDisposition(t *testing.T) {
 		Event{Attempt: d.Attempt, Kind: Connected, At: at, Agent: "a1"},
 		Event{Attempt: d.Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: campaign.OutcomeAnswered},
 	)
-	if err := e.r.Disposition(e.ctx, d.Attempt, "dnc"); err != nil {
+	if err := e.r.Disposition(e.ctx, "autumn", d.Attempt, "dnc"); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("disposition under another campaign's name: %v, want ENOTFOUND", err)
+	}
+	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc"); err != nil {
 		t.Fatal(err)
 	}
 	if l := e.lead("spring", d.Lead.Number); l.State != campaign.LeadDNC {
@@ -699,7 +702,7 @@ func TestDisposition(t *testing.T) {
 	if entry, ok, err := e.db.DNC(e.ctx, d.Lead.Number); !ok || err != nil || entry.Source != "agent" {
 		t.Errorf("DNC entry = %+v %v %v", entry, ok, err)
 	}
-	if err := e.r.Disposition(e.ctx, 999, "sale"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.Disposition(e.ctx, "spring", 999, "sale"); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("disposition of no attempt: %v", err)
 	}
 }
