@@ -128,6 +128,9 @@ type Center struct {
 	reconciling int                     // snapshots being listed
 	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
 	reconciled  func()                  // test hook: a reconcile was applied
+	// endpointSeen is when (seq) each endpoint's last state event came: a
+	// snapshot listed before it does not override it.
+	endpointSeen map[string]uint64
 
 	ivr           IVROptions
 	queues        map[string]QueueConfig
@@ -254,6 +257,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		aux:           map[sb.ChannelID]bool{},
 		ob:            map[sb.ChannelID]*obCall{},
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
+		endpointSeen:  map[string]uint64{},
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -517,6 +521,8 @@ func (c *Center) handle(e sb.Event) {
 			c.channelGone(k, e.Channel.ID)
 		}
 	case sb.EndpointStateChanged:
+		c.seq++
+		c.endpointSeen[strings.ToLower(e.Endpoint.Endpoint)] = c.seq
 		c.onEndpoint(e.Endpoint)
 	}
 }

@@ -290,3 +290,41 @@ func TestReconnectLeavesRingingAgentLegAlone(t *testing.T) {
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 }
+
+// TestEndpointEventBeatsOlderSnapshot: an endpoint event that arrives while
+// the link-up snapshot is being listed is newer than the snapshot: the
+// snapshot's older state does not override it.
+func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
+	r := newRig(t, "1001", "1002")
+	gate := make(chan struct{})
+	r.pbx.EndpointsFn = func() []sb.EndpointState {
+		<-gate // listed before the event below, delivered after it
+		return []sb.EndpointState{{Endpoint: "PJSIP/1001", State: "online"}, {Endpoint: "PJSIP/1002", State: "online"}}
+	}
+	done := make(chan struct{})
+	r.c.post(func() { r.c.reconciled = func() { close(done) } })
+	r.send(sb.LinkUp{EventHeader: hdr("LinkUp"), Reconnect: true})
+	r.pbx.expectSet(t, "subscribe PJSIP/1001", "subscribe PJSIP/1002")
+	r.send(sb.EndpointStateChanged{EventHeader: hdr("EndpointStateChange"), Endpoint: sb.EndpointState{Endpoint: "PJSIP/1001", State: "offline"}})
+	// The event has been handled once a command posted after it has run
+	// (the loop takes events and posts in no set order: ask until it has).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var offline bool
+		_ = r.c.onLoop(context.Background(), func() error { offline = !r.c.agents[0].online; return nil })
+		if offline {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the endpoint event was not handled")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	<-done
+	r.enter("c1", "100", "8000")
+	r.pbx.expect(t, "answer c1")
+	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+	r.greetingDone("c1")
+	r.pbx.expect(t, "originate c1-a1 PJSIP/1002 agent,c1")
+}

@@ -23,6 +23,7 @@ type fakePBX struct {
 	PlayFn      func(ch sb.ChannelID, id sb.PlaybackID) error
 	ChannelsFn  func() []sb.ChannelInfo
 	BridgesFn   func() []sb.BridgeInfo
+	EndpointsFn func() []sb.EndpointState
 }
 
 var _ sb.PBX = (*fakePBX)(nil)
@@ -119,7 +120,12 @@ func (f *fakePBX) Bridges(context.Context) ([]sb.BridgeInfo, error) {
 	}
 	return nil, nil
 }
-func (f *fakePBX) Endpoints(context.Context) ([]sb.EndpointState, error) { return nil, nil }
+func (f *fakePBX) Endpoints(context.Context) ([]sb.EndpointState, error) {
+	if f.EndpointsFn != nil {
+		return f.EndpointsFn(), nil
+	}
+	return nil, nil
+}
 func (f *fakePBX) SubscribeChannel(context.Context, sb.ChannelID) error  { return nil }
 
 func (f *fakePBX) SubscribeEndpoint(_ context.Context, ep string) error {

@@ -45,7 +45,11 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				c.post(func() {
 					for _, st := range eps {
-						c.onEndpoint(st)
+						// An endpoint event since the snapshot is newer
+						// than the snapshot's state.
+						if c.endpointSeen[strings.ToLower(st.Endpoint)] <= snap {
+							c.onEndpoint(st)
+						}
 					}
 					c.reconcile(snap, chans, bridges)
 					c.doneReconciling()
