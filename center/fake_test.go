@@ -126,7 +126,7 @@ func (f *fakePBX) Endpoints(context.Context) ([]sb.EndpointState, error) {
 	}
 	return nil, nil
 }
-func (f *fakePBX) SubscribeChannel(context.Context, sb.ChannelID) error  { return nil }
+func (f *fakePBX) SubscribeChannel(context.Context, sb.ChannelID) error { return nil }
 
 func (f *fakePBX) SubscribeEndpoint(_ context.Context, ep string) error {
 	f.rec("subscribe %s", ep)
