@@ -108,11 +108,7 @@ func (s *Server) AddAgentHistoryRoute(h AgentHistory) {
 				return switchboard.Errorf(switchboard.EFORBIDDEN, "agents see their own history only")
 			}
 			q := r.URL.Query()
-			from, err := timeParam(q, "from")
-			if err != nil {
-				return err
-			}
-			to, err := timeParam(q, "to")
+			from, to, err := timeRange(q)
 			if err != nil {
 				return err
 			}

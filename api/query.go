@@ -70,10 +70,7 @@ func parseCDRFilter(q url.Values) (switchboard.CDRFilter, error) {
 		}
 	}
 	var err error
-	if f.From, err = timeParam(q, "from"); err != nil {
-		return f, err
-	}
-	if f.To, err = timeParam(q, "to"); err != nil {
+	if f.From, f.To, err = timeRange(q); err != nil {
 		return f, err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
@@ -118,6 +115,15 @@ func parseCDRFilter(q url.Values) (switchboard.CDRFilter, error) {
 }
 
 // timeParam parses an optional RFC 3339 time parameter.
+// timeRange reads the from and to parameters (zero when absent).
+func timeRange(q url.Values) (from, to time.Time, err error) {
+	if from, err = timeParam(q, "from"); err != nil {
+		return from, to, err
+	}
+	to, err = timeParam(q, "to")
+	return from, to, err
+}
+
 func timeParam(q url.Values, name string) (time.Time, error) {
 	v := q.Get(name)
 	if v == "" {

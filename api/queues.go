@@ -195,11 +195,7 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 					return badParam(p, "given more than once")
 				}
 			}
-			from, err := timeParam(q, "from")
-			if err != nil {
-				return err
-			}
-			to, err := timeParam(q, "to")
+			from, to, err := timeRange(q)
 			if err != nil {
 				return err
 			}

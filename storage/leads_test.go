@@ -32,6 +32,17 @@ func testCampaign(name string) campaign.Campaign {
 }
 
 // seedLeads creates a running campaign with n leads +1212555NNNN.
+// seedAndClaim seeds n leads in campaign name and claims them all.
+func seedAndClaim(t testing.TB, db *storage.DB, name string, n int) []storage.Claim {
+	t.Helper()
+	seedLeads(t, db, name, n)
+	cs, err := db.ClaimLeads(context.Background(), name, n, dialNow)
+	if err != nil || len(cs) != n {
+		t.Fatalf("claim %d: %v, %v", n, cs, err)
+	}
+	return cs
+}
+
 func seedLeads(t testing.TB, db *storage.DB, name string, n int) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -236,11 +247,7 @@ func TestClaimRules(t *testing.T) {
 func TestRetryScheduling(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	seedLeads(t, db, "spring", 3)
-	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
-	if err != nil || len(cs) != 3 {
-		t.Fatalf("claim = %v, %v", cs, err)
-	}
+	cs := seedAndClaim(t, db, "spring", 3)
 	busy, dnc, abandoned := cs[0], cs[1], cs[2]
 	for _, c := range cs {
 		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprintf("ch-%d", c.Attempt.ID)); err != nil {
@@ -473,11 +480,7 @@ func TestKillDuringCampaign(t *testing.T) {
 func TestReturnAndCloseUnplaced(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	seedLeads(t, db, "spring", 3)
-	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
-	if err != nil || len(cs) != 3 {
-		t.Fatalf("claim: %v %v", cs, err)
-	}
+	cs := seedAndClaim(t, db, "spring", 3)
 	later := dialNow.Add(time.Minute)
 
 	l, err := db.ReturnAttempt(ctx, cs[0].Attempt.ID, later)
@@ -522,11 +525,7 @@ func TestReturnAndCloseUnplaced(t *testing.T) {
 func TestDisposition(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	seedLeads(t, db, "spring", 3)
-	cs, err := db.ClaimLeads(ctx, "spring", 3, dialNow)
-	if err != nil || len(cs) != 3 {
-		t.Fatalf("claim: %v %v", cs, err)
-	}
+	cs := seedAndClaim(t, db, "spring", 3)
 	for _, c := range cs[:2] {
 		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprint("ob-", c.Attempt.ID)); err != nil {
 			t.Fatal(err)
@@ -589,11 +588,7 @@ func TestDisposition(t *testing.T) {
 func TestLiveAnswers(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	seedLeads(t, db, "spring", 4)
-	cs, err := db.ClaimLeads(ctx, "spring", 4, dialNow)
-	if err != nil || len(cs) != 4 {
-		t.Fatalf("claim: %v %v", cs, err)
-	}
+	cs := seedAndClaim(t, db, "spring", 4)
 	outcomes := []campaign.Outcome{campaign.OutcomeAnswered, campaign.OutcomeAbandoned, campaign.OutcomeBusy, campaign.OutcomeAbandoned}
 	for i, c := range cs {
 		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprint("ob-", c.Attempt.ID)); err != nil {
