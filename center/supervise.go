@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -143,20 +144,38 @@ func (c *Center) monitorable(call sb.CallID) (*call, error) {
 	return k, nil
 }
 
-// onLoop runs f on the owner goroutine and returns its error.
+// onLoop runs f on the owner goroutine and returns its error. When ctx
+// ends (or the center stops) before f has started, f never runs; once it
+// has started, onLoop waits for it, so that what f writes for the caller
+// is never read while f still writes it.
 func (c *Center) onLoop(ctx context.Context, f func() error) error {
+	const (
+		pending int32 = iota
+		started
+		abandoned
+	)
+	var state atomic.Int32
 	reply := make(chan error, 1)
-	if !c.post(func() { reply <- f() }) {
+	if !c.post(func() {
+		if state.CompareAndSwap(pending, started) {
+			reply <- f()
+		}
+	}) {
 		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
 	}
 	select {
 	case err := <-reply:
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		if state.CompareAndSwap(pending, abandoned) {
+			return ctx.Err()
+		}
 	case <-c.stopped:
-		return sb.Errorf(sb.EUNAVAILABLE, "the call center stopped")
+		if state.CompareAndSwap(pending, abandoned) {
+			return sb.Errorf(sb.EUNAVAILABLE, "the call center stopped")
+		}
 	}
+	return <-reply // f has started: it ends soon, on the owner goroutine
 }
 
 // nextLeg numbers the legs Switchboard adds to a call.
