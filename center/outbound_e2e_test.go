@@ -307,7 +307,9 @@ func TestCampaignPreviewDial(t *testing.T) {
 // is talking; the new process adopts the call, the lead is not dialed
 // again, and when the call ends its attempt is closed as answered.
 func TestCampaignCallSurvivesRestart(t *testing.T) {
-	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: time.Minute}}}
+	// Three simulated minutes of talk (3.6 s of wall time) leave the
+	// restart room to adopt the call, even under the race detector.
+	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 3 * time.Minute}}}
 	a, db, _, leads, stopRunner := startCampaignStop(t, kinds, 1, sim.Party{}, nil)
 	waitUntil(t, "campaign call talking", func() bool {
 		for _, k := range a.c.LiveCalls() {
