@@ -23,7 +23,8 @@ import (
 //	  destroyed before answer   --> Ended busy|noanswer|invalid|failed (by cause)
 //	  answered: continued into OutboundContext exten amd (AMD(), then back
 //	  in the application with amd,STATUS,CAUSE)
-//	  MACHINE                   --> machine message (if any), hang up --> Ended machine
+//	  MACHINE                   --> (continued to exten beep: after the greeting)
+//	                                machine message (if any), hang up --> Ended machine
 //	  HUMAN|NOTSURE             --> Answered; queued first in the campaign's queue
 //	    an agent answers within ConnectWindow --> bridged: Connected ... Ended answered
 //	    no agent within ConnectWindow         --> abandon message, hang up: Ended abandoned
@@ -42,6 +43,7 @@ const OutboundContext = "switchboard-outbound"
 const (
 	argOBDial = "obdial"
 	argAMD    = "amd"
+	argBeep   = "beep" // beep: a machine's greeting is over
 )
 
 // ConnectWindow is how long an answered campaign call may wait for an
@@ -155,6 +157,19 @@ func (c *Center) obEvent(e sb.Event) bool {
 		c.obAnswered(en.Channel)
 		return true
 	}
+	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 1 && en.Args[0] == argBeep {
+		c.obLeaveMessage(en.Channel.ID)
+		return true
+	}
+	if pf, ok := e.(sb.PlaybackFinished); ok {
+		// The machine message is over: hang up.
+		ch, ok := strings.CutSuffix(string(pf.Playback), machineSuffix)
+		if !ok || c.ob[sb.ChannelID(ch)] == nil {
+			return false
+		}
+		c.hangupOrphan(sb.ChannelID(ch))
+		return true
+	}
 	ob := c.ob[sb.ChannelOf(e)]
 	if ob == nil || ob.k != nil {
 		return false
@@ -175,15 +190,35 @@ func (c *Center) obEvent(e sb.Event) bool {
 		}
 		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
 		c.obSend(ob, outbound.Ended, o, "")
-	case sb.PlaybackFinished:
-		if e.Playback == machinePlayback(ob.d.Channel) {
-			c.hangupOrphan(ob.d.Channel)
-		}
 	}
 	return true
 }
 
-func machinePlayback(ch sb.ChannelID) sb.PlaybackID { return sb.PlaybackID(string(ch) + "-machine") }
+// machineSuffix ends the playback id of a machine message.
+const machineSuffix = "-machine"
+
+func machinePlayback(ch sb.ChannelID) sb.PlaybackID { return sb.PlaybackID(string(ch) + machineSuffix) }
+
+// obLeaveMessage plays the campaign's machine message after the beep;
+// its end hangs up.
+func (c *Center) obLeaveMessage(ch sb.ChannelID) {
+	ob := c.ob[ch]
+	if ob == nil || !ob.machine || ob.done {
+		c.hangupOrphan(ch)
+		return
+	}
+	media := strings.Split(ob.d.MachineMessage, ",")
+	c.cmdWG.Add(1)
+	go func() {
+		defer c.cmdWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
+		defer cancel()
+		if err := c.pbx.Play(ctx, ch, machinePlayback(ch), media...); err != nil {
+			c.log.Warn("machine message", "channel_id", ch, "err", err)
+			c.hangupOrphan(ch)
+		}
+	}()
+}
 
 // outcomeOfCause is how a campaign call that never reached a person went,
 // by its Q.850 hang-up cause.
@@ -247,14 +282,15 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 			c.hangupOrphan(ch.ID)
 			return
 		}
-		media := strings.Split(d.MachineMessage, ",")
+		// The message is left after the greeting's beep: the dialplan
+		// waits for the silence after it and sends the call back (beep).
 		c.cmdWG.Add(1)
 		go func() {
 			defer c.cmdWG.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
 			defer cancel()
-			if err := c.pbx.Play(ctx, ch.ID, machinePlayback(ch.ID), media...); err != nil {
-				c.log.Warn("machine message", "channel_id", ch.ID, "err", err)
+			if err := c.pbx.Continue(ctx, ch.ID, OutboundContext, "beep", 1); err != nil {
+				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch.ID, "err", err)
 				c.hangupOrphan(ch.ID)
 			}
 		}()

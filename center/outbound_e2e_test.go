@@ -50,6 +50,8 @@ func TestCampaign200Leads(t *testing.T) {
 	}
 	a, db, runner, leads := startCampaign(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
 		camp.MaxAttempts = 2
+		// Machines hear a message after their greeting, then are hung up.
+		camp.MachineMessage = "sound:vm-goodbye"
 		for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
 			camp.RetryDelays[o] = 30 * time.Second
 		}

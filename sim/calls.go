@@ -207,6 +207,19 @@ func (s *Server) runDialplan(c *channel, ctx, exten string) {
 	switch {
 	case ctx == OutboundContext && exten == "amd":
 		s.runAMD(c, "switchboard")
+	case ctx == OutboundContext && exten == "beep":
+		// WaitForSilence: the machine's greeting ends with its beep.
+		c.appName, c.appData = "WaitForSilence", "1500,1,20"
+		c.planTimer = s.after(GreetingTime, func() {
+			if c.gone {
+				return
+			}
+			if !s.registered("switchboard") {
+				s.hangup(c, 16, hangFar)
+				return
+			}
+			s.enterStasis(c, "switchboard", []string{"beep"}, nil)
+		})
 	case ctx == OutboundContext && exten == "direct":
 		if !s.registered("switchboard") {
 			s.hangup(c, 16, hangFar)
@@ -228,9 +241,15 @@ func (s *Server) runDialplan(c *channel, ctx, exten string) {
 
 // OutboundContext is the shipped dialplan's context for campaign calls
 // (configs/asterisk/extensions.conf): exten amd runs AMD() and then
-// Stasis(switchboard,amd,STATUS,CAUSE); exten direct enters
+// Stasis(switchboard,amd,STATUS,CAUSE); exten beep waits for the end of a
+// machine's greeting (WaitForSilence, GreetingTime here) and enters
+// Stasis(switchboard,beep); exten direct enters
 // Stasis(switchboard,amd,HUMAN,off) at once.
 const OutboundContext = "switchboard-outbound"
+
+// GreetingTime is how long the rest of a machine's greeting lasts after AMD
+// (exten beep's WaitForSilence).
+const GreetingTime = 3 * time.Second
 
 // runAMD is AMD() for AMDTime, then Stasis(app,amd,STATUS,CAUSE).
 func (s *Server) runAMD(c *channel, app string) {
