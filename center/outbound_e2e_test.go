@@ -2,6 +2,7 @@ package center_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
 	"github.com/switchboard/switchboard/storage"
@@ -123,15 +125,15 @@ type leadInfo struct {
 // with party agent, in queue "outbound") and the campaign runner, creates
 // campaign e2e (progressive unless mod changes it; any time, any day) with
 // the leads of kinds and starts it.
-func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
+func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
 	t.Helper()
-	a, db, runner, leads, _ := startCampaignStop(t, kinds, agents, agent, mod)
+	a, db, runner, leads, _ := startCampaignStop(t, kinds, agents, agent, mod, setup...)
 	return a, db, runner, leads
 }
 
 // startCampaignStop is startCampaign that also returns what stops the
 // runner (and waits for it).
-func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	var phones []acdPhone
 	for i := range agents {
@@ -168,6 +170,9 @@ func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Par
 			Now: sims.Clock().Now, Tick: 20 * time.Millisecond,
 		})
 		c.SetOutbound(runner.Report)
+		for _, f := range setup {
+			f(c, db)
+		}
 	})
 	t.Cleanup(func() { _ = db.Close() })
 	ctx := context.Background()
@@ -279,6 +284,13 @@ func TestCampaignPreviewDial(t *testing.T) {
 	kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
 	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
 		c.Mode = campaign.ModePreview
+	}, func(c *center.Center, db *storage.DB) {
+		// The campaign's own policy records its calls; inbound ones are not.
+		// (No recordings folder here: the file is not fetched.)
+		c.SetRecording(center.RecordingOptions{Repo: db, Policies: recording.Policies{
+			Default:   recording.Policy{Mode: recording.ModeNever},
+			Campaigns: map[string]recording.Policy{"e2e": {Mode: recording.ModeAlways}},
+		}, Fetch: func(context.Context, *recording.Recording) error { return errors.New("no recordings folder in this test") }})
 	})
 	ctx := context.Background()
 	var lead outbound.PreviewLead
@@ -302,6 +314,10 @@ func TestCampaignPreviewDial(t *testing.T) {
 		return got.State == campaign.LeadDone
 	})
 	a.waitState(t, "2000", routing.StateAvailable)
+	waitUntil(t, "the campaign's call recorded", func() bool {
+		recs, _, err := db.ListRecordings(ctx, recording.Filter{Limit: 10})
+		return err == nil && len(recs) == 1 && recs[0].Campaign == "e2e" && recs[0].CallID == row.CallID && recs[0].State != recording.StateRecording
+	})
 	a.noChannelsLeft(t)
 }
 

@@ -45,7 +45,7 @@ func (c *Center) startRecordings(k *call) {
 	if c.rec.Repo == nil {
 		return
 	}
-	p := c.rec.Policies.For(k.Queue, "")
+	p := c.rec.Policies.For(k.Queue, campaignOf(k))
 	if !recording.Decide(p, k.ID) {
 		return
 	}
@@ -58,7 +58,7 @@ func (c *Center) record(k *call, p recording.Policy) {
 	for _, leg := range recording.Legs(p) {
 		k.recSeq++
 		lr := &liveRecording{call: k, exec: newSerial(context.Background(), &c.writeWG), rec: recording.Recording{
-			Name: recording.NameFor(k.ID, leg, k.recSeq), CallID: k.ID, Leg: leg, Queue: k.Queue, Agent: k.Agent,
+			Name: recording.NameFor(k.ID, leg, k.recSeq), CallID: k.ID, Leg: leg, Queue: k.Queue, Campaign: campaignOf(k), Agent: k.Agent,
 			Caller: k.Caller, Started: now, State: recording.StateRecording, Created: now,
 		}}
 		c.recordings[lr.rec.Name] = lr
@@ -235,7 +235,7 @@ func (c *Center) startOnDemand(k *call) error {
 	if c.rec.Repo == nil {
 		return sb.Errorf(sb.EUNAVAILABLE, "recording is not configured")
 	}
-	p := c.rec.Policies.For(k.Queue, "")
+	p := c.rec.Policies.For(k.Queue, campaignOf(k))
 	switch {
 	case !recording.CanStartOnDemand(p):
 		return sb.Errorf(sb.EFORBIDDEN, "queue %q is never recorded", k.Queue)
@@ -312,4 +312,12 @@ func (c *Center) agentKey(k *call, key string) {
 	if err != nil {
 		c.log.Info("agent recording key", "call_id", k.ID, "agent_id", k.Agent, "err", err)
 	}
+}
+
+// campaignOf is the campaign a call was dialed for ("" for inbound calls).
+func campaignOf(k *call) string {
+	if k.ob == nil {
+		return ""
+	}
+	return k.ob.d.Campaign
 }
