@@ -290,7 +290,9 @@ func TestCampaignPreviewDial(t *testing.T) {
 		c.SetRecording(center.RecordingOptions{Repo: db, Policies: recording.Policies{
 			Default:   recording.Policy{Mode: recording.ModeNever},
 			Campaigns: map[string]recording.Policy{"e2e": {Mode: recording.ModeAlways}},
-		}, Fetch: func(context.Context, *recording.Recording) error { return errors.New("no recordings folder in this test") }})
+		}, Fetch: func(context.Context, *recording.Recording) error {
+			return errors.New("no recordings folder in this test")
+		}})
 	})
 	ctx := context.Background()
 	var lead outbound.PreviewLead
