@@ -134,11 +134,7 @@ func (c *Center) agentAt(phone string) (sb.AgentID, bool) {
 func (c *Center) confirm(ch sb.ChannelID, sound string) {
 	pb := sb.PlaybackID(fmt.Sprintf("%s-code", ch))
 	c.codePlaybacks[pb] = ch
-	c.cmdWG.Add(1)
-	go func() {
-		defer c.cmdWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-		defer cancel()
+	c.detached(func(ctx context.Context) {
 		err := c.pbx.Answer(ctx, ch)
 		if err == nil {
 			err = c.pbx.Play(ctx, ch, pb, sound)
@@ -147,7 +143,7 @@ func (c *Center) confirm(ch sb.ChannelID, sound string) {
 			c.post(func() { delete(c.codePlaybacks, pb) })
 			_ = c.pbx.Hangup(ctx, ch, "normal")
 		}
-	}()
+	})
 }
 
 // codePlayed hangs up a feature-code call once its prompt has played.

@@ -159,23 +159,24 @@ func (c *Center) acdStartCallback(s routing.StartCallback) {
 	n := c.acd.cbSeq[s.Call] + 1
 	c.acd.cbSeq[s.Call] = n
 	id := sb.CallID(fmt.Sprintf("%s-cb%d", s.Call, n))
-	now := c.clock.Now()
-	k := &call{
-		Call: sb.Call{ID: id, Node: c.pbx.Node(), State: sb.CallRinging, Caller: s.Number,
-			Called: "callback:" + string(s.Call), Queue: s.Queue, Agent: s.Agent, Entered: now},
-		exec:     newSerial(c.runCtx, &c.cmdWG),
-		inBridge: map[sb.ChannelID]bool{},
-		routerID: s.Call,
-		first: &agentFirst{routerCall: s.Call, number: s.Number,
-			endpoint: c.trunkEndpoint(s.Number)},
-	}
-	c.seq++
-	k.seq = c.seq
-	c.calls[id] = k
+	k := c.newFirstCall(sb.Call{ID: id, Caller: s.Number, Called: "callback:" + string(s.Call), Queue: s.Queue, Agent: s.Agent},
+		&agentFirst{routerCall: s.Call, number: s.Number, endpoint: c.trunkEndpoint(s.Number)})
+	k.routerID = s.Call
 	c.acd.callbacks[s.Call] = k
-	c.active.Add(1)
 	c.log.Info("callback: ringing the agent", "call_id", id, "for", s.Call, "agent_id", s.Agent, "number", s.Number)
 	c.firstRingAgent(k, s.Endpoint, fmt.Sprintf("%q <%s>", "Callback", s.Number))
+}
+
+// newFirstCall makes and registers an agent-first call (its agent not yet
+// rung): callbacks and preview dials.
+func (c *Center) newFirstCall(info sb.Call, f *agentFirst) *call {
+	info.Node, info.State, info.Entered = c.pbx.Node(), sb.CallRinging, c.clock.Now()
+	k := &call{Call: info, exec: newSerial(c.runCtx, &c.cmdWG), inBridge: map[sb.ChannelID]bool{}, first: f}
+	c.seq++
+	k.seq = c.seq
+	c.calls[k.ID] = k
+	c.active.Add(1)
+	return k
 }
 
 // firstRingAgent rings the agent of an agent-first call.

@@ -971,17 +971,26 @@ func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
 	})
 }
 
-// hangupOrphan hangs up a channel that belongs to no live call.
-func (c *Center) hangupOrphan(ch sb.ChannelID) {
+// detached runs a PBX command off the owner goroutine and outside any
+// call's executor (channels of no call, or of a call whose executor may be
+// closed), with the command deadline; Run waits for it.
+func (c *Center) detached(f func(ctx context.Context)) {
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
 		defer cancel()
+		f(ctx)
+	}()
+}
+
+// hangupOrphan hangs up a channel that belongs to no live call.
+func (c *Center) hangupOrphan(ch sb.ChannelID) {
+	c.detached(func(ctx context.Context) {
 		if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
 			c.log.Warn("hangup failed", "channel_id", ch, "err", err)
 		}
-	}()
+	})
 }
 
 // channelGone handles a leg that left (hung up, destroyed or left the app).

@@ -149,16 +149,17 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 // obEvent handles the events of campaign calls before a person is on
 // the line; it returns false for the events the skeleton handles.
 func (c *Center) obEvent(e sb.Event) bool {
-	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 2 && en.Args[0] == argAMD {
-		c.obEntered(en.Channel, en.Args)
-		return true
-	}
-	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 1 && en.Args[0] == argOBDial {
-		c.obAnswered(en.Channel)
-		return true
-	}
-	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) >= 1 && en.Args[0] == argBeep {
-		c.obLeaveMessage(en.Channel.ID)
+	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) > 0 {
+		switch {
+		case en.Args[0] == argOBDial:
+			c.obAnswered(en.Channel)
+		case en.Args[0] == argAMD && len(en.Args) >= 2:
+			c.obEntered(en.Channel, en.Args)
+		case en.Args[0] == argBeep:
+			c.obLeaveMessage(en.Channel.ID)
+		default:
+			return false
+		}
 		return true
 	}
 	if pf, ok := e.(sb.PlaybackFinished); ok {
@@ -208,16 +209,12 @@ func (c *Center) obLeaveMessage(ch sb.ChannelID) {
 		return
 	}
 	media := strings.Split(ob.d.MachineMessage, ",")
-	c.cmdWG.Add(1)
-	go func() {
-		defer c.cmdWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-		defer cancel()
+	c.detached(func(ctx context.Context) {
 		if err := c.pbx.Play(ctx, ch, machinePlayback(ch), media...); err != nil {
 			c.log.Warn("machine message", "channel_id", ch, "err", err)
 			c.hangupOrphan(ch)
 		}
-	}()
+	})
 }
 
 // outcomeOfCause is how a campaign call that never reached a person went,
@@ -246,11 +243,7 @@ func (c *Center) obAnswered(ch sb.ChannelInfo) {
 		c.obEntered(ch, []string{argAMD, "HUMAN", "off"})
 		return
 	}
-	c.cmdWG.Add(1)
-	go func() {
-		defer c.cmdWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-		defer cancel()
+	c.detached(func(ctx context.Context) {
 		// Subscribed, the hang-up of a callee who leaves during AMD
 		// still comes as an event.
 		if err := c.pbx.SubscribeChannel(ctx, ch.ID); err != nil {
@@ -260,7 +253,7 @@ func (c *Center) obAnswered(ch sb.ChannelInfo) {
 			c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch.ID, "err", err)
 			c.hangupOrphan(ch.ID)
 		}
-	}()
+	})
 }
 
 // obEntered: a campaign call entered the application after AMD.
@@ -284,16 +277,12 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 		}
 		// The message is left after the greeting's beep: the dialplan
 		// waits for the silence after it and sends the call back (beep).
-		c.cmdWG.Add(1)
-		go func() {
-			defer c.cmdWG.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-			defer cancel()
+		c.detached(func(ctx context.Context) {
 			if err := c.pbx.Continue(ctx, ch.ID, OutboundContext, "beep", 1); err != nil {
 				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch.ID, "err", err)
 				c.hangupOrphan(ch.ID)
 			}
-		}()
+		})
 		return
 	}
 	now := c.clock.Now()
@@ -401,22 +390,10 @@ func (c *Center) dialPreview(ob *obCall) error {
 	if err := ignored(c.acdApply(m), m); err != nil {
 		return err
 	}
-	id := sb.CallID(d.Channel)
-	now := c.clock.Now()
-	k := &call{
-		Call: sb.Call{ID: id, Node: c.pbx.Node(), State: sb.CallRinging, Caller: d.Lead.Number,
-			Called: "campaign:" + d.Campaign, Queue: sb.QueueName(d.Queue), Agent: d.Agent, Entered: now},
-		exec:     newSerial(c.runCtx, &c.cmdWG),
-		inBridge: map[sb.ChannelID]bool{},
-		first:    &agentFirst{number: d.Lead.Number, endpoint: d.Endpoint, ob: ob},
-		ob:       ob,
-	}
-	ob.k = k
-	c.seq++
-	k.seq = c.seq
-	c.calls[id] = k
+	k := c.newFirstCall(sb.Call{ID: sb.CallID(d.Channel), Caller: d.Lead.Number, Called: "campaign:" + d.Campaign,
+		Queue: sb.QueueName(d.Queue), Agent: d.Agent}, &agentFirst{number: d.Lead.Number, endpoint: d.Endpoint, ob: ob})
+	k.ob, ob.k = ob, k
 	c.ob[d.Channel] = ob
-	c.active.Add(1)
 	c.firstRingAgent(k, cfg.Endpoint, fmt.Sprintf("%q <%s>", "Preview "+d.Campaign, d.Lead.Number))
 	return nil
 }

@@ -276,11 +276,7 @@ func (c *Center) monitorGone(k *call) {
 		delete(c.byChannel, snoop)
 	}
 	c.log.Info("supervisor left", "call_id", k.ID)
-	c.cmdWG.Add(1)
-	go func() { // the call's executor may be closed already
-		defer c.cmdWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-		defer cancel()
+	c.detached(func(ctx context.Context) { // the call's executor may be closed already
 		for _, ch := range []sb.ChannelID{sup, snoop} {
 			if ch != "" {
 				if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
@@ -293,7 +289,7 @@ func (c *Center) monitorGone(k *call) {
 				c.log.Debug("monitor bridge", "err", err)
 			}
 		}
-	}()
+	})
 }
 
 // MonitorPolicy says whether the supervisor phone endpoint may monitor a
@@ -346,12 +342,8 @@ func (c *Center) monitorKey(k *call, key string) {
 
 // refuse answers a feature-code call, tells it no and hangs up.
 func (c *Center) refuse(ch sb.ChannelID) {
-	c.cmdWG.Add(1)
-	go func() {
-		defer c.cmdWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CommandTimeout)
-		defer cancel()
+	c.detached(func(ctx context.Context) {
 		_ = c.pbx.Answer(ctx, ch)
 		_ = c.pbx.Hangup(ctx, ch, "normal")
-	}()
+	})
 }
