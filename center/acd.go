@@ -52,8 +52,7 @@ type acd struct {
 	cbSeq     map[sb.CallID]int
 	pendingCB map[sb.CallID]bool
 	cbStore   CallbackStore
-	restoring sb.CallID // the stored request being put back
-	restored  bool      // the stored requests were put back (first link-up)
+	restored  bool // the stored requests were put back (first link-up)
 
 	mu     sync.Mutex
 	states map[sb.AgentID]routing.AgentState
@@ -367,9 +366,6 @@ func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
 }
 
 func (c *Center) acdOffer(o routing.Offer) {
-	if o.Call == c.acd.restoring {
-		return
-	}
 	k := c.calls[o.Call]
 	if k == nil || k.finished || k.callerGone {
 		for _, ag := range o.Agents {

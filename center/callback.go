@@ -446,14 +446,9 @@ func (c *Center) restoreCallbacks() {
 	}
 	for _, cb := range list {
 		c.acd.pendingCB[cb.Call] = true
-		// Between the two messages the router may offer the call as a
-		// caller's: acdOffer leaves it be, the request withdraws it.
-		c.acd.restoring = cb.Call
-		c.acdApply(routing.Enqueue{Call: cb.Call, Queue: cb.Queue, Priority: cb.Priority, EnteredAt: cb.EnteredAt, Caller: cb.Number})
-		m := routing.CallbackRequest{Call: cb.Call, Number: cb.Number}
-		err := ignored(c.acdApply(m), m)
-		c.acd.restoring = ""
-		if err != nil {
+		m := routing.Enqueue{Call: cb.Call, Queue: cb.Queue, Priority: cb.Priority, EnteredAt: cb.EnteredAt,
+			Caller: cb.Number, CallbackNumber: cb.Number}
+		if err := ignored(c.acdApply(m), m); err != nil {
 			c.log.Warn("pending callback not restored", "call_id", cb.Call, "err", err)
 			c.saveCallbackDone(cb.Call, "lost: "+err.Error())
 			continue

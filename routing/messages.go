@@ -70,6 +70,10 @@ type Enqueue struct {
 	Preferred sb.AgentID
 	Caller    string
 	Vars      map[string]string
+	// CallbackNumber, when set, queues the call as a callback request to
+	// this number (no caller waits on the line): a request kept across a
+	// restart, put back at the place EnteredAt gives it.
+	CallbackNumber string
 }
 
 // Abandon: the caller hung up before an agent answered, or a callback was

@@ -714,7 +714,8 @@ func (r *Router) enqueue(m Enqueue) {
 		entered = r.now
 	}
 	r.seq++
-	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1}
+	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1,
+		callback: m.CallbackNumber != "", number: m.CallbackNumber}
 	r.calls[c.id] = c
 	r.insertWaiting(c)
 	c.origPos = r.position(c)
@@ -729,7 +730,7 @@ func (r *Router) enqueue(m Enqueue) {
 	if q.cfg.AnnounceEvery > 0 {
 		r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
 	}
-	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn {
+	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn && !c.callback {
 		c.pref, c.prefUntil = pi, r.now.Add(q.cfg.PreferredWait)
 		r.prefCalls[pi] = append(r.prefCalls[pi], c)
 		r.addTimer(timer{at: c.prefUntil, kind: tPrefEnd, c: c})

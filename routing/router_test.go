@@ -450,6 +450,29 @@ func TestCallbackKeepsPlace(t *testing.T) {
 	mustOffer(t, acts, "c2", "a1")
 }
 
+// TestEnqueueRestoredCallback: a callback request put back after a
+// restart (Enqueue with CallbackNumber) is a callback from the start: an
+// available agent gets StartCallback, never an Offer, and the request keeps
+// the place its EnteredAt gives it.
+func TestEnqueueRestoredCallback(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	h.apply(routing.AgentPause{Agent: "a1", Reason: "x"}, at(1))
+	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(10))
+	h.apply(routing.Enqueue{Call: "old", Queue: "q", EnteredAt: at(0), CallbackNumber: "5550009"}, at(14))
+	if qs, _ := h.r.QueueStats("q", at(15)); qs.Waiting != 2 || qs.Callbacks != 1 {
+		t.Fatalf("stats %+v, want 2 waiting, 1 callback", qs)
+	}
+	acts := h.apply(routing.AgentReady{Agent: "a1"}, at(16))
+	if _, offered := find[routing.Offer](acts); offered {
+		t.Fatalf("an offer when the callback (entered first) is due: %+v", acts)
+	}
+	if sc, ok := find[routing.StartCallback](acts); !ok || sc.Call != "old" || sc.Number != "5550009" {
+		t.Fatalf("want the restored callback started first: %+v", acts)
+	}
+}
+
 func TestCallbackWindowAndRetry(t *testing.T) {
 	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q", CallbackAttempts: 2, CallbackRetry: time.Minute,
 		CallbackWindows: []routing.Window{{From: 11 * time.Hour, To: 12 * time.Hour}}}}}
