@@ -31,6 +31,13 @@ type ChannelInfo struct {
 	Context      string       `json:"context"` // dialplan context the call came from
 	Language     string       `json:"language,omitempty"`
 	Created      time.Time    `json:"created"`
+	// InApp is set by a listing when the channel is in Switchboard's
+	// application now (Stasis), not in the dialplan; Args are then its
+	// Stasis arguments. A listing also shows channels the application is
+	// only subscribed to: the ;2 half of a Local channel it originated,
+	// a campaign call running AMD in the dialplan, a leg still ringing.
+	InApp bool     `json:"in_app,omitempty"`
+	Args  []string `json:"args,omitempty"`
 }
 
 // BridgeInfo describes a PBX bridge as a listing reports it.

@@ -488,11 +488,14 @@ func (a *Adapter) application(ctx context.Context) (application, error) {
 	return app, err
 }
 
-// Channels lists the channels that are in the application now: the
+// Channels lists the channels the application is subscribed to: the
 // application's channel_ids (GET /applications/{app}) intersected with GET
 // /channels, which also has channels of the dialplan and of other
-// applications. After LinkUp{Reconnect: true} the call owner reconciles
-// with this list.
+// applications. Those in the application's Stasis now have InApp set (from
+// the channel's dialplan app_name/app_data); the others are the ;2 halves
+// of Local channels it originated (Asterisk lists both halves), channels
+// it continued into the dialplan, and legs still ringing. After
+// LinkUp{Reconnect: true} the call owner reconciles with this list.
 func (a *Adapter) Channels(ctx context.Context) ([]sb.ChannelInfo, error) {
 	app, err := a.application(ctx)
 	if err != nil {
@@ -511,31 +514,35 @@ func (a *Adapter) Channels(ctx context.Context) ([]sb.ChannelInfo, error) {
 	}
 	out := make([]sb.ChannelInfo, 0, len(app.ChannelIDs))
 	for i := range all {
-		if in[all[i].ID] {
-			out = append(out, channelInfo(&all[i]))
+		if !in[all[i].ID] {
+			continue
 		}
+		ci := channelInfo(&all[i])
+		if d := all[i].Dialplan; d != nil && strings.EqualFold(d.AppName, "Stasis") {
+			// app_data is "APP,ARG1,ARG2..." while the channel is in Stasis.
+			parts := strings.Split(d.AppData, ",")
+			if parts[0] == a.cfg.Application {
+				ci.InApp, ci.Args = true, parts[1:]
+			}
+		}
+		out = append(out, ci)
 	}
 	return out, nil
 }
 
-// Bridges lists the application's bridges (those it created) with their
-// channels.
+// Bridges lists the bridges ARI applications made (bridge_class
+// "stasis") with their channels. The application's own bridge_ids are not
+// enough: Asterisk subscribes an application to a bridge only while a
+// channel of its own is in it, so an empty bridge left behind is listed
+// there by no one; the call owner tells its own by their ids.
 func (a *Adapter) Bridges(ctx context.Context) ([]sb.BridgeInfo, error) {
-	app, err := a.application(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list bridges of application %s: %w", a.cfg.Application, err)
-	}
-	in := make(map[string]bool, len(app.BridgeIDs))
-	for _, id := range app.BridgeIDs {
-		in[id] = true
-	}
 	var all []ari6.BridgeData
 	if err := a.rest(ctx, "list_bridges", http.MethodGet, "/bridges", nil, nil, &all); err != nil {
 		return nil, fmt.Errorf("list bridges: %w", err)
 	}
 	out := []sb.BridgeInfo{}
 	for _, b := range all {
-		if !in[b.ID] {
+		if b.Class != "" && !strings.EqualFold(b.Class, "stasis") {
 			continue
 		}
 		bi := sb.BridgeInfo{ID: sb.BridgeID(b.ID), Channels: make([]sb.ChannelID, 0, len(b.ChannelIDs))}

@@ -239,10 +239,10 @@ func TestReconnectReconciles(t *testing.T) {
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.pbx.ChannelsFn = func() []sb.ChannelInfo {
 		return []sb.ChannelInfo{
-			{ID: "c1", State: sb.ChannelUp},
-			{ID: "c9", State: sb.ChannelUp, CallerNumber: "999"},
-			{ID: "c9-a1", Name: "PJSIP/1001-00000001", State: sb.ChannelUp},
-			{ID: "x-a3", State: sb.ChannelUp},
+			{ID: "c1", State: sb.ChannelUp, InApp: true},
+			{ID: "c9", State: sb.ChannelUp, CallerNumber: "999", InApp: true},
+			{ID: "c9-a1", Name: "PJSIP/1001-00000001", State: sb.ChannelUp, InApp: true, Args: []string{"agent", "c9"}},
+			{ID: "x-a3", State: sb.ChannelUp, InApp: true},
 		}
 	}
 	r.pbx.BridgesFn = func() []sb.BridgeInfo {
@@ -271,7 +271,7 @@ func TestReconnectLeavesRingingAgentLegAlone(t *testing.T) {
 	// The application is subscribed to the ringing leg, so a listing shows
 	// it; it has not answered: no bridge, no hang-up, no new offer.
 	r.pbx.ChannelsFn = func() []sb.ChannelInfo {
-		return []sb.ChannelInfo{{ID: "c1", State: sb.ChannelUp}, {ID: "c1-a1", State: sb.ChannelRinging}}
+		return []sb.ChannelInfo{{ID: "c1", State: sb.ChannelUp, InApp: true}, {ID: "c1-a1", State: sb.ChannelRinging}}
 	}
 	done := make(chan struct{})
 	r.c.post(func() { r.c.reconciled = func() { close(done) } })

@@ -155,13 +155,20 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 		if _, known := c.byChannel[ch.ID]; known || c.aux[ch.ID] {
 			continue
 		}
+		if !ch.InApp {
+			// The listing also shows what the application is only
+			// subscribed to: the ;2 half of a Local leg it originated
+			// (Asterisk lists both halves), a campaign call running AMD
+			// in the dialplan, a leg still ringing. None is a caller, and
+			// each one's own events (or its ;1 half's) tell its fate.
+			continue
+		}
 		id := string(ch.ID)
 		if ownedLeg.MatchString(id) {
 			c.hangupOrphan(ch.ID) // a transfer, supervisor or snoop leg of a call that is over
 			continue
 		}
-		if i := strings.LastIndex(id, "-a"); i > 0 {
-			caller := id[:i]
+		if caller, ok := agentLegOf(ch); ok {
 			if _, callerLive := live[sb.ChannelID(caller)]; callerLive || c.calls[sb.CallID(caller)] != nil {
 				if bridgeOf[ch.ID] == sb.BridgeID("br-"+caller) && bridgeOf[sb.ChannelID(caller)] == bridgeOf[ch.ID] {
 					continue // adopted with its caller
@@ -202,6 +209,20 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 	for _, k := range stalled {
 		c.greetingOver(k)
 	}
+}
+
+// agentLegOf tells whether ch is an agent leg Switchboard originated, and
+// for which call: by its Stasis args (agent, <call id>), or by its id
+// (<call id>-a<n>) for a listing without args.
+func agentLegOf(ch sb.ChannelInfo) (string, bool) {
+	if len(ch.Args) >= 2 && ch.Args[0] == argAgent {
+		return ch.Args[1], true
+	}
+	id := string(ch.ID)
+	if i := strings.LastIndex(id, "-a"); i > 0 {
+		return id[:i], true
+	}
+	return "", false
 }
 
 // adopt takes over a caller channel found in the application.

@@ -100,8 +100,22 @@ func (s *Server) newOutbound(o outbound) (*channel, bool) {
 	return c, true
 }
 
+// subscribeOriginated subscribes app to a channel it originated or
+// created, and to the ;2 half of a Local one (Asterisk lists both halves
+// in the application's channel_ids although only ;1 enters Stasis). The
+// subscription outlives the channel's time in the application.
+func (s *Server) subscribeOriginated(c *channel, app string) {
+	for _, x := range []*channel{c, c.peer} {
+		if x != nil {
+			x.subs[app], x.explicit[app] = true, true
+		}
+	}
+}
+
 // startDial rings the far end of c: Dial "", Ringing, Dial RINGING, then
-// answer after the party's rings, or BUSY / CHANUNAVAIL / nothing.
+// answer after the party's rings, or BUSY / CHANUNAVAIL / nothing. A far
+// end that answers at once goes from Down straight to Up, with no Ringing
+// and no Dial RINGING (as on Asterisk 22).
 func (s *Server) startDial(c *channel, timeout time.Duration, caller *channel) {
 	c.dialing = true
 	c.dialCaller = caller
@@ -116,14 +130,12 @@ func (s *Server) startDial(c *channel, timeout time.Duration, caller *channel) {
 			s.failDial(c, "CHANUNAVAIL", 20)
 		case p.Busy:
 			s.failDial(c, "BUSY", 17)
+		case p.Rings == 0 && !p.NoAnswer:
+			s.answerOutbound(c)
 		default:
 			s.setState(c, "Ringing")
 			s.dialEvent(c, "RINGING")
 			if p.NoAnswer {
-				return
-			}
-			if p.Rings == 0 {
-				s.answerOutbound(c)
 				return
 			}
 			c.ringTimer = s.after(time.Duration(p.Rings)*RingCadence, func() {
@@ -137,7 +149,7 @@ func (s *Server) startDial(c *channel, timeout time.Duration, caller *channel) {
 		c.dialTimer = s.after(timeout, func() {
 			if !c.gone && !c.answered {
 				// No final Dial event on no-answer (as Asterisk).
-				s.hangup(c, 19, hangFar)
+				s.hangup(c, 19, hangTimeout)
 			}
 		})
 	}
@@ -466,8 +478,27 @@ func (s *Server) playbackApps(p *playback) []string {
 	if p.ch != nil {
 		return s.chanApps(p.ch)
 	}
-	return s.bridgeApps(p.br)
+	return s.bridgeMediaApps(p.br)
 }
+
+// bridgeMediaApps receive the events of a bridge's playbacks and
+// recordings: Asterisk plays and records a bridge through a channel of
+// the application that asked, so they arrive even when no channel of its
+// own is in the bridge. ARI does not say which application asked; the
+// simulator tells every registered one.
+func (s *Server) bridgeMediaApps(b *bridge) []string {
+	dst := map[string]bool{}
+	for _, a := range s.bridgeApps(b) {
+		dst[a] = true
+	}
+	for _, a := range s.sortedApps() {
+		dst[a] = true
+	}
+	return setList(dst)
+}
+
+// mediaSchemes are the media URI schemes Asterisk can play.
+var mediaSchemes = map[string]bool{"sound": true, "recording": true, "number": true, "digits": true, "characters": true, "tone": true}
 
 func (s *Server) playQueue(p *playback) *[]*playback {
 	if p.ch != nil {
@@ -498,6 +529,12 @@ func (s *Server) scheduleStart(p *playback) {
 }
 
 func (s *Server) playItem(p *playback) {
+	if scheme, _, _ := strings.Cut(p.media[p.idx], ":"); !mediaSchemes[scheme] {
+		// Asterisk 22 logs the scheme as unsupported and drops the
+		// playback: no PlaybackFinished ever, GET /playbacks/{id} is 404.
+		s.dropPlayback(p)
+		return
+	}
 	d, ok := s.mediaLen(p.media[p.idx])
 	if !ok {
 		s.finishPlayback(p, "failed")
@@ -536,6 +573,18 @@ func (s *Server) finishPlayback(p *playback, state string) {
 	p.timer.Stop()
 	p.state = state
 	s.emit(s.playbackApps(p), "PlaybackFinished", map[string]any{"playback": s.playbackJSON(p)})
+	s.unqueuePlayback(p)
+}
+
+// dropPlayback ends p silently, as Asterisk does with media it cannot
+// play, and starts the next queued one.
+func (s *Server) dropPlayback(p *playback) {
+	p.timer.Stop()
+	p.state = "failed"
+	s.unqueuePlayback(p)
+}
+
+func (s *Server) unqueuePlayback(p *playback) {
 	delete(s.playbacks, p.id)
 	q := s.playQueue(p)
 	head := len(*q) > 0 && (*q)[0] == p
@@ -581,7 +630,7 @@ func (s *Server) recApps(r *liveRec) []string {
 	if r.ch != nil {
 		return s.chanApps(r.ch)
 	}
-	return s.bridgeApps(r.br)
+	return s.bridgeMediaApps(r.br)
 }
 
 // finishRecording ends r: done (stored), canceled (discarded) or failed.

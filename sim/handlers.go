@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,7 +135,7 @@ func (s *Server) appJSON(a *application) map[string]any {
 		}
 	}
 	for id, b := range s.bridges {
-		if b.subs[a.name] {
+		if slices.Contains(s.bridgeApps(b), a.name) {
 			brs = append(brs, id)
 		}
 	}
@@ -347,7 +348,7 @@ func (s *Server) originate(r *request) reply {
 	c.outArgs = splitComma(r.str("appArgs"))
 	c.outCtx, c.outExten = r.str("context"), r.str("extension")
 	if app != "" {
-		c.subs[app] = true
+		s.subscribeOriginated(c, app)
 	}
 	body := s.chanJSON(c)
 	if app != "" && !s.registered(app) {
@@ -387,8 +388,8 @@ func (s *Server) createChannel(r *request) reply {
 	if !allocated {
 		return allocFailed()
 	}
+	s.subscribeOriginated(c, app)
 	if !s.registered(app) {
-		c.subs[app] = true
 		c.ringTimer = s.after(0, func() { s.hangup(c, 16, hangFail) })
 		return ok(s.chanJSON(c))
 	}
@@ -547,6 +548,10 @@ func (s *Server) hold(r *request) reply {
 	c, rep := s.inAppChan(r)
 	if rep != nil {
 		return *rep
+	}
+	if c.tech == "Local" {
+		// Asterisk 22 sends no ChannelHold/ChannelUnhold for a Local channel.
+		return noContent()
 	}
 	if r.r.Method == http.MethodPost {
 		s.chanEvent(c, "ChannelHold", nil)
@@ -1026,20 +1031,11 @@ func (s *Server) createBridge(r *request) reply {
 			btype = "mixing"
 		}
 	}
+	// Asterisk 22 sends BridgeCreated to no application, and creating a
+	// bridge subscribes none to it.
 	b := &bridge{id: id, name: r.str("name"), btype: btype, created: s.clock.Now(), subs: map[string]bool{}}
 	s.bridges[id] = b
-	s.emit(s.bridgeCreatorApps(r), "BridgeCreated", map[string]any{"bridge": s.bridgeJSON(b)})
-	for _, a := range s.bridgeCreatorApps(r) {
-		b.subs[a] = true
-	}
 	return ok(s.bridgeJSON(b))
-}
-
-// bridgeCreatorApps guesses the creating application: ARI bridges are
-// created by the app whose credentials are used; the simulator gives them
-// to every registered application, like subscribeAll.
-func (s *Server) bridgeCreatorApps(r *request) []string {
-	return s.sortedApps()
 }
 
 func (s *Server) bridgeOr404(r *request) (*bridge, *reply) {

@@ -93,11 +93,14 @@ func TestThousandCalls(t *testing.T) {
 		t.Logf("active channels at peak: %d", act)
 	}
 	waitUntil(t, func() bool { return len(s.Channels()) <= n }) // callers gone after talk
-	waitUntil(t, func() bool { return app.count("ChannelDestroyed") == n })
+	// Callers came from the dialplan: StasisEnd is their last event.
+	waitUntil(t, func() bool { return app.count("StasisEnd") == n })
+	eq(t, "destroyed callers", app.count("ChannelDestroyed"), 0)
 	for _, ch := range s.Channels() {
 		s.Hangup(ch.ID, 16)
 	}
-	waitUntil(t, func() bool { return app.count("ChannelDestroyed") == 2*n })
+	// The agent legs were created by the application: they are destroyed.
+	waitUntil(t, func() bool { return app.count("ChannelDestroyed") == n && app.count("StasisEnd") == 2*n })
 	st := s.Stats()
 	waitUntil(t, func() bool { return app.received.Load() == s.EventsSent("load") })
 	eq(t, "dropped", st.EventsDropped, int64(0))

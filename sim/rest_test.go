@@ -213,10 +213,9 @@ func TestScriptedParties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec.wait(t, &pos, "ChannelHangupRequest", chanIs(in))
+		hr := rec.wait(t, &pos, "ChannelHangupRequest", chanIs(in)).(*ari.ChannelHangupRequest)
+		eq(t, "abandon cause", hr.Cause, 16)
 		rec.wait(t, &pos, "StasisEnd", chanIs(in))
-		cd := rec.wait(t, &pos, "ChannelDestroyed", chanIs(in)).(*ari.ChannelDestroyed)
-		eq(t, "abandon cause", cd.Cause, 16)
 	})
 	t.Run("offline endpoint", func(t *testing.T) {
 		pos := rec.len()

@@ -55,9 +55,11 @@ type channel struct {
 	args  []string
 	inApp bool
 	subs  map[string]bool // apps that receive this channel's events
-	// explicit are the apps subscribed through /applications/{app}/subscription:
-	// such a subscription outlives the channel's time in the app (as
-	// Asterisk counts subscriptions).
+	// explicit are the apps subscribed through /applications/{app}/subscription,
+	// or by originating or creating the channel (and its Local ;2 half):
+	// such a subscription outlives the channel's time in the app. A channel
+	// that entered from the dialplan has only the implicit subscription of
+	// its Stasis() and it ends at StasisEnd.
 	explicit map[string]bool
 	bridge   *bridge
 
@@ -300,8 +302,10 @@ func (s *Server) chanApps(cs ...*channel) []string {
 	return setList(dst)
 }
 
-// bridgeApps are the applications that receive b's events: its creator,
-// subscribers and the applications of its channels.
+// bridgeApps are the applications that receive b's events: those
+// subscribed to it explicitly and those of its channels (an application is
+// subscribed to a bridge while a channel of its own is in it; creating a
+// bridge subscribes no one, as on Asterisk 22).
 func (s *Server) bridgeApps(b *bridge, extra ...*channel) []string {
 	dst := map[string]bool{}
 	for a := range b.subs {
@@ -463,10 +467,17 @@ func (s *Server) setState(c *channel, state string) {
 type hangHow int
 
 const (
-	hangFar  hangHow = iota // far end hung up (or script)
-	hangARI                 // DELETE /channels/{id}
-	hangFail                // call failed before answer: no HangupRequest
+	hangFar     hangHow = iota // far end hung up (or script)
+	hangARI                    // DELETE /channels/{id}
+	hangFail                   // call failed before answer: no HangupRequest
+	hangTimeout                // dial?timeout=N expired: soft HangupRequest 32, then cause 19
+	hangSnooped                // the snooped channel went: the snoop gets StasisEnd only
 )
+
+// softHangup is the cause a ChannelHangupRequest carries for a soft
+// hang-up (ours, or a dial timeout): Asterisk's AST_SOFTHANGUP_EXPLICIT
+// flag, 32, not a Q.850 cause.
+const softHangup = 32
 
 var causeText = map[int]string{
 	0: "Unknown", 1: "Unallocated (unassigned) number", 16: "Normal Clearing", 17: "User busy",
@@ -484,9 +495,23 @@ func causeTxt(c int) string {
 	return "Unknown"
 }
 
+// dialplanEntered tells whether c came into the application from the
+// dialplan (or as a snoop) rather than by being originated or created by
+// it: such a channel's only subscription is the implicit one of Stasis(),
+// which ends at StasisEnd.
+func (c *channel) dialplanEntered() bool {
+	return c.kind == kindInbound || c.kind == kindSnoop
+}
+
 // hangup destroys c with Asterisk's event order: ChannelHangupRequest,
 // PlaybackFinished/RecordingFinished, ChannelLeftBridge, StasisEnd,
 // ChannelDestroyed; snoops on c and the other half of a Local go too.
+//
+// As on Asterisk 22: our DELETE and an expired dial timeout give a soft
+// ChannelHangupRequest with cause 32; a channel that entered from the
+// dialplan loses its subscription at StasisEnd, so ChannelDestroyed only
+// reaches applications subscribed explicitly, with cause 0; a snoop whose
+// target went gets StasisEnd only.
 func (s *Server) hangup(c *channel, cause int, how hangHow) {
 	if c.gone {
 		return
@@ -496,12 +521,14 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 	if how == hangARI && c.dialing && !c.answered {
 		s.dialEvent(c, "CANCEL")
 	}
-	if how != hangFail && (c.inApp || c.answered || how == hangARI) {
-		f := map[string]any{"cause": cause}
-		if how == hangARI {
-			f["soft"] = true
+	switch {
+	case how == hangSnooped || how == hangFail:
+	case how == hangARI || how == hangTimeout:
+		if c.inApp || c.answered || how == hangARI {
+			s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": softHangup, "soft": true})
 		}
-		s.chanEvent(c, "ChannelHangupRequest", f)
+	case c.inApp || c.answered:
+		s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": cause})
 	}
 	for len(c.playQ) > 0 {
 		s.finishPlayback(c.playQ[0], "done")
@@ -512,8 +539,12 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 	if c.bridge != nil {
 		s.removeFromBridge(c)
 	}
-	s.leaveStasis(c, false)
-	s.chanEvent(c, "ChannelDestroyed", map[string]any{"cause": cause, "cause_txt": causeTxt(cause)})
+	s.leaveStasis(c, c.dialplanEntered())
+	destroyCause := cause
+	if c.dialplanEntered() {
+		destroyCause = 0
+	}
+	s.chanEvent(c, "ChannelDestroyed", map[string]any{"cause": destroyCause, "cause_txt": causeTxt(destroyCause)})
 	delete(s.channels, c.id)
 	if c.ep != nil {
 		for i, id := range c.ep.channels {
@@ -532,7 +563,7 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 		}
 	}
 	for _, sn := range append([]*channel{}, c.snoops...) {
-		s.hangup(sn, 16, hangFar)
+		s.hangup(sn, 16, hangSnooped)
 	}
 	if p := c.peer; p != nil && !p.gone {
 		pc := 16
@@ -611,6 +642,8 @@ func (s *Server) destroyBridge(b *bridge) {
 		s.removeFromBridge(b.chans[0])
 	}
 	delete(s.bridges, b.id)
+	// Only applications still subscribed get it: none for a bridge no
+	// application channel was in when it was deleted.
 	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": s.bridgeJSON(b)})
 }
 
