@@ -76,7 +76,8 @@ type acdCall struct {
 type acdLeg struct {
 	call      *call
 	agent     sb.AgentID
-	cause     int
+	cause     int  // from a ChannelHangupRequest
+	dialCause int  // from a final Dial status (BUSY...)
 	cancelled bool // hung up by us: the router needs no OfferFailed
 }
 
@@ -524,22 +525,25 @@ func (c *Center) acdEvent(e sb.Event) bool {
 		}
 		c.acdAnswered(e.Channel.ID, leg)
 		return true
+	case sb.DialResult:
+		if leg := c.acd.legs[e.Peer]; leg != nil {
+			if cause := dialCause(e.Status); cause != 0 {
+				leg.dialCause = cause
+			}
+			return true
+		}
 	case sb.HangupRequested:
 		if leg := c.acd.legs[e.Channel]; leg != nil {
-			if e.Cause != 0 {
-				leg.cause = e.Cause
+			if cause := requestCause(e); cause != 0 {
+				leg.cause = cause
 			}
 			return true
 		}
 	case sb.ChannelLeft:
-		return c.acd.legs[e.Channel.ID] != nil // wait for the destroy
+		return c.acd.legs[e.Channel.ID] != nil // originated: the destroy follows
 	case sb.ChannelDestroyed:
 		if leg := c.acd.legs[e.Channel.ID]; leg != nil {
-			cause := leg.cause
-			if e.Cause != 0 {
-				cause = e.Cause
-			}
-			c.acdLegGone(e.Channel.ID, cause)
+			c.acdLegGone(e.Channel.ID, legCause(leg.dialCause, e.Cause, leg.cause))
 			return true
 		}
 	}
@@ -621,6 +625,19 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 	if !k.finished {
 		c.maybeFinish(k)
 	}
+}
+
+// legCause is why an originated leg ended: the final Dial status first
+// (a busy Local channel is destroyed with cause 0), then the cause it was
+// destroyed with, then that of its hang-up request.
+func legCause(dial, destroyed, requested int) int {
+	switch {
+	case dial != 0:
+		return dial
+	case destroyed != 0:
+		return destroyed
+	}
+	return requested
 }
 
 // failReason maps a Q.850 hangup cause to why an offer failed.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,19 @@ type acdPhone struct {
 	res   string
 	party sim.Party
 	pin   string // keypad login PIN (none: no keypad login)
+	tech  string // PJSIP unless set (e.g. Local, with res EXTEN@CONTEXT)
+}
+
+func (p acdPhone) endpoint() string {
+	if p.tech == "" {
+		return "PJSIP/" + p.res
+	}
+	return p.tech + "/" + p.res
+}
+
+func (p acdPhone) id() sb.AgentID {
+	id, _, _ := strings.Cut(p.res, "@")
+	return sb.AgentID(id)
 }
 
 // acdE2E is an e2e run with the router as the agent-selection engine and
@@ -44,6 +58,14 @@ func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPh
 func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
 	mod func(*center.Config, *sim.Server), setup func(*center.Center)) *acdE2E {
 	t.Helper()
+	return startACDRouting(t, speed, q, phones, nil, mod, setup)
+}
+
+// startACDRouting is startACDWith with the router's configuration changed
+// by rmod (may be nil).
+func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
+	rmod func(*routing.Config), mod func(*center.Config, *sim.Server), setup func(*center.Center)) *acdE2E {
+	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
 	cfg := baseConfig()
 	if mod != nil {
@@ -51,15 +73,19 @@ func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []a
 	}
 	var rcfg routing.Config
 	for _, p := range phones {
-		s.AddEndpoint("PJSIP", p.res, p.party)
-		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
-		ac := routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res}
+		tech, _, _ := strings.Cut(p.endpoint(), "/")
+		s.AddEndpoint(tech, p.res, p.party)
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: p.id(), Endpoint: p.endpoint()})
+		ac := routing.AgentConfig{ID: p.id(), Endpoint: p.endpoint()}
 		if p.pin != "" {
 			ac.PINHash = routing.HashPIN(p.pin, []byte("0123456789abcdef"))
 		}
 		rcfg.Agents = append(rcfg.Agents, ac)
 	}
 	rcfg.Queues = []routing.QueueConfig{q}
+	if rmod != nil {
+		rmod(&rcfg)
+	}
 	r, err := routing.New(rcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -287,6 +313,28 @@ func TestACDBusyAgentThenNext(t *testing.T) {
 	}
 	a.noChannelsLeft(t)
 	a.waitLog(t, id, "1001", queuelog.EventRingNoAnswer)
+}
+
+// TestACDBusyLocalAgentBacksOff: a Local agent leg signals busy only by
+// Dial BUSY (the channel is then destroyed with cause 0, as on Asterisk
+// 22): the offer fails as busy, so the agent backs off instead of counting
+// a no-answer, and the caller goes to the next agent.
+func TestACDBusyLocalAgentBacksOff(t *testing.T) {
+	a := startACDRouting(t, 50, salesQueue(routing.Linear), []acdPhone{
+		{res: "1001@agents", tech: "Local", party: sim.Party{Busy: true}},
+		{res: "1002", party: sim.Party{Rings: 1, Talk: 5 * time.Second}},
+	}, func(rc *routing.Config) { rc.BusyBackoff = time.Hour }, nil, nil)
+	a.waitState(t, "1002", routing.StateAvailable)
+	id := a.call(t, "+15551240016", sim.Party{})
+	row := a.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+		t.Fatalf("cdr = %+v", row)
+	}
+	st := a.waitState(t, "1001", routing.StateUnavailable)
+	if st.Reason != "busy" {
+		t.Errorf("1001 unavailable for %q, want busy", st.Reason)
+	}
+	a.noChannelsLeft(t)
 }
 
 // TestACDMaxWaitExit: no agent in time: the router's Exit plays the

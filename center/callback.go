@@ -64,9 +64,10 @@ type agentFirst struct {
 	custUp  bool   // the customer leg was originated
 	custSeq uint64 // when (see Center.seq)
 	// ob is set for preview dials: campaign reports instead of router ones.
-	ob        *obCall
-	custCause int
-	causes    map[sb.ChannelID]int
+	ob         *obCall
+	custCause  int
+	causes     map[sb.ChannelID]int // from ChannelHangupRequest
+	dialCauses map[sb.ChannelID]int // from final Dial statuses
 }
 
 // firstEvent handles the hang-ups of agent-first calls not connected yet;
@@ -78,23 +79,24 @@ func (c *Center) firstEvent(e sb.Event) bool {
 		return false
 	}
 	f := k.first
+	if f.causes == nil {
+		f.causes, f.dialCauses = map[sb.ChannelID]int{}, map[sb.ChannelID]int{}
+	}
 	switch e := e.(type) {
+	case sb.DialResult:
+		if cause := dialCause(e.Status); cause != 0 {
+			f.dialCauses[ch] = cause
+		}
+		return true
 	case sb.HangupRequested:
-		if e.Cause != 0 {
-			if f.causes == nil {
-				f.causes = map[sb.ChannelID]int{}
-			}
-			f.causes[ch] = e.Cause
+		if cause := requestCause(e); cause != 0 {
+			f.causes[ch] = cause
 		}
 		return true
 	case sb.ChannelLeft:
-		return true // the destroy follows
+		return true // originated: the destroy follows
 	case sb.ChannelDestroyed:
-		cause := f.causes[ch]
-		if e.Cause != 0 {
-			cause = e.Cause
-		}
-		c.firstGone(k, ch, cause)
+		c.firstGone(k, ch, legCause(f.dialCauses[ch], e.Cause, f.causes[ch]))
 		return true
 	}
 	return false

@@ -431,6 +431,10 @@ func (c *Center) handle(e sb.Event) {
 	switch e := e.(type) {
 	case sb.ChannelDestroyed:
 		delete(c.aux, e.Channel.ID)
+	case sb.ChannelLeft:
+		// Feature-code calls come from the dialplan: StasisEnd is the last
+		// event Asterisk sends of them.
+		delete(c.aux, e.Channel.ID)
 	}
 	if len(c.pendingAdopt) > 0 {
 		// An event about a caller waiting to be adopted settles it: it
@@ -508,7 +512,7 @@ func (c *Center) handle(e sb.Event) {
 		}
 	case sb.HangupRequested:
 		if k := c.byChannel[e.Channel]; k != nil {
-			c.noteHangup(k, e.Channel, e.Cause)
+			c.noteHangup(k, e.Channel, requestCause(e))
 			c.channelGone(k, e.Channel)
 		}
 	case sb.ChannelLeft:
@@ -550,6 +554,38 @@ func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 	if ch == sb.ChannelID(k.ID) && cause != 0 && k.hangupCause == 0 {
 		k.hangupCause = cause
 	}
+}
+
+// requestCause is the Q.850 cause a ChannelHangupRequest carries, or 0
+// when it carries none: our own hang-up and an expired dial timeout are
+// soft requests with cause 32 (Asterisk's soft-hang-up flag, not a Q.850
+// cause), and the first request of a call through a Local trunk leg can
+// carry 0; the meaningful cause comes later.
+func requestCause(e sb.HangupRequested) int {
+	if e.Soft || e.Cause == softHangupFlag {
+		return 0
+	}
+	return e.Cause
+}
+
+// softHangupFlag is the cause of a soft ChannelHangupRequest.
+const softHangupFlag = 32
+
+// dialCause is the Q.850 cause a final Dial status stands for, 0 for
+// none: on a Local channel the Dial status is the only sign of busy (the
+// channel is then destroyed with cause 0).
+func dialCause(status string) int {
+	switch strings.ToUpper(status) {
+	case "BUSY":
+		return 17
+	case "NOANSWER":
+		return 19
+	case "CHANUNAVAIL":
+		return 20
+	case "CONGESTION":
+		return 34
+	}
+	return 0
 }
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
@@ -958,6 +994,9 @@ func (c *Center) fail(k *call, err error) {
 
 func (c *Center) hangupCaller(k *call) {
 	if !k.callerGone {
+		if k.hangupCause == 0 {
+			k.hangupCause = 16 // we clear the call normally
+		}
 		c.hangupChannel(k, sb.ChannelID(k.ID))
 	}
 }

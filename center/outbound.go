@@ -68,7 +68,8 @@ const HoldReason = "outbound-hold"
 // obCall is a campaign call the center placed.
 type obCall struct {
 	d         outbound.Dial
-	cause     int
+	cause     int // from a ChannelHangupRequest
+	dialCause int // from a final Dial status: the only busy signal of a Local channel
 	machine   bool
 	k         *call // the call, once a person answered
 	connected bool
@@ -176,15 +177,16 @@ func (c *Center) obEvent(e sb.Event) bool {
 		return false
 	}
 	switch e := e.(type) {
+	case sb.DialResult:
+		if cause := dialCause(e.Status); cause != 0 {
+			ob.dialCause = cause
+		}
 	case sb.HangupRequested:
-		if e.Cause != 0 {
-			ob.cause = e.Cause
+		if cause := requestCause(e); cause != 0 {
+			ob.cause = cause
 		}
 	case sb.ChannelDestroyed:
-		cause := ob.cause
-		if e.Cause != 0 {
-			cause = e.Cause
-		}
+		cause := legCause(ob.dialCause, e.Cause, ob.cause)
 		o := outcomeOfCause(cause)
 		if ob.machine {
 			o = campaign.OutcomeMachine

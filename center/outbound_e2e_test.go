@@ -116,6 +116,44 @@ func TestCampaign200Leads(t *testing.T) {
 	a.noChannelsLeft(t)
 }
 
+// localTrunk dials leads through Local channels, as a dialplan trunk
+// context would.
+const localTrunk = "Local/${number}@from-campaign"
+
+// TestCampaignBusyThroughLocalTrunk: through a Local trunk leg the only
+// busy signal is Dial BUSY (the channel is destroyed with cause 0, as on
+// Asterisk 22): busy leads are recorded busy, not no answer, and people
+// reached that way still talk to an agent.
+func TestCampaignBusyThroughLocalTrunk(t *testing.T) {
+	kinds := []leadKind{
+		{name: "busy", n: 3, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
+		{name: "noanswer", n: 2, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+		{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 5 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
+	}
+	a, db, _, leads := startCampaign(t, kinds, 2, sim.Party{}, func(camp *campaign.Campaign) {
+		camp.Trunk = localTrunk
+		camp.MaxAttempts = 1
+	})
+	ctx := context.Background()
+	waitUntilFor(t, "leads dialed", time.Minute, func() bool {
+		counts, err := db.LeadCounts(ctx, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return counts[campaign.LeadDone]+counts[campaign.LeadFailed] == len(leads)
+	})
+	for _, l := range leads {
+		got, err := db.Lead(ctx, "e2e", l.number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != l.kind.want || got.LastOutcome != l.kind.outcome {
+			t.Errorf("%s lead %s: state %s outcome %s, want %s %s", l.kind.name, l.number, got.State, got.LastOutcome, l.kind.want, l.kind.outcome)
+		}
+	}
+	a.noChannelsLeft(t)
+}
+
 type leadInfo struct {
 	number string
 	kind   *leadKind
@@ -155,6 +193,9 @@ func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Par
 				number := fmt.Sprintf("+1555%03d%04d", ki+200, i)
 				leads = append(leads, leadInfo{number: number, kind: k})
 				s.AddEndpoint("PJSIP", number+"@trunk", k.party)
+				// The same far end through a Local trunk leg
+				// (camp.Trunk = localTrunk).
+				s.AddEndpoint("Local", number+"@from-campaign", k.party)
 			}
 		}
 	}, func(c *center.Center) {
