@@ -6,6 +6,8 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/outbound"
 )
 
 type rig struct {
@@ -327,4 +329,35 @@ func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1002 agent,c1")
+}
+
+// TestOrphanCampaignCallAfterAMDIsReported: a campaign call placed before a
+// restart comes back from AMD to a center that did not place it: it is hung
+// up and its attempt is reported ended (the runner adopted the open attempt
+// at its start and would otherwise count it in flight for ever).
+func TestOrphanCampaignCallAfterAMDIsReported(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		want   campaign.Outcome
+	}{{"HUMAN", campaign.OutcomeAbandoned}, {"MACHINE", campaign.OutcomeMachine}} {
+		t.Run(tc.status, func(t *testing.T) {
+			r := newRig(t, "1001")
+			got := make(chan outbound.Event, 4)
+			set := make(chan struct{})
+			r.c.post(func() { r.c.obReport = func(e outbound.Event) { got <- e }; close(set) })
+			<-set
+			r.send(sb.ChannelEntered{EventHeader: hdr("StasisStart"),
+				Channel: sb.ChannelInfo{ID: "ob-42", State: sb.ChannelUp}, Args: []string{"amd", tc.status, "x"}})
+			r.pbx.expect(t, "hangup ob-42")
+			var e outbound.Event
+			select {
+			case e = <-got:
+			case <-time.After(5 * time.Second):
+				t.Fatal("no report")
+			}
+			if e.Attempt != 42 || e.Kind != outbound.Ended || e.Outcome != tc.want {
+				t.Fatalf("report = %+v, want attempt 42 ended %s", e, tc.want)
+			}
+		})
+	}
 }

@@ -197,6 +197,18 @@ func (c *Center) obEvent(e sb.Event) bool {
 	return true
 }
 
+// obOrphanEnded reports the end of a campaign call no Dial of this run
+// placed (it was placed before a restart): the runner adopted its open
+// attempt when it started and waits for this report to close it.
+func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome) {
+	attempt, ok := outbound.AttemptOf(ch)
+	if !ok || c.obReport == nil {
+		return
+	}
+	c.log.Info("campaign call from before a restart ended", "channel_id", ch, "outcome", o)
+	c.obReport(outbound.Event{Attempt: attempt, Kind: outbound.Ended, At: c.clock.Now(), Outcome: o})
+}
+
 // machineSuffix ends the playback id of a machine message.
 const machineSuffix = "-machine"
 
@@ -238,6 +250,11 @@ func outcomeOfCause(cause int) campaign.Outcome {
 func (c *Center) obAnswered(ch sb.ChannelInfo) {
 	ob := c.ob[ch.ID]
 	if ob == nil || ob.k != nil || ob.done {
+		if ob == nil {
+			// Placed before a restart: whoever answered is hung up
+			// unheard, which counts as an abandoned call.
+			c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
+		}
 		c.hangupOrphan(ch.ID)
 		return
 	}
@@ -262,8 +279,16 @@ func (c *Center) obAnswered(ch sb.ChannelInfo) {
 func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ob := c.ob[ch.ID]
 	if ob == nil || ob.k != nil || ob.done {
-		// A call the runner does not wait for (a restart): hang it up,
-		// the runner's reconcile closes its attempt.
+		if ob == nil {
+			// Placed before a restart, back from AMD: no Dial of this run
+			// knows its campaign's queue. It is hung up; a person reached
+			// and not put through is an abandoned call.
+			o := campaign.OutcomeAbandoned
+			if len(args) >= 2 && strings.EqualFold(args[1], "MACHINE") {
+				o = campaign.OutcomeMachine
+			}
+			c.obOrphanEnded(ch.ID, o)
+		}
 		c.hangupOrphan(ch.ID)
 		return
 	}
