@@ -294,8 +294,11 @@ type Inbound struct {
 	Args []string
 	// From is the caller number (caller.number), Name the caller name.
 	From, Name string
-	// To is the dialed number (dialplan.exten, context "from-trunk").
+	// To is the dialed number (dialplan.exten).
 	To string
+	// Context is the dialplan context the call arrives in; default
+	// "from-trunk".
+	Context string
 	// Party scripts the caller: digits, patience (abandon), talk time.
 	Party Party
 	// Trunk is the channel name prefix; default "PJSIP/trunk" gives
@@ -322,8 +325,12 @@ func (s *Server) Call(in Inbound) (channelID string, err error) {
 	if !ok {
 		return "", fmt.Errorf("sim: trunk %q: want TECH/RESOURCE", trunk)
 	}
+	ctx := in.Context
+	if ctx == "" {
+		ctx = "from-trunk"
+	}
 	c := s.addChannel(newChan{tech: tech, resource: res, kind: kindInbound, state: "Ring",
-		caller: callerID{name: in.Name, number: in.From}, context: "from-trunk", exten: in.To, party: in.Party,
+		caller: callerID{name: in.Name, number: in.From}, context: ctx, exten: in.To, party: in.Party,
 		ep: s.endpoints[trunk]})
 	c.answered = true // the far end is already "up" from the caller's side
 	s.enterStasis(c, in.App, in.Args, nil)

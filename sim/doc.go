@@ -55,6 +55,34 @@
 // is cancelled by bridging; Digits start after answering (outbound) or
 // entering the application (inbound).
 //
+// # Control API
+//
+// Programs outside Go drive the far ends over HTTP, under ControlPrefix
+// (/sim/v1, beside /ari), with the ARI credentials (basic auth or
+// api_key). A party's id is the id of its channel.
+//
+//	POST /sim/v1/calls             a caller dials in (Server.Call): state Ring,
+//	               StasisStart in app. JSON fields, all optional: app (default
+//	               Options.ControlApp, else the only connected application),
+//	               dialed (dialplan exten, default s), caller_id, caller_name,
+//	               context (default from-trunk), trunk (default PJSIP/trunk),
+//	               args, script (ParseCallerScript), digits, digits_delay,
+//	               patience, talk (DUR or MIN-MAX), hangup_after (DUR from
+//	               entering). 201 with the party; 400 names the bad field;
+//	               409 when the application has no websocket.
+//	GET /sim/v1/parties            every live channel's far end, in creation order
+//	GET /sim/v1/parties/{id}       one of them
+//	DELETE /sim/v1/parties/{id}    the far end hangs up (Server.Hangup),
+//	               cause 16 or ?cause=N: 204
+//	POST /sim/v1/parties/{id}/dtmf the far end presses {"digits": "12#"}
+//	GET /sim/v1/endpoints          registered endpoints with state and script
+//	PUT /sim/v1/endpoints/{tech}/{resource}
+//	               {"state": "online"|"offline"|"unknown", "script": "busy"}:
+//	               registers the endpoint or changes its script (AddEndpoint)
+//	               and reachability (SetEndpointState); offline fails calls
+//	               with CHANUNAVAIL, cause 20
+//	GET /sim/v1/stats              Server.Stats, connected apps, simulated time
+//
 // # Simulated dialplan
 //
 // Originate with context/extension instead of app, and POST

@@ -52,6 +52,10 @@ type Options struct {
 	// WriteTimeout is the wall-clock limit for writing one event to a
 	// websocket before the connection is dropped. Default 10 s.
 	WriteTimeout time.Duration
+	// ControlApp is the Stasis application a call placed through the
+	// control API (POST /sim/v1/calls) enters when the request names
+	// none; empty means the only application with a websocket.
+	ControlApp string
 }
 
 // DefaultSounds returns the default sound list: common Asterisk prompts,
@@ -169,13 +173,14 @@ func New(opts Options) *Server {
 	}
 	s.start = s.clock.Now()
 	s.mux = s.routes()
+	s.controlRoutes(s.mux)
 	return s
 }
 
 // Clock returns the simulated clock.
 func (s *Server) Clock() *Clock { return s.clock }
 
-// Handler serves everything under /ari/.
+// Handler serves ARI under /ari/ and the control API under /sim/v1/.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.

@@ -266,10 +266,11 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		log.Info("demo running", "http", "http://"+addr, "speed", sum.Speed, "agents", len(agents))
 	}
 
-	gen := &traffic{sim: s, clock: clock, app: cfg.Asterisk.Application, rng: rand.New(rand.NewPCG(uint64(d.Seed), 0x5eed)),
-		talk: d.TalkMean, patience: d.PatienceMean, log: log}
+	gen := &traffic{sim: s, clock: clock, rng: rand.New(rand.NewPCG(uint64(d.Seed), 0x5eed)),
+		caller: demoCaller(cfg.Asterisk.Application, d.TalkMean, d.PatienceMean), log: log}
 	if d.CallersPerMinute > 0 {
-		gen.mean = time.Duration(float64(time.Minute) / d.CallersPerMinute)
+		mean := time.Duration(float64(time.Minute) / d.CallersPerMinute)
+		gen.gap = func(r *rand.Rand) time.Duration { return expDuration(r, mean) }
 		gen.start()
 	}
 	if duration > 0 {
@@ -283,7 +284,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	} else {
 		<-ctx.Done()
 	}
-	sum.CallsGenerated = gen.stop()
+	sum.CallsGenerated, _ = gen.stop()
 	if camp != nil {
 		camp.pause(ctx, app, clock.Now(), log)
 	}
@@ -452,68 +453,90 @@ func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error
 	return nil
 }
 
-// traffic places synthetic inbound calls with Poisson arrivals in simulated
-// time: callers with a drawn patience (they abandon when it runs out before
-// an agent answers) and a drawn talk time.
+// traffic places synthetic inbound calls in simulated time: the demo's
+// callers (Poisson arrivals, demoCaller) and `simulate --load`'s. gap draws
+// the time to the next arrival, caller the next caller, both from rng.
 type traffic struct {
-	sim      *sim.Server
-	clock    simClock
-	app      string
-	rng      *rand.Rand
-	mean     time.Duration // mean time between arrivals
-	talk     time.Duration
-	patience time.Duration
-	log      *slog.Logger
+	sim    *sim.Server
+	clock  simClock
+	rng    *rand.Rand
+	gap    func(*rand.Rand) time.Duration
+	caller func(*rand.Rand) sim.Inbound
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	stopped bool
+	failing bool // the last call failed: the failure was logged
 	placed  int64
+	failed  int64
 	timer   func() bool
 }
 
 func (t *traffic) start() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.next()
+	if !t.stopped {
+		t.next()
+	}
 }
 
 // next schedules the next arrival; t.mu is held.
 func (t *traffic) next() {
-	t.timer = t.clock.AfterFunc(expDuration(t.rng, t.mean), func() {
+	t.timer = t.clock.AfterFunc(t.gap(t.rng), func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if t.stopped {
 			return
 		}
-		party := sim.Party{
-			Patience: expDuration(t.rng, t.patience) + 5*time.Second,
-			Talk:     lognormalDuration(t.rng, t.talk, 1.0),
-		}
-		// Most callers choose a menu option while the welcome plays (the
-		// IVR keeps it as type-ahead); some wait and let the menu time out.
-		if t.rng.Float64() < 0.9 {
-			party.Digits = fmt.Sprint(1 + t.rng.IntN(2))
-			party.DigitsDelay = time.Second + time.Duration(t.rng.Float64()*float64(2*time.Second))
-		}
-		from := fmt.Sprintf("+1555%07d", t.rng.IntN(10_000_000))
-		if _, err := t.sim.Call(sim.Inbound{App: t.app, From: from, To: "8000", Party: party}); err != nil {
-			t.log.Warn("synthetic call not placed", "err", err)
+		in := t.caller(t.rng)
+		if _, err := t.sim.Call(in); err != nil {
+			t.failed++
+			if !t.failing {
+				t.failing = true
+				t.log.Warn("synthetic calls not placed", "app", in.App, "err", err)
+			}
 		} else {
 			t.placed++
+			if t.failing {
+				t.failing = false
+				t.log.Info("synthetic calls placed again", "app", in.App)
+			}
 		}
 		t.next()
 	})
 }
 
-// stop ends arrivals and returns how many calls were placed.
-func (t *traffic) stop() int64 {
+// stop ends arrivals and returns how many calls were placed and how many
+// could not be (the application had no websocket).
+func (t *traffic) stop() (placed, failed int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stopped = true
 	if t.timer != nil {
 		t.timer()
 	}
-	return t.placed
+	return t.placed, t.failed
+}
+
+// demoCaller draws the demo's callers into app: a patience of 5 s plus an
+// exponential around patience (they abandon when it runs out before an
+// agent answers), a lognormal talk time around talk, and most choose a
+// menu option while the welcome plays.
+func demoCaller(app string, talk, patience time.Duration) func(*rand.Rand) sim.Inbound {
+	return func(r *rand.Rand) sim.Inbound {
+		party := sim.Party{
+			Patience: expDuration(r, patience) + 5*time.Second,
+			Talk:     lognormalDuration(r, talk, 1.0),
+		}
+		// Most callers choose a menu option while the welcome plays (the
+		// IVR keeps it as type-ahead); some wait and let the menu time out.
+		if r.Float64() < 0.9 {
+			party.Digits = fmt.Sprint(1 + r.IntN(2))
+			party.DigitsDelay = time.Second + time.Duration(r.Float64()*float64(2*time.Second))
+		}
+		from := fmt.Sprintf("+1555%07d", r.IntN(10_000_000))
+		return sim.Inbound{App: app, From: from, To: "8000", Party: party}
+	}
 }
 
 func printSummary(w io.Writer, s *DemoSummary) {
