@@ -543,11 +543,14 @@ func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
 	c.feed(k, done)
 }
 
+// noteHangup records who ended the call: the caller's leg or the agent's
+// own answered leg. Other legs (supervisors, even barging; snoops) say
+// nothing about it.
 func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 	if k.hangupBy == "" {
 		if ch == sb.ChannelID(k.ID) {
 			k.hangupBy = "caller"
-		} else if k.agentUp {
+		} else if ch == k.agentCh && k.agentUp {
 			k.hangupBy = "agent"
 		}
 	}
