@@ -1263,6 +1263,9 @@ func (c *Center) persist(write func(ctx context.Context) error, failed func(erro
 }
 
 func (c *Center) onEndpoint(st sb.EndpointState) {
+	if !hasState(st.Endpoint) {
+		return // a Local endpoint is always online
+	}
 	if c.router != nil {
 		c.acdEndpoint(st)
 		return
