@@ -49,7 +49,7 @@ func TestLinkUpLocalAgents(t *testing.T) {
 	if row := e.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
 		t.Errorf("cdr = %+v, want completed by 1001", row)
 	}
-	e.nothingLeft(t)
+	e.noChannelsLeft(t)
 	if w := logs.lines("level=WARN"); len(w) > 0 {
 		t.Errorf("warnings logged:\n%s", strings.Join(w, "\n"))
 	}

@@ -94,15 +94,6 @@ func supervisorChannel(t *testing.T, e *e2e, call sb.CallID) string {
 	return id
 }
 
-// nothingLeft waits until the simulator has no channel and no bridge and
-// the center no live call: every supervisor and snoop leg, the monitor
-// bridge and the call's bridge are gone.
-func (e *e2e) nothingLeft(t *testing.T) {
-	t.Helper()
-	e.noChannelsLeft(t)
-	waitUntil(t, "no bridge left", func() bool { return len(e.sim.Bridges()) == 0 })
-}
-
 // wantRow checks the call-log row of a completed, supervised call.
 func wantRow(t *testing.T, row sb.CDR, hangupBy string) {
 	t.Helper()
@@ -166,7 +157,7 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.nothingLeft(t)
+			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -185,7 +176,7 @@ func TestSupervisorAgentHangsUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRow(t, e.cdr.wait(t, id), "agent")
-			e.nothingLeft(t)
+			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -210,7 +201,7 @@ func TestSupervisorHangsUpFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.nothingLeft(t)
+			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -249,7 +240,7 @@ func TestSupervisorBargesAndHangsUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.nothingLeft(t)
+			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -330,7 +321,7 @@ func TestSupervisorByFeatureCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.nothingLeft(t)
+			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
