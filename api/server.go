@@ -43,7 +43,7 @@ type Options struct {
 	// CDR reads the call log for GET /api/v1/cdr.
 	CDR CDRStore
 	// Ready tells /healthz whether Switchboard can take calls and, when it
-	// cannot, why (e.g. false, "PBX link down").
+	// cannot, why (e.g. false, "PBX link down"; false, "draining").
 	Ready func() (ready bool, reason string)
 	// Metrics is served at /metrics; HTTP request metrics are added to it.
 	Metrics *Metrics

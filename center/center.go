@@ -112,9 +112,10 @@ type Center struct {
 	log   *slog.Logger
 	obs   Observer
 
-	inbox   chan func()
-	running atomic.Bool
-	stopped chan struct{}
+	inbox        chan func()
+	running      atomic.Bool
+	drainStarted atomic.Bool // Drain was called (read off the owner goroutine)
+	stopped      chan struct{}
 
 	// Owned by the Run goroutine.
 	calls     map[sb.CallID]*call
@@ -380,7 +381,12 @@ func (c *Center) LiveCalls() []sb.Call {
 // Drain stops taking new calls (they are refused with a busy signal) and
 // waits until the live calls have ended or ctx ends.
 func (c *Center) Drain(ctx context.Context) error {
-	if !c.post(func() { c.draining = true }) {
+	// Set on the owner goroutine first: a call that enters once Draining
+	// says true is refused.
+	if !c.post(func() {
+		c.draining = true
+		c.drainStarted.Store(true)
+	}) {
 		return nil
 	}
 	for c.active.Load() > 0 {
@@ -398,6 +404,10 @@ func (c *Center) Drain(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Draining reports whether Drain has been called: the center refuses new
+// calls (readiness checks say not ready) while the live ones go on.
+func (c *Center) Draining() bool { return c.drainStarted.Load() }
 
 // HangupAll hangs up every live call (forced shutdown, end of a demo run).
 func (c *Center) HangupAll() {
@@ -543,11 +553,14 @@ func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
 	c.feed(k, done)
 }
 
+// noteHangup records who ended the call: the caller's leg or the agent's
+// own answered leg. Other legs (supervisors, even barging; snoops) say
+// nothing about it.
 func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 	if k.hangupBy == "" {
 		if ch == sb.ChannelID(k.ID) {
 			k.hangupBy = "caller"
-		} else if k.agentUp {
+		} else if ch == k.agentCh && k.agentUp {
 			k.hangupBy = "agent"
 		}
 	}
@@ -631,7 +644,7 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 	}
 	if c.draining {
 		c.refused.Add(1)
-		c.hangupOrphan(ch.ID)
+		c.refuseBusy(ch.ID)
 		return
 	}
 	k := c.newCall(ch, e.Header().Time)
@@ -1032,6 +1045,17 @@ func (c *Center) hangupOrphan(ch sb.ChannelID) {
 	})
 }
 
+// refuseBusy hangs up a caller refused while draining with a busy signal
+// (cause 17, user busy), so that the trunk or the caller's carrier tries
+// elsewhere instead of taking the call as answered and cleared.
+func (c *Center) refuseBusy(ch sb.ChannelID) {
+	c.detached(func(ctx context.Context) {
+		if err := c.pbx.Hangup(ctx, ch, "busy"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			c.log.Warn("refuse call while draining", "channel_id", ch, "err", err)
+		}
+	})
+}
+
 // channelGone handles a leg that left (hung up, destroyed or left the app).
 func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 	if k.finished {
@@ -1239,6 +1263,9 @@ func (c *Center) persist(write func(ctx context.Context) error, failed func(erro
 }
 
 func (c *Center) onEndpoint(st sb.EndpointState) {
+	if !hasState(st.Endpoint) {
+		return // a Local endpoint is always online
+	}
 	if c.router != nil {
 		c.acdEndpoint(st)
 		return

@@ -98,8 +98,20 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 // attachWith is attach with a hook to configure the center before it runs.
 func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter(t), nil))
-	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
+	return attachVia(t, s, s.URL(), nil, cfg, setup)
+}
+
+// attachVia is attachWith reaching the simulator's ARI at url (s.URL() or
+// a front of it) and writing the logs to logTo as well (nil: the test's
+// log only).
+func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
+	t.Helper()
+	w := testWriter(t)
+	if logTo != nil {
+		w = io.MultiWriter(w, logTo)
+	}
+	log := slog.New(slog.NewTextHandler(w, nil))
+	pbx, err := ari.New(ari.Config{URL: url, Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,9 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 				continue
 			}
 			seen[a.Endpoint] = true
+			if !hasState(a.Endpoint) {
+				continue // Asterisk answers 422: nothing to follow
+			}
 			if err := c.pbx.SubscribeEndpoint(ctx, a.Endpoint); err != nil {
 				c.log.Warn("subscribe to agent phone", "agent_id", a.ID, "endpoint", a.Endpoint, "err", err)
 			}
@@ -69,6 +72,15 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 		c.log.Error("list channels and bridges to reconcile", "err", err)
 		c.post(c.doneReconciling)
 	}()
+}
+
+// hasState reports whether an endpoint has a state the PBX follows
+// (PJSIP, SIP, IAX2, DAHDI phones...). Local endpoints (Local/EXT@CONTEXT,
+// a dialplan extension) have none: Asterisk refuses to subscribe to them,
+// and an agent reached through one is always taken as online.
+func hasState(endpoint string) bool {
+	tech, _, _ := strings.Cut(endpoint, "/")
+	return !strings.EqualFold(tech, "Local")
 }
 
 func (c *Center) doneReconciling() {

@@ -136,12 +136,23 @@ func (c *Center) monitorable(call sb.CallID) (*call, error) {
 	switch {
 	case k == nil:
 		return nil, sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
-	case k.State != sb.CallBridged || k.agent == nil:
+	case talkingAgent(k) == "":
 		return nil, sb.Errorf(sb.ECONFLICT, "call %s is not talking to an agent", call)
 	case k.monitor != nil:
 		return nil, sb.Errorf(sb.ECONFLICT, "call %s is already monitored", call)
 	}
 	return k, nil
+}
+
+// talkingAgent returns the agent talking on the call, "" when none: the
+// call is bridged to an agent's answered leg (not to a transfer target).
+// It reads what both engines set (the agent id and the answered leg): the
+// basic engine's agent record (call.agent) stays nil under the router.
+func talkingAgent(k *call) sb.AgentID {
+	if k.State != sb.CallBridged || k.transferred || k.agentCh == "" || !k.agentUp || k.agentGone {
+		return ""
+	}
+	return k.Agent
 }
 
 // onLoop runs f on the owner goroutine and returns its error. When ctx
@@ -310,7 +321,7 @@ func (c *Center) monitorByCode(ch sb.ChannelInfo, agent sb.AgentID) {
 	}
 	var k *call
 	for _, cand := range c.calls {
-		if cand.Agent == agent && cand.State == sb.CallBridged && cand.agent != nil {
+		if agent != "" && talkingAgent(cand) == agent {
 			k = cand
 		}
 	}

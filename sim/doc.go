@@ -49,6 +49,8 @@
 // unless registered with AddEndpoint("Local", "EXTEN@CONTEXT", p); its
 // ;1 half enters the application, its ;2 half (id "<id>;2" unless
 // otherChannelId is given) only shows in events to subscribeAll apps.
+// Local endpoints have no state: subscribing an application to one
+// (eventSource endpoint:Local/...) answers 422, as Asterisk does.
 //
 // Talk starts when the party first shares a bridge with another channel;
 // Patience (abandon) starts when the party answers or enters the app and

@@ -229,6 +229,10 @@ func (s *Server) subscription(r *request, add bool) reply {
 				return fail(400, "Invalid event source")
 			}
 			tech, res, hasRes := strings.Cut(id, "/")
+			if tech == "Local" {
+				// Local endpoints have no state to follow (Asterisk 22).
+				return fail(422, "Event source does not exist")
+			}
 			if hasRes {
 				if _, found := s.endpoints[tech+"/"+res]; !found {
 					return fail(422, "Event source does not exist")

@@ -174,6 +174,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 	srv := api.New(api.Options{
 		Tokens: tokens, Calls: a.Center, CDR: db, Metrics: a.Metrics, Logger: log.With("component", "http"),
 		Ready: func() (bool, string) {
+			if a.Center.Draining() {
+				return false, "draining"
+			}
 			if !pbx.Ready() {
 				return false, "PBX link down"
 			}
