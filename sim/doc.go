@@ -18,6 +18,21 @@
 // no websocket answers 200 and the channel dies at once; an unknown
 // technology answers 500 {"error":"Allocation failed"}.
 //
+// # Swagger clients
+//
+// Like Asterisk, the simulator serves its API declarations (Swagger 1.x)
+// at /ari/api-docs/resources.json and /ari/api-docs/{resource}.json, with
+// basePath http://{Host}/ari, so stock Swagger-based clients connect
+// (TestStockARIClient drives a call with npm ari-client). The documents come from Asterisk's
+// own declarations (../shared/ari-spec, compiled into ariapi_gen.go by
+// `go generate`; descriptions and notes left out) and list only the
+// operations the simulator serves (Routes), under Asterisk's nicknames
+// (channels.originate, bridges.addChannel, ...); every model is listed.
+// A declared operation the simulator does not serve answers 501
+// {"message": "METHOD /path (resource.nickname) is not modelled by the
+// simulator"}, after authentication like every route; a path that is not
+// ARI answers 404 "Resource not found".
+//
 // # Time
 //
 // Every delay runs on a Clock that runs Options.Speed times faster than
@@ -80,7 +95,12 @@
 //
 // # Not modelled
 //
-// Real audio, maxSilenceSeconds detection, transfers, external media,
-// user events, device states beyond an empty list, mailboxes, dynamic
-// configuration, and per-application event filters.
+// Real audio and maxSilenceSeconds detection. These declared operations
+// answer 501 and are left out of the api-docs: external media
+// (POST /channels/externalMedia), RTP statistics, a channel's variables
+// in bulk (/variables), bridge variables, transfers (transfer_progress),
+// user events and channel claims (/events/user, /events/claim), device
+// states beyond an empty list, mailboxes, endpoint messages and REFER,
+// bridge video sources, modules, logging channels, dynamic configuration
+// (/asterisk/config/dynamic) and per-application event filters.
 package sim
