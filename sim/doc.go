@@ -20,18 +20,22 @@
 //
 // # Swagger clients
 //
-// Like Asterisk, the simulator serves its API declarations (Swagger 1.x)
-// at /ari/api-docs/resources.json and /ari/api-docs/{resource}.json, with
+// Like Asterisk, the simulator serves Swagger 1.2 API declarations at
+// /ari/api-docs/resources.json and /ari/api-docs/{resource}.json, with
 // basePath http://{Host}/ari, so stock Swagger-based clients connect
-// (TestStockARIClient drives a call with npm ari-client). The documents come from Asterisk's
-// own declarations (../shared/ari-spec, compiled into ariapi_gen.go by
-// `go generate`; descriptions and notes left out) and list only the
-// operations the simulator serves (Routes), under Asterisk's nicknames
-// (channels.originate, bridges.addChannel, ...); every model is listed.
-// A declared operation the simulator does not serve answers 501
-// {"message": "METHOD /path (resource.nickname) is not modelled by the
-// simulator"}, after authentication like every route; a path that is not
-// ARI answers 404 "Resource not found".
+// (TestStockARIClient drives a call with npm ari-client). The documents
+// are generated from the simulator's own declaration (apidecl.go,
+// parallel to the route table): each served operation under Asterisk's
+// nickname (channels.originate, bridges.addChannel, ...) with the
+// parameters its handler reads, and, in events.json, a model per event
+// type it sends naming the fields that carry a Channel, Bridge,
+// Playback, LiveRecording or Endpoint, which is what clients read from
+// the models. Tests hold that declaration to Asterisk's files in
+// ../shared/ari-spec (read at test time, never copied). A declared
+// operation the simulator does not model answers 501
+// {"message": "METHOD /path is not modelled by the simulator"}, after
+// authentication like every route; a path that is not ARI answers 404
+// "Resource not found".
 //
 // # Time
 //
