@@ -4,12 +4,17 @@ GO      ?= go
 BIN     ?= bin/switchboard
 PKGS    ?= ./...
 
-.PHONY: all build run test test-short test-asterisk bench lint fmt vet deps clean
+.PHONY: all build run test test-short test-asterisk bench lint fmt vet deps node-deps clean
 
 all: build
 
 deps:
 	$(GO) mod download
+
+# The npm ari-client (pinned in test/ari-client/package-lock.json) that
+# sim's TestStockARIClient drives against the simulator.
+node-deps:
+	npm ci --prefix test/ari-client --no-audit --no-fund
 
 build: deps
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/switchboard
@@ -20,12 +25,12 @@ run: build
 	./$(BIN) demo
 
 # Every test, with the race detector, plus vet and formatting checks.
-test: deps
+test: deps node-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 8m $(PKGS)
 
-test-short: deps
+test-short: deps node-deps
 	$(GO) test -short -count=1 $(PKGS)
 
 # ARI conformance suite against a real Asterisk: set ARI_URL, ARI_USERNAME,

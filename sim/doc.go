@@ -18,6 +18,25 @@
 // no websocket answers 200 and the channel dies at once; an unknown
 // technology answers 500 {"error":"Allocation failed"}.
 //
+// # Swagger clients
+//
+// Like Asterisk, the simulator serves Swagger 1.2 API declarations at
+// /ari/api-docs/resources.json and /ari/api-docs/{resource}.json, with
+// basePath http://{Host}/ari, so stock Swagger-based clients connect
+// (TestStockARIClient drives a call with npm ari-client). The documents
+// are generated from the simulator's own declaration (apidecl.go,
+// parallel to the route table): each served operation under Asterisk's
+// nickname (channels.originate, bridges.addChannel, ...) with the
+// parameters its handler reads, and, in events.json, a model per event
+// type it sends naming the fields that carry a Channel, Bridge,
+// Playback, LiveRecording or Endpoint, which is what clients read from
+// the models. Tests hold that declaration to Asterisk's files in
+// ../shared/ari-spec (read at test time, never copied). A declared
+// operation the simulator does not model answers 501
+// {"message": "METHOD /path is not modelled by the simulator"}, after
+// authentication like every route; a path that is not ARI answers 404
+// "Resource not found".
+//
 // # Time
 //
 // Every delay runs on a Clock that runs Options.Speed times faster than
@@ -110,7 +129,12 @@
 //
 // # Not modelled
 //
-// Real audio, maxSilenceSeconds detection, transfers, external media,
-// user events, device states beyond an empty list, mailboxes, dynamic
-// configuration, and per-application event filters.
+// Real audio and maxSilenceSeconds detection. These declared operations
+// answer 501 and are left out of the api-docs: external media
+// (POST /channels/externalMedia), RTP statistics, a channel's variables
+// in bulk (/variables), bridge variables, transfers (transfer_progress),
+// user events and channel claims (/events/user, /events/claim), device
+// states beyond an empty list, mailboxes, endpoint messages and REFER,
+// bridge video sources, modules, logging channels, dynamic configuration
+// (/asterisk/config/dynamic) and per-application event filters.
 package sim

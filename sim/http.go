@@ -218,6 +218,7 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("GET /ari/events", s.handleEvents)
 	mux.HandleFunc("GET /ari/recordings/stored/{recordingName}/file", s.handleRecordingFile)
+	s.apiDocRoutes(mux)
 	mux.HandleFunc("/ari/", func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
 			unauthorized(w)

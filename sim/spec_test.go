@@ -220,6 +220,7 @@ func TestSpecEventsAndBodies(t *testing.T) {
 		}
 		for i, e := range list {
 			checkModel(t, models, typ, typ+"#"+itoa(i), e, "Event", "Message")
+			checkEventObjects(t, models, typ, e)
 		}
 	}
 	checkModel(t, models, "AsteriskInfo", "info", body("GET", "/asterisk/info", nil, 200))
