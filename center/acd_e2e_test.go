@@ -416,7 +416,9 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 	if call := bridgedCall(t, a.e2e); call.Agent != "1001" {
 		t.Fatalf("first call went to %s", call.Agent)
 	}
+	a.waitCard(t, first)
 	a.stop() // Switchboard restarts; the call stays up in the PBX
+	adoptedAt := a.sim.Clock().Now()
 
 	var rcfg routing.Config
 	cfg := baseConfig()
@@ -429,9 +431,21 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := attachWith(t, a.sim, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, nil) })
+	path := filepath.Join(t.TempDir(), "queue_log")
+	w, err := queuelog.Open(path, queuelog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	be := attachWith(t, a.sim, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, w) })
+	b := &acdE2E{e2e: be, qlog: w, path: path}
 	waitUntil(t, "adopted", func() bool { return len(b.c.LiveCalls()) == 1 })
-	waitUntil(t, "1001 kept out of offers", func() bool { return b.c.AgentStates()["1001"].State == routing.StatePaused })
+	// The call's card tells the router which queue it was in: the agent
+	// is on that call, not offered others.
+	waitUntil(t, "1001 on the adopted call", func() bool { return b.c.AgentStates()["1001"].State == routing.StateOnCall })
+	if k := b.c.LiveCalls()[0]; k.Queue != "sales" || k.Called != "8000" || !k.Bridged.Before(k.Entered.Add(time.Hour)) {
+		t.Fatalf("adopted call = %+v", k)
+	}
 	second := b.call(t, "+15559990002", sim.Party{})
 	waitUntil(t, "second call bridged", func() bool {
 		for _, k := range b.c.LiveCalls() {
@@ -447,7 +461,14 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 	if err := a.sim.Hangup(first, 16); err != nil {
 		t.Fatal(err)
 	}
-	b.cdr.wait(t, first)
+	row := b.cdr.wait(t, first)
+	if row.Queue != "sales" || row.Called != "8000" || row.Agent != "1001" || row.Outcome != sb.OutcomeCompleted || row.HangupBy != "caller" {
+		t.Fatalf("call log of the adopted call = %+v", row)
+	}
+	if !row.Bridged.Valid || row.Bridged.Time.After(adoptedAt) {
+		t.Errorf("bridged %v, want the time before the restart (%v)", row.Bridged, adoptedAt)
+	}
+	b.waitLog(t, first, "1001", queuelog.EventCompleteCaller)
 	waitUntil(t, "1001 back", func() bool { return b.c.AgentStates()["1001"].State == routing.StateAvailable })
 }
 

@@ -228,6 +228,7 @@ type call struct {
 	pathOffset   float64     // seconds from the first flow's start to the second's
 	enqueuedAt   time.Time   // when the router got the call (router mode)
 	ob           *obCall     // a campaign call, nil otherwise
+	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.
@@ -957,6 +958,7 @@ func (c *Center) checkBridged(k *call) {
 		c.obBridged(k)
 	}
 	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
+	c.saveCard(k)
 	c.startRecordings(k)
 }
 
@@ -1222,6 +1224,9 @@ func (c *Center) maybeFinish(k *call) {
 		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
 		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
 		HangupCause: k.hangupCause, HangupBy: k.hangupBy, IVRPath: ivrPath(k),
+	}
+	if row.IVRPath == nil {
+		row.IVRPath = k.adoptedPath
 	}
 	if outcome != sb.OutcomeCompleted {
 		row.Agent = ""

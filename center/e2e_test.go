@@ -158,6 +158,17 @@ func (e *e2e) call(t *testing.T, from string, p sim.Party) string {
 	return id
 }
 
+// waitCard waits until the call's card is on its caller channel (it is
+// written just after the bridge; a restart before that adopts the call
+// without it).
+func (e *e2e) waitCard(t *testing.T, id string) {
+	t.Helper()
+	waitUntil(t, "call card of "+id, func() bool {
+		v, err := e.pbx.GetVariable(context.Background(), sb.ChannelID(id), "SB_CARD")
+		return err == nil && v != ""
+	})
+}
+
 // noChannelsLeft waits until the PBX has no channel and no live call is left.
 func (e *e2e) noChannelsLeft(t *testing.T) {
 	t.Helper()

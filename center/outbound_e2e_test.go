@@ -380,6 +380,9 @@ func TestCampaignCallSurvivesRestart(t *testing.T) {
 		}
 		return false
 	})
+	for _, k := range a.c.LiveCalls() {
+		a.waitCard(t, string(k.ID))
+	}
 	stopRunner()
 	a.stop()
 
@@ -416,8 +419,9 @@ func TestCampaignCallSurvivesRestart(t *testing.T) {
 	if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered {
 		t.Fatalf("attempts = %+v, want one, answered", atts)
 	}
-	if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted {
-		t.Fatalf("call log after the restart = %+v", row)
+	if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted || row.Called != "campaign:e2e" ||
+		row.Caller != leads[0].number || row.Queue != "outbound" {
+		t.Fatalf("call log after the restart = %+v, want the lead's number, campaign:e2e, queue outbound", row)
 	}
 	b.noChannelsLeft(t)
 }

@@ -9,7 +9,6 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/outbound"
-	"github.com/switchboard/switchboard/routing"
 )
 
 // onLinkUp subscribes to the agents' phones and reconciles the live calls
@@ -20,6 +19,10 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	c.log.Info("PBX link up", "reconnect", e.Reconnect)
 	c.reconciling++
 	snap := c.seq
+	known := make(map[sb.ChannelID]bool, len(c.byChannel))
+	for ch := range c.byChannel {
+		known[ch] = true
+	}
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -46,6 +49,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 		if err == nil {
 			var bridges []sb.BridgeInfo
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
+				cards := c.readCards(ctx, known, chans, bridges)
 				c.post(func() {
 					for _, st := range eps {
 						// An endpoint event since the snapshot is newer
@@ -54,7 +58,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 							c.onEndpoint(st)
 						}
 					}
-					c.reconcile(snap, chans, bridges)
+					c.reconcile(snap, chans, bridges, cards)
 					c.doneReconciling()
 					if c.router != nil && !c.acd.restored {
 						// Stored callback requests go back in their
@@ -103,7 +107,7 @@ var ownedLeg = regexp.MustCompile(`-(t|sv|sn)[0-9]+$`)
 // after seq snap, to call state. What changed after snap (calls that entered,
 // agent legs originated, legs that ended) is already known from events and
 // left alone.
-func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo) {
+func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo, cards map[sb.ChannelID]callCard) {
 	live := map[sb.ChannelID]sb.ChannelInfo{}
 	kept := chans[:0:0]
 	for _, ch := range chans {
@@ -199,7 +203,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			continue
 		}
 		if _, talking := bridgeOf[ch.ID]; talking {
-			c.adopt(ch, bridgeOf, live)
+			c.adopt(ch, bridgeOf, live, cards[ch.ID])
 			continue
 		}
 		// A caller the snapshot shows but whose StasisStart may still be
@@ -211,7 +215,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 				if pending, ok := c.pendingAdopt[pid]; ok {
 					delete(c.pendingAdopt, pid)
 					if !c.aux[pid] {
-						c.adopt(pending, nil, nil)
+						c.adopt(pending, nil, nil, callCard{})
 					}
 				}
 			})
@@ -238,12 +242,15 @@ func agentLegOf(ch sb.ChannelInfo) (string, bool) {
 }
 
 // adopt takes over a caller channel found in the application.
-func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo) {
+func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo, card callCard) {
 	k := c.newCall(ch, ch.Created)
 	k.greetingDone = true
-	c.log.Info("adopted call", "call_id", k.ID)
+	c.log.Info("adopted call", "call_id", k.ID, "card", !card.Entered.IsZero())
 	if ch.State == sb.ChannelUp {
 		k.Answered = ch.Created
+	}
+	if !card.Entered.IsZero() {
+		c.applyCard(k, card)
 	}
 	if b, ok := bridgeOf[ch.ID]; ok && b == sb.BridgeID("br-"+string(ch.ID)) {
 		// Caller and agent were talking: keep them talking.
@@ -264,13 +271,13 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		if k.agentCh != "" {
 			k.inBridge[ch.ID], k.inBridge[k.agentCh] = true, true
 			k.State = sb.CallBridged
-			k.Bridged = c.clock.Now()
+			k.Bridged = card.Bridged
+			if k.Bridged.IsZero() {
+				k.Bridged = c.clock.Now()
+			}
 			c.answered.Add(1)
 			if c.router != nil && k.Agent != "" {
-				// The router never saw this call: keep the agent out of its
-				// offers until the call ends.
-				k.adoptedAgent = k.Agent
-				c.acdApply(routing.AgentPause{Agent: k.Agent, Reason: "adopted call"})
+				c.acdAdopt(k)
 			}
 			if attempt, ok := outbound.AttemptOf(ch.ID); ok {
 				// A campaign call talking across the restart: its

@@ -120,6 +120,21 @@ type CallEnded struct {
 	ByAgent bool
 }
 
+// Adopt: a call found talking to an agent after the controller restarted
+// (the router never saw it). The agent is on that call until CallEnded,
+// which writes COMPLETECALLER or COMPLETEAGENT with the hold and talk
+// times the stored call card gives and starts wrap-up; ENTERQUEUE and
+// CONNECT were written before the restart and are not written again.
+// Ignored for an unknown queue or agent, a call the router has, or an
+// agent already on a call.
+type Adopt struct {
+	Call       sb.CallID
+	Queue      sb.QueueName
+	Agent      sb.AgentID
+	EnteredAt  time.Time // when the caller entered the queue
+	AnsweredAt time.Time // when the agent answered
+}
+
 // CallbackRequest: the waiting caller pressed the callback key and will
 // hang up. The request keeps the caller's place and counts in estimated
 // wait; when its turn comes the router emits StartCallback.
@@ -159,6 +174,7 @@ func (AgentReady) isMsg()        {}
 func (AgentEndWrapUp) isMsg()    {}
 func (EndpointReachable) isMsg() {}
 func (Enqueue) isMsg()           {}
+func (Adopt) isMsg()             {}
 func (Abandon) isMsg()           {}
 func (OfferAnswered) isMsg()     {}
 func (OfferFailed) isMsg()       {}

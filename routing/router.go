@@ -400,6 +400,8 @@ func (r *Router) Apply(m Msg, now time.Time) []Action {
 		}
 	case Enqueue:
 		r.enqueue(m)
+	case Adopt:
+		r.adopt(m)
 	case Abandon:
 		r.abandon(m)
 	case OfferAnswered:
@@ -932,6 +934,39 @@ func (r *Router) fail(c *call, a *agent, why FailReason) {
 	if len(c.offer) == 0 {
 		r.requeue(c)
 	}
+}
+
+func (r *Router) adopt(m Adopt) {
+	qi, ok := r.queueIdx[m.Queue]
+	switch {
+	case !ok:
+		r.ignore(m, "unknown queue")
+		return
+	case r.calls[m.Call] != nil:
+		r.ignore(m, "call already known")
+		return
+	}
+	a := r.agent(m, m.Agent)
+	if a == nil {
+		return
+	}
+	if a.act != actIdle {
+		r.ignore(m, "agent is busy")
+		return
+	}
+	entered, answered := m.EnteredAt, m.AnsweredAt
+	if answered.IsZero() || answered.After(r.now) {
+		answered = r.now
+	}
+	if entered.IsZero() || entered.After(answered) {
+		entered = answered
+	}
+	r.seq++
+	c := &call{id: m.Call, q: r.queues[qi], entered: entered, seq: r.seq, pref: -1, agent: a.idx,
+		state: callConnected, answeredAt: answered, origPos: 1}
+	r.calls[c.id] = c
+	a.act, a.call, a.callID = actOnCall, c, c.id
+	r.refresh(a)
 }
 
 func (r *Router) callEnded(m CallEnded) {

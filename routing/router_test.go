@@ -552,3 +552,31 @@ func TestPIN(t *testing.T) {
 		t.Error("bad hash accepted")
 	}
 }
+
+// TestAdoptTalkingCall: a call found talking after a restart keeps its
+// agent busy (no offer reaches the agent) and, when it ends, writes
+// COMPLETECALLER with the hold and talk times it had, then wrap-up.
+func TestAdoptTalkingCall(t *testing.T) {
+	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "sales", WrapUp: 10 * time.Second}}}
+	h := newHarness(t, cfg)
+	h.login(at(0), "a1")
+	h.apply(routing.Adopt{Call: "c1", Queue: "sales", Agent: "a1", EnteredAt: at(-30), AnsweredAt: at(-20)}, at(1))
+	if st, _ := h.r.AgentStats("a1", at(2)); st.State != routing.StateOnCall {
+		t.Fatalf("state %v, want on-call", st.State)
+	}
+	if acts := h.apply(routing.Enqueue{Call: "c2", Queue: "sales"}, at(3)); len(offers(acts)) != 0 {
+		t.Fatalf("the adopted call's agent was offered c2: %+v", offers(acts))
+	}
+	// A second adoption of the agent or of the call is ignored.
+	if _, ok := find[routing.Ignored](h.apply(routing.Adopt{Call: "c3", Queue: "sales", Agent: "a1"}, at(4))); !ok {
+		t.Error("adopting a busy agent was not ignored")
+	}
+	acts := h.apply(routing.CallEnded{Call: "c1", Agent: "a1"}, at(40))
+	if s, _ := find[routing.AgentState](acts); s.State != routing.StateWrapUp {
+		t.Errorf("after the call: %+v", s)
+	}
+	got := strings.Join(logEvents(h.all), " ")
+	if !strings.Contains(got, "COMPLETECALLER(10|60|1)") || strings.Count(got, "CONNECT(") != 0 {
+		t.Errorf("queue log %s: want COMPLETECALLER(10|60|1) and no CONNECT", got)
+	}
+}
