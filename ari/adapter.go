@@ -116,6 +116,11 @@ type Adapter struct {
 	conn   *websocket.Conn // the live events WebSocket, for dropLink
 
 	pingInterval time.Duration // WebSocket keep-alive; tests shorten it
+	// frameTap, set by tests before Run, sees every WebSocket frame as it
+	// is read, before decoding, on the reader goroutine (it must copy the
+	// bytes and not block): the conformance suite checks that events the
+	// adapter ignores (BridgeCreated, ChannelHold) are not sent at all.
+	frameTap func([]byte)
 }
 
 var _ sb.PBX = (*Adapter)(nil)
@@ -512,6 +517,9 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 			return err
 		}
 		a.received.Add(1)
+		if a.frameTap != nil {
+			a.frameTap(buf.Bytes())
+		}
 		e, res, err := decode(buf.Bytes(), a.Node())
 		switch res {
 		case decoded:

@@ -451,7 +451,11 @@ func TestChannelsListsOnlyTheApplication(t *testing.T) {
 		{"id":"in2","name":"Local/x@y-0001;1","state":"Ring"}]`)
 	})
 	f.handle("GET /bridges", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `[{"id":"b1","bridge_type":"mixing","channels":["in1","in2"]},{"id":"other-app","channels":["z"]}]`)
+		// Every ARI bridge is listed (an empty one too: no application is
+		// subscribed to it any more); a dialplan bridge is not.
+		io.WriteString(w, `[{"id":"b1","bridge_type":"mixing","bridge_class":"stasis","channels":["in1","in2"]},
+		{"id":"left-empty","bridge_type":"mixing","bridge_class":"stasis","channels":[]},
+		{"id":"dialplan","bridge_type":"mixing","bridge_class":"basic","channels":["z"]}]`)
 	})
 	f.handle("GET /endpoints", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `[{"technology":"PJSIP","resource":"1001","state":"online","channel_ids":[]},{"technology":"PJSIP","resource":"1002","state":"offline","channel_ids":[]}]`)
@@ -475,7 +479,7 @@ func TestChannelsListsOnlyTheApplication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bridges) != 1 || bridges[0].ID != "b1" || len(bridges[0].Channels) != 2 {
+	if len(bridges) != 2 || bridges[0].ID != "b1" || len(bridges[0].Channels) != 2 || bridges[1].ID != "left-empty" {
 		t.Errorf("bridges %+v", bridges)
 	}
 	eps, err := a.Endpoints(ctx)

@@ -29,10 +29,12 @@
 // Asterisk replays nothing that happened while the link was down. Channels
 // stay in the application (Stasis) while no WebSocket is connected, so after
 // LinkUp{Reconnect: true} the owner of call state calls Channels() and
-// Bridges() and reconciles: Channels lists exactly the channels that are in
-// the application now (GET /applications/{app} intersected with GET
-// /channels), Bridges the application's bridges with their members. Every
-// command works on those channels as before; the channel ids do not change.
+// Bridges() and reconciles: Channels lists the channels the application is
+// subscribed to (GET /applications/{app} intersected with GET /channels)
+// and marks InApp, with their Stasis args, those in the application now
+// (the ;2 half of a Local channel it originated is listed, not InApp);
+// Bridges lists every ARI-made bridge with its members. Every command works
+// on the InApp channels as before; the channel ids do not change.
 //
 // # REST commands
 //
