@@ -431,3 +431,27 @@ func TestE2ELocalAgentLegAcrossRestartAndBlip(t *testing.T) {
 		})
 	}
 }
+
+// TestE2ERestartDeletesBridgeLeftBehind: a call bridge left empty in the
+// PBX (its call ended while Switchboard was down) is deleted by the next
+// start's reconcile.
+func TestE2ERestartDeletesBridgeLeftBehind(t *testing.T) {
+	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+	e.call(t, "+15551230011", sim.Party{})
+	waitUntil(t, "bridged", func() bool {
+		calls := e.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallBridged
+	})
+	e.stop()
+	// Both legs hang up while no controller runs: the bridge stays.
+	for _, ch := range e.sim.Channels() {
+		if err := e.sim.Hangup(ch.ID, 16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.sim.Bridges()); n != 1 {
+		t.Fatalf("%d bridges after the hang-ups, want the call's one left", n)
+	}
+	e2 := attach(t, e.sim, e.cfg)
+	e2.noChannelsLeft(t)
+}

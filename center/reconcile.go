@@ -221,6 +221,21 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			})
 		})
 	}
+	// Call bridges left empty (their call ended while the link was down,
+	// or a crash came between the hang-up and the delete): Asterisk keeps
+	// a bridge until it is deleted.
+	for _, b := range bridges {
+		id, ours := strings.CutPrefix(string(b.ID), "br-")
+		if !ours || len(b.Channels) != 0 || c.calls[sb.CallID(id)] != nil {
+			continue
+		}
+		bid := b.ID
+		c.detached(func(ctx context.Context) {
+			if err := c.pbx.DestroyBridge(ctx, bid); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+				c.log.Warn("destroy a bridge left behind", "bridge_id", bid, "err", err)
+			}
+		})
+	}
 	// Greetings whose end was lost with the link: go on to the agent.
 	for _, k := range stalled {
 		c.greetingOver(k)
