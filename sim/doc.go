@@ -9,13 +9,27 @@
 // Paths, parameters (query string or JSON body), JSON field names, status
 // codes and error bodies follow the ARI declarations (the Swagger files in
 // ../shared/ari-spec) and the behaviour observed on Asterisk 22 (see
-// ARI-NOTES.md): originate enters the app only on answer (state Up);
-// create enters at once (Down) and dial rings then answers; busy gives
-// Dial BUSY then ChannelDestroyed cause 17 with no StasisStart; no answer
-// gives ChannelDestroyed cause 19; a far-end hangup gives
-// ChannelHangupRequest, ChannelLeftBridge, StasisEnd, ChannelDestroyed;
-// bridges survive when they empty; an originate into an application with
-// no websocket answers 200 and the channel dies at once; an unknown
+// ARI-NOTES.md, "Lifecycle facts"; sim/facts_test.go has one test per
+// fact): originate enters the app only on answer (state Up); create
+// enters at once (Down) and dial rings then answers; a far end that
+// answers at once goes Down to Up with no Ringing and no Dial RINGING;
+// busy gives Dial BUSY with no StasisStart, then ChannelDestroyed (cause
+// 17 for a PJSIP channel; for a Local one cause 0 on ;1 and 17 on ;2); no
+// answer gives ChannelDestroyed cause 19; our DELETE and an expired
+// dial?timeout give a soft ChannelHangupRequest with cause 32. A channel
+// that entered from the dialplan (an inbound call, a snoop) has only the
+// implicit subscription of its Stasis(): it ends with ChannelHangupRequest
+// (ChannelLeftBridge) StasisEnd and nothing after, unless subscribed
+// explicitly, which brings ChannelDestroyed back with cause 0; channels
+// the application originated or created (and the ;2 half of a Local one,
+// which GET /applications/{app} lists too) keep their subscription and
+// get ChannelDestroyed. A snoop whose target hangs up gets StasisEnd only.
+// BridgeCreated is never sent; BridgeDestroyed only to applications still
+// subscribed (a channel of theirs in it at the delete); bridges survive
+// when they empty. play with an unsupported media scheme answers 201,
+// sends PlaybackStarted and never PlaybackFinished. Hold on a Local
+// channel sends no ChannelHold. An originate into an application with no
+// websocket answers 200 and the channel dies at once; an unknown
 // technology answers 500 {"error":"Allocation failed"}.
 //
 // # Swagger clients
@@ -67,7 +81,7 @@
 // offline with SetEndpointState. Local/EXTEN@CONTEXT answers at once
 // unless registered with AddEndpoint("Local", "EXTEN@CONTEXT", p); its
 // ;1 half enters the application, its ;2 half (id "<id>;2" unless
-// otherChannelId is given) only shows in events to subscribeAll apps.
+// otherChannelId is given) is subscribed but never in Stasis.
 // Local endpoints have no state: subscribing an application to one
 // (eventSource endpoint:Local/...) answers 422, as Asterisk does.
 //
