@@ -2,9 +2,11 @@ package center_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +40,31 @@ type rows struct {
 	mu  sync.Mutex
 	got map[sb.CallID]sb.CDR
 	ch  chan sb.CDR
+	bad []string // rows written incomplete (rowProblems)
+}
+
+// rowProblems says what a call-log row lacks: every row must tell who the
+// call was, when it entered and ended, how it ended, who hung up and with
+// which cause; an answered call also its agent and when it was bridged.
+func rowProblems(c *sb.CDR) []string {
+	var out []string
+	add := func(bad bool, what string) {
+		if bad {
+			out = append(out, what)
+		}
+	}
+	add(c.CallID == "" || c.Node == "", "no call id or node")
+	add(c.Entered.IsZero(), "no entered time")
+	add(c.Ended.Before(c.Entered), "ended before it entered")
+	add(c.Outcome == "", "no outcome")
+	add(c.HangupBy == "", "no hangup_by")
+	add(c.HangupCause == 0 || c.HangupCause == 32, fmt.Sprintf("hangup_cause %d", c.HangupCause))
+	if c.Outcome == sb.OutcomeCompleted {
+		add(c.Agent == "", "completed without an agent")
+		add(!c.Bridged.Valid || !c.Answered.Valid, "completed without answered and bridged times")
+	}
+	add(c.Bridged.Valid && (c.Bridged.Time.Before(c.Entered) || c.Bridged.Time.After(c.Ended)), "bridged outside the call")
+	return out
 }
 
 func (r *rows) count() int {
@@ -51,6 +78,9 @@ func (r *rows) InsertCDR(_ context.Context, c *sb.CDR) error {
 	defer r.mu.Unlock()
 	if _, dup := r.got[c.CallID]; dup {
 		return sb.Errorf(sb.ECONFLICT, "duplicate %s", c.CallID)
+	}
+	if p := rowProblems(c); len(p) > 0 {
+		r.bad = append(r.bad, fmt.Sprintf("%s: %s (%+v)", c.CallID, strings.Join(p, ", "), *c))
 	}
 	r.got[c.CallID] = *c
 	r.ch <- *c
@@ -116,6 +146,13 @@ func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg cen
 		t.Fatal(err)
 	}
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000)}
+	t.Cleanup(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, b := range r.bad {
+			t.Errorf("incomplete call-log row %s", b)
+		}
+	})
 	c := center.New(cfg, pbx, r, simClock{s.Clock()}, nil, log)
 	if setup != nil {
 		setup(c, pbx)
