@@ -227,6 +227,9 @@ type call struct {
 	pathOffset   float64     // seconds from the first flow's start to the second's
 	enqueuedAt   time.Time   // when the router got the call (router mode)
 	ob           *obCall     // a campaign call, nil otherwise
+
+	// skills are what the flow's queue node asked of the agent (router mode).
+	skills map[string]string
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.

@@ -67,6 +67,27 @@
 // router keeps the set of available eligible agents, so a decision costs
 // the number of available candidates, never the number of agents.
 //
+// # Caller requirements
+//
+// A caller can ask more of the agent who serves him than his queue does:
+// an IVR queue node's skills: mapping (configs/flows/README.md) reaches
+// the router as Enqueue.Skills. Each entry NAME: VALUE is one requirement,
+// and the agent must meet every one:
+//
+//	language: es   the agent speaks es (AgentConfig.Languages, any case)
+//	NAME: N        N a whole number: the agent's skill NAME is at least N
+//	               (as skills.NAME >= N in a skill expression)
+//	NAME: TEXT     anything else: the agent's attribute NAME is TEXT
+//	               (as attributes.NAME == "TEXT")
+//
+// An entry whose value is empty (a ${var} template whose variable is
+// unset) asks nothing. Requirements narrow the agents the queue and its
+// escalation steps make eligible, never widen them, and beat a preferred
+// agent who falls short. A caller no free agent can serve waits, even
+// beside free agents of his queue who fall short; the callers behind him
+// are served meanwhile. Join-empty, leave-when-empty and the estimated
+// wait count the queue's agents, not the caller's.
+//
 // # Estimated wait
 //
 // EstimatedWait blends a model and an observation. The model: the caller
