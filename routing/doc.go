@@ -47,13 +47,17 @@
 //	                      in the place it had (its key does not change)
 //	waiting  --Abandon--> (gone); offered --Abandon--> CancelOffer, (gone)
 //	waiting  --max wait / leave-when-empty / exit step--> Exit, (gone)
+//	waiting  --raise-priority step--> waiting, at the place its new
+//	                      priority gives it (a ringing caller takes it
+//	                      if the offer fails)
 //	waiting  --CallbackRequest--> waiting as a callback entry: same place,
 //	                      no announcements, no max wait; when its turn comes
 //	                      (and the queue's callback window is open) the router
 //	                      emits StartCallback (agent first, then customer).
 //
-// Waiting calls are ordered by priority (higher first), then by EnteredAt,
-// then by arrival at the router. A call is never waiting and offered at
+// Waiting calls are ordered by priority (higher first: Enqueue.Priority
+// plus the RaisePriority of the escalation steps the caller has passed),
+// then by EnteredAt, then by arrival at the router. A call is never waiting and offered at
 // once, and every call ends answered, abandoned or exited.
 //
 // # Deciding

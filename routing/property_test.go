@@ -164,7 +164,8 @@ func propertyConfig(seed uint64) Config {
 				AnnounceEvery: 20 * time.Second, AnnouncePosition: true, PreferredWait: 15 * time.Second},
 			{Name: "billing", Skills: "skills.billing >= 7", Strategy: BestSkill, Escalation: []EscalationStep{
 				{After: 20 * time.Second, Skills: "skills.billing >= 4"},
-				{After: 40 * time.Second, AddQueues: []sb.QueueName{"support"}},
+				{After: 40 * time.Second, AddQueues: []sb.QueueName{"support"}, RaisePriority: 2},
+				{After: 50 * time.Second, RaisePriority: 1},
 				{After: 60 * time.Second, OfferCallback: true},
 				{After: 200 * time.Second, Exit: "voicemail"}}},
 			{Name: "support", Skills: "skills.support >= 3", Strategy: RingAll, RingTimeout: 8 * time.Second, MaxLen: 6},

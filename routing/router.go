@@ -1467,6 +1467,9 @@ func (r *Router) step(c *call) {
 	if c.step < len(q.cfg.Escalation) {
 		r.addTimer(timer{at: c.entered.Add(q.cfg.Escalation[c.step].After), kind: tStep, c: c, gen: uint64(c.step)})
 	}
+	if s.RaisePriority > 0 {
+		r.raise(c, s.RaisePriority)
+	}
 	if c.callback {
 		return
 	}
@@ -1476,6 +1479,20 @@ func (r *Router) step(c *call) {
 	if s.Exit != "" {
 		r.exitOrDefer(c, ExitEscalation, s.Exit, LogExitWithTimeout)
 	}
+}
+
+// raise adds to a caller's priority. A waiting caller moves to the place
+// it gives him (he must leave the list first: it is searched by order); a
+// ringing one takes it if he comes back.
+func (r *Router) raise(c *call, by int) {
+	if c.state != callWaiting {
+		c.prio += by
+		return
+	}
+	r.removeWaiting(c)
+	c.prio += by
+	r.insertWaiting(c)
+	r.markDirty(c.q)
 }
 
 // ----- estimated wait

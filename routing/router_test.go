@@ -634,3 +634,80 @@ func TestCallerRequirementWaitsForHisAgent(t *testing.T) {
 		t.Errorf("stats %+v, want c3 waiting, c2 and c4 ringing", st)
 	}
 }
+
+// TestEscalationRaisesPriority: a step's RaisePriority adds to a waiting
+// caller's priority when it applies, so he is served before callers of
+// lower priority who have waited longer, in his queue and in the agent's
+// other queues; steps add up.
+func TestEscalationRaisesPriority(t *testing.T) {
+	cfg := routing.Config{
+		Agents: agents("a1"),
+		Queues: []routing.QueueConfig{
+			{Name: "slow"},
+			{Name: "urgent", Escalation: []routing.EscalationStep{{After: 20 * time.Second, RaisePriority: 1}}},
+			{Name: "q", Escalation: []routing.EscalationStep{
+				{After: 30 * time.Second, RaisePriority: 2}, {After: 60 * time.Second, RaisePriority: 2}}},
+		},
+	}
+	busy := func(h *harness, now time.Time) {
+		t.Helper()
+		h.login(now, "a1")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "x", Queue: "slow"}, now), "x", "a1")
+		h.apply(routing.OfferAnswered{Call: "x", Agent: "a1"}, now)
+	}
+
+	t.Run("across queues", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "older", Queue: "slow"}, at(2))
+		h.apply(routing.Enqueue{Call: "raised", Queue: "urgent"}, at(10))
+		if w := h.r.NextWake(); !w.Equal(at(30)) {
+			t.Fatalf("next wake %v, want the step at %v", w, at(30))
+		}
+		h.apply(routing.Tick{}, at(30))
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(40)), "raised", "a1")
+	})
+
+	t.Run("steps add up", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+		h.apply(routing.Enqueue{Call: "vip", Queue: "q", Priority: 3}, at(40))
+		h.apply(routing.Tick{}, at(61)) // c1: 0+2+2 = 4; vip still 3 (his first step is at 70)
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(65)), "c1", "a1")
+	})
+
+	t.Run("one step is not enough", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+		h.apply(routing.Enqueue{Call: "vip", Queue: "q", Priority: 3}, at(20))
+		h.apply(routing.Tick{}, at(31)) // c1: 2 < 3
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(35)), "vip", "a1")
+	})
+
+	t.Run("a ringing caller keeps it", func(t *testing.T) {
+		one := cfg
+		one.Agents = agents("a1", "a2")
+		h := newHarness(t, one)
+		h.login(at(0), "a1")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "x", Queue: "slow"}, at(0)), "x", "a1")
+		h.apply(routing.OfferAnswered{Call: "x", Agent: "a1"}, at(0))
+		h.login(at(1), "a2")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "urgent"}, at(1)), "c1", "a2")
+		h.apply(routing.AgentPause{Agent: "a2", Reason: "break"}, at(2)) // after this ring
+		h.apply(routing.Enqueue{Call: "older", Queue: "slow", EnteredAt: at(-60)}, at(3))
+		h.apply(routing.Tick{}, at(21)) // c1's step, while it rings a2
+		h.apply(routing.OfferFailed{Call: "c1", Agent: "a2", Why: routing.FailNoAnswer}, at(22))
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(30)), "c1", "a1")
+	})
+}
+
+func TestEscalationRaisePriorityValidation(t *testing.T) {
+	_, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: "q", Escalation: []routing.EscalationStep{
+		{After: time.Second, RaisePriority: -1}, {After: 2 * time.Second}, {After: 3 * time.Second, RaisePriority: 1}}}}})
+	if err == nil || !strings.Contains(err.Error(), `queue "q": escalation[0]: raise priority -1 is negative`) ||
+		!strings.Contains(err.Error(), `escalation[1]: does nothing`) || strings.Contains(err.Error(), "escalation[2]") {
+		t.Fatalf("err = %v", err)
+	}
+}
