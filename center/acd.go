@@ -360,10 +360,10 @@ func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
 	if k.finished || k.callerGone || k.outcome != "" {
 		return
 	}
-	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "preferred_agent", preferred)
+	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "skills", k.skills, "preferred_agent", preferred)
 	k.enqueuedAt = c.clock.Now()
 	c.acdApply(routing.Enqueue{Call: k.ID, Queue: k.Queue, Priority: k.priority,
-		EnteredAt: k.enqueuedAt, Caller: k.Caller, Preferred: preferred})
+		EnteredAt: k.enqueuedAt, Caller: k.Caller, Preferred: preferred, Skills: k.skills})
 }
 
 func (c *Center) acdOffer(o routing.Offer) {

@@ -229,6 +229,9 @@ type call struct {
 	enqueuedAt   time.Time   // when the router got the call (router mode)
 	ob           *obCall     // a campaign call, nil otherwise
 	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
+
+	// skills are what the flow's queue node asked of the agent (router mode).
+	skills map[string]string
 }
 
 // New builds a center. store may be nil (no call log), obs may be nil.

@@ -327,6 +327,7 @@ func (c *Center) runIVR(k *call, cmd ivr.Command) {
 	case ivr.QueueCmd:
 		k.Queue = sb.QueueName(cmd.Queue)
 		k.priority = cmd.Priority
+		k.skills = cmd.Skills
 		k.greetingDone = true
 		k.State = sb.CallPrompting
 		now := c.clock.Now()

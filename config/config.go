@@ -148,6 +148,10 @@ type Escalation struct {
 	// AddQueues adds the agents of these queues (by their skills and
 	// agents): a second agent group.
 	AddQueues []string `mapstructure:"add_queues" yaml:"add_queues,omitempty"`
+	// RaisePriority adds this much to the caller's queue priority: he is
+	// then served before callers of lower priority, however long they
+	// have waited. Steps add up; 0 = no change, never negative.
+	RaisePriority int `mapstructure:"raise_priority" yaml:"raise_priority,omitempty"`
 	// OfferCallback plays callback.prompt: the caller may press
 	// callback.key to be called back.
 	OfferCallback bool `mapstructure:"offer_callback" yaml:"offer_callback,omitempty"`

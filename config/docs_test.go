@@ -172,7 +172,7 @@ func FuzzLoadBytes(f *testing.F) {
 		"calendars:\n  a: {timezone: UTC, exceptions: [{date: '*-12-24', hours: 24h}, {date: 2026-12-24, closed: true}]}\n",
 		"calendars: [a]\nqueues: {a: b}\n", "queues:\n  - {name: a, agents: [x]}\nivr:\n  routes: [{dnis: '*', flow: f, calendar: c}]\n",
 		"flows:\n  main: {start: a, nodes: {a: {hangup: {}}}}\n", "calendars:\n  \"1\": {timezone: UTC, tz: x}\n",
-		"queues:\n  - {name: q, service_level: 80/20s, escalation: [{after: 1s, add_queues: [q], offer_callback: true}], callback: {key: 1, windows: [mon 09:00-10:00]}}\nrouting:\n  vip: [{name: a, numbers: [+1], file: x}]\n",
+		"queues:\n  - {name: q, service_level: 80/20s, escalation: [{after: 1s, add_queues: [q], raise_priority: 2, offer_callback: true}], callback: {key: 1, windows: [mon 09:00-10:00]}}\nrouting:\n  vip: [{name: a, numbers: [+1], file: x}]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -352,8 +352,11 @@ func (c *Config) validateQueueOptions(p *problems) {
 			for n, aq := range s.AddQueues {
 				check(fmt.Sprintf("%s.add_queues[%d]", sk, n), !queueNames[aq], "unknown queue %q (not in queues)", aq)
 			}
-			check(sk, s.Skills == "" && len(s.AddQueues) == 0 && !s.OfferCallback && s.Exit == "",
-				"does nothing: give skills, add_queues, offer_callback or exit")
+			check(sk+".raise_priority", s.RaisePriority < 0, "must not be negative, got %d (it adds to the caller's priority; 0: no change)", s.RaisePriority)
+			// A raise_priority that did not decode is reported already.
+			check(sk, s.Skills == "" && len(s.AddQueues) == 0 && s.RaisePriority == 0 && !s.OfferCallback && s.Exit == "" &&
+				!p.has(sk+".raise_priority"),
+				"does nothing: give skills, add_queues, raise_priority, offer_callback or exit")
 			if s.OfferCallback && offers < 0 {
 				offers = j
 			}

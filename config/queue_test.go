@@ -73,7 +73,12 @@ routing:
 			[]string{`x.yaml:9: queues[1].escalation[1].after: must be later than the step before (1m0s), got 30s`}},
 		{"steps equal", "    escalation:\n      - {after: 60s, skills: 'true'}\n      - {after: 60s, exit: hangup}\n",
 			[]string{`x.yaml:9: queues[1].escalation[1].after: must be later than the step before`}},
-		{"step does nothing", "    escalation:\n      - after: 60s\n", []string{`x.yaml:8: queues[1].escalation[0]: does nothing: give skills, add_queues, offer_callback or exit`}},
+		{"step does nothing", "    escalation:\n      - after: 60s\n", []string{`x.yaml:8: queues[1].escalation[0]: does nothing: give skills, add_queues, raise_priority, offer_callback or exit`}},
+		{"step raises priority", "    escalation:\n      - {after: 60s, raise_priority: 5}\n", nil},
+		{"step lowers priority", "    escalation:\n      - after: 60s\n        raise_priority: -2\n",
+			[]string{`x.yaml:9: queues[1].escalation[0].raise_priority: must not be negative, got -2 (it adds to the caller's priority; 0: no change)`}},
+		{"step priority not a number", "    escalation:\n      - after: 60s\n        raise_priority: lots\n",
+			[]string{`x.yaml:9: queues[1].escalation[0].raise_priority:`}},
 		{"step unknown queue", "    escalation:\n      - after: 60s\n        add_queues: [r, nope]\n",
 			[]string{`x.yaml:9: queues[1].escalation[0].add_queues[1]: unknown queue "nope" (not in queues)`}},
 		{"step skills", "    escalation:\n      - after: 60s\n        skills: 'skills.x >'\n",
@@ -133,7 +138,7 @@ func TestQueueOptionsDecoded(t *testing.T) {
     announce_position: true
     announce_wait: true
     escalation:
-      - {after: 30s, skills: 'true', add_queues: [r], offer_callback: true, exit: vm}
+      - {after: 30s, skills: 'true', add_queues: [r], raise_priority: 4, offer_callback: true, exit: vm}
     callback:
       key: 1
       prompt: [sound:a]
@@ -153,7 +158,7 @@ routing:
 	want := config.Queue{Name: "q", ServiceLevel: "90/30s", MaxWaitTarget: "hangup", MaxLength: 10, MaxLengthTarget: "full-flow",
 		JoinEmpty: "no-members", LeaveWhenEmpty: "no-available", EmptyTarget: "empty-flow", MusicClass: "jazz",
 		AnnounceEvery: 45 * time.Second, AnnouncePosition: true, AnnounceWait: true,
-		Escalation: []config.Escalation{{After: 30 * time.Second, Skills: "true", AddQueues: []string{"r"}, OfferCallback: true, Exit: "vm"}},
+		Escalation: []config.Escalation{{After: 30 * time.Second, Skills: "true", AddQueues: []string{"r"}, RaisePriority: 4, OfferCallback: true, Exit: "vm"}},
 		Callback: config.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"},
 			Windows: []string{"09:00-17:00"}, Attempts: 4, Retry: 2 * time.Minute},
 		ReturningCaller: 12 * time.Hour}

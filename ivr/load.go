@@ -40,7 +40,9 @@
 //	branch     list of {when: EXPR, next: NODE}, then {else: NODE}
 //	set        {VAR: EXPR, ...}; next required
 //	lookup     {method, url, headers, body, timeout, map: {VAR: json.path}, fail}; next required
-//	queue      NAME, or {name, priority, skills}
+//	queue      NAME, or {name, priority, skills: {NAME: VALUE}} (what the caller
+//	           asks of his agent: language: es, skill: LEVEL or attribute: TEXT;
+//	           routing.Enqueue.Skills)
 //	transfer   {endpoint | extension | number, timeout, fail}
 //	voicemail  {mailbox, prompt, beep, max_length, max_silence, min_length, terminator}; next optional
 //	hangup     true, {}, or {prompt, cause}

@@ -185,7 +185,7 @@ type Lookup struct {
 type Queue struct {
 	Name     string
 	Priority int               // higher is served first
-	Skills   map[string]string // requested skills (used by routing)
+	Skills   map[string]string // what the caller asks of his agent, templates allowed (routing.Enqueue.Skills)
 }
 
 // Transfer sends the call elsewhere: exactly one of the targets.

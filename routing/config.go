@@ -153,6 +153,10 @@ type EscalationStep struct {
 	// AddQueues adds the agents eligible for these queues' base expressions
 	// (a second agent group).
 	AddQueues []sb.QueueName
+	// RaisePriority (> 0) adds to the caller's priority when the step
+	// applies: he moves ahead of the lower-priority callers, however long
+	// they have waited. Steps add up.
+	RaisePriority int
 	// OfferCallback emits OfferCallback for the caller.
 	OfferCallback bool
 	// Exit, when set, sends a caller still waiting to this target
@@ -328,7 +332,10 @@ func (c *Config) validate() error {
 					bad("%s: unknown queue %q", sp, aq)
 				}
 			}
-			if s.Skills == "" && len(s.AddQueues) == 0 && !s.OfferCallback && s.Exit == "" {
+			if s.RaisePriority < 0 {
+				bad("%s: raise priority %d is negative", sp, s.RaisePriority)
+			}
+			if s.Skills == "" && len(s.AddQueues) == 0 && s.RaisePriority == 0 && !s.OfferCallback && s.Exit == "" {
 				bad("%s: does nothing", sp)
 			}
 		}

@@ -47,13 +47,17 @@
 //	                      in the place it had (its key does not change)
 //	waiting  --Abandon--> (gone); offered --Abandon--> CancelOffer, (gone)
 //	waiting  --max wait / leave-when-empty / exit step--> Exit, (gone)
+//	waiting  --raise-priority step--> waiting, at the place its new
+//	                      priority gives it (a ringing caller takes it
+//	                      if the offer fails)
 //	waiting  --CallbackRequest--> waiting as a callback entry: same place,
 //	                      no announcements, no max wait; when its turn comes
 //	                      (and the queue's callback window is open) the router
 //	                      emits StartCallback (agent first, then customer).
 //
-// Waiting calls are ordered by priority (higher first), then by EnteredAt,
-// then by arrival at the router. A call is never waiting and offered at
+// Waiting calls are ordered by priority (higher first: Enqueue.Priority
+// plus the RaisePriority of the escalation steps the caller has passed),
+// then by EnteredAt, then by arrival at the router. A call is never waiting and offered at
 // once, and every call ends answered, abandoned or exited.
 //
 // # Deciding
@@ -66,6 +70,27 @@
 // picks among the available candidates. Per queue and escalation tier the
 // router keeps the set of available eligible agents, so a decision costs
 // the number of available candidates, never the number of agents.
+//
+// # Caller requirements
+//
+// A caller can ask more of the agent who serves him than his queue does:
+// an IVR queue node's skills: mapping (configs/flows/README.md) reaches
+// the router as Enqueue.Skills. Each entry NAME: VALUE is one requirement,
+// and the agent must meet every one:
+//
+//	language: es   the agent speaks es (AgentConfig.Languages, any case)
+//	NAME: N        N a whole number: the agent's skill NAME is at least N
+//	               (as skills.NAME >= N in a skill expression)
+//	NAME: TEXT     anything else: the agent's attribute NAME is TEXT
+//	               (as attributes.NAME == "TEXT")
+//
+// An entry whose value is empty (a ${var} template whose variable is
+// unset) asks nothing. Requirements narrow the agents the queue and its
+// escalation steps make eligible, never widen them, and beat a preferred
+// agent who falls short. A caller no free agent can serve waits, even
+// beside free agents of his queue who fall short; the callers behind him
+// are served meanwhile. Join-empty, leave-when-empty and the estimated
+// wait count the queue's agents, not the caller's.
 //
 // # Estimated wait
 //

@@ -61,7 +61,10 @@ type EndpointReachable struct {
 // priority (zero: now); a caller moved from another queue keeps its
 // original time and so its seniority. Priority: higher first. Preferred,
 // when set and the queue has a PreferredWait, is offered the call alone for
-// that long. Caller is written to the ENTERQUEUE line.
+// that long. Caller is written to the ENTERQUEUE line. Skills are the
+// caller's own requirements (an IVR queue node's skills:, NAME: VALUE; see
+// "Caller requirements" in the package documentation): only an agent who
+// meets them all is offered the call.
 type Enqueue struct {
 	Call      sb.CallID
 	Queue     sb.QueueName
@@ -70,6 +73,7 @@ type Enqueue struct {
 	Preferred sb.AgentID
 	Caller    string
 	Vars      map[string]string
+	Skills    map[string]string
 	// CallbackNumber, when set, queues the call as a callback request to
 	// this number (no caller waits on the line): a request kept across a
 	// restart, put back at the place EnteredAt gives it.

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -86,8 +87,15 @@ func (r *Router) check() error {
 				}
 				continue
 			}
-			if t := &r.tiers[q.tiers[c.tier]]; len(t.avail) > 0 {
-				return fmt.Errorf("call %s waits in %s while %d eligible agents are free", c.id, q.cfg.Name, len(t.avail))
+			t := &r.tiers[q.tiers[c.tier]]
+			free := 0
+			for _, e := range t.avail {
+				if meets(r.agents[e.agent].cfg, c.req) {
+					free++
+				}
+			}
+			if free > 0 {
+				return fmt.Errorf("call %s waits in %s while %d eligible agents are free", c.id, q.cfg.Name, free)
 			}
 		}
 	}
@@ -156,7 +164,8 @@ func propertyConfig(seed uint64) Config {
 				AnnounceEvery: 20 * time.Second, AnnouncePosition: true, PreferredWait: 15 * time.Second},
 			{Name: "billing", Skills: "skills.billing >= 7", Strategy: BestSkill, Escalation: []EscalationStep{
 				{After: 20 * time.Second, Skills: "skills.billing >= 4"},
-				{After: 40 * time.Second, AddQueues: []sb.QueueName{"support"}},
+				{After: 40 * time.Second, AddQueues: []sb.QueueName{"support"}, RaisePriority: 2},
+				{After: 50 * time.Second, RaisePriority: 1},
 				{After: 60 * time.Second, OfferCallback: true},
 				{After: 200 * time.Second, Exit: "voicemail"}}},
 			{Name: "support", Skills: "skills.support >= 3", Strategy: RingAll, RingTimeout: 8 * time.Second, MaxLen: 6},
@@ -201,7 +210,8 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 		ringing   = map[offerKey]bool{} // outstanding offers
 		callbacks = map[offerKey]bool{} // outstanding StartCallbacks
 		connected = map[sb.CallID]sb.AgentID{}
-		live      = map[sb.CallID]bool{} // enqueued, not ended
+		live      = map[sb.CallID]bool{}              // enqueued, not ended
+		asking    = map[sb.CallID]map[string]string{} // callers with requirements of their own
 		ended     = map[sb.CallID]string{}
 		nextCall  int
 	)
@@ -272,6 +282,9 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 					}
 				}
 				for _, ag := range a.Agents {
+					if !meets(&cfg.Agents[r.agentIdx[ag]], parseRequirements(asking[a.Call])) {
+						t.Fatalf("call %s asking %v offered to %s", a.Call, asking[a.Call], ag)
+					}
 					for k := range ringing {
 						if k.agent == ag {
 							t.Fatalf("agent %s offered %s while ringing %s", ag, a.Call, k.call)
@@ -285,6 +298,9 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 					ringing[offerKey{a.Call, ag}] = true
 				}
 			case StartCallback:
+				if !meets(&cfg.Agents[r.agentIdx[a.Agent]], parseRequirements(asking[a.Call])) {
+					t.Fatalf("callback %s asking %v started with %s", a.Call, asking[a.Call], a.Agent)
+				}
 				callbacks[offerKey{a.Call, a.Agent}] = true
 			case CancelOffer:
 				delete(ringing, offerKey{a.Call, a.Agent})
@@ -341,8 +357,20 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 			if rng.IntN(5) == 0 {
 				entered = now.Add(-time.Duration(rng.IntN(60)) * time.Second)
 			}
-			apply(Enqueue{Call: sb.CallID(fmt.Sprintf("c%d", nextCall)), Queue: queues[rng.IntN(len(queues))].Name,
-				Priority: rng.IntN(3), Preferred: pref, EnteredAt: entered})
+			// Some callers ask for a language or a skill level of their own.
+			var skills map[string]string
+			switch rng.IntN(6) {
+			case 0:
+				skills = map[string]string{LanguageRequirement: []string{"en", "es", "fr"}[rng.IntN(3)]}
+			case 1:
+				skills = map[string]string{"support": fmt.Sprint(rng.IntN(10)), LanguageRequirement: "es"}
+			}
+			id := sb.CallID(fmt.Sprintf("c%d", nextCall))
+			if _, seen := asking[id]; skills != nil && !seen {
+				asking[id] = skills
+			}
+			apply(Enqueue{Call: id, Queue: queues[rng.IntN(len(queues))].Name,
+				Priority: rng.IntN(3), Preferred: pref, EnteredAt: entered, Skills: skills})
 		case x < 22:
 			apply(Abandon{Call: anyCall()})
 		case x < 40:
@@ -422,7 +450,18 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 				apply(AgentReady{Agent: a.ID})
 			}
 			if len(ringing)+len(callbacks)+len(connected) == 0 {
-				t.Fatalf("stuck: %d live calls, nothing pending: %v", len(live), live)
+				// Only a caller asking what no agent of his queue has may
+				// wait for ever: he hangs up.
+				hung := false
+				for _, id := range slices.Sorted(maps.Keys(live)) {
+					if asking[id] != nil {
+						apply(Abandon{Call: id})
+						hung = true
+					}
+				}
+				if !hung {
+					t.Fatalf("stuck: %d live calls, nothing pending: %v", len(live), live)
+				}
 			}
 			continue
 		}

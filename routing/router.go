@@ -164,6 +164,7 @@ type call struct {
 	seq        uint64
 	caller     string
 	vars       map[string]string
+	req        []requirement // the caller's own skill requirements
 	state      callState
 	gone       bool
 	step       int
@@ -717,7 +718,7 @@ func (r *Router) enqueue(m Enqueue) {
 	}
 	r.seq++
 	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1,
-		callback: m.CallbackNumber != "", number: m.CallbackNumber}
+		callback: m.CallbackNumber != "", number: m.CallbackNumber, req: parseRequirements(m.Skills)}
 	r.calls[c.id] = c
 	r.insertWaiting(c)
 	c.origPos = r.position(c)
@@ -732,7 +733,7 @@ func (r *Router) enqueue(m Enqueue) {
 	if q.cfg.AnnounceEvery > 0 {
 		r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
 	}
-	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn && !c.callback {
+	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn && !c.callback && c.accepts(r.agents[pi]) {
 		c.pref, c.prefUntil = pi, r.now.Add(q.cfg.PreferredWait)
 		r.prefCalls[pi] = append(r.prefCalls[pi], c)
 		r.addTimer(timer{at: c.prefUntil, kind: tPrefEnd, c: c})
@@ -1149,6 +1150,9 @@ func (r *Router) settle() {
 // setting aside tier membership. With strict, an agent who already let
 // this caller down is not.
 func (r *Router) callable(c *call, a *agent, strict bool) bool {
+	if !c.accepts(a) {
+		return false
+	}
 	if c.pref >= 0 && r.now.Before(c.prefUntil) && c.pref != a.idx {
 		return false
 	}
@@ -1255,15 +1259,20 @@ func (r *Router) candidates(c *call) []Candidate {
 	}
 	t := &r.tiers[c.q.tiers[c.tier]]
 	for {
+		refusedFree := false // an agent who let the caller down is free
 		for _, e := range t.avail {
-			if len(c.refused) > 0 && slices.Contains(c.refused, e.agent) {
+			a := r.agents[e.agent]
+			if !c.accepts(a) {
 				continue
 			}
-			a := r.agents[e.agent]
+			if len(c.refused) > 0 && slices.Contains(c.refused, e.agent) {
+				refusedFree = true
+				continue
+			}
 			m := &a.members[e.mi]
 			add(a, m.order, m.skill)
 		}
-		if len(r.cands) > 0 || len(c.refused) == 0 || len(t.avail) == 0 {
+		if len(r.cands) > 0 || !refusedFree {
 			return r.cands
 		}
 		// Everyone free has let this caller down once: try them again
@@ -1271,6 +1280,9 @@ func (r *Router) candidates(c *call) []Candidate {
 		c.refused = c.refused[:0]
 	}
 }
+
+// accepts reports whether the agent meets the caller's own requirements.
+func (c *call) accepts(a *agent) bool { return len(c.req) == 0 || meets(a.cfg, c.req) }
 
 func (r *Router) offer(c *call, picks []int) {
 	q := c.q
@@ -1490,6 +1502,9 @@ func (r *Router) step(c *call) {
 	if c.step < len(q.cfg.Escalation) {
 		r.addTimer(timer{at: c.entered.Add(q.cfg.Escalation[c.step].After), kind: tStep, c: c, gen: uint64(c.step)})
 	}
+	if s.RaisePriority > 0 {
+		r.raise(c, s.RaisePriority)
+	}
 	if c.callback {
 		return
 	}
@@ -1499,6 +1514,20 @@ func (r *Router) step(c *call) {
 	if s.Exit != "" {
 		r.exitOrDefer(c, ExitEscalation, s.Exit, LogExitWithTimeout)
 	}
+}
+
+// raise adds to a caller's priority. A waiting caller moves to the place
+// it gives him (he must leave the list first: it is searched by order); a
+// ringing one takes it if he comes back.
+func (r *Router) raise(c *call, by int) {
+	if c.state != callWaiting {
+		c.prio += by
+		return
+	}
+	r.removeWaiting(c)
+	c.prio += by
+	r.insertWaiting(c)
+	r.markDirty(c.q)
 }
 
 // ----- estimated wait

@@ -580,3 +580,162 @@ func TestAdoptTalkingCall(t *testing.T) {
 		t.Errorf("queue log %s: want COMPLETECALLER(10|60|1) and no CONNECT", got)
 	}
 }
+
+// TestCallerRequirementsMatch: a caller's own skills (an IVR queue node's
+// skills:) are read as language, level or attribute, and only an agent
+// meeting them all is offered the call.
+func TestCallerRequirementsMatch(t *testing.T) {
+	cfg := routing.Config{
+		Agents: []routing.AgentConfig{
+			{ID: "b", Languages: []string{"fr"}, Skills: map[string]int{"billing": 3}, Attributes: map[string]string{"site": "lyon"}},
+			{ID: "a", Languages: []string{"en", "ES"}, Skills: map[string]int{"billing": 7}, Attributes: map[string]string{"site": "paris"}},
+		},
+		Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}, // b first whenever free
+	}
+	tests := []struct {
+		name   string
+		skills map[string]string
+		want   string // "" waits
+	}{
+		{"none", nil, "b"},
+		{"language", map[string]string{"language": "es"}, "a"},
+		{"language of the first", map[string]string{"language": "fr"}, "b"},
+		{"language nobody speaks", map[string]string{"language": "de"}, ""},
+		{"level met by both", map[string]string{"billing": "3"}, "b"},
+		{"level", map[string]string{"billing": "5"}, "a"},
+		{"level nobody has", map[string]string{"billing": "8"}, ""},
+		{"skill nobody has", map[string]string{"support": "1"}, ""},
+		{"attribute", map[string]string{"site": "paris"}, "a"},
+		{"attribute nobody has", map[string]string{"team": "gold"}, ""},
+		{"all of them", map[string]string{"language": "en", "billing": "6", "site": "paris"}, "a"},
+		{"not all of them", map[string]string{"language": "es", "site": "lyon"}, ""},
+		{"empty values ask nothing", map[string]string{"language": "", "billing": " "}, "b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, cfg)
+			h.login(at(0), "b", "a")
+			acts := h.apply(routing.Enqueue{Call: "c1", Queue: "q", Skills: tt.skills}, at(1))
+			if tt.want == "" {
+				if o := offers(acts); len(o) != 0 {
+					t.Fatalf("offered %+v, want the caller to wait", o)
+				}
+				return
+			}
+			mustOffer(t, acts, "c1", tt.want)
+		})
+	}
+}
+
+// TestCallerRequirementWaitsForHisAgent: a caller asking for Spanish goes
+// to the Spanish speaker although the other agent has been idle longer;
+// while she is busy the next such caller waits beside the free English
+// speaker, callers behind him who ask nothing are served, and he is the
+// Spanish speaker's next call.
+func TestCallerRequirementWaitsForHisAgent(t *testing.T) {
+	cfg := routing.Config{
+		Agents: []routing.AgentConfig{
+			{ID: "en", Languages: []string{"en"}},
+			{ID: "es", Languages: []string{"es"}},
+		},
+		Queues: []routing.QueueConfig{{Name: "sales"}}, // longest-idle
+	}
+	h := newHarness(t, cfg)
+	h.login(at(0), "en")
+	h.login(at(1), "es")
+	es := map[string]string{"language": "es"}
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "sales", Skills: es}, at(2)), "c1", "es")
+	h.apply(routing.OfferAnswered{Call: "c1", Agent: "es"}, at(3))
+	if acts := h.apply(routing.Enqueue{Call: "c2", Queue: "sales", Skills: es}, at(4)); len(offers(acts)) != 0 {
+		t.Fatalf("c2 offered %+v while the Spanish speaker is busy", offers(acts))
+	}
+	// Ring timeouts, ticks and the preferred agent do not change it.
+	if acts := h.apply(routing.Enqueue{Call: "c3", Queue: "sales", Skills: es, Preferred: "en"}, at(5)); len(offers(acts)) != 0 {
+		t.Fatalf("c3 offered %+v to a preferred agent who does not speak Spanish", offers(acts))
+	}
+	if acts := h.apply(routing.Tick{}, at(60)); len(offers(acts)) != 0 {
+		t.Fatalf("offered %+v", offers(acts))
+	}
+	mustOffer(t, h.apply(routing.Enqueue{Call: "c4", Queue: "sales"}, at(61)), "c4", "en")
+	mustOffer(t, h.apply(routing.CallEnded{Call: "c1", Agent: "es"}, at(70)), "c2", "es")
+	if st, _ := h.r.QueueStats("sales", at(70)); st.Waiting != 1 || st.Ringing != 2 {
+		t.Errorf("stats %+v, want c3 waiting, c2 and c4 ringing", st)
+	}
+}
+
+// TestEscalationRaisesPriority: a step's RaisePriority adds to a waiting
+// caller's priority when it applies, so he is served before callers of
+// lower priority who have waited longer, in his queue and in the agent's
+// other queues; steps add up.
+func TestEscalationRaisesPriority(t *testing.T) {
+	cfg := routing.Config{
+		Agents: agents("a1"),
+		Queues: []routing.QueueConfig{
+			{Name: "slow"},
+			{Name: "urgent", Escalation: []routing.EscalationStep{{After: 20 * time.Second, RaisePriority: 1}}},
+			{Name: "q", Escalation: []routing.EscalationStep{
+				{After: 30 * time.Second, RaisePriority: 2}, {After: 60 * time.Second, RaisePriority: 2}}},
+		},
+	}
+	busy := func(h *harness, now time.Time) {
+		t.Helper()
+		h.login(now, "a1")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "x", Queue: "slow"}, now), "x", "a1")
+		h.apply(routing.OfferAnswered{Call: "x", Agent: "a1"}, now)
+	}
+
+	t.Run("across queues", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "older", Queue: "slow"}, at(2))
+		h.apply(routing.Enqueue{Call: "raised", Queue: "urgent"}, at(10))
+		if w := h.r.NextWake(); !w.Equal(at(30)) {
+			t.Fatalf("next wake %v, want the step at %v", w, at(30))
+		}
+		h.apply(routing.Tick{}, at(30))
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(40)), "raised", "a1")
+	})
+
+	t.Run("steps add up", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+		h.apply(routing.Enqueue{Call: "vip", Queue: "q", Priority: 3}, at(40))
+		h.apply(routing.Tick{}, at(61)) // c1: 0+2+2 = 4; vip still 3 (his first step is at 70)
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(65)), "c1", "a1")
+	})
+
+	t.Run("one step is not enough", func(t *testing.T) {
+		h := newHarness(t, cfg)
+		busy(h, at(0))
+		h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
+		h.apply(routing.Enqueue{Call: "vip", Queue: "q", Priority: 3}, at(20))
+		h.apply(routing.Tick{}, at(31)) // c1: 2 < 3
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(35)), "vip", "a1")
+	})
+
+	t.Run("a ringing caller keeps it", func(t *testing.T) {
+		one := cfg
+		one.Agents = agents("a1", "a2")
+		h := newHarness(t, one)
+		h.login(at(0), "a1")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "x", Queue: "slow"}, at(0)), "x", "a1")
+		h.apply(routing.OfferAnswered{Call: "x", Agent: "a1"}, at(0))
+		h.login(at(1), "a2")
+		mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "urgent"}, at(1)), "c1", "a2")
+		h.apply(routing.AgentPause{Agent: "a2", Reason: "break"}, at(2)) // after this ring
+		h.apply(routing.Enqueue{Call: "older", Queue: "slow", EnteredAt: at(-60)}, at(3))
+		h.apply(routing.Tick{}, at(21)) // c1's step, while it rings a2
+		h.apply(routing.OfferFailed{Call: "c1", Agent: "a2", Why: routing.FailNoAnswer}, at(22))
+		mustOffer(t, h.apply(routing.CallEnded{Call: "x", Agent: "a1"}, at(30)), "c1", "a1")
+	})
+}
+
+func TestEscalationRaisePriorityValidation(t *testing.T) {
+	_, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: "q", Escalation: []routing.EscalationStep{
+		{After: time.Second, RaisePriority: -1}, {After: 2 * time.Second}, {After: 3 * time.Second, RaisePriority: 1}}}}})
+	if err == nil || !strings.Contains(err.Error(), `queue "q": escalation[0]: raise priority -1 is negative`) ||
+		!strings.Contains(err.Error(), `escalation[1]: does nothing`) || strings.Contains(err.Error(), "escalation[2]") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -46,9 +46,12 @@ type App struct {
 
 	clock  center.Clock
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	pbxErr chan error // the PBX link's end: nil error on shutdown
-	ctrErr chan error
+	// stopStats ends the queue statistics sampler and waits for its last
+	// interval to be stored (nil without the router).
+	stopStats func()
+	wg        sync.WaitGroup
+	pbxErr    chan error // the PBX link's end: nil error on shutdown
+	ctrErr    chan error
 }
 
 // newLogger builds the process logger from the config.
@@ -265,12 +268,17 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		}()
 	}
 	if cfg.Routing.Engine == "router" {
-		// Under a.wg: the last partial interval is written after runCtx
-		// ends, before the database closes.
+		// Its own context: stop ends it first, so that its last look at
+		// the router comes while the center still runs (see stop). Under
+		// a.wg too, for a center that stops by itself.
+		statsCtx, stopStats := context.WithCancel(runCtx)
+		done := make(chan struct{})
+		a.stopStats = func() { stopStats(); <-done }
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
-			runQueueStats(runCtx, cfg.Routing.StatsInterval, a.Center.RoutingSnapshot, db, log.With("component", "queuestats"))
+			defer close(done)
+			runQueueStats(statsCtx, cfg.Routing.StatsInterval, a.Center.RoutingSnapshot, db, log.With("component", "queuestats"))
 		}()
 	}
 	a.wg.Add(1)
@@ -309,14 +317,28 @@ func (a *App) Drain(ctx context.Context) error { return a.Center.Drain(ctx) }
 
 // Close stops everything and waits for every goroutine it started.
 func (a *App) Close() error {
-	shutdownHTTP(a)
-	a.cancel()
-	a.wg.Wait()
+	a.stop()
 	a.Files.Close()
 	if a.queueLog != nil {
 		a.queueLog.Close()
 	}
 	return a.DB.Close()
+}
+
+// stop ends the goroutines StartApp started, in order: HTTP first (no new
+// API calls); then the queue statistics sampler, which stores the last
+// interval from a final snapshot of the router taken while the center
+// still runs (once the center stops the router cannot be asked, and the
+// calls since the sampler's last peek would be lost); then the PBX link,
+// the center and the rest, waiting for all of them. The database stays
+// open.
+func (a *App) stop() {
+	shutdownHTTP(a)
+	if a.stopStats != nil {
+		a.stopStats()
+	}
+	a.cancel()
+	a.wg.Wait()
 }
 
 // purgeRecordings runs retention every interval until ctx ends.

@@ -330,9 +330,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		}
 	}
 	closed = true
-	shutdownHTTP(app)
-	app.cancel()
-	app.wg.Wait() // the center has written every call-log row
+	app.stop() // the queue statistics are stored, the center has written every call-log row
 	st := app.Center.Stats()
 	sum.CallsOffered, sum.CallsAnswered, sum.CallsAbandoned = st.Offered, st.Answered, st.Abandoned
 	sum.CallsCompleted, sum.CallsNoAgent, sum.CallsFailed = st.Completed, st.NoAgent, st.Failed

@@ -60,7 +60,9 @@ const maxPendingIntervals = 96 * 10
 // at the start, so it never shares its key with a row the previous process
 // wrote for the same slot. A write that fails is retried with the next one.
 // It starts no goroutine: run it in one, and close db only after it
-// returns, as its last write follows ctx's end.
+// returns, as its last write follows ctx's end. End ctx before the
+// router's owner (the center) stops, and wait for the return: the last
+// interval comes from a final snapshot taken then (App.stop does so).
 func runQueueStats(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
 	db *storage.DB, log *slog.Logger) {
 	runQueueSampler(ctx, every, snap, db.InsertQueueIntervals, log)
@@ -119,8 +121,9 @@ func runQueueSampler(ctx context.Context, every time.Duration, snap func(context
 	for {
 		select {
 		case <-ctx.Done():
-			// The router may be stopping with the same context: give the
-			// last look a moment of its own, and fall back to the last peek.
+			// The last look, with a moment of its own. The router should
+			// still answer (App.stop ends the sampler before the center);
+			// if it stopped by itself, the last peek stands in.
 			end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			if sn, err := snap(end); err == nil {
 				s.observe(sn)

@@ -37,7 +37,8 @@ func buildRouter(cfg *config.Config) (*routing.Router, error) {
 			return nil, fmt.Errorf("routing: queue %q: callback: %w", q.Name, err)
 		}
 		for _, s := range q.Escalation {
-			step := routing.EscalationStep{After: s.After, Skills: s.Skills, OfferCallback: s.OfferCallback, Exit: s.Exit}
+			step := routing.EscalationStep{After: s.After, Skills: s.Skills, RaisePriority: s.RaisePriority,
+				OfferCallback: s.OfferCallback, Exit: s.Exit}
 			for _, aq := range s.AddQueues {
 				step.AddQueues = append(step.AddQueues, sb.QueueName(aq))
 			}

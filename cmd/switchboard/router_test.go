@@ -271,3 +271,34 @@ queues:
 		t.Fatalf("queue paris agents = %v, want [1001] (attributes.site)", agents)
 	}
 }
+
+// TestBuildRouterRaisePriority: an escalation step's raise_priority, from
+// the YAML, puts a caller who waited in queue q ahead of an older caller
+// of queue r for their shared agent.
+func TestBuildRouterRaisePriority(t *testing.T) {
+	yaml := `
+asterisk: {username: sb, password: pw}
+agents:
+  - {id: "1001", endpoint: PJSIP/1001}
+queues:
+  - name: q
+    escalation:
+      - {after: 30s, raise_priority: 2}
+  - name: r
+`
+	cfg, err := config.LoadBytes("raise.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := buildRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Apply(routing.Enqueue{Call: "older", Queue: "r", Priority: 1}, t0)
+	r.Apply(routing.Enqueue{Call: "raised", Queue: "q"}, t0.Add(time.Second))
+	r.Apply(routing.Tick{}, t0.Add(31*time.Second))
+	acts := r.Apply(routing.AgentLogin{Agent: "1001"}, t0.Add(32*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Call != "raised" {
+		t.Fatalf("offer %+v, want the raised caller (0+2 over 1)", acts)
+	}
+}
