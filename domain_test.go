@@ -91,3 +91,36 @@ func TestChannelOf(t *testing.T) {
 		}
 	}
 }
+
+func TestValidMediaURI(t *testing.T) {
+	const want = "want sound:, recording:, digits:, number:, characters: or tone:"
+	tests := []struct {
+		uri  string
+		want string // "" = valid
+	}{
+		{"sound:hello-world", ""},
+		{"recording:greeting-${tier}", ""},
+		{"digits:123", ""},
+		{"number:42", ""},
+		{"characters:abc", ""},
+		{"tone:ring", ""},
+		{"bogus:thing", `media "bogus:thing" has an unknown scheme: ` + want},
+		{"http://x/y.wav", `media "http://x/y.wav" has an unknown scheme: ` + want},
+		{"hello", `media "hello" has an unknown scheme: ` + want},
+		{"Sound:hello", `media "Sound:hello" has an unknown scheme: ` + want},
+		{"", `media "" has an unknown scheme: ` + want},
+		{"tone:", `media "tone:" names nothing after tone:`},
+	}
+	for _, tt := range tests {
+		err := ValidMediaURI(tt.uri)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("ValidMediaURI(%q) = %v, want nil", tt.uri, err)
+			}
+			continue
+		}
+		if got := ErrorMessage(err); got != tt.want || ErrorCode(err) != EINVALID {
+			t.Errorf("ValidMediaURI(%q) = %v (%s), want %q (invalid)", tt.uri, got, ErrorCode(err), tt.want)
+		}
+	}
+}

@@ -46,6 +46,12 @@ type Config struct {
 	QueueLimit int
 	// Logger receives the adapter's logs (default slog.Default()).
 	Logger *slog.Logger
+	// PlaybackCheckInterval is how long after it started, and then how
+	// often, a playback that has not finished is looked up (GET
+	// /playbacks/{id}) to notice one Asterisk dropped without a
+	// PlaybackFinished (default 5s; see "Lost playbacks" in the package
+	// documentation).
+	PlaybackCheckInterval time.Duration
 	// Observe, when set, is called after every ARI REST round trip with the
 	// operation name (a snake_case verb: "answer", "originate",
 	// "add_to_bridge", "list_channels", "asterisk_info", ...), its latency
@@ -59,6 +65,8 @@ const (
 	DefaultReconnectMin   = 250 * time.Millisecond
 	DefaultReconnectMax   = 30 * time.Second
 	DefaultQueueLimit     = 1_000_000
+
+	DefaultPlaybackCheckInterval = 5 * time.Second
 )
 
 // ErrUnauthorized is returned (wrapped, with the user and URL) by Run when
@@ -88,6 +96,16 @@ type Stats struct {
 	QueueDepth int64
 	// QueueHighWater is the largest QueueDepth seen.
 	QueueHighWater int64
+	// PlaybacksWatched is the number of playbacks started through Play or
+	// PlayBridge whose end has not been seen yet.
+	PlaybacksWatched int64
+	// PlaybacksLost counts playbacks Asterisk dropped without a
+	// PlaybackFinished (unplayable media, or the event lost with the link),
+	// for which the adapter queued PlaybackFinished{State: "failed"}.
+	PlaybacksLost uint64
+	// LatePlaybacksDropped counts real PlaybackFinished events dropped
+	// because the adapter had already reported that playback lost.
+	LatePlaybacksDropped uint64
 }
 
 // Adapter is the Asterisk implementation of switchboard.PBX. Create it with
@@ -121,6 +139,9 @@ type Adapter struct {
 	// bytes and not block): the conformance suite checks that events the
 	// adapter ignores (BridgeCreated, ChannelHold) are not sent at all.
 	frameTap func([]byte)
+
+	pw  *playWatchdog // playbacks started and not finished
+	clk clock         // the watchdog's time; tests use a fake
 }
 
 var _ sb.PBX = (*Adapter)(nil)
@@ -172,6 +193,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.QueueLimit <= 0 {
 		cfg.QueueLimit = DefaultQueueLimit
+	}
+	if cfg.PlaybackCheckInterval <= 0 {
+		cfg.PlaybackCheckInterval = DefaultPlaybackCheckInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -249,6 +273,8 @@ func New(cfg Config) (*Adapter, error) {
 		events:       make(chan sb.Event, 256),
 		q:            newQueue(cfg.QueueLimit),
 		pingInterval: 15 * time.Second,
+		pw:           newPlayWatchdog(cfg.PlaybackCheckInterval),
+		clk:          realClock{},
 	}
 	a.node.Store("")
 	return a, nil
@@ -276,6 +302,10 @@ func (a *Adapter) Stats() Stats {
 		Reconnects:      a.reconnects.Load(),
 		QueueDepth:      a.q.depth.Load(),
 		QueueHighWater:  a.q.high.Load(),
+
+		PlaybacksWatched:     a.pw.watched.Load(),
+		PlaybacksLost:        a.pw.lost.Load(),
+		LatePlaybacksDropped: a.pw.late.Load(),
 	}
 }
 
@@ -291,10 +321,12 @@ func (a *Adapter) Run(ctx context.Context) error {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	a.goroutine(&wg, func() { a.deliver(quit) })
+	a.goroutine(&wg, func() { a.watchPlaybacks(ctx, quit) })
 	err := a.maintain(ctx)
 	a.ready.Store(false)
 	close(quit)
 	wg.Wait()
+	a.closePlaybacks()
 	if n := a.q.depth.Load(); n > 0 {
 		a.log.Warn("ARI adapter stopped with events not yet delivered", "undelivered", n)
 	}
@@ -401,6 +433,9 @@ func (a *Adapter) maintain(ctx context.Context) error {
 		a.ready.Store(true)
 		a.log.Info("ARI link up", "node", a.Node(), "application", a.cfg.Application, "reconnect", connectedBefore)
 		a.enqueue(sb.LinkUp{EventHeader: a.linkHeader("LinkUp"), Reconnect: connectedBefore})
+		if connectedBefore {
+			a.recheckPlaybacks()
+		}
 		connectedBefore = true
 
 		err = a.read(ctx, conn)
@@ -523,7 +558,7 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 		e, res, err := decode(buf.Bytes(), a.Node())
 		switch res {
 		case decoded:
-			a.enqueue(e)
+			a.enqueuePBX(e)
 		case ignored:
 			a.ignored.Add(1)
 		case malformed:

@@ -36,6 +36,25 @@
 // Bridges lists every ARI-made bridge with its members. Every command works
 // on the InApp channels as before; the channel ids do not change.
 //
+// # Lost playbacks
+//
+// Asterisk answers 201 to a play whose media it cannot play (an
+// unsupported scheme such as bogus:thing), sends PlaybackStarted, and then
+// never PlaybackFinished; GET /playbacks/{id} answers 404. A
+// PlaybackFinished can also be lost with the link. So the adapter watches
+// every playback Play and PlayBridge started (not one they returned an
+// error for) until its PlaybackFinished: Config.PlaybackCheckInterval after
+// the start, and then every interval, it looks the playback up. When
+// Asterisk has no such playback twice in a row, a fifth of the interval
+// apart (the first 404 may overtake a PlaybackFinished still on its way),
+// the adapter queues PlaybackFinished{State: "failed"} with the playback's
+// target, in order with the real events, and counts it in
+// Stats.PlaybacksLost. The consumer never gets both a real and a made-up
+// PlaybackFinished for one playback: a real one that comes after the
+// adapter reported the playback lost is dropped and counted in
+// Stats.LatePlaybacksDropped. After LinkUp{Reconnect: true} every watched
+// playback is looked up at once. The watches end when Run returns.
+//
 // # REST commands
 //
 // The native client uses a zero-value http.Client (so http.DefaultTransport,

@@ -211,7 +211,10 @@ func (a *Adapter) MusicOnHold(ctx context.Context, ch sb.ChannelID, class string
 	}))
 }
 
-// Play plays media URIs in sequence on a channel as one playback.
+// Play plays media URIs in sequence on a channel as one playback. Its
+// PlaybackFinished follows, made up with State "failed" when Asterisk
+// drops the playback without one (see "Lost playbacks" in the package
+// documentation); a playback Play returns an error for is not watched.
 func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, media ...string) error {
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("play on", ch, err)
@@ -223,13 +226,17 @@ func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, m
 		return wrap("play on", ch, sb.Errorf(sb.EINVALID, "no media to play"))
 	}
 	p := "/channels/" + string(ch) + "/play/" + string(id)
-	return wrap("play on", ch, a.call(ctx, "play", http.MethodPost, p, func() error {
+	settle := a.watchPlayback(id, "channel:"+string(ch))
+	err := a.call(ctx, "play", http.MethodPost, p, func() error {
 		_, err := a.client.Channel().Play(chanKey(ch), string(id), media...)
 		return err
-	}))
+	})
+	settle(err)
+	return wrap("play on", ch, err)
 }
 
-// PlayBridge plays media URIs in sequence to everyone in a bridge.
+// PlayBridge plays media URIs in sequence to everyone in a bridge; its
+// PlaybackFinished follows as for Play.
 func (a *Adapter) PlayBridge(ctx context.Context, b sb.BridgeID, id sb.PlaybackID, media ...string) error {
 	if err := checkID("bridge", string(b)); err != nil {
 		return wrap("play on bridge", b, err)
@@ -241,10 +248,13 @@ func (a *Adapter) PlayBridge(ctx context.Context, b sb.BridgeID, id sb.PlaybackI
 		return wrap("play on bridge", b, sb.Errorf(sb.EINVALID, "no media to play"))
 	}
 	p := "/bridges/" + string(b) + "/play/" + string(id)
-	return wrap("play on bridge", b, a.call(ctx, "play_bridge", http.MethodPost, p, func() error {
+	settle := a.watchPlayback(id, "bridge:"+string(b))
+	err := a.call(ctx, "play_bridge", http.MethodPost, p, func() error {
 		_, err := a.client.Bridge().Play(bridgeKey(b), string(id), media...)
 		return err
-	}))
+	})
+	settle(err)
+	return wrap("play on bridge", b, err)
 }
 
 // StopPlayback stops a playback; PlaybackFinished follows.

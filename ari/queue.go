@@ -7,7 +7,8 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
-// queue is the FIFO between the WebSocket reader (one producer) and the
+// queue is the FIFO between its producers (the WebSocket reader, and the
+// playback watchdog with the PlaybackFinished events it makes up) and the
 // deliverer (one consumer). push never blocks: the reader must keep up with
 // Asterisk whatever the consumer of Events() does. Up to limit events are
 // held; past that push refuses the event and counts it lost, so overflow is

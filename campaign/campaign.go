@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // lead zones must not depend on the host's zoneinfo
+
+	sb "github.com/switchboard/switchboard"
 )
 
 // Mode is how a campaign paces its dialing.
@@ -301,6 +303,16 @@ func (c Campaign) Validate() error {
 	check(strings.TrimSpace(c.MachineMessage) != "" && !c.AMD, "machine_message",
 		"is set but amd is off: without answering-machine detection no machine is ever heard")
 	check(c.RingTime < MinRingTime, "ring_time", "%s: want at least %s", c.RingTime, MinRingTime)
+	for _, m := range []struct{ field, media string }{{"abandon_message", c.AbandonMessage}, {"machine_message", c.MachineMessage}} {
+		if strings.TrimSpace(m.media) == "" {
+			continue
+		}
+		// Played as one playback of its comma-separated media URIs.
+		for _, uri := range strings.Split(m.media, ",") {
+			err := sb.ValidMediaURI(uri)
+			check(err != nil, m.field, "%s", sb.ErrorMessage(err))
+		}
+	}
 	if len(ps) == 0 {
 		return nil
 	}

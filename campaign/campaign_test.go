@@ -41,6 +41,12 @@ func TestValidate(t *testing.T) {
 		{"predictive needs the abandon message", func(c *campaign.Campaign) { c.Mode = campaign.ModePredictive }, []string{"abandon_message"}},
 		{"machine message with AMD", func(c *campaign.Campaign) { c.MachineMessage = "sound:spring-vm" }, nil},
 		{"machine message without AMD", func(c *campaign.Campaign) { c.MachineMessage, c.AMD = "sound:spring-vm", false }, []string{"machine_message"}},
+		{"messages of several media", func(c *campaign.Campaign) {
+			c.AbandonMessage, c.MachineMessage = "sound:sorry,digits:5550100", "recording:vm-spring,sound:vm-goodbye"
+		}, nil},
+		{"messages the PBX cannot play", func(c *campaign.Campaign) {
+			c.AbandonMessage, c.MachineMessage = "sound:sorry,bogus:thing", "spring-vm"
+		}, []string{"abandon_message", "machine_message"}},
 		{"ring time 15 s is the floor", func(c *campaign.Campaign) { c.RingTime = 15 * time.Second }, nil},
 		{"ring time under 15 s", func(c *campaign.Campaign) { c.RingTime = 14 * time.Second }, []string{"ring_time"}},
 		{"abandon cap above 5%", func(c *campaign.Campaign) { c.AbandonCap = 0.06 }, []string{"abandon_cap"}},

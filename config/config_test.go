@@ -91,9 +91,10 @@ func TestValidationRules(t *testing.T) {
 		}},
 		{"no url, no credentials", "asterisk:\n  url: ''\n", nil},
 		{"application", creds + "  application: 'my app'\n", []string{`x.yaml:4: asterisk.application: must be a Stasis application name`}},
-		{"media", creds + "center:\n  greeting: [sound:hello, hello, 'tone:']\n", []string{
-			`x.yaml:5: center.greeting[1]: must be a media URI`,
-			`x.yaml:5: center.greeting[2]: must be a media URI`,
+		{"media", creds + "center:\n  greeting: [sound:hello, hello, 'tone:']\n  no_agent_prompt:\n    - sound:vm-goodbye\n    - bogus:thing\n", []string{
+			`x.yaml:5: center.greeting[1]: media "hello" has an unknown scheme: want sound:, recording:, digits:, number:, characters: or tone:`,
+			`x.yaml:5: center.greeting[2]: media "tone:" names nothing after tone:`,
+			`x.yaml:8: center.no_agent_prompt[1]: media "bogus:thing" has an unknown scheme: want sound:`,
 		}},
 		{"agents", creds + `agents:
   - {id: "1001", endpoint: PJSIP/1001}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/calendar"
 )
 
@@ -143,9 +144,6 @@ var (
 // demoCampaignModes are the dialing modes demo.campaign_mode accepts:
 // preview is left out, the demo's simulated agents never pick a lead.
 var demoCampaignModes = []string{"progressive", "power", "predictive"}
-
-// mediaSchemes are the media URI schemes the PBX port plays.
-var mediaSchemes = []string{"sound", "recording", "number", "digits", "characters", "tone"}
 
 func (c *Config) validate(p *problems) {
 	check := func(key string, bad bool, format string, args ...any) {
@@ -476,14 +474,13 @@ func checkURL(s string, schemes ...string) string {
 	return ""
 }
 
+// checkMedia reports, at its own key, every item of a media list the PBX
+// cannot play (see switchboard.ValidMediaURI).
 func checkMedia(p *problems, key string, media []string) {
 	for i, m := range media {
 		k := fmt.Sprintf("%s[%d]", key, i)
-		scheme, rest, ok := strings.Cut(m, ":")
-		if !ok || rest == "" || !slices.Contains(mediaSchemes, scheme) {
-			if !p.has(k) {
-				p.add(k, "must be a media URI (%s:...), got %q", strings.Join(mediaSchemes, ":, "), m)
-			}
+		if err := sb.ValidMediaURI(m); err != nil && !p.has(k) {
+			p.add(k, "%s", sb.ErrorMessage(err))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -251,9 +252,6 @@ func (c loadCtx) boolean(n *yaml.Node, what string) (bool, bool) {
 	return false, false
 }
 
-// loadMediaSchemes are the media URI schemes the PBX plays.
-var loadMediaSchemes = []string{"sound", "recording", "digits", "number", "characters", "tone"}
-
 // prompt reads a media list (or a single URI). An empty prompt is an error
 // when written (an optional prompt is left out instead).
 func (c loadCtx) prompt(n *yaml.Node, what string, src *nodeSource) Prompt {
@@ -284,13 +282,8 @@ func (c loadCtx) prompt(n *yaml.Node, what string, src *nodeSource) Prompt {
 			c.add(it.Line, "%s has an empty item", what)
 			continue
 		}
-		scheme, rest, found := strings.Cut(s, ":")
-		if !found || !slices.Contains(loadMediaSchemes, scheme) {
-			c.add(it.Line, "%s: media %q has an unknown scheme: want sound:, recording:, digits:, number:, characters: or tone:", what, s)
-			continue
-		}
-		if rest == "" {
-			c.add(it.Line, "%s: media %q names nothing after %s:", what, s, scheme)
+		if err := sb.ValidMediaURI(s); err != nil {
+			c.add(it.Line, "%s: %s", what, sb.ErrorMessage(err))
 			continue
 		}
 		src.templates = append(src.templates, templateUse{what: what, text: s, pos: c.pos(it.Line)})

@@ -19,6 +19,9 @@ type fakeCalendars struct {
 
 var _ Calendars = fakeCalendars{}
 
+// wantSchemes ends the problem for a media URI with an unknown scheme.
+const wantSchemes = "want sound:, recording:, digits:, number:, characters: or tone:"
+
 func (f fakeCalendars) Known(name string) bool { _, ok := f.open[name]; return ok }
 
 func (f fakeCalendars) IsOpen(name string, _ time.Time) bool { return f.open[name] }
@@ -546,6 +549,31 @@ flows:
 			`t.yaml:12: flow f node c: prompt is empty: name at least one sound:, recording:, digits:, number:, characters: or tone: URI`,
 			`t.yaml:12: flow f node c: invalid is empty: name at least one sound:, recording:, digits:, number:, characters: or tone: URI`,
 			`t.yaml:14: flow f node d: play needs media: (the prompts to play)`,
+		}},
+		{"unsupported media scheme in every kind of prompt", `
+flows:
+  f:
+    nodes:
+      a:
+        play: {media: [sound:x, bogus:thing], language: es}
+        next: b
+      b:
+        menu:
+          prompt: bogus:menu
+          keys: {"1": c}
+          invalid: [sound:x]
+          timeout_prompt: [bogus:timeout]
+      c:
+        gather: {prompt: [bogus:gather], into: acct}
+        next: d
+      d:
+        hangup: {prompt: [bogus:bye]}
+`, []string{
+			`t.yaml:6: flow f node a: media: media "bogus:thing" has an unknown scheme: ` + wantSchemes,
+			`t.yaml:10: flow f node b: prompt: media "bogus:menu" has an unknown scheme: ` + wantSchemes,
+			`t.yaml:13: flow f node b: timeout_prompt: media "bogus:timeout" has an unknown scheme: ` + wantSchemes,
+			`t.yaml:15: flow f node c: prompt: media "bogus:gather" has an unknown scheme: ` + wantSchemes,
+			`t.yaml:18: flow f node d: prompt: media "bogus:bye" has an unknown scheme: ` + wantSchemes,
 		}},
 		{"variables a node sets", `
 flows:
