@@ -252,6 +252,10 @@ func newHarness(t *testing.T, tg *target) *harness {
 	cfg.Logger = log
 	cfg.ReconnectMin, cfg.ReconnectMax = 10*time.Millisecond, 200*time.Millisecond
 	cfg.RequestTimeout = 10 * time.Second
+	// The suite checks what the PBX sends: the adapter's own bound on a
+	// playback that never finishes (playwatch.go, tested on its own) must
+	// not stand in for a PlaybackFinished the PBX never sent.
+	cfg.PlaybackCheckInterval = time.Hour
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
