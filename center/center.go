@@ -45,6 +45,10 @@ type Config struct {
 	// VIP gives callers (by number) a queue priority; the higher of it and
 	// the flow's priority is used.
 	VIP map[string]int
+	// ConnectWindow is how long an answered campaign call may wait for an
+	// agent before it is abandoned; default ConnectWindow (the 2-second
+	// rule).
+	ConnectWindow time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -62,6 +66,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CallbackRingTimeout <= 0 {
 		c.CallbackRingTimeout = 30 * time.Second
+	}
+	if c.ConnectWindow <= 0 {
+		c.ConnectWindow = ConnectWindow
 	}
 }
 

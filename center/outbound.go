@@ -323,7 +323,7 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	k.ob = ob
 	ob.k = k
 	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign, "amd", status)
-	ob.stop = c.clock.AfterFunc(ConnectWindow, func() { c.post(func() { c.obDeadline(k) }) })
+	ob.stop = c.clock.AfterFunc(c.cfg.ConnectWindow, func() { c.post(func() { c.obDeadline(k) }) })
 	ac := c.acdCall(k)
 	ac.enqueued = true
 	k.State = sb.CallPrompting

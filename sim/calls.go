@@ -382,11 +382,7 @@ type ChannelInfo struct {
 func (s *Server) Channels() []ChannelInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs := make([]*channel, 0, len(s.channels))
-	for _, c := range s.channels {
-		cs = append(cs, c)
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].seq < cs[j].seq })
+	cs := s.sortedChannels()
 	out := make([]ChannelInfo, 0, len(cs))
 	for _, c := range cs {
 		ci := ChannelInfo{ID: c.id, Name: c.name, State: c.state, App: c.app, InApp: c.inApp}

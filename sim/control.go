@@ -434,11 +434,7 @@ func scriptOf(p Party) string {
 func (s *Server) ctlListParties(r *http.Request) ctlReply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs := make([]*channel, 0, len(s.channels))
-	for _, c := range s.channels {
-		cs = append(cs, c)
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].seq < cs[j].seq })
+	cs := s.sortedChannels()
 	out := make([]any, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, s.partyJSON(c))

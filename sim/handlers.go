@@ -262,12 +262,18 @@ func (s *Server) unsubscribe(r *request) reply { return s.subscription(r, false)
 
 // ---- channels ----
 
-func (s *Server) listChannels(r *request) reply {
+// sortedChannels lists the live channels in creation order (under s.mu).
+func (s *Server) sortedChannels() []*channel {
 	cs := make([]*channel, 0, len(s.channels))
 	for _, c := range s.channels {
 		cs = append(cs, c)
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].seq < cs[j].seq })
+	return cs
+}
+
+func (s *Server) listChannels(r *request) reply {
+	cs := s.sortedChannels()
 	out := make([]any, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, s.chanJSON(c))
