@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestCampaign200Leads(t *testing.T) {
 		for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
 			camp.RetryDelays[o] = 30 * time.Second
 		}
-	}, func(cfg *center.Config) { cfg.ConnectWindow = time.Minute })
+	}, func(cfg *center.Config, _ *sim.Server) { cfg.ConnectWindow = time.Minute })
 	camp, _ := db.Campaign(context.Background(), "e2e")
 	ctx := context.Background()
 
@@ -118,6 +119,80 @@ func TestCampaign200Leads(t *testing.T) {
 		t.Errorf("stats = %+v, want answered %d, abandoned 0, machines %d, nothing in flight", st, kinds[0].n, 2*kinds[3].n)
 	}
 	a.noChannelsLeft(t)
+}
+
+// restartCampaign starts a new center and campaign runner (agent 2000 in
+// queue outbound) on a's simulator and database, as after a restart.
+func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
+	t.Helper()
+	rcfg := routing.Config{Agents: []routing.AgentConfig{{ID: "2000", Endpoint: "PJSIP/2000"}},
+		Queues: []routing.QueueConfig{{Name: "outbound", RingTimeout: 10 * time.Second}}}
+	r, err := routing.New(rcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := baseConfig()
+	cfg.Agents = []sb.Agent{{ID: "2000", Endpoint: "PJSIP/2000"}}
+	var runner *outbound.Runner
+	b := attachWith(t, a.sim, cfg, func(c *center.Center, pbx *ari.Adapter) {
+		c.SetRouter(r, nil)
+		runner = outbound.New(outbound.Options{Store: db, Placer: c, Agents: c.CampaignAgents,
+			LiveChannels: func(context.Context) ([]string, error) {
+				var ids []string
+				for _, ch := range a.sim.Channels() {
+					ids = append(ids, ch.ID)
+				}
+				return ids, nil
+			},
+			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
+		c.SetOutbound(runner.Report)
+	})
+	runRunner(t, runner)
+	return b
+}
+
+// TestCampaignCallInAMDAcrossRestart: Switchboard restarts while a
+// campaign call is in AMD in the dialplan. The next start neither adopts
+// it as a caller nor forgets it: when AMD sends it back, the new center
+// (which did not place it) hangs it up and closes its attempt as
+// abandoned (a person was reached and not put through), so it is not in
+// flight for ever.
+func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
+	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+	// AMD listens until the test ends it, after the restart.
+	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil,
+		func(_ *center.Config, s *sim.Server) { s.SetAMDTime(time.Hour) })
+	var inAMD string
+	waitUntil(t, "campaign call in AMD", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
+				inAMD = ch.ID
+				return true
+			}
+		}
+		return false
+	})
+	stopRunner()
+	a.stop()
+	b := restartCampaign(t, a, db)
+	if n := len(b.c.LiveCalls()); n != 0 {
+		t.Fatalf("%d live calls: the call in AMD was adopted", n)
+	}
+	if err := a.sim.CompleteAMD(inAMD); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	waitUntil(t, "attempt closed", func() bool {
+		got, _ := db.Lead(ctx, "e2e", leads[0].number)
+		atts, _ := db.Attempts(ctx, got.ID)
+		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+	})
+	got, _ := db.Lead(ctx, "e2e", leads[0].number)
+	atts, _ := db.Attempts(ctx, got.ID)
+	if atts[0].Outcome != campaign.OutcomeAbandoned {
+		t.Errorf("attempt = %+v, want abandoned", atts[0])
+	}
+	b.noChannelsLeft(t)
 }
 
 // localTrunk dials leads through Local channels, as a dialplan trunk
@@ -181,8 +256,8 @@ func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Par
 }
 
 // startCampaignCfg is startCampaignStop with the center's configuration
-// changed by cmod (may be nil).
-func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), cmod func(*center.Config), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+// and the simulator changed by cmod (may be nil) before they start.
+func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), cmod func(*center.Config, *sim.Server), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	var phones []acdPhone
 	for i := range agents {
@@ -198,7 +273,7 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	var runner *outbound.Runner
 	a := startACDWith(t, 50, q, phones, func(cfg *center.Config, s *sim.Server) {
 		if cmod != nil {
-			cmod(cfg)
+			cmod(cfg, s)
 		}
 		sims = s
 		for ki := range kinds {
@@ -399,30 +474,7 @@ func TestCampaignCallSurvivesRestart(t *testing.T) {
 	}
 	stopRunner()
 	a.stop()
-
-	rcfg := routing.Config{Agents: []routing.AgentConfig{{ID: "2000", Endpoint: "PJSIP/2000"}},
-		Queues: []routing.QueueConfig{{Name: "outbound", RingTimeout: 10 * time.Second}}}
-	r, err := routing.New(rcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := baseConfig()
-	cfg.Agents = []sb.Agent{{ID: "2000", Endpoint: "PJSIP/2000"}}
-	var runner *outbound.Runner
-	b := attachWith(t, a.sim, cfg, func(c *center.Center, pbx *ari.Adapter) {
-		c.SetRouter(r, nil)
-		runner = outbound.New(outbound.Options{Store: db, Placer: c, Agents: c.CampaignAgents,
-			LiveChannels: func(context.Context) ([]string, error) {
-				var ids []string
-				for _, ch := range a.sim.Channels() {
-					ids = append(ids, ch.ID)
-				}
-				return ids, nil
-			},
-			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
-		c.SetOutbound(runner.Report)
-	})
-	runRunner(t, runner)
+	b := restartCampaign(t, a, db)
 	ctx := context.Background()
 	waitUntil(t, "lead done", func() bool {
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)

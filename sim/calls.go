@@ -263,24 +263,56 @@ const OutboundContext = "switchboard-outbound"
 // (exten beep's WaitForSilence).
 const GreetingTime = 3 * time.Second
 
-// runAMD is AMD() for AMDTime, then Stasis(app,amd,STATUS,CAUSE).
+// runAMD is AMD() for Options.AMDTime, then Stasis(app,amd,STATUS,CAUSE).
 func (s *Server) runAMD(c *channel, app string) {
-	c.appName, c.appData = "AMD", ""
-	c.planTimer = s.after(AMDTime, func() {
-		if c.gone {
-			return
-		}
-		status, cause := "HUMAN", "HUMAN-500-500"
-		if c.party.Machine {
-			status, cause = "MACHINE", "LONGGREETING-2000-1500"
-		}
-		c.vars["AMDSTATUS"], c.vars["AMDCAUSE"] = status, cause
-		if !s.registered(app) {
-			s.hangup(c, 16, hangFar)
-			return
-		}
-		s.enterStasis(c, app, []string{"amd", status, cause}, nil)
-	})
+	c.appName, c.appData, c.amdApp = "AMD", "", app
+	d := s.opts.AMDTime
+	if d <= 0 {
+		d = AMDTime
+	}
+	c.planTimer = s.after(d, func() { s.amdDone(c, app) })
+}
+
+// amdDone is the end of AMD(): the result goes to the channel's
+// variables and the channel enters Stasis(app,amd,STATUS,CAUSE).
+func (s *Server) amdDone(c *channel, app string) {
+	if c.gone {
+		return
+	}
+	status, cause := "HUMAN", "HUMAN-500-500"
+	if c.party.Machine {
+		status, cause = "MACHINE", "LONGGREETING-2000-1500"
+	}
+	c.vars["AMDSTATUS"], c.vars["AMDCAUSE"] = status, cause
+	if !s.registered(app) {
+		s.hangup(c, 16, hangFar)
+		return
+	}
+	s.enterStasis(c, app, []string{"amd", status, cause}, nil)
+}
+
+// SetAMDTime changes how long AMD() listens (Options.AMDTime) for the
+// calls that start AMD from now on.
+func (s *Server) SetAMDTime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.AMDTime = d
+}
+
+// CompleteAMD ends the AMD() a channel is in now, as if it had decided:
+// the channel goes on to Stasis(app,amd,STATUS,CAUSE).
+func (s *Server) CompleteAMD(channelID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.channels[channelID]
+	if !ok {
+		return fmt.Errorf("sim: channel %s: %w", channelID, ErrNotFound)
+	}
+	if c.appName != "AMD" || !c.planTimer.Stop() {
+		return fmt.Errorf("sim: channel %s is not in AMD()", channelID)
+	}
+	s.amdDone(c, c.amdApp)
+	return nil
 }
 
 // ---- inbound calls (Go API) ----

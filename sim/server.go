@@ -56,6 +56,10 @@ type Options struct {
 	// control API (POST /sim/v1/calls) enters when the request names
 	// none; empty means the only application with a websocket.
 	ControlApp string
+	// AMDTime is how long the simulated AMD() listens before it decides;
+	// 0 gives the AMDTime constant. A test that must act while AMD runs
+	// sets it long and ends it with CompleteAMD.
+	AMDTime time.Duration
 }
 
 // DefaultSounds returns the default sound list: common Asterisk prompts,

@@ -78,6 +78,7 @@ type channel struct {
 	patTimer    *Timer
 	dtmfTimer   *Timer
 	planTimer   *Timer
+	amdApp      string // the application AMD() sends the channel to
 	dtmfQ       string
 	talkStarted bool
 
