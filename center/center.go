@@ -533,7 +533,14 @@ func (c *Center) handle(e sb.Event) {
 		}
 	case sb.HangupRequested:
 		if k := c.byChannel[e.Channel]; k != nil {
-			c.noteHangup(k, e.Channel, requestCause(e))
+			cause := requestCause(e)
+			if cause == 0 && !e.Soft && e.Channel == sb.ChannelID(k.ID) {
+				// The caller's far end hangs up, but the request has no
+				// cause yet (a call through a Local trunk leg): the
+				// meaningful request, then StasisEnd, follow.
+				return
+			}
+			c.noteHangup(k, e.Channel, cause)
 			c.channelGone(k, e.Channel)
 		}
 	case sb.ChannelLeft:

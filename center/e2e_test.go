@@ -492,3 +492,26 @@ func TestE2ERestartDeletesBridgeLeftBehind(t *testing.T) {
 	e2 := attach(t, e.sim, e.cfg)
 	e2.noChannelsLeft(t)
 }
+
+// TestE2ELocalTrunkHangupCause: a caller who came through a Local trunk
+// leg hangs up while waiting: the first ChannelHangupRequest has no cause
+// (as on Asterisk 22), and the call-log row has the cause that came after.
+func TestE2ELocalTrunkHangupCause(t *testing.T) {
+	e := startE2E(t, 20, baseConfig(), nil) // no agent: the caller waits
+	id, err := e.sim.Call(sim.Inbound{App: "switchboard", From: "+15551230012", To: "8000", Trunk: "Local/trunk@from-pstn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "waiting", func() bool {
+		calls := e.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallPrompting
+	})
+	if err := e.sim.Hangup(id, 17); err != nil {
+		t.Fatal(err)
+	}
+	row := e.cdr.wait(t, id)
+	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.HangupCause != 17 {
+		t.Fatalf("cdr = %+v, want abandoned by the caller with cause 17", row)
+	}
+	e.noChannelsLeft(t)
+}

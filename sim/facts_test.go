@@ -425,3 +425,23 @@ func TestFactApplicationListsBothLocalHalves(t *testing.T) {
 		}
 	}
 }
+
+// TestFactLocalTrunkFirstHangupRequestHasNoCause: on a call that came in
+// through a Local trunk leg, the first ChannelHangupRequest carries cause
+// 0; the meaningful cause comes in a later one, before StasisEnd.
+func TestFactLocalTrunkFirstHangupRequestHasNoCause(t *testing.T) {
+	s := startSim(t, Options{Speed: 100})
+	a := newFactApp(t, s, "sb")
+	pos := 0
+	in, err := s.Call(Inbound{App: "sb", From: "100", To: "200", Trunk: "Local/trunk@from-pstn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wait(&pos, "StasisStart", in)
+	s.Hangup(in, 17)
+	first := a.wait(&pos, "ChannelHangupRequest", in)
+	eq(t, "first cause", num(first, "cause"), 0)
+	second := a.wait(&pos, "ChannelHangupRequest", in)
+	eq(t, "later cause", num(second, "cause"), 17)
+	a.wait(&pos, "StasisEnd", in)
+}

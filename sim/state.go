@@ -528,6 +528,11 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 		if c.inApp || c.answered || how == hangARI {
 			s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": softHangup, "soft": true})
 		}
+	case c.kind == kindInbound && c.tech == "Local":
+		// A call through a Local trunk leg: the first request carries
+		// no cause yet; the meaningful one follows.
+		s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": 0})
+		s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": cause})
 	case c.inApp || c.answered:
 		s.chanEvent(c, "ChannelHangupRequest", map[string]any{"cause": cause})
 	}
