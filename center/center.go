@@ -545,6 +545,11 @@ func (c *Center) handle(e sb.Event) {
 		}
 	case sb.ChannelLeft:
 		if k := c.byChannel[e.Channel.ID]; k != nil {
+			if e.Channel.ID == sb.ChannelID(k.ID) {
+				// A caller gone with no request that said who (a request
+				// without a cause): the far end left.
+				c.noteHangup(k, e.Channel.ID, 0)
+			}
 			c.channelGone(k, e.Channel.ID)
 		}
 	case sb.ChannelDestroyed:
