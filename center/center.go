@@ -169,6 +169,8 @@ type Center struct {
 	lastAgent LastAgentFunc
 	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
 	obReport  func(outbound.Event)
+	obAdopter func(ctx context.Context, attempt int64) (outbound.Dial, error)
+	obPending map[sb.ChannelID]*obPend // campaign calls from before a restart being adopted
 	// obHeld are the agents held (paused HoldReason) for the campaign
 	// lines ringing in each queue; obDirty asks for a rebalance.
 	obHeld      map[sb.QueueName][]sb.AgentID
@@ -268,6 +270,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
 		ob:            map[sb.ChannelID]*obCall{},
+		obPending:     map[sb.ChannelID]*obPend{},
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 	}

@@ -81,6 +81,90 @@ type obCall struct {
 // runner's Report); call before Run.
 func (c *Center) SetOutbound(report func(outbound.Event)) { c.obReport = report }
 
+// SetOutboundAdopter gives the center the runner's AdoptedDial: a campaign
+// call an earlier run placed that answers, or comes back from AMD, after a
+// restart is then carried on instead of hung up. Call before Run.
+func (c *Center) SetOutboundAdopter(f func(ctx context.Context, attempt int64) (outbound.Dial, error)) {
+	c.obAdopter = f
+}
+
+// obPend is a campaign call from before a restart whose Dial is being
+// looked up; it notes a hang-up that comes meanwhile.
+type obPend struct {
+	gone                        bool
+	cause, dialCause, destroyed int
+}
+
+// obAdoptOrphan looks up the Dial of a campaign call an earlier run placed
+// and, once known, carries the call on where it is (answered: AMD or a
+// person; back from AMD: its result). It reports false when there is
+// nothing to look up (no adopter, or not a campaign channel).
+func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
+	attempt, ok := outbound.AttemptOf(ch.ID)
+	if !ok || c.obAdopter == nil {
+		return false
+	}
+	if c.obPending[ch.ID] != nil {
+		return true
+	}
+	p := &obPend{}
+	c.obPending[ch.ID] = p
+	c.detached(func(ctx context.Context) {
+		d, err := c.obAdopter(ctx, attempt)
+		c.post(func() {
+			delete(c.obPending, ch.ID)
+			if err != nil || c.draining {
+				c.log.Warn("campaign call from before a restart not adopted; hanging up", "channel_id", ch.ID, "err", err)
+				o := campaign.OutcomeAbandoned
+				if len(args) >= 2 && args[0] == argAMD && strings.EqualFold(args[1], "MACHINE") {
+					o = campaign.OutcomeMachine
+				}
+				c.obOrphanEnded(ch.ID, o)
+				c.hangupOrphan(ch.ID)
+				return
+			}
+			ob := &obCall{d: d, cause: p.cause, dialCause: p.dialCause}
+			c.ob[ch.ID] = ob
+			if p.gone {
+				o := outcomeOfCause(legCause(p.dialCause, p.destroyed, p.cause))
+				c.log.Info("campaign call from before a restart ended before a person came", "channel_id", ch.ID, "outcome", o)
+				c.obSend(ob, outbound.Ended, o, "")
+				return
+			}
+			c.log.Info("campaign call from before a restart adopted", "channel_id", ch.ID, "campaign", d.Campaign, "attempt", attempt)
+			if len(args) >= 2 && args[0] == argAMD {
+				c.obEntered(ch, args)
+			} else {
+				c.obAnswered(ch)
+			}
+		})
+	})
+	return true
+}
+
+// obPendingEvent notes the hang-up of a campaign call whose adoption is
+// being looked up; it reports whether e was such a call's.
+func (c *Center) obPendingEvent(e sb.Event) bool {
+	p := c.obPending[sb.ChannelOf(e)]
+	if p == nil {
+		return false
+	}
+	switch e := e.(type) {
+	case sb.DialResult:
+		if cause := dialCause(e.Status); cause != 0 {
+			p.dialCause = cause
+		}
+	case sb.HangupRequested:
+		if cause := requestCause(e); cause != 0 {
+			p.cause = cause
+		}
+		p.gone = true
+	case sb.ChannelDestroyed:
+		p.gone, p.destroyed = true, e.Cause
+	}
+	return true
+}
+
 func (c *Center) obSend(ob *obCall, kind outbound.EventKind, o campaign.Outcome, agent sb.AgentID) {
 	if kind == outbound.Ended {
 		if ob.done {
@@ -172,6 +256,9 @@ func (c *Center) obEvent(e sb.Event) bool {
 		c.hangupOrphan(sb.ChannelID(ch))
 		return true
 	}
+	if c.obPendingEvent(e) {
+		return true
+	}
 	ob := c.ob[sb.ChannelOf(e)]
 	if ob == nil || ob.k != nil {
 		return false
@@ -251,8 +338,11 @@ func (c *Center) obAnswered(ch sb.ChannelInfo) {
 	ob := c.ob[ch.ID]
 	if ob == nil || ob.k != nil || ob.done {
 		if ob == nil {
-			// Placed before a restart: whoever answered is hung up
-			// unheard, which counts as an abandoned call.
+			if c.obAdoptOrphan(ch, nil) {
+				return // placed before a restart: carried on once its Dial is known
+			}
+			// Placed before a restart and nothing to carry it on with:
+			// whoever answered is hung up unheard, an abandoned call.
 			c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
 		}
 		c.hangupOrphan(ch.ID)
@@ -279,10 +369,13 @@ func (c *Center) obAnswered(ch sb.ChannelInfo) {
 func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ob := c.ob[ch.ID]
 	if ob == nil || ob.k != nil || ob.done {
+		if ob == nil && c.obAdoptOrphan(ch, args) {
+			return // placed before a restart: carried on once its Dial is known
+		}
 		if ob == nil {
-			// Placed before a restart, back from AMD: no Dial of this run
-			// knows its campaign's queue. It is hung up; a person reached
-			// and not put through is an abandoned call.
+			// Placed before a restart, back from AMD, and no Dial to carry
+			// it on with: it is hung up; a person reached and not put
+			// through is an abandoned call.
 			o := campaign.OutcomeAbandoned
 			if len(args) >= 2 && strings.EqualFold(args[1], "MACHINE") {
 				o = campaign.OutcomeMachine

@@ -146,6 +146,7 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 			},
 			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
 		c.SetOutbound(runner.Report)
+		c.SetOutboundAdopter(runner.AdoptedDial)
 	})
 	runRunner(t, runner)
 	return b
@@ -154,9 +155,9 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 // TestCampaignCallInAMDAcrossRestart: Switchboard restarts while a
 // campaign call is in AMD in the dialplan. The next start neither adopts
 // it as a caller nor forgets it: when AMD sends it back, the new center
-// (which did not place it) hangs it up and closes its attempt as
-// abandoned (a person was reached and not put through), so it is not in
-// flight for ever.
+// (which did not place it) gets its Dial from the runner, which adopted
+// the open attempt, and puts the person through to an agent as the first
+// run would have: one attempt, answered, one call-log row with the lead.
 func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
 	// AMD listens until the test ends it, after the restart.
@@ -176,10 +177,14 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 	a.stop()
 	b := restartCampaign(t, a, db)
 	if n := len(b.c.LiveCalls()); n != 0 {
-		t.Fatalf("%d live calls: the call in AMD was adopted", n)
+		t.Fatalf("%d live calls: the call in AMD was adopted as a caller", n)
 	}
 	if err := a.sim.CompleteAMD(inAMD); err != nil {
 		t.Fatal(err)
+	}
+	row := b.cdr.wait(t, inAMD)
+	if row.Outcome != sb.OutcomeCompleted || row.Caller != leads[0].number || row.Called != "campaign:e2e" || row.Agent != "2000" {
+		t.Fatalf("call log = %+v, want completed with the lead's number and agent 2000", row)
 	}
 	ctx := context.Background()
 	waitUntil(t, "attempt closed", func() bool {
@@ -189,8 +194,8 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 	})
 	got, _ := db.Lead(ctx, "e2e", leads[0].number)
 	atts, _ := db.Attempts(ctx, got.ID)
-	if atts[0].Outcome != campaign.OutcomeAbandoned {
-		t.Errorf("attempt = %+v, want abandoned", atts[0])
+	if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered || got.State != campaign.LeadDone {
+		t.Errorf("lead %s attempts %+v, want one attempt, answered, lead done", got.State, atts)
 	}
 	b.noChannelsLeft(t)
 }

@@ -146,6 +146,7 @@ type Store interface {
 	FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error)
 	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	Attempt(ctx context.Context, attemptID int64) (storage.Attempt, error)
+	Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error)
 	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error)
 	ReconcileDialing(ctx context.Context, liveChannels []string, now time.Time) (storage.Reconciled, error)

@@ -224,6 +224,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			Now: clock.Now, Tick: runnerTick(clock),
 		})
 		a.Center.SetOutbound(a.Outbound.Report)
+		a.Center.SetOutboundAdopter(a.Outbound.AdoptedDial)
 		srv.AddOutboundRoutes(a.Outbound)
 	}
 	srv.AddAgentRoutes(a.Center)
