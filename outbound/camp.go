@@ -382,6 +382,11 @@ func (r *Runner) handle(ctx context.Context, it item) {
 			r.handle(ctx, item{ev: Event{Attempt: e.Attempt, Kind: Answered, At: at}})
 		}
 		k.connected, k.connectAt, k.agent = true, at, e.Agent
+		// Stored before anything else: a crash from here on closes the
+		// attempt as answered, and the lead is never dialed again.
+		if err := r.o.Store.MarkConnected(ctx, e.Attempt, string(e.Agent), at); err != nil {
+			log.Warn("outbound: marking an attempt connected failed", slog.String("err", err.Error()))
+		}
 		if cp != nil && !k.fated {
 			cp.ledger.Record(at, false)
 			k.fated = true

@@ -143,6 +143,7 @@ type Store interface {
 	DNC(ctx context.Context, number string) (storage.DNCEntry, bool, error)
 	MarkDialing(ctx context.Context, attemptID int64, channelID string) error
 	MarkAnswered(ctx context.Context, attemptID int64) error
+	MarkConnected(ctx context.Context, attemptID int64, agent string, at time.Time) error
 	FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error)
 	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	Attempt(ctx context.Context, attemptID int64) (storage.Attempt, error)

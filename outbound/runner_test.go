@@ -613,9 +613,11 @@ func TestRestartReconciles(t *testing.T) {
 	e.tick()
 	dials := e.placer.Dials()
 	at := e.clock.Add(5 * time.Second)
-	// Two answered calls whose end never comes (the center died); one is
-	// still up on the PBX after the restart.
-	e.report(Event{Attempt: dials[0].Attempt, Kind: Answered, At: at}, Event{Attempt: dials[1].Attempt, Kind: Answered, At: at})
+	// Two answered calls whose end never comes (the center died): the
+	// first was put through to an agent, the second is still up on the PBX
+	// after the restart; the third was ringing.
+	e.report(Event{Attempt: dials[0].Attempt, Kind: Answered, At: at}, Event{Attempt: dials[0].Attempt, Kind: Connected, At: at, Agent: "1001"},
+		Event{Attempt: dials[1].Attempt, Kind: Answered, At: at})
 	e.stop()
 
 	e.live = func(context.Context) ([]string, error) { return []string{string(dials[1].Channel)}, nil }
@@ -623,11 +625,13 @@ func TestRestartReconciles(t *testing.T) {
 	e.agents.Set("sales")
 	e.start()
 	e.tick()
-	if l := e.lead("spring", dials[0].Lead.Number); l.State != campaign.LeadRetry || l.LastOutcome != campaign.OutcomeFailed {
-		t.Errorf("lead of the lost call = %+v, want retry after failed", l)
+	// The conversation took place: never dialed again.
+	if l := e.lead("spring", dials[0].Lead.Number); l.State != campaign.LeadDone || l.LastOutcome != campaign.OutcomeAnswered {
+		t.Errorf("lead of the call an agent took = %+v, want done, answered", l)
 	}
-	if l := e.lead("spring", dials[2].Lead.Number); l.State != campaign.LeadRetry {
-		t.Errorf("lead of the ringing call gone = %+v, want retry", l)
+	// Ringing at the kill: no answer, not abandoned.
+	if l := e.lead("spring", dials[2].Lead.Number); l.State != campaign.LeadRetry || l.LastOutcome != campaign.OutcomeNoAnswer {
+		t.Errorf("lead of the ringing call gone = %+v, want retry after no answer", l)
 	}
 	if l := e.lead("spring", dials[1].Lead.Number); l.State != campaign.LeadDialing {
 		t.Errorf("lead of the live call = %+v, want still dialing", l)

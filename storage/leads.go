@@ -44,6 +44,10 @@ type Attempt struct {
 	Ended     time.Time // zero while open
 	// Disposition is the agent's disposition of the call, "" if none.
 	Disposition string
+	// Agent is who was put through to the person, "" if no one; Connected
+	// is when (zero if never).
+	Agent     string
+	Connected time.Time
 }
 
 // Claim is a lead claimed for an attempt: the lead (in state dialing, its
@@ -385,6 +389,21 @@ func (db *DB) MarkAnswered(ctx context.Context, attemptID int64) error {
 	return db.moveAttempt(ctx, attemptID, AttemptDialing, AttemptAnswered, ``)
 }
 
+// MarkConnected records that an agent was put through to the person of an
+// open attempt (answered, or dialing when the answer's report was lost: it
+// is answered then). Fails with ECONFLICT when the attempt is closed.
+func (db *DB) MarkConnected(ctx context.Context, attemptID int64, agent string, at time.Time) error {
+	res, err := db.write.ExecContext(ctx, db.write.Rebind(`UPDATE attempts SET state = 'answered', agent = ?, connected_at = ?
+		WHERE id = ? AND state IN ('dialing', 'answered')`), agent, at.UTC(), attemptID)
+	if err != nil {
+		return fmt.Errorf("attempt %d: connected: %w", attemptID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return sb.Errorf(sb.ECONFLICT, "attempt %d is not open (or does not exist)", attemptID)
+	}
+	return nil
+}
+
 func (db *DB) moveAttempt(ctx context.Context, id int64, from, to AttemptState, set string, args ...any) error {
 	q := `UPDATE attempts SET state = ?`
 	if set != "" {
@@ -415,9 +434,11 @@ type attemptRow struct {
 	Started     time.Time    `db:"started_at"`
 	Ended       sql.NullTime `db:"ended_at"`
 	Disposition string       `db:"disposition"`
+	Agent       string       `db:"agent"`
+	Connected   sql.NullTime `db:"connected_at"`
 }
 
-const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, state, outcome, started_at, ended_at, disposition`
+const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, state, outcome, started_at, ended_at, disposition, agent, connected_at`
 
 func (r attemptRow) attempt() Attempt {
 	a := Attempt{ID: r.ID, LeadID: r.LeadID, Campaign: r.Campaign, AttemptNo: r.AttemptNo, Number: r.Number,
@@ -425,6 +446,10 @@ func (r attemptRow) attempt() Attempt {
 		Disposition: r.Disposition}
 	if r.Ended.Valid {
 		a.Ended = r.Ended.Time.UTC()
+	}
+	a.Agent = r.Agent
+	if r.Connected.Valid {
+		a.Connected = r.Connected.Time.UTC()
 	}
 	return a
 }
@@ -602,10 +627,11 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 		if refund {
 			mode = finishReturn
 		}
-		if _, err := finish(ctx, tx, a.ID, campaign.OutcomeFailed, now, mode); err != nil {
+		o := reconciledOutcome(a)
+		if _, err := finish(ctx, tx, a.ID, o, now, mode); err != nil {
 			return Reconciled{}, fmt.Errorf("reconcile: %w", err)
 		}
-		a.State, a.Outcome, a.Ended = AttemptDone, campaign.OutcomeFailed, now.UTC()
+		a.State, a.Outcome, a.Ended = AttemptDone, o, now.UTC()
 		if refund {
 			out.Returned = append(out.Returned, a)
 		} else {
@@ -624,6 +650,23 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 		return Reconciled{}, fmt.Errorf("reconcile: commit: %w", err)
 	}
 	return out, nil
+}
+
+// reconciledOutcome is how an open attempt whose call is gone ended, by
+// what it had reached: an agent (answered: the conversation took place, it
+// is never dialed again), a person no agent took (abandoned), ringing only
+// (no answer: a call still ringing at a restart is not counted abandoned),
+// or nothing yet (claimed: given back, failed is only a placeholder).
+func reconciledOutcome(a Attempt) campaign.Outcome {
+	switch {
+	case !a.Connected.IsZero():
+		return campaign.OutcomeAnswered
+	case a.State == AttemptAnswered:
+		return campaign.OutcomeAbandoned
+	case a.State == AttemptDialing:
+		return campaign.OutcomeNoAnswer
+	}
+	return campaign.OutcomeFailed
 }
 
 // DispositionDNC is the disposition of a called person who asked not to be

@@ -362,19 +362,26 @@ func claimAndDie(path string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	cs, err := db.ClaimLeads(ctx, "spring", 5, dialNow)
-	if err != nil || len(cs) != 5 {
+	cs, err := db.ClaimLeads(ctx, "spring", 6, dialNow)
+	if err != nil || len(cs) != 6 {
 		fmt.Fprintln(os.Stderr, "claim:", cs, err)
 		os.Exit(3)
 	}
-	// Three are originated (channel recorded first), two never were.
-	for i, c := range cs[:3] {
+	// Four are originated (channel recorded first), two never were; of the
+	// four, chan-2 reached a person and chan-3 an agent.
+	for i, c := range cs[:4] {
 		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprintf("chan-%d", i)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}
 	}
-	if err := db.MarkAnswered(ctx, cs[2].Attempt.ID); err != nil {
+	for _, c := range cs[2:4] {
+		if err := db.MarkAnswered(ctx, c.Attempt.ID); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+	}
+	if err := db.MarkConnected(ctx, cs[3].Attempt.ID, "1001", dialNow); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
@@ -412,14 +419,27 @@ func TestKillDuringCampaign(t *testing.T) {
 	}
 	defer db.Close()
 	restart := dialNow.Add(time.Minute)
-	// chan-0 is still up on the PBX; chan-1 (dialing) and chan-2
-	// (answered) are gone; two attempts were claimed, never originated.
+	// chan-0 is still up on the PBX; chan-1 (dialing), chan-2 (a person
+	// answered) and chan-3 (put through to an agent) are gone; two
+	// attempts were claimed, never originated.
 	rec, err := db.ReconcileDialing(ctx, []string{"chan-0", "chan-unrelated"}, restart)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Live != 1 || len(rec.Failed) != 2 || len(rec.Returned) != 2 || rec.Orphans != 0 {
-		t.Errorf("Reconciled = live %d, failed %d, returned %d, orphans %d; want 1, 2, 2, 0", rec.Live, len(rec.Failed), len(rec.Returned), rec.Orphans)
+	if rec.Live != 1 || len(rec.Failed) != 3 || len(rec.Returned) != 2 || rec.Orphans != 0 {
+		t.Errorf("Reconciled = live %d, closed %d, returned %d, orphans %d; want 1, 3, 2, 0", rec.Live, len(rec.Failed), len(rec.Returned), rec.Orphans)
+	}
+	// Each is closed by what it reached: ringing → no answer, a person →
+	// abandoned, an agent → answered (done, never dialed again).
+	want := map[string]campaign.Outcome{"chan-1": campaign.OutcomeNoAnswer, "chan-2": campaign.OutcomeAbandoned, "chan-3": campaign.OutcomeAnswered}
+	for _, a := range rec.Failed {
+		if a.Outcome != want[a.ChannelID] {
+			t.Errorf("%s closed %s, want %s", a.ChannelID, a.Outcome, want[a.ChannelID])
+		}
+	}
+	camp, err := db.Campaign(ctx, "spring")
+	if err != nil {
+		t.Fatal(err)
 	}
 	states := map[campaign.LeadState]int{}
 	for _, num := range numbers {
@@ -428,12 +448,13 @@ func TestKillDuringCampaign(t *testing.T) {
 			t.Fatal(err)
 		}
 		states[l.State]++
-		if l.State == campaign.LeadRetry && !l.NextAt.Equal(restart.Add(30*time.Minute)) {
-			t.Errorf("%s: failed attempt retried at %v, want after the failed delay", num, l.NextAt)
+		if l.State == campaign.LeadRetry && !l.NextAt.Equal(restart.Add(camp.RetryDelays[l.LastOutcome])) {
+			t.Errorf("%s: %s attempt retried at %v, want after its delay %v", num, l.LastOutcome, l.NextAt, camp.RetryDelays[l.LastOutcome])
 		}
 	}
-	// 1 still dialing (live), 2 retry (failed), 3+2 new (never claimed, or given back).
-	if want := map[campaign.LeadState]int{campaign.LeadDialing: 1, campaign.LeadRetry: 2, campaign.LeadNew: 5}; !reflect.DeepEqual(states, want) {
+	// 1 still dialing (live), 2 retry (no answer, abandoned), 1 done (the
+	// conversation), 2+2 new (never claimed, or given back).
+	if want := map[campaign.LeadState]int{campaign.LeadDialing: 1, campaign.LeadRetry: 2, campaign.LeadDone: 1, campaign.LeadNew: 4}; !reflect.DeepEqual(states, want) {
 		t.Errorf("lead states after reconcile = %v, want %v", states, want)
 	}
 	// Reconciling again changes nothing.
@@ -446,8 +467,8 @@ func TestKillDuringCampaign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 5 {
-		t.Errorf("claimed %d after the restart, want 5", len(cs))
+	if len(cs) != 4 {
+		t.Errorf("claimed %d after the restart, want 4", len(cs))
 	}
 	for _, c := range cs {
 		as, _ := db.Attempts(ctx, c.Lead.ID)
