@@ -30,11 +30,16 @@ const (
 	// OutcomeCallback: the caller asked to be called back and hung up; the
 	// request keeps its place in the queue (the callback is its own row).
 	OutcomeCallback Outcome = "callback"
+	// OutcomeEndedWhileDown: the call ended while Switchboard was not
+	// running (a crash, a kill); its row was written when it entered and
+	// updated as it went (queue, agent, bridged time), and closed at the
+	// next start. Its end time is when that start found it gone.
+	OutcomeEndedWhileDown Outcome = "ended_while_down"
 )
 
 // Outcomes lists every outcome, for metrics and validation.
 var Outcomes = []Outcome{OutcomeCompleted, OutcomeAbandoned, OutcomeNoAgent, OutcomeFailed, OutcomeInterrupted,
-	OutcomeIVR, OutcomeVoicemail, OutcomeTransferred, OutcomeCallback}
+	OutcomeIVR, OutcomeVoicemail, OutcomeTransferred, OutcomeCallback, OutcomeEndedWhileDown}
 
 // CallState is the life-cycle state of a live call.
 //

@@ -177,6 +177,8 @@ type Center struct {
 	obDirty     bool
 	obBalancing bool
 
+	startedAt time.Time // when Run began: rows opened before belong to an earlier run
+
 	cmdWG   sync.WaitGroup // PBX command executors
 	writeWG sync.WaitGroup // call-log writes
 }
@@ -308,6 +310,7 @@ func (c *Center) ActiveCalls() int { return int(c.active.Load()) }
 // had to write is written.
 func (c *Center) Run(ctx context.Context) error {
 	c.runCtx = ctx
+	c.startedAt = c.clock.Now()
 	c.running.Store(true)
 	defer close(c.stopped)
 	defer c.writeWG.Wait()
@@ -674,6 +677,7 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		return
 	}
 	k := c.newCall(ch, e.Header().Time)
+	c.journal(k)
 	c.log.Info("call entered", "call_id", k.ID, "caller", k.Caller, "called", k.Called)
 	c.do(k, func(ctx context.Context) {
 		if err := c.pbx.Answer(ctx, ch.ID); err != nil {
@@ -984,6 +988,7 @@ func (c *Center) checkBridged(k *call) {
 	}
 	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
+	c.journal(k)
 	c.startRecordings(k)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
+	"github.com/switchboard/switchboard/storage"
 )
 
 // e2e runs sim + the ARI adapter + the center in-process.
@@ -41,6 +43,23 @@ type rows struct {
 	got map[sb.CallID]sb.CDR
 	ch  chan sb.CDR
 	bad []string // rows written incomplete (rowProblems)
+	db  *storage.DB
+}
+
+// OpenCDR forwards the write-ahead rows to the database, if any.
+func (r *rows) OpenCDR(ctx context.Context, c *sb.CDR) error {
+	if r.db == nil {
+		return nil
+	}
+	return r.db.OpenCDR(ctx, c)
+}
+
+// OpenCDRs lists the database's open rows, if any.
+func (r *rows) OpenCDRs(ctx context.Context, node string, before time.Time) ([]sb.CDR, error) {
+	if r.db == nil {
+		return nil, nil
+	}
+	return r.db.OpenCDRs(ctx, node, before)
 }
 
 // rowProblems says what a call-log row lacks: every row must tell who the
@@ -73,13 +92,18 @@ func (r *rows) count() int {
 	return len(r.got)
 }
 
-func (r *rows) InsertCDR(_ context.Context, c *sb.CDR) error {
+func (r *rows) InsertCDR(ctx context.Context, c *sb.CDR) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.got[c.CallID]; dup {
 		return sb.Errorf(sb.ECONFLICT, "duplicate %s", c.CallID)
 	}
-	if p := rowProblems(c); len(p) > 0 {
+	if r.db != nil {
+		if err := r.db.InsertCDR(ctx, c); err != nil {
+			return err
+		}
+	}
+	if p := rowProblems(c); len(p) > 0 && c.Outcome != sb.OutcomeEndedWhileDown {
 		r.bad = append(r.bad, fmt.Sprintf("%s: %s (%+v)", c.CallID, strings.Join(p, ", "), *c))
 	}
 	r.got[c.CallID] = *c
@@ -136,6 +160,13 @@ func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*cent
 // log only).
 func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
+	return attachDB(t, s, url, logTo, cfg, setup, nil)
+}
+
+// attachDB is attachVia whose call log also goes to db (nil: none), which
+// keeps the rows of live calls (write-ahead) as serve's does.
+func attachDB(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
+	t.Helper()
 	w := testWriter(t)
 	if logTo != nil {
 		w = io.MultiWriter(w, logTo)
@@ -145,7 +176,7 @@ func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg cen
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000)}
+	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1000), db: db}
 	t.Cleanup(func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -514,4 +545,74 @@ func TestE2ELocalTrunkHangupCause(t *testing.T) {
 		t.Fatalf("cdr = %+v, want abandoned by the caller with cause 17", row)
 	}
 	e.noChannelsLeft(t)
+}
+
+// TestE2ECallsEndedWhileDownAreLogged: the call log is written ahead: a
+// call talking and one waiting when Switchboard stops both end while it is
+// down; the next start closes their rows as ended_while_down with what
+// they had reached (the talking call's agent and bridged time). A call of
+// the new run is logged once, with its real outcome.
+func TestE2ECallsEndedWhileDownAreLogged(t *testing.T) {
+	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
+	cfg := baseConfig()
+	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := attachDB(t, s, s.URL(), nil, cfg, nil, db)
+	talking := e.call(t, "+15551230020", sim.Party{})
+	waitUntil(t, "bridged", func() bool {
+		calls := e.c.LiveCalls()
+		return len(calls) == 1 && calls[0].State == sb.CallBridged
+	})
+	waiting := e.call(t, "+15551230021", sim.Party{})
+	ctx := context.Background()
+	far := time.Now().Add(24 * time.Hour)
+	waitUntil(t, "both rows open, the talking one with its agent", func() bool {
+		open, err := db.OpenCDRs(ctx, "sim-asterisk", far)
+		if err != nil || len(open) != 2 {
+			return false
+		}
+		for _, r := range open {
+			if string(r.CallID) == talking && (r.Agent != "1001" || !r.Bridged.Valid) {
+				return false
+			}
+		}
+		return true
+	})
+	e.stop()
+	for _, ch := range s.Channels() {
+		if err := s.Hangup(ch.ID, 16); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e2 := attachDB(t, s, s.URL(), nil, cfg, nil, db)
+	for _, id := range []string{talking, waiting} {
+		row := e2.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeEndedWhileDown {
+			t.Errorf("%s: outcome %s, want ended_while_down", id, row.Outcome)
+		}
+		if id == talking && (row.Agent != "1001" || !row.Bridged.Valid) {
+			t.Errorf("talking call's row lost what it reached: %+v", row)
+		}
+	}
+	if open, _ := db.OpenCDRs(ctx, "sim-asterisk", far); len(open) != 0 {
+		t.Errorf("rows still open: %+v", open)
+	}
+	fresh := e2.call(t, "+15551230022", sim.Party{Talk: 2 * time.Second})
+	if row := e2.cdr.wait(t, fresh); row.Outcome != sb.OutcomeCompleted {
+		t.Errorf("call of the new run: %+v", row)
+	}
+	rows, total, err := db.ListCDR(ctx, sb.CDRFilter{})
+	if err != nil || total != 3 {
+		t.Fatalf("call log has %d rows (%v), want 3: %+v", total, err, rows)
+	}
+	e2.noChannelsLeft(t)
 }

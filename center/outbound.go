@@ -415,6 +415,7 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	k.greetingDone = true
 	k.ob = ob
 	ob.k = k
+	c.journal(k)
 	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign, "amd", status)
 	ob.stop = c.clock.AfterFunc(c.cfg.ConnectWindow, func() { c.post(func() { c.obDeadline(k) }) })
 	ac := c.acdCall(k)

@@ -50,6 +50,15 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			var bridges []sb.BridgeInfo
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				cards := c.readCards(ctx, known, chans, bridges)
+				if !e.Reconnect {
+					// The first link-up of this run: rows a crash left open
+					// whose call the PBX no longer has ended while down.
+					live := make(map[sb.ChannelID]bool, len(chans))
+					for _, ch := range chans {
+						live[ch.ID] = true
+					}
+					c.closeEndedWhileDown(ctx, live)
+				}
 				c.post(func() {
 					for _, st := range eps {
 						// An endpoint event since the snapshot is newer
@@ -267,6 +276,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 	if !card.Entered.IsZero() {
 		c.applyCard(k, card)
 	}
+	c.journal(k)
 	if b, ok := bridgeOf[ch.ID]; ok && b == sb.BridgeID("br-"+string(ch.ID)) {
 		// Caller and agent were talking: keep them talking.
 		for other, ob := range bridgeOf {

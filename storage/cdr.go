@@ -2,9 +2,12 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -18,11 +21,12 @@ const (
 const cdrColumns = `id, call_id, node, caller, caller_name, called, queue, agent,
 	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path`
 
-// InsertCDR writes one call's record and sets c.ID. A call is written once:
-// a second row for the same call ID fails with code ECONFLICT (so a writer
-// that retries after a timeout can tell that its first attempt landed). A
-// record without call ID, entered or ended time, or with an unknown outcome,
-// fails with EINVALID.
+// InsertCDR writes one call's final record and sets c.ID: it closes the
+// call's open row (OpenCDR) or, if none was written, inserts it. A call is
+// closed once: closing it again fails with code ECONFLICT (so a writer that
+// retries after a timeout can tell that its first attempt landed). A
+// record without call ID, entered or ended time, or with an unknown
+// outcome, fails with EINVALID.
 func (db *DB) InsertCDR(ctx context.Context, c *sb.CDR) error {
 	switch {
 	case c.CallID == "":
@@ -35,8 +39,16 @@ func (db *DB) InsertCDR(ctx context.Context, c *sb.CDR) error {
 		return sb.Errorf(sb.EINVALID, "call log: call %s has unknown outcome %q", c.CallID, c.Outcome)
 	}
 	q := db.write.Rebind(`INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
-		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)
+		ON CONFLICT (call_id) DO UPDATE SET node = excluded.node, caller = excluded.caller,
+			caller_name = excluded.caller_name, called = excluded.called, queue = excluded.queue,
+			agent = excluded.agent, entered_at = excluded.entered_at, answered_at = excluded.answered_at,
+			bridged_at = excluded.bridged_at, ended_at = excluded.ended_at, outcome = excluded.outcome,
+			hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by, ivr_path = excluded.ivr_path,
+			open = FALSE
+		WHERE cdr.open
+		RETURNING id`)
 	var id int64
 	err := db.write.QueryRowxContext(ctx, q,
 		string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
@@ -44,13 +56,56 @@ func (db *DB) InsertCDR(ctx context.Context, c *sb.CDR) error {
 		string(c.Outcome), c.HangupCause, c.HangupBy, c.IVRPath,
 	).Scan(&id)
 	switch {
-	case isUniqueViolation(err):
+	case errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err):
 		return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("call %s is already in the call log", c.CallID), Err: err}
 	case err != nil:
 		return fmt.Errorf("call log: insert call %s: %w", c.CallID, err)
 	}
 	c.ID = id
 	return nil
+}
+
+// OpenCDR writes what is known of a live call (write-ahead): the row is
+// created open at the first write and merged at the next ones (a field
+// once set is never cleared, so writes landing out of order agree); a
+// closed row is left alone. The outcome of an open row is "".
+func (db *DB) OpenCDR(ctx context.Context, c *sb.CDR) error {
+	if c.CallID == "" || c.Entered.IsZero() {
+		return sb.Errorf(sb.EINVALID, "call log: an open row needs a call id and an entered time")
+	}
+	q := db.write.Rebind(`INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
+		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', NULL, TRUE)
+		ON CONFLICT (call_id) DO UPDATE SET
+			caller = CASE WHEN excluded.caller <> '' THEN excluded.caller ELSE cdr.caller END,
+			caller_name = CASE WHEN excluded.caller_name <> '' THEN excluded.caller_name ELSE cdr.caller_name END,
+			called = CASE WHEN excluded.called <> '' THEN excluded.called ELSE cdr.called END,
+			queue = CASE WHEN excluded.queue <> '' THEN excluded.queue ELSE cdr.queue END,
+			agent = CASE WHEN excluded.agent <> '' THEN excluded.agent ELSE cdr.agent END,
+			answered_at = COALESCE(excluded.answered_at, cdr.answered_at),
+			bridged_at = COALESCE(excluded.bridged_at, cdr.bridged_at)
+		WHERE cdr.open`)
+	_, err := db.write.ExecContext(ctx, q,
+		string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
+		c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Entered.UTC())
+	if err != nil {
+		return fmt.Errorf("call log: open row of call %s: %w", c.CallID, err)
+	}
+	return nil
+}
+
+// OpenCDRs lists the open rows of node's calls that entered before
+// before: at a start, the calls a crash left without their end.
+func (db *DB) OpenCDRs(ctx context.Context, node string, before time.Time) ([]sb.CDR, error) {
+	var rows []sb.CDR
+	if err := db.read.SelectContext(ctx, &rows, db.read.Rebind(`SELECT `+cdrColumns+` FROM cdr
+		WHERE open AND node = ? AND entered_at < ? ORDER BY id`), node, before.UTC()); err != nil {
+		return nil, fmt.Errorf("call log: open rows: %w", err)
+	}
+	for i := range rows {
+		normalize(&rows[i])
+	}
+	return rows, nil
 }
 
 // ListCDR returns the call-log rows that match f, newest first (by entered
@@ -103,6 +158,7 @@ func (db *DB) ListCDR(ctx context.Context, f sb.CDRFilter) (rows []sb.CDR, total
 	if f.Outcome != "" {
 		cond("outcome = ?", string(f.Outcome))
 	}
+	where = append(where, "NOT open") // live calls are in /calls, not yet in the log
 	rows = []sb.CDR{}
 	total, err = page(ctx, db, "call log", "cdr", cdrColumns, "entered_at DESC, id DESC", where, args, limit, f.Offset, &rows)
 	if err != nil {

@@ -446,3 +446,54 @@ func TestVoicemails(t *testing.T) {
 		t.Errorf("limit 0: %v", err)
 	}
 }
+
+// TestWriteAheadCDR: a call's row is open from its entry, merged as it
+// goes (writes landing out of order never clear a field), hidden from the
+// call log until closed, listed by OpenCDRs for the next start, and closed
+// exactly once.
+func TestWriteAheadCDR(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	full := cdr("c1", 0)
+	entry := &sb.CDR{CallID: "c1", Node: "pbx1", Caller: full.Caller, Called: full.Called, Entered: full.Entered}
+	bridged := &sb.CDR{CallID: "c1", Node: "pbx1", Entered: full.Entered, Queue: "support", Agent: "1001", Bridged: full.Bridged, Answered: full.Answered}
+	// The bridge's write lands first, the entry's after it.
+	for _, c := range []*sb.CDR{bridged, entry} {
+		if err := db.OpenCDR(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rows, total, err := db.ListCDR(ctx, sb.CDRFilter{}); err != nil || total != 0 || len(rows) != 0 {
+		t.Fatalf("open row listed in the call log: %v %d %v", rows, total, err)
+	}
+	open, err := db.OpenCDRs(ctx, "pbx1", full.Entered.Add(time.Second))
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open rows = %v, %v", open, err)
+	}
+	if o := open[0]; o.Agent != "1001" || o.Queue != "support" || o.Caller != full.Caller || !o.Bridged.Valid {
+		t.Errorf("merged open row = %+v", o)
+	}
+	if other, _ := db.OpenCDRs(ctx, "pbx2", full.Entered.Add(time.Second)); len(other) != 0 {
+		t.Errorf("another node's open rows: %v", other)
+	}
+	if later, _ := db.OpenCDRs(ctx, "pbx1", full.Entered); len(later) != 0 {
+		t.Errorf("rows entered at or after the start listed: %v", later)
+	}
+	if err := db.InsertCDR(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InsertCDR(ctx, cdr("c1", 0)); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("second close: %v, want ECONFLICT", err)
+	}
+	// A late open write leaves the closed row alone.
+	if err := db.OpenCDR(ctx, &sb.CDR{CallID: "c1", Node: "pbx1", Entered: full.Entered, Agent: "9999"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, total, err := db.ListCDR(ctx, sb.CDRFilter{})
+	if err != nil || total != 1 || rows[0].Agent != "1001" || rows[0].Outcome != sb.OutcomeCompleted {
+		t.Fatalf("closed row = %+v (%d, %v)", rows, total, err)
+	}
+	if open, _ := db.OpenCDRs(ctx, "pbx1", full.Ended.Add(time.Hour)); len(open) != 0 {
+		t.Errorf("closed row still open: %v", open)
+	}
+}
