@@ -133,6 +133,9 @@ type PBX interface {
 	RecordChannel(ctx context.Context, ch ChannelID, req RecordRequest) error
 	StopRecording(ctx context.Context, name string) error
 	PauseRecording(ctx context.Context, name string, pause bool) error
+	// RecordingLive tells whether the PBX is making a recording now (false
+	// once it finished, or when the PBX lost it).
+	RecordingLive(ctx context.Context, name string) (bool, error)
 	// StoredRecording opens a finished recording's file.
 	StoredRecording(ctx context.Context, name string) (io.ReadCloser, error)
 	DeleteStoredRecording(ctx context.Context, name string) error

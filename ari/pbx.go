@@ -389,6 +389,23 @@ func (a *Adapter) StopRecording(ctx context.Context, name string) error {
 	}))
 }
 
+// RecordingLive tells whether a live recording exists (GET
+// /recordings/live/{name}: 404 once it finished or was lost).
+func (a *Adapter) RecordingLive(ctx context.Context, name string) (bool, error) {
+	if err := checkID("recording", name); err != nil {
+		return false, wrap("look up recording", name, err)
+	}
+	var out map[string]any
+	err := a.rest(ctx, "get_live_recording", http.MethodGet, "/recordings/live/"+name, nil, nil, &out)
+	switch {
+	case err == nil:
+		return true, nil
+	case sb.ErrorCode(err) == sb.ENOTFOUND:
+		return false, nil
+	}
+	return false, wrap("look up recording", name, err)
+}
+
 // PauseRecording pauses (pause) or resumes a live recording.
 func (a *Adapter) PauseRecording(ctx context.Context, name string, pause bool) error {
 	if err := checkID("recording", name); err != nil {

@@ -135,6 +135,7 @@ type Center struct {
 	seq         uint64
 	reconciling int                     // snapshots being listed
 	goneAt      map[sb.ChannelID]uint64 // legs ended while reconciling
+	goneCause   map[sb.ChannelID]int    // and the cause an unknown one's hang-up request gave
 	reconciled  func()                  // test hook: a reconcile was applied
 	// endpointSeen is when (seq) each endpoint's last state event came: a
 	// snapshot listed before it does not override it.
@@ -260,6 +261,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		stopped:   make(chan struct{}),
 		calls:     map[sb.CallID]*call{},
 		goneAt:    map[sb.ChannelID]uint64{},
+		goneCause: map[sb.ChannelID]int{},
 		byChannel: map[sb.ChannelID]*call{},
 		queues:    map[string]QueueConfig{},
 
@@ -463,6 +465,18 @@ func (c *Center) handle(e sb.Event) {
 		// event Asterisk sends of them.
 		delete(c.aux, e.Channel.ID)
 	}
+	switch e := e.(type) {
+	case sb.HangupRequested:
+		if cause := requestCause(e); c.reconciling > 0 && c.byChannel[e.Channel] == nil && cause != 0 {
+			c.goneCause[e.Channel] = cause
+		}
+	case sb.ChannelLeft, sb.ChannelDestroyed:
+		if id := sb.ChannelOf(e); c.byChannel[id] == nil {
+			// A channel no call has (yet): a snapshot being listed may
+			// still show it, and must not take it as live.
+			c.noteGone(id)
+		}
+	}
 	if len(c.pendingAdopt) > 0 {
 		// An event about a caller waiting to be adopted settles it: it
 		// entered (the normal path takes it) or it is gone.
@@ -515,6 +529,10 @@ func (c *Center) handle(e sb.Event) {
 				// is on its way) are the flow's type-ahead.
 				k.early = append(k.early, e.Digit)
 			}
+		}
+	case sb.RecordingStarted:
+		if lr := c.recordings[e.Name]; lr != nil {
+			lr.started = true
 		}
 	case sb.RecordingFinished:
 		if c.recordings[e.Name] != nil {

@@ -206,11 +206,16 @@ func attachDB(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg cent
 	return e
 }
 
-func waitUntil(t testing.TB, what string, cond func() bool) {
+// waitUntil waits (20 s at most) for cond; an optional state function says,
+// when it times out, what there was instead.
+func waitUntil(t testing.TB, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for _, f := range state {
+				t.Fatalf("timed out waiting for %s: %s", what, f())
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -242,6 +247,8 @@ func (e *e2e) noChannelsLeft(t *testing.T) {
 	t.Helper()
 	waitUntil(t, "no channel or bridge left", func() bool {
 		return len(e.sim.Channels()) == 0 && len(e.sim.Bridges()) == 0 && e.c.ActiveCalls() == 0 && len(e.c.LiveCalls()) == 0
+	}, func() string {
+		return fmt.Sprintf("channels %v, bridges %v, active calls %d, live calls %v", e.sim.Channels(), e.sim.Bridges(), e.c.ActiveCalls(), e.c.LiveCalls())
 	})
 }
 

@@ -99,8 +99,9 @@ func (f *fakePBX) RecordBridge(context.Context, sb.BridgeID, sb.RecordRequest) e
 func (f *fakePBX) RecordChannel(context.Context, sb.ChannelID, sb.RecordRequest) error {
 	return nil
 }
-func (f *fakePBX) StopRecording(context.Context, string) error        { return nil }
-func (f *fakePBX) PauseRecording(context.Context, string, bool) error { return nil }
+func (f *fakePBX) StopRecording(context.Context, string) error         { return nil }
+func (f *fakePBX) RecordingLive(context.Context, string) (bool, error) { return true, nil }
+func (f *fakePBX) PauseRecording(context.Context, string, bool) error  { return nil }
 func (f *fakePBX) StoredRecording(context.Context, string) (io.ReadCloser, error) {
 	return nil, sb.Errorf(sb.ENOTFOUND, "no recording")
 }

@@ -23,6 +23,12 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	for ch := range c.byChannel {
 		known[ch] = true
 	}
+	var recs []string
+	for name, lr := range c.recordings {
+		if lr.started {
+			recs = append(recs, name)
+		}
+	}
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -50,6 +56,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			var bridges []sb.BridgeInfo
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				cards := c.readCards(ctx, known, chans, bridges)
+				probe := c.probeRecordings(ctx, recs)
 				if !e.Reconnect {
 					// The first link-up of this run: rows a crash left open
 					// whose call the PBX no longer has ended while down.
@@ -68,6 +75,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 						}
 					}
 					c.reconcile(snap, chans, bridges, cards)
+					c.recoverRecordings(probe)
 					c.doneReconciling()
 					if c.router != nil && !c.acd.restored {
 						// Stored callback requests go back in their
@@ -100,6 +108,7 @@ func (c *Center) doneReconciling() {
 	c.reconciling--
 	if c.reconciling == 0 {
 		clear(c.goneAt)
+		clear(c.goneCause)
 	}
 }
 
@@ -118,15 +127,14 @@ var ownedLeg = regexp.MustCompile(`-(t|sv|sn)[0-9]+$`)
 // left alone.
 func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo, cards map[sb.ChannelID]callCard) {
 	live := map[sb.ChannelID]sb.ChannelInfo{}
-	kept := chans[:0:0]
+	ended := map[sb.ChannelID]bool{} // listed, but ended since the snapshot
 	for _, ch := range chans {
 		if c.goneAt[ch.ID] > snap {
-			continue // ended since the snapshot
+			ended[ch.ID] = true
+			continue
 		}
 		live[ch.ID] = ch
-		kept = append(kept, ch)
 	}
-	chans = kept
 	bridgeOf := map[sb.ChannelID]sb.BridgeID{}
 	for _, b := range bridges {
 		for _, ch := range b.Channels {
@@ -211,8 +219,17 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.hangupOrphan(ch.ID)
 			continue
 		}
+		if ended[ch.ID] {
+			// A caller of an earlier run that hung up between the listing
+			// and now: taken up and ended at once, so its call is logged
+			// and its agent's leg and recording are let go.
+			k := c.adopt(ch, bridgeOf, live, cards[ch.ID], true)
+			c.noteHangup(k, ch.ID, c.goneCause[ch.ID])
+			c.channelGone(k, ch.ID)
+			continue
+		}
 		if _, talking := bridgeOf[ch.ID]; talking {
-			c.adopt(ch, bridgeOf, live, cards[ch.ID])
+			c.adopt(ch, bridgeOf, live, cards[ch.ID], false)
 			continue
 		}
 		// A caller the snapshot shows but whose StasisStart may still be
@@ -224,18 +241,19 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 				if pending, ok := c.pendingAdopt[pid]; ok {
 					delete(c.pendingAdopt, pid)
 					if !c.aux[pid] {
-						c.adopt(pending, nil, nil, callCard{})
+						c.adopt(pending, nil, nil, callCard{}, false)
 					}
 				}
 			})
 		})
 	}
-	// Call bridges left empty (their call ended while the link was down,
+	// Call bridges whose call is over (it ended while the link was down,
 	// or a crash came between the hang-up and the delete): Asterisk keeps
-	// a bridge until it is deleted.
+	// a bridge until it is deleted, with the agent's leg (hung up above
+	// as an orphan) and a recording in it.
 	for _, b := range bridges {
 		id, ours := strings.CutPrefix(string(b.ID), "br-")
-		if !ours || len(b.Channels) != 0 || c.calls[sb.CallID(id)] != nil {
+		if !ours || c.calls[sb.CallID(id)] != nil {
 			continue
 		}
 		bid := b.ID
@@ -265,8 +283,10 @@ func agentLegOf(ch sb.ChannelInfo) (string, bool) {
 	return "", false
 }
 
-// adopt takes over a caller channel found in the application.
-func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo, card callCard) {
+// adopt takes over a caller channel found in the application; one that is
+// gone already (it hung up since the listing) is only taken up, so that
+// the caller's end can be applied to it.
+func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo, card callCard, gone bool) *call {
 	k := c.newCall(ch, ch.Created)
 	k.greetingDone = true
 	c.log.Info("adopted call", "call_id", k.ID, "card", !card.Entered.IsZero())
@@ -311,7 +331,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 				k.ob = ob
 				c.ob[ch.ID] = ob
 			}
-			return
+			return k
 		}
 	}
 	if attempt, ok := outbound.AttemptOf(ch.ID); ok {
@@ -322,8 +342,13 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		k.ob = ob
 		c.ob[ch.ID] = ob
 		k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
-		c.hangupCaller(k)
-		return
+		if !gone {
+			c.hangupCaller(k)
+		}
+		return k
+	}
+	if gone {
+		return k
 	}
 	if ch.State != sb.ChannelUp {
 		c.do(k, func(ctx context.Context) {
@@ -334,6 +359,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		k.Answered = c.clock.Now()
 	}
 	c.hunt(k)
+	return k
 }
 
 // agentForChannel finds the agent whose phone a channel is on, by the

@@ -36,6 +36,9 @@ type liveRecording struct {
 	call *call
 	exec *serial
 	id   int64 // the row's id; read and written only on exec
+	// started is set by RecordingStarted: from then on the PBX has it, and
+	// a link-up may ask whether it still does.
+	started bool
 }
 
 // startRecordings starts the recordings the call's policy asks for, once
@@ -320,4 +323,99 @@ func campaignOf(k *call) string {
 		return ""
 	}
 	return k.ob.d.Campaign
+}
+
+// openRecordingLister lists the recordings still marked recording
+// (storage.DB): after a restart they are matched to the PBX again.
+type openRecordingLister interface {
+	OpenRecordings(ctx context.Context) ([]recording.Recording, error)
+}
+
+// recordingProbe is what a link-up learned of recordings: the rows still
+// marked recording, and for each recording asked about whether the PBX
+// is making it now.
+type recordingProbe struct {
+	known []string              // started recordings this run knew at the link-up
+	open  []recording.Recording // rows marked recording (earlier runs' too)
+	live  map[string]bool       // asked and answered: the PBX is making it
+	asked map[string]bool       // asked and answered at all
+}
+
+// probeRecordings asks the PBX about the recordings this run had started
+// (known) and those the database still marks recording; off the owner.
+func (c *Center) probeRecordings(ctx context.Context, known []string) recordingProbe {
+	p := recordingProbe{known: known, live: map[string]bool{}, asked: map[string]bool{}}
+	if c.rec.Repo == nil {
+		return p
+	}
+	if l, ok := c.rec.Repo.(openRecordingLister); ok {
+		open, err := l.OpenRecordings(ctx)
+		if err != nil {
+			c.log.Warn("list the recordings still marked recording", "err", err)
+		}
+		p.open = open
+	}
+	ask := func(name string) {
+		if p.asked[name] {
+			return
+		}
+		live, err := c.pbx.RecordingLive(ctx, name)
+		if err != nil {
+			c.log.Warn("look up a recording", "recording", name, "err", err)
+			return
+		}
+		p.asked[name], p.live[name] = true, live
+	}
+	for _, name := range known {
+		ask(name)
+	}
+	for _, r := range p.open {
+		ask(r.Name)
+	}
+	return p
+}
+
+// recoverRecordings matches recordings to the PBX after a link-up: one
+// this run knew that the PBX no longer makes ended while the link was
+// down (its file is fetched, or it is marked failed); a row an earlier run
+// left marked recording is taken up again: carried on with its adopted
+// call, stopped if its call is gone, fetched if it finished meanwhile.
+// Runs on the owner after the reconcile.
+func (c *Center) recoverRecordings(p recordingProbe) {
+	for _, name := range p.known {
+		if lr := c.recordings[name]; lr != nil && p.asked[name] && !p.live[name] {
+			c.log.Info("recording ended while the PBX link was down", "recording", name)
+			c.recordingEnded(name, 0, "")
+		}
+	}
+	for _, row := range p.open {
+		name := row.Name
+		if c.recordings[name] != nil || !p.asked[name] {
+			continue // this run's, or the PBX did not answer: the next link-up asks again
+		}
+		k := c.calls[row.CallID]
+		lr := &liveRecording{rec: row, call: k, exec: newSerial(context.Background(), &c.writeWG), id: row.ID, started: true}
+		c.recordings[name] = lr
+		c.recOpen.Add(1)
+		switch {
+		case p.live[name] && k != nil && !k.finished:
+			c.log.Info("recording taken up with its adopted call", "call_id", k.ID, "recording", name)
+			k.recordings = append(k.recordings, name)
+		case p.live[name]:
+			c.log.Info("recording of a call that is over: stopping it", "call_id", row.CallID, "recording", name)
+			c.detached(func(ctx context.Context) {
+				err := c.pbx.StopRecording(ctx, name)
+				c.post(func() {
+					if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+						c.recordingEnded(name, 0, fmt.Sprintf("stop after a restart: %v", err))
+						return
+					}
+					c.recordingEnded(name, 0, "") // unless its RecordingFinished came first
+				})
+			})
+		default:
+			c.log.Info("recording finished while Switchboard was down", "call_id", row.CallID, "recording", name)
+			c.recordingEnded(name, 0, "")
+		}
+	}
 }

@@ -19,6 +19,8 @@ type recRig struct {
 	*e2e
 	db    *storage.DB
 	store *files.Store
+	dir   string
+	p     recording.Policies
 }
 
 // startRecording runs sim + adapter + center with recording policies, the
@@ -41,14 +43,22 @@ func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Pa
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &recRig{db: db}
-	r.e2e = attachWith(t, s, cfg, func(c *center.Center, pbx *ari.Adapter) {
-		store, err := files.Open(files.Config{Dir: filepath.Join(dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
+	r := &recRig{db: db, dir: dir, p: p}
+	r.e2e = r.attach(t, s, cfg)
+	return r
+}
+
+// attach starts a center (the first, or the next after a restart) on the
+// rig's simulator, database and recordings folder.
+func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
+	t.Helper()
+	return attachDB(t, s, s.URL(), nil, cfg, func(c *center.Center, pbx *ari.Adapter) {
+		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.store = store
-		c.SetRecording(center.RecordingOptions{Policies: p, Repo: db, Fetch: func(ctx context.Context, rec *recording.Recording) error {
+		c.SetRecording(center.RecordingOptions{Policies: r.p, Repo: r.db, Fetch: func(ctx context.Context, rec *recording.Recording) error {
 			f, err := store.Fetch(ctx, rec.Name)
 			if err != nil {
 				return err
@@ -56,8 +66,14 @@ func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Pa
 			f.Apply(rec, rec.Ended.Time)
 			return nil
 		}})
-	})
-	return r
+	}, r.db)
+}
+
+// settledOn is settled for a restarted center's run (the rows are in the
+// same database).
+func (r *recRig) settledOn(t *testing.T, _ *e2e, call string, n int) []recording.Recording {
+	t.Helper()
+	return r.settled(t, call, n)
 }
 
 // settled waits until n recordings of the call are no longer recording.
@@ -250,5 +266,48 @@ func TestRecordingNeverCannotBeStarted(t *testing.T) {
 	call := bridgedCall(t, r.e2e)
 	if err := r.c.StartRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.EFORBIDDEN {
 		t.Fatalf("start under never: %v, want forbidden", err)
+	}
+}
+
+// TestRecordingsSurviveARestart: a recorded call talks across a restart of
+// Switchboard and ends after it: its recording is taken up again and
+// stored. Another ends while Switchboard is down (its bridge stays
+// recording with the agent's leg alone in it): the next start stops the recording, stores it and
+// deletes the bridge. No row is left recording, no bridge recording.
+func TestRecordingsSurviveARestart(t *testing.T) {
+	p := recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
+	r := startRecording(t, p, map[string]sim.Party{"1001": {Rings: 1}, "1002": {Rings: 1}})
+	across := r.call(t, "+15551230030", sim.Party{})
+	down := r.call(t, "+15551230031", sim.Party{})
+	waitUntil(t, "both recording", func() bool {
+		return len(r.sim.LiveRecordingNames()) == 2
+	})
+	r.waitCard(t, across)
+	r.stop()
+	if err := r.sim.Hangup(down, 16); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the call that ended is gone", func() bool {
+		for _, ch := range r.sim.Channels() {
+			if ch.ID == down {
+				return false
+			}
+		}
+		return true
+	})
+	b := r.attach(t, r.sim, r.cfg)
+	if err := r.sim.Hangup(across, 16); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{across, down} {
+		for _, rec := range r.settledOn(t, b, id, 1) {
+			if rec.State != recording.StateStored || rec.SHA256 == "" {
+				t.Errorf("%s: recording %+v, want stored and verified", id, rec)
+			}
+		}
+	}
+	b.noChannelsLeft(t)
+	if live := r.sim.LiveRecordingNames(); len(live) != 0 {
+		t.Errorf("recordings still live in the PBX: %v", live)
 	}
 }

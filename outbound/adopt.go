@@ -16,6 +16,15 @@ import (
 func (r *Runner) AdoptedDial(ctx context.Context, attempt int64) (Dial, error) {
 	var d Dial
 	var err error
+	// The center may meet such a call before the runner's loop has
+	// started (both start together): wait for it rather than hang up.
+	select {
+	case <-r.up:
+	case <-r.down:
+		return Dial{}, errNotRunning
+	case <-ctx.Done():
+		return Dial{}, fmt.Errorf("adopted attempt %d: the outbound dialer did not start: %w", attempt, ctx.Err())
+	}
 	doErr := r.do(ctx, func() {
 		if err = r.ready(ctx); err != nil {
 			return

@@ -751,3 +751,43 @@ func TestRunStopsItsGoroutines(t *testing.T) {
 		t.Errorf("Stats after Run: %v", err)
 	}
 }
+
+// TestAdoptedDialWaitsForTheLoop: the center can meet a campaign call an
+// earlier run placed before the runner's loop has started (both start
+// together); its Dial is waited for, not refused as "not running".
+func TestAdoptedDialWaitsForTheLoop(t *testing.T) {
+	e := newEnv(t)
+	e.campaign("spring", 1, nil)
+	e.agents.Set("sales", ready(1)...)
+	e.start()
+	e.tick()
+	d := e.placer.Dials()[0]
+	e.report(Event{Attempt: d.Attempt, Kind: Answered, At: e.clock.Add(5 * time.Second)})
+	e.stop()
+
+	e.live = func(context.Context) ([]string, error) { return []string{string(d.Channel)}, nil }
+	r := New(Options{Store: e.store, Placer: &fakePlacer{}, Agents: e.agents.Source, LiveChannels: e.live, Now: e.clock.Now})
+	r.manual = true
+	short, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.AdoptedDial(short, d.Attempt); err == nil || errors.Is(err, errNotRunning) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("AdoptedDial before Run with its context done: %v, want it to have waited for the loop until the context ended", err)
+	}
+	got := make(chan error, 1)
+	var dial Dial
+	go func() {
+		var err error
+		dial, err = r.AdoptedDial(context.Background(), d.Attempt)
+		got <- err
+	}()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	if err := <-got; err != nil {
+		t.Fatalf("AdoptedDial once the loop runs: %v", err)
+	}
+	if dial.Attempt != d.Attempt || dial.Lead.Number != d.Lead.Number || dial.Campaign != "spring" {
+		t.Errorf("adopted dial = %+v, want attempt %d to %s", dial, d.Attempt, d.Lead.Number)
+	}
+}

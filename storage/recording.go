@@ -282,6 +282,25 @@ func (db *DB) ListRecordings(ctx context.Context, f recording.Filter) (rows []re
 	return rows, total, nil
 }
 
+// OpenRecordings lists the recordings still marked recording, oldest
+// first: at a start or a PBX reconnect they are matched to the PBX's live
+// and stored recordings again.
+func (db *DB) OpenRecordings(ctx context.Context) ([]recording.Recording, error) {
+	var raw []recordingRow
+	if err := db.read.SelectContext(ctx, &raw, `SELECT `+recordingColumns+` FROM recordings WHERE state = 'recording' ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("open recordings: %w", err)
+	}
+	out := make([]recording.Recording, 0, len(raw))
+	for _, r := range raw {
+		rec, err := r.decode()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
 // ListExpirable returns up to limit stored or failed recordings with an id
 // above afterID that ended (or, with no end, started) at or before before,
 // in id order: the candidates a retention run hands to [recording.Expired],
