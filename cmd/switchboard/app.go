@@ -244,7 +244,10 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
 	}
 	a.Addr = ln.Addr()
-	a.HTTP = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	limits := api.Limits{ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes, MaxConnections: cfg.HTTP.MaxConnections}
+	ln = srv.Listener(ln, limits)
+	a.HTTP = srv.HTTPServer(limits)
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
