@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -106,6 +107,7 @@ type Stats struct {
 // slow reader never blocks the simulation.
 type Server struct {
 	opts   Options
+	pass   atomic.Pointer[string] // the ARI password now; SetPassword changes it
 	clock  *Clock
 	log    *slog.Logger
 	rng    *rand.Rand
@@ -250,6 +252,11 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	return err
 }
+
+// SetPassword changes the ARI password, as an edit of ari.conf and a
+// reload do on Asterisk: requests and websockets already open go on; the
+// next ones must carry the new password.
+func (s *Server) SetPassword(p string) { s.pass.Store(&p) }
 
 // DropWebSockets closes every events websocket, as when the network
 // between Asterisk and the application fails. Channels stay in Stasis;
