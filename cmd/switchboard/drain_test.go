@@ -161,4 +161,3 @@ func TestServePasswordChangedOnThePBX(t *testing.T) {
 	}
 	channelGone(t, s, live)
 }
-
