@@ -61,6 +61,9 @@ type Options struct {
 	// 0 gives the AMDTime constant. A test that must act while AMD runs
 	// sets it long and ends it with CompleteAMD.
 	AMDTime time.Duration
+	// KeepCallLog keeps a CallRecord of every channel (CallLog), for
+	// tests that check Switchboard's books against what happened.
+	KeepCallLog bool
 }
 
 // DefaultSounds returns the default sound list: common Asterisk prompts,
@@ -131,6 +134,7 @@ type Server struct {
 	idSeq     int64
 	stats     Stats
 	sentByApp map[string]int64
+	callLog   []*CallRecord // Options.KeepCallLog
 
 	srv *http.Server
 	ln  net.Listener
