@@ -171,7 +171,12 @@ type Center struct {
 	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
 	obReport  func(outbound.Event)
 	obAdopter func(ctx context.Context, attempt int64) (outbound.Dial, error)
+	obConnect func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error
 	obPending map[sb.ChannelID]*obPend // campaign calls from before a restart being adopted
+	// obRinging are campaign calls from before a restart found ringing
+	// (or in AMD) at the reconcile: their end is reported to the runner,
+	// which adopted their attempts and waits for it.
+	obRinging map[sb.ChannelID]*obPend
 	// obHeld are the agents held (paused HoldReason) for the campaign
 	// lines ringing in each queue; obDirty asks for a rebalance.
 	obHeld      map[sb.QueueName][]sb.AgentID
@@ -225,22 +230,26 @@ type call struct {
 	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
 	recordings   []string // PBX names of the call's recordings
-	recSeq       int
-	monitor      *monitor // a supervisor on the call
-	legSeq       int
-	agentKeys    string // the agent's last keys (recording codes)
-	announceSeq  int
-	mohClass     string      // the queue's music class
-	adoptedAgent sb.AgentID  // router mode: agent paused while this adopted call lasts
-	priority     int         // in the queue: higher is served first
-	transferred  bool        // bridged to a transfer target, not an agent
-	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
-	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
-	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
-	pathOffset   float64     // seconds from the first flow's start to the second's
-	enqueuedAt   time.Time   // when the router got the call (router mode)
-	ob           *obCall     // a campaign call, nil otherwise
-	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
+	// adoptedTalking: adopted at a link-up already talking to its agent;
+	// the recoverRecordings after that reconcile starts its recordings if
+	// none was taken up (the crash came between the bridge and the start).
+	adoptedTalking bool
+	recSeq         int
+	monitor        *monitor // a supervisor on the call
+	legSeq         int
+	agentKeys      string // the agent's last keys (recording codes)
+	announceSeq    int
+	mohClass       string      // the queue's music class
+	adoptedAgent   sb.AgentID  // router mode: agent paused while this adopted call lasts
+	priority       int         // in the queue: higher is served first
+	transferred    bool        // bridged to a transfer target, not an agent
+	routerID       sb.CallID   // the id the router knows the call by, when not ID (callbacks)
+	first          *agentFirst // a call placed agent first (callbacks), nil otherwise
+	prevPath       *ivr.Path   // the flow path before a queue exit sent the call to another flow
+	pathOffset     float64     // seconds from the first flow's start to the second's
+	enqueuedAt     time.Time   // when the router got the call (router mode)
+	ob             *obCall     // a campaign call, nil otherwise
+	adoptedPath    sb.RawJSON  // the IVR path an adopted call's card carried
 
 	// skills are what the flow's queue node asked of the agent (router mode).
 	skills map[string]string
@@ -275,6 +284,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		aux:           map[sb.ChannelID]bool{},
 		ob:            map[sb.ChannelID]*obCall{},
 		obPending:     map[sb.ChannelID]*obPend{},
+		obRinging:     map[sb.ChannelID]*obPend{},
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 	}
@@ -471,6 +481,9 @@ func (c *Center) handle(e sb.Event) {
 			c.goneCause[e.Channel] = cause
 		}
 	case sb.ChannelLeft, sb.ChannelDestroyed:
+		if d, ok := e.(sb.ChannelDestroyed); ok && c.reconciling > 0 && d.Cause != 0 && c.goneCause[d.Channel.ID] == 0 {
+			c.goneCause[d.Channel.ID] = d.Cause
+		}
 		if id := sb.ChannelOf(e); c.byChannel[id] == nil {
 			// A channel no call has (yet): a snapshot being listed may
 			// still show it, and must not take it as live.
@@ -940,7 +953,25 @@ func (c *Center) bridge(k *call) {
 	moh := k.mohOn
 	k.mohOn = false
 	agentCh := k.agentCh
+	var connect func(ctx context.Context)
+	if ob := k.ob; ob != nil && !ob.connected && c.obConnect != nil {
+		// Stored before the bridge: the person will talk to this agent.
+		// The connect window is met now.
+		ob.connected = true
+		if ob.stop != nil {
+			ob.stop()
+		}
+		attempt, agent, at := ob.d.Attempt, k.Agent, c.clock.Now()
+		connect = func(ctx context.Context) {
+			if err := c.obConnect(ctx, attempt, agent, at); err != nil {
+				c.log.Warn("campaign call: storing who takes it failed; bridging all the same", "call_id", k.ID, "attempt", attempt, "err", err)
+			}
+		}
+	}
 	c.do(k, func(ctx context.Context) {
+		if connect != nil {
+			connect(ctx)
+		}
 		if moh {
 			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
 		}

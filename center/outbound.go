@@ -88,6 +88,14 @@ func (c *Center) SetOutboundAdopter(f func(ctx context.Context, attempt int64) (
 	c.obAdopter = f
 }
 
+// SetOutboundConnector gives the center the runner's Connect: before a
+// campaign call's person and agent are bridged, who takes the call is
+// stored, so that a crash from then on can never close the attempt as
+// abandoned and dial again a lead who talked. Call before Run.
+func (c *Center) SetOutboundConnector(f func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error) {
+	c.obConnect = f
+}
+
 // obPend is a campaign call from before a restart whose Dial is being
 // looked up; it notes a hang-up that comes meanwhile.
 type obPend struct {
@@ -234,6 +242,9 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 // obEvent handles the events of campaign calls before a person is on
 // the line; it returns false for the events the skeleton handles.
 func (c *Center) obEvent(e sb.Event) bool {
+	if en, ok := e.(sb.ChannelEntered); ok {
+		delete(c.obRinging, en.Channel.ID) // answered, or back from AMD: adopted from here
+	}
 	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) > 0 {
 		switch {
 		case en.Args[0] == argOBDial:
@@ -256,7 +267,7 @@ func (c *Center) obEvent(e sb.Event) bool {
 		c.hangupOrphan(sb.ChannelID(ch))
 		return true
 	}
-	if c.obPendingEvent(e) {
+	if c.obPendingEvent(e) || c.obRingingEvent(e) {
 		return true
 	}
 	ob := c.ob[sb.ChannelOf(e)]
@@ -280,6 +291,38 @@ func (c *Center) obEvent(e sb.Event) bool {
 		}
 		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
 		c.obSend(ob, outbound.Ended, o, "")
+	}
+	return true
+}
+
+// obRingingEvent follows a campaign call from before a restart that the
+// reconcile found ringing or in AMD: a dial result or hang-up request
+// notes its cause, its end is reported to the runner with the outcome the
+// cause says; once it enters the application (answered, or back from
+// AMD) it is no longer followed here: obAnswered or obEntered adopt it.
+// It reports whether e was such a call's.
+func (c *Center) obRingingEvent(e sb.Event) bool {
+	id := sb.ChannelOf(e)
+	p := c.obRinging[id]
+	if p == nil {
+		return false
+	}
+	if c.ob[id] != nil || c.obPending[id] != nil {
+		delete(c.obRinging, id) // carried on by the adoption
+		return false
+	}
+	switch e := e.(type) {
+	case sb.DialResult:
+		if cause := dialCause(e.Status); cause != 0 {
+			p.dialCause = cause
+		}
+	case sb.HangupRequested:
+		if cause := requestCause(e); cause != 0 {
+			p.cause = cause
+		}
+	case sb.ChannelDestroyed:
+		delete(c.obRinging, id)
+		c.obOrphanEnded(id, outcomeOfCause(legCause(p.dialCause, e.Cause, p.cause)))
 	}
 	return true
 }

@@ -147,9 +147,43 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
 		c.SetOutbound(runner.Report)
 		c.SetOutboundAdopter(runner.AdoptedDial)
+		c.SetOutboundConnector(runner.Connect)
 	})
 	runRunner(t, runner)
 	return b
+}
+
+// TestCampaignCallRingingAcrossRestart: Switchboard restarts while a
+// campaign call rings and nobody answers it. The runner adopts its open
+// attempt and waits for its end; the new center, which did not place it,
+// reports that end from the call's own events: the attempt closes as no
+// answer and the lead is not left dialing.
+func TestCampaignCallRingingAcrossRestart(t *testing.T) {
+	kinds := []leadKind{{name: "ring", n: 1, party: sim.Party{NoAnswer: true}}}
+	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, nil)
+	waitUntil(t, "campaign call ringing", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
+				return true
+			}
+		}
+		return false
+	})
+	stopRunner()
+	a.stop()
+	b := restartCampaign(t, a, db)
+	ctx := context.Background()
+	waitUntil(t, "attempt closed", func() bool {
+		got, _ := db.Lead(ctx, "e2e", leads[0].number)
+		atts, _ := db.Attempts(ctx, got.ID)
+		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+	})
+	got, _ := db.Lead(ctx, "e2e", leads[0].number)
+	atts, _ := db.Attempts(ctx, got.ID)
+	if atts[0].Outcome != campaign.OutcomeNoAnswer || got.State == campaign.LeadDialing {
+		t.Errorf("lead %s attempt %+v, want closed no answer", got.State, atts[0])
+	}
+	b.noChannelsLeft(t)
 }
 
 // TestCampaignCallInAMDAcrossRestart: Switchboard restarts while a

@@ -194,6 +194,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			// (Asterisk lists both halves), a campaign call running AMD
 			// in the dialplan, a leg still ringing. None is a caller, and
 			// each one's own events (or its ;1 half's) tell its fate.
+			c.followRinging(ch, ended[ch.ID])
 			continue
 		}
 		id := string(ch.ID)
@@ -269,6 +270,21 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 	}
 }
 
+// followRinging takes note of a campaign call an earlier run placed that
+// the listing shows outside the application (ringing, or in AMD): its end
+// is reported to the runner (obRingingEvent), or at once when it ended
+// since the listing.
+func (c *Center) followRinging(ch sb.ChannelInfo, ended bool) {
+	if _, ok := outbound.AttemptOf(ch.ID); !ok || c.ob[ch.ID] != nil || c.obPending[ch.ID] != nil || c.obRinging[ch.ID] != nil {
+		return
+	}
+	if ended {
+		c.obOrphanEnded(ch.ID, outcomeOfCause(c.goneCause[ch.ID]))
+		return
+	}
+	c.obRinging[ch.ID] = &obPend{}
+}
+
 // agentLegOf tells whether ch is an agent leg Switchboard originated, and
 // for which call: by its Stasis args (agent, <call id>), or by its id
 // (<call id>-a<n>) for a listing without args.
@@ -324,12 +340,18 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 			if c.router != nil && k.Agent != "" {
 				c.acdAdopt(k)
 			}
+			k.adoptedTalking = !gone
 			if attempt, ok := outbound.AttemptOf(ch.ID); ok {
 				// A campaign call talking across the restart: its
-				// attempt closes as answered when it ends.
+				// attempt closes as answered when it ends, never dialed
+				// again. Its agent is reported (and stored) now: the
+				// crash may have come before the first run stored it,
+				// and another crash before this call ends must not take
+				// the conversation for an abandoned call.
 				ob := &obCall{d: outbound.Dial{Attempt: attempt, Channel: ch.ID}, k: k, connected: true}
 				k.ob = ob
 				c.ob[ch.ID] = ob
+				c.obSend(ob, outbound.Connected, "", k.Agent)
 			}
 			return k
 		}

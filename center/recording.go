@@ -418,4 +418,16 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 			c.recordingEnded(name, 0, "")
 		}
 	}
+	// A call adopted talking whose recording never started (the crash
+	// came between the bridge and the start) is recorded from now on.
+	for _, k := range c.calls {
+		if !k.adoptedTalking {
+			continue
+		}
+		k.adoptedTalking = false
+		if len(k.recordings) == 0 && !k.finished && k.State == sb.CallBridged {
+			c.log.Info("recording an adopted call that had none", "call_id", k.ID)
+			c.startRecordings(k)
+		}
+	}
 }

@@ -311,3 +311,29 @@ func TestRecordingsSurviveARestart(t *testing.T) {
 		t.Errorf("recordings still live in the PBX: %v", live)
 	}
 }
+
+// TestRecordingStartsOnAnAdoptedCallThatHadNone: a call adopted talking
+// after a restart with no recording of its own (the crash came between
+// its bridge and the recording's start; here the first run's policy
+// recorded nothing) is recorded from the adoption on, as its policy says.
+func TestRecordingStartsOnAnAdoptedCallThatHadNone(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}}, map[string]sim.Party{"1001": {Rings: 1}})
+	id := r.call(t, "+15551230032", sim.Party{})
+	r.waitCard(t, id)
+	if live := r.sim.LiveRecordingNames(); len(live) != 0 {
+		t.Fatalf("recording under never: %v", live)
+	}
+	r.stop()
+	r.p = recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
+	b := r.attach(t, r.sim, r.cfg)
+	waitUntil(t, "the adopted call recorded", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+	if err := r.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range r.settledOn(t, b, id, 1) {
+		if rec.State != recording.StateStored {
+			t.Errorf("recording %+v, want stored", rec)
+		}
+	}
+	b.noChannelsLeft(t)
+}

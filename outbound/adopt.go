@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"fmt"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -59,4 +60,15 @@ func (r *Runner) AdoptedDial(ctx context.Context, attempt int64) (Dial, error) {
 		return Dial{}, doErr
 	}
 	return d, err
+}
+
+// Connect records that agent takes the person of attempt's call, at at,
+// and returns once it is stored: the center calls it before it bridges
+// the two, so that a crash from then on closes the attempt as answered
+// (never dialed again) rather than abandoned. It is the Connected report,
+// applied at once.
+func (r *Runner) Connect(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error {
+	return r.do(ctx, func() {
+		r.handle(ctx, item{ev: Event{Attempt: attempt, Kind: Connected, At: at, Agent: agent}})
+	})
 }

@@ -375,7 +375,17 @@ func (r *Runner) handle(ctx context.Context, it item) {
 			cp.totals.answered++
 		}
 	case Connected:
-		if k == nil || k.connected {
+		if k == nil {
+			// Not (yet) this runner's: a call from before a restart
+			// reported before the runner adopted its attempt. Who took
+			// it is stored all the same, so that the attempt can never
+			// be closed as abandoned.
+			if err := r.o.Store.MarkConnected(ctx, e.Attempt, string(e.Agent), at); err != nil && sb.ErrorCode(err) != sb.ECONFLICT {
+				log.Warn("outbound: marking an attempt connected failed", slog.String("err", err.Error()))
+			}
+			return
+		}
+		if k.connected {
 			return
 		}
 		if !k.answered { // the Answered report was lost: the person did answer

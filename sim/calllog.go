@@ -25,6 +25,10 @@ type CallRecord struct {
 	// Ended is when it was hung up (zero while it is up), with Cause.
 	Ended time.Time
 	Cause int
+	// NoApp: answered (or back from AMD) when no websocket had its
+	// Stasis application registered, so Asterisk hung it up at once
+	// ("Stasis app doesn't exist"): the application never saw it.
+	NoApp bool
 }
 
 // CallLog returns the record of every channel created since the server

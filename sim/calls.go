@@ -180,6 +180,9 @@ func (s *Server) answerOutbound(c *channel) {
 	if c.kind == kindOriginate {
 		if c.outApp != "" {
 			if !s.registered(c.outApp) {
+				if c.log != nil {
+					c.log.NoApp = true
+				}
 				s.hangup(c, 16, hangFar)
 				return
 			}
@@ -288,6 +291,9 @@ func (s *Server) amdDone(c *channel, app string) {
 		r.AMD, r.AMDDone = status, s.clock.Now()
 	}
 	if !s.registered(app) {
+		if c.log != nil {
+			c.log.NoApp = true
+		}
 		s.hangup(c, 16, hangFar)
 		return
 	}

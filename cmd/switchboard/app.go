@@ -245,6 +245,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		})
 		a.Center.SetOutbound(a.Outbound.Report)
 		a.Center.SetOutboundAdopter(a.Outbound.AdoptedDial)
+		a.Center.SetOutboundConnector(a.Outbound.Connect)
 		srv.AddOutboundRoutes(a.Outbound)
 	}
 	srv.AddAgentRoutes(a.Center)
