@@ -50,6 +50,10 @@ type Options struct {
 	// Logger receives one record per request and the detail of every
 	// internal error.
 	Logger *slog.Logger
+	// Queues are the configured queues and who answers them: a supervisor
+	// whose token names queues may act on the agents of those queues only
+	// (none when Queues is nil).
+	Queues []QueueMembers
 }
 
 // Server is Switchboard's HTTP surface. Build it with [New], add
@@ -61,6 +65,7 @@ type Server struct {
 	metrics *Metrics
 	log     *slog.Logger
 	tokens  []token
+	queues  []QueueMembers
 	mux     *http.ServeMux
 	handler http.Handler
 
@@ -78,6 +83,7 @@ func New(opts Options) *Server {
 		ready:   opts.Ready,
 		metrics: opts.Metrics,
 		log:     opts.Logger,
+		queues:  slices.Clone(opts.Queues),
 		mux:     http.NewServeMux(),
 		schemas: map[string]*Schema{},
 	}
@@ -223,6 +229,9 @@ type Identity struct {
 	Name string `json:"name"`
 	// Role is the token's role.
 	Role Role `json:"role"`
+	// Queues is a supervisor token's queue scope (see [Token.Queues]);
+	// empty for every queue, and always for admins and agents.
+	Queues []switchboard.QueueName `json:"queues,omitempty"`
 }
 
 type identityKey struct{}
