@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -64,8 +62,8 @@ func (s *Server) AddAgentRoutes(acd ACD) {
 				var b struct {
 					Reason string `json:"reason"`
 				}
-				if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil && err != io.EOF {
-					return switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+				if err := decodeBody(r, &b); err != nil {
+					return err
 				}
 				var err error
 				switch action {

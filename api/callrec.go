@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/switchboard/switchboard"
@@ -41,9 +39,10 @@ func (s *Server) AddCallRecordingRoutes(rec CallRecorder) {
 			var b struct {
 				Action string `json:"action"`
 			}
-			dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&b); err != nil || (b.Action != "start" && b.Action != "stop") {
+			if err := decodeBody(r, &b); err != nil {
+				return err
+			}
+			if b.Action != "start" && b.Action != "stop" {
 				return switchboard.Errorf(switchboard.EINVALID, `body: want {"action": "start"} or {"action": "stop"}`)
 			}
 			queue, agent, err := rec.MonitorInfo(r.Context(), call)

@@ -43,6 +43,10 @@ func statusOf(code string) int {
 		return http.StatusNotImplemented
 	case errMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case errTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errUnsupportedType:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}

@@ -102,6 +102,10 @@ func (m *Metrics) Handler() http.Handler { return m.handler }
 // that own their metrics.
 func (m *Metrics) Register(c prometheus.Collector) error { return m.reg.Register(c) }
 
+// MustRegister is Register for collectors fixed at program start: a
+// duplicate is a programming error and panics.
+func (m *Metrics) MustRegister(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
 // CallEnded counts a call that ended with outcome o.
 func (m *Metrics) CallEnded(o switchboard.Outcome) {
 	m.calls.WithLabelValues(string(o)).Inc()

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 
@@ -81,10 +79,8 @@ type monitorBody struct {
 
 func readMonitorBody(r *http.Request) (monitorBody, error) {
 	var b monitorBody
-	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return b, switchboard.Errorf(switchboard.EINVALID, "body: want {\"mode\": \"listen|whisper|barge\"}: %v", err)
+	if err := decodeBody(r, &b); err != nil {
+		return b, err
 	}
 	if !slices.Contains(monitorModes, b.Mode) {
 		return b, switchboard.Errorf(switchboard.EINVALID, "mode: want listen, whisper or barge, got %q", b.Mode)

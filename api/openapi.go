@@ -220,7 +220,7 @@ func (r Route) operation() *operation {
 		})
 	}
 	if r.Body != nil {
-		op.RequestBody = &requestBody{Required: true, Content: map[string]mediaType{"application/json": {Schema: r.Body}}}
+		op.RequestBody = &requestBody{Required: len(r.Body.Required) > 0, Content: map[string]mediaType{"application/json": {Schema: r.Body}}}
 	}
 	ok := response{Description: http.StatusText(r.Status)}
 	if r.Response != nil {
@@ -237,6 +237,9 @@ func (r Route) operation() *operation {
 	}
 	if slices.ContainsFunc(r.Params, func(p Param) bool { return p.In == "path" }) {
 		codes = append(codes, switchboard.ENOTFOUND)
+	}
+	if r.Body != nil {
+		codes = append(codes, errTooLarge, errUnsupportedType)
 	}
 	codes = append(codes, r.Errors...)
 	for _, c := range codes {
@@ -260,7 +263,7 @@ var errorCodes = []string{
 	switchboard.EINVALID, switchboard.EUNAUTHORIZED, switchboard.EFORBIDDEN,
 	switchboard.ENOTFOUND, errMethodNotAllowed, switchboard.ECONFLICT,
 	switchboard.EUNPROCESSABLE, switchboard.EINTERNAL, switchboard.ENOTIMPLEMENTED,
-	switchboard.EUNAVAILABLE,
+	switchboard.EUNAVAILABLE, errTooLarge, errUnsupportedType,
 }
 
 // stringMap is an object whose values are strings.

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -139,8 +137,8 @@ func (s *Server) AddOutboundRoutes(o OutboundService, campaigns CampaignLookup) 
 			var b struct {
 				Disposition string `json:"disposition"`
 			}
-			if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil {
-				return switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+			if err := decodeBody(r, &b); err != nil {
+				return err
 			}
 			if b.Disposition == "" {
 				return switchboard.Errorf(switchboard.EINVALID, "body: disposition is required")
@@ -204,8 +202,8 @@ func agentOf(r *http.Request) (switchboard.AgentID, error) {
 	var b struct {
 		Agent string `json:"agent"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1024)).Decode(&b); err != nil && err != io.EOF {
-		return "", switchboard.Errorf(switchboard.EINVALID, "body: %v", err)
+	if err := decodeBody(r, &b); err != nil {
+		return "", err
 	}
 	who, _ := IdentityFrom(r.Context())
 	if who.Role == RoleAgent {

@@ -358,6 +358,7 @@ func (h *recordingHandlers) file(w http.ResponseWriter, r *http.Request) error {
 	if rec.Ended.Valid {
 		mod = rec.Ended.Time
 	}
+	h.s.downloadDeadline(w, f)
 	http.ServeContent(w, r, rec.Path, mod, f)
 	return nil
 }

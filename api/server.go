@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/switchboard/switchboard"
 )
@@ -68,6 +69,9 @@ type Server struct {
 	queues  []QueueMembers
 	mux     *http.ServeMux
 	handler http.Handler
+	// writeTimeout is the server's write bound (HTTPServer sets it);
+	// downloads stretch it by their size.
+	writeTimeout time.Duration
 
 	mu      sync.RWMutex
 	routes  []Route
@@ -146,8 +150,13 @@ type Route struct {
 	// not listed is rejected with 400, so a typo in a filter name is an
 	// error instead of an unfiltered answer.
 	Params []Param
-	// Body describes the JSON request body, nil when there is none.
+	// Body describes the JSON request body, nil when there is none. A
+	// route with a body takes Content-Type application/json (415 for
+	// another) of MaxBody bytes at most (413 over it); its handler reads
+	// it with decodeBody. A body with no required field may be empty.
 	Body *Schema
+	// MaxBody bounds the body; 0 means [DefaultMaxBody].
+	MaxBody int64
 	// Status is the success status; 0 means 200.
 	Status int
 	// Response describes the JSON success body.
@@ -269,6 +278,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), identityKey{}, id))
 		}
 		if err := checkQuery(r.URL.RawQuery, query); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r, err := limitBody(w, r, rt)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}

@@ -106,6 +106,12 @@ type Stats struct {
 	// LatePlaybacksDropped counts real PlaybackFinished events dropped
 	// because the adapter had already reported that playback lost.
 	LatePlaybacksDropped uint64
+	// CredentialsRejected counts reconnection attempts Asterisk refused
+	// with 401 after the link had been up (the ARI password was changed
+	// under a running Switchboard); CredentialsRefused tells whether they
+	// have been refused since the link was last up.
+	CredentialsRejected uint64
+	CredentialsRefused  bool
 }
 
 // Adapter is the Asterisk implementation of switchboard.PBX. Create it with
@@ -125,7 +131,9 @@ type Adapter struct {
 	q      *queue
 	ran    atomic.Bool
 
-	received, ignored, queued, deliveredN, decodeErrs, reconnects atomic.Uint64
+	received, ignored, queued, deliveredN, decodeErrs, reconnects, rejected atomic.Uint64
+
+	refused atomic.Bool // Asterisk refused the credentials since the last connection
 
 	lossMu     sync.Mutex
 	lossLogged time.Time // last overflow error log line
@@ -306,13 +314,19 @@ func (a *Adapter) Stats() Stats {
 		PlaybacksWatched:     a.pw.watched.Load(),
 		PlaybacksLost:        a.pw.lost.Load(),
 		LatePlaybacksDropped: a.pw.late.Load(),
+		CredentialsRejected:  a.rejected.Load(),
+		CredentialsRefused:   a.refused.Load(),
 	}
 }
 
 // Run connects to Asterisk and keeps the link until ctx ends; then it
 // returns nil. It returns an error wrapping ErrUnauthorized when Asterisk
-// rejects the credentials (at the first connection or any later one). While
-// Asterisk cannot be reached it retries with back-off, logging each attempt.
+// rejects the credentials at the first connection: the configuration is
+// wrong. Rejected later (the password changed on the PBX while calls run),
+// it keeps retrying with back-off, not ready, logging an error each time
+// and counting it in Stats, so that the live calls are managed again as
+// soon as the credentials are put right. While Asterisk cannot be reached
+// it retries with back-off, logging each attempt.
 // Events() is closed when Run returns. Run may be called once.
 func (a *Adapter) Run(ctx context.Context) error {
 	if !a.ran.CompareAndSwap(false, true) {
@@ -409,12 +423,24 @@ func (a *Adapter) maintain(ctx context.Context) error {
 	for ctx.Err() == nil {
 		conn, err := a.connect(ctx)
 		if err != nil {
-			if errors.Is(err, ErrUnauthorized) {
+			if errors.Is(err, ErrUnauthorized) && !connectedBefore {
 				a.log.Error("ARI rejected the credentials", "user", a.cfg.Username, "err", err)
 				return err
 			}
 			if ctx.Err() != nil {
 				return nil
+			}
+			if errors.Is(err, ErrUnauthorized) {
+				a.refused.Store(true)
+				a.rejected.Add(1)
+				d := a.backoff(attempt)
+				attempt++
+				a.log.Error(fmt.Sprintf("ARI rejected the credentials on reconnecting: live calls are not managed until Asterisk accepts them; retrying in %s", d.Round(time.Millisecond)),
+					"user", a.cfg.Username, "err", err, "attempt", attempt, "retry_in", d)
+				if !sleep(ctx, d) {
+					return nil
+				}
+				continue
 			}
 			d := a.backoff(attempt)
 			attempt++
@@ -428,6 +454,9 @@ func (a *Adapter) maintain(ctx context.Context) error {
 		attempt = 0
 		if connectedBefore {
 			a.reconnects.Add(1)
+		}
+		if a.refused.Swap(false) {
+			a.log.Info("ARI accepts the credentials again", "user", a.cfg.Username)
 		}
 		a.setConn(conn)
 		a.ready.Store(true)

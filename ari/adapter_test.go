@@ -515,3 +515,50 @@ func TestRunTwiceAndGoroutines(t *testing.T) {
 	// is up; allow it a few.
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before+4 })
 }
+
+// TestCredentialsRejectedOnReconnect: the ARI password is changed on the
+// PBX while the link is up. Reconnecting is refused with 401: Run goes on
+// (live calls must be managed again as soon as it is put right), not
+// ready, retrying with back-off, each refusal logged as an error and
+// counted; once the password is right again the link comes back.
+func TestCredentialsRejectedOnReconnect(t *testing.T) {
+	f := newFakeARI(t)
+	cfg := f.config(t)
+	log, logs := testLogger(t)
+	cfg.Logger = log
+	s := start(t, cfg)
+	if e := next(t, s.Events()); e.(sb.LinkUp).Reconnect {
+		t.Fatalf("first event %+v", e)
+	}
+	f.setPassword("changed-on-the-PBX")
+	f.dropAll()
+	waitFor(t, func() bool { return s.Stats().CredentialsRejected >= 3 })
+	select {
+	case <-s.done:
+		t.Fatalf("Run returned %v on a refused reconnection", s.err)
+	default:
+	}
+	if st := s.Stats(); !st.CredentialsRefused || s.Ready() {
+		t.Fatalf("stats %+v, ready %v; want refused and not ready", st, s.Ready())
+	}
+	if !strings.Contains(logs.String(), "ARI rejected the credentials on reconnecting") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("no error logged for the refusal:\n%s", logs)
+	}
+	if e := next(t, s.Events()); e.Header().Type != "LinkDown" {
+		t.Fatalf("after the drop: %+v, want LinkDown", e)
+	}
+	f.setPassword(cfg.Password)
+	e := next(t, s.Events())
+	if up, ok := e.(sb.LinkUp); !ok || !up.Reconnect {
+		t.Fatalf("after the password is right again: %+v, want LinkUp{Reconnect}", e)
+	}
+	if st := s.Stats(); st.CredentialsRefused || !s.Ready() {
+		t.Errorf("stats %+v, ready %v; want accepted and ready", st, s.Ready())
+	}
+	if strings.Contains(logs.String(), cfg.Password) || strings.Contains(logs.String(), "changed-on-the-PBX") {
+		t.Error("a password is in the log")
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

@@ -20,8 +20,9 @@
 //
 // # Link life cycle
 //
-// Run checks the credentials (GET /asterisk/info: a 401 ends Run with
-// ErrUnauthorized), connects the WebSocket for the application, emits
+// Run checks the credentials (GET /asterisk/info: a 401 at the first
+// connection ends Run with ErrUnauthorized; one on reconnecting is logged,
+// counted in Stats.CredentialsRejected and retried with back-off), connects the WebSocket for the application, emits
 // LinkUp{Reconnect: false}, and reads. When the WebSocket breaks it emits
 // LinkDown, retries with jittered exponential back-off (ReconnectMin ..
 // ReconnectMax) and, once connected again, emits LinkUp{Reconnect: true}.

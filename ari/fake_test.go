@@ -52,6 +52,14 @@ func newFakeARI(t testing.TB) *fakeARI {
 
 func (f *fakeARI) url() string { return f.srv.URL + "/ari" }
 
+// setPassword changes the password the fake wants, as an ARI user's
+// password changed in ari.conf and reloaded.
+func (f *fakeARI) setPassword(p string) {
+	f.mu.Lock()
+	f.pass = p
+	f.mu.Unlock()
+}
+
 func (f *fakeARI) handle(route string, h http.HandlerFunc) {
 	f.mu.Lock()
 	f.routes[route] = h
@@ -73,7 +81,10 @@ func (f *fakeARI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, p, ok := r.BasicAuth()
-	if !ok || u != f.user || p != f.pass {
+	f.mu.Lock()
+	pass := f.pass
+	f.mu.Unlock()
+	if !ok || u != f.user || p != pass {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"message": "Authentication required"}`))

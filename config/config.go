@@ -333,6 +333,20 @@ type Log struct {
 type HTTP struct {
 	// Listen is the host:port to listen on; port 0 picks a free port.
 	Listen string `mapstructure:"listen" yaml:"listen"`
+	// ReadTimeout bounds reading a request, headers and body: a client
+	// that sends its body slowly is cut off.
+	ReadTimeout time.Duration `mapstructure:"read_timeout" yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response. The event stream and
+	// recording downloads set their own deadlines as they go.
+	WriteTimeout time.Duration `mapstructure:"write_timeout" yaml:"write_timeout"`
+	// IdleTimeout closes a kept-alive connection with no request for
+	// that long.
+	IdleTimeout time.Duration `mapstructure:"idle_timeout" yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int `mapstructure:"max_header_bytes" yaml:"max_header_bytes"`
+	// MaxConnections caps the open connections; one over the cap is
+	// answered 503 and closed.
+	MaxConnections int `mapstructure:"max_connections" yaml:"max_connections"`
 }
 
 // Database configures the store.
@@ -568,8 +582,9 @@ type DemoSettings struct {
 // default, so Default alone does not validate.
 func Default() Config {
 	return Config{
-		Log:      Log{Level: "info", Format: "text"},
-		HTTP:     HTTP{Listen: "127.0.0.1:8080"},
+		Log: Log{Level: "info", Format: "text"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, MaxConnections: 1024},
 		Database: Database{DSN: "switchboard.db"},
 		Asterisk: Asterisk{
 			URL:             "http://127.0.0.1:8088/ari",

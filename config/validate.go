@@ -212,6 +212,11 @@ func (c *Config) validate(p *problems) {
 	check("log.format", !slices.Contains([]string{"text", "json"}, c.Log.Format),
 		"must be text or json, got %q", c.Log.Format)
 
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.write_timeout", c.HTTP.WriteTimeout)
+	positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	check("http.max_header_bytes", c.HTTP.MaxHeaderBytes < 4096, "must be at least 4096, got %d", c.HTTP.MaxHeaderBytes)
+	check("http.max_connections", c.HTTP.MaxConnections < 8, "must be at least 8, got %d", c.HTTP.MaxConnections)
 	if msg := checkListen(c.HTTP.Listen); msg != "" {
 		check("http.listen", true, "%s", msg)
 	}

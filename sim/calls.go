@@ -284,6 +284,9 @@ func (s *Server) amdDone(c *channel, app string) {
 		status, cause = "MACHINE", "LONGGREETING-2000-1500"
 	}
 	c.vars["AMDSTATUS"], c.vars["AMDCAUSE"] = status, cause
+	if r := c.log; r != nil {
+		r.AMD, r.AMDDone = status, s.clock.Now()
+	}
 	if !s.registered(app) {
 		s.hangup(c, 16, hangFar)
 		return

@@ -158,8 +158,12 @@ func (s *Server) authorized(r *http.Request) bool {
 			u, p, ok = strings.Cut(k, ":")
 		}
 	}
+	want := s.opts.Password
+	if np := s.pass.Load(); np != nil {
+		want = *np
+	}
 	return ok && subtle.ConstantTimeCompare([]byte(u), []byte(s.opts.User)) == 1 &&
-		subtle.ConstantTimeCompare([]byte(p), []byte(s.opts.Password)) == 1
+		subtle.ConstantTimeCompare([]byte(p), []byte(want)) == 1
 }
 
 func unauthorized(w http.ResponseWriter) {

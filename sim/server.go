@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -60,6 +61,9 @@ type Options struct {
 	// 0 gives the AMDTime constant. A test that must act while AMD runs
 	// sets it long and ends it with CompleteAMD.
 	AMDTime time.Duration
+	// KeepCallLog keeps a CallRecord of every channel (CallLog), for
+	// tests that check Switchboard's books against what happened.
+	KeepCallLog bool
 }
 
 // DefaultSounds returns the default sound list: common Asterisk prompts,
@@ -106,6 +110,7 @@ type Stats struct {
 // slow reader never blocks the simulation.
 type Server struct {
 	opts   Options
+	pass   atomic.Pointer[string] // the ARI password now; SetPassword changes it
 	clock  *Clock
 	log    *slog.Logger
 	rng    *rand.Rand
@@ -129,6 +134,7 @@ type Server struct {
 	idSeq     int64
 	stats     Stats
 	sentByApp map[string]int64
+	callLog   []*CallRecord // Options.KeepCallLog
 
 	srv *http.Server
 	ln  net.Listener
@@ -250,6 +256,11 @@ func (s *Server) Close() error {
 	s.wg.Wait()
 	return err
 }
+
+// SetPassword changes the ARI password, as an edit of ari.conf and a
+// reload do on Asterisk: requests and websockets already open go on; the
+// next ones must carry the new password.
+func (s *Server) SetPassword(p string) { s.pass.Store(&p) }
 
 // DropWebSockets closes every events websocket, as when the network
 // between Asterisk and the application fails. Channels stay in Stasis;

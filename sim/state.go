@@ -91,6 +91,7 @@ type channel struct {
 	playQ []*playback
 	recs  []*liveRec
 	gone  bool
+	log   *CallRecord // Options.KeepCallLog
 }
 
 func (c *channel) stopTimers() {
@@ -409,6 +410,7 @@ func (s *Server) addChannel(n newChan) *channel {
 		subs: map[string]bool{}, explicit: map[string]bool{},
 	}
 	s.channels[id] = c
+	s.logChannel(c)
 	s.stats.ChannelsCreated++
 	if n.ep != nil {
 		n.ep.channels = append(n.ep.channels, id)
@@ -461,6 +463,9 @@ func (s *Server) setState(c *channel, state string) {
 		return
 	}
 	c.state = state
+	if r := c.log; r != nil && state == "Up" && r.Answered.IsZero() {
+		r.Answered = s.clock.Now()
+	}
 	s.chanEvent(c, "ChannelStateChange", nil)
 }
 
@@ -518,6 +523,9 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 		return
 	}
 	c.gone = true
+	if r := c.log; r != nil {
+		r.Ended, r.Cause = s.clock.Now(), cause
+	}
 	c.stopTimers()
 	if how == hangARI && c.dialing && !c.answered {
 		s.dialEvent(c, "CANCEL")
@@ -599,6 +607,10 @@ func (s *Server) addToBridge(b *bridge, c *channel) {
 	if len(b.chans) > 1 {
 		for _, m := range b.chans {
 			s.startTalk(m)
+			if m != c {
+				s.logMeeting(m, c)
+				s.logMeeting(c, m)
+			}
 		}
 	}
 }

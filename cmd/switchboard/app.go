@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/ari"
@@ -166,6 +168,21 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	a.Metrics.SetActiveCallsFunc(a.Center.ActiveCalls)
 	a.Metrics.SetLinkUpFunc(pbx.Ready)
+	a.Metrics.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_pbx_credentials_refused",
+			Help: "1 while the PBX refuses the ARI credentials on reconnecting (changed on the PBX under a running Switchboard): live calls are not managed.",
+		}, func() float64 {
+			if pbx.Stats().CredentialsRefused {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_pbx_credentials_rejected_total",
+			Help: "Reconnection attempts the PBX refused with 401 after the link had been up.",
+		}, func() float64 { return float64(pbx.Stats().CredentialsRejected) }),
+	)
 	a.Metrics.SetEventStatsFunc(func() (uint64, uint64) {
 		s := pbx.Stats()
 		return uint64(s.EventsReceived), uint64(s.EventsLost)
@@ -175,6 +192,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		Ready: func() (bool, string) {
 			if a.Center.Draining() {
 				return false, "draining"
+			}
+			if pbx.Stats().CredentialsRefused {
+				return false, "PBX refuses the ARI credentials"
 			}
 			if !pbx.Ready() {
 				return false, "PBX link down"
@@ -240,7 +260,10 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		return nil, fmt.Errorf("http listen %s: %w", cfg.HTTP.Listen, err)
 	}
 	a.Addr = ln.Addr()
-	a.HTTP = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	limits := api.Limits{ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes: cfg.HTTP.MaxHeaderBytes, MaxConnections: cfg.HTTP.MaxConnections}
+	ln = srv.Listener(ln, limits)
+	a.HTTP = srv.HTTPServer(limits)
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel

@@ -678,6 +678,7 @@ func TestServeWithRouter(t *testing.T) {
 	}
 	req, _ := http.NewRequest("POST", base+"/api/v1/agents/1001/pause", strings.NewReader(`{"reason":"lunch"}`))
 	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", "application/json")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Errorf("pause: %v %v", resp, err)
 	} else {
