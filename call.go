@@ -143,12 +143,15 @@ func (c CDR) Wait() time.Duration {
 
 // CDRFilter selects call-log rows. Zero fields do not filter.
 type CDRFilter struct {
-	From    time.Time // entered at or after
-	To      time.Time // entered before
-	Caller  string
-	Called  string
-	Agent   AgentID
-	Queue   QueueName
+	From   time.Time // entered at or after
+	To     time.Time // entered before
+	Caller string
+	Called string
+	Agent  AgentID
+	Queue  QueueName
+	// Queues, when not nil, keeps only rows of one of these queues (an
+	// empty, non-nil list keeps none): a supervisor's queue scope.
+	Queues  []QueueName
 	Outcome Outcome
 	Limit   int // page size, 1..1000 (default 100)
 	Offset  int

@@ -21,20 +21,23 @@ type ACD interface {
 
 // AddAgentRoutes adds agents' states and actions and queues' live
 // statistics. Agents may act on themselves only (their token's name is
-// their agent id); supervisors and admins on anyone.
+// their agent id); admins on anyone; supervisors on the agents who answer
+// one of their token's queues (anyone without a queue scope).
 func (s *Server) AddAgentRoutes(acd ACD) {
 	id := []Param{{Name: "id", In: "path", Description: "Agent id.", Required: true, Schema: String("")}}
 	stats := &Schema{Type: "object", Description: "routing.Snapshot: time, agents (state, reason, time in state, calls, talk time, occupancy) and queues (waiting, longest wait, service level, ASA, answered, abandoned, AHT, estimated wait)."}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/agents", Summary: "Agents and queues, live",
-		Description: "Every agent's state and statistics and every queue's live statistics (with routing.engine router).",
-		Roles:       []Role{RoleAdmin, RoleSupervisor}, Response: stats, Errors: []string{switchboard.EUNAVAILABLE},
+		Description: "Every agent's state and statistics and every queue's live statistics (with routing.engine router). " +
+			"A supervisor whose token names queues sees those queues and the agents who answer them.",
+		Roles: []Role{RoleAdmin, RoleSupervisor}, Response: stats, Errors: []string{switchboard.EUNAVAILABLE},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			snap, err := acd.RoutingSnapshot(r.Context())
 			if err != nil {
 				return err
 			}
-			writeJSON(w, http.StatusOK, snap)
+			who, _ := IdentityFrom(r.Context())
+			writeJSON(w, http.StatusOK, s.scopeSnapshot(who, snap))
 			return nil
 		},
 	})
@@ -46,13 +49,15 @@ func (s *Server) AddAgentRoutes(acd ACD) {
 		}[action]
 		s.Handle(Route{
 			Method: http.MethodPost, Path: "/api/v1/agents/{id}/" + action, Summary: "Agent " + action,
-			Description: desc, Roles: Roles, Params: id, Status: http.StatusNoContent,
+			Description: desc + " Agents act on themselves only; a supervisor whose token names queues on the agents who answer them.",
+			Roles:       Roles, Params: id, Status: http.StatusNoContent,
 			Body:   Object(map[string]*Schema{"reason": String("Pause reason code (pause only).")}),
 			Errors: []string{switchboard.ECONFLICT, switchboard.EFORBIDDEN, switchboard.EUNAVAILABLE},
 			Handler: func(w http.ResponseWriter, r *http.Request) error {
 				agent := switchboard.AgentID(r.PathValue("id"))
-				if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent && who.Name != string(agent) {
-					return switchboard.Errorf(switchboard.EFORBIDDEN, "agents act on themselves only")
+				who, _ := IdentityFrom(r.Context())
+				if err := s.checkAgent(who, agent); err != nil {
+					return err
 				}
 				var b struct {
 					Reason string `json:"reason"`
@@ -91,8 +96,9 @@ type AgentHistory interface {
 func (s *Server) AddAgentHistoryRoute(h AgentHistory) {
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/agents/{id}/history", Summary: "An agent's state history",
-		Description: "Every state the agent entered (available, reserved, on-call, wrap-up, paused with its reason, ...), oldest first.",
-		Roles:       Roles,
+		Description: "Every state the agent entered (available, reserved, on-call, wrap-up, paused with its reason, ...), oldest first. " +
+			"Agents see their own; a supervisor whose token names queues that of the agents who answer them.",
+		Roles: Roles,
 		Params: []Param{
 			{Name: "id", In: "path", Description: "Agent id.", Required: true, Schema: String("")},
 			{Name: "from", In: "query", Description: "At or after (RFC 3339).", Schema: dateTime("")},
@@ -102,8 +108,9 @@ func (s *Server) AddAgentHistoryRoute(h AgentHistory) {
 		Response: Object(map[string]*Schema{"states": Array(&Schema{Type: "object", Description: "id, agent, state, reason, call_id, at"})}, "states"),
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			agent := switchboard.AgentID(r.PathValue("id"))
-			if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent && who.Name != string(agent) {
-				return switchboard.Errorf(switchboard.EFORBIDDEN, "agents see their own history only")
+			who, _ := IdentityFrom(r.Context())
+			if err := s.checkAgent(who, agent); err != nil {
+				return err
 			}
 			q := r.URL.Query()
 			from, to, err := timeRange(q)
@@ -126,4 +133,21 @@ func (s *Server) AddAgentHistoryRoute(h AgentHistory) {
 			return nil
 		},
 	})
+}
+
+// scopeSnapshot keeps the queues and agents of a routing snapshot the
+// caller supervises.
+func (s *Server) scopeSnapshot(who Identity, snap routing.Snapshot) routing.Snapshot {
+	out := routing.Snapshot{Time: snap.Time, Agents: []routing.AgentStats{}, Queues: []routing.QueueSnapshot{}}
+	for _, a := range snap.Agents {
+		if s.supervisesAgent(who, a.Agent) {
+			out.Agents = append(out.Agents, a)
+		}
+	}
+	for _, q := range snap.Queues {
+		if who.SeesQueue(q.Queue) {
+			out.Queues = append(out.Queues, q)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/switchboard/switchboard"
@@ -47,6 +48,11 @@ type Token struct {
 	Role Role
 	// SHA256 is the hex SHA-256 of the token; see [HashToken].
 	SHA256 string
+	// Queues limits a supervisor token to these queues' calls, call log,
+	// recordings, campaigns, agents and statistics; empty means every
+	// queue. Only supervisor tokens may have it (an admin sees everything,
+	// an agent only itself).
+	Queues []switchboard.QueueName
 }
 
 // HashToken returns the value for [Token.SHA256] of a plaintext token.
@@ -67,14 +73,25 @@ func (t Token) Validate() error {
 	if b, err := hex.DecodeString(t.SHA256); err != nil || len(b) != sha256.Size {
 		errs = append(errs, errors.New("sha256 must be 64 hex digits (the hash, not the token)"))
 	}
+	if len(t.Queues) > 0 && t.Role != RoleSupervisor {
+		errs = append(errs, fmt.Errorf("queues: only supervisor tokens have a queue scope, not %s", t.Role))
+	}
+	for i, q := range t.Queues {
+		if q == "" {
+			errs = append(errs, fmt.Errorf("queues[%d] is empty", i))
+		} else if slices.Contains(t.Queues[:i], q) {
+			errs = append(errs, fmt.Errorf("queues[%d]: %q is listed twice", i, q))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // token is a Token ready for comparison.
 type token struct {
-	name string
-	role Role
-	sum  [sha256.Size]byte
+	name   string
+	role   Role
+	queues []switchboard.QueueName
+	sum    [sha256.Size]byte
 }
 
 // loadTokens decodes the configured tokens, dropping (and logging) invalid
@@ -88,7 +105,7 @@ func (s *Server) loadTokens(in []Token) []token {
 		}
 		var tk token
 		hex.Decode(tk.sum[:], []byte(strings.ToLower(t.SHA256)))
-		tk.name, tk.role = t.Name, t.Role
+		tk.name, tk.role, tk.queues = t.Name, t.Role, slices.Clone(t.Queues)
 		dup := false
 		for _, o := range out {
 			dup = dup || o.sum == tk.sum
@@ -129,5 +146,6 @@ func (s *Server) authenticate(r *http.Request) (Identity, error) {
 	if match < 0 {
 		return Identity{}, &switchboard.Error{Code: switchboard.EUNAUTHORIZED, Message: "invalid bearer token", Err: errBadToken}
 	}
-	return Identity{Name: s.tokens[match].name, Role: s.tokens[match].role}, nil
+	tk := s.tokens[match]
+	return Identity{Name: tk.name, Role: tk.role, Queues: slices.Clone(tk.queues)}, nil
 }

@@ -24,21 +24,28 @@ type campaignView struct {
 }
 
 // AddCampaignRoutes adds the outbound campaign routes: list, show, and
-// start/pause/resume/stop (the same as `switchboard leads campaign`).
+// start/pause/resume/stop (the same as `switchboard leads campaign`). A
+// supervisor whose token names queues sees and runs the campaigns that
+// dial for those queues only.
 func (s *Server) AddCampaignRoutes(store CampaignStore) {
 	supervisors := []Role{RoleAdmin, RoleSupervisor}
 	name := []Param{{Name: "name", In: "path", Description: "Campaign name.", Required: true, Schema: String("")}}
 	view := &Schema{Type: "object", Description: "A campaign's settings (as `switchboard leads campaign show` prints them) and `leads`: lead counts by state."}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/campaigns", Summary: "Outbound campaigns",
-		Roles: supervisors, Response: Object(map[string]*Schema{"campaigns": Array(view)}, "campaigns"),
+		Description: "Every campaign with its lead counts; a supervisor whose token names queues sees the campaigns of those queues only.",
+		Roles:       supervisors, Response: Object(map[string]*Schema{"campaigns": Array(view)}, "campaigns"),
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			list, err := store.Campaigns(r.Context())
 			if err != nil {
 				return err
 			}
+			who, _ := IdentityFrom(r.Context())
 			out := make([]campaignView, 0, len(list))
 			for _, c := range list {
+				if !who.SeesQueue(switchboard.QueueName(c.Queue)) {
+					continue
+				}
 				counts, err := store.LeadCounts(r.Context(), c.Name)
 				if err != nil {
 					return err
@@ -51,9 +58,10 @@ func (s *Server) AddCampaignRoutes(store CampaignStore) {
 	})
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/campaigns/{name}", Summary: "One campaign and its lead counts",
-		Roles: supervisors, Params: name, Response: view, Errors: []string{switchboard.ENOTFOUND},
+		Description: "403 for a campaign whose queue is outside the token's queues.",
+		Roles:       supervisors, Params: name, Response: view, Errors: []string{switchboard.ENOTFOUND},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			c, err := store.Campaign(r.Context(), r.PathValue("name"))
+			c, err := scopedCampaign(r, store)
 			if err != nil {
 				return err
 			}
@@ -71,11 +79,15 @@ func (s *Server) AddCampaignRoutes(store CampaignStore) {
 	}{{"start", campaign.StateRunning}, {"resume", campaign.StateRunning}, {"pause", campaign.StatePaused}, {"stop", campaign.StateStopped}} {
 		s.Handle(Route{
 			Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/" + a.verb, Summary: a.verb + " a campaign",
-			Description: "Sets the campaign " + string(a.state) + ". A stopped campaign stays stopped (409).",
-			Roles:       supervisors, Params: name, Response: view,
+			Description: "Sets the campaign " + string(a.state) + ". A stopped campaign stays stopped (409). " +
+				"403 for a campaign whose queue is outside the token's queues.",
+			Roles: supervisors, Params: name, Response: view,
 			Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT},
 			Handler: func(w http.ResponseWriter, r *http.Request) error {
 				n := r.PathValue("name")
+				if _, err := scopedCampaign(r, store); err != nil {
+					return err
+				}
 				if err := store.SetCampaignState(r.Context(), n, a.state, time.Now()); err != nil {
 					return err
 				}
@@ -92,4 +104,24 @@ func (s *Server) AddCampaignRoutes(store CampaignStore) {
 			},
 		})
 	}
+}
+
+// CampaignLookup finds a campaign by name (ENOTFOUND when there is none);
+// the API checks a campaign's queue against the caller's scope with it.
+type CampaignLookup interface {
+	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
+}
+
+// scopedCampaign returns the {name} campaign if the caller, an admin or a
+// supervisor, sees its queue.
+func scopedCampaign(r *http.Request, store CampaignLookup) (campaign.Campaign, error) {
+	c, err := store.Campaign(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return campaign.Campaign{}, err
+	}
+	who, _ := IdentityFrom(r.Context())
+	if err := checkQueue(who, "campaign "+c.Name, switchboard.QueueName(c.Queue)); err != nil {
+		return campaign.Campaign{}, err
+	}
+	return c, nil
 }

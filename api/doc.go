@@ -8,6 +8,12 @@
 // /api/v1/openapi.json, so the published description cannot drift from what
 // the server does; a test walks the table and the document both ways.
 //
+// Who may call a route is its Roles, and within them the caller's queue
+// scope (see [Identity.SeesQueue]): a supervisor token that names queues
+// sees and acts on those queues' data only. The role matrix test
+// (roles_test.go) walks the same table and fails for a route that has no
+// rule in it: a new route must say what each identity gets.
+//
 // Unauthenticated endpoints:
 //
 //	GET /livez                 the process is up (always 200)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,7 +32,9 @@ type IVRRegistry interface {
 
 // VoicemailLister lists voicemail messages.
 type VoicemailLister interface {
-	ListVoicemails(ctx context.Context, mailbox string, limit int) ([]switchboard.Voicemail, error)
+	// ListVoicemails returns the messages of the given mailboxes (nil:
+	// every mailbox; empty: none), newest first, at most limit.
+	ListVoicemails(ctx context.Context, mailboxes []string, limit int) ([]switchboard.Voicemail, error)
 }
 
 // AddIVRRoutes adds the IVR and voicemail routes.
@@ -81,13 +84,15 @@ func (s *Server) AddIVRRoutes(reg IVRRegistry, vm VoicemailLister) {
 	})
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/voicemails", Summary: "Voicemail messages",
-		Description: "Messages left through IVR voicemail nodes, newest first.",
-		Roles:       supervisors,
+		Description: "Messages left through IVR voicemail nodes, newest first. A supervisor whose token names queues sees the " +
+			"mailboxes named after those queues and after the agents who answer them (a `mailbox` filter outside them is 403).",
+		Roles: supervisors,
 		Params: []Param{
 			{Name: "mailbox", In: "query", Description: "Only this mailbox.", Schema: &Schema{Type: "string", MaxLength: intp(maxFilterLen)}},
 			{Name: "limit", In: "query", Description: "At most this many.", Schema: &Schema{Type: "integer", Minimum: intp(1), Maximum: intp(MaxCDRLimit), Default: DefaultCDRLimit}},
 		},
 		Response: Object(map[string]*Schema{"voicemails": Array(Ref("Voicemail"))}, "voicemails"),
+		Errors:   []string{switchboard.EFORBIDDEN},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			q := r.URL.Query()
 			limit := DefaultCDRLimit
@@ -102,7 +107,15 @@ func (s *Server) AddIVRRoutes(reg IVRRegistry, vm VoicemailLister) {
 			if len(mailbox) > maxFilterLen {
 				return badParam("mailbox", "longer than %d characters", maxFilterLen)
 			}
-			list, err := vm.ListVoicemails(r.Context(), mailbox, limit)
+			who, _ := IdentityFrom(r.Context())
+			boxes := s.scopedMailboxes(who)
+			if mailbox != "" {
+				if boxes != nil && !slices.Contains(boxes, mailbox) {
+					return switchboard.Errorf(switchboard.EFORBIDDEN, "mailbox %q is neither one of token %s's queues %v nor one of their agents'", mailbox, who.Name, who.Queues)
+				}
+				boxes = []string{mailbox}
+			}
+			list, err := vm.ListVoicemails(r.Context(), boxes, limit)
 			if err != nil {
 				return err
 			}
@@ -115,4 +128,23 @@ func (s *Server) AddIVRRoutes(reg IVRRegistry, vm VoicemailLister) {
 			return nil
 		},
 	})
+}
+
+// scopedMailboxes are the voicemail mailboxes the caller may read: nil for
+// every one, else those named after the caller's queues and their agents.
+func (s *Server) scopedMailboxes(who Identity) []string {
+	if who.AllQueues() {
+		return nil
+	}
+	boxes := []string{}
+	for _, q := range who.queueFilter() {
+		boxes = append(boxes, string(q))
+	}
+	for a := range s.scopedAgents(who) {
+		if !slices.Contains(boxes, string(a)) {
+			boxes = append(boxes, string(a))
+		}
+	}
+	slices.Sort(boxes)
+	return boxes
 }

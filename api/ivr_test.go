@@ -22,11 +22,11 @@ func (f *fakeRegistry) Reload(reason string) (IVRStatus, error) {
 }
 
 type fakeVoicemails struct {
-	ListFn func(mailbox string, limit int) ([]switchboard.Voicemail, error)
+	ListFn func(mailboxes []string, limit int) ([]switchboard.Voicemail, error)
 }
 
-func (f fakeVoicemails) ListVoicemails(_ context.Context, mailbox string, limit int) ([]switchboard.Voicemail, error) {
-	return f.ListFn(mailbox, limit)
+func (f fakeVoicemails) ListVoicemails(_ context.Context, mailboxes []string, limit int) ([]switchboard.Voicemail, error) {
+	return f.ListFn(mailboxes, limit)
 }
 
 var (
@@ -76,16 +76,16 @@ func TestIVRStatusAndReload(t *testing.T) {
 }
 
 func TestVoicemailList(t *testing.T) {
-	var gotBox string
+	var gotBox []string
 	var gotLimit int
-	vm := fakeVoicemails{ListFn: func(mailbox string, limit int) ([]switchboard.Voicemail, error) {
-		gotBox, gotLimit = mailbox, limit
-		return []switchboard.Voicemail{{ID: 1, Mailbox: mailbox, Recording: "r1", Duration: 3 * time.Second}}, nil
+	vm := fakeVoicemails{ListFn: func(mailboxes []string, limit int) ([]switchboard.Voicemail, error) {
+		gotBox, gotLimit = mailboxes, limit
+		return []switchboard.Voicemail{{ID: 1, Mailbox: "sales", Recording: "r1", Duration: 3 * time.Second}}, nil
 	}}
 	ts := ivrServer(t, &fakeRegistry{}, vm)
 	var body struct{ Voicemails []switchboard.Voicemail }
 	ts.do(t, "GET", "/api/v1/voicemails?mailbox=sales&limit=5", supervisorToken).decode(t, &body)
-	if gotBox != "sales" || gotLimit != 5 || len(body.Voicemails) != 1 || body.Voicemails[0].Recording != "r1" {
+	if !slices.Equal(gotBox, []string{"sales"}) || gotLimit != 5 || len(body.Voicemails) != 1 || body.Voicemails[0].Recording != "r1" {
 		t.Fatalf("box %q limit %d body %+v", gotBox, gotLimit, body)
 	}
 	for _, bad := range []string{"limit=0", "limit=x", "limit=1001"} {

@@ -40,7 +40,8 @@ func (s *Server) AddMonitorRoutes(m Monitoring, sups Supervisors) {
 	s.Handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/calls/{id}/monitor", Summary: "Monitor a live call",
 		Description: "Rings the supervisor's phone (a supervisor's own configured phone; an admin may name any endpoint) " +
-			"and, when answered, joins the call in the mode given. Supervisors may monitor only calls of their queues.",
+			"and, when answered, joins the call in the mode given. Supervisors may monitor only calls of their queues: " +
+			"those of their token's queue scope that their `supervisors` entry also lists.",
 		Roles: roles, Params: callID, Status: http.StatusAccepted,
 		Body: Object(map[string]*Schema{
 			"mode":     mode,
@@ -88,7 +89,8 @@ func readMonitorBody(r *http.Request) (monitorBody, error) {
 }
 
 // allowed checks the caller may monitor the call and returns the phone a
-// supervisor's token rings.
+// supervisor's token rings. A supervisor needs the call's queue in both
+// the token's queue scope and the supervisors entry's queues.
 func (h *monitorHandlers) allowed(r *http.Request, call switchboard.CallID) (endpoint string, err error) {
 	id, _ := IdentityFrom(r.Context())
 	queue, _, err := h.m.MonitorInfo(r.Context(), call)
@@ -102,6 +104,9 @@ func (h *monitorHandlers) allowed(r *http.Request, call switchboard.CallID) (end
 			}
 		}
 		return endpoint, nil
+	}
+	if err := checkQueue(id, "call "+string(call), queue); err != nil {
+		return "", err
 	}
 	var may func(string) bool
 	ok := false

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/recording"
 )
 
 type fakeMonitoring struct {
@@ -114,6 +115,15 @@ func TestMonitorRoutes(t *testing.T) {
 
 type fakeRecorder struct {
 	*fakeMonitoring
+}
+
+// RecordingPolicy is on-demand: the agent may stop (see TestRoleMatrix
+// and TestAgentMayNotStopAlways for the other policies).
+func (f fakeRecorder) RecordingPolicy(_ context.Context, call switchboard.CallID) (recording.Policy, error) {
+	if _, ok := f.calls[call]; !ok {
+		return recording.Policy{}, switchboard.Errorf(switchboard.ENOTFOUND, "no live call %s", call)
+	}
+	return recording.Policy{Mode: recording.ModeOnDemand}, nil
 }
 
 var _ CallRecorder = fakeRecorder{}

@@ -154,7 +154,10 @@ const apiDescription = `Switchboard's REST API.
 
 Authenticate with ` + "`Authorization: Bearer <token>`" + `. Each token has a role
 (admin, supervisor, agent); each operation lists the roles it allows in
-` + "`x-roles`" + `. Errors are always ` + "`{\"error\":{\"code\":\"...\",\"message\":\"...\"}}`" + `
+` + "`x-roles`" + `. A supervisor token may be limited to some queues: it then
+sees and acts on those queues' calls, call log, recordings, campaigns, agents
+and statistics only (lists are filtered; naming anything else is 403). An
+agent acts on itself only. Errors are always ` + "`{\"error\":{\"code\":\"...\",\"message\":\"...\"}}`" + `
 with a stable machine-readable code. Unknown query parameters are rejected
 with 400 so a misspelt filter is never silently ignored.
 
@@ -290,6 +293,8 @@ func coreSchemas() map[string]*Schema {
 		"Identity": Object(map[string]*Schema{
 			"name": String("The token's configured name."),
 			"role": enumOf("The token's role.", Roles),
+			"queues": Array(String("A queue of a supervisor token's scope; absent when it sees every queue " +
+				"(admins, supervisors without a scope; agents act on themselves only).")),
 		}, "name", "role"),
 		"Call": Object(map[string]*Schema{
 			"id":            String("Call id (the caller channel's id)."),

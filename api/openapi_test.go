@@ -47,7 +47,7 @@ func TestOpenAPIInStep(t *testing.T) {
 		s.AddAgentRoutes(&fakeACD{})
 		s.AddAgentHistoryRoute(&fakeHistory{})
 		s.AddQueueRoutes(liveQueues, &fakeQueueHistory{})
-		s.AddOutboundRoutes(&fakeOutbound{})
+		s.AddOutboundRoutes(&fakeOutbound{}, salesCampaigns())
 	},
 		func(s *Server) { s.AddRecordingRoutes(nil, nil) })
 	var doc struct {

@@ -14,17 +14,23 @@ import (
 type OutboundService interface {
 	Stats(ctx context.Context, campaign string) (outbound.CampaignStats, error)
 	Preview(ctx context.Context, campaign string, agent switchboard.AgentID) (outbound.PreviewLead, error)
-	PreviewDial(ctx context.Context, attempt int64, agent switchboard.AgentID) error
-	PreviewSkip(ctx context.Context, attempt int64, agent switchboard.AgentID) error
-	Disposition(ctx context.Context, campaign string, attempt int64, disp string) error
+	PreviewDial(ctx context.Context, campaign string, attempt int64, agent switchboard.AgentID) error
+	PreviewSkip(ctx context.Context, campaign string, attempt int64, agent switchboard.AgentID) error
+	// Disposition records the disposition of a campaign's attempt; with by
+	// set, only if agent by took the attempt (EFORBIDDEN otherwise, and
+	// nothing changes).
+	Disposition(ctx context.Context, campaign string, attempt int64, disp string, by switchboard.AgentID) error
 }
 
 var _ OutboundService = (*outbound.Runner)(nil)
 
 // AddOutboundRoutes adds the live dialer's routes: a campaign's dialing
 // statistics (supervisors), preview dialing (agents on themselves,
-// supervisors for anyone) and the agent's disposition of an attempt.
-func (s *Server) AddOutboundRoutes(o OutboundService) {
+// supervisors for the agents of their queues; the agent must answer the
+// campaign's queue) and the disposition of an attempt (by the agent who
+// took it, or a supervisor of the campaign's queue). campaigns finds a
+// campaign's queue, which a supervisor's token scope is checked against.
+func (s *Server) AddOutboundRoutes(o OutboundService, campaigns CampaignLookup) {
 	supervisors := []Role{RoleAdmin, RoleSupervisor}
 	name := Param{Name: "name", In: "path", Description: "Campaign name.", Required: true, Schema: String("")}
 	attempt := Param{Name: "attempt", In: "path", Description: "Attempt id.", Required: true, Schema: &Schema{Type: "integer", Minimum: intp(1)}}
@@ -40,6 +46,9 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 			"agent_occupancy, leads_left, eta, dialed, answered, abandoned, machines."},
 		Errors: []string{switchboard.ENOTFOUND, switchboard.EUNAVAILABLE},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
+			if _, err := scopedCampaign(r, campaigns); err != nil {
+				return err
+			}
 			st, err := o.Stats(r.Context(), r.PathValue("name"))
 			if err != nil {
 				return err
@@ -51,7 +60,9 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 	s.Handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/preview", Summary: "Claim a lead to preview",
 		Description: "Claims the next due lead of a running preview campaign for the agent, who then dials or skips it " +
-			"(an agent already holding one gets it again). 404 when no lead is due now; 409 when the campaign is not a running preview campaign.",
+			"(an agent already holding one gets it again). 404 when no lead is due now; 409 when the campaign is not a running preview campaign. " +
+			"The agent must answer the campaign's queue; a supervisor whose token names queues may act for the agents of those queues " +
+			"on the campaigns of those queues only.",
 		Roles: Roles, Params: []Param{name}, Body: agentBody,
 		Response: Object(map[string]*Schema{
 			"attempt":      Integer("Attempt id, for dial and skip."),
@@ -66,7 +77,7 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 		}, "attempt", "campaign", "number", "attempts", "expires"),
 		Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT, switchboard.EFORBIDDEN, switchboard.EUNAVAILABLE},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			agent, err := agentOf(r)
+			agent, err := s.previewAgent(r, campaigns)
 			if err != nil {
 				return err
 			}
@@ -93,14 +104,14 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 				if err != nil {
 					return err
 				}
-				agent, err := agentOf(r)
+				agent, err := s.previewAgent(r, campaigns)
 				if err != nil {
 					return err
 				}
 				if verb == "dial" {
-					err = o.PreviewDial(r.Context(), id, agent)
+					err = o.PreviewDial(r.Context(), r.PathValue("name"), id, agent)
 				} else {
-					err = o.PreviewSkip(r.Context(), id, agent)
+					err = o.PreviewSkip(r.Context(), r.PathValue("name"), id, agent)
 				}
 				if err != nil {
 					return err
@@ -113,10 +124,11 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 	s.Handle(Route{
 		Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/attempts/{attempt}/disposition", Summary: "Disposition of a call",
 		Description: "Records the agent's disposition of a placed attempt (a later one replaces it). " +
-			"`dnc` puts the number on the do-not-call list and closes the lead.",
+			"`dnc` puts the number on the do-not-call list and closes the lead. Only the agent who took the attempt, " +
+			"a supervisor of the campaign's queue or an admin may (403 otherwise, and nothing changes).",
 		Roles: Roles, Params: []Param{name, attempt}, Status: http.StatusNoContent,
 		Body:   Object(map[string]*Schema{"disposition": &Schema{Type: "string", Description: "sale, callback, dnc, ...", MaxLength: intp(64)}}, "disposition"),
-		Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT},
+		Errors: []string{switchboard.ENOTFOUND, switchboard.ECONFLICT, switchboard.EFORBIDDEN},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			id, err := attemptParam(r)
 			if err != nil {
@@ -131,13 +143,47 @@ func (s *Server) AddOutboundRoutes(o OutboundService) {
 			if b.Disposition == "" {
 				return switchboard.Errorf(switchboard.EINVALID, "body: disposition is required")
 			}
-			if err := o.Disposition(r.Context(), r.PathValue("name"), id, b.Disposition); err != nil {
+			var by switchboard.AgentID
+			if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent {
+				by = switchboard.AgentID(who.Name)
+			} else if _, err := scopedCampaign(r, campaigns); err != nil {
+				return err
+			}
+			if err := o.Disposition(r.Context(), r.PathValue("name"), id, b.Disposition, by); err != nil {
 				return err
 			}
 			w.WriteHeader(http.StatusNoContent)
 			return nil
 		},
 	})
+}
+
+// previewAgent reads the agent of a preview request (see agentOf) and
+// checks the caller may act for it on the {name} campaign: the agent must
+// answer the campaign's queue, and a supervisor must see that queue and
+// supervise the agent.
+func (s *Server) previewAgent(r *http.Request, campaigns CampaignLookup) (switchboard.AgentID, error) {
+	agent, err := agentOf(r)
+	if err != nil {
+		return "", err
+	}
+	c, err := campaigns.Campaign(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return "", err
+	}
+	who, _ := IdentityFrom(r.Context())
+	if who.Role != RoleAgent {
+		if err := checkQueue(who, "campaign "+c.Name, switchboard.QueueName(c.Queue)); err != nil {
+			return "", err
+		}
+		if err := s.checkAgent(who, agent); err != nil {
+			return "", err
+		}
+	}
+	if !s.answers(agent, switchboard.QueueName(c.Queue)) {
+		return "", switchboard.Errorf(switchboard.EFORBIDDEN, "agent %q does not answer queue %q of campaign %s", agent, c.Queue, c.Name)
+	}
+	return agent, nil
 }
 
 // attemptParam reads the {attempt} path parameter.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -45,21 +46,27 @@ func (f *fakeOutbound) Preview(_ context.Context, name string, agent switchboard
 		f.record("preview " + name + " " + string(agent))
 }
 
-func (f *fakeOutbound) PreviewDial(_ context.Context, attempt int64, agent switchboard.AgentID) error {
-	return f.record("dial " + fmt.Sprint(attempt) + " " + string(agent))
+func (f *fakeOutbound) PreviewDial(_ context.Context, name string, attempt int64, agent switchboard.AgentID) error {
+	return f.record("dial " + name + " " + fmt.Sprint(attempt) + " " + string(agent))
 }
 
-func (f *fakeOutbound) PreviewSkip(_ context.Context, attempt int64, agent switchboard.AgentID) error {
-	return f.record("skip " + fmt.Sprint(attempt) + " " + string(agent))
+func (f *fakeOutbound) PreviewSkip(_ context.Context, name string, attempt int64, agent switchboard.AgentID) error {
+	return f.record("skip " + name + " " + fmt.Sprint(attempt) + " " + string(agent))
 }
 
-func (f *fakeOutbound) Disposition(_ context.Context, name string, attempt int64, disp string) error {
-	return f.record("disposition " + name + " " + fmt.Sprint(attempt) + " " + disp)
+func (f *fakeOutbound) Disposition(_ context.Context, name string, attempt int64, disp string, by switchboard.AgentID) error {
+	return f.record("disposition " + name + " " + fmt.Sprint(attempt) + " " + disp + " by " + string(by))
+}
+
+// salesCampaigns has campaigns spring and look, both of queue sales.
+func salesCampaigns() *fakeCampaigns {
+	return &fakeCampaigns{byName: map[string]campaign.Campaign{"spring": {Name: "spring", Queue: "sales"}, "look": {Name: "look", Queue: "sales"}}}
 }
 
 func TestOutboundRoutes(t *testing.T) {
 	f := &fakeOutbound{}
-	ts := newTestServer(t, Options{}, func(s *Server) { s.AddOutboundRoutes(f) })
+	ts := newTestServer(t, Options{Queues: []QueueMembers{{Queue: "sales", Agents: []switchboard.AgentID{"agent-1001", "agent-2", "agent-3"}}}},
+		func(s *Server) { s.AddOutboundRoutes(f, salesCampaigns()) })
 
 	var st map[string]any
 	ts.do(t, "GET", "/api/v1/campaigns/spring/stats", supervisorToken).decode(t, &st)
@@ -85,6 +92,8 @@ func TestOutboundRoutes(t *testing.T) {
 		{"POST", "/api/v1/campaigns/look/preview", agentToken, `{"agent": "agent-1001"}`, 200},
 		{"POST", "/api/v1/campaigns/look/preview", agentToken, `{"agent": "agent-2"}`, 403},
 		{"POST", "/api/v1/campaigns/look/preview", supervisorToken, `{"agent": "agent-2"}`, 200},
+		{"POST", "/api/v1/campaigns/look/preview", supervisorToken, `{"agent": "agent-9"}`, 403}, // answers no queue of look's
+		{"POST", "/api/v1/campaigns/nope/preview", agentToken, ``, 404},
 		{"POST", "/api/v1/campaigns/look/preview", supervisorToken, ``, 400},
 		{"POST", "/api/v1/campaigns/look/preview", agentToken, `{"agent": `, 400},
 		{"POST", "/api/v1/campaigns/look/preview/2/dial", agentToken, ``, 204},
@@ -100,7 +109,7 @@ func TestOutboundRoutes(t *testing.T) {
 		}
 	}
 	want := []string{"stats spring", "preview look agent-1001", "preview look agent-1001", "preview look agent-2",
-		"dial 2 agent-1001", "skip 3 agent-3", "disposition look 4 dnc"}
+		"dial look 2 agent-1001", "skip look 3 agent-3", "disposition look 4 dnc by agent-1001"}
 	if got := f.Calls(); !equalStrings(got, want) {
 		t.Errorf("service calls = %q\nwant %q", got, want)
 	}

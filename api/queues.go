@@ -117,7 +117,8 @@ type queueHistoryPage struct {
 }
 
 // AddQueueRoutes adds the queues' live state (from live, e.g. the center's
-// RoutingSnapshot) and their stored history, for supervisors and admins.
+// RoutingSnapshot) and their stored history, for supervisors and admins; a
+// supervisor whose token names queues sees those only.
 func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot, error), history QueueHistoryStore) {
 	roles := []Role{RoleAdmin, RoleSupervisor}
 	name := Param{Name: "name", In: "path", Description: "Queue name.", Required: true, Schema: String("")}
@@ -127,17 +128,21 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 		"callback, ringing agents, step)."}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/queues", Summary: "Queues, live",
-		Description: "Every queue's live statistics since the router started, with its waiting and ringing callers (with routing.engine router).",
-		Roles:       roles, Errors: []string{switchboard.EUNAVAILABLE},
+		Description: "Every queue's live statistics since the router started, with its waiting and ringing callers (with routing.engine router). " +
+			"A supervisor whose token names queues sees those only.",
+		Roles: roles, Errors: []string{switchboard.EUNAVAILABLE},
 		Response: Object(map[string]*Schema{"time": dateTime("When the snapshot was taken."), "queues": Array(queue)}, "time", "queues"),
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			snap, err := live(r.Context())
 			if err != nil {
 				return err
 			}
-			qs := snap.Queues
-			if qs == nil {
-				qs = []routing.QueueSnapshot{}
+			who, _ := IdentityFrom(r.Context())
+			qs := []routing.QueueSnapshot{}
+			for _, q := range snap.Queues {
+				if who.SeesQueue(q.Queue) {
+					qs = append(qs, q)
+				}
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"time": snap.Time, "queues": qs})
 			return nil
@@ -145,8 +150,8 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 	})
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/queues/{name}", Summary: "A queue, live",
-		Description: "One queue's live statistics and callers.",
-		Roles:       roles, Params: []Param{name}, Errors: []string{switchboard.EUNAVAILABLE}, Response: queue,
+		Description: "One queue's live statistics and callers; 403 for a queue outside the token's queues.",
+		Roles:       roles, Params: []Param{name}, Errors: []string{switchboard.EUNAVAILABLE, switchboard.EFORBIDDEN}, Response: queue,
 		Handler: func(w http.ResponseWriter, r *http.Request) error {
 			snap, err := live(r.Context())
 			if err != nil {
@@ -155,6 +160,10 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 			want := switchboard.QueueName(r.PathValue("name"))
 			for _, q := range snap.Queues {
 				if q.Queue == want {
+					who, _ := IdentityFrom(r.Context())
+					if err := checkQueue(who, "the queue", want); err != nil {
+						return err
+					}
 					writeJSON(w, http.StatusOK, q)
 					return nil
 				}
@@ -179,7 +188,8 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 		Method: http.MethodGet, Path: "/api/v1/queues/{name}/history", Summary: "A queue's statistics history",
 		Description: "The queue's stored intervals that start in [from, to), oldest first, and totals over them. " +
 			"to defaults to now and from to 24 hours before to; the range may not exceed 31 days. " +
-			"A queue no longer configured keeps its history; a name never sampled has no intervals.",
+			"A queue no longer configured keeps its history; a name never sampled has no intervals. " +
+			"403 for a queue outside the token's queues.",
 		Roles: roles,
 		Params: []Param{name,
 			{Name: "from", In: "query", Description: "Intervals starting at or after (RFC 3339); default to − 24 h.", Schema: dateTime("")},
@@ -212,6 +222,10 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 				return badParam("from", "the range may not exceed %d days", int(MaxQueueHistory/(24*time.Hour)))
 			}
 			queue := switchboard.QueueName(r.PathValue("name"))
+			who, _ := IdentityFrom(r.Context())
+			if err := checkQueue(who, "the queue", queue); err != nil {
+				return err
+			}
 			rows, err := history.QueueHistory(r.Context(), queue, from, to)
 			if err != nil {
 				return err

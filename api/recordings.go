@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -48,6 +49,9 @@ type LiveRecordings interface {
 	Pause(ctx context.Context, call switchboard.CallID) error
 	// Resume resumes them and closes the pause; ECONFLICT when not paused.
 	Resume(ctx context.Context, call switchboard.CallID) error
+	// RecordingPolicy returns the policy the call is recorded under
+	// (ENOTFOUND when the call is over).
+	RecordingPolicy(ctx context.Context, call switchboard.CallID) (recording.Policy, error)
 }
 
 // RecordingRoutes is the handle [Server.AddRecordingRoutes] returns: the
@@ -146,8 +150,10 @@ func (s *Server) AddRecordingRoutes(store RecordingStore, files RecordingFiles) 
 	idParam := Param{Name: "id", In: "path", Description: "Recording id (a positive integer).", Schema: &Schema{Type: "integer", Minimum: intp(1)}}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/recordings", Summary: "Recordings",
-		Description: "Recordings matching every given filter, newest first, one page at a time. The listing is audited.",
-		Roles:       listeners,
+		Description: "Recordings matching every given filter, newest first, one page at a time. The listing is audited. " +
+			"A supervisor whose token names queues sees the recordings of those queues' calls only (a campaign call is in its campaign's queue); " +
+			"a `queue` filter outside them is 403.",
+		Roles: listeners,
 		Params: []Param{
 			{Name: "from", In: "query", Description: "Recordings started at or after this time (RFC 3339; encode + as %2B).", Schema: dateTime("")},
 			{Name: "to", In: "query", Description: "Recordings started before this time (RFC 3339); must be after from.", Schema: dateTime("")},
@@ -163,8 +169,9 @@ func (s *Server) AddRecordingRoutes(store RecordingStore, files RecordingFiles) 
 	})
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/recordings/{id}", Summary: "A recording's metadata",
-		Description: "Call, parties, times, size, checksum, pauses and state of one recording. The access is audited.",
-		Roles:       listeners, Params: []Param{idParam},
+		Description: "Call, parties, times, size, checksum, pauses and state of one recording. The access is audited. " +
+			"403 for a recording outside the token's queues.",
+		Roles: listeners, Params: []Param{idParam},
 		Response: Ref("Recording"),
 		Errors:   []string{switchboard.EUNAVAILABLE},
 		Handler:  h.get,
@@ -174,7 +181,7 @@ func (s *Server) AddRecordingRoutes(store RecordingStore, files RecordingFiles) 
 		Description: "The audio as `audio/wav`. Range requests are answered with 206 and the requested bytes, so a browser " +
 			"can seek; the ETag is the file's SHA-256. Agents may not hear recordings. The download (with its range) is " +
 			"audited, and retention does not delete a file while it is being downloaded. 409 while the recording is " +
-			"still being written, 404 when it has no file.",
+			"still being written, 404 when it has no file, 403 when it is outside the token's queues.",
 		Roles: listeners, Params: []Param{idParam},
 		Errors:  []string{switchboard.ECONFLICT, switchboard.EUNAVAILABLE},
 		Handler: h.file,
@@ -185,7 +192,9 @@ func (s *Server) AddRecordingRoutes(store RecordingStore, files RecordingFiles) 
 			Method: http.MethodPost, Path: "/api/v1/recordings/{id}/" + string(action), Summary: verb + " a live recording",
 			Description: verb + "s every recording of the call the recording belongs to (e.g. while a card number is read); " +
 				"the pause is marked in the recordings' metadata. An agent may do this only on a recording of their own " +
-				"call (the token's name is the agent id). 409 when the recording is not live or already in that state; " +
+				"call (the token's name is the agent id), and pause it only when the call's recording policy lets agents " +
+				"(`agent_may_stop`; by default only on-demand recordings); a supervisor whose token names queues only on " +
+				"those queues' calls. 409 when the recording is not live or already in that state; " +
 				"503 until the call center is attached.",
 			Roles: Roles, Params: []Param{idParam}, Status: http.StatusNoContent,
 			Errors: []string{switchboard.ECONFLICT, switchboard.EUNAVAILABLE},
@@ -248,6 +257,13 @@ func (h *recordingHandlers) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	who, _ := IdentityFrom(r.Context())
+	if f.Queue != "" {
+		if err := checkQueue(who, "the queue filter", f.Queue); err != nil {
+			return err
+		}
+	}
+	f.Queues = who.queueFilter()
 	if h.store == nil {
 		return h.unavailable()
 	}
@@ -267,7 +283,10 @@ func (h *recordingHandlers) list(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// lookup reads the {id} recording.
+// lookup reads the {id} recording and checks the caller may touch it: an
+// admin any, a supervisor those of its token's queues (a campaign call's
+// recording is in the campaign's queue, the call's), an agent those of its
+// own calls.
 func (h *recordingHandlers) lookup(r *http.Request) (recording.Recording, error) {
 	id, err := recordingID(r)
 	if err != nil {
@@ -276,7 +295,21 @@ func (h *recordingHandlers) lookup(r *http.Request) (recording.Recording, error)
 	if h.store == nil {
 		return recording.Recording{}, h.unavailable()
 	}
-	return h.store.GetRecording(r.Context(), id)
+	rec, err := h.store.GetRecording(r.Context(), id)
+	if err != nil {
+		return recording.Recording{}, err
+	}
+	who, _ := IdentityFrom(r.Context())
+	if who.Role == RoleAgent {
+		if rec.Agent == "" || string(rec.Agent) != who.Name {
+			return recording.Recording{}, switchboard.Errorf(switchboard.EFORBIDDEN, "an agent may act only on the recordings of their own calls")
+		}
+		return rec, nil
+	}
+	if err := checkQueue(who, fmt.Sprintf("recording %d", rec.ID), rec.Queue); err != nil {
+		return recording.Recording{}, err
+	}
+	return rec, nil
 }
 
 // get is GET /api/v1/recordings/{id}.
@@ -336,16 +369,21 @@ func (h *recordingHandlers) pause(w http.ResponseWriter, r *http.Request, action
 	if err != nil {
 		return err
 	}
-	who, _ := IdentityFrom(r.Context())
-	if who.Role == RoleAgent && (rec.Agent == "" || string(rec.Agent) != who.Name) {
-		return switchboard.Errorf(switchboard.EFORBIDDEN, "an agent may %s only the recordings of their own calls", action)
-	}
 	if rec.State != recording.StateRecording {
 		return switchboard.Errorf(switchboard.ECONFLICT, "recording %d is %s, not live", rec.ID, rec.State)
 	}
 	live := h.rr.liveRecordings()
 	if live == nil {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "live recording control is not available")
+	}
+	if who, _ := IdentityFrom(r.Context()); who.Role == RoleAgent && action == recording.ActionPause {
+		p, err := live.RecordingPolicy(r.Context(), rec.CallID)
+		if err != nil {
+			return err
+		}
+		if err := agentMayStop(p, "pause"); err != nil {
+			return err
+		}
 	}
 	if action == recording.ActionPause {
 		err = live.Pause(r.Context(), rec.CallID)

@@ -61,11 +61,19 @@ func testWAV(d time.Duration) []byte {
 	return b.Bytes()
 }
 
-// fakeLive records the calls paused and resumed.
+// fakeLive records the calls paused and resumed; every call is recorded
+// under policy (the zero policy when unset).
 type fakeLive struct {
-	mu    sync.Mutex
-	calls []string
-	err   error
+	mu     sync.Mutex
+	calls  []string
+	err    error
+	policy recording.Policy
+}
+
+func (f *fakeLive) RecordingPolicy(context.Context, switchboard.CallID) (recording.Policy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.policy, nil
 }
 
 func (f *fakeLive) Pause(ctx context.Context, call switchboard.CallID) error {

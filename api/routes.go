@@ -27,7 +27,7 @@ func (s *Server) coreRoutes() []Route {
 		{
 			Method:      http.MethodGet,
 			Path:        "/api/v1/whoami",
-			Summary:     "The calling token's name and role",
+			Summary:     "The calling token's name, role and queue scope",
 			Description: "Lets an integrator check a token and its role before using it.",
 			Roles:       Roles,
 			Response:    Ref("Identity"),
@@ -37,7 +37,7 @@ func (s *Server) coreRoutes() []Route {
 			Method:      http.MethodGet,
 			Path:        "/api/v1/calls",
 			Summary:     "Calls in progress",
-			Description: "A snapshot of every live call, oldest first.",
+			Description: "A snapshot of every live call, oldest first. A supervisor whose token names queues sees the calls in those queues only.",
 			Roles:       supervisors,
 			Response:    Ref("CallList"),
 			Errors:      []string{switchboard.EUNAVAILABLE},
@@ -48,7 +48,8 @@ func (s *Server) coreRoutes() []Route {
 			Path:    "/api/v1/cdr",
 			Summary: "The call log",
 			Description: "Call-log rows matching every given filter, one page at a time. " +
-				"`total` counts all matching rows; `next` and `next_offset` are present while more pages exist.",
+				"`total` counts all matching rows; `next` and `next_offset` are present while more pages exist. " +
+				"A supervisor whose token names queues sees the rows of those queues only, and a `queue` filter outside them is refused (403).",
 			Roles: supervisors,
 			Params: []Param{
 				{Name: "from", In: "query", Description: "Calls that entered at or after this time (RFC 3339; encode + as %2B).", Schema: dateTime("")},
@@ -62,7 +63,7 @@ func (s *Server) coreRoutes() []Route {
 				{Name: "offset", In: "query", Description: "Rows to skip.", Schema: &Schema{Type: "integer", Minimum: intp(0), Default: 0}},
 			},
 			Response: Ref("CDRPage"),
-			Errors:   []string{switchboard.EUNAVAILABLE},
+			Errors:   []string{switchboard.EUNAVAILABLE, switchboard.EFORBIDDEN},
 			Handler:  s.listCDR,
 		},
 	}
@@ -80,9 +81,12 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	if s.calls == nil {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "live calls are not available")
 	}
-	calls := slices.Clone(s.calls.LiveCalls())
-	if calls == nil {
-		calls = []switchboard.Call{}
+	id, _ := IdentityFrom(r.Context())
+	calls := []switchboard.Call{}
+	for _, c := range s.calls.LiveCalls() {
+		if id.SeesQueue(c.Queue) {
+			calls = append(calls, c)
+		}
 	}
 	slices.SortStableFunc(calls, func(a, b switchboard.Call) int {
 		return cmp.Or(a.Entered.Compare(b.Entered), cmp.Compare(a.ID, b.ID))
@@ -110,6 +114,13 @@ func (s *Server) listCDR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	id, _ := IdentityFrom(r.Context())
+	if f.Queue != "" {
+		if err := checkQueue(id, "the queue filter", f.Queue); err != nil {
+			return err
+		}
+	}
+	f.Queues = id.queueFilter()
 	if s.cdr == nil {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "the call log is not available")
 	}

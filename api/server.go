@@ -51,6 +51,10 @@ type Options struct {
 	// Logger receives one record per request and the detail of every
 	// internal error.
 	Logger *slog.Logger
+	// Queues are the configured queues and who answers them: a supervisor
+	// whose token names queues may act on the agents of those queues only
+	// (none when Queues is nil).
+	Queues []QueueMembers
 }
 
 // Server is Switchboard's HTTP surface. Build it with [New], add
@@ -62,6 +66,7 @@ type Server struct {
 	metrics *Metrics
 	log     *slog.Logger
 	tokens  []token
+	queues  []QueueMembers
 	mux     *http.ServeMux
 	handler http.Handler
 	// writeTimeout is the server's write bound (HTTPServer sets it);
@@ -82,6 +87,7 @@ func New(opts Options) *Server {
 		ready:   opts.Ready,
 		metrics: opts.Metrics,
 		log:     opts.Logger,
+		queues:  slices.Clone(opts.Queues),
 		mux:     http.NewServeMux(),
 		schemas: map[string]*Schema{},
 	}
@@ -232,6 +238,9 @@ type Identity struct {
 	Name string `json:"name"`
 	// Role is the token's role.
 	Role Role `json:"role"`
+	// Queues is a supervisor token's queue scope (see [Token.Queues]);
+	// empty for every queue, and always for admins and agents.
+	Queues []switchboard.QueueName `json:"queues,omitempty"`
 }
 
 type identityKey struct{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -59,15 +60,17 @@ func TestAuth(t *testing.T) {
 }
 
 func TestWhoami(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	ts := newTestServer(t, Options{Tokens: append(testTokens(),
+		Token{Name: "sales-lead", Role: RoleSupervisor, SHA256: HashToken("scoped-token"), Queues: []switchboard.QueueName{"sales", "outbound"}})})
 	for tok, want := range map[string]Identity{
 		adminToken:      {Name: "ops-admin", Role: RoleAdmin},
 		supervisorToken: {Name: "wallboard", Role: RoleSupervisor},
 		agentToken:      {Name: "agent-1001", Role: RoleAgent},
+		"scoped-token":  {Name: "sales-lead", Role: RoleSupervisor, Queues: []switchboard.QueueName{"sales", "outbound"}},
 	} {
 		var got Identity
 		ts.do(t, "GET", "/api/v1/whoami", tok).decode(t, &got)
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("whoami = %+v, want %+v", got, want)
 		}
 	}
@@ -87,7 +90,7 @@ func TestInvalidTokensIgnored(t *testing.T) {
 	}
 	var id Identity
 	ts.do(t, "GET", "/api/v1/whoami", agentToken).decode(t, &id)
-	if id != (Identity{Name: "ok", Role: RoleAgent}) {
+	if !reflect.DeepEqual(id, Identity{Name: "ok", Role: RoleAgent}) {
 		t.Errorf("whoami = %+v; a later duplicate hash must not take over", id)
 	}
 	logs := ts.log.String()
@@ -106,12 +109,20 @@ func TestTokenValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatalf("valid token: %v", err)
 	}
+	scoped := Token{Name: "s", Role: RoleSupervisor, SHA256: HashToken("y"), Queues: []switchboard.QueueName{"sales", "support"}}
+	if err := scoped.Validate(); err != nil {
+		t.Fatalf("valid scoped token: %v", err)
+	}
 	for name, tk := range map[string]Token{
-		"no name":   {Role: RoleAgent, SHA256: good.SHA256},
-		"bad role":  {Name: "a", Role: "root", SHA256: good.SHA256},
-		"short":     {Name: "a", Role: RoleAgent, SHA256: good.SHA256[:10]},
-		"not hex":   {Name: "a", Role: RoleAgent, SHA256: strings.Repeat("z", 64)},
-		"plaintext": {Name: "a", Role: RoleAgent, SHA256: "secret"},
+		"no name":           {Role: RoleAgent, SHA256: good.SHA256},
+		"bad role":          {Name: "a", Role: "root", SHA256: good.SHA256},
+		"short":             {Name: "a", Role: RoleAgent, SHA256: good.SHA256[:10]},
+		"not hex":           {Name: "a", Role: RoleAgent, SHA256: strings.Repeat("z", 64)},
+		"plaintext":         {Name: "a", Role: RoleAgent, SHA256: "secret"},
+		"agent with queues": {Name: "a", Role: RoleAgent, SHA256: good.SHA256, Queues: []switchboard.QueueName{"sales"}},
+		"admin with queues": {Name: "a", Role: RoleAdmin, SHA256: good.SHA256, Queues: []switchboard.QueueName{"sales"}},
+		"empty queue":       {Name: "a", Role: RoleSupervisor, SHA256: good.SHA256, Queues: []switchboard.QueueName{""}},
+		"queue twice":       {Name: "a", Role: RoleSupervisor, SHA256: good.SHA256, Queues: []switchboard.QueueName{"sales", "sales"}},
 	} {
 		if err := tk.Validate(); err == nil {
 			t.Errorf("%s: Validate() = nil, want an error", name)

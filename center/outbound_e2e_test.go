@@ -473,7 +473,7 @@ func TestCampaignPreviewDial(t *testing.T) {
 	if counts, _ := db.LeadCounts(ctx, "e2e"); counts[campaign.LeadNew] != 1 {
 		t.Fatalf("lead counts %v: the preview campaign dialed on its own", counts)
 	}
-	if err := runner.PreviewDial(ctx, lead.Attempt, "2000"); err != nil {
+	if err := runner.PreviewDial(ctx, "e2e", lead.Attempt, "2000"); err != nil {
 		t.Fatal(err)
 	}
 	row := a.cdr.wait(t, string(outbound.ChannelFor(lead.Attempt)))

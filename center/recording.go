@@ -251,6 +251,21 @@ func (c *Center) startOnDemand(k *call) error {
 	return nil
 }
 
+// RecordingPolicy returns the recording policy of a live call: its
+// campaign's, its queue's or the default (ENOTFOUND when no such call).
+func (c *Center) RecordingPolicy(ctx context.Context, call sb.CallID) (recording.Policy, error) {
+	var p recording.Policy
+	err := c.onLoop(ctx, func() error {
+		k := c.calls[call]
+		if k == nil {
+			return sb.Errorf(sb.ENOTFOUND, "no live call %s", call)
+		}
+		p = c.rec.Policies.For(k.Queue, campaignOf(k))
+		return nil
+	})
+	return p, err
+}
+
 // StopRecording stops a call's recordings; they are fetched and stored as
 // when the call ends.
 func (c *Center) StopRecording(ctx context.Context, call sb.CallID) error {
@@ -292,7 +307,8 @@ func (c *Center) liveRecordings(k *call) []*liveRecording {
 
 // agentKey handles keys the agent presses during a call: *1 pauses the
 // recording (a card number is read), *2 resumes it, *3 starts recording
-// (on-demand), *4 stops it.
+// (on-demand), *4 stops it. *1 and *4 are refused when the call's policy
+// does not let agents stop its recordings (recording.AgentMayStop).
 func (c *Center) agentKey(k *call, key string) {
 	k.agentKeys = (k.agentKeys + key)
 	if len(k.agentKeys) > 2 {
@@ -300,14 +316,20 @@ func (c *Center) agentKey(k *call, key string) {
 	}
 	var err error
 	switch k.agentKeys {
-	case "*1":
-		err = c.pauseLocked(k, true)
+	case "*1", "*4":
+		if p := c.rec.Policies.For(k.Queue, campaignOf(k)); !recording.AgentMayStop(p) {
+			err = sb.Errorf(sb.EFORBIDDEN, "the %s recording policy of this call does not let the agent stop or pause it", p.Mode)
+			break
+		}
+		if k.agentKeys == "*1" {
+			err = c.pauseLocked(k, true)
+		} else {
+			err = c.stopRecordings(k)
+		}
 	case "*2":
 		err = c.pauseLocked(k, false)
 	case "*3":
 		err = c.startOnDemand(k)
-	case "*4":
-		err = c.stopRecordings(k)
 	default:
 		return
 	}

@@ -2,7 +2,10 @@ package center_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +24,18 @@ type recRig struct {
 	store *files.Store
 	dir   string
 	p     recording.Policies
+	logTo io.Writer // the center's log goes here too (nil: the test's only)
 }
 
 // startRecording runs sim + adapter + center with recording policies, the
 // metadata in SQLite and files fetched into a temporary folder.
 func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Party) *recRig {
+	t.Helper()
+	return startRecordingLog(t, p, phones, nil)
+}
+
+// startRecordingLog is startRecording whose center also logs to logTo.
+func startRecordingLog(t *testing.T, p recording.Policies, phones map[string]sim.Party, logTo io.Writer) *recRig {
 	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	cfg := baseConfig()
@@ -43,7 +53,7 @@ func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Pa
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &recRig{db: db, dir: dir, p: p}
+	r := &recRig{db: db, dir: dir, p: p, logTo: logTo}
 	r.e2e = r.attach(t, s, cfg)
 	return r
 }
@@ -52,7 +62,7 @@ func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Pa
 // rig's simulator, database and recordings folder.
 func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
-	return attachDB(t, s, s.URL(), nil, cfg, func(c *center.Center, pbx *ari.Adapter) {
+	return attachDB(t, s, s.URL(), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
 		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -257,6 +267,56 @@ func TestRecordingOnDemandByAgentKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.cdr.wait(t, id)
+}
+
+// TestRecordingAlwaysAgentKeysRefused: under an always policy the agent's
+// *4 (stop) and *1 (pause) are refused: the recording goes on, unpaused,
+// and is stored whole when the call ends.
+func TestRecordingAlwaysAgentKeysRefused(t *testing.T) {
+	var log lockedLog
+	r := startRecordingLog(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+		map[string]sim.Party{"1001": {Rings: 1}}, &log)
+	id := r.call(t, "+15552220007", sim.Party{})
+	call := bridgedCall(t, r.e2e)
+	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+	for i, keys := range []string{"*4", "*1"} {
+		if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, keys+" refused", func() bool {
+			return strings.Count(log.String(), "does not let the agent stop or pause it") == i+1
+		}, log.String)
+		for name, st := range r.sim.LiveRecordingNames() {
+			if st != "recording" {
+				t.Fatalf("after %s recording %s is %s, want recording", keys, name, st)
+			}
+		}
+	}
+	if err := r.sim.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	rows := r.settled(t, id, 1)
+	if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 0 {
+		t.Fatalf("recording = %+v, want stored without pauses", rows[0])
+	}
+}
+
+// lockedLog is a log sink safe for the center's goroutines and the test.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestRecordingNeverCannotBeStarted(t *testing.T) {

@@ -525,6 +525,10 @@ type Token struct {
 	Role string `mapstructure:"role" yaml:"role"`
 	// SHA256 is the lower- or upper-case hex SHA-256 of the token, 64 digits.
 	SHA256 string `mapstructure:"sha256" yaml:"sha256"`
+	// Queues limits a supervisor token to these queues: their live calls,
+	// call log, recordings, campaigns, agents and statistics. Empty (or
+	// absent) means every queue; admin and agent tokens take none.
+	Queues []string `mapstructure:"queues" yaml:"queues,omitempty"`
 }
 
 // Lookup returns the configured token whose hash matches the presented

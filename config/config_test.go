@@ -128,6 +128,30 @@ func TestValidationRules(t *testing.T) {
 			`x.yaml:12: api.tokens[2].name: is required`,
 			`x.yaml:13: api.tokens[2].sha256: must be 64 hex digits`,
 		}},
+		{"token queues", creds + `queues:
+  - name: sales
+  - name: support
+api:
+  tokens:
+    - name: sales-lead
+      role: supervisor
+      sha256: 91c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37
+      queues:
+        - sales
+        - outbound
+        - sales
+    - name: ops
+      role: admin
+      sha256: 81c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37
+      queues: [support]
+    - name: wallboard
+      role: supervisor
+      sha256: 71c16f0d6cc1bec3c3603972182a07c66ff4fa71618a975e963d6dbe42b6dd37
+`, []string{
+			`x.yaml:14: api.tokens[0].queues[1]: unknown queue "outbound" (queues: sales, support)`,
+			`x.yaml:15: api.tokens[0].queues[2]: queue "sales" is listed twice (also api.tokens[0].queues[0])`,
+			`x.yaml:19: api.tokens[1].queues: only supervisor tokens have a queue scope`,
+		}},
 		{"plaintext token", creds + "api:\n  tokens:\n    - name: ops\n      role: admin\n      token: s3cret\n", []string{
 			`x.yaml:6: api.tokens[0].sha256: is required`,
 			"x.yaml:8: api.tokens[0].token: plaintext tokens are not accepted: run `switchboard token hash`",

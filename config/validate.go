@@ -289,6 +289,19 @@ func (c *Config) validate(p *problems) {
 			names[name] = i
 		}
 		check(key+".role", !slices.Contains(Roles, t.Role), "must be admin, supervisor or agent, got %q", t.Role)
+		if len(t.Queues) > 0 && t.Role != RoleSupervisor && slices.Contains(Roles, t.Role) {
+			check(key+".queues", true, "only supervisor tokens have a queue scope (an admin sees every queue, an agent only itself)")
+		}
+		inScope := map[string]int{}
+		for j, q := range t.Queues {
+			k := fmt.Sprintf("%s.queues[%d]", key, j)
+			if prev, dup := inScope[q]; dup {
+				check(k, true, "queue %q is listed twice (also %s.queues[%d])", q, key, prev)
+				continue
+			}
+			inScope[q] = j
+			check(k, !queueNames[q], "unknown queue %q (queues: %s)", q, listOrNone(sortedKeys(queueNames)))
+		}
 		switch {
 		case t.SHA256 == "":
 			check(key+".sha256", true, "is required: the hex SHA-256 of the token, from `switchboard token hash`")

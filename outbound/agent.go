@@ -78,27 +78,30 @@ func (r *Runner) preview(ctx context.Context, name string, agent sb.AgentID) (Pr
 	return p.lead(), nil
 }
 
-// held returns the preview an agent holds, or the error to answer.
-func (r *Runner) held(attempt int64, agent sb.AgentID) (*preview, error) {
+// held returns the preview of campaign name an agent holds, or the error
+// to answer.
+func (r *Runner) held(name string, attempt int64, agent sb.AgentID) (*preview, error) {
 	p := r.previews[attempt]
 	switch {
 	case p == nil:
 		return nil, sb.Errorf(sb.ENOTFOUND, "attempt %d is not a lead held for preview", attempt)
+	case p.claim.Lead.Campaign != name:
+		return nil, sb.Errorf(sb.ENOTFOUND, "attempt %d is not one of campaign %s's", attempt, name)
 	case p.agent != agent:
 		return nil, sb.Errorf(sb.EFORBIDDEN, "attempt %d is held by another agent", attempt)
 	}
 	return p, nil
 }
 
-// PreviewDial places the call of a lead the agent holds: the center rings
-// the agent first, then the customer. The lead is checked again (calling
-// window, do-not-call list, campaign running): one that may not be dialed
-// now goes back and the reason is an ECONFLICT.
-func (r *Runner) PreviewDial(ctx context.Context, attempt int64, agent sb.AgentID) error {
+// PreviewDial places the call of a lead of campaign name the agent holds:
+// the center rings the agent first, then the customer. The lead is checked
+// again (calling window, do-not-call list, campaign running): one that may
+// not be dialed now goes back and the reason is an ECONFLICT.
+func (r *Runner) PreviewDial(ctx context.Context, name string, attempt int64, agent sb.AgentID) error {
 	var err error
 	if e := r.do(ctx, func() {
 		var p *preview
-		if p, err = r.held(attempt, agent); err != nil {
+		if p, err = r.held(name, attempt, agent); err != nil {
 			return
 		}
 		delete(r.previews, attempt)
@@ -115,12 +118,12 @@ func (r *Runner) PreviewDial(ctx context.Context, attempt int64, agent sb.AgentI
 	return err
 }
 
-// PreviewSkip gives back a lead the agent holds: it is due again at once
-// and the attempt is not counted.
-func (r *Runner) PreviewSkip(ctx context.Context, attempt int64, agent sb.AgentID) error {
+// PreviewSkip gives back a lead of campaign name the agent holds: it is
+// due again at once and the attempt is not counted.
+func (r *Runner) PreviewSkip(ctx context.Context, name string, attempt int64, agent sb.AgentID) error {
 	var err error
 	if e := r.do(ctx, func() {
-		if _, err = r.held(attempt, agent); err != nil {
+		if _, err = r.held(name, attempt, agent); err != nil {
 			return
 		}
 		delete(r.previews, attempt)
@@ -148,14 +151,23 @@ func (r *Runner) expirePreviews(ctx context.Context, now time.Time) {
 // Disposition records the agent's disposition of a placed attempt, during
 // or after the call. storage.DispositionDNC ("dnc") puts the number on the
 // do-not-call list (source "agent") and closes the lead as dnc. It works
-// whether or not the runner is running.
-func (r *Runner) Disposition(ctx context.Context, name string, attempt int64, disp string) error {
+// whether or not the runner is running. With by set (an agent's own
+// request) the attempt must be one that agent took (the agent put through
+// to the person, storage.Attempt.Agent): another's fails with EFORBIDDEN
+// and changes nothing.
+func (r *Runner) Disposition(ctx context.Context, name string, attempt int64, disp string, by sb.AgentID) error {
 	a, err := r.o.Store.Attempt(ctx, attempt)
 	if err != nil {
 		return err
 	}
 	if a.Campaign != name {
 		return sb.Errorf(sb.ENOTFOUND, "attempt %d is not one of campaign %s's", attempt, name)
+	}
+	if by != "" && a.Agent != string(by) {
+		if a.Agent == "" {
+			return sb.Errorf(sb.EFORBIDDEN, "attempt %d was not put through to an agent: only a supervisor may set its disposition", attempt)
+		}
+		return sb.Errorf(sb.EFORBIDDEN, "attempt %d was taken by another agent", attempt)
 	}
 	l, err := r.o.Store.SetDisposition(ctx, attempt, disp, r.o.Now())
 	if err != nil {

@@ -333,13 +333,19 @@ func TestPreview(t *testing.T) {
 	if err != nil || p2.Number != numbers[1] {
 		t.Fatalf("preview for a2 = %+v, %v", p2, err)
 	}
-	if err := e.r.PreviewDial(e.ctx, p1.Attempt, "a2"); sb.ErrorCode(err) != sb.EFORBIDDEN {
+	if err := e.r.PreviewDial(e.ctx, "look", p1.Attempt, "a2"); sb.ErrorCode(err) != sb.EFORBIDDEN {
 		t.Errorf("dial by another agent: %v, want forbidden", err)
 	}
-	if err := e.r.PreviewDial(e.ctx, 999, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.PreviewDial(e.ctx, "look", 999, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("dial of no preview: %v, want not found", err)
 	}
-	if err := e.r.PreviewDial(e.ctx, p1.Attempt, "a1"); err != nil {
+	if err := e.r.PreviewDial(e.ctx, "other", p1.Attempt, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("dial under another campaign's name: %v, want not found", err)
+	}
+	if err := e.r.PreviewSkip(e.ctx, "other", p1.Attempt, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Errorf("skip under another campaign's name: %v, want not found", err)
+	}
+	if err := e.r.PreviewDial(e.ctx, "look", p1.Attempt, "a1"); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()
@@ -352,12 +358,12 @@ func TestPreview(t *testing.T) {
 	if got == nil || got.Agent != "a1" || got.Lead.Number != numbers[0] || got.Channel != ChannelFor(p1.Attempt) {
 		t.Fatalf("preview dial = %+v", got)
 	}
-	if err := e.r.PreviewDial(e.ctx, p1.Attempt, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.PreviewDial(e.ctx, "look", p1.Attempt, "a1"); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("second dial: %v, want not found", err)
 	}
 
 	// Skipped: due again at once, the attempt not counted.
-	if err := e.r.PreviewSkip(e.ctx, p2.Attempt, "a2"); err != nil {
+	if err := e.r.PreviewSkip(e.ctx, "look", p2.Attempt, "a2"); err != nil {
 		t.Fatal(err)
 	}
 	if l := e.lead("look", numbers[1]); l.State != campaign.LeadNew || l.Attempts != 0 || l.NextAt.After(e.clock.Now()) {
@@ -374,7 +380,7 @@ func TestPreview(t *testing.T) {
 	if l := e.lead("look", p3.Number); l.State != campaign.LeadNew || l.Attempts != 0 {
 		t.Errorf("lapsed lead = %+v", l)
 	}
-	if err := e.r.PreviewSkip(e.ctx, p3.Attempt, "a3"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.PreviewSkip(e.ctx, "look", p3.Attempt, "a3"); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("skip after lapse: %v, want not found", err)
 	}
 
@@ -694,10 +700,21 @@ func TestDisposition(t *testing.T) {
 		Event{Attempt: d.Attempt, Kind: Connected, At: at, Agent: "a1"},
 		Event{Attempt: d.Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: campaign.OutcomeAnswered},
 	)
-	if err := e.r.Disposition(e.ctx, "autumn", d.Attempt, "dnc"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.Disposition(e.ctx, "autumn", d.Attempt, "dnc", ""); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("disposition under another campaign's name: %v, want ENOTFOUND", err)
 	}
-	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc"); err != nil {
+	// Only the agent who took the attempt may, when the request is an
+	// agent's: another's changes nothing.
+	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc", "a2"); sb.ErrorCode(err) != sb.EFORBIDDEN {
+		t.Errorf("disposition by another agent: %v, want forbidden", err)
+	}
+	if l := e.lead("spring", d.Lead.Number); l.State == campaign.LeadDNC {
+		t.Errorf("lead = %+v after another agent's dnc, want unchanged", l)
+	}
+	if _, ok, err := e.db.DNC(e.ctx, d.Lead.Number); ok || err != nil {
+		t.Errorf("DNC entry after another agent's dnc: %v %v, want none", ok, err)
+	}
+	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc", "a1"); err != nil {
 		t.Fatal(err)
 	}
 	if l := e.lead("spring", d.Lead.Number); l.State != campaign.LeadDNC {
@@ -706,7 +723,7 @@ func TestDisposition(t *testing.T) {
 	if entry, ok, err := e.db.DNC(e.ctx, d.Lead.Number); !ok || err != nil || entry.Source != "agent" {
 		t.Errorf("DNC entry = %+v %v %v", entry, ok, err)
 	}
-	if err := e.r.Disposition(e.ctx, "spring", 999, "sale"); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if err := e.r.Disposition(e.ctx, "spring", 999, "sale", ""); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("disposition of no attempt: %v", err)
 	}
 }

@@ -45,6 +45,22 @@ type Policy struct {
 	// RetentionDays is how long a finished recording is kept; 0 keeps it
 	// until someone deletes it.
 	RetentionDays int `mapstructure:"retention_days" json:"retention_days,omitempty" yaml:"retention_days,omitempty"`
+	// AgentMayStop lets the agent on a call stop or pause its recording
+	// (the API, the *4 and *1 phone keys); unset, see [AgentMayStop].
+	// Supervisors and admins may whatever the policy says.
+	AgentMayStop *bool `mapstructure:"agent_may_stop" json:"agent_may_stop,omitempty" yaml:"agent_may_stop,omitempty"`
+}
+
+// AgentMayStop reports whether the agent on a call recorded under p may
+// stop or pause the recording. Unless the policy says, only on-demand
+// recordings, which a person started, may be: an always or sampled
+// recording is the policy's (compliance, quality sampling), not the
+// agent's, and resuming stays open to everyone.
+func AgentMayStop(p Policy) bool {
+	if p.AgentMayStop != nil {
+		return *p.AgentMayStop
+	}
+	return p.Mode == ModeOnDemand
 }
 
 // Validate reports every problem with the policy.

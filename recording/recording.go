@@ -106,10 +106,13 @@ type Recording struct {
 
 // Filter selects recordings. Zero fields do not filter.
 type Filter struct {
-	From   time.Time // started at or after
-	To     time.Time // started before
-	Agent  sb.AgentID
-	Queue  sb.QueueName
+	From  time.Time // started at or after
+	To    time.Time // started before
+	Agent sb.AgentID
+	Queue sb.QueueName
+	// Queues, when not nil, keeps only recordings of calls in one of these
+	// queues (an empty, non-nil list keeps none): a supervisor's scope.
+	Queues []sb.QueueName
 	Caller string
 	Limit  int // page size, 1..1000 (0 = the store's default)
 	Offset int

@@ -112,7 +112,8 @@ func (db *DB) OpenCDRs(ctx context.Context, node string, before time.Time) ([]sb
 // time), one page of them, and the number of matching rows without paging.
 // f.Limit 0 means DefaultCDRLimit; a limit outside 1..MaxCDRLimit, a
 // negative offset, To before From or an unknown outcome fail with EINVALID.
-// Caller, Called, Agent and Queue match exactly.
+// Caller, Called, Agent and Queue match exactly; Queues, when not nil, is
+// the set of queues a row's must be one of.
 func (db *DB) ListCDR(ctx context.Context, f sb.CDRFilter) (rows []sb.CDR, total int, err error) {
 	limit := f.Limit
 	switch {
@@ -158,6 +159,9 @@ func (db *DB) ListCDR(ctx context.Context, f sb.CDRFilter) (rows []sb.CDR, total
 	if f.Outcome != "" {
 		cond("outcome = ?", string(f.Outcome))
 	}
+	if f.Queues != nil {
+		where, args = inQueues(where, args, f.Queues)
+	}
 	where = append(where, "NOT open") // live calls are in /calls, not yet in the log
 	rows = []sb.CDR{}
 	total, err = page(ctx, db, "call log", "cdr", cdrColumns, "entered_at DESC, id DESC", where, args, limit, f.Offset, &rows)
@@ -168,6 +172,18 @@ func (db *DB) ListCDR(ctx context.Context, f sb.CDRFilter) (rows []sb.CDR, total
 		normalize(&rows[i])
 	}
 	return rows, total, nil
+}
+
+// inQueues adds the condition "queue is one of qs" (false for none).
+func inQueues(where []string, args []any, qs []sb.QueueName) ([]string, []any) {
+	if len(qs) == 0 {
+		return append(where, "1 = 0"), args
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(qs)), ", ")
+	for _, q := range qs {
+		args = append(args, string(q))
+	}
+	return append(where, "queue IN ("+marks+")"), args
 }
 
 // page reads one page of table matching the where conditions (ANDed)

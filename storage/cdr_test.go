@@ -147,6 +147,10 @@ func TestListCDR(t *testing.T) {
 		{"caller", sb.CDRFilter{Caller: "+15550000"}, ids(9, 6, 3, 0), 4},
 		{"called", sb.CDRFilter{Called: "8001"}, ids(8, 4, 0), 3},
 		{"queue", sb.CDRFilter{Queue: "sales"}, ids(8, 4, 0), 3},
+		{"queue set", sb.CDRFilter{Queues: []sb.QueueName{"sales", "billing"}}, ids(8, 4, 0), 3},
+		{"queue set and page", sb.CDRFilter{Queues: []sb.QueueName{"sales"}, Limit: 1, Offset: 1}, ids(4), 3},
+		{"queue set and queue outside it", sb.CDRFilter{Queues: []sb.QueueName{"billing"}, Queue: "sales"}, nil, 0},
+		{"empty queue set", sb.CDRFilter{Queues: []sb.QueueName{}}, nil, 0},
 		{"agent", sb.CDRFilter{Agent: "1002"}, ids(9, 7, 3, 1), 4},
 		{"outcome", sb.CDRFilter{Outcome: sb.OutcomeNoAgent}, ids(5, 0), 2},
 		{"combined", sb.CDRFilter{Caller: "+15550000", Agent: "1002", From: at(1)}, ids(9, 3), 2},
@@ -432,17 +436,23 @@ func TestVoicemails(t *testing.T) {
 	if err := db.InsertVoicemail(ctx, dup); sb.ErrorCode(err) != sb.ECONFLICT {
 		t.Errorf("duplicate recording: %v, want conflict", err)
 	}
-	got, err := db.ListVoicemails(ctx, "sales", 10)
+	got, err := db.ListVoicemails(ctx, []string{"sales"}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].Recording != "vm-2" || got[0].Vars["account"] != "42" || got[0].Duration != 12*time.Second {
 		t.Fatalf("sales mailbox = %+v", got)
 	}
-	if all, _ := db.ListVoicemails(ctx, "", 10); len(all) != 3 {
+	if all, _ := db.ListVoicemails(ctx, nil, 10); len(all) != 3 {
 		t.Errorf("all mailboxes: %d messages, want 3", len(all))
 	}
-	if _, err := db.ListVoicemails(ctx, "", 0); sb.ErrorCode(err) != sb.EINVALID {
+	if two, _ := db.ListVoicemails(ctx, []string{"support", "sales"}, 10); len(two) != 3 {
+		t.Errorf("two mailboxes: %d messages, want 3", len(two))
+	}
+	if none, err := db.ListVoicemails(ctx, []string{}, 10); err != nil || len(none) != 0 {
+		t.Errorf("no mailbox: %v %v, want none", none, err)
+	}
+	if _, err := db.ListVoicemails(ctx, nil, 0); sb.ErrorCode(err) != sb.EINVALID {
 		t.Errorf("limit 0: %v", err)
 	}
 }

@@ -266,6 +266,9 @@ func (db *DB) ListRecordings(ctx context.Context, f recording.Filter) (rows []re
 	if f.Caller != "" {
 		cond("caller = ?", f.Caller)
 	}
+	if f.Queues != nil {
+		where, args = inQueues(where, args, f.Queues)
+	}
 	var raw []recordingRow
 	total, err = page(ctx, db, "recordings", "recordings", recordingColumns, "started_at DESC, id DESC", where, args, limit, f.Offset, &raw)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -39,9 +40,10 @@ func (db *DB) InsertVoicemail(ctx context.Context, v *sb.Voicemail) error {
 	return nil
 }
 
-// ListVoicemails returns the messages of a mailbox ("" = every mailbox),
-// newest first, at most limit (1..1000).
-func (db *DB) ListVoicemails(ctx context.Context, mailbox string, limit int) ([]sb.Voicemail, error) {
+// ListVoicemails returns the messages of the given mailboxes (nil = every
+// mailbox; an empty, non-nil list = none), newest first, at most limit
+// (1..1000).
+func (db *DB) ListVoicemails(ctx context.Context, mailboxes []string, limit int) ([]sb.Voicemail, error) {
 	if limit <= 0 || limit > MaxCDRLimit {
 		return nil, sb.Errorf(sb.EINVALID, "limit %d is out of range 1..%d", limit, MaxCDRLimit)
 	}
@@ -51,9 +53,15 @@ func (db *DB) ListVoicemails(ctx context.Context, mailbox string, limit int) ([]
 	}
 	q := `SELECT id, call_id, mailbox, recording, duration_ns, caller, vars, created_at FROM voicemails`
 	args := []any{}
-	if mailbox != "" {
-		q += ` WHERE mailbox = ?`
-		args = append(args, mailbox)
+	switch {
+	case mailboxes == nil:
+	case len(mailboxes) == 0:
+		return []sb.Voicemail{}, nil
+	default:
+		q += ` WHERE mailbox IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(mailboxes)), ", ") + `)`
+		for _, m := range mailboxes {
+			args = append(args, m)
+		}
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	var rows []row

@@ -187,12 +187,8 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		s := pbx.Stats()
 		return uint64(s.EventsReceived), uint64(s.EventsLost)
 	})
-	var tokens []api.Token
-	for _, t := range cfg.API.Tokens {
-		tokens = append(tokens, api.Token{Name: t.Name, Role: api.Role(t.Role), SHA256: t.SHA256})
-	}
 	srv := api.New(api.Options{
-		Tokens: tokens, Calls: a.Center, CDR: db, Metrics: a.Metrics, Logger: log.With("component", "http"),
+		Tokens: apiTokens(cfg), Queues: apiQueues(cfg), Calls: a.Center, CDR: db, Metrics: a.Metrics, Logger: log.With("component", "http"),
 		Ready: func() (bool, string) {
 			if a.Center.Draining() {
 				return false, "draining"
@@ -246,7 +242,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		a.Center.SetOutbound(a.Outbound.Report)
 		a.Center.SetOutboundAdopter(a.Outbound.AdoptedDial)
 		a.Center.SetOutboundConnector(a.Outbound.Connect)
-		srv.AddOutboundRoutes(a.Outbound)
+		srv.AddOutboundRoutes(a.Outbound, db)
 	}
 	srv.AddAgentRoutes(a.Center)
 	srv.AddAgentHistoryRoute(agentHistory{db})
@@ -420,6 +416,42 @@ func (m monitoring) StopRecording(ctx context.Context, call sb.CallID) error {
 }
 func (m monitoring) MonitorInfo(ctx context.Context, call sb.CallID) (sb.QueueName, sb.AgentID, error) {
 	return m.c.MonitorInfo(ctx, call)
+}
+func (m monitoring) RecordingPolicy(ctx context.Context, call sb.CallID) (recording.Policy, error) {
+	return m.c.RecordingPolicy(ctx, call)
+}
+
+// apiTokens are the configured API tokens as the API takes them.
+func apiTokens(cfg *config.Config) []api.Token {
+	var tokens []api.Token
+	for _, t := range cfg.API.Tokens {
+		tk := api.Token{Name: t.Name, Role: api.Role(t.Role), SHA256: t.SHA256}
+		for _, q := range t.Queues {
+			tk.Queues = append(tk.Queues, sb.QueueName(q))
+		}
+		tokens = append(tokens, tk)
+	}
+	return tokens
+}
+
+// apiQueues are the configured queues and who answers them, for the API's
+// queue scopes: a queue configured without agents is answered by all.
+func apiQueues(cfg *config.Config) []api.QueueMembers {
+	var out []api.QueueMembers
+	for _, q := range cfg.Queues {
+		m := api.QueueMembers{Queue: sb.QueueName(q.Name)}
+		ids := q.Agents
+		if len(ids) == 0 {
+			for _, a := range cfg.Agents {
+				ids = append(ids, a.ID)
+			}
+		}
+		for _, id := range ids {
+			m.Agents = append(m.Agents, sb.AgentID(id))
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // supervisorDir finds supervisors by their API token's name.

@@ -737,3 +737,25 @@ func TestTokenPin(t *testing.T) {
 		t.Errorf("non-digit PIN: exit %d %q", code, errText)
 	}
 }
+
+// TestTokenNewQueues: a supervisor token limited to queues prints the
+// queues line, which loads and validates with its hash; another role with
+// --queues is refused.
+func TestTokenNewQueues(t *testing.T) {
+	out, _, code := runCommand(t, newTokenCmd(), "new", "--name", "sales-lead", "--role", "supervisor", "--queues", "sales,support")
+	if code != 0 || !strings.Contains(out, "        queues: [sales, support]\n") {
+		t.Fatalf("token new (exit %d):\n%s", code, out)
+	}
+	_, cfgText, _ := strings.Cut(out, "config:\n")
+	cfgText = strings.ReplaceAll("\n"+cfgText, "\n  ", "\n") // the lines are printed indented under config:
+	cfg, err := config.LoadBytes("t.yaml", []byte(cfgText+"asterisk:\n  url: \"\"\nqueues:\n  - name: sales\n  - name: support\n"))
+	if err != nil {
+		t.Fatalf("printed config does not load: %v\n%s", err, cfgText)
+	}
+	if tk := cfg.API.Tokens[0]; tk.Role != "supervisor" || strings.Join(tk.Queues, ",") != "sales,support" {
+		t.Errorf("token = %+v", tk)
+	}
+	if _, errText, code := runCommand(t, newTokenCmd(), "new", "--role", "admin", "--queues", "sales"); code != 2 || !strings.Contains(errText, "only supervisor tokens") {
+		t.Errorf("admin with queues: exit %d %q", code, errText)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func TestServeMonitorWithRouter(t *testing.T) {
     - name: sam
       role: supervisor
       sha256: ` + config.HashToken("sam-token") + `
+      queues: [billing]
 queues:
   - name: sales
   - name: billing
@@ -60,6 +62,20 @@ supervisors:
 	monitor := base + "/api/v1/calls/" + string(call.ID) + "/monitor"
 	if code, body := request(t, "POST", monitor, "sam-token", `{"mode":"listen"}`); code != http.StatusForbidden {
 		t.Errorf("sam (billing) monitors a sales call: %d %s, want 403", code, body)
+	}
+	// sam's token is scoped to billing: the sales call is not his to see
+	// or touch.
+	if code, body := request(t, "GET", base+"/api/v1/whoami", "sam-token", ""); code != http.StatusOK || !strings.Contains(body, `"queues":["billing"]`) {
+		t.Errorf("sam's whoami: %d %s, want his queue scope", code, body)
+	}
+	if code, body := request(t, "GET", base+"/api/v1/calls", "sam-token", ""); code != http.StatusOK || strings.Contains(body, string(call.ID)) {
+		t.Errorf("sam lists calls: %d %s, want none of sales", code, body)
+	}
+	if code, body := request(t, "POST", base+"/api/v1/calls/"+string(call.ID)+"/recording", "sam-token", `{"action":"stop"}`); code != http.StatusForbidden {
+		t.Errorf("sam stops the sales call's recording: %d %s, want 403", code, body)
+	}
+	if code, body := request(t, "GET", base+"/api/v1/cdr?queue=sales", "sam-token", ""); code != http.StatusForbidden {
+		t.Errorf("sam reads the sales call log: %d %s, want 403", code, body)
 	}
 	if code, body := request(t, "POST", monitor, "dana-token", `{"mode":"listen"}`); code != http.StatusAccepted {
 		t.Fatalf("dana monitors: %d %s, want 202", code, body)

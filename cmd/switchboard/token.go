@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,10 +42,14 @@ func newTokenCmd() *cobra.Command {
 		},
 	})
 	var name, role string
+	var queues []string
 	newCmd := &cobra.Command{
 		Use:   "new",
 		Short: "Generate a random token; print it once with the config lines that hold its hash",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(queues) > 0 && role != config.RoleSupervisor {
+				return &exitError{code: 2, err: fmt.Errorf("--queues: only supervisor tokens have a queue scope, not %s", role)}
+			}
 			b := make([]byte, 32)
 			if _, err := rand.Read(b); err != nil {
 				return err
@@ -53,11 +58,15 @@ func newTokenCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "token (shown once, give it to the user): %s\n", tok)
 			fmt.Fprintf(out, "config:\n  api:\n    tokens:\n      - name: %s\n        role: %s\n        sha256: %s\n", name, role, config.HashToken(tok))
+			if len(queues) > 0 {
+				fmt.Fprintf(out, "        queues: [%s]\n", strings.Join(queues, ", "))
+			}
 			return nil
 		},
 	}
 	newCmd.Flags().StringVar(&name, "name", "ops", "token name (shown in logs)")
 	newCmd.Flags().StringVar(&role, "role", "admin", "role: admin, supervisor or agent")
+	newCmd.Flags().StringSliceVar(&queues, "queues", nil, "supervisor only: the queues the token is limited to (default every queue)")
 	cmd.AddCommand(newCmd)
 	return cmd
 }
