@@ -158,7 +158,13 @@ type Center struct {
 	rec           RecordingOptions
 	monitorPolicy MonitorPolicy
 	recordings    map[string]*liveRecording // call recordings being made, by PBX name
-	runCtx        context.Context
+	// recEnding are this run's recordings whose end is being written
+	// (fetched, then stored or failed): true until the final write, then
+	// false until no link-up is being reconciled, so that a link-up's
+	// list of rows still marked recording, read before the write, does
+	// not take them up as an earlier run's.
+	recEnding map[string]bool
+	runCtx    context.Context
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
@@ -278,6 +284,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		ivrRecordings: map[string]*call{},
 		lateVMs:       map[string]*lateVM{},
 		recordings:    map[string]*liveRecording{},
+		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},

@@ -20,6 +20,13 @@ type rig struct {
 
 func newRig(t *testing.T, agents ...string) *rig {
 	t.Helper()
+	return newRigWith(t, nil, agents...)
+}
+
+// newRigWith is newRig with setup run on the center before Run (as
+// SetRecording must be).
+func newRigWith(t *testing.T, setup func(*rig), agents ...string) *rig {
+	t.Helper()
 	r := &rig{pbx: newFakePBX(), clock: newManualClock(), cdr: newMemCDR()}
 	cfg := Config{
 		Greeting: []string{"sound:hello-world"}, NoAgentPrompt: []string{"sound:vm-goodbye"},
@@ -29,6 +36,9 @@ func newRig(t *testing.T, agents ...string) *rig {
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(a), Endpoint: "PJSIP/" + a})
 	}
 	r.c = New(cfg, r.pbx, r.cdr, r.clock, nil, nil)
+	if setup != nil {
+		setup(r)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.c.Run(ctx) }()

@@ -24,6 +24,8 @@ type fakePBX struct {
 	ChannelsFn  func() []sb.ChannelInfo
 	BridgesFn   func() []sb.BridgeInfo
 	EndpointsFn func() []sb.EndpointState
+	// RecordingLiveFn answers RecordingLive; nil: every recording is live.
+	RecordingLiveFn func(name string) bool
 }
 
 var _ sb.PBX = (*fakePBX)(nil)
@@ -93,15 +95,21 @@ func (f *fakePBX) DestroyBridge(_ context.Context, b sb.BridgeID) error {
 	f.rec("destroy %s", b)
 	return nil
 }
-func (f *fakePBX) RecordBridge(context.Context, sb.BridgeID, sb.RecordRequest) error {
+func (f *fakePBX) RecordBridge(_ context.Context, b sb.BridgeID, r sb.RecordRequest) error {
+	f.rec("record %s %s", b, r.Name)
 	return nil
 }
 func (f *fakePBX) RecordChannel(context.Context, sb.ChannelID, sb.RecordRequest) error {
 	return nil
 }
-func (f *fakePBX) StopRecording(context.Context, string) error         { return nil }
-func (f *fakePBX) RecordingLive(context.Context, string) (bool, error) { return true, nil }
-func (f *fakePBX) PauseRecording(context.Context, string, bool) error  { return nil }
+func (f *fakePBX) StopRecording(context.Context, string) error { return nil }
+func (f *fakePBX) RecordingLive(_ context.Context, name string) (bool, error) {
+	if f.RecordingLiveFn != nil {
+		return f.RecordingLiveFn(name), nil
+	}
+	return true, nil
+}
+func (f *fakePBX) PauseRecording(context.Context, string, bool) error { return nil }
 func (f *fakePBX) StoredRecording(context.Context, string) (io.ReadCloser, error) {
 	return nil, sb.Errorf(sb.ENOTFOUND, "no recording")
 }

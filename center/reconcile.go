@@ -109,6 +109,11 @@ func (c *Center) doneReconciling() {
 	if c.reconciling == 0 {
 		clear(c.goneAt)
 		clear(c.goneCause)
+		for name, ending := range c.recEnding {
+			if !ending {
+				delete(c.recEnding, name)
+			}
+		}
 	}
 }
 

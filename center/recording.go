@@ -36,8 +36,9 @@ type liveRecording struct {
 	call *call
 	exec *serial
 	id   int64 // the row's id; read and written only on exec
-	// started is set by RecordingStarted: from then on the PBX has it, and
-	// a link-up may ask whether it still does.
+	// started is set once the PBX has it (its record command succeeded,
+	// or RecordingStarted came): from then on a link-up may ask whether
+	// it still does.
 	started bool
 }
 
@@ -91,7 +92,16 @@ func (c *Center) record(k *call, p recording.Policy) {
 			}
 			if err != nil {
 				c.post(func() { c.recordingEnded(name, 0, fmt.Sprintf("start: %v", err)) })
+				return
 			}
+			// The PBX has it now, queued or recording: a link-up asks
+			// about it even if its RecordingStarted is lost with the link
+			// (Asterisk answers the command first, starts it after).
+			c.post(func() {
+				if lr := c.recordings[name]; lr != nil {
+					lr.started = true
+				}
+			})
 		})
 		c.log.Info("recording", "call_id", k.ID, "recording", name, "leg", leg)
 	}
@@ -105,6 +115,7 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 		return
 	}
 	delete(c.recordings, name)
+	c.recEnding[name] = true
 	lr.rec.Ended = sb.SomeTime(c.clock.Now())
 	if lr.rec.Pauses.Paused() {
 		lr.rec.Pauses = lr.rec.Pauses.Close(lr.rec.Ended.Time)
@@ -137,6 +148,13 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 		}
 		c.saveRecording(&row, false)
 		c.recOpen.Add(-1)
+		c.post(func() {
+			if c.reconciling > 0 {
+				c.recEnding[name] = false // a link-up's list may show it open
+				return
+			}
+			delete(c.recEnding, name)
+		})
 	})
 	lr.exec.close()
 }
@@ -412,7 +430,7 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 	}
 	for _, row := range p.open {
 		name := row.Name
-		if c.recordings[name] != nil || !p.asked[name] {
+		if _, ending := c.recEnding[name]; ending || c.recordings[name] != nil || !p.asked[name] {
 			continue // this run's, or the PBX did not answer: the next link-up asks again
 		}
 		k := c.calls[row.CallID]
