@@ -32,13 +32,6 @@ const chaosSimEnv = "SWITCHBOARD_TEST_CHAOS_SIM"
 // Credentials of the simulated Asterisk of the chaos tests.
 const chaosUser, chaosPassword = "sb", "right-password"
 
-func TestMain(m *testing.M) {
-	if addr := os.Getenv(chaosSimEnv); addr != "" {
-		os.Exit(runChaosSim(addr))
-	}
-	os.Exit(m.Run())
-}
-
 // runChaosSim serves the simulator until its stdin closes (the test
 // that started it stopped, or died) or it is killed.
 func runChaosSim(addr string) int {
@@ -302,8 +295,8 @@ type pbxKill struct {
 	ready func(t *testing.T, base string, pbx *simProcess, calls map[sb.CallID]bool) bool
 }
 
-// killFigures is what one kill did, for the closing note.
-type killFigures struct {
+// pbxKillFigures is what one kill did, for the closing note.
+type pbxKillFigures struct {
 	name                      string
 	bridged, ringing, recLive int
 	// down is from the kill until the new PBX serves; link is from the
@@ -358,9 +351,9 @@ func TestChaosPBXKilledMidCall(t *testing.T) {
 
 	all := map[sb.CallID]bool{}    // every call placed
 	afters := map[sb.CallID]bool{} // the calls placed after a restart
-	var figures []killFigures
+	var figures []pbxKillFigures
 	for round, kill := range kills {
-		f := killFigures{name: kill.name}
+		f := pbxKillFigures{name: kill.name}
 		for i := 1001; i <= 1010; i++ {
 			if code := pbx.ctl(t, "PUT", fmt.Sprintf("/sim/v1/endpoints/PJSIP/%d", i), `{"script":"`+kill.phone+`"}`, nil); code != http.StatusOK {
 				t.Fatalf("%s: PUT endpoint %d = %d", kill.name, i, code)

@@ -14,6 +14,9 @@ import (
 const childArgsEnv = "SWITCHBOARD_TEST_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(chaosSimEnv); addr != "" {
+		os.Exit(runChaosSim(addr))
+	}
 	if js := os.Getenv(childArgsEnv); js != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(js), &args); err != nil {
