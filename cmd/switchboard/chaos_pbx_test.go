@@ -233,10 +233,10 @@ func liveCalls(t *testing.T, base string) []sb.Call {
 	return list.Calls
 }
 
-// chaosConfig writes serve's configuration for the simulator at addr:
+// pbxChaosConfig writes serve's configuration for the simulator at addr:
 // the router, agents 1001-1010 on the simulator's desk phones, queue
 // sales recorded always.
-func chaosConfig(t *testing.T, addr string) (path, dsn string) {
+func pbxChaosConfig(t *testing.T, addr string) (path, dsn string) {
 	t.Helper()
 	dir := t.TempDir()
 	dsn = filepath.Join(dir, "sb.db")
@@ -344,7 +344,7 @@ func TestChaosPBXKilledMidCall(t *testing.T) {
 
 	addr := freeAddr(t)
 	pbx := startSimProcess(t, addr)
-	cfg, dsn := chaosConfig(t, addr)
+	cfg, dsn := pbxChaosConfig(t, addr)
 	serve := start(t, "serve", "--config", cfg)
 	base := "http://" + serve.waitOutput(t, `msg="switchboard started" http=(\S+)`)
 	waitHTTP(t, base+"/healthz", http.StatusOK)
