@@ -203,8 +203,14 @@ func TestChaosKillNine(t *testing.T) {
 		s.AddEndpoint("PJSIP", a, sim.Party{Rings: 1, Talk: 10 * time.Minute})
 	}
 	for _, a := range slices.Concat(chaosPredAg, chaosProgAg) {
-		// Agents on campaigns answer at once: a person must have one within 2 s.
-		s.AddEndpoint("PJSIP", a, sim.Party{Rings: 0, Talk: 10 * time.Minute})
+		// Agents on campaigns answer at once: a person must have one
+		// within 2 s. All but one: a person offered to 2003, who lets
+		// the phone ring, is abandoned.
+		p := sim.Party{Rings: 0, Talk: 10 * time.Minute}
+		if a == "2003" {
+			p.Rings = 2
+		}
+		s.AddEndpoint("PJSIP", a, p)
 	}
 	leads := map[string][]string{chaosPred: nil, chaosProg: nil}
 	for _, camp := range []string{chaosPred, chaosProg} {
