@@ -130,7 +130,7 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 				fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 				err = fetch(fctx, &row)
 				cancel()
-				if err == nil {
+				if err == nil || attempt == 2 {
 					break
 				}
 				time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
