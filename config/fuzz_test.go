@@ -88,7 +88,6 @@ func FuzzLoadBytes(f *testing.F) {
 	})
 }
 
-
 // maxFuzzConfig bounds FuzzLoadBytes's inputs.
 const maxFuzzConfig = 1 << 10
 
@@ -210,4 +209,31 @@ func FuzzReadVIP(f *testing.F) {
 			t.Fatalf("numbers %q read back as %q, %v, %v", numbers, again, problems, err)
 		}
 	})
+}
+
+// TestReadVIP: lines end with LF, CR LF or a lone CR, and are numbered so;
+// a line too long for the reader is an error at its line.
+func TestReadVIP(t *testing.T) {
+	numbers, problems, err := readVIP(strings.NewReader("+1 555 0100\r\nabc\r5550200 # two\r\r\n"+strings.Repeat("9", 33)+"\n"), "vip.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"+15550100", "5550200"}; !slices.Equal(numbers, want) {
+		t.Errorf("numbers %q, want %q", numbers, want)
+	}
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`vip.txt:2: number must be a caller number: digits with an optional leading +, got "abc"`,
+		`vip.txt:5: number must be a caller number of at most 32 digits, got 33 characters`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	_, _, err = readVIP(strings.NewReader("1\n2\n"+strings.Repeat("1", maxVIPLine+1)+"\n"), "vip.txt")
+	if err == nil || err.Error() != "vip.txt:3: line longer than 64 KiB" {
+		t.Errorf("long line: %v", err)
+	}
 }
