@@ -1,13 +1,11 @@
 package config
 
 import (
-	"errors"
 	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // allKeys lists every key path of Config from its mapstructure tags, with
@@ -155,55 +153,4 @@ func TestEnvKeysCoverScalars(t *testing.T) {
 			t.Errorf("%s has no environment override", k)
 		}
 	}
-}
-
-func FuzzLoadBytes(f *testing.F) {
-	f.Add(defaultYAML)
-	if example, err := os.ReadFile("../configs/switchboard.yaml"); err == nil {
-		f.Add(example)
-	}
-	for _, s := range []string{
-		"", "~", "- a", "log: [x]", "log:\n  level: {a: b}", "asterisk:\n  request_timeout: 5",
-		"agents: {id: a}", "agents:\n  - ~\n  - [a]\n  - {id: 1, endpoint: PJSIP/1, x: y}",
-		"a: &x {b: *x}", "base: &b {level: debug}\nlog:\n  <<: *b\n", "log.level: debug",
-		"api:\n  tokens:\n    - token: abc\n", "demo:\n  speed: .nan\n", "demo:\n  seed: 99999999999999999999999",
-		"\t- :", "{", "? [a]\n: b", "asterisk:\n  url: \"http://[::1\"\n",
-		"calendars:\n  a:\n    timezone: UTC\n    hours: {mon-fri: [08:00-18:00], x: 1}\n    holidays: [{date: 2026-12-25}]\n",
-		"calendars:\n  a: {timezone: UTC, exceptions: [{date: '*-12-24', hours: 24h}, {date: 2026-12-24, closed: true}]}\n",
-		"calendars: [a]\nqueues: {a: b}\n", "queues:\n  - {name: a, agents: [x]}\nivr:\n  routes: [{dnis: '*', flow: f, calendar: c}]\n",
-		"flows:\n  main: {start: a, nodes: {a: {hangup: {}}}}\n", "calendars:\n  \"1\": {timezone: UTC, tz: x}\n",
-		"queues:\n  - {name: q, service_level: 80/20s, escalation: [{after: 1s, add_queues: [q], raise_priority: 2, offer_callback: true}], callback: {key: 1, windows: [mon 09:00-10:00]}}\nrouting:\n  vip: [{name: a, numbers: [+1], file: x}]\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := LoadBytes("fuzz.yaml", data)
-		if err == nil {
-			if cfg == nil {
-				t.Fatal("nil config without error")
-			}
-			if err := cfg.Validate(nil); err != nil {
-				t.Fatalf("loaded config does not validate: %v", err)
-			}
-			return
-		}
-		if cfg != nil {
-			t.Fatal("config returned with an error")
-		}
-		var ve *ValidationError
-		if !errors.As(err, &ve) || len(ve.Problems) == 0 {
-			t.Fatalf("error is not a non-empty *ValidationError: %T %v", err, err)
-		}
-		for _, p := range ve.Problems {
-			if p.Message == "" || p.File == "" {
-				t.Fatalf("problem without message or place: %+v", p)
-			}
-			if p.Line < 0 || (p.Line > 0 && p.Line > strings.Count(string(data), "\n")+1) {
-				t.Fatalf("problem line %d outside the input: %+v", p.Line, p)
-			}
-			if utf8.ValidString(string(data)) && !utf8.ValidString(p.Message) {
-				t.Fatalf("message is not UTF-8: %q", p.Message)
-			}
-		}
-	})
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -460,8 +461,11 @@ func distance(a, b string) int {
 
 // envKeys lists the key paths the environment can override: every key
 // whose value is a scalar or a list of strings, outside lists of objects
-// and maps.
-func envKeys() []string {
+// and maps. The list depends on the Config type only: it is made once.
+// Callers must not change it.
+var envKeys = sync.OnceValue(makeEnvKeys)
+
+func makeEnvKeys() []string {
 	var keys []string
 	var walk func(prefix string, t reflect.Type)
 	walk = func(prefix string, t reflect.Type) {

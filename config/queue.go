@@ -2,8 +2,10 @@ package config
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,15 +175,79 @@ func NormalizeNumber(s string) string {
 	return strings.Join(strings.Fields(s), "")
 }
 
+// maxNumberLen bounds a VIP number (spaces removed): no caller ID is
+// longer (E.164 numbers have at most 15 digits; prefixes add a few).
+const maxNumberLen = 32
+
 // checkNumber returns what is wrong with a VIP number, or "".
 func checkNumber(s string) string {
 	switch n := NormalizeNumber(s); {
 	case n == "":
 		return "is empty"
+	case len(n) > maxNumberLen:
+		return fmt.Sprintf("must be a caller number of at most %d digits, got %d characters", maxNumberLen, len(n))
 	case !numberRE.MatchString(n):
 		return fmt.Sprintf("must be a caller number: digits with an optional leading +, got %q", s)
 	}
 	return ""
+}
+
+// maxVIPLine bounds a line of a VIP list file: a number and a comment.
+const maxVIPLine = 64 << 10
+
+// readVIP reads a VIP list file: one caller number a line, '#' starting a
+// comment, blank lines ignored. Lines end with LF, CR LF or a lone CR.
+// It returns the numbers normalised (NormalizeNumber) and a problem at
+// path:line for each line that is not a number; err (naming path:line) if
+// the file cannot be read or has a line longer than maxVIPLine.
+func readVIP(r io.Reader, path string) (numbers []string, problems []Problem, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxVIPLine)
+	sc.Split(scanLines)
+	line := 0
+	for sc.Scan() {
+		line++
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		if msg := checkNumber(text); msg != "" {
+			problems = append(problems, Problem{File: path, Line: line, Message: "number " + msg})
+			continue
+		}
+		numbers = append(numbers, NormalizeNumber(text))
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line longer than %d KiB", maxVIPLine>>10)
+		}
+		return nil, nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
+	}
+	return numbers, problems, nil
+}
+
+// scanLines is bufio.ScanLines with a lone CR (old Mac files) ending a
+// line too, so lines are numbered as an editor shows them.
+func scanLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if atEOF && len(data) == 0 {
+		return 0, nil, nil
+	}
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		if data[i] == '\n' {
+			return i + 1, data[:i], nil
+		}
+		switch {
+		case i+1 < len(data) && data[i+1] == '\n':
+			return i + 2, data[:i], nil
+		case i+1 < len(data) || atEOF:
+			return i + 1, data[:i], nil
+		}
+		return 0, nil, nil // a CR at the end of the buffer: is an LF next?
+	}
+	if atEOF {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // VIPPath returns a VIP list's file resolved against the configuration
@@ -223,24 +289,14 @@ func (c *Config) LoadVIP() (map[string]int, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routing.vip[%d].file: %w", i, err)
 		}
-		sc := bufio.NewScanner(f)
-		line := 0
-		for sc.Scan() {
-			line++
-			text, _, _ := strings.Cut(sc.Text(), "#")
-			if strings.TrimSpace(text) == "" {
-				continue
-			}
-			if msg := checkNumber(text); msg != "" {
-				list = append(list, Problem{File: path, Line: line, Message: "number " + msg})
-				continue
-			}
-			add(text, l.Priority)
-		}
-		err = sc.Err()
+		numbers, problems, err := readVIP(f, path)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("routing.vip[%d].file: %s:%d: %w", i, path, line+1, err)
+			return nil, fmt.Errorf("routing.vip[%d].file: %w", i, err)
+		}
+		list = append(list, problems...)
+		for _, n := range numbers {
+			add(n, l.Priority)
 		}
 	}
 	if len(list) > 0 {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchboard/switchboard/internal/yamlguard"
 )
 
 // Source tells where configuration values came from, so problems can be
@@ -18,17 +20,17 @@ type Source struct {
 	// File names the configuration file in messages.
 	File string
 
-	lines     map[string]int        // key path -> line of the key (or list item)
-	nodes     map[string]*yaml.Node // key path -> value node
-	order     []string              // key paths in file order
-	env       map[string]string     // key path -> environment variable that set it
-	nodesLeft int                   // indexing budget (aliases can multiply nodes)
+	lines map[string]int        // key path -> line of the key (or list item)
+	nodes map[string]*yaml.Node // key path -> value node
+	order []string              // key paths in file order
+	env   map[string]string     // key path -> environment variable that set it
 }
 
 // NewSource parses data (YAML) and indexes the line of every key path:
 // "asterisk.url", "agents[2].endpoint" (list indexes count from 0). Key paths
 // are lower case, as keys are matched case-insensitively. A YAML syntax
-// error, or a document that is not a mapping, is returned as a
+// error, a document that is not a mapping, or one whose aliases would
+// expand it past yamlguard.Limit (placed at the alias) is returned as a
 // *ValidationError.
 func NewSource(name string, data []byte) (*Source, error) {
 	s := &Source{File: name, lines: map[string]int{}, nodes: map[string]*yaml.Node{}, env: map[string]string{}}
@@ -47,21 +49,22 @@ func NewSource(name string, data []byte) (*Source, error) {
 		return nil, &ValidationError{Problems: []Problem{{File: name, Line: root.Line,
 			Message: "the configuration must be a mapping of sections (log, http, database, asterisk, center, agents, api, demo, calendars, queues, ivr, flows)"}}}
 	}
-	s.nodesLeft = maxNodes
+	// The index follows aliases: bound their expansion first, so that the
+	// work below is linear in the file (the YAML decoder's own alias guard
+	// runs later, in viper).
+	if err := yamlguard.Check(&doc); err != nil {
+		return nil, &ValidationError{Problems: []Problem{{File: name, Line: err.Line, Message: err.Msg}}}
+	}
 	s.index("", root, 0)
 	return s, nil
 }
 
-// maxDepth and maxNodes bound the work on hostile input (deeply nested or
-// alias-multiplied documents); Switchboard's keys are at most three levels
-// deep and a real file has a few hundred.
-const (
-	maxDepth = 32
-	maxNodes = 100_000
-)
+// maxDepth bounds the index on deeply nested input; Switchboard's keys are
+// at most a few levels deep (flows go deepest).
+const maxDepth = 32
 
 func (s *Source) index(prefix string, n *yaml.Node, depth int) {
-	if depth > maxDepth || s.nodesLeft <= 0 {
+	if depth > maxDepth {
 		return
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -86,9 +89,6 @@ func (s *Source) index(prefix string, n *yaml.Node, depth int) {
 }
 
 func (s *Source) add(path string, line int, v *yaml.Node, depth int) {
-	if s.nodesLeft--; s.nodesLeft < 0 {
-		return
-	}
 	if _, dup := s.lines[path]; !dup {
 		s.order = append(s.order, path)
 	}
@@ -110,9 +110,8 @@ func (s *Source) merge(prefix string, v *yaml.Node, depth int) {
 			s.merge(prefix, m, depth+1)
 		}
 	case yaml.MappingNode:
-		sub := &Source{lines: map[string]int{}, nodes: map[string]*yaml.Node{}, nodesLeft: s.nodesLeft}
+		sub := &Source{lines: map[string]int{}, nodes: map[string]*yaml.Node{}}
 		sub.index(prefix, v, depth)
-		s.nodesLeft = sub.nodesLeft
 		for _, p := range sub.order {
 			if _, ok := s.lines[p]; !ok {
 				s.order = append(s.order, p)

@@ -76,6 +76,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchboard/switchboard/internal/yamlguard"
 )
 
 // LoadOptions are the facts outside the flow files that validation checks
@@ -238,6 +240,12 @@ func (l *loader) parseFile(s loadSource) {
 		c.add(more.Line, "only one YAML document per file: remove the second ---")
 	} else if !errors.Is(err, io.EOF) {
 		l.problems = append(l.problems, yamlProblem(s.name, err))
+	}
+	// The loader follows aliases: bound their expansion first, so that
+	// loading is linear in the file.
+	if err := yamlguard.Check(&doc); err != nil {
+		c.add(err.Line, "%s", err.Msg)
+		return
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {

@@ -29,8 +29,9 @@ func parseJSON(body []byte) (any, error) {
 // jsonPath walks a decoded document along a dotted path: objects by key,
 // arrays by index ("customer.phones.0.number"). The value is formatted for
 // a flow variable: strings as they are, numbers without exponent (1e3 is
-// "1000"), booleans true/false, objects and arrays as compact JSON; a
-// missing field or null is "". An empty path is the whole document.
+// "1000"), booleans true/false, objects and arrays as compact JSON (keys
+// sorted, <, > and & not escaped); a missing field or null is "". An empty
+// path is the whole document.
 func jsonPath(doc any, path string) string {
 	v := doc
 	if path != "" {
@@ -62,11 +63,14 @@ func jsonPath(doc any, path string) string {
 	case json.Number:
 		return formatNumber(x)
 	default:
-		b, err := json.Marshal(x)
-		if err != nil {
+		// As the answer wrote it: no HTML escaping of <, > and &.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
 			return ""
 		}
-		return string(b)
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 }
 

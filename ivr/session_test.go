@@ -815,7 +815,7 @@ func TestSessionLookupPost(t *testing.T) {
 
 func TestJSONPath(t *testing.T) {
 	doc, err := parseJSON([]byte(`{"a":{"b":[{"c":"x"},{"c":12345678901234567890}],"n":1e21,"f":0.000001,
-		"neg":-2.50,"t":true,"z":null,"o":{"k":1}},"s":"str"}`))
+		"neg":-2.50,"t":true,"z":null,"o":{"k":1},"h":{"x":"<b>&amp;</b>"}},"s":"str"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -829,6 +829,7 @@ func TestJSONPath(t *testing.T) {
 		{"a.t", "true"},
 		{"a.z", ""},
 		{"a.o", `{"k":1}`},
+		{"a.h", `{"x":"<b>&amp;</b>"}`},
 		{"a.b.2.c", ""},
 		{"a.b.x", ""},
 		{"a.b.-1", ""},
