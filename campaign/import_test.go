@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,6 +219,78 @@ func FuzzImportCSV(f *testing.F) {
 		}
 		if imported+merged+rejected != read || imported != len(seen) {
 			t.Fatalf("read %d, imported %d, merged %d, rejected %d", read, imported, merged, rejected)
+		}
+	})
+}
+
+// e164 is a number as ReadDNC accepts it.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
+
+// FuzzReadDNC feeds arbitrary bytes to the do-not-call reader: every
+// record comes back once, at a line of the file, accepted as an E.164
+// number or rejected with a reason; the accepted numbers read back
+// unchanged as a one-per-line list; an error from the callback stops the
+// reading and is returned.
+func FuzzReadDNC(f *testing.F) {
+	for _, s := range []string{
+		"2125550123\n+44 20 7123 4567\nnope\n",
+		"added,Phone_Number\n2026-01-01,(650) 253-0000\n2026-01-02\n",
+		"\uFEFFnumber\r\n+1 650 253 0000\r\n+33 1 42 68 53 00\r\n",
+		"phone;name\n2125550123;Ada\n", "\"212\n555 0123\"\n\"unterminated\n", "a\"b\n2125550123\n",
+		"+999\n0\n\xff\xfe\n\n\n,,,\n2125550123,extra,fields\n", "tel:+1-212-555-0123\n1 (800) FLOWERS\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4<<10 {
+			return // a list is long, not its lines: long inputs only slow the fuzzer
+		}
+		lines := strings.Count(string(data), "\n") + 1
+		var entries []campaign.DNCEntry
+		err := campaign.ReadDNC(strings.NewReader(string(data)), "US", func(e campaign.DNCEntry) error {
+			entries = append(entries, e)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ReadDNC: %v", err)
+		}
+		if len(entries) > lines {
+			t.Fatalf("%d entries from %d lines", len(entries), lines)
+		}
+		var accepted []string
+		last := 0
+		for _, e := range entries {
+			if e.Line <= last || e.Line > lines {
+				t.Fatalf("entry %+v after line %d of %d", e, last, lines)
+			}
+			last = e.Line
+			switch {
+			case e.Reason == "" && !e164.MatchString(e.Number):
+				t.Fatalf("line %d accepted as %q", e.Line, e.Number)
+			case e.Reason != "" && e.Number != "":
+				t.Fatalf("line %d rejected (%s) with number %q", e.Line, e.Reason, e.Number)
+			case e.Reason == "":
+				accepted = append(accepted, e.Number)
+			}
+		}
+		var again []string
+		err = campaign.ReadDNC(strings.NewReader(strings.Join(accepted, "\n")), "US", func(e campaign.DNCEntry) error {
+			if e.Reason != "" || e.Line != len(again)+1 {
+				t.Fatalf("re-reading %q: %+v", accepted, e)
+			}
+			again = append(again, e.Number)
+			return nil
+		})
+		if err != nil || !slices.Equal(again, accepted) {
+			t.Fatalf("numbers %q read back as %q (%v)", accepted, again, err)
+		}
+		if len(entries) > 0 {
+			stop := errors.New("stop")
+			calls := 0
+			err = campaign.ReadDNC(strings.NewReader(string(data)), "US", func(campaign.DNCEntry) error { calls++; return stop })
+			if !errors.Is(err, stop) || calls != 1 {
+				t.Fatalf("callback error: ReadDNC = %v after %d calls", err, calls)
+			}
 		}
 	})
 }
