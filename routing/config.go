@@ -354,26 +354,49 @@ func (c *Config) validate() error {
 // PIN hashes: "pbkdf2-sha256$<iterations>$<salt hex>$<key hex>".
 const pinIterations = 20000
 
+// Bounds of a PIN hash that VerifyPIN accepts. The iteration count is the
+// cost of one keypad login: at most 100 times HashPIN's (about half a
+// second of one core), and not so few that a stolen hash gives its PIN
+// away at once. Salt and key lengths are
+// those a PBKDF2 hash has in practice (HashPIN: 16 and 32 bytes).
+const (
+	minPINIterations = 1000
+	maxPINIterations = 2_000_000
+	minPINSalt       = 8
+	maxPINSalt       = 64
+	minPINKey        = 16
+	maxPINKey        = 64
+)
+
 // HashPIN encodes a keypad PIN for AgentConfig.PINHash (PBKDF2-SHA256
 // with the given salt; use 16 random bytes).
 func HashPIN(pin string, salt []byte) string {
-	key, _ := pbkdf2.Key(sha256.New, pin, salt, pinIterations, 32)
-	return fmt.Sprintf("pbkdf2-sha256$%d$%x$%x", pinIterations, salt, key)
+	return hashPIN(pin, salt, pinIterations)
 }
 
+func hashPIN(pin string, salt []byte, iter int) string {
+	key, _ := pbkdf2.Key(sha256.New, pin, salt, iter, 32)
+	return formatPINHash(iter, salt, key)
+}
+
+func formatPINHash(iter int, salt, key []byte) string {
+	return fmt.Sprintf("pbkdf2-sha256$%d$%x$%x", iter, salt, key)
+}
+
+// parsePINHash decodes a PIN hash, refusing one outside the bounds above.
 func parsePINHash(s string) (iter int, salt, key []byte, err error) {
 	parts := strings.Split(s, "$")
 	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
-		return 0, nil, nil, errors.New(`want "pbkdf2-sha256$<iterations>$<salt hex>$<key hex>"`)
+		return 0, nil, nil, errors.New(`want "pbkdf2-sha256$<iterations>$<salt hex>$<key hex>" (switchboard token pin)`)
 	}
-	if iter, err = strconv.Atoi(parts[1]); err != nil || iter < 1 {
-		return 0, nil, nil, errors.New("bad iteration count")
+	if iter, err = strconv.Atoi(parts[1]); err != nil || iter < minPINIterations || iter > maxPINIterations {
+		return 0, nil, nil, fmt.Errorf("bad iteration count: want a number from %d to %d", minPINIterations, maxPINIterations)
 	}
-	if salt, err = hex.DecodeString(parts[2]); err != nil {
-		return 0, nil, nil, errors.New("bad salt")
+	if salt, err = hex.DecodeString(parts[2]); err != nil || len(salt) < minPINSalt || len(salt) > maxPINSalt {
+		return 0, nil, nil, fmt.Errorf("bad salt: want %d to %d bytes in hex", minPINSalt, maxPINSalt)
 	}
-	if key, err = hex.DecodeString(parts[3]); err != nil || len(key) == 0 {
-		return 0, nil, nil, errors.New("bad key")
+	if key, err = hex.DecodeString(parts[3]); err != nil || len(key) < minPINKey || len(key) > maxPINKey {
+		return 0, nil, nil, fmt.Errorf("bad key: want %d to %d bytes in hex", minPINKey, maxPINKey)
 	}
 	return iter, salt, key, nil
 }
