@@ -120,6 +120,11 @@ func readBody(r *http.Request) (ctlBody, *fieldError) {
 	if len(b) > maxControlBody {
 		return nil, badField("body", "longer than %d bytes", maxControlBody)
 	}
+	return decodeBody(b)
+}
+
+// decodeBody decodes a request body read whole.
+func decodeBody(b []byte) (ctlBody, *fieldError) {
 	if b = bytes.TrimSpace(b); len(b) == 0 {
 		return ctlBody{}, nil
 	}
@@ -216,17 +221,6 @@ func ParseCallerScript(script string) (Party, error) {
 	if len(bad) > 0 {
 		return Party{}, fmt.Errorf("sim script %q: %s describes a called phone, not a caller", script, strings.Join(bad, ", "))
 	}
-	for _, d := range []struct {
-		v    time.Duration
-		name string
-	}{{p.Talk, "talk"}, {p.DigitsDelay, "digitsdelay"}, {p.Patience, "patience"}} {
-		if d.v < 0 {
-			return Party{}, fmt.Errorf("sim script %q: %s is negative", script, d.name)
-		}
-	}
-	if err := checkDigits(p.Digits); err != nil {
-		return Party{}, fmt.Errorf("sim script %q: digits: %w", script, err)
-	}
 	return p, nil
 }
 
@@ -298,7 +292,7 @@ func inboundFrom(b ctlBody) (Inbound, time.Duration, *fieldError) {
 		case "patience":
 			p.Patience = q.Patience
 		case "talk":
-			p.Talk, p.TalkDist = q.Talk, q.TalkDist
+			p.takeTalk(q)
 		}
 	}
 	in.Party = p
@@ -409,8 +403,9 @@ func (s *Server) partyJSON(c *channel) map[string]any {
 	}
 }
 
-// scriptOf writes p in the script language of ParseScript; a drawn talk
-// time shows as talk=drawn.
+// scriptOf writes p in the script language of ParseScript, which reads it
+// back to the same party; a talk time drawn by code (TalkDist set outside
+// a script) shows as talk=drawn.
 func scriptOf(p Party) string {
 	var items []string
 	add := func(ok bool, item string) {
@@ -423,7 +418,8 @@ func scriptOf(p Party) string {
 	add(p.NoAnswer, "noanswer")
 	add(p.Unreachable, "unreachable")
 	add(p.Machine, "machine")
-	add(p.TalkDist != nil, "talk=drawn")
+	add(p.TalkDist != nil && p.talkRange, "talk="+p.talkMin.String()+"-"+p.talkMax.String())
+	add(p.TalkDist != nil && !p.talkRange, "talk=drawn")
 	add(p.TalkDist == nil && p.Talk > 0, "talk="+p.Talk.String())
 	add(p.Digits != "", "digits="+p.Digits)
 	add(p.DigitsDelay > 0, "digitsdelay="+p.DigitsDelay.String())

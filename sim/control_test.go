@@ -202,7 +202,7 @@ func TestControlPartiesAndHangup(t *testing.T) {
 	}{
 		{"party_id", a}, {"channel_id", a}, {"kind", "inbound"}, {"state", "Ring"}, {"dialed", "8000"},
 		{"context", "from-trunk"}, {"app", "sb"}, {"in_app", true}, {"bridge", "b1"}, {"bridged", false},
-		{"script", "talk=drawn;patience=1h0m0s"}, {"endpoint", "PJSIP/trunk"},
+		{"script", "talk=30s-1m30s;patience=1h0m0s"}, {"endpoint", "PJSIP/trunk"},
 	} {
 		eq(t, "party a "+f.key, pa[f.key], f.want)
 	}

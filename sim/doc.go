@@ -74,6 +74,8 @@
 //	                               or talk=MIN-MAX (drawn), digits=STR
 //	                               (',' = 1 s pause), digitsdelay=DUR,
 //	                               patience=DUR, and the presets above
+//	                               (bounds: MaxScriptRings,
+//	                               MaxScriptDuration, MaxScriptDigits)
 //
 // An unparsable SIM script is an allocation failure (500). A PJSIP, SIP,
 // IAX2 or DAHDI endpoint never registered with AddEndpoint behaves like

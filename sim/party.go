@@ -54,6 +54,41 @@ type Party struct {
 	// bridged to another channel within this time after answering or
 	// entering the application; 0 = infinite.
 	Patience time.Duration
+
+	// talkRange is set with talkMin and talkMax when the script drew the
+	// talk time from a range (talk=MIN-MAX): TalkDist draws from them, and
+	// scriptOf writes them back.
+	talkRange        bool
+	talkMin, talkMax time.Duration
+}
+
+// Bounds of a script: what a simulated party does within a day.
+const (
+	// MaxScriptRings bounds rings (and answer-after-N).
+	MaxScriptRings = 1000
+	// MaxScriptDuration bounds talk, digitsdelay and patience.
+	MaxScriptDuration = 24 * time.Hour
+	// MaxScriptDigits bounds the keys of digits.
+	MaxScriptDigits = 256
+)
+
+// takeTalk gives p the talk time of q (fixed or drawn).
+func (p *Party) takeTalk(q Party) {
+	p.Talk, p.TalkDist, p.talkRange, p.talkMin, p.talkMax = q.Talk, q.TalkDist, q.talkRange, q.talkMin, q.talkMax
+}
+
+// scriptDuration reads a duration of a script item: 0 to MaxScriptDuration.
+func scriptDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, err
+	case d < 0:
+		return 0, fmt.Errorf("%q is negative", s)
+	case d > MaxScriptDuration:
+		return 0, fmt.Errorf("%q is longer than %v", s, MaxScriptDuration)
+	}
+	return d, nil
 }
 
 // ParseScript decodes the resource of a SIM/<script> endpoint into a Party.
@@ -68,6 +103,9 @@ type Party struct {
 //	digits=STR           DTMF pressed after answering (',' = 1 s pause)
 //	digitsdelay=DUR      wait before the first digit
 //	patience=DUR         hang up if not bridged within DUR
+//
+// Rings are at most MaxScriptRings, durations from 0 to MaxScriptDuration,
+// digits at most MaxScriptDigits keys among 0-9 * # A-D and ','.
 //
 // Example: SIM/rings=2;talk=30s;digits=12#
 func ParseScript(script string) (Party, error) {
@@ -95,36 +133,42 @@ func ParseScript(script string) (Party, error) {
 		case hasVal && key == "rings":
 			p.Rings, err = strconv.Atoi(val)
 		case hasVal && key == "talk":
+			var q Party
 			if lo, hi, ok := strings.Cut(val, "-"); ok {
 				var dlo, dhi time.Duration
-				if dlo, err = time.ParseDuration(lo); err == nil {
-					if dhi, err = time.ParseDuration(hi); err == nil && dhi < dlo {
+				if dlo, err = scriptDuration(lo); err == nil {
+					if dhi, err = scriptDuration(hi); err == nil && dhi < dlo {
 						err = fmt.Errorf("talk range %q is reversed", val)
 					}
 				}
 				if err == nil {
-					p.TalkDist = func(r *rand.Rand) time.Duration {
+					q.talkRange, q.talkMin, q.talkMax = true, dlo, dhi
+					q.TalkDist = func(r *rand.Rand) time.Duration {
 						return dlo + time.Duration(r.Int64N(int64(dhi-dlo)+1))
 					}
 				}
 			} else {
-				p.Talk, err = time.ParseDuration(val)
+				q.Talk, err = scriptDuration(val)
 			}
+			p.takeTalk(q)
 		case hasVal && key == "digits":
+			if err = checkDigits(val); err == nil && len(val) > MaxScriptDigits {
+				err = fmt.Errorf("more than %d digits", MaxScriptDigits)
+			}
 			p.Digits = val
 		case hasVal && key == "digitsdelay":
-			p.DigitsDelay, err = time.ParseDuration(val)
+			p.DigitsDelay, err = scriptDuration(val)
 		case hasVal && key == "patience":
-			p.Patience, err = time.ParseDuration(val)
+			p.Patience, err = scriptDuration(val)
 		default:
 			err = fmt.Errorf("unknown item %q", item)
 		}
 		if err != nil {
-			return Party{}, fmt.Errorf("sim script %q: %w", script, err)
+			return Party{}, fmt.Errorf("sim script %q: %s: %w", script, key, err)
 		}
 	}
-	if p.Rings < 0 {
-		return Party{}, fmt.Errorf("sim script %q: negative rings", script)
+	if p.Rings < 0 || p.Rings > MaxScriptRings {
+		return Party{}, fmt.Errorf("sim script %q: rings %d: want 0 to %d", script, p.Rings, MaxScriptRings)
 	}
 	return p, nil
 }
