@@ -3,8 +3,14 @@
 GO      ?= go
 BIN     ?= bin/switchboard
 PKGS    ?= ./...
+# make fuzz: how long each fuzz target runs, which run (an extended regular
+# expression matched against "./pkg FuzzName"), and extra go test flags
+# (e.g. FUZZFLAGS=-fuzzminimizetime=5s to spend less time minimising).
+FUZZTIME  ?= 30s
+FUZZ      ?= .
+FUZZFLAGS ?=
 
-.PHONY: all build run test test-short test-asterisk bench lint fmt vet deps node-deps clean
+.PHONY: all build run test test-short test-asterisk bench fuzz lint fmt vet deps node-deps clean
 
 all: build
 
@@ -41,6 +47,24 @@ test-asterisk: deps
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# Every fuzz target (func FuzzX in a _test.go file), one after another, for
+# FUZZTIME each; prints the executions each made. A failure stops the run
+# and shows the failing input (saved under the package's testdata/fuzz).
+fuzz:
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for f in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | sort); do \
+	  pkg=./$$(dirname "$${f#./}"); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' "$$f" | sed 's/^func //'); do \
+	    echo "$$pkg $$t" | grep -Eq -- '$(FUZZ)' || continue; \
+	    printf '%s %s (%s): ' "$$pkg" "$$t" '$(FUZZTIME)'; \
+	    if $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "$$pkg" >"$$log" 2>&1; then \
+	      grep -o 'execs: [0-9]*' "$$log" | tail -n 1; \
+	    else \
+	      echo FAILED; cat "$$log"; exit 1; \
+	    fi; \
+	  done; \
+	done
 
 lint: vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
