@@ -477,4 +477,3 @@ func pathLocalBlipRestart(t *testing.T, engine string) []*e2e {
 	}
 	return []*e2e{e, e2}
 }
-
