@@ -113,13 +113,32 @@ func TestCallPaths(t *testing.T) {
 					return
 				}
 				es := path.run(t, engine.name)
-				es[len(es)-1].noChannelsLeft(t)
+				last := es[len(es)-1]
+				last.noChannelsLeft(t)
+				agentsFree(t, last)
 				for _, e := range es {
 					rowsComplete(t, e)
 				}
 			})
 		}
 	}
+}
+
+// agentsFree waits until the router (if any) has no agent left reserved
+// for a call or on one: every call is over.
+func agentsFree(t *testing.T, e *e2e) {
+	t.Helper()
+	busy := func() []string {
+		var out []string
+		for id, st := range e.c.AgentStates() {
+			if st.State == routing.StateReserved || st.State == routing.StateOnCall {
+				out = append(out, string(id)+" "+string(st.State))
+			}
+		}
+		return out
+	}
+	waitUntil(t, "no agent reserved or on a call", func() bool { return len(busy()) == 0 },
+		func() string { return strings.Join(busy(), ", ") })
 }
 
 // rowsComplete checks every call-log row a center wrote.
