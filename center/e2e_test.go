@@ -15,7 +15,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
-	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
 	"github.com/switchboard/switchboard/storage"
 )
@@ -424,87 +423,6 @@ func TestE2ERestartAdoptsWaitingCaller(t *testing.T) {
 		t.Fatalf("adopted caller: %+v", row)
 	}
 	e2.noChannelsLeft(t)
-}
-
-// TestE2ELocalAgentLegAcrossRestartAndBlip: an agent on a Local channel
-// talks to a caller; the ARI link blips and then Switchboard restarts.
-// Asterisk lists both halves of the agent leg (the ;2 half is not in
-// Stasis): neither is taken for an orphan agent leg or a new caller, the
-// call keeps talking and ends as the caller hangs up, on both engines.
-func TestE2ELocalAgentLegAcrossRestartAndBlip(t *testing.T) {
-	for _, engine := range []string{"basic", "router"} {
-		t.Run(engine, func(t *testing.T) {
-			s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
-			s.AddEndpoint("Local", "1001@agents", sim.Party{})
-			cfg := baseConfig()
-			cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "Local/1001@agents"}}
-			if err := s.Start("127.0.0.1:0"); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			start := func() *e2e {
-				if engine == "basic" {
-					return attach(t, s, cfg)
-				}
-				r, err := routing.New(routing.Config{
-					Agents: []routing.AgentConfig{{ID: "1001", Endpoint: "Local/1001@agents"}},
-					Queues: []routing.QueueConfig{salesQueue(routing.Linear)},
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, nil) })
-			}
-			e := start()
-			id := e.call(t, "+15551230010", sim.Party{})
-			waitUntil(t, "bridged", func() bool {
-				calls := e.c.LiveCalls()
-				return len(calls) == 1 && calls[0].State == sb.CallBridged
-			})
-			if n := len(s.Channels()); n != 3 {
-				t.Fatalf("%d channels, want the caller and both halves of the agent leg", n)
-			}
-			check := func(e *e2e, what string) {
-				t.Helper()
-				calls := e.c.LiveCalls()
-				if len(calls) != 1 || calls[0].ID != sb.CallID(id) || calls[0].State != sb.CallBridged || calls[0].Agent != "1001" {
-					t.Fatalf("%s: live calls %+v", what, calls)
-				}
-				if n := len(s.Channels()); n != 3 {
-					t.Fatalf("%s: %d channels left of 3", what, n)
-				}
-			}
-
-			// A blip of the link: the reconcile leaves the call alone.
-			done := make(chan struct{}, 2)
-			e.c.OnReconciled(func() { done <- struct{}{} })
-			before := e.pbx.Stats().Reconnects
-			s.DropWebSockets()
-			waitUntil(t, "reconnected", func() bool { return e.pbx.Stats().Reconnects > before })
-			<-done
-			check(e, "after the blip")
-
-			// A restart: the next controller adopts the call as it is.
-			e.stop()
-			e2 := start()
-			waitUntil(t, "adopted", func() bool {
-				calls := e2.c.LiveCalls()
-				return len(calls) == 1 && calls[0].State == sb.CallBridged
-			})
-			check(e2, "after the restart")
-			if err := s.Hangup(id, 16); err != nil {
-				t.Fatal(err)
-			}
-			row := e2.cdr.wait(t, id)
-			if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" || row.HangupBy != "caller" || row.HangupCause != 16 {
-				t.Fatalf("cdr = %+v", row)
-			}
-			if n := e.cdr.count() + e2.cdr.count(); n != 1 {
-				t.Errorf("%d call-log rows, want 1 (a ;2 half adopted as a caller?)", n)
-			}
-			e2.noChannelsLeft(t)
-		})
-	}
 }
 
 // TestE2ERestartDeletesBridgeLeftBehind: a call bridge left empty in the

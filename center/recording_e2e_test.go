@@ -25,6 +25,9 @@ type recRig struct {
 	dir   string
 	p     recording.Policies
 	logTo io.Writer // the center's log goes here too (nil: the test's only)
+	// engine is the routing engine of every center the rig starts
+	// ("basic" or "router", useEngine).
+	engine string
 }
 
 // startRecording runs sim + adapter + center with recording policies, the
@@ -36,6 +39,12 @@ func startRecording(t *testing.T, p recording.Policies, phones map[string]sim.Pa
 
 // startRecordingLog is startRecording whose center also logs to logTo.
 func startRecordingLog(t *testing.T, p recording.Policies, phones map[string]sim.Party, logTo io.Writer) *recRig {
+	t.Helper()
+	return startRecordingOn(t, "basic", p, phones, logTo)
+}
+
+// startRecordingOn is startRecordingLog on the routing engine named.
+func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones map[string]sim.Party, logTo io.Writer) *recRig {
 	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	cfg := baseConfig()
@@ -53,7 +62,7 @@ func startRecordingLog(t *testing.T, p recording.Policies, phones map[string]sim
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &recRig{db: db, dir: dir, p: p, logTo: logTo}
+	r := &recRig{db: db, dir: dir, p: p, logTo: logTo, engine: engine}
 	r.e2e = r.attach(t, s, cfg)
 	return r
 }
@@ -63,6 +72,7 @@ func startRecordingLog(t *testing.T, p recording.Policies, phones map[string]sim
 func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
 	return attachDB(t, s, s.URL(), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
+		useEngine(t, r.engine, c, cfg)
 		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
 			t.Fatal(err)
