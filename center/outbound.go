@@ -158,14 +158,8 @@ func (c *Center) obPendingEvent(e sb.Event) bool {
 		return false
 	}
 	switch e := e.(type) {
-	case sb.DialResult:
-		if cause := dialCause(e.Status); cause != 0 {
-			p.dialCause = cause
-		}
-	case sb.HangupRequested:
-		if cause := requestCause(e); cause != 0 {
-			p.cause = cause
-		}
+	case sb.DialResult, sb.HangupRequested:
+		noteCauses(e, &p.dialCause, &p.cause)
 		p.gone = true
 	case sb.ChannelDestroyed:
 		p.gone, p.destroyed = true, e.Cause
@@ -275,14 +269,8 @@ func (c *Center) obEvent(e sb.Event) bool {
 		return false
 	}
 	switch e := e.(type) {
-	case sb.DialResult:
-		if cause := dialCause(e.Status); cause != 0 {
-			ob.dialCause = cause
-		}
-	case sb.HangupRequested:
-		if cause := requestCause(e); cause != 0 {
-			ob.cause = cause
-		}
+	case sb.DialResult, sb.HangupRequested:
+		noteCauses(e, &ob.dialCause, &ob.cause)
 	case sb.ChannelDestroyed:
 		cause := legCause(ob.dialCause, e.Cause, ob.cause)
 		o := outcomeOfCause(cause)
@@ -312,19 +300,28 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 		return false
 	}
 	switch e := e.(type) {
-	case sb.DialResult:
-		if cause := dialCause(e.Status); cause != 0 {
-			p.dialCause = cause
-		}
-	case sb.HangupRequested:
-		if cause := requestCause(e); cause != 0 {
-			p.cause = cause
-		}
+	case sb.DialResult, sb.HangupRequested:
+		noteCauses(e, &p.dialCause, &p.cause)
 	case sb.ChannelDestroyed:
 		delete(c.obRinging, id)
 		c.obOrphanEnded(id, outcomeOfCause(legCause(p.dialCause, e.Cause, p.cause)))
 	}
 	return true
+}
+
+// noteCauses keeps the cause a Dial result or a hang-up request of a
+// campaign leg carries (dialCause, requestCause), for legCause at its end.
+func noteCauses(e sb.Event, dial, requested *int) {
+	switch e := e.(type) {
+	case sb.DialResult:
+		if cause := dialCause(e.Status); cause != 0 {
+			*dial = cause
+		}
+	case sb.HangupRequested:
+		if cause := requestCause(e); cause != 0 {
+			*requested = cause
+		}
+	}
 }
 
 // obOrphanEnded reports the end of a campaign call no Dial of this run
