@@ -586,18 +586,11 @@ func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
 		c.hangupOrphan(ch)
 		return
 	}
-	c.do(k, func(ctx context.Context) {
-		err := c.pbx.Hangup(ctx, ch, "normal")
-		switch {
-		case err == nil:
-		case sb.ErrorCode(err) == sb.ENOTFOUND:
-			c.post(func() {
-				if c.acd.legs[ch] != nil {
-					c.acdLegGone(ch, 0)
-				}
-			})
-		default:
-			c.log.Warn("hangup failed", "call_id", k.ID, "channel_id", ch, "err", err)
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
+		return c.pbx.Hangup(ctx, ch, "normal")
+	}, func(err error) {
+		if sb.ErrorCode(err) == sb.ENOTFOUND && c.acd.legs[ch] != nil {
+			c.acdLegGone(ch, 0)
 		}
 	})
 }

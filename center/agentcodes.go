@@ -141,7 +141,7 @@ func (c *Center) confirm(ch sb.ChannelID, sound string) {
 		}
 		if err != nil {
 			c.post(func() { delete(c.codePlaybacks, pb) })
-			_ = c.pbx.Hangup(ctx, ch, "normal")
+			_ = c.trySettle(ctx, "hangup", []any{"channel_id", ch}, c.hangupOp(ch))
 		}
 	})
 }

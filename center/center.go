@@ -164,7 +164,11 @@ type Center struct {
 	// list of rows still marked recording, read before the write, does
 	// not take them up as an earlier run's.
 	recEnding map[string]bool
+	// recSweeping counts recording sweeps in flight (see sweepRecordings).
+	recSweeping int
 	runCtx    context.Context
+	// settleRetries counts state-deciding commands that needed a retry.
+	settleRetries atomic.Int64
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
@@ -342,6 +346,7 @@ func (c *Center) Run(ctx context.Context) error {
 	if c.router != nil {
 		c.acdStart()
 	}
+	c.sweepRecordings()
 	events := c.pbx.Events()
 	for {
 		select {
@@ -1102,11 +1107,15 @@ func (c *Center) hangupCaller(k *call) {
 	}
 }
 
+// hangupChannel hangs up a leg of k until the PBX confirms it. A leg the
+// PBX no longer knows, whose end this run never heard of (the events lost
+// with a reconnect), is taken as gone.
 func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
-	c.do(k, func(ctx context.Context) {
-		err := c.pbx.Hangup(ctx, ch, "normal")
-		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-			c.log.Warn("hangup failed", "call_id", k.ID, "channel_id", ch, "err", err)
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
+		return c.pbx.Hangup(ctx, ch, "normal")
+	}, func(err error) {
+		if sb.ErrorCode(err) == sb.ENOTFOUND && !k.finished {
+			c.channelGone(k, ch)
 		}
 	})
 }
@@ -1126,22 +1135,18 @@ func (c *Center) detached(f func(ctx context.Context)) {
 
 // hangupOrphan hangs up a channel that belongs to no live call.
 func (c *Center) hangupOrphan(ch sb.ChannelID) {
-	c.detached(func(ctx context.Context) {
-		if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-			c.log.Warn("hangup failed", "channel_id", ch, "err", err)
-		}
-	})
+	c.settle(nil, "hangup", []any{"channel_id", ch}, func(ctx context.Context) error {
+		return c.pbx.Hangup(ctx, ch, "normal")
+	}, nil)
 }
 
 // refuseBusy hangs up a caller refused while draining with a busy signal
 // (cause 17, user busy), so that the trunk or the caller's carrier tries
 // elsewhere instead of taking the call as answered and cleared.
 func (c *Center) refuseBusy(ch sb.ChannelID) {
-	c.detached(func(ctx context.Context) {
-		if err := c.pbx.Hangup(ctx, ch, "busy"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-			c.log.Warn("refuse call while draining", "channel_id", ch, "err", err)
-		}
-	})
+	c.settle(nil, "refuse call while draining", []any{"channel_id", ch}, func(ctx context.Context) error {
+		return c.pbx.Hangup(ctx, ch, "busy")
+	}, nil)
 }
 
 // channelGone handles a leg that left (hung up, destroyed or left the app).
@@ -1269,12 +1274,18 @@ func (c *Center) maybeFinish(k *call) {
 	if k.bridgeMade {
 		bid := k.Bridge
 		c.do(k, func(ctx context.Context) {
-			if err := c.pbx.DestroyBridge(ctx, bid); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			// In order after the call's last commands; retried off it.
+			if err := c.pbx.DestroyBridge(ctx, bid); !settled(err) && retryable(err) {
+				c.settleRetry("destroy bridge", []any{"call_id", k.ID, "bridge_id", bid}, func(ctx context.Context) error {
+					return c.pbx.DestroyBridge(ctx, bid)
+				}, nil, err)
+			} else if !settled(err) {
 				c.log.Warn("destroy bridge", "call_id", k.ID, "err", err)
 			}
 		})
 	}
 	k.exec.close()
+	c.watchRecordingEnds(k)
 	if k.ivr != nil {
 		for pb := range k.ivr.playbacks {
 			delete(c.ivrPlaybacks, pb)

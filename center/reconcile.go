@@ -109,11 +109,7 @@ func (c *Center) doneReconciling() {
 	if c.reconciling == 0 {
 		clear(c.goneAt)
 		clear(c.goneCause)
-		for name, ending := range c.recEnding {
-			if !ending {
-				delete(c.recEnding, name)
-			}
-		}
+		c.forgetEnded()
 	}
 }
 
@@ -263,11 +259,9 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			continue
 		}
 		bid := b.ID
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.DestroyBridge(ctx, bid); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-				c.log.Warn("destroy a bridge left behind", "bridge_id", bid, "err", err)
-			}
-		})
+		c.settle(nil, "destroy a bridge left behind", []any{"bridge_id", bid}, func(ctx context.Context) error {
+			return c.pbx.DestroyBridge(ctx, bid)
+		}, nil)
 	}
 	// Greetings whose end was lost with the link: go on to the agent.
 	for _, k := range stalled {

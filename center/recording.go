@@ -23,10 +23,36 @@ type RecordingOptions struct {
 	// Fetch copies a finished recording from the PBX into the recordings
 	// folder, verifies it and fills in its path, size, checksum and length.
 	Fetch func(ctx context.Context, r *recording.Recording) error
+	// EndWait is how long a recording of a call that is over waits for
+	// its RecordingFinished before the PBX is asked about it (default
+	// DefaultRecordingEndWait): a loaded Asterisk can send it late or
+	// never.
+	EndWait time.Duration
+	// SweepInterval is how often every row still marked recording that
+	// no live call of this run has is checked against the PBX (default
+	// DefaultRecordingSweep).
+	SweepInterval time.Duration
 }
 
+// Defaults of RecordingOptions.
+const (
+	DefaultRecordingEndWait = 5 * time.Second
+	DefaultRecordingSweep   = time.Minute
+	// recordingEndRounds bounds how often a recording whose call is over
+	// is looked up (and stopped) before it is marked failed.
+	recordingEndRounds = 6
+)
+
 // SetRecording configures call recording; call it before Run.
-func (c *Center) SetRecording(o RecordingOptions) { c.rec = o }
+func (c *Center) SetRecording(o RecordingOptions) {
+	if o.EndWait <= 0 {
+		o.EndWait = DefaultRecordingEndWait
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = DefaultRecordingSweep
+	}
+	c.rec = o
+}
 
 // liveRecording is a recording the PBX is making. Its metadata writes run
 // in order on its own executor, which outlives the call: the recording
@@ -149,8 +175,8 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 		c.saveRecording(&row, false)
 		c.recOpen.Add(-1)
 		c.post(func() {
-			if c.reconciling > 0 {
-				c.recEnding[name] = false // a link-up's list may show it open
+			if c.reconciling > 0 || c.recSweeping > 0 {
+				c.recEnding[name] = false // a link-up's or sweep's list may show it open
 				return
 			}
 			delete(c.recEnding, name)
@@ -303,11 +329,9 @@ func (c *Center) stopRecordings(k *call) error {
 	}
 	for _, lr := range live {
 		name := lr.rec.Name
-		c.do(k, func(ctx context.Context) {
-			if err := c.pbx.StopRecording(ctx, name); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-				c.log.Warn("stop recording", "call_id", k.ID, "recording", name, "err", err)
-			}
-		})
+		c.settle(k, "stop recording", []any{"call_id", k.ID, "recording", name}, func(ctx context.Context) error {
+			return c.pbx.StopRecording(ctx, name)
+		}, nil)
 	}
 	return nil
 }
@@ -443,15 +467,14 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 			k.recordings = append(k.recordings, name)
 		case p.live[name]:
 			c.log.Info("recording of a call that is over: stopping it", "call_id", row.CallID, "recording", name)
-			c.detached(func(ctx context.Context) {
-				err := c.pbx.StopRecording(ctx, name)
-				c.post(func() {
-					if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
-						c.recordingEnded(name, 0, fmt.Sprintf("stop after a restart: %v", err))
-						return
-					}
-					c.recordingEnded(name, 0, "") // unless its RecordingFinished came first
-				})
+			c.settle(nil, "stop recording", []any{"call_id", row.CallID, "recording", name}, func(ctx context.Context) error {
+				return c.pbx.StopRecording(ctx, name)
+			}, func(err error) {
+				if !settled(err) {
+					c.recordingEnded(name, 0, fmt.Sprintf("stop after a restart: %v", err))
+					return
+				}
+				c.recordingEnded(name, 0, "") // unless its RecordingFinished came first
 			})
 		default:
 			c.log.Info("recording finished while Switchboard was down", "call_id", row.CallID, "recording", name)
@@ -468,6 +491,128 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 		if len(k.recordings) == 0 && !k.finished && k.State == sb.CallBridged {
 			c.log.Info("recording an adopted call that had none", "call_id", k.ID)
 			c.startRecordings(k)
+		}
+	}
+}
+
+// watchRecordingEnds runs when call k is over: its recordings the PBX has
+// not reported finished get EndWait for their RecordingFinished, then the
+// PBX is asked.
+func (c *Center) watchRecordingEnds(k *call) {
+	var names []string
+	for _, name := range k.recordings {
+		if c.recordings[name] != nil {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		c.afterRecordingWait(names, 1)
+	}
+}
+
+func (c *Center) afterRecordingWait(names []string, round int) {
+	wait := c.rec.EndWait
+	if round > 1 {
+		wait *= 2 // later rounds: the PBX is slow or the stop was retried
+	}
+	c.clock.AfterFunc(wait, func() { c.post(func() { c.checkRecordingEnds(names, round) }) })
+}
+
+// checkRecordingEnds asks the PBX about recordings whose call is over and
+// whose end it has not reported: one it no longer makes has ended (its
+// file is fetched and verified, or it is marked failed); one it still
+// makes is stopped and looked at again; after recordingEndRounds rounds
+// it is marked failed with the reason.
+func (c *Center) checkRecordingEnds(names []string, round int) {
+	var open []string
+	for _, name := range names {
+		if c.recordings[name] != nil {
+			open = append(open, name)
+		}
+	}
+	if len(open) == 0 {
+		return
+	}
+	c.detached(func(ctx context.Context) {
+		type answer struct {
+			live bool
+			err  error
+		}
+		answers := make([]answer, len(open))
+		for i, name := range open {
+			answers[i].live, answers[i].err = c.pbx.RecordingLive(ctx, name)
+		}
+		c.post(func() {
+			var again []string
+			for i, name := range open {
+				if c.recordings[name] == nil {
+					continue // its RecordingFinished came meanwhile
+				}
+				a := answers[i]
+				switch {
+				case a.err == nil && !a.live:
+					c.log.Info("recording ended without RecordingFinished", "recording", name)
+					c.recordingEnded(name, 0, "")
+				case round >= recordingEndRounds && a.err != nil:
+					c.recordingEnded(name, 0, fmt.Sprintf("the PBX did not say whether it still records after its call ended: %v", a.err))
+				case round >= recordingEndRounds:
+					c.recordingEnded(name, 0, "the PBX went on recording after the call ended and did not stop when told")
+				case a.err != nil:
+					again = append(again, name)
+				default:
+					c.log.Warn("recording still live after its call ended: stopping it", "recording", name)
+					c.settle(nil, "stop recording", []any{"recording", name}, func(ctx context.Context) error {
+						return c.pbx.StopRecording(ctx, name)
+					}, nil)
+					again = append(again, name)
+				}
+			}
+			if len(again) > 0 {
+				c.afterRecordingWait(again, round+1)
+			}
+		})
+	})
+}
+
+// sweepRecordings checks, every SweepInterval, the rows still marked
+// recording that no recording of this run holds (an earlier run's, or one
+// whose end could not be written) against the PBX, like a link-up does.
+func (c *Center) sweepRecordings() {
+	if c.rec.Repo == nil {
+		return
+	}
+	if _, ok := c.rec.Repo.(openRecordingLister); !ok {
+		return
+	}
+	c.clock.AfterFunc(c.rec.SweepInterval, func() {
+		c.post(func() {
+			c.recSweeping++
+			c.cmdWG.Add(1)
+			go func() {
+				defer c.cmdWG.Done()
+				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
+				defer cancel()
+				probe := c.probeRecordings(ctx, nil)
+				c.post(func() {
+					c.recoverRecordings(probe)
+					c.recSweeping--
+					c.forgetEnded()
+					c.sweepRecordings()
+				})
+			}()
+		})
+	})
+}
+
+// forgetEnded drops the recordings whose end is written once no link-up
+// or sweep may still list them as open.
+func (c *Center) forgetEnded() {
+	if c.reconciling > 0 || c.recSweeping > 0 {
+		return
+	}
+	for name, ending := range c.recEnding {
+		if !ending {
+			delete(c.recEnding, name)
 		}
 	}
 }

@@ -228,7 +228,7 @@ func (c *Center) applyMonitor(k *call) {
 	c.log.Info("supervisor mode", "call_id", k.ID, "mode", m.mode)
 	c.do(k, func(ctx context.Context) {
 		if oldSnoop != "" {
-			_ = c.pbx.Hangup(ctx, oldSnoop, "normal")
+			_ = c.trySettle(ctx, "hangup", []any{"call_id", k.ID, "channel_id", oldSnoop}, c.hangupOp(oldSnoop))
 		}
 		var err error
 		if snoop.ID == "" { // barge
@@ -252,7 +252,7 @@ func (c *Center) applyMonitor(k *call) {
 		}
 		if err != nil {
 			c.log.Warn("supervisor mode failed; the supervisor is hung up", "call_id", k.ID, "err", err)
-			_ = c.pbx.Hangup(ctx, sup, "normal")
+			_ = c.trySettle(ctx, "hangup", []any{"call_id", k.ID, "channel_id", sup}, c.hangupOp(sup))
 		}
 	})
 }
@@ -290,13 +290,15 @@ func (c *Center) monitorGone(k *call) {
 	c.detached(func(ctx context.Context) { // the call's executor may be closed already
 		for _, ch := range []sb.ChannelID{sup, snoop} {
 			if ch != "" {
-				if err := c.pbx.Hangup(ctx, ch, "normal"); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+				if err := c.trySettle(ctx, "monitor hangup", []any{"channel_id", ch}, c.hangupOp(ch)); !settled(err) {
 					c.log.Debug("monitor hangup", "channel_id", ch, "err", err)
 				}
 			}
 		}
 		if made {
-			if err := c.pbx.DestroyBridge(ctx, bridge); err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			if err := c.trySettle(ctx, "destroy monitor bridge", []any{"bridge_id", bridge}, func(ctx context.Context) error {
+				return c.pbx.DestroyBridge(ctx, bridge)
+			}); !settled(err) {
 				c.log.Debug("monitor bridge", "err", err)
 			}
 		}
@@ -355,6 +357,6 @@ func (c *Center) monitorKey(k *call, key string) {
 func (c *Center) refuse(ch sb.ChannelID) {
 	c.detached(func(ctx context.Context) {
 		_ = c.pbx.Answer(ctx, ch)
-		_ = c.pbx.Hangup(ctx, ch, "normal")
+		_ = c.trySettle(ctx, "hangup", []any{"channel_id", ch}, c.hangupOp(ch))
 	})
 }
