@@ -363,6 +363,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 		a.log.Warn("ARI adapter stopped with events not yet delivered", "undelivered", n)
 	}
 	close(a.events)
+	// Give Asterisk its sessions back; a command after Run opens anew.
+	a.httpc.CloseIdleConnections()
 	return err
 }
 

@@ -413,7 +413,6 @@ func TestPlaybackWatchdogEndsWithRun(t *testing.T) {
 	}
 	f.dropAll()
 	f.srv.CloseClientConnections()
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	a.httpc.CloseIdleConnections()
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before+4 })
 }
