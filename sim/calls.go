@@ -691,11 +691,7 @@ func (s *Server) finishRecording(r *liveRec, state, cause string) {
 	}
 	r.state = state
 	r.cause = cause
-	typ := "RecordingFinished"
-	if state == "failed" {
-		typ = "RecordingFailed"
-	}
-	s.emit(s.recApps(r), typ, map[string]any{"recording": s.liveRecJSON(r, true)})
+	apps, fields := s.recApps(r), map[string]any{"recording": s.liveRecJSON(r, true)}
 	delete(s.liveRecs, r.name)
 	rm := func(q *[]*liveRec) {
 		for i, x := range *q {
@@ -712,5 +708,12 @@ func (s *Server) finishRecording(r *liveRec, state, cause string) {
 	}
 	if state == "done" {
 		s.stored[r.name] = &storedRec{name: r.name, format: r.format, duration: r.appendTo + r.acc}
+	}
+	// The event goes last: the recording has ended (live 404, file
+	// stored) whether it is sent now, late or never (Faults).
+	if state == "failed" {
+		s.emit(apps, "RecordingFailed", fields)
+	} else {
+		s.emitRecordingFinished(r, apps, fields)
 	}
 }

@@ -48,6 +48,12 @@ func controlTable() []ctlRoute {
 		{"GET", "/endpoints", (*Server).ctlListEndpoints},
 		{"PUT", "/endpoints/{tech}/{resource...}", (*Server).ctlPutEndpoint},
 		{"GET", "/stats", (*Server).ctlStats},
+		{"GET", "/faults", (*Server).ctlGetFaults},
+		{"POST", "/faults", (*Server).ctlSetFaults},
+		{"DELETE", "/faults", (*Server).ctlClearFaults},
+		{"POST", "/faults/release", (*Server).ctlReleaseStalled},
+		{"GET", "/sessions", (*Server).ctlGetSessions},
+		{"PUT", "/sessions", (*Server).ctlPutSessions},
 	}
 }
 
@@ -590,6 +596,13 @@ func (s *Server) ctlStats(r *http.Request) ctlReply {
 		"bridges_active":      st.BridgesActive,
 		"connections_dropped": st.ConnectionsDropped,
 		"sent_by_app":         st.SentByApp,
+		"events_by_type":      st.EventsByType,
+		"requests":            st.Requests,
+		"faults":              st.Faults,
+		"stalled":             st.Stalled,
+		"recordings_held":     st.RecordingsHeld,
+		"sessions":            st.Sessions,
+		"sessions_refused":    st.SessionsRefused,
 		"apps":                nonNil(s.Apps()),
 		"sim_time":            ariTime(s.clock.Now()),
 		"speed":               s.clock.Speed(),

@@ -118,7 +118,53 @@
 //	               registers the endpoint or changes its script (AddEndpoint)
 //	               and reachability (SetEndpointState); offline fails calls
 //	               with CHANUNAVAIL, cause 20
-//	GET /sim/v1/stats              Server.Stats, connected apps, simulated time
+//	GET /sim/v1/stats              Server.Stats, connected apps, simulated time;
+//	               with requests (by "METHOD /pattern"), events_by_type,
+//	               faults (injected, by "POINT.KIND"), stalled,
+//	               recordings_held, sessions and sessions_refused
+//	GET /sim/v1/faults             the fault configuration (see Faults below)
+//	POST /sim/v1/faults            replaces it (SetFaults): 200 with the new one;
+//	               400 names the field at fault ("hangup.stall_for")
+//	DELETE /sim/v1/faults          no faults any more: 204
+//	POST /sim/v1/faults/release    ends every stall now (ReleaseStalled):
+//	               {"released": N}
+//	GET /sim/v1/sessions           {"limit": N, "active": N, "refused": N}
+//	PUT /sim/v1/sessions           {"limit": N} (SetSessionLimit; 0 = unlimited)
+//
+// # Faults
+//
+// Options.Faults (SetFaults, POST /sim/v1/faults) makes the simulator
+// misbehave as a loaded Asterisk 22 does; every fault is drawn from a
+// generator seeded with Faults.Seed (else Options.Seed), apart from the
+// one of drawn durations, and the zero value injects nothing and draws
+// nothing. RecordingFinished events are dropped, delayed (DelayBy of
+// simulated time; the timestamp stays the recording's end) or reordered
+// (held until the recorded channel, or every channel in the recorded
+// bridge, has ended, so it arrives after their ChannelLeftBridge,
+// StasisEnd and ChannelDestroyed); the recording itself ends when it
+// would have: /recordings/live/{name} answers 404 and the stored file
+// downloads. DELETE /channels/{channelId}, POST
+// /bridges/{bridgeId}/removeChannel and POST
+// /recordings/live/{recordingName}/stop are, per request and only when
+// their target exists, answered 500 {"message":"Internal Server Error"}
+// without being carried out, or stalled for StallFor of wall-clock time
+// (past a client's request timeout) and then carried out or not
+// (StallThenDo); FailFirst and StallFirst fault the first N requests for a
+// channel id (the removed channel for removeChannel) or recording name,
+// so that a test can be exact. The JSON of the control API:
+//
+//	{"seed": 7,
+//	 "recording_finished": {"drop": 0.1, "delay": 0.1, "delay_by": "2s", "reorder": 0.1},
+//	 "hangup": {"fail": 0.2, "stall": 0.1, "stall_for": "10s", "stall_then_do": 0.5,
+//	            "fail_first": {"1764000000.3": 2}, "stall_first": {}},
+//	 "remove_channel": {...}, "stop_recording": {...}}
+//
+// Options.SessionLimit is http.conf's sessionlimit: past that many open
+// TCP connections on the listener of Start (keep-alive connections while
+// open, events websockets too) a new connection is closed with no
+// response and "HTTP session count exceeded N sessions" is logged, as
+// main/http.c does; Stats.SessionsRefused counts them. The control API
+// shares the listener, so it is refused too while the limit is reached.
 //
 // # Simulated dialplan
 //

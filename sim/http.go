@@ -177,8 +177,9 @@ type route struct {
 	h            func(s *Server, r *request) reply
 }
 
-// wrap authenticates, parses parameters and runs h under the state lock.
-func (s *Server) wrap(h func(*Server, *request) reply) http.HandlerFunc {
+// wrap authenticates, parses parameters and runs h under the state lock,
+// through the request faults of fp (noFault: none).
+func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, hr *http.Request) {
 		if !s.authorized(hr) {
 			unauthorized(w)
@@ -208,7 +209,16 @@ func (s *Server) wrap(h func(*Server, *request) reply) http.HandlerFunc {
 			writeJSON(w, http.StatusServiceUnavailable, errBody("Asterisk is shutting down"))
 			return
 		}
-		rep := h(s, req)
+		var rep reply
+		if fp == noFault {
+			rep = h(s, req)
+		} else if r, open := s.faulted(fp, req, h); open {
+			rep = r
+		} else {
+			s.mu.Unlock()
+			writeJSON(w, http.StatusServiceUnavailable, errBody("Asterisk is shutting down"))
+			return
+		}
 		s.mu.Unlock()
 		writeJSON(w, rep.code, rep.body)
 	}
@@ -218,7 +228,7 @@ func (s *Server) wrap(h func(*Server, *request) reply) http.HandlerFunc {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range routeTable() {
-		mux.HandleFunc(rt.method+" /ari"+rt.path, s.wrap(rt.h))
+		mux.HandleFunc(rt.method+" /ari"+rt.path, s.wrap(rt.h, faultPoints[rt.method+" "+rt.path]))
 	}
 	mux.HandleFunc("GET /ari/events", s.handleEvents)
 	mux.HandleFunc("GET /ari/recordings/stored/{recordingName}/file", s.handleRecordingFile)

@@ -64,6 +64,17 @@ type Options struct {
 	// KeepCallLog keeps a CallRecord of every channel (CallLog), for
 	// tests that check Switchboard's books against what happened.
 	KeepCallLog bool
+	// Faults makes the simulator misbehave as a loaded Asterisk does
+	// (SetFaults changes it at run time); the zero value injects nothing.
+	// New panics if it is out of bounds (Faults.Validate).
+	Faults Faults
+	// SessionLimit is Asterisk's http.conf sessionlimit (100 there by
+	// default): past this many open TCP connections on the listener of
+	// Start (a keep-alive connection counts while it is open, an events
+	// websocket too), a new connection is closed with no HTTP response and
+	// the warning "HTTP session count exceeded N sessions" is logged. 0 is
+	// unlimited. SetSessionLimit changes it at run time.
+	SessionLimit int
 }
 
 // DefaultSounds returns the default sound list: common Asterisk prompts,
@@ -102,6 +113,26 @@ type Stats struct {
 	ConnectionsDropped int64
 	// SentByApp is EventsSent per application name.
 	SentByApp map[string]int64
+	// EventsByType is EventsSent per event type ("StasisStart", ...).
+	EventsByType map[string]int64
+	// Requests counts HTTP requests by method and the pattern of the route
+	// that took them, e.g. "DELETE /ari/channels/{channelId}",
+	// "POST /sim/v1/calls"; paths no route serves count under their
+	// catch-all ("GET /ari/").
+	Requests map[string]int64
+	// Faults counts the faults injected, by "POINT.KIND": POINT is
+	// recording_finished (KIND drop, delay, reorder) or hangup,
+	// remove_channel, stop_recording (KIND fail, stall, and once a stall
+	// ends stall_done or stall_not_done).
+	Faults map[string]int64
+	// Stalled is the number of requests held by a stall now;
+	// RecordingsHeld the RecordingFinished events delayed or reordered
+	// and not sent yet.
+	Stalled, RecordingsHeld int64
+	// Sessions is the number of open HTTP sessions (TCP connections on
+	// the listener of Start, websockets included); SessionsRefused counts
+	// the connections closed unanswered past the session limit.
+	Sessions, SessionsRefused int64
 }
 
 // Server is a simulated Asterisk serving ARI (REST and events websocket).
@@ -136,6 +167,21 @@ type Server struct {
 	sentByApp map[string]int64
 	callLog   []*CallRecord // Options.KeepCallLog
 
+	// Faults (faults.go, inject.go) and counters.
+	faults          Faults
+	frng            *rand.Rand
+	firstLeft       map[faultPoint][2]map[string]int // FailFirst, StallFirst left
+	faultCounts     map[string]int64
+	stalls          map[*stall]struct{}
+	held            map[*heldEvent]struct{}
+	heldOrder       []*heldEvent // reordered events, in the order held
+	eventsByType    map[string]int64
+	requests        map[string]int64
+	sessionLimit    int
+	sessions        int
+	sessionsRefused int64
+	handler         http.Handler
+
 	srv *http.Server
 	ln  net.Listener
 	wg  sync.WaitGroup
@@ -160,6 +206,12 @@ func New(opts Options) *Server {
 	if lg == nil {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if err := opts.Faults.Validate(); err != nil {
+		panic("sim: Options.Faults: " + err.Error())
+	}
+	if opts.SessionLimit < 0 {
+		panic("sim: Options.SessionLimit is negative")
+	}
 	s := &Server{
 		opts:      opts,
 		clock:     NewClock(opts.Speed),
@@ -177,13 +229,22 @@ func New(opts Options) *Server {
 		techs:     map[string]bool{},
 		globals:   map[string]string{},
 		sentByApp: map[string]int64{},
+
+		faultCounts:  map[string]int64{},
+		stalls:       map[*stall]struct{}{},
+		held:         map[*heldEvent]struct{}{},
+		eventsByType: map[string]int64{},
+		requests:     map[string]int64{},
+		sessionLimit: opts.SessionLimit,
 	}
+	s.setFaults(opts.Faults)
 	for t := range knownTechs {
 		s.techs[t] = true
 	}
 	s.start = s.clock.Now()
 	s.mux = s.routes()
 	s.controlRoutes(s.mux)
+	s.handler = s.counted(s.mux)
 	return s
 }
 
@@ -191,7 +252,9 @@ func New(opts Options) *Server {
 func (s *Server) Clock() *Clock { return s.clock }
 
 // Handler serves ARI under /ari/ and the control API under /sim/v1/.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Stats.Requests counts its requests; the session limit applies only to
+// the listener of Start.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
 func (s *Server) Start(addr string) error {
@@ -206,13 +269,13 @@ func (s *Server) Start(addr string) error {
 		return ErrClosed
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	srv := s.srv
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(&sessionListener{Listener: ln, s: s}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Warn("sim: serve", "error", err)
 		}
 	}()
@@ -247,6 +310,7 @@ func (s *Server) Close() error {
 	for c := range s.conns {
 		s.detachConn(c, false)
 	}
+	s.releaseStalls()
 	s.mu.Unlock()
 	s.clock.stopAll()
 	var err error
@@ -284,7 +348,20 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.sentByApp {
 		st.SentByApp[k] = v
 	}
+	st.EventsByType = copyMap(s.eventsByType)
+	st.Requests = copyMap(s.requests)
+	st.Faults = copyMap(s.faultCounts)
+	st.Stalled, st.RecordingsHeld = int64(len(s.stalls)), int64(len(s.held))
+	st.Sessions, st.SessionsRefused = int64(s.sessions), s.sessionsRefused
 	return st
+}
+
+func copyMap(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // EventsSent is the number of events queued to app's websockets so far.
@@ -360,8 +437,8 @@ func (s *Server) detachConn(c *wsConn, dropped bool) {
 	close(c.done)
 }
 
-// deliver queues one encoded event for app; never blocks.
-func (s *Server) deliver(app string, data []byte) {
+// deliver queues one encoded event of type typ for app; never blocks.
+func (s *Server) deliver(app, typ string, data []byte) {
 	a := s.apps[app]
 	if a == nil || a.conn == nil {
 		s.stats.EventsUnrouted++
@@ -372,6 +449,7 @@ func (s *Server) deliver(app string, data []byte) {
 	case c.q <- data:
 		s.stats.EventsSent++
 		s.sentByApp[app]++
+		s.eventsByType[typ]++
 	default:
 		s.stats.EventsDropped++
 		s.log.Warn("sim: websocket reader too slow, disconnecting", "app", app)
@@ -383,11 +461,17 @@ func (s *Server) deliver(app string, data []byte) {
 // with s.mu held; the JSON is encoded once and the application field is
 // spliced in per recipient.
 func (s *Server) emit(apps []string, typ string, fields map[string]any) {
+	s.emitAt(apps, typ, fields, s.clock.Now())
+}
+
+// emitAt is emit with the event's timestamp at (an event created earlier
+// and sent late).
+func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at time.Time) {
 	if len(apps) == 0 {
 		return
 	}
 	fields["type"] = typ
-	fields["timestamp"] = ariTime(s.clock.Now())
+	fields["timestamp"] = ariTime(at)
 	fields["asterisk_id"] = s.opts.EntityID
 	body, err := json.Marshal(fields)
 	if err != nil {
@@ -401,7 +485,7 @@ func (s *Server) emit(apps []string, typ string, fields map[string]any) {
 		msg = append(msg, name...)
 		msg = append(msg, ',')
 		msg = append(msg, body[1:]...)
-		s.deliver(app, msg)
+		s.deliver(app, typ, msg)
 	}
 }
 

@@ -586,6 +586,7 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 		}
 		s.hangup(p, pc, hangFar)
 	}
+	s.channelEnded(c)
 }
 
 func (s *Server) bridgedWithOther(c *channel) bool {

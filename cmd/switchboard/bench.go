@@ -22,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Run the benchmarks that decide between designs",
 	}
-	cmd.AddCommand(newBenchDialerCmd())
+	cmd.AddCommand(newBenchDialerCmd(), newBenchCallsCmd())
 	return cmd
 }
 

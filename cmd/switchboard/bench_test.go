@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runBench(t *testing.T, args ...string) (string, string, error) {
@@ -116,6 +119,53 @@ func TestBenchDialerBadFlags(t *testing.T) {
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.code != 2 {
 			t.Errorf("%v: got %v, want a usage error (exit 2)", args, err)
+		}
+	}
+}
+
+// BenchmarkInboundCallCPU is `switchboard bench calls` as a Go benchmark:
+// b.N inbound calls (after a warm-up of 20) at 10 per second, recorded,
+// through the simulated Asterisk (this process) into serve (a child
+// process). ns/op is the spacing of the calls; the figures are the custom
+// metrics: serve's own CPU, PBX events, ARI requests and allocations per
+// call. Run it with a fixed count:
+//
+//	go test -run '^$' -bench InboundCallCPU -benchtime 1000x ./cmd/switchboard/
+func BenchmarkInboundCallCPU(b *testing.B) {
+	for _, mode := range []string{"always", "never"} {
+		b.Run("recording="+mode, func(b *testing.B) {
+			bench := callsBench{Calls: b.N, Warmup: 20, Rate: 10, Agents: 150, Talk: 2 * time.Second,
+				Recording: mode, Greeting: "sound:beep", Dir: b.TempDir(),
+				launch: func(args ...string) *exec.Cmd { return childCommand(args...) }}
+			b.ResetTimer()
+			res, err := bench.run(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.RecordingsOpen != 0 || res.CallsLiveAtEnd != 0 || res.ChannelsLeftAtEnd != 0 || res.BridgesLeftAtEnd != 0 {
+				b.Fatalf("not settled at the end: %+v", res)
+			}
+			b.ReportMetric(res.CPUMsPerCall, "cpu-ms/call")
+			b.ReportMetric(res.EventsPerCall, "events/call")
+			b.ReportMetric(res.RequestsPerCall, "requests/call")
+			b.ReportMetric(res.AllocsPerCall, "allocs/call")
+			b.ReportMetric(res.AllocBytesPerCall, "B/call")
+		})
+	}
+}
+
+func TestARIRoute(t *testing.T) {
+	for path, want := range map[string]string{
+		"/ari/channels/17.4/play/17.4-greet": "POST /channels/{id}/play/{id}",
+		"/ari/channels/create":               "POST /channels/create",
+		"/ari/bridges/br-1/addChannel":       "POST /bridges/{id}/addChannel",
+		"/ari/recordings/live/r1/stop":       "POST /recordings/live/{name}/stop",
+		"/ari/applications/switchboard":      "POST /applications/{name}",
+		"/ari/asterisk/info":                 "POST /asterisk/info",
+		"/ari/endpoints/PJSIP/7001":          "POST /endpoints/{id}/{id}",
+	} {
+		if got := ariRoute("POST", path); got != want {
+			t.Errorf("ariRoute(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -30,6 +30,7 @@ func newSimulateCmd() *cobra.Command {
 	var seed int64
 	var phones bool
 	var lf loadFlags
+	var ff faultFlags
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Run the simulated Asterisk (ARI over HTTP and WebSocket) on its own",
@@ -40,7 +41,15 @@ places inbound callers, hangs parties up and sets endpoints offline. With
 --load it places a steady stream of inbound callers into --app once that
 application's events websocket is connected: Poisson arrivals at the given
 rate of simulated time (--arrivals fixed: evenly spaced), each caller
-following --script. See README.md ("The simulator").`,
+following --script.
+
+The --fault-* flags make it misbehave as a loaded Asterisk does, drawn
+from --fault-seed: RecordingFinished events dropped, delayed or sent after
+the call's later events; hang-ups, bridge removals and recording stops
+answered 500 without being done, or stalled past a client's timeout.
+--session-limit is http.conf's sessionlimit. The control API changes all
+of it at run time (POST /sim/v1/faults, PUT /sim/v1/sessions). See
+README.md ("The simulator").`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" || password == "" {
 				return &exitError{code: 2, err: fmt.Errorf("--user and --password are required")}
@@ -49,8 +58,16 @@ following --script. See README.md ("The simulator").`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			faults, err := ff.parse(cmd, seed)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if ff.sessionLimit < 0 {
+				return &exitError{code: 2, err: fmt.Errorf("--session-limit %d: want 0 (unlimited) or more", ff.sessionLimit)}
+			}
 			log := newLogger(cmd.ErrOrStderr(), "info", "text")
-			opts := sim.Options{User: user, Password: password, Speed: speed, Seed: seed, Logger: log}
+			opts := sim.Options{User: user, Password: password, Speed: speed, Seed: seed, Logger: log,
+				Faults: faults, SessionLimit: ff.sessionLimit}
 			if cmd.Flags().Changed("app") {
 				opts.ControlApp = lf.app
 			}
@@ -65,6 +82,12 @@ following --script. See README.md ("The simulator").`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "ARI simulator at %s (events %s)\n", s.URL(), s.WebsocketURL())
 			fmt.Fprintf(out, "control API at http://%s%s\n", s.Addr(), sim.ControlPrefix)
+			if line := faultSummary(faults); line != "" {
+				fmt.Fprintf(out, "faults (seed %d): %s\n", faults.Seed, line)
+			}
+			if ff.sessionLimit > 0 {
+				fmt.Fprintf(out, "HTTP session limit: %d\n", ff.sessionLimit)
+			}
 			var gen *loadGen
 			if spec != nil {
 				fmt.Fprintf(out, "load: %s (%s arrivals) into %q once it connects, script %q\n",
@@ -92,7 +115,55 @@ following --script. See README.md ("The simulator").`,
 	f.StringVar(&lf.callerPrefix, "caller-prefix", "+1555", "caller numbers of --load: this prefix and 7 random digits")
 	f.StringVar(&lf.app, "app", "switchboard", "Stasis application of the --load callers (and of control API calls that name none)")
 	f.StringVar(&lf.arrivals, "arrivals", "poisson", "--load arrivals: poisson (exponential gaps, from --seed) or fixed")
+	f.IntVar(&ff.sessionLimit, "session-limit", 0, "at most this many open HTTP connections (websockets included); one more is closed unanswered, as Asterisk's http.conf sessionlimit (100 there); 0 = unlimited")
+	f.Int64Var(&ff.seed, "fault-seed", 0, "seed of the fault draws (default: --seed)")
+	f.StringVar(&ff.recording, "fault-recording-finished", "", "RecordingFinished faults: drop=FRAC,delay=FRAC:DUR,reorder=FRAC (e.g. drop=0.1,delay=0.1:2s,reorder=0.1)")
+	f.StringVar(&ff.hangup, "fault-hangup", "", "DELETE /channels/{id} faults: fail=FRAC,stall=FRAC:DUR,stall-then-do=FRAC (e.g. fail=0.2,stall=0.1:10s,stall-then-do=0.5; DUR is wall time)")
+	f.StringVar(&ff.removeChannel, "fault-remove-channel", "", "POST /bridges/{id}/removeChannel faults, as --fault-hangup")
+	f.StringVar(&ff.stopRecording, "fault-stop-recording", "", "POST /recordings/live/{name}/stop faults, as --fault-hangup")
 	return cmd
+}
+
+// faultFlags are simulate's --fault-* and --session-limit flags as given.
+type faultFlags struct {
+	seed                                            int64
+	recording, hangup, removeChannel, stopRecording string
+	sessionLimit                                    int
+}
+
+// parse reads the --fault-* flags; the fault seed defaults to seed.
+func (ff faultFlags) parse(cmd *cobra.Command, seed int64) (sim.Faults, error) {
+	f := sim.Faults{Seed: ff.seed}
+	if !cmd.Flags().Changed("fault-seed") {
+		f.Seed = seed
+	}
+	var err error
+	if f.RecordingFinished, err = sim.ParseRecordingFaults(ff.recording); err != nil {
+		return f, fmt.Errorf("--fault-recording-finished: %w", err)
+	}
+	for _, x := range []struct {
+		flag, spec string
+		dst        *sim.RequestFaults
+	}{{"fault-hangup", ff.hangup, &f.Hangup}, {"fault-remove-channel", ff.removeChannel, &f.RemoveChannel},
+		{"fault-stop-recording", ff.stopRecording, &f.StopRecording}} {
+		if *x.dst, err = sim.ParseRequestFaults(x.spec); err != nil {
+			return f, fmt.Errorf("--%s: %w", x.flag, err)
+		}
+	}
+	return f, nil
+}
+
+// summary lists the faults in force in the flags' syntax ("" for none).
+func faultSummary(f sim.Faults) string {
+	var parts []string
+	for _, x := range []struct{ name, spec string }{
+		{"recording-finished", f.RecordingFinished.String()}, {"hangup", f.Hangup.String()},
+		{"remove-channel", f.RemoveChannel.String()}, {"stop-recording", f.StopRecording.String()}} {
+		if x.spec != "" {
+			parts = append(parts, x.name+" "+x.spec)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // loadFlags are simulate's --load flags as given.

@@ -118,6 +118,12 @@ func TestSimulateBadFlags(t *testing.T) {
 		{[]string{"--load", "2/s", "--app", ""}, "--app"},
 		{[]string{"--script", "talk=30s"}, "--script needs --load"},
 		{[]string{"--dialed", "100"}, "--dialed needs --load"},
+		{[]string{"--session-limit", "-1"}, "--session-limit"},
+		{[]string{"--fault-recording-finished", "drop=2"}, "--fault-recording-finished"},
+		{[]string{"--fault-recording-finished", "delay=0.1"}, "--fault-recording-finished"},
+		{[]string{"--fault-hangup", "fail=0.7,stall=0.7:1s"}, "--fault-hangup"},
+		{[]string{"--fault-remove-channel", "stall=0.1"}, "--fault-remove-channel"},
+		{[]string{"--fault-stop-recording", "oops=1"}, "--fault-stop-recording"},
 	}
 	for _, tc := range tests {
 		_, errOut, code := runCommand(t, newSimulateCmd(), append(append([]string{}, base...), tc.args...)...)
@@ -268,5 +274,78 @@ func TestSimulateLoad(t *testing.T) {
 				t.Errorf("%s callers failed: none should be placed before the application connects", m[2])
 			}
 		})
+	}
+}
+
+// TestSimulateFaultFlags: the --fault-* and --session-limit flags reach the
+// simulator, as its control API shows.
+func TestSimulateFaultFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	exit := make(chan int, 1)
+	args := []string{"simulate", "--listen", "127.0.0.1:0", "--user", "u", "--password", "p", "--phones=false",
+		"--seed", "3", "--session-limit", "40",
+		"--fault-recording-finished", "drop=0.1,delay=0.2:2s,reorder=0.3",
+		"--fault-hangup", "fail=0.2,stall=0.1:10s,stall-then-do=0.5",
+		"--fault-stop-recording", "fail=1"}
+	go func() { exit <- runCtx(ctx, args, out, &syncBuffer{}) }()
+	addrRE := regexp.MustCompile(`control API at http://([^/\s]+)/sim/v1`)
+	if err := waitFor(ctx, 10*time.Second, func() bool { return addrRE.MatchString(out.String()) }); err != nil {
+		t.Fatalf("no control API address in %q: %v", out.String(), err)
+	}
+	addr := addrRE.FindStringSubmatch(out.String())[1]
+	get := func(path string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+addr+"/sim/v1"+path, nil)
+		req.SetBasicAuth("u", "p")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+		}
+	}
+	var f struct {
+		Seed int64 `json:"seed"`
+		Rec  struct {
+			Drop, Delay, Reorder float64
+			DelayBy              string `json:"delay_by"`
+		} `json:"recording_finished"`
+		Hangup map[string]any `json:"hangup"`
+		Stop   map[string]any `json:"stop_recording"`
+		Remove map[string]any `json:"remove_channel"`
+	}
+	get("/faults", &f)
+	if f.Seed != 3 || f.Rec.Drop != 0.1 || f.Rec.Delay != 0.2 || f.Rec.DelayBy != "2s" || f.Rec.Reorder != 0.3 {
+		t.Errorf("GET /sim/v1/faults: seed %d, recording_finished %+v", f.Seed, f.Rec)
+	}
+	if f.Hangup["fail"] != 0.2 || f.Hangup["stall"] != 0.1 || f.Hangup["stall_for"] != "10s" || f.Hangup["stall_then_do"] != 0.5 {
+		t.Errorf("GET /sim/v1/faults: hangup %v", f.Hangup)
+	}
+	if f.Stop["fail"] != 1.0 || f.Remove["fail"] != 0.0 {
+		t.Errorf("GET /sim/v1/faults: stop_recording %v, remove_channel %v", f.Stop, f.Remove)
+	}
+	var sess struct{ Limit int }
+	get("/sessions", &sess)
+	if sess.Limit != 40 {
+		t.Errorf("GET /sim/v1/sessions: limit %d, want 40", sess.Limit)
+	}
+	for _, want := range []string{"faults (seed 3): recording-finished drop=0.1,delay=0.2:2s,reorder=0.3; hangup fail=0.2,stall=0.1:10s,stall-then-do=0.5; stop-recording fail=1",
+		"HTTP session limit: 40"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output %q: no %q", out.String(), want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("simulate exited %d: %s", code, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("simulate did not stop")
 	}
 }
