@@ -262,7 +262,7 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout)
+	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout)}
 	if err := useTransport(client, tr); err != nil {
 		return nil, err
 	}

@@ -77,7 +77,10 @@
 // client keeps its http.Client in an unexported field with no option to
 // replace it (its zero value would send through the process-wide,
 // unbounded http.DefaultTransport), so New sets the field's transport
-// through reflection and fails if the library no longer has it.
+// through reflection and fails if the library no longer has it. Every
+// response body is read to its end when closed (the native client closes
+// some unread): a connection is reused, never thrown away for a new one
+// that Asterisk, still counting the old session, could refuse.
 //
 // A command first takes one of MaxConnections-1 slots, waiting under its
 // deadline when every connection is busy; one that does not get a slot in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"reflect"
@@ -90,6 +91,31 @@ func newRESTTransport(n int, requestTimeout time.Duration) *http.Transport {
 		TLSHandshakeTimeout:   requestTimeout,
 		ForceAttemptHTTP2:     false,
 	}
+}
+
+// reusing wraps the REST transport so that every response body is read to
+// its end (up to 64 KiB) when closed. The native client closes the bodies
+// it does not decode (an error's JSON, the answer of a command it returns
+// nothing of) unread, and Go's transport then throws the connection away
+// rather than reuse it: each such command would cost a new connection, and
+// Asterisk, which notices a closed session only when it next reads it,
+// would count the old one and the new one together, past its sessionlimit.
+type reusing struct{ *http.Transport }
+
+// RoundTrip implements http.RoundTripper.
+func (t reusing) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.Transport.RoundTrip(r)
+	if err == nil && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &drainOnClose{ReadCloser: resp.Body}
+	}
+	return resp, err
+}
+
+type drainOnClose struct{ io.ReadCloser }
+
+func (b *drainOnClose) Close() error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.ReadCloser, 64<<10))
+	return b.ReadCloser.Close()
 }
 
 // newWebsocketTransport carries the events WebSocket's upgrade: one

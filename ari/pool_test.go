@@ -10,9 +10,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/CyCoreSystems/ari/v6/client/native"
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/sim"
 )
 
 // connCounter counts the TCP connections a server holds open, as the
@@ -250,14 +252,14 @@ func TestNativeClientTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := reflect.ValueOf(a.client).Elem().FieldByName("httpClient")
-	got := f.FieldByName("Transport").Elem().Pointer()
-	if want := reflect.ValueOf(a.httpc.Transport).Pointer(); got != want {
+	hc := (*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
+	if got, ok := hc.Transport.(reusing); !ok || got != a.httpc.Transport {
 		t.Error("the native client does not use the adapter's transport")
 	}
 	if useTransport(native.New(&native.Options{Application: "x"}), a.httpc.Transport) != nil {
 		t.Error("useTransport failed on the native client")
 	}
-	tr := a.httpc.Transport.(*http.Transport)
+	tr := a.httpc.Transport.(reusing).Transport
 	if tr.MaxConnsPerHost != DefaultMaxConnections-1 || tr.MaxIdleConnsPerHost != DefaultMaxConnections-1 {
 		t.Errorf("transport %d conns, %d idle per host; want %d", tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, DefaultMaxConnections-1)
 	}
@@ -276,4 +278,58 @@ func routeOf(t *testing.T, st Stats, route string) RouteStats {
 	}
 	t.Fatalf("no stats for route %q", route)
 	return RouteStats{}
+}
+
+// TestSessionLimitNeverExceeded: against the simulator with Asterisk's
+// session limit set to MaxConnections, 200 concurrent commands through
+// both clients are all answered: none is refused for want of a session.
+func TestSessionLimitNeverExceeded(t *testing.T) {
+	const maxConns, requests = 6, 200
+	s := sim.New(sim.Options{User: "switchboard", Password: "limit-Secret-1", Seed: 1, EntityID: "sim-limit", SessionLimit: maxConns})
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	log, _ := testLogger(t)
+	a := start(t, Config{URL: s.URL(), Username: "switchboard", Password: "limit-Secret-1", Application: "limit",
+		MaxConnections: maxConns, RequestTimeout: 20 * time.Second, Logger: log})
+	next(t, a.Events()) // LinkUp: the websocket holds a session
+	ctx := context.Background()
+	errs := make(chan error, requests)
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			var err error
+			switch i % 3 {
+			case 0: // native client; the channel does not exist: 404
+				if err = a.Answer(ctx, chanID(i)); sb.ErrorCode(err) == sb.ENOTFOUND {
+					err = nil
+				}
+			case 1: // the adapter's own client, two requests
+				_, err = a.Channels(ctx)
+			default:
+				_, err = a.Endpoints(ctx)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a command failed: %v", err)
+			break
+		}
+	}
+	if st := s.Stats(); st.SessionsRefused != 0 {
+		t.Errorf("the PBX refused %d sessions past its limit of %d", st.SessionsRefused, maxConns)
+	}
+	for _, rs := range a.Stats().Routes {
+		if n := rs.Results[ResultReset]; n > 0 {
+			t.Errorf("%s: %d connections closed with no answer", rs.Route, n)
+		}
+	}
+	if rs := routeOf(t, a.Stats(), "POST /channels/{id}/answer"); rs.Results["404"] != (requests+2)/3 {
+		t.Errorf("answer results %v, want %d 404", rs.Results, (requests+2)/3)
+	}
 }
