@@ -17,7 +17,9 @@
 // Unauthenticated endpoints:
 //
 //	GET /livez                 the process is up (always 200)
-//	GET /healthz               ready to take calls (503 with a reason when not)
+//	GET /healthz               ready to take calls (503 with a reason when not;
+//	                           200 "degraded" with a reason when the PBX is
+//	                           overloaded, 503 then with ?strict=1)
 //	GET /metrics               Prometheus exposition, meant for the local scraper
 //	GET /api/v1/openapi.json   the API description
 //

@@ -161,8 +161,13 @@ agent acts on itself only. Errors are always ` + "`{\"error\":{\"code\":\"...\",
 with a stable machine-readable code. Unknown query parameters are rejected
 with 400 so a misspelt filter is never silently ignored.
 
-Outside this API: GET /livez (process up), GET /healthz (ready to take calls;
-503 with a reason when not) and GET /metrics (Prometheus) need no token.`
+Outside this API: GET /livez (process up), GET /healthz and GET /metrics
+(Prometheus) need no token. GET /healthz answers 200 ` + "`{\"status\":\"ready\"}`" + `;
+200 ` + "`{\"status\":\"degraded\",\"reason\":\"PBX overloaded: ...\"}`" + ` when calls are
+taken but the PBX is overloaded (too many ARI requests failing or slow over
+the last ` + "`asterisk.overload.window`" + `), 503 instead with ` + "`?strict=1`" + `; and 503
+` + "`{\"status\":\"not_ready\",\"reason\":...}`" + ` when calls cannot be taken (PBX link
+down, credentials refused, draining).`
 
 // openAPI builds the document from the route table.
 func (s *Server) openAPI() *openAPIDoc {

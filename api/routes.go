@@ -157,11 +157,29 @@ func (s *Server) livez(w http.ResponseWriter, r *http.Request) {
 
 // healthz is GET /healthz: whether Switchboard can take calls now, for load
 // balancers and orchestrators to route around an instance whose PBX link is
-// down.
+// down. Three states:
+//
+//	ready      200 {"status":"ready"}
+//	degraded   200 {"status":"degraded","reason":...}: calls are taken,
+//	           but the PBX is overloaded (commands fail or are slow);
+//	           503 instead with ?strict=1, for a balancer that can only
+//	           read status codes and has somewhere better to send calls
+//	not_ready  503 {"status":"not_ready","reason":...}
+//
+// Degraded stays 200 by default: with one controller per PBX, taking it
+// out of rotation would not unload the PBX, only stop every call.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ready, reason := s.ready()
 	if !ready {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready", "reason": reason})
+		return
+	}
+	if degraded, reason := s.degraded(); degraded {
+		code := http.StatusOK
+		if v := r.URL.Query().Get("strict"); v == "1" || v == "true" {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]string{"status": "degraded", "reason": reason})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -46,6 +46,10 @@ type Options struct {
 	// Ready tells /healthz whether Switchboard can take calls and, when it
 	// cannot, why (e.g. false, "PBX link down"; false, "draining").
 	Ready func() (ready bool, reason string)
+	// Degraded tells /healthz, once ready, whether Switchboard works but
+	// poorly and why (e.g. true, "PBX overloaded: ..."): /healthz then
+	// answers 200 "degraded", or 503 with ?strict=1. Nil: never degraded.
+	Degraded func() (degraded bool, reason string)
 	// Metrics is served at /metrics; HTTP request metrics are added to it.
 	Metrics *Metrics
 	// Logger receives one record per request and the detail of every
@@ -60,15 +64,16 @@ type Options struct {
 // Server is Switchboard's HTTP surface. Build it with [New], add
 // capabilities with [Server.Handle], serve [Server.Handler].
 type Server struct {
-	calls   CallLister
-	cdr     CDRStore
-	ready   func() (bool, string)
-	metrics *Metrics
-	log     *slog.Logger
-	tokens  []token
-	queues  []QueueMembers
-	mux     *http.ServeMux
-	handler http.Handler
+	calls    CallLister
+	cdr      CDRStore
+	ready    func() (bool, string)
+	degraded func() (bool, string)
+	metrics  *Metrics
+	log      *slog.Logger
+	tokens   []token
+	queues   []QueueMembers
+	mux      *http.ServeMux
+	handler  http.Handler
 	// writeTimeout is the server's write bound (HTTPServer sets it);
 	// downloads stretch it by their size.
 	writeTimeout time.Duration
@@ -82,14 +87,15 @@ type Server struct {
 // New builds a server with the core routes registered.
 func New(opts Options) *Server {
 	s := &Server{
-		calls:   opts.Calls,
-		cdr:     opts.CDR,
-		ready:   opts.Ready,
-		metrics: opts.Metrics,
-		log:     opts.Logger,
-		queues:  slices.Clone(opts.Queues),
-		mux:     http.NewServeMux(),
-		schemas: map[string]*Schema{},
+		calls:    opts.Calls,
+		cdr:      opts.CDR,
+		ready:    opts.Ready,
+		degraded: opts.Degraded,
+		metrics:  opts.Metrics,
+		log:      opts.Logger,
+		queues:   slices.Clone(opts.Queues),
+		mux:      http.NewServeMux(),
+		schemas:  map[string]*Schema{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -99,6 +105,9 @@ func New(opts Options) *Server {
 	}
 	if s.ready == nil {
 		s.ready = func() (bool, string) { return true, "" }
+	}
+	if s.degraded == nil {
+		s.degraded = func() (bool, string) { return false, "" }
 	}
 	s.tokens = s.loadTokens(opts.Tokens)
 

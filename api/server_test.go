@@ -293,6 +293,45 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// TestHealthDegraded: ready → degraded (200, or 503 with ?strict=1) →
+// ready again; not ready wins over degraded.
+func TestHealthDegraded(t *testing.T) {
+	ready, degraded := true, false
+	why := "PBX overloaded: 30 of 40 ARI requests in the last 30s failed (30 timed out)"
+	ts := newTestServer(t, Options{
+		Ready:    func() (bool, string) { return ready, "PBX link down" },
+		Degraded: func() (bool, string) { return degraded, why },
+	})
+	const (
+		readyBody    = `{"status":"ready"}` + "\n"
+		degradedBody = `{"reason":"PBX overloaded: 30 of 40 ARI requests in the last 30s failed (30 timed out)","status":"degraded"}` + "\n"
+		notReadyBody = `{"reason":"PBX link down","status":"not_ready"}` + "\n"
+	)
+	steps := []struct {
+		name            string
+		ready, degraded bool
+		path            string
+		status          int
+		body            string
+	}{
+		{"healthy", true, false, "/healthz", 200, readyBody},
+		{"healthy, strict", true, false, "/healthz?strict=1", 200, readyBody},
+		{"overloaded", true, true, "/healthz", 200, degradedBody},
+		{"overloaded, strict", true, true, "/healthz?strict=1", 503, degradedBody},
+		{"overloaded, strict=true", true, true, "/healthz?strict=true", 503, degradedBody},
+		{"overloaded, strict=0", true, true, "/healthz?strict=0", 200, degradedBody},
+		{"overloaded and link down", false, true, "/healthz", 503, notReadyBody},
+		{"recovered", true, false, "/healthz", 200, readyBody},
+	}
+	for _, st := range steps {
+		ready, degraded = st.ready, st.degraded
+		got := ts.do(t, "GET", st.path, "")
+		if got.Status != st.status || string(got.Body) != st.body {
+			t.Errorf("%s: %d %s, want %d %s", st.name, got.Status, got.Body, st.status, st.body)
+		}
+	}
+}
+
 func TestPanicRecovered(t *testing.T) {
 	ts := newTestServer(t, Options{}, func(s *Server) {
 		s.Handle(Route{

@@ -52,6 +52,15 @@ type Config struct {
 	// PlaybackFinished (default 5s; see "Lost playbacks" in the package
 	// documentation).
 	PlaybackCheckInterval time.Duration
+	// MaxConnections caps the HTTP connections to Asterisk, open or idle,
+	// the events WebSocket included (default 50): REST requests share
+	// MaxConnections-1 and wait, under their deadline, for a free one.
+	// Asterisk serves at most http.conf's sessionlimit sessions (100 by
+	// default) and closes any connection past it with no answer; keep
+	// MaxConnections below it. At least 2.
+	MaxConnections int
+	// Overload tells when Overload reports the PBX overloaded.
+	Overload OverloadConfig
 	// Observe, when set, is called after every ARI REST round trip with the
 	// operation name (a snake_case verb: "answer", "originate",
 	// "add_to_bridge", "list_channels", "asterisk_info", ...), its latency
@@ -112,6 +121,17 @@ type Stats struct {
 	// have been refused since the link was last up.
 	CredentialsRejected uint64
 	CredentialsRefused  bool
+	// MaxConnections is Config.MaxConnections: REST requests share
+	// MaxConnections-1 connections, the events WebSocket has one.
+	MaxConnections int
+	// RequestsInFlight is how many REST requests hold a connection now;
+	// RequestsWaiting how many wait for one (all are busy).
+	RequestsInFlight, RequestsWaiting int64
+	// Routes are the counters of every REST route, sorted by route.
+	Routes []RouteStats
+	// Load is the last Config.Overload.Window of requests, as Overload
+	// judges it.
+	Load Load
 }
 
 // Adapter is the Asterisk implementation of switchboard.PBX. Create it with
@@ -124,6 +144,10 @@ type Adapter struct {
 	authHdr string   // "Basic ..." (secret: never logged)
 	client  *native.Client
 	httpc   *http.Client // for the requests the native client cannot make
+	wsc     *http.Client // for the events WebSocket's upgrade
+	slots   *slots       // REST requests in flight, one per connection
+	routes  *routeStats
+	load    *loadWindow
 
 	node   atomic.Value // string: Asterisk entity id
 	ready  atomic.Bool
@@ -154,36 +178,6 @@ type Adapter struct {
 
 var _ sb.PBX = (*Adapter)(nil)
 
-// tuneOnce guards the one-time tuning of http.DefaultTransport.
-var tuneOnce sync.Once
-
-// tuneDefaultTransport adapts http.DefaultTransport, which the ari/v6 native
-// client uses through its zero-value http.Client (the field is unexported, so
-// the adapter cannot hand it a client of its own). Stock, the transport keeps
-// only 2 idle connections per host: under a few hundred concurrent calls
-// every other command would open (and then throw away) a new TCP connection
-// to Asterisk. It also has no response timeout: a command abandoned by its
-// caller's deadline would hold a goroutine and a connection forever if
-// Asterisk never answered. The change is process-wide, so it only raises
-// limits and sets a timeout where none is set.
-func tuneDefaultTransport() {
-	tuneOnce.Do(func() {
-		t, ok := http.DefaultTransport.(*http.Transport)
-		if !ok {
-			return
-		}
-		if t.MaxIdleConnsPerHost < 256 {
-			t.MaxIdleConnsPerHost = 256
-		}
-		if t.MaxIdleConns != 0 && t.MaxIdleConns < 512 {
-			t.MaxIdleConns = 512
-		}
-		if t.ResponseHeaderTimeout == 0 {
-			t.ResponseHeaderTimeout = 30 * time.Second
-		}
-	})
-}
-
 // New checks cfg, applies defaults and returns an Adapter. It does no I/O;
 // Run connects.
 func New(cfg Config) (*Adapter, error) {
@@ -208,7 +202,14 @@ func New(cfg Config) (*Adapter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	cfg.Overload = cfg.Overload.withDefaults()
 	var problems []string
+	if cfg.MaxConnections < 2 {
+		problems = append(problems, fmt.Sprintf("ari: max connections must be at least 2 (one is the events websocket), got %d", cfg.MaxConnections))
+	}
 	if cfg.Username == "" {
 		problems = append(problems, "ari: username is required")
 	}
@@ -253,7 +254,6 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, sb.Errorf(sb.EINVALID, "%s", strings.Join(problems, "; "))
 	}
 
-	tuneDefaultTransport()
 	cfg.URL = base.String()
 	client := native.New(&native.Options{
 		Application:  cfg.Application,
@@ -262,13 +262,9 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ForceAttemptHTTP2:     false,
+	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout)}
+	if err := useTransport(client, tr); err != nil {
+		return nil, err
 	}
 	a := &Adapter{
 		cfg:          cfg,
@@ -278,6 +274,10 @@ func New(cfg Config) (*Adapter, error) {
 		authHdr:      "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)),
 		client:       client,
 		httpc:        &http.Client{Transport: tr},
+		wsc:          &http.Client{Transport: newWebsocketTransport(cfg.RequestTimeout)},
+		slots:        newSlots(cfg.MaxConnections - 1),
+		routes:       newRouteStats(),
+		load:         newLoadWindow(cfg.Overload),
 		events:       make(chan sb.Event, 256),
 		q:            newQueue(cfg.QueueLimit),
 		pingInterval: 15 * time.Second,
@@ -316,7 +316,25 @@ func (a *Adapter) Stats() Stats {
 		LatePlaybacksDropped: a.pw.late.Load(),
 		CredentialsRejected:  a.rejected.Load(),
 		CredentialsRefused:   a.refused.Load(),
+
+		MaxConnections:   a.cfg.MaxConnections,
+		RequestsInFlight: a.slots.inUse(),
+		RequestsWaiting:  a.slots.waiting.Load(),
+		Routes:           a.routes.all(),
+		Load:             a.load.load(a.clk.Now()),
 	}
+}
+
+// Overload reports whether the PBX looks overloaded, and why: over the
+// last Config.Overload.Window, a high share of REST requests failed with
+// 5xx answers, timeouts or connection failures, or their 95th-percentile
+// latency passed the bound (see OverloadConfig). The link may be up and
+// every call still managed, only slowly or with failed commands: /healthz
+// says "degraded". The verdict clears by itself once the failures are out
+// of the window.
+func (a *Adapter) Overload() (overloaded bool, reason string) {
+	l := a.load.load(a.clk.Now())
+	return l.Overloaded, l.Reason
 }
 
 // Run connects to Asterisk and keeps the link until ctx ends; then it
@@ -345,6 +363,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 		a.log.Warn("ARI adapter stopped with events not yet delivered", "undelivered", n)
 	}
 	close(a.events)
+	// Give Asterisk its sessions back; a command after Run opens anew.
+	a.httpc.CloseIdleConnections()
 	return err
 }
 
@@ -523,7 +543,7 @@ func (a *Adapter) connect(ctx context.Context) (*websocket.Conn, error) {
 			Version  string `json:"version"`
 		} `json:"system"`
 	}
-	if err := a.rest(ctx, "asterisk_info", http.MethodGet, "/asterisk/info", nil, nil, &info); err != nil {
+	if err := a.rest(ctx, "asterisk_info", rAsteriskInfo, rAsteriskInfo.path(), nil, nil, &info); err != nil {
 		if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
 			return nil, a.unauthorized()
 		}
@@ -537,6 +557,7 @@ func (a *Adapter) connect(ctx context.Context) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
 	defer cancel()
 	conn, resp, err := websocket.Dial(dctx, a.wsURL, &websocket.DialOptions{
+		HTTPClient: a.wsc,
 		HTTPHeader: http.Header{"Authorization": []string{a.authHdr}},
 	})
 	if resp != nil && resp.Body != nil {

@@ -509,7 +509,6 @@ func TestRunTwiceAndGoroutines(t *testing.T) {
 	}
 	f.dropAll()
 	f.srv.CloseClientConnections()
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	a.httpc.CloseIdleConnections()
 	// The fake server's own goroutines are part of "before" only once it
 	// is up; allow it a few.

@@ -246,7 +246,7 @@ func testDialTimeout(t *testing.T, h *harness) {
 	id := sb.ChannelID(token("dial"))
 	from := h.rec.mark()
 	q := url.Values{"endpoint": {local(extNoAnswer)}, "app": {confApp}, "channelId": {string(id)}}
-	if err := h.a.rest(h.ctx, "create", http.MethodPost, "/channels/create", q, nil, nil); err != nil {
+	if err := h.a.rest(h.ctx, "create", route{http.MethodPost, "/channels/create"}, "/channels/create", q, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.a.Hangup(h.ctx, id, "") })
@@ -254,7 +254,7 @@ func testDialTimeout(t *testing.T, h *harness) {
 	if st := e.(sb.ChannelEntered).Channel.State; st != sb.ChannelDown {
 		t.Errorf("created channel entered in state %q, want Down", st)
 	}
-	if err := h.a.rest(h.ctx, "dial", http.MethodPost, "/channels/"+string(id)+"/dial", url.Values{"timeout": {"2"}}, nil, nil); err != nil {
+	if err := h.a.rest(h.ctx, "dial", route{http.MethodPost, "/channels/{id}/dial"}, "/channels/"+string(id)+"/dial", url.Values{"timeout": {"2"}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := h.rec.wait(t, from, "Ringing", func(e sb.Event) bool {
@@ -389,7 +389,7 @@ func testPlayUnsupported(t *testing.T, h *harness) {
 		p, ok := e.(sb.PlaybackFinished)
 		return ok && p.Playback == pb
 	})
-	err := h.a.rest(h.ctx, "get_playback", http.MethodGet, "/playbacks/"+string(pb), nil, nil, nil)
+	err := h.a.rest(h.ctx, "get_playback", rGetPlayback, rGetPlayback.path(string(pb)), nil, nil, nil)
 	if sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("GET the dropped playback: %v, want not_found (404)", err)
 	}
@@ -932,7 +932,7 @@ func testGetChannelsBothHalves(t *testing.T, h *harness) {
 	var all []struct {
 		ID string `json:"id"`
 	}
-	if err := h.a.rest(h.ctx, "list_channels", http.MethodGet, "/channels", nil, nil, &all); err != nil {
+	if err := h.a.rest(h.ctx, "list_channels", rListChannels, rListChannels.path(), nil, nil, &all); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string

@@ -58,17 +58,49 @@
 //
 // # REST commands
 //
-// The native client uses a zero-value http.Client (so http.DefaultTransport,
-// which keeps two idle connections per host and has no response timeout)
-// and takes no context. New therefore tunes http.DefaultTransport once, and
-// every command runs under the caller's context bounded by
-// Config.RequestTimeout: a command whose deadline passes returns EUNAVAILABLE
-// at once while the abandoned HTTP request finishes in the background
-// (bounded by the transport's response-header timeout). The few requests the
-// native client cannot make, or whose answer it throws away (originate and
-// snoop return the new channel, the channel and bridge listings, redirect,
-// recording download), the adapter makes itself with its own tuned
-// http.Client.
+// Every command runs under the caller's context bounded by
+// Config.RequestTimeout: a command whose deadline passes returns
+// EUNAVAILABLE at once. The few requests the native client cannot make,
+// or whose answer it throws away (originate and snoop return the new
+// channel, the channel and bridge listings, redirect, recording download),
+// the adapter makes itself with its own http.Client.
+//
+// # Connections: below Asterisk's session limit
+//
+// Asterisk's HTTP server serves at most http.conf's sessionlimit sessions
+// (100 by default), one per TCP connection, idle kept-alive ones and the
+// events WebSocket included; past it a new connection is closed with no
+// answer. So both clients, the native one and the adapter's own, send
+// through one http.Transport that holds at most Config.MaxConnections-1
+// connections, open or idle, and the events WebSocket has the last one:
+// Switchboard never holds more than MaxConnections sessions. The native
+// client keeps its http.Client in an unexported field with no option to
+// replace it (its zero value would send through the process-wide,
+// unbounded http.DefaultTransport), so New sets the field's transport
+// through reflection and fails if the library no longer has it. Every
+// response body is read to its end when closed (the native client closes
+// some unread): a connection is reused, never thrown away for a new one
+// that Asterisk, still counting the old session, could refuse.
+//
+// A command first takes one of MaxConnections-1 slots, waiting under its
+// deadline when every connection is busy; one that does not get a slot in
+// time is not sent (EUNAVAILABLE, result pool_timeout). The native client
+// takes no context, so a command it runs goes on in the background after
+// its caller's deadline, holding its slot and connection until Asterisk
+// answers or the transport's response-header timeout (2×RequestTimeout)
+// passes. Idle connections are closed after 10 s, before Asterisk's
+// session_keep_alive (15 s) would close them under a request.
+//
+// # Overload
+//
+// Every REST request is counted under its route template ("POST
+// /bridges/{id}/addChannel", never an id) with its result (ok, the HTTP
+// status, timeout, pool_timeout, refused, reset, unreachable, canceled,
+// error) and its latency, in Stats.Routes. A window of the last
+// Config.Overload.Window (30 s) of requests judges whether the PBX is
+// overloaded (Overload): too large a share failing with 5xx answers,
+// timeouts or connection failures, or the 95th-percentile latency over a
+// bound. Its time is the adapter's clock, so tests drive it.
 //
 // HTTP statuses map to switchboard error codes: 400 EINVALID, 401
 // EUNAUTHORIZED, 403 EFORBIDDEN, 404 ENOTFOUND, 409 ECONFLICT, 412 ECONFLICT,

@@ -100,6 +100,8 @@ func classify(method, path string, err error) error {
 		return err
 	}
 	switch {
+	case errors.Is(err, errPoolTimeout):
+		return &sb.Error{Code: sb.EUNAVAILABLE, Message: fmt.Sprintf("ARI %s %s: no free connection to Asterisk in time (all asterisk.max_connections busy)", method, path), Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &sb.Error{Code: sb.EUNAVAILABLE, Message: fmt.Sprintf("ARI %s %s: no answer in time", method, path), Err: err}
 	case errors.Is(err, context.Canceled):

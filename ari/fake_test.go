@@ -36,13 +36,21 @@ type fakeARI struct {
 	connected chan *websocket.Conn
 }
 
-func newFakeARI(t testing.TB) *fakeARI {
+func newFakeARI(t testing.TB) *fakeARI { return newFakeARIWith(t, nil) }
+
+// newFakeARIWith is newFakeARI with setup applied to the HTTP server
+// before it starts (e.g. a ConnState hook).
+func newFakeARIWith(t testing.TB, setup func(*http.Server)) *fakeARI {
 	f := &fakeARI{
 		t: t, user: "switchboard", pass: "s3cr3t-Pa55", entity: "fa:ke:00:00:00:01",
 		routes:    map[string]http.HandlerFunc{},
 		connected: make(chan *websocket.Conn, 16),
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	if setup != nil {
+		setup(f.srv.Config)
+	}
+	f.srv.Start()
 	t.Cleanup(func() {
 		f.dropAll()
 		f.srv.Close()

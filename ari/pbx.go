@@ -2,12 +2,14 @@ package ari
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ari6 "github.com/CyCoreSystems/ari/v6"
@@ -32,8 +34,8 @@ func (a *Adapter) Answer(ctx context.Context, ch sb.ChannelID) error {
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("answer", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/answer"
-	return wrap("answer", ch, a.call(ctx, "answer", http.MethodPost, p, func() error {
+	p := rAnswer.path(string(ch))
+	return wrap("answer", ch, a.call(ctx, "answer", rAnswer, p, func() error {
 		return a.client.Channel().Answer(chanKey(ch))
 	}))
 }
@@ -43,8 +45,8 @@ func (a *Adapter) Ring(ctx context.Context, ch sb.ChannelID) error {
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("ring", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/ring"
-	return wrap("ring", ch, a.call(ctx, "ring", http.MethodPost, p, func() error {
+	p := rRing.path(string(ch))
+	return wrap("ring", ch, a.call(ctx, "ring", rRing, p, func() error {
 		return a.client.Channel().Ring(chanKey(ch))
 	}))
 }
@@ -58,8 +60,8 @@ func (a *Adapter) Hangup(ctx context.Context, ch sb.ChannelID, reason string) er
 	if err := checkWord("hang-up reason", reason); err != nil {
 		return wrap("hangup", ch, err)
 	}
-	p := "/channels/" + string(ch)
-	return wrap("hangup", ch, a.call(ctx, "hangup", http.MethodDelete, p, func() error {
+	p := rHangup.path(string(ch))
+	return wrap("hangup", ch, a.call(ctx, "hangup", rHangup, p, func() error {
 		return a.client.Channel().Hangup(chanKey(ch), reason)
 	}))
 }
@@ -73,13 +75,14 @@ func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.Ch
 	if req.Endpoint == "" {
 		return sb.ChannelInfo{}, wrap("originate", id, sb.Errorf(sb.EINVALID, "endpoint is required"))
 	}
-	p := "/channels"
+	rt := rOriginate
 	if id != "" {
 		if err := checkID("channel", string(id)); err != nil {
 			return sb.ChannelInfo{}, wrap("originate", id, err)
 		}
-		p += "/" + string(id)
+		rt = rOriginateID
 	}
+	p := rt.path(string(id))
 	q := url.Values{"endpoint": {req.Endpoint}}
 	if req.Context != "" {
 		q.Set("context", req.Context)
@@ -109,7 +112,7 @@ func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.Ch
 		body = map[string]any{"variables": req.Variables}
 	}
 	var ch ari6.ChannelData
-	if err := a.rest(ctx, "originate", http.MethodPost, p, q, body, &ch); err != nil {
+	if err := a.rest(ctx, "originate", rt, p, q, body, &ch); err != nil {
 		return sb.ChannelInfo{}, fmt.Errorf("originate %s to %s: %w", id, req.Endpoint, err)
 	}
 	return channelInfo(&ch), nil
@@ -120,8 +123,8 @@ func (a *Adapter) Continue(ctx context.Context, ch sb.ChannelID, dpContext, exte
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("continue", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/continue"
-	return wrap("continue", ch, a.call(ctx, "continue", http.MethodPost, p, func() error {
+	p := rContinue.path(string(ch))
+	return wrap("continue", ch, a.call(ctx, "continue", rContinue, p, func() error {
 		return a.client.Channel().Continue(chanKey(ch), dpContext, extension, priority)
 	}))
 }
@@ -132,8 +135,8 @@ func (a *Adapter) Redirect(ctx context.Context, ch sb.ChannelID, endpoint string
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("redirect", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/redirect"
-	return wrap("redirect", ch, a.rest(ctx, "redirect", http.MethodPost, p, url.Values{"endpoint": {endpoint}}, nil, nil))
+	p := rRedirect.path(string(ch))
+	return wrap("redirect", ch, a.rest(ctx, "redirect", rRedirect, p, url.Values{"endpoint": {endpoint}}, nil, nil))
 }
 
 // SetVariable sets a channel variable (or dialplan function, e.g.
@@ -142,8 +145,8 @@ func (a *Adapter) SetVariable(ctx context.Context, ch sb.ChannelID, name, value 
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("set variable on", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/variable"
-	return wrap("set variable on", ch, a.call(ctx, "set_variable", http.MethodPost, p, func() error {
+	p := rSetVariable.path(string(ch))
+	return wrap("set variable on", ch, a.call(ctx, "set_variable", rSetVariable, p, func() error {
 		return a.client.Channel().SetVariable(chanKey(ch), name, value)
 	}))
 }
@@ -154,8 +157,8 @@ func (a *Adapter) GetVariable(ctx context.Context, ch sb.ChannelID, name string)
 		return "", wrap("get variable of", ch, err)
 	}
 	var v string
-	p := "/channels/" + string(ch) + "/variable"
-	err := a.call(ctx, "get_variable", http.MethodGet, p, func() error {
+	p := rGetVariable.path(string(ch))
+	err := a.call(ctx, "get_variable", rGetVariable, p, func() error {
 		var err error
 		// The native client pastes the name into the query unescaped.
 		v, err = a.client.Channel().GetVariable(chanKey(ch), url.QueryEscape(name))
@@ -173,8 +176,8 @@ func (a *Adapter) SendDTMF(ctx context.Context, ch sb.ChannelID, digits string) 
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("send dtmf to", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/dtmf"
-	return wrap("send dtmf to", ch, a.call(ctx, "send_dtmf", http.MethodPost, p, func() error {
+	p := rSendDTMF.path(string(ch))
+	return wrap("send dtmf to", ch, a.call(ctx, "send_dtmf", rSendDTMF, p, func() error {
 		return a.client.Channel().SendDTMF(chanKey(ch), digits, nil)
 	}))
 }
@@ -184,13 +187,13 @@ func (a *Adapter) Hold(ctx context.Context, ch sb.ChannelID, on bool) error {
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("hold", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/hold"
+	p := rHold.path(string(ch))
 	if on {
-		return wrap("hold", ch, a.call(ctx, "hold", http.MethodPost, p, func() error {
+		return wrap("hold", ch, a.call(ctx, "hold", rHold, p, func() error {
 			return a.client.Channel().Hold(chanKey(ch))
 		}))
 	}
-	return wrap("unhold", ch, a.call(ctx, "unhold", http.MethodDelete, p, func() error {
+	return wrap("unhold", ch, a.call(ctx, "unhold", rUnhold, p, func() error {
 		return a.client.Channel().StopHold(chanKey(ch))
 	}))
 }
@@ -200,13 +203,13 @@ func (a *Adapter) MusicOnHold(ctx context.Context, ch sb.ChannelID, class string
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("music on hold", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/moh"
+	p := rMOHStart.path(string(ch))
 	if on {
-		return wrap("start music on hold on", ch, a.call(ctx, "moh_start", http.MethodPost, p, func() error {
+		return wrap("start music on hold on", ch, a.call(ctx, "moh_start", rMOHStart, p, func() error {
 			return a.client.Channel().MOH(chanKey(ch), class)
 		}))
 	}
-	return wrap("stop music on hold on", ch, a.call(ctx, "moh_stop", http.MethodDelete, p, func() error {
+	return wrap("stop music on hold on", ch, a.call(ctx, "moh_stop", rMOHStop, p, func() error {
 		return a.client.Channel().StopMOH(chanKey(ch))
 	}))
 }
@@ -225,9 +228,9 @@ func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, m
 	if len(media) == 0 {
 		return wrap("play on", ch, sb.Errorf(sb.EINVALID, "no media to play"))
 	}
-	p := "/channels/" + string(ch) + "/play/" + string(id)
+	p := rPlay.path(string(ch), string(id))
 	settle := a.watchPlayback(id, "channel:"+string(ch))
-	err := a.call(ctx, "play", http.MethodPost, p, func() error {
+	err := a.call(ctx, "play", rPlay, p, func() error {
 		_, err := a.client.Channel().Play(chanKey(ch), string(id), media...)
 		return err
 	})
@@ -247,9 +250,9 @@ func (a *Adapter) PlayBridge(ctx context.Context, b sb.BridgeID, id sb.PlaybackI
 	if len(media) == 0 {
 		return wrap("play on bridge", b, sb.Errorf(sb.EINVALID, "no media to play"))
 	}
-	p := "/bridges/" + string(b) + "/play/" + string(id)
+	p := rPlayBridge.path(string(b), string(id))
 	settle := a.watchPlayback(id, "bridge:"+string(b))
-	err := a.call(ctx, "play_bridge", http.MethodPost, p, func() error {
+	err := a.call(ctx, "play_bridge", rPlayBridge, p, func() error {
 		_, err := a.client.Bridge().Play(bridgeKey(b), string(id), media...)
 		return err
 	})
@@ -262,8 +265,8 @@ func (a *Adapter) StopPlayback(ctx context.Context, id sb.PlaybackID) error {
 	if err := checkID("playback", string(id)); err != nil {
 		return wrap("stop playback", id, err)
 	}
-	p := "/playbacks/" + string(id)
-	return wrap("stop playback", id, a.call(ctx, "stop_playback", http.MethodDelete, p, func() error {
+	p := rStopPlayback.path(string(id))
+	return wrap("stop playback", id, a.call(ctx, "stop_playback", rStopPlayback, p, func() error {
 		return a.client.Playback().Stop(pbKey(id))
 	}))
 }
@@ -273,8 +276,8 @@ func (a *Adapter) CreateBridge(ctx context.Context, id sb.BridgeID, name string)
 	if err := checkID("bridge", string(id)); err != nil {
 		return wrap("create bridge", id, err)
 	}
-	p := "/bridges/" + string(id)
-	return wrap("create bridge", id, a.call(ctx, "create_bridge", http.MethodPost, p, func() error {
+	p := rCreateBridge.path(string(id))
+	return wrap("create bridge", id, a.call(ctx, "create_bridge", rCreateBridge, p, func() error {
 		_, err := a.client.Bridge().Create(bridgeKey(id), "mixing", name)
 		return err
 	}))
@@ -286,12 +289,12 @@ func (a *Adapter) AddToBridge(ctx context.Context, b sb.BridgeID, chs ...sb.Chan
 	if err := checkID("bridge", string(b)); err != nil {
 		return wrap("add to bridge", b, err)
 	}
-	p := "/bridges/" + string(b) + "/addChannel"
+	p := rAddToBridge.path(string(b))
 	for _, ch := range chs {
 		if err := checkID("channel", string(ch)); err != nil {
 			return wrap("add to bridge", b, err)
 		}
-		err := a.call(ctx, "add_to_bridge", http.MethodPost, p, func() error {
+		err := a.call(ctx, "add_to_bridge", rAddToBridge, p, func() error {
 			return a.client.Bridge().AddChannel(bridgeKey(b), string(ch))
 		})
 		if err != nil {
@@ -306,12 +309,12 @@ func (a *Adapter) RemoveFromBridge(ctx context.Context, b sb.BridgeID, chs ...sb
 	if err := checkID("bridge", string(b)); err != nil {
 		return wrap("remove from bridge", b, err)
 	}
-	p := "/bridges/" + string(b) + "/removeChannel"
+	p := rRemoveFromBridge.path(string(b))
 	for _, ch := range chs {
 		if err := checkID("channel", string(ch)); err != nil {
 			return wrap("remove from bridge", b, err)
 		}
-		err := a.call(ctx, "remove_from_bridge", http.MethodPost, p, func() error {
+		err := a.call(ctx, "remove_from_bridge", rRemoveFromBridge, p, func() error {
 			return a.client.Bridge().RemoveChannel(bridgeKey(b), string(ch))
 		})
 		if err != nil {
@@ -326,8 +329,8 @@ func (a *Adapter) DestroyBridge(ctx context.Context, b sb.BridgeID) error {
 	if err := checkID("bridge", string(b)); err != nil {
 		return wrap("destroy bridge", b, err)
 	}
-	p := "/bridges/" + string(b)
-	return wrap("destroy bridge", b, a.call(ctx, "destroy_bridge", http.MethodDelete, p, func() error {
+	p := rDestroyBridge.path(string(b))
+	return wrap("destroy bridge", b, a.call(ctx, "destroy_bridge", rDestroyBridge, p, func() error {
 		return a.client.Bridge().Delete(bridgeKey(b))
 	}))
 }
@@ -355,8 +358,8 @@ func (a *Adapter) RecordBridge(ctx context.Context, b sb.BridgeID, req sb.Record
 	if err := checkID("recording", req.Name); err != nil {
 		return wrap("record bridge", b, err)
 	}
-	p := "/bridges/" + string(b) + "/record"
-	return wrap("record bridge", b, a.call(ctx, "record_bridge", http.MethodPost, p, func() error {
+	p := rRecordBridge.path(string(b))
+	return wrap("record bridge", b, a.call(ctx, "record_bridge", rRecordBridge, p, func() error {
 		_, err := a.client.Bridge().Record(bridgeKey(b), req.Name, recordingOptions(req))
 		return err
 	}))
@@ -370,8 +373,8 @@ func (a *Adapter) RecordChannel(ctx context.Context, ch sb.ChannelID, req sb.Rec
 	if err := checkID("recording", req.Name); err != nil {
 		return wrap("record channel", ch, err)
 	}
-	p := "/channels/" + string(ch) + "/record"
-	return wrap("record channel", ch, a.call(ctx, "record_channel", http.MethodPost, p, func() error {
+	p := rRecordChannel.path(string(ch))
+	return wrap("record channel", ch, a.call(ctx, "record_channel", rRecordChannel, p, func() error {
 		_, err := a.client.Channel().Record(chanKey(ch), req.Name, recordingOptions(req))
 		return err
 	}))
@@ -383,8 +386,8 @@ func (a *Adapter) StopRecording(ctx context.Context, name string) error {
 	if err := checkID("recording", name); err != nil {
 		return wrap("stop recording", name, err)
 	}
-	p := "/recordings/live/" + name + "/stop"
-	return wrap("stop recording", name, a.call(ctx, "stop_recording", http.MethodPost, p, func() error {
+	p := rStopRecording.path(name)
+	return wrap("stop recording", name, a.call(ctx, "stop_recording", rStopRecording, p, func() error {
 		return a.client.LiveRecording().Stop(liveKey(name))
 	}))
 }
@@ -396,7 +399,7 @@ func (a *Adapter) RecordingLive(ctx context.Context, name string) (bool, error) 
 		return false, wrap("look up recording", name, err)
 	}
 	var out map[string]any
-	err := a.rest(ctx, "get_live_recording", http.MethodGet, "/recordings/live/"+name, nil, nil, &out)
+	err := a.rest(ctx, "get_live_recording", rGetLiveRecording, rGetLiveRecording.path(name), nil, nil, &out)
 	switch {
 	case err == nil:
 		return true, nil
@@ -411,13 +414,13 @@ func (a *Adapter) PauseRecording(ctx context.Context, name string, pause bool) e
 	if err := checkID("recording", name); err != nil {
 		return wrap("pause recording", name, err)
 	}
-	p := "/recordings/live/" + name + "/pause"
+	p := rPauseRecording.path(name)
 	if pause {
-		return wrap("pause recording", name, a.call(ctx, "pause_recording", http.MethodPost, p, func() error {
+		return wrap("pause recording", name, a.call(ctx, "pause_recording", rPauseRecording, p, func() error {
 			return a.client.LiveRecording().Pause(liveKey(name))
 		}))
 	}
-	return wrap("resume recording", name, a.call(ctx, "resume_recording", http.MethodDelete, p, func() error {
+	return wrap("resume recording", name, a.call(ctx, "resume_recording", rResumeRecording, p, func() error {
 		return a.client.LiveRecording().Resume(liveKey(name))
 	}))
 }
@@ -430,33 +433,62 @@ func (a *Adapter) StoredRecording(ctx context.Context, name string) (io.ReadClos
 	if err := checkID("recording", name); err != nil {
 		return nil, wrap("download recording", name, err)
 	}
-	p := "/recordings/stored/" + name + "/file"
+	p := rStoredFile.path(name)
 	bctx, cancel := context.WithCancel(ctx)
 	t := time.AfterFunc(a.cfg.RequestTimeout, cancel)
-	start := time.Now()
-	resp, err := a.send(bctx, http.MethodGet, p, nil, nil)
-	stopped := t.Stop()
-	if err == nil && !stopped {
+	start := a.clk.Now()
+	var resp *http.Response
+	res := ""
+	err := a.slots.acquire(bctx)
+	held := err == nil
+	if held {
+		resp, res, err = a.send(bctx, http.MethodGet, p, nil, nil)
+	}
+	fired := !t.Stop()
+	switch {
+	case fired && err == nil:
 		// The timer fired as the answer arrived: treat as a timeout.
 		drain(resp.Body)
-		err = classify(http.MethodGet, p, context.DeadlineExceeded)
+		err, res = context.DeadlineExceeded, ""
+	case fired && ctx.Err() == nil && errors.Is(err, context.Canceled):
+		// Our timer canceled the request, not the caller: a timeout.
+		if held {
+			err = context.DeadlineExceeded
+		} else {
+			err = fmt.Errorf("%w: %w", errPoolTimeout, context.DeadlineExceeded)
+		}
+		res = ""
 	}
-	a.observe("stored_recording", time.Since(start), err)
+	err = classify(http.MethodGet, p, err)
+	if res == "" {
+		res = resultOf(err)
+	}
+	a.observe("stored_recording", rStoredFile, a.clk.Now().Sub(start), res, err)
 	if err != nil {
+		if held {
+			a.slots.release()
+		}
 		cancel()
 		return nil, wrap("download recording", name, err)
 	}
-	return &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}, nil
+	return &cancelOnClose{ReadCloser: resp.Body, cancel: cancel, release: a.slots.release}, nil
 }
 
+// cancelOnClose is a recording download's body: closing it ends the
+// request's context and frees its connection slot, once.
 type cancelOnClose struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	cancel  context.CancelFunc
+	release func()
+	once    sync.Once
 }
 
 func (c *cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
-	c.cancel()
+	c.once.Do(func() {
+		c.cancel()
+		c.release()
+	})
 	return err
 }
 
@@ -465,8 +497,8 @@ func (a *Adapter) DeleteStoredRecording(ctx context.Context, name string) error 
 	if err := checkID("recording", name); err != nil {
 		return wrap("delete recording", name, err)
 	}
-	p := "/recordings/stored/" + name
-	return wrap("delete recording", name, a.call(ctx, "delete_recording", http.MethodDelete, p, func() error {
+	p := rDeleteStored.path(name)
+	return wrap("delete recording", name, a.call(ctx, "delete_recording", rDeleteStored, p, func() error {
 		return a.client.StoredRecording().Delete(storedKey(name))
 	}))
 }
@@ -478,13 +510,14 @@ func (a *Adapter) Snoop(ctx context.Context, req sb.SnoopRequest) (sb.ChannelInf
 	if err := checkID("channel", string(req.Channel)); err != nil {
 		return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
 	}
-	p := "/channels/" + string(req.Channel) + "/snoop"
+	rt := rSnoop
 	if req.ID != "" {
 		if err := checkID("snoop channel", string(req.ID)); err != nil {
 			return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
 		}
-		p += "/" + string(req.ID)
+		rt = rSnoopID
 	}
+	p := rt.path(string(req.Channel), string(req.ID))
 	q := url.Values{"app": {a.cfg.Application}}
 	if req.Spy != "" {
 		q.Set("spy", req.Spy)
@@ -496,7 +529,7 @@ func (a *Adapter) Snoop(ctx context.Context, req sb.SnoopRequest) (sb.ChannelInf
 		q.Set("appArgs", strings.Join(req.AppArgs, ","))
 	}
 	var ch ari6.ChannelData
-	if err := a.rest(ctx, "snoop", http.MethodPost, p, q, nil, &ch); err != nil {
+	if err := a.rest(ctx, "snoop", rt, p, q, nil, &ch); err != nil {
 		return sb.ChannelInfo{}, wrap("snoop on", req.Channel, err)
 	}
 	return channelInfo(&ch), nil
@@ -511,7 +544,7 @@ type application struct {
 
 func (a *Adapter) application(ctx context.Context) (application, error) {
 	var app application
-	err := a.rest(ctx, "get_application", http.MethodGet, "/applications/"+url.PathEscape(a.cfg.Application), nil, nil, &app)
+	err := a.rest(ctx, "get_application", rGetApplication, rGetApplication.path(url.PathEscape(a.cfg.Application)), nil, nil, &app)
 	return app, err
 }
 
@@ -536,7 +569,7 @@ func (a *Adapter) Channels(ctx context.Context) ([]sb.ChannelInfo, error) {
 		in[id] = true
 	}
 	var all []ari6.ChannelData
-	if err := a.rest(ctx, "list_channels", http.MethodGet, "/channels", nil, nil, &all); err != nil {
+	if err := a.rest(ctx, "list_channels", rListChannels, rListChannels.path(), nil, nil, &all); err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
 	out := make([]sb.ChannelInfo, 0, len(app.ChannelIDs))
@@ -564,7 +597,7 @@ func (a *Adapter) Channels(ctx context.Context) ([]sb.ChannelInfo, error) {
 // there by no one; the call owner tells its own by their ids.
 func (a *Adapter) Bridges(ctx context.Context) ([]sb.BridgeInfo, error) {
 	var all []ari6.BridgeData
-	if err := a.rest(ctx, "list_bridges", http.MethodGet, "/bridges", nil, nil, &all); err != nil {
+	if err := a.rest(ctx, "list_bridges", rListBridges, rListBridges.path(), nil, nil, &all); err != nil {
 		return nil, fmt.Errorf("list bridges: %w", err)
 	}
 	out := []sb.BridgeInfo{}
@@ -584,7 +617,7 @@ func (a *Adapter) Bridges(ctx context.Context) ([]sb.BridgeInfo, error) {
 // Endpoints lists every endpoint Asterisk knows with its state.
 func (a *Adapter) Endpoints(ctx context.Context) ([]sb.EndpointState, error) {
 	var all []ari6.EndpointData
-	if err := a.rest(ctx, "list_endpoints", http.MethodGet, "/endpoints", nil, nil, &all); err != nil {
+	if err := a.rest(ctx, "list_endpoints", rListEndpoints, rListEndpoints.path(), nil, nil, &all); err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
 	}
 	out := make([]sb.EndpointState, 0, len(all))
@@ -600,8 +633,8 @@ func (a *Adapter) SubscribeChannel(ctx context.Context, ch sb.ChannelID) error {
 	if err := checkID("channel", string(ch)); err != nil {
 		return wrap("subscribe", ch, err)
 	}
-	p := "/applications/" + a.cfg.Application + "/subscription"
-	return wrap("subscribe", ch, a.call(ctx, "subscribe", http.MethodPost, p, func() error {
+	p := rSubscribe.path(a.cfg.Application)
+	return wrap("subscribe", ch, a.call(ctx, "subscribe", rSubscribe, p, func() error {
 		return a.client.Application().Subscribe(appKey(a.cfg.Application), "channel:"+string(ch))
 	}))
 }
@@ -614,8 +647,8 @@ func (a *Adapter) SubscribeEndpoint(ctx context.Context, endpoint string) error 
 	if endpoint == "" || strings.ContainsAny(endpoint, "?#&% \t\r\n") {
 		return wrap("subscribe to endpoint", endpoint, sb.Errorf(sb.EINVALID, "bad endpoint %q", endpoint))
 	}
-	p := "/applications/" + a.cfg.Application + "/subscription"
-	return wrap("subscribe to endpoint", endpoint, a.call(ctx, "subscribe_endpoint", http.MethodPost, p, func() error {
+	p := rSubscribe.path(a.cfg.Application)
+	return wrap("subscribe to endpoint", endpoint, a.call(ctx, "subscribe_endpoint", rSubscribe, p, func() error {
 		return a.client.Application().Subscribe(appKey(a.cfg.Application), "endpoint:"+endpoint)
 	}))
 }

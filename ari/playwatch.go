@@ -2,7 +2,6 @@ package ari
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,7 +262,7 @@ func (a *Adapter) checkPlaybacks(ctx context.Context, checks []playCheck) {
 		a.goroutine(&wg, func() {
 			defer func() { <-sem }()
 			c := &checks[i]
-			c.err = a.rest(ctx, "get_playback", http.MethodGet, "/playbacks/"+string(c.id), nil, nil, nil)
+			c.err = a.rest(ctx, "get_playback", rGetPlayback, rGetPlayback.path(string(c.id)), nil, nil, nil)
 		})
 	}
 	wg.Wait()

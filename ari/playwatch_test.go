@@ -413,7 +413,6 @@ func TestPlaybackWatchdogEndsWithRun(t *testing.T) {
 	}
 	f.dropAll()
 	f.srv.CloseClientConnections()
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	a.httpc.CloseIdleConnections()
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before+4 })
 }
@@ -472,7 +471,7 @@ func (w *simWatched) answered(t *testing.T) sb.ChannelID {
 func (w *simWatched) lose(t *testing.T, pb sb.PlaybackID, at time.Time) {
 	t.Helper()
 	waitFor(t, func() bool {
-		err := w.rest(context.Background(), "test_get_playback", http.MethodGet, "/playbacks/"+string(pb), nil, nil, nil)
+		err := w.rest(context.Background(), "test_get_playback", rGetPlayback, rGetPlayback.path(string(pb)), nil, nil, nil)
 		return sb.ErrorCode(err) == sb.ENOTFOUND
 	})
 	w.loseCycle(t, at)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,30 +15,39 @@ import (
 )
 
 // call runs one native-client command under ctx and RequestTimeout. The
-// native client takes no context, so the command runs in its own goroutine
-// and a caller whose deadline passes gets EUNAVAILABLE at once; the HTTP
-// request itself ends by its answer or by the transport's response-header
-// timeout (see tuneDefaultTransport).
-func (a *Adapter) call(ctx context.Context, op, method, path string, f func() error) error {
+// native client takes no context, so the command first waits for a free
+// connection under the deadline (see slots), then runs in its own
+// goroutine, and a caller whose deadline passes gets EUNAVAILABLE at once;
+// the HTTP request itself ends by its answer or by the transport's
+// response-header timeout, and keeps its connection until then.
+func (a *Adapter) call(ctx context.Context, op string, rt route, path string, f func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
 	defer cancel()
-	start := time.Now()
-	var err error
-	if err = ctx.Err(); err == nil {
+	start := a.clk.Now()
+	err := a.slots.acquire(ctx)
+	if err == nil {
 		done := make(chan error, 1)
-		go func() { done <- f() }()
+		go func() {
+			defer a.slots.release()
+			done <- f()
+		}()
 		select {
 		case err = <-done:
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
 	}
-	err = classify(method, path, err)
-	a.observe(op, time.Since(start), err)
+	err = classify(rt.method, path, err)
+	a.observe(op, rt, a.clk.Now().Sub(start), resultOf(err), err)
 	return err
 }
 
-func (a *Adapter) observe(op string, d time.Duration, err error) {
+// observe counts one request that took d and ended with res (see
+// resultOf) and err in its route's stats and the overload window, and
+// tells Config.Observe.
+func (a *Adapter) observe(op string, rt route, d time.Duration, res string, err error) {
+	a.routes.add(rt, d, res)
+	a.load.add(a.clk.Now(), d, res)
 	if a.cfg.Observe != nil {
 		a.cfg.Observe(op, d, err)
 	}
@@ -46,26 +56,39 @@ func (a *Adapter) observe(op string, d time.Duration, err error) {
 // rest makes one ARI request with the adapter's own http.Client, for what
 // the native client cannot do. query and body may be nil; out, when not
 // nil, receives the decoded 2xx JSON answer.
-func (a *Adapter) rest(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, query url.Values, body, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
 	defer cancel()
-	start := time.Now()
-	resp, err := a.send(ctx, method, path, query, body)
-	if err == nil {
-		defer drain(resp.Body)
-		if out != nil {
-			if derr := json.NewDecoder(resp.Body).Decode(out); derr != nil {
-				err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + method + " " + path + ": undecodable answer", Err: derr}
+	start := a.clk.Now()
+	res := ""
+	err := a.slots.acquire(ctx)
+	if err != nil {
+		err = classify(rt.method, path, err)
+	} else {
+		var resp *http.Response
+		resp, res, err = a.send(ctx, rt.method, path, query, body)
+		if err == nil {
+			if out != nil {
+				if derr := json.NewDecoder(resp.Body).Decode(out); derr != nil {
+					err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + rt.method + " " + path + ": undecodable answer", Err: derr}
+					res = ResultError
+				}
 			}
+			drain(resp.Body)
 		}
+		a.slots.release()
 	}
-	a.observe(op, time.Since(start), err)
+	if res == "" {
+		res = resultOf(err)
+	}
+	a.observe(op, rt, a.clk.Now().Sub(start), res, err)
 	return err
 }
 
 // send makes the request and turns a non-2xx answer into an error; on
-// success the caller owns resp.Body.
-func (a *Adapter) send(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+// success the caller owns resp.Body. res is the result for the route
+// stats when Asterisk answered (ResultOK or the status), else "".
+func (a *Adapter) send(ctx context.Context, method, path string, query url.Values, body any) (resp *http.Response, res string, err error) {
 	u := a.cfg.URL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -74,21 +97,21 @@ func (a *Adapter) send(ctx context.Context, method, path string, query url.Value
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path + ": request body", Err: err}
+			return nil, "", &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path + ": request body", Err: err}
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path, Err: err}
+		return nil, "", &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + path, Err: err}
 	}
 	req.Header.Set("Authorization", a.authHdr)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := a.httpc.Do(req)
+	resp, err = a.httpc.Do(req)
 	if err != nil {
-		return nil, classify(method, path, err)
+		return nil, "", classify(method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer drain(resp.Body)
@@ -100,9 +123,9 @@ func (a *Adapter) send(ctx context.Context, method, path string, query url.Value
 		if json.Unmarshal(b, &m) == nil && m.Message == "" {
 			m.Message = m.Error
 		}
-		return nil, statusError(method, path, resp.StatusCode, m.Message)
+		return nil, strconv.Itoa(resp.StatusCode), statusError(method, path, resp.StatusCode, m.Message)
 	}
-	return resp, nil
+	return resp, ResultOK, nil
 }
 
 // checkID refuses ids that would change the request path: ARI ids are

@@ -3,7 +3,6 @@ package ari
 import (
 	"context"
 	"fmt"
-	"net/http"
 )
 
 // Sounds lists the sound files the PBX has, by name, with the languages each
@@ -17,7 +16,7 @@ func (a *Adapter) Sounds(ctx context.Context) (map[string][]string, error) {
 			Format   string `json:"format"`
 		} `json:"formats"`
 	}
-	if err := a.rest(ctx, "sounds", http.MethodGet, "/sounds", nil, nil, &list); err != nil {
+	if err := a.rest(ctx, "sounds", rListSounds, rListSounds.path(), nil, nil, &list); err != nil {
 		return nil, fmt.Errorf("list sounds: %w", err)
 	}
 	out := make(map[string][]string, len(list))

@@ -376,6 +376,24 @@ type Asterisk struct {
 	// EventQueueLimit is how many received events may wait for processing;
 	// beyond it the adapter reports overflow instead of dropping silently.
 	EventQueueLimit int `mapstructure:"event_queue_limit" yaml:"event_queue_limit"`
+	// MaxConnections caps the HTTP connections to ARI, open or idle, the
+	// events websocket included. Asterisk serves at most http.conf's
+	// sessionlimit (default 100) and closes connections past it with no
+	// answer: keep it below.
+	MaxConnections int `mapstructure:"max_connections" yaml:"max_connections"`
+	// Overload tells when /healthz reports the PBX overloaded.
+	Overload Overload `mapstructure:"overload" yaml:"overload"`
+}
+
+// Overload tells when the PBX counts as overloaded: over Window, at least
+// MinRequests ARI requests, and FailureRatio of them failed (5xx,
+// timeout, connection refused or closed), or their 95th-percentile
+// latency is over P95Latency.
+type Overload struct {
+	Window       time.Duration `mapstructure:"window" yaml:"window"`
+	MinRequests  int           `mapstructure:"min_requests" yaml:"min_requests"`
+	FailureRatio float64       `mapstructure:"failure_ratio" yaml:"failure_ratio"`
+	P95Latency   time.Duration `mapstructure:"p95_latency" yaml:"p95_latency"`
 }
 
 // EventsURL returns the ARI events websocket URL: WebsocketURL when set,
@@ -593,6 +611,8 @@ func Default() Config {
 			ReconnectMin:    250 * time.Millisecond,
 			ReconnectMax:    30 * time.Second,
 			EventQueueLimit: 1_000_000,
+			MaxConnections:  50,
+			Overload:        Overload{Window: 30 * time.Second, MinRequests: 20, FailureRatio: 0.2, P95Latency: time.Second},
 		},
 		Center: Center{
 			Greeting:         []string{"sound:hello-world"},

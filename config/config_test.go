@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,17 @@ func TestValidationRules(t *testing.T) {
 		{"reconnect order", creds + "  reconnect_min: 10s\n  reconnect_max: 1s\n", []string{`x.yaml:5: asterisk.reconnect_max: must not be less than asterisk.reconnect_min (10s), got 1s`}},
 		{"queue limit", creds + "  event_queue_limit: 0\n", []string{`x.yaml:4: asterisk.event_queue_limit: must be positive, got 0`}},
 		{"queue limit not a number", creds + "  event_queue_limit: lots\n", []string{`x.yaml:4: asterisk.event_queue_limit: expected a whole number, got "lots"`}},
+		{"max connections", creds + "  max_connections: 1\n", []string{`x.yaml:4: asterisk.max_connections: must be 2-10000 (one is the events websocket; keep it below sessionlimit in Asterisk's http.conf, default 100), got 1`}},
+		{"max connections too many", creds + "  max_connections: 20000\n", []string{`x.yaml:4: asterisk.max_connections: must be 2-10000`}},
+		{"max connections not a number", creds + "  max_connections: 1.5\n", []string{`x.yaml:4: asterisk.max_connections: expected a whole number, got 1.5`}},
+		{"overload", creds + "  overload:\n    window: 500ms\n    min_requests: 0\n    failure_ratio: 1.5\n    p95_latency: 0s\n", []string{
+			`x.yaml:5: asterisk.overload.window: must be at least 1s, got 500ms`,
+			`x.yaml:6: asterisk.overload.min_requests: must be at least 1, got 0`,
+			`x.yaml:7: asterisk.overload.failure_ratio: must be a share in (0, 1], e.g. 0.2, got 1.5`,
+			`x.yaml:8: asterisk.overload.p95_latency: must be a positive duration, got 0s`,
+		}},
+		{"overload ratio zero", creds + "  overload:\n    failure_ratio: 0\n", []string{`x.yaml:5: asterisk.overload.failure_ratio: must be a share in (0, 1]`}},
+		{"overload ratio not a number", creds + "  overload:\n    failure_ratio: most\n", []string{`x.yaml:5: asterisk.overload.failure_ratio:`}},
 		{"url scheme", creds + "  url: ftp://pbx/ari\n", []string{`x.yaml:4: asterisk.url: scheme must be http or https, got "ftp"`}},
 		{"url no host", creds + "  url: http:///ari\n", []string{`x.yaml:4: asterisk.url: has no host`}},
 		{"url unparsable", creds + "  url: \"http://pbx:80:80/%zz\"\n", []string{`x.yaml:4: asterisk.url: is not a valid URL`}},
@@ -383,6 +395,42 @@ func TestExampleConfig(t *testing.T) {
 	if got := cfg.Asterisk.EventsURL(); got != "ws://asterisk:8088/ari/events" {
 		t.Errorf("EventsURL = %s", got)
 	}
+	// The shipped Asterisk takes more HTTP sessions than Switchboard holds,
+	// with room to spare.
+	limit := sessionLimit(t, filepath.Join("..", "configs", "asterisk", "http.conf"))
+	if mc := cfg.Asterisk.MaxConnections; mc <= 0 || mc > limit/2 {
+		t.Errorf("asterisk.max_connections %d does not fit well below http.conf's sessionlimit %d", mc, limit)
+	}
+}
+
+// sessionLimit reads sessionlimit from the [general] section of an
+// Asterisk http.conf (Asterisk's default, 100, when unset).
+func sessionLimit(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit, section := 100, ""
+	for i, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, ";")
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "["):
+			section = strings.Trim(line, "[]")
+		case section == "general":
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.TrimSpace(k) == "sessionlimit" {
+				n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(v, ">")))
+				if err != nil {
+					t.Fatalf("%s:%d: sessionlimit %q is not a number", path, i+1, v)
+				}
+				limit = n
+			}
+		}
+	}
+	return limit
 }
 
 func TestLoadMissingFile(t *testing.T) {

@@ -243,6 +243,13 @@ func (c *Config) validate(p *problems) {
 	check("asterisk.reconnect_max", a.ReconnectMin > 0 && a.ReconnectMax > 0 && a.ReconnectMax < a.ReconnectMin,
 		"must not be less than asterisk.reconnect_min (%s), got %s", a.ReconnectMin, a.ReconnectMax)
 	check("asterisk.event_queue_limit", a.EventQueueLimit <= 0, "must be positive, got %d", a.EventQueueLimit)
+	check("asterisk.max_connections", a.MaxConnections < 2 || a.MaxConnections > 10000,
+		"must be 2-10000 (one is the events websocket; keep it below sessionlimit in Asterisk's http.conf, default 100), got %d", a.MaxConnections)
+	check("asterisk.overload.window", a.Overload.Window < time.Second, "must be at least 1s, got %s", a.Overload.Window)
+	check("asterisk.overload.min_requests", a.Overload.MinRequests < 1, "must be at least 1, got %d", a.Overload.MinRequests)
+	check("asterisk.overload.failure_ratio", !(a.Overload.FailureRatio > 0 && a.Overload.FailureRatio <= 1),
+		"must be a share in (0, 1], e.g. 0.2, got %v", a.Overload.FailureRatio)
+	positive("asterisk.overload.p95_latency", a.Overload.P95Latency)
 
 	ce := c.Center
 	checkMedia(p, "center.greeting", ce.Greeting)

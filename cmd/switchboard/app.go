@@ -91,6 +91,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		URL: ac.URL, WebsocketURL: ac.WebsocketURL, Username: ac.Username, Password: ac.Password,
 		Application: ac.Application, RequestTimeout: ac.RequestTimeout,
 		ReconnectMin: ac.ReconnectMin, ReconnectMax: ac.ReconnectMax, QueueLimit: ac.EventQueueLimit,
+		MaxConnections: ac.MaxConnections,
+		Overload: ari.OverloadConfig{Window: ac.Overload.Window, MinRequests: ac.Overload.MinRequests,
+			FailureRatio: ac.Overload.FailureRatio, P95Latency: ac.Overload.P95Latency},
 		Logger: log.With("component", "ari"), Observe: a.Metrics.ObserveARI,
 	})
 	if err != nil {
@@ -182,6 +185,28 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			Name: "switchboard_pbx_credentials_rejected_total",
 			Help: "Reconnection attempts the PBX refused with 401 after the link had been up.",
 		}, func() float64 { return float64(pbx.Stats().CredentialsRejected) }),
+		newPBXRequestCollector(func() []ari.RouteStats { return pbx.Stats().Routes }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_pbx_max_connections",
+			Help: "HTTP connections to the PBX (ARI) at most, the events websocket included (asterisk.max_connections).",
+		}, func() float64 { return float64(pbx.Stats().MaxConnections) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_pbx_requests_in_flight",
+			Help: "Requests to the PBX's REST interface holding a connection now.",
+		}, func() float64 { return float64(pbx.Stats().RequestsInFlight) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_pbx_requests_waiting",
+			Help: "Requests to the PBX's REST interface waiting for a free connection (every one of asterisk.max_connections busy).",
+		}, func() float64 { return float64(pbx.Stats().RequestsWaiting) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_pbx_overloaded",
+			Help: "1 while the PBX looks overloaded over asterisk.overload.window (ARI requests failing or slow): /healthz says degraded.",
+		}, func() float64 {
+			if o, _ := pbx.Overload(); o {
+				return 1
+			}
+			return 0
+		}),
 	)
 	a.Metrics.SetEventStatsFunc(func() (uint64, uint64) {
 		s := pbx.Stats()
@@ -201,6 +226,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			}
 			return true, ""
 		},
+		Degraded: pbx.Overload,
 	})
 	srv.AddIVRRoutes(a.Flows, db)
 	rc := cfg.Recording

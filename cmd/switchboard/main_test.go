@@ -242,6 +242,18 @@ func TestServeAgainstSimulatedAsterisk(t *testing.T) {
 	if !regexp.MustCompile(`switchboard_calls_total\{outcome="completed"\} 1`).Match(buf.Bytes()) {
 		t.Errorf("metrics lack the completed call:\n%s", grepLines(buf.String(), "switchboard_"))
 	}
+	// And the PBX requests that carried it, by route template.
+	for _, re := range []string{
+		`switchboard_pbx_requests_total\{result="ok",route="POST /channels/\{id\}/answer"\} [1-9]`,
+		`switchboard_pbx_request_seconds_count\{route="POST /bridges/\{id\}/addChannel"\} [1-9]`,
+		`switchboard_pbx_max_connections 50\n`,
+		`switchboard_pbx_requests_waiting 0\n`,
+		`switchboard_pbx_overloaded 0\n`,
+	} {
+		if !regexp.MustCompile(re).Match(buf.Bytes()) {
+			t.Errorf("metrics lack %s:\n%s", re, grepLines(buf.String(), "switchboard_pbx"))
+		}
+	}
 	p.cancel() // SIGTERM: drain (no calls) and stop
 	if code := p.wait(t, 20*time.Second); code != 0 {
 		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)

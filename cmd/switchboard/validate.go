@@ -95,7 +95,8 @@ prompts whose sound file Asterisk does not have.`,
 func checkSounds(ctx context.Context, cfg *config.Config, set *ivr.Set) ([]ivr.Problem, error) {
 	ac := cfg.Asterisk
 	a, err := ari.New(ari.Config{URL: ac.URL, WebsocketURL: ac.WebsocketURL, Username: ac.Username, Password: ac.Password,
-		Application: ac.Application, RequestTimeout: ac.RequestTimeout, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Application: ac.Application, RequestTimeout: ac.RequestTimeout, MaxConnections: ac.MaxConnections,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return nil, fmt.Errorf("asterisk: %w", err)
 	}

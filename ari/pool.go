@@ -1,0 +1,148 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/CyCoreSystems/ari/v6/client/native"
+)
+
+// DefaultMaxConnections is Config.MaxConnections' default: half of
+// Asterisk's default http.conf sessionlimit (100), so that a second
+// controller taking over, or an operator's curl, still finds a session.
+const DefaultMaxConnections = 50
+
+// idleConnTimeout closes a kept-alive connection to Asterisk that no
+// request used for this long. It is below Asterisk's session_keep_alive
+// (http.conf, 15 s by default), so Switchboard drops an idle connection
+// before Asterisk does: a request never races Asterisk's close of the
+// connection it reuses (which would fail a POST that cannot be retried).
+const idleConnTimeout = 10 * time.Second
+
+// errPoolTimeout is the cause of a request that could not get a connection
+// before its deadline.
+var errPoolTimeout = errors.New("every connection to Asterisk was busy (asterisk.max_connections)")
+
+// slots bounds the REST requests in flight, one per connection: the
+// native client's requests take no context, so they wait here, under the
+// caller's deadline, rather than in the transport's queue for a connection,
+// where a command its caller gave up on would still wait and be sent late.
+type slots struct {
+	ch      chan struct{}
+	waiting atomic.Int64
+}
+
+func newSlots(n int) *slots { return &slots{ch: make(chan struct{}, n)} }
+
+// acquire takes a slot, waiting until ctx ends; the error then wraps
+// errPoolTimeout (deadline) or is ctx's (canceled).
+func (s *slots) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	default:
+	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", errPoolTimeout, ctx.Err())
+		}
+		return ctx.Err()
+	}
+}
+
+func (s *slots) release() { <-s.ch }
+
+func (s *slots) inUse() int64 { return int64(len(s.ch)) }
+
+// newRESTTransport is the one transport of every REST request to
+// Asterisk, the native client's and the adapter's own: at most n
+// connections, open or idle, so that with the events WebSocket Switchboard
+// holds at most n+1 of Asterisk's http.conf sessions. Stock
+// http.DefaultTransport keeps only 2 idle connections per host (under load
+// every other command would open, then throw away, a connection) and has
+// no response timeout. An abandoned native-client request (its caller's
+// deadline passed) keeps its connection until Asterisk answers or
+// 2×requestTimeout passes.
+func newRESTTransport(n int, requestTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:       n,
+		MaxIdleConnsPerHost:   n,
+		MaxIdleConns:          n,
+		IdleConnTimeout:       idleConnTimeout,
+		ResponseHeaderTimeout: 2 * requestTimeout,
+		TLSHandshakeTimeout:   requestTimeout,
+		ForceAttemptHTTP2:     false,
+	}
+}
+
+// reusing wraps the REST transport so that every response body is read to
+// its end (up to 64 KiB) when closed. The native client closes the bodies
+// it does not decode (an error's JSON, the answer of a command it returns
+// nothing of) unread, and Go's transport then throws the connection away
+// rather than reuse it: each such command would cost a new connection, and
+// Asterisk, which notices a closed session only when it next reads it,
+// would count the old one and the new one together, past its sessionlimit.
+type reusing struct{ *http.Transport }
+
+// RoundTrip implements http.RoundTripper.
+func (t reusing) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.Transport.RoundTrip(r)
+	if err == nil && resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &drainOnClose{ReadCloser: resp.Body}
+	}
+	return resp, err
+}
+
+type drainOnClose struct{ io.ReadCloser }
+
+func (b *drainOnClose) Close() error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.ReadCloser, 64<<10))
+	return b.ReadCloser.Close()
+}
+
+// newWebsocketTransport carries the events WebSocket's upgrade: one
+// connection at a time (the adapter dials serially), never kept idle after
+// a refused upgrade (a 401 must not leave a session open on Asterisk).
+func newWebsocketTransport(requestTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DisableKeepAlives:   true,
+		TLSHandshakeTimeout: requestTimeout,
+	}
+}
+
+// useTransport makes the native client send its requests through rt. The
+// client keeps its http.Client in an unexported field and offers no option
+// to replace it (its zero value sends through http.DefaultTransport, shared
+// with the whole process and unbounded), so the field is set through
+// reflection. The field's name and type are checked: a version of the
+// library that changes them fails New, and the adapter's tests, instead of
+// silently escaping the bound.
+func useTransport(c *native.Client, rt http.RoundTripper) error {
+	f := reflect.ValueOf(c).Elem().FieldByName("httpClient")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[http.Client]() || !f.CanAddr() {
+		return errors.New("ari: the ari/v6 native client has no httpClient field of type http.Client: its requests cannot be bounded (library changed?)")
+	}
+	hc := (*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
+	hc.Transport = rt
+	return nil
+}
