@@ -166,7 +166,7 @@ type Center struct {
 	recEnding map[string]bool
 	// recSweeping counts recording sweeps in flight (see sweepRecordings).
 	recSweeping int
-	runCtx    context.Context
+	runCtx      context.Context
 	// settleRetries counts state-deciding commands that needed a retry.
 	settleRetries atomic.Int64
 

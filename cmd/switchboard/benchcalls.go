@@ -45,6 +45,7 @@ type callsBench struct {
 	Greeting  string        // media played to the caller first ("" none)
 	Dir       string        // where the database and recordings go
 	Log       io.Writer     // serve's output, when wanted
+	Profile   string        // serve's CPU profile goes here, when set
 
 	// launch builds the serve command for args (the binary itself, or the
 	// test binary in tests).
@@ -99,6 +100,11 @@ the PBX events and ARI requests it took, and its allocations.`,
 			}
 			defer os.RemoveAll(dir)
 			b.Dir = dir
+			if b.Profile != "" {
+				if b.Profile, err = filepath.Abs(b.Profile); err != nil {
+					return err
+				}
+			}
 			if verbose {
 				b.Log = cmd.ErrOrStderr()
 			}
@@ -129,6 +135,7 @@ the PBX events and ARI requests it took, and its allocations.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&byRoute, "by-route", false, "also list ARI requests by route")
 	f.BoolVar(&verbose, "verbose", false, "copy serve's log to stderr")
+	f.StringVar(&b.Profile, "cpuprofile", "", "write serve's CPU profile (the whole run) to this file")
 	return cmd
 }
 
@@ -201,7 +208,11 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	if err := os.WriteFile(cfgPath, []byte(b.config(px.url, dsn)), 0o600); err != nil {
 		return res, err
 	}
-	serve, err := startBenchServe(ctx, b.launch("serve", "--config", cfgPath), b.Log)
+	args := []string{"serve", "--config", cfgPath}
+	if b.Profile != "" {
+		args = append(args, "--cpuprofile", b.Profile)
+	}
+	serve, err := startBenchServe(ctx, b.launch(args...), b.Log)
 	if err != nil {
 		return res, err
 	}

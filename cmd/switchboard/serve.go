@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 )
 
 func newServeCmd() *cobra.Command {
-	var path string
+	var path, cpuProfile string
 	var drain time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -36,6 +37,13 @@ POST /api/v1/ivr/reload; a broken file is refused and the running flows stay.`,
 				return &exitError{code: 2, err: err}
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				defer stop()
+			}
 			app, err := StartApp(cmd.Context(), cfg, log, center.RealClock{})
 			if err != nil {
 				return err
@@ -45,7 +53,21 @@ POST /api/v1/ivr/reload; a broken file is refused and the running flows stay.`,
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "switchboard.yaml", "configuration file")
 	cmd.Flags().DurationVar(&drain, "drain", 5*time.Minute, "longest graceful drain after the first SIGTERM")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	return cmd
+}
+
+// startCPUProfile profiles the process into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // serveUntilDone runs until a signal or a fatal PBX error: first signal
