@@ -2,6 +2,8 @@ package ari
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -20,26 +22,227 @@ const (
 
 // decode turns one ARI WebSocket frame into a switchboard event. node is
 // used when the frame names no Asterisk (asterisk_id).
+//
+// A frame is decoded once, into wireEvent, which holds only the fields
+// Switchboard reads: ari.DecodeEvent decodes every frame twice (its type,
+// then the whole event) and each channel and timestamp in it twice again,
+// which was the largest share of serve's CPU per event under load.
 func decode(data []byte, node string) (sb.Event, decodeResult, error) {
-	ev, err := ari6.DecodeEvent(data)
-	if err != nil {
-		// DecodeEvent also fails for event types it does not know (newer
-		// Asterisk versions add some). Those are well-formed and merely
-		// unused: tell them apart from garbage without matching on the
-		// error's text.
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
 		var m struct {
 			Type string `json:"type"`
 		}
 		if json.Unmarshal(data, &m) == nil && m.Type != "" && !knownType[m.Type] {
-			return nil, ignored, nil
+			return nil, ignored, nil // a newer Asterisk's event, not garbage
 		}
 		return nil, malformed, err
 	}
-	e := translate(ev, node)
+	if w.Type == "" {
+		return nil, malformed, errors.New("ari event: no type")
+	}
+	if !knownType[w.Type] {
+		return nil, ignored, nil
+	}
+	e, err := w.event(node)
+	if err != nil {
+		return nil, malformed, err
+	}
 	if e == nil {
 		return nil, ignored, nil
 	}
 	return e, decoded, nil
+}
+
+// wireEvent is the union of the ARI event fields Switchboard reads.
+type wireEvent struct {
+	Type           string         `json:"type"`
+	Node           string         `json:"asterisk_id"`
+	Timestamp      wireTime       `json:"timestamp"`
+	Channel        *wireChannel   `json:"channel"`
+	Args           []string       `json:"args"`
+	ReplaceChannel *wireRef       `json:"replace_channel"`
+	Digit          string         `json:"digit"`
+	DurationMs     int            `json:"duration_ms"`
+	Cause          int            `json:"cause"`
+	CauseTxt       string         `json:"cause_txt"`
+	Soft           bool           `json:"soft"`
+	Bridge         *wireRef       `json:"bridge"`
+	Playback       *wirePlayback  `json:"playback"`
+	Recording      *wireRecording `json:"recording"`
+	Peer           *wireRef       `json:"peer"`
+	Caller         *wireRef       `json:"caller"`
+	Dialstatus     string         `json:"dialstatus"`
+	Variable       string         `json:"variable"`
+	Value          string         `json:"value"`
+	Endpoint       *wireEndpoint  `json:"endpoint"`
+}
+
+type wireRef struct {
+	ID string `json:"id"`
+}
+
+type wireChannel struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Language string `json:"language"`
+	Caller   *struct {
+		Name   string `json:"name"`
+		Number string `json:"number"`
+	} `json:"caller"`
+	Dialplan *struct {
+		Context string `json:"context"`
+		Exten   string `json:"exten"`
+	} `json:"dialplan"`
+	Creationtime wireTime `json:"creationtime"`
+}
+
+type wirePlayback struct {
+	ID        string `json:"id"`
+	TargetURI string `json:"target_uri"`
+	State     string `json:"state"`
+}
+
+type wireRecording struct {
+	Name      string `json:"name"`
+	TargetURI string `json:"target_uri"`
+	Duration  int    `json:"duration"` // seconds
+	Cause     string `json:"cause"`
+}
+
+type wireEndpoint struct {
+	Technology string `json:"technology"`
+	Resource   string `json:"resource"`
+	State      string `json:"state"`
+}
+
+// wireTime is an ARI time ("2006-01-02T15:04:05.000-0700").
+type wireTime time.Time
+
+const ariTimeFormat = "2006-01-02T15:04:05.000-0700"
+
+func (t *wireTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("ari time %s: not a string", b)
+	}
+	v, err := time.Parse(ariTimeFormat, string(b[1:len(b)-1]))
+	if err != nil {
+		return err
+	}
+	*t = wireTime(v)
+	return nil
+}
+
+// need reports a missing object an event of its type must have.
+func need(ok bool, typ, what string) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("ari event %s: no %s", typ, what)
+}
+
+// event maps the decoded frame to a switchboard event, or nil for the
+// types Switchboard does not use.
+func (w *wireEvent) event(node string) (sb.Event, error) {
+	if w.Node != "" {
+		node = w.Node
+	}
+	h := sb.EventHeader{Type: w.Type, Node: node, Time: time.Time(w.Timestamp)}
+	ch, chID := w.channel()
+	switch w.Type {
+	case "StasisStart":
+		ev := sb.ChannelEntered{EventHeader: h, Channel: ch, Args: w.Args}
+		if w.ReplaceChannel != nil {
+			ev.Replaced = sb.ChannelID(w.ReplaceChannel.ID)
+		}
+		return ev, need(w.Channel != nil, w.Type, "channel")
+	case "StasisEnd":
+		return sb.ChannelLeft{EventHeader: h, Channel: ch}, need(w.Channel != nil, w.Type, "channel")
+	case "ChannelStateChange":
+		return sb.ChannelStateChanged{EventHeader: h, Channel: ch}, need(w.Channel != nil, w.Type, "channel")
+	case "ChannelDtmfReceived":
+		return sb.DTMFReceived{EventHeader: h, Channel: chID, Digit: w.Digit,
+			Duration: time.Duration(w.DurationMs) * time.Millisecond}, need(w.Channel != nil, w.Type, "channel")
+	case "ChannelHangupRequest":
+		return sb.HangupRequested{EventHeader: h, Channel: chID, Cause: w.Cause, Soft: w.Soft}, need(w.Channel != nil, w.Type, "channel")
+	case "ChannelDestroyed":
+		return sb.ChannelDestroyed{EventHeader: h, Channel: ch, Cause: w.Cause, CauseText: w.CauseTxt}, need(w.Channel != nil, w.Type, "channel")
+	case "ChannelEnteredBridge", "ChannelLeftBridge":
+		if err := need(w.Channel != nil && w.Bridge != nil, w.Type, "channel or bridge"); err != nil {
+			return nil, err
+		}
+		if w.Type == "ChannelEnteredBridge" {
+			return sb.EnteredBridge{EventHeader: h, Bridge: sb.BridgeID(w.Bridge.ID), Channel: chID}, nil
+		}
+		return sb.LeftBridge{EventHeader: h, Bridge: sb.BridgeID(w.Bridge.ID), Channel: chID}, nil
+	case "BridgeDestroyed":
+		if err := need(w.Bridge != nil, w.Type, "bridge"); err != nil {
+			return nil, err
+		}
+		return sb.BridgeDestroyed{EventHeader: h, Bridge: sb.BridgeID(w.Bridge.ID)}, nil
+	case "PlaybackStarted", "PlaybackFinished":
+		if err := need(w.Playback != nil, w.Type, "playback"); err != nil {
+			return nil, err
+		}
+		p := w.Playback
+		if w.Type == "PlaybackStarted" {
+			return sb.PlaybackStarted{EventHeader: h, Playback: sb.PlaybackID(p.ID), Target: p.TargetURI}, nil
+		}
+		return sb.PlaybackFinished{EventHeader: h, Playback: sb.PlaybackID(p.ID), Target: p.TargetURI, State: p.State}, nil
+	case "RecordingStarted", "RecordingFinished", "RecordingFailed":
+		if err := need(w.Recording != nil, w.Type, "recording"); err != nil {
+			return nil, err
+		}
+		r := w.Recording
+		switch w.Type {
+		case "RecordingStarted":
+			return sb.RecordingStarted{EventHeader: h, Name: r.Name, Target: r.TargetURI}, nil
+		case "RecordingFinished":
+			return sb.RecordingFinished{EventHeader: h, Name: r.Name, Target: r.TargetURI,
+				Duration: time.Duration(r.Duration) * time.Second}, nil
+		}
+		return sb.RecordingFailed{EventHeader: h, Name: r.Name, Target: r.TargetURI, Cause: r.Cause}, nil
+	case "Dial":
+		ev := sb.DialResult{EventHeader: h, Status: w.Dialstatus}
+		if w.Peer != nil {
+			ev.Peer = sb.ChannelID(w.Peer.ID)
+		}
+		if w.Caller != nil {
+			ev.Caller = sb.ChannelID(w.Caller.ID)
+		}
+		return ev, nil
+	case "ChannelVarset":
+		return sb.VariableSet{EventHeader: h, Channel: chID, Name: w.Variable, Value: w.Value}, nil
+	case "EndpointStateChange":
+		if err := need(w.Endpoint != nil, w.Type, "endpoint"); err != nil {
+			return nil, err
+		}
+		return sb.EndpointStateChanged{EventHeader: h,
+			Endpoint: endpointState(w.Endpoint.Technology, w.Endpoint.Resource, w.Endpoint.State)}, nil
+	}
+	return nil, nil
+}
+
+func (w *wireEvent) channel() (sb.ChannelInfo, sb.ChannelID) {
+	c := w.Channel
+	if c == nil {
+		return sb.ChannelInfo{}, ""
+	}
+	ci := sb.ChannelInfo{ID: sb.ChannelID(c.ID), Name: c.Name, State: sb.ChannelState(c.State), Language: c.Language}
+	if c.Caller != nil {
+		ci.CallerNumber, ci.CallerName = c.Caller.Number, c.Caller.Name
+	}
+	if c.Dialplan != nil {
+		ci.Exten, ci.Context = c.Dialplan.Exten, c.Dialplan.Context
+	}
+	if t := time.Time(c.Creationtime); t.Year() > 1 {
+		ci.Created = t
+	}
+	return ci, ci.ID
 }
 
 // knownType lists the event types ari.DecodeEvent decodes (the fields of
@@ -54,119 +257,6 @@ var knownType = func() map[string]bool {
 	}
 	return m
 }()
-
-// translate maps a decoded ARI event to a switchboard event, or nil for the
-// event types Switchboard does not use.
-func translate(ev ari6.Event, node string) sb.Event {
-	switch e := ev.(type) {
-	case *ari6.StasisStart:
-		return sb.ChannelEntered{
-			EventHeader: header(&e.EventData, node),
-			Channel:     channelInfo(&e.Channel),
-			Args:        e.Args,
-			Replaced:    sb.ChannelID(e.ReplaceChannel.ID),
-		}
-	case *ari6.StasisEnd:
-		return sb.ChannelLeft{EventHeader: header(&e.EventData, node), Channel: channelInfo(&e.Channel)}
-	case *ari6.ChannelStateChange:
-		return sb.ChannelStateChanged{EventHeader: header(&e.EventData, node), Channel: channelInfo(&e.Channel)}
-	case *ari6.ChannelDtmfReceived:
-		return sb.DTMFReceived{
-			EventHeader: header(&e.EventData, node),
-			Channel:     sb.ChannelID(e.Channel.ID),
-			Digit:       e.Digit,
-			Duration:    time.Duration(e.DurationMs) * time.Millisecond,
-		}
-	case *ari6.ChannelHangupRequest:
-		return sb.HangupRequested{
-			EventHeader: header(&e.EventData, node),
-			Channel:     sb.ChannelID(e.Channel.ID),
-			Cause:       e.Cause,
-			Soft:        e.Soft,
-		}
-	case *ari6.ChannelDestroyed:
-		return sb.ChannelDestroyed{
-			EventHeader: header(&e.EventData, node),
-			Channel:     channelInfo(&e.Channel),
-			Cause:       e.Cause,
-			CauseText:   e.CauseTxt,
-		}
-	case *ari6.ChannelEnteredBridge:
-		return sb.EnteredBridge{
-			EventHeader: header(&e.EventData, node),
-			Bridge:      sb.BridgeID(e.Bridge.ID),
-			Channel:     sb.ChannelID(e.Channel.ID),
-		}
-	case *ari6.ChannelLeftBridge:
-		return sb.LeftBridge{
-			EventHeader: header(&e.EventData, node),
-			Bridge:      sb.BridgeID(e.Bridge.ID),
-			Channel:     sb.ChannelID(e.Channel.ID),
-		}
-	case *ari6.BridgeDestroyed:
-		return sb.BridgeDestroyed{EventHeader: header(&e.EventData, node), Bridge: sb.BridgeID(e.Bridge.ID)}
-	case *ari6.PlaybackStarted:
-		return sb.PlaybackStarted{
-			EventHeader: header(&e.EventData, node),
-			Playback:    sb.PlaybackID(e.Playback.ID),
-			Target:      e.Playback.TargetURI,
-		}
-	case *ari6.PlaybackFinished:
-		return sb.PlaybackFinished{
-			EventHeader: header(&e.EventData, node),
-			Playback:    sb.PlaybackID(e.Playback.ID),
-			Target:      e.Playback.TargetURI,
-			State:       e.Playback.State,
-		}
-	case *ari6.RecordingStarted:
-		return sb.RecordingStarted{
-			EventHeader: header(&e.EventData, node),
-			Name:        e.Recording.Name,
-			Target:      e.Recording.TargetURI,
-		}
-	case *ari6.RecordingFinished:
-		return sb.RecordingFinished{
-			EventHeader: header(&e.EventData, node),
-			Name:        e.Recording.Name,
-			Target:      e.Recording.TargetURI,
-			Duration:    time.Duration(e.Recording.Duration),
-		}
-	case *ari6.RecordingFailed:
-		return sb.RecordingFailed{
-			EventHeader: header(&e.EventData, node),
-			Name:        e.Recording.Name,
-			Target:      e.Recording.TargetURI,
-			Cause:       e.Recording.Cause,
-		}
-	case *ari6.Dial:
-		return sb.DialResult{
-			EventHeader: header(&e.EventData, node),
-			Peer:        sb.ChannelID(e.Peer.ID),
-			Caller:      sb.ChannelID(e.Caller.ID),
-			Status:      e.Dialstatus,
-		}
-	case *ari6.ChannelVarset:
-		return sb.VariableSet{
-			EventHeader: header(&e.EventData, node),
-			Channel:     sb.ChannelID(e.Channel.ID),
-			Name:        e.Variable,
-			Value:       e.Value,
-		}
-	case *ari6.EndpointStateChange:
-		return sb.EndpointStateChanged{
-			EventHeader: header(&e.EventData, node),
-			Endpoint:    endpointState(e.Endpoint.Technology, e.Endpoint.Resource, e.Endpoint.State),
-		}
-	}
-	return nil
-}
-
-func header(d *ari6.EventData, node string) sb.EventHeader {
-	if d.Node != "" {
-		node = d.Node
-	}
-	return sb.EventHeader{Type: d.Type, Node: node, Time: time.Time(d.Timestamp)}
-}
 
 func channelInfo(c *ari6.ChannelData) sb.ChannelInfo {
 	ci := sb.ChannelInfo{

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	ari6 "github.com/CyCoreSystems/ari/v6"
 	"github.com/google/go-cmp/cmp"
 	sb "github.com/switchboard/switchboard"
 )
@@ -166,4 +167,174 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("result %v", res)
 		}
 	})
+}
+
+// legacyTranslate is how events were translated from ari.DecodeEvent
+// before decode read frames itself: the oracle decode is checked against.
+func legacyTranslate(ev ari6.Event, node string) sb.Event {
+	switch e := ev.(type) {
+	case *ari6.StasisStart:
+		return sb.ChannelEntered{
+			EventHeader: header(&e.EventData, node),
+			Channel:     channelInfo(&e.Channel),
+			Args:        e.Args,
+			Replaced:    sb.ChannelID(e.ReplaceChannel.ID),
+		}
+	case *ari6.StasisEnd:
+		return sb.ChannelLeft{EventHeader: header(&e.EventData, node), Channel: channelInfo(&e.Channel)}
+	case *ari6.ChannelStateChange:
+		return sb.ChannelStateChanged{EventHeader: header(&e.EventData, node), Channel: channelInfo(&e.Channel)}
+	case *ari6.ChannelDtmfReceived:
+		return sb.DTMFReceived{
+			EventHeader: header(&e.EventData, node),
+			Channel:     sb.ChannelID(e.Channel.ID),
+			Digit:       e.Digit,
+			Duration:    time.Duration(e.DurationMs) * time.Millisecond,
+		}
+	case *ari6.ChannelHangupRequest:
+		return sb.HangupRequested{
+			EventHeader: header(&e.EventData, node),
+			Channel:     sb.ChannelID(e.Channel.ID),
+			Cause:       e.Cause,
+			Soft:        e.Soft,
+		}
+	case *ari6.ChannelDestroyed:
+		return sb.ChannelDestroyed{
+			EventHeader: header(&e.EventData, node),
+			Channel:     channelInfo(&e.Channel),
+			Cause:       e.Cause,
+			CauseText:   e.CauseTxt,
+		}
+	case *ari6.ChannelEnteredBridge:
+		return sb.EnteredBridge{
+			EventHeader: header(&e.EventData, node),
+			Bridge:      sb.BridgeID(e.Bridge.ID),
+			Channel:     sb.ChannelID(e.Channel.ID),
+		}
+	case *ari6.ChannelLeftBridge:
+		return sb.LeftBridge{
+			EventHeader: header(&e.EventData, node),
+			Bridge:      sb.BridgeID(e.Bridge.ID),
+			Channel:     sb.ChannelID(e.Channel.ID),
+		}
+	case *ari6.BridgeDestroyed:
+		return sb.BridgeDestroyed{EventHeader: header(&e.EventData, node), Bridge: sb.BridgeID(e.Bridge.ID)}
+	case *ari6.PlaybackStarted:
+		return sb.PlaybackStarted{
+			EventHeader: header(&e.EventData, node),
+			Playback:    sb.PlaybackID(e.Playback.ID),
+			Target:      e.Playback.TargetURI,
+		}
+	case *ari6.PlaybackFinished:
+		return sb.PlaybackFinished{
+			EventHeader: header(&e.EventData, node),
+			Playback:    sb.PlaybackID(e.Playback.ID),
+			Target:      e.Playback.TargetURI,
+			State:       e.Playback.State,
+		}
+	case *ari6.RecordingStarted:
+		return sb.RecordingStarted{
+			EventHeader: header(&e.EventData, node),
+			Name:        e.Recording.Name,
+			Target:      e.Recording.TargetURI,
+		}
+	case *ari6.RecordingFinished:
+		return sb.RecordingFinished{
+			EventHeader: header(&e.EventData, node),
+			Name:        e.Recording.Name,
+			Target:      e.Recording.TargetURI,
+			Duration:    time.Duration(e.Recording.Duration),
+		}
+	case *ari6.RecordingFailed:
+		return sb.RecordingFailed{
+			EventHeader: header(&e.EventData, node),
+			Name:        e.Recording.Name,
+			Target:      e.Recording.TargetURI,
+			Cause:       e.Recording.Cause,
+		}
+	case *ari6.Dial:
+		return sb.DialResult{
+			EventHeader: header(&e.EventData, node),
+			Peer:        sb.ChannelID(e.Peer.ID),
+			Caller:      sb.ChannelID(e.Caller.ID),
+			Status:      e.Dialstatus,
+		}
+	case *ari6.ChannelVarset:
+		return sb.VariableSet{
+			EventHeader: header(&e.EventData, node),
+			Channel:     sb.ChannelID(e.Channel.ID),
+			Name:        e.Variable,
+			Value:       e.Value,
+		}
+	case *ari6.EndpointStateChange:
+		return sb.EndpointStateChanged{
+			EventHeader: header(&e.EventData, node),
+			Endpoint:    endpointState(e.Endpoint.Technology, e.Endpoint.Resource, e.Endpoint.State),
+		}
+	}
+	return nil
+}
+
+func header(d *ari6.EventData, node string) sb.EventHeader {
+	if d.Node != "" {
+		node = d.Node
+	}
+	return sb.EventHeader{Type: d.Type, Node: node, Time: time.Time(d.Timestamp)}
+}
+
+// TestDecodeMatchesDecodeEvent: decode gives, for every recorded frame of
+// Asterisk 22 and every frame the simulator sends in the conformance
+// recordings, what ari.DecodeEvent and the translation from its types gave.
+func TestDecodeMatchesDecodeEvent(t *testing.T) {
+	const node = "n1"
+	frames := recorded(t)
+	if len(frames) < 10 {
+		t.Fatalf("only %d recorded frames", len(frames))
+	}
+	for i, f := range frames {
+		got, res, err := decode(f, node)
+		ev, derr := ari6.DecodeEvent(f)
+		if derr != nil {
+			if res == decoded {
+				t.Errorf("frame %d: decode took %s, ari.DecodeEvent refused it: %v", i+1, f, derr)
+			}
+			continue
+		}
+		want := legacyTranslate(ev, node)
+		if err != nil {
+			t.Errorf("frame %d: %v", i+1, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("frame %d %s (-ari.DecodeEvent +decode):\n%s", i+1, f, diff)
+		}
+	}
+}
+
+// BenchmarkDecode decodes the recorded Asterisk 22 frames, one op per frame.
+func BenchmarkDecode(b *testing.B) {
+	frames := recorded(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := decode(frames[i%len(frames)], "n1"); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkDecodeEvent is the same through ari.DecodeEvent and the old
+// translation, for comparison.
+func BenchmarkDecodeEvent(b *testing.B) {
+	frames := recorded(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev, err := ari6.DecodeEvent(frames[i%len(frames)])
+		if err == nil {
+			legacyTranslate(ev, "n1")
+		}
+		i++
+	}
 }
