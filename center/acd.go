@@ -276,7 +276,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 					c.log.Error("agent state history not written", "agent_id", st.Agent, "err", err)
 				})
 			}
-			c.log.Info("agent state", "agent_id", a.Agent, "state", a.State, "reason", a.Reason, "call_id", a.Call)
+			c.log.Debug("agent state", "agent_id", a.Agent, "state", a.State, "reason", a.Reason, "call_id", a.Call)
 		case routing.QueueLog:
 			if c.acd.qlog != nil {
 				ev := queuelog.Event{Time: a.Time, CallID: string(a.CallID), Queue: string(a.Queue),
@@ -360,7 +360,7 @@ func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
 	if k.finished || k.callerGone || k.outcome != "" {
 		return
 	}
-	c.log.Info("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "skills", k.skills, "preferred_agent", preferred)
+	c.log.Debug("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "skills", k.skills, "preferred_agent", preferred)
 	k.enqueuedAt = c.clock.Now()
 	c.acdApply(routing.Enqueue{Call: k.ID, Queue: k.Queue, Priority: k.priority,
 		EnteredAt: k.enqueuedAt, Caller: k.Caller, Preferred: preferred, Skills: k.skills})
@@ -391,7 +391,7 @@ func (c *Center) acdOffer(o routing.Offer) {
 			Timeout: o.Timeout, AppArgs: []string{argAgent, string(k.ID)},
 			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
 		}
-		c.log.Info("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
+		c.log.Debug("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
 		c.do(k, func(ctx context.Context) {
 			if _, err := c.pbx.Originate(ctx, req); err != nil {
 				c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", ag, "err", err)

@@ -921,7 +921,7 @@ func (c *Center) offer(k *call, a *agent) {
 		Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
 	}
 	ch := k.agentCh
-	c.log.Info("offering call", "call_id", k.ID, "agent_id", a.ID, "channel_id", ch)
+	c.log.Debug("offering call", "call_id", k.ID, "agent_id", a.ID, "channel_id", ch)
 	c.do(k, func(ctx context.Context) {
 		if _, err := c.pbx.Originate(ctx, req); err != nil {
 			c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", a.ID, "err", err)
@@ -1047,7 +1047,7 @@ func (c *Center) checkBridged(k *call) {
 	if k.ob != nil {
 		c.obBridged(k)
 	}
-	c.log.Info("call bridged", "call_id", k.ID, "agent_id", k.Agent)
+	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
 	c.journal(k)
 	c.startRecordings(k)
