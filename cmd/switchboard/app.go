@@ -186,6 +186,14 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			Help: "Reconnection attempts the PBX refused with 401 after the link had been up.",
 		}, func() float64 { return float64(pbx.Stats().CredentialsRejected) }),
 		newPBXRequestCollector(func() []ari.RouteStats { return pbx.Stats().Routes }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_pbx_command_retries_total",
+			Help: "Commands that decide a call's state (hang-ups, bridge removals and destroys, recording stops) the PBX neither confirmed nor refused at first, retried with back-off until it did.",
+		}, func() float64 { return float64(a.Center.SettleRetries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_recordings_open",
+			Help: "Recordings being made or fetched: from their start until their file is stored or they are marked failed.",
+		}, func() float64 { return float64(a.Center.OpenRecordings()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_pbx_max_connections",
 			Help: "HTTP connections to the PBX (ARI) at most, the events websocket included (asterisk.max_connections).",

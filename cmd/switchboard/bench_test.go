@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchboard/switchboard/sim"
 )
 
 func runBench(t *testing.T, args ...string) (string, string, error) {
@@ -154,18 +156,56 @@ func BenchmarkInboundCallCPU(b *testing.B) {
 	}
 }
 
-func TestARIRoute(t *testing.T) {
-	for path, want := range map[string]string{
-		"/ari/channels/17.4/play/17.4-greet": "POST /channels/{id}/play/{id}",
-		"/ari/channels/create":               "POST /channels/create",
-		"/ari/bridges/br-1/addChannel":       "POST /bridges/{id}/addChannel",
-		"/ari/recordings/live/r1/stop":       "POST /recordings/live/{name}/stop",
-		"/ari/applications/switchboard":      "POST /applications/{name}",
-		"/ari/asterisk/info":                 "POST /asterisk/info",
-		"/ari/endpoints/PJSIP/7001":          "POST /endpoints/{id}/{id}",
-	} {
-		if got := ariRoute("POST", path); got != want {
-			t.Errorf("ariRoute(%q) = %q, want %q", path, got, want)
+// TestLoadRecordingFaults: 2,000 recorded inbound calls through serve (a
+// child process) while the simulated Asterisk drops, delays or reorders
+// RecordingFinished for a share of the recordings and fails or stalls a
+// share of the hang-ups and recording stops, as a loaded Asterisk does. At
+// the end every recording is stored (its file fetched and verified: the
+// PBX made every one), every call is logged and none is shown live, and
+// nothing is left on the PBX.
+func TestLoadRecordingFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 calls")
+	}
+	hangup, err := sim.ParseRequestFaults("fail=0.1,stall=0.03:6s,stall-then-do=0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := sim.ParseRequestFaults("fail=0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recf, err := sim.ParseRecordingFaults("drop=0.1,delay=0.1:3s,reorder=0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bench := callsBench{Calls: 2000, Warmup: 0, Rate: 20, Agents: 150, Talk: time.Second,
+		Recording: "always", Greeting: "sound:beep", Dir: t.TempDir(),
+		Faults:       sim.Faults{Seed: 18, RecordingFinished: recf, Hangup: hangup, StopRecording: stop},
+		SessionLimit: 100,
+		launch:       func(args ...string) *exec.Cmd { return childCommand(args...) }}
+	res, err := bench.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d calls in %.0f s; faults %v; serve retried %d commands; %d sessions refused",
+		res.Calls, res.WallSeconds, res.FaultsInjected, res.CommandRetries, res.SessionsRefused)
+	for _, k := range []string{"recording_finished.drop", "recording_finished.delay", "recording_finished.reorder", "hangup.fail", "hangup.stall"} {
+		if res.FaultsInjected[k] == 0 {
+			t.Errorf("no %s fault injected: the test tests nothing", k)
 		}
+	}
+	if res.CommandRetries == 0 {
+		t.Error("serve retried no command although hang-ups failed")
+	}
+	if res.CallLogRows != 2000 || res.RecordingsStored != 2000 || res.RecordingsFailed != 0 || res.RecordingsOpen != 0 {
+		t.Errorf("%d call-log rows; recordings: %d stored, %d failed, %d open; want 2000 rows and 2000 stored",
+			res.CallLogRows, res.RecordingsStored, res.RecordingsFailed, res.RecordingsOpen)
+	}
+	if res.CallsLiveAtEnd != 0 || res.ChannelsLeftAtEnd != 0 || res.BridgesLeftAtEnd != 0 {
+		t.Errorf("at the end: %d calls live, %d channels and %d bridges on the PBX", res.CallsLiveAtEnd, res.ChannelsLeftAtEnd, res.BridgesLeftAtEnd)
+	}
+	if res.SessionsRefused != 0 {
+		t.Errorf("the PBX refused %d HTTP sessions: serve's pool passed its session limit", res.SessionsRefused)
 	}
 }

@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -46,6 +41,10 @@ type callsBench struct {
 	Dir       string        // where the database and recordings go
 	Log       io.Writer     // serve's output, when wanted
 	Profile   string        // serve's CPU profile goes here, when set
+	// Faults makes the simulator misbehave as a loaded Asterisk does.
+	Faults sim.Faults
+	// SessionLimit is the simulator's HTTP session limit (0 none).
+	SessionLimit int
 
 	// launch builds the serve command for args (the binary itself, or the
 	// test binary in tests).
@@ -74,6 +73,9 @@ type callsBenchResult struct {
 	ChannelsLeftAtEnd int              `json:"channels_left_at_end"`
 	BridgesLeftAtEnd  int              `json:"bridges_left_at_end"`
 	RequestsByRoute   map[string]int64 `json:"ari_requests_by_route,omitempty"`
+	FaultsInjected    map[string]int64 `json:"sim_faults_injected,omitempty"`
+	CommandRetries    int64            `json:"serve_command_retries"`
+	SessionsRefused   int64            `json:"sim_sessions_refused"`
 	ServeMaxRSSKiB    int64            `json:"serve_max_rss_kib"`
 }
 
@@ -136,6 +138,30 @@ the PBX events and ARI requests it took, and its allocations.`,
 	f.BoolVar(&byRoute, "by-route", false, "also list ARI requests by route")
 	f.BoolVar(&verbose, "verbose", false, "copy serve's log to stderr")
 	f.StringVar(&b.Profile, "cpuprofile", "", "write serve's CPU profile (the whole run) to this file")
+	f.IntVar(&b.SessionLimit, "session-limit", 0, "the simulator's HTTP session limit, as Asterisk's http.conf sessionlimit (0 none)")
+	var recFaults, hangupFaults, stopFaults string
+	f.StringVar(&recFaults, "fault-recording-finished", "", "RecordingFinished faults, as switchboard simulate takes them (drop=0.1,delay=0.1:2s,reorder=0.1)")
+	f.StringVar(&hangupFaults, "fault-hangup", "", "hang-up faults, as switchboard simulate takes them (fail=0.2,stall=0.1:10s,stall-then-do=0.5)")
+	f.StringVar(&stopFaults, "fault-stop-recording", "", "recording-stop faults, as --fault-hangup")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		var err error
+		if recFaults != "" {
+			if b.Faults.RecordingFinished, err = sim.ParseRecordingFaults(recFaults); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--fault-recording-finished: %w", err)}
+			}
+		}
+		if hangupFaults != "" {
+			if b.Faults.Hangup, err = sim.ParseRequestFaults(hangupFaults); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--fault-hangup: %w", err)}
+			}
+		}
+		if stopFaults != "" {
+			if b.Faults.StopRecording, err = sim.ParseRequestFaults(stopFaults); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--fault-stop-recording: %w", err)}
+			}
+		}
+		return nil
+	}
 	return cmd
 }
 
@@ -149,6 +175,9 @@ func (r callsBenchResult) write(w io.Writer) {
 	fmt.Fprintf(tw, "serve max RSS\t%d MiB\n", r.ServeMaxRSSKiB/1024)
 	fmt.Fprintf(tw, "recordings\t%d stored, %d failed, %d still recording\n", r.RecordingsStored, r.RecordingsFailed, r.RecordingsOpen)
 	fmt.Fprintf(tw, "at the end\t%d calls live, %d channels and %d bridges on the PBX\n", r.CallsLiveAtEnd, r.ChannelsLeftAtEnd, r.BridgesLeftAtEnd)
+	if len(r.FaultsInjected) > 0 || r.SessionsRefused > 0 {
+		fmt.Fprintf(tw, "faults\t%v, %d sessions refused; serve retried %d commands\n", r.FaultsInjected, r.SessionsRefused, r.CommandRetries)
+	}
 	for _, k := range sortedKeys(r.RequestsByRoute) {
 		fmt.Fprintf(tw, "  %s\t%.2f per call\n", k, float64(r.RequestsByRoute[k])/float64(max(r.Calls, 1)))
 	}
@@ -189,7 +218,8 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	if err := b.check(); err != nil {
 		return res, &exitError{code: 2, err: err}
 	}
-	s := sim.New(sim.Options{User: "sb", Password: "bench-password", Speed: 1, Seed: 1})
+	s := sim.New(sim.Options{User: "sb", Password: "bench-password", Speed: 1, Seed: 1,
+		Faults: b.Faults, SessionLimit: b.SessionLimit})
 	for i := range b.Agents {
 		s.AddEndpoint("PJSIP", benchAgent(i), sim.Party{Rings: 0, Talk: time.Hour})
 	}
@@ -197,15 +227,9 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 		return res, err
 	}
 	defer s.Close()
-	px, err := startCountingProxy(s.URL())
-	if err != nil {
-		return res, err
-	}
-	defer px.close()
-
 	dsn := filepath.Join(b.Dir, "bench.db")
 	cfgPath := filepath.Join(b.Dir, "bench.yaml")
-	if err := os.WriteFile(cfgPath, []byte(b.config(px.url, dsn)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(b.config(s.URL(), dsn)), 0o600); err != nil {
 		return res, err
 	}
 	args := []string{"serve", "--config", cfgPath}
@@ -287,7 +311,7 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 		return res, err
 	}
 	ev0 := s.Stats().SentByApp[benchApp]
-	rq0 := px.snapshot()
+	rq0 := ariRequests(s.Stats())
 	start := time.Now()
 	if err := place(b.Calls); err != nil {
 		return res, err
@@ -305,7 +329,8 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 		return res, err
 	}
 	ev1 := s.Stats().SentByApp[benchApp]
-	rq1 := px.snapshot()
+	st := s.Stats()
+	rq1 := ariRequests(st)
 
 	n := float64(b.Calls)
 	res.Calls, res.Rate, res.Recording = b.Calls, b.Rate, b.Recording
@@ -324,6 +349,8 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	res.AllocsPerCall = (m1["go_memstats_mallocs_total"] - m0["go_memstats_mallocs_total"]) / n
 	res.AllocBytesPerCall = (m1["go_memstats_alloc_bytes_total"] - m0["go_memstats_alloc_bytes_total"]) / n
 	res.CallsLiveAtEnd = int(m1["switchboard_active_calls"])
+	res.CommandRetries = int64(m1["switchboard_pbx_command_retries_total"])
+	res.FaultsInjected, res.SessionsRefused = st.Faults, st.SessionsRefused
 	for _, q := range []struct {
 		dst   *int
 		query string
@@ -555,84 +582,16 @@ func scrapeMetrics(base string) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-// countingProxy sits between serve and the simulator and counts ARI
-// requests by route (ids replaced by placeholders), in this process.
-type countingProxy struct {
-	url  string
-	srv  *http.Server
-	mu   sync.Mutex
-	byRt map[string]int64
-	ws   atomic.Int64
-}
-
-func startCountingProxy(target string) (*countingProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &countingProxy{byRt: map[string]int64{}}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
-	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	rp.ErrorLog = nil
-	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			p.ws.Add(1)
-		} else {
-			rt := ariRoute(r.Method, r.URL.Path)
-			p.mu.Lock()
-			p.byRt[rt]++
-			p.mu.Unlock()
+// ariRequests are the simulator's ARI requests by route, the events
+// websocket and the control API left out.
+func ariRequests(st sim.Stats) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range st.Requests {
+		method, path, _ := strings.Cut(k, " ")
+		if !strings.HasPrefix(path, "/ari/") || path == "/ari/events" {
+			continue
 		}
-		rp.ServeHTTP(w, r)
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go p.srv.Serve(ln)
-	p.url = "http://" + ln.Addr().String()
-	if u.Path != "" && u.Path != "/" {
-		p.url += u.Path
-	}
-	return p, nil
-}
-
-func (p *countingProxy) snapshot() map[string]int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int64, len(p.byRt))
-	for k, v := range p.byRt {
-		out[k] = v
+		out[method+" "+strings.TrimPrefix(path, "/ari")] = v
 	}
 	return out
-}
-
-func (p *countingProxy) close() { p.srv.Close() }
-
-// ariRoute is "METHOD /resource/{id}/verb" for an ARI request path.
-func ariRoute(method, path string) string {
-	path = strings.TrimPrefix(path, "/ari")
-	seg := strings.Split(strings.Trim(path, "/"), "/")
-	if len(seg) > 1 {
-		switch seg[0] {
-		case "channels", "bridges", "playbacks":
-			if seg[1] != "create" && seg[1] != "externalMedia" {
-				seg[1] = "{id}"
-			}
-			if len(seg) > 3 && (seg[2] == "play" || seg[2] == "snoop") {
-				seg[3] = "{id}"
-			}
-		case "recordings":
-			if len(seg) > 2 {
-				seg[2] = "{name}"
-			}
-		case "applications", "sounds", "deviceStates", "mailboxes":
-			seg[1] = "{name}"
-		case "endpoints":
-			for i := 1; i < len(seg); i++ {
-				seg[i] = "{id}"
-			}
-		}
-	}
-	return method + " /" + strings.Join(seg, "/")
 }
