@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -18,16 +20,28 @@ type AgentStateRow struct {
 	At     time.Time  `json:"at" db:"at"`
 }
 
+// agentStateQuery appends one agent-state row (InsertAgentState).
+const agentStateQuery = `INSERT INTO agent_states (agent, state, reason, call_id, at)
+	VALUES (?, ?, ?, ?, ?) RETURNING id`
+
 // InsertAgentState records that an agent entered a state.
 func (db *DB) InsertAgentState(ctx context.Context, r *AgentStateRow) error {
 	if r.Agent == "" || r.State == "" || r.At.IsZero() {
 		return sb.Errorf(sb.EINVALID, "agent state: agent, state and time are required")
 	}
-	err := db.write.QueryRowxContext(ctx, db.write.Rebind(`INSERT INTO agent_states (agent, state, reason, call_id, at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`), string(r.Agent), r.State, r.Reason, string(r.CallID), r.At.UTC()).Scan(&r.ID)
+	var id int64
+	err := db.do(ctx, "agent state: insert", func(ctx context.Context, tx *sqlx.Tx) error {
+		err := db.w.stmt(tx, db.prep.agentState).QueryRowxContext(ctx,
+			string(r.Agent), r.State, r.Reason, string(r.CallID), r.At.UTC()).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("agent state: insert: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("agent state: insert: %w", err)
+		return err
 	}
+	r.ID = id
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 )
@@ -24,15 +26,17 @@ func (db *DB) CreateCampaign(ctx context.Context, c campaign.Campaign, now time.
 	if err != nil {
 		return fmt.Errorf("campaign %s: %w", c.Name, err)
 	}
-	_, err = db.write.ExecContext(ctx, db.write.Rebind(`INSERT INTO campaigns (name, state, settings, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?)`), c.Name, string(c.State), string(settings), now.UTC(), now.UTC())
-	switch {
-	case isUniqueViolation(err):
-		return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("campaign %s already exists", c.Name), Err: err}
-	case err != nil:
-		return fmt.Errorf("campaign %s: create: %w", c.Name, err)
-	}
-	return nil
+	return db.do(ctx, "campaign: create", func(ctx context.Context, tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO campaigns (name, state, settings, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?)`), c.Name, string(c.State), string(settings), now.UTC(), now.UTC())
+		switch {
+		case isUniqueViolation(err):
+			return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("campaign %s already exists", c.Name), Err: err}
+		case err != nil:
+			return fmt.Errorf("campaign %s: create: %w", c.Name, err)
+		}
+		return nil
+	})
 }
 
 // Campaign returns the campaign named name, or fails with ENOTFOUND.
@@ -63,31 +67,25 @@ func (db *DB) SetCampaignState(ctx context.Context, name string, state campaign.
 	if !slices.Contains(campaign.States, state) {
 		return sb.Errorf(sb.EINVALID, "campaign %s: unknown state %q", name, state)
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("campaign %s: %w", name, err)
-	}
-	defer tx.Rollback()
-	c, err := getCampaign(ctx, tx, name)
-	if err != nil {
-		return err
-	}
-	if c.State == campaign.StateStopped && state != campaign.StateStopped {
-		return sb.Errorf(sb.ECONFLICT, "campaign %s is stopped: create a new campaign instead", name)
-	}
-	c.State = state
-	settings, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("campaign %s: %w", name, err)
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE campaigns SET state = ?, settings = ?, updated_at = ? WHERE name = ?`),
-		string(state), string(settings), now.UTC(), name); err != nil {
-		return fmt.Errorf("campaign %s: set state: %w", name, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("campaign %s: set state: %w", name, err)
-	}
-	return nil
+	return db.do(ctx, "campaign: set state", func(ctx context.Context, tx *sqlx.Tx) error {
+		c, err := getCampaign(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if c.State == campaign.StateStopped && state != campaign.StateStopped {
+			return sb.Errorf(sb.ECONFLICT, "campaign %s is stopped: create a new campaign instead", name)
+		}
+		c.State = state
+		settings, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("campaign %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE campaigns SET state = ?, settings = ?, updated_at = ? WHERE name = ?`),
+			string(state), string(settings), now.UTC(), name); err != nil {
+			return fmt.Errorf("campaign %s: set state: %w", name, err)
+		}
+		return nil
+	})
 }
 
 // campaignRow is a campaigns row.

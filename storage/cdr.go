@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -20,6 +22,33 @@ const (
 
 const cdrColumns = `id, call_id, node, caller, caller_name, called, queue, agent,
 	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path`
+
+// closeCDRQuery closes a call's open row or inserts it closed (InsertCDR).
+const closeCDRQuery = `INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
+	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)
+	ON CONFLICT (call_id) DO UPDATE SET node = excluded.node, caller = excluded.caller,
+		caller_name = excluded.caller_name, called = excluded.called, queue = excluded.queue,
+		agent = excluded.agent, entered_at = excluded.entered_at, answered_at = excluded.answered_at,
+		bridged_at = excluded.bridged_at, ended_at = excluded.ended_at, outcome = excluded.outcome,
+		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by, ivr_path = excluded.ivr_path,
+		open = FALSE
+	WHERE cdr.open
+	RETURNING id`
+
+// openCDRQuery creates or merges a live call's open row (OpenCDR).
+const openCDRQuery = `INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
+	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', NULL, TRUE)
+	ON CONFLICT (call_id) DO UPDATE SET
+		caller = CASE WHEN excluded.caller <> '' THEN excluded.caller ELSE cdr.caller END,
+		caller_name = CASE WHEN excluded.caller_name <> '' THEN excluded.caller_name ELSE cdr.caller_name END,
+		called = CASE WHEN excluded.called <> '' THEN excluded.called ELSE cdr.called END,
+		queue = CASE WHEN excluded.queue <> '' THEN excluded.queue ELSE cdr.queue END,
+		agent = CASE WHEN excluded.agent <> '' THEN excluded.agent ELSE cdr.agent END,
+		answered_at = COALESCE(excluded.answered_at, cdr.answered_at),
+		bridged_at = COALESCE(excluded.bridged_at, cdr.bridged_at)
+	WHERE cdr.open`
 
 // InsertCDR writes one call's final record and sets c.ID: it closes the
 // call's open row (OpenCDR) or, if none was written, inserts it. A call is
@@ -38,28 +67,23 @@ func (db *DB) InsertCDR(ctx context.Context, c *sb.CDR) error {
 	case !slices.Contains(sb.Outcomes, c.Outcome):
 		return sb.Errorf(sb.EINVALID, "call log: call %s has unknown outcome %q", c.CallID, c.Outcome)
 	}
-	q := db.write.Rebind(`INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
-		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)
-		ON CONFLICT (call_id) DO UPDATE SET node = excluded.node, caller = excluded.caller,
-			caller_name = excluded.caller_name, called = excluded.called, queue = excluded.queue,
-			agent = excluded.agent, entered_at = excluded.entered_at, answered_at = excluded.answered_at,
-			bridged_at = excluded.bridged_at, ended_at = excluded.ended_at, outcome = excluded.outcome,
-			hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by, ivr_path = excluded.ivr_path,
-			open = FALSE
-		WHERE cdr.open
-		RETURNING id`)
 	var id int64
-	err := db.write.QueryRowxContext(ctx, q,
-		string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
-		c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Ended.UTC(),
-		string(c.Outcome), c.HangupCause, c.HangupBy, c.IVRPath,
-	).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err):
-		return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("call %s is already in the call log", c.CallID), Err: err}
-	case err != nil:
-		return fmt.Errorf("call log: insert call %s: %w", c.CallID, err)
+	err := db.do(ctx, "call log: close row", func(ctx context.Context, tx *sqlx.Tx) error {
+		err := db.w.stmt(tx, db.prep.closeCDR).QueryRowxContext(ctx,
+			string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
+			c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Ended.UTC(),
+			string(c.Outcome), c.HangupCause, c.HangupBy, c.IVRPath,
+		).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err):
+			return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("call %s is already in the call log", c.CallID), Err: err}
+		case err != nil:
+			return fmt.Errorf("call log: insert call %s: %w", c.CallID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	c.ID = id
 	return nil
@@ -73,25 +97,15 @@ func (db *DB) OpenCDR(ctx context.Context, c *sb.CDR) error {
 	if c.CallID == "" || c.Entered.IsZero() {
 		return sb.Errorf(sb.EINVALID, "call log: an open row needs a call id and an entered time")
 	}
-	q := db.write.Rebind(`INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
-		entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, '', NULL, TRUE)
-		ON CONFLICT (call_id) DO UPDATE SET
-			caller = CASE WHEN excluded.caller <> '' THEN excluded.caller ELSE cdr.caller END,
-			caller_name = CASE WHEN excluded.caller_name <> '' THEN excluded.caller_name ELSE cdr.caller_name END,
-			called = CASE WHEN excluded.called <> '' THEN excluded.called ELSE cdr.called END,
-			queue = CASE WHEN excluded.queue <> '' THEN excluded.queue ELSE cdr.queue END,
-			agent = CASE WHEN excluded.agent <> '' THEN excluded.agent ELSE cdr.agent END,
-			answered_at = COALESCE(excluded.answered_at, cdr.answered_at),
-			bridged_at = COALESCE(excluded.bridged_at, cdr.bridged_at)
-		WHERE cdr.open`)
-	_, err := db.write.ExecContext(ctx, q,
-		string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
-		c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Entered.UTC())
-	if err != nil {
-		return fmt.Errorf("call log: open row of call %s: %w", c.CallID, err)
-	}
-	return nil
+	return db.do(ctx, "call log: open row", func(ctx context.Context, tx *sqlx.Tx) error {
+		_, err := db.w.stmt(tx, db.prep.openCDR).ExecContext(ctx,
+			string(c.CallID), c.Node, c.Caller, c.CallerName, c.Called, string(c.Queue), string(c.Agent),
+			c.Entered.UTC(), nullUTC(c.Answered), nullUTC(c.Bridged), c.Entered.UTC())
+		if err != nil {
+			return fmt.Errorf("call log: open row of call %s: %w", c.CallID, err)
+		}
+		return nil
+	})
 }
 
 // OpenCDRs lists the open rows of node's calls that entered before

@@ -70,11 +70,19 @@ type ImportCounts struct {
 // A campaign that does not exist fails with ENOTFOUND.
 func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
 	var n ImportCounts
-	tx, err := db.write.BeginTxx(ctx, nil)
+	err := db.do(ctx, "leads: upsert", func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		n, err = upsertLeads(ctx, tx, leads, now)
+		return err
+	})
 	if err != nil {
-		return n, fmt.Errorf("leads: %w", err)
+		return ImportCounts{}, err
 	}
-	defer tx.Rollback()
+	return n, nil
+}
+
+func upsertLeads(ctx context.Context, tx *sqlx.Tx, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
+	var n ImportCounts
 	known := map[string]bool{}
 	for _, l := range leads {
 		if !known[l.Campaign] {
@@ -123,9 +131,6 @@ func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.T
 			}
 			n.Merged++
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return ImportCounts{}, fmt.Errorf("leads: commit: %w", err)
 	}
 	return n, nil
 }
@@ -226,25 +231,26 @@ func (db *DB) AddDNC(ctx context.Context, number, source string, now time.Time) 
 // ImportDNC puts E.164 numbers on the do-not-call list in one transaction
 // and returns how many were new.
 func (db *DB) ImportDNC(ctx context.Context, numbers []string, source string, now time.Time) (added int, err error) {
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("dnc: %w", err)
-	}
-	defer tx.Rollback()
 	for _, num := range numbers {
 		if num == "" {
 			return 0, sb.Errorf(sb.EINVALID, "dnc: empty number")
 		}
-		added1, err := addDNC(ctx, tx, num, source, now)
-		if err != nil {
-			return 0, err
-		}
-		if added1 {
-			added++
-		}
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("dnc: commit: %w", err)
+	err = db.do(ctx, "dnc: import", func(ctx context.Context, tx *sqlx.Tx) error {
+		added = 0
+		for _, num := range numbers {
+			added1, err := addDNC(ctx, tx, num, source, now)
+			if err != nil {
+				return err
+			}
+			if added1 {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return added, nil
 }
@@ -292,11 +298,19 @@ func (db *DB) ClaimLeads(ctx context.Context, campaignName string, n int, now ti
 	if n <= 0 {
 		return nil, nil
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
+	var claims []Claim
+	err := db.do(ctx, "claim leads", func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		claims, err = claimLeads(ctx, tx, campaignName, n, now)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("claim %s: %w", campaignName, err)
+		return nil, err
 	}
-	defer tx.Rollback()
+	return claims, nil
+}
+
+func claimLeads(ctx context.Context, tx *sqlx.Tx, campaignName string, n int, now time.Time) ([]Claim, error) {
 	c, err := getCampaign(ctx, tx, campaignName)
 	if err != nil {
 		return nil, err
@@ -366,9 +380,6 @@ func (db *DB) ClaimLeads(ctx context.Context, campaignName string, n int, now ti
 		}
 		claims = append(claims, Claim{Lead: l, Attempt: a})
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("claim %s: commit: %w", campaignName, err)
-	}
 	return claims, nil
 }
 
@@ -393,15 +404,17 @@ func (db *DB) MarkAnswered(ctx context.Context, attemptID int64) error {
 // open attempt (answered, or dialing when the answer's report was lost: it
 // is answered then). Fails with ECONFLICT when the attempt is closed.
 func (db *DB) MarkConnected(ctx context.Context, attemptID int64, agent string, at time.Time) error {
-	res, err := db.write.ExecContext(ctx, db.write.Rebind(`UPDATE attempts SET state = 'answered', agent = ?, connected_at = ?
-		WHERE id = ? AND state IN ('dialing', 'answered')`), agent, at.UTC(), attemptID)
-	if err != nil {
-		return fmt.Errorf("attempt %d: connected: %w", attemptID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return sb.Errorf(sb.ECONFLICT, "attempt %d is not open (or does not exist)", attemptID)
-	}
-	return nil
+	return db.do(ctx, "attempt: connected", func(ctx context.Context, tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET state = 'answered', agent = ?, connected_at = ?
+			WHERE id = ? AND state IN ('dialing', 'answered')`), agent, at.UTC(), attemptID)
+		if err != nil {
+			return fmt.Errorf("attempt %d: connected: %w", attemptID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return sb.Errorf(sb.ECONFLICT, "attempt %d is not open (or does not exist)", attemptID)
+		}
+		return nil
+	})
 }
 
 func (db *DB) moveAttempt(ctx context.Context, id int64, from, to AttemptState, set string, args ...any) error {
@@ -411,14 +424,16 @@ func (db *DB) moveAttempt(ctx context.Context, id int64, from, to AttemptState, 
 	}
 	q += ` WHERE id = ? AND state = ?`
 	all := append(append([]any{string(to)}, args...), id, string(from))
-	res, err := db.write.ExecContext(ctx, db.write.Rebind(q), all...)
-	if err != nil {
-		return fmt.Errorf("attempt %d: %s: %w", id, to, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return sb.Errorf(sb.ECONFLICT, "attempt %d is not %s (or does not exist)", id, from)
-	}
-	return nil
+	return db.do(ctx, "attempt: move", func(ctx context.Context, tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), all...)
+		if err != nil {
+			return fmt.Errorf("attempt %d: %s: %w", id, to, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return sb.Errorf(sb.ECONFLICT, "attempt %d is not %s (or does not exist)", id, from)
+		}
+		return nil
+	})
 }
 
 // attemptRow is an attempts row.
@@ -476,19 +491,7 @@ func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome campai
 	if !slices.Contains(campaign.Outcomes, outcome) {
 		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: unknown outcome %q", attemptID, outcome)
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
-	}
-	defer tx.Rollback()
-	l, err := finish(ctx, tx, attemptID, outcome, at, finishPlaced)
-	if err != nil {
-		return campaign.Lead{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
-	}
-	return l, nil
+	return db.finishTx(ctx, attemptID, outcome, at, finishPlaced)
 }
 
 // finishMode is how finish treats the lead of the attempt it closes.
@@ -601,16 +604,24 @@ type Reconciled struct {
 // in dialing without a live call, and none is dialed twice for the same
 // attempt.
 func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now time.Time) (Reconciled, error) {
-	var out Reconciled
 	live := make(map[string]bool, len(liveChannels))
 	for _, ch := range liveChannels {
 		live[ch] = true
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
+	var out Reconciled
+	err := db.do(ctx, "reconcile", func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		out, err = reconcileDialing(ctx, tx, live, now)
+		return err
+	})
 	if err != nil {
-		return out, fmt.Errorf("reconcile: %w", err)
+		return Reconciled{}, err
 	}
-	defer tx.Rollback()
+	return out, nil
+}
+
+func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, now time.Time) (Reconciled, error) {
+	var out Reconciled
 	var rows []attemptRow
 	if err := tx.SelectContext(ctx, &rows, `SELECT `+attemptColumns+` FROM attempts
 		WHERE state IN ('claimed', 'dialing', 'answered') ORDER BY id`); err != nil {
@@ -646,9 +657,6 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 	}
 	orphans, _ := res.RowsAffected()
 	out.Orphans = int(orphans)
-	if err := tx.Commit(); err != nil {
-		return Reconciled{}, fmt.Errorf("reconcile: commit: %w", err)
-	}
 	return out, nil
 }
 
@@ -695,17 +703,14 @@ func (db *DB) CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time
 }
 
 func (db *DB) finishTx(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time, mode finishMode) (campaign.Lead, error) {
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
-	}
-	defer tx.Rollback()
-	l, err := finish(ctx, tx, attemptID, outcome, at, mode)
+	var l campaign.Lead
+	err := db.do(ctx, "attempt: finish", func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		l, err = finish(ctx, tx, attemptID, outcome, at, mode)
+		return err
+	})
 	if err != nil {
 		return campaign.Lead{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
 	}
 	return l, nil
 }
@@ -722,43 +727,48 @@ func (db *DB) SetDisposition(ctx context.Context, attemptID int64, disposition s
 	if disposition == "" || len(disposition) > MaxDispositionLen {
 		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: disposition must be 1 to %d characters", attemptID, MaxDispositionLen)
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
+	var lr leadRow
+	err := db.do(ctx, "attempt: disposition", func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		lr, err = setDisposition(ctx, tx, attemptID, disposition, at)
+		return err
+	})
 	if err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+		return campaign.Lead{}, err
 	}
-	defer tx.Rollback()
+	return lr.lead()
+}
+
+func setDisposition(ctx context.Context, tx *sqlx.Tx, attemptID int64, disposition string, at time.Time) (leadRow, error) {
 	var ar attemptRow
-	err = tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
+	err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+		return leadRow{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
 	case err != nil:
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+		return leadRow{}, fmt.Errorf("attempt %d: %w", attemptID, err)
 	case AttemptState(ar.State) == AttemptClaimed, AttemptState(ar.State) == AttemptDone && ar.ChannelID == "":
-		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d was never placed", attemptID)
+		return leadRow{}, sb.Errorf(sb.ECONFLICT, "attempt %d was never placed", attemptID)
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET disposition = ? WHERE id = ?`), disposition, attemptID); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: disposition: %w", attemptID, err)
+		return leadRow{}, fmt.Errorf("attempt %d: disposition: %w", attemptID, err)
 	}
 	if disposition == DispositionDNC {
 		if _, err := addDNC(ctx, tx, ar.Number, "agent", at); err != nil {
-			return campaign.Lead{}, err
+			return leadRow{}, err
 		}
 		if AttemptState(ar.State) == AttemptDone {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = 'dnc', last_outcome = 'dnc', updated_at = ?
 				WHERE id = ? AND state <> 'dialing'`), at.UTC(), ar.LeadID); err != nil {
-				return campaign.Lead{}, fmt.Errorf("attempt %d: lead: %w", attemptID, err)
+				return leadRow{}, fmt.Errorf("attempt %d: lead: %w", attemptID, err)
 			}
 		}
 	}
 	var lr leadRow
 	if err := tx.GetContext(ctx, &lr, tx.Rebind(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), ar.LeadID); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
+		return leadRow{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: commit: %w", attemptID, err)
-	}
-	return lr.lead()
+	return lr, nil
 }
 
 // Attempt returns one attempt, or fails with ENOTFOUND.

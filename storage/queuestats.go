@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -63,7 +65,7 @@ const queueIntervalColumns = `queue, interval_start, interval_seconds, offered, 
 	sl_estimated, abandoned, exited, completed, wait_seconds, handle_seconds, max_waiting, max_longest_wait_seconds,
 	service_level_target, service_level_time_seconds`
 
-// InsertQueueIntervals writes rows in one transaction: all or none.
+// InsertQueueIntervals writes rows as one write: all or none.
 //
 // A row for a (queue, start) already stored replaces it (an upsert) rather
 // than failing with ECONFLICT, so a sampler that retries a write whose
@@ -79,11 +81,12 @@ func (db *DB) InsertQueueIntervals(ctx context.Context, rows []QueueInterval) er
 	if len(rows) == 0 {
 		return nil
 	}
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("queue stats: begin: %w", err)
-	}
-	defer tx.Rollback()
+	return db.do(ctx, "queue stats", func(ctx context.Context, tx *sqlx.Tx) error {
+		return insertQueueIntervals(ctx, tx, rows)
+	})
+}
+
+func insertQueueIntervals(ctx context.Context, tx *sqlx.Tx, rows []QueueInterval) error {
 	stmt, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO queue_stats (`+queueIntervalColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (queue, interval_start) DO UPDATE SET
@@ -106,9 +109,6 @@ func (db *DB) InsertQueueIntervals(ctx context.Context, rows []QueueInterval) er
 		); err != nil {
 			return fmt.Errorf("queue stats: insert %s at %s: %w", r.Queue, r.Start.UTC().Format(time.RFC3339), err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("queue stats: commit: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
 
 	sb "github.com/switchboard/switchboard"
@@ -100,19 +101,25 @@ func (db *DB) InsertRecording(ctx context.Context, r *recording.Recording) error
 		r.Created = time.Now().UTC()
 	}
 	var id int64
-	err = db.write.QueryRowxContext(ctx, db.write.Rebind(`INSERT INTO recordings
-		(name, call_id, leg, queue, campaign, agent, caller, started_at, ended_at, duration_ns, size,
-		 sha256, pauses, path, state, error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		r.Name, string(r.CallID), string(r.Leg), string(r.Queue), r.Campaign, string(r.Agent), r.Caller,
-		r.Started.UTC(), nullUTC(r.Ended), int64(r.Duration), r.Size, r.SHA256, pauses, r.Path,
-		string(r.State), r.Error, r.Created.UTC(),
-	).Scan(&id)
-	switch {
-	case isUniqueViolation(err):
-		return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("recording %s already exists", r.Name), Err: err}
-	case err != nil:
-		return fmt.Errorf("recording %s: insert: %w", r.Name, err)
+	err = db.do(ctx, "recording: insert", func(ctx context.Context, tx *sqlx.Tx) error {
+		err := tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO recordings
+			(name, call_id, leg, queue, campaign, agent, caller, started_at, ended_at, duration_ns, size,
+			 sha256, pauses, path, state, error, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			r.Name, string(r.CallID), string(r.Leg), string(r.Queue), r.Campaign, string(r.Agent), r.Caller,
+			r.Started.UTC(), nullUTC(r.Ended), int64(r.Duration), r.Size, r.SHA256, pauses, r.Path,
+			string(r.State), r.Error, r.Created.UTC(),
+		).Scan(&id)
+		switch {
+		case isUniqueViolation(err):
+			return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("recording %s already exists", r.Name), Err: err}
+		case err != nil:
+			return fmt.Errorf("recording %s: insert: %w", r.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.ID = id
 	return nil
@@ -174,32 +181,26 @@ func (db *DB) MarkDeleted(ctx context.Context, id int64, at time.Time) error {
 // transition runs a conditional state update and, when it changed nothing,
 // tells a missing row from a forbidden transition.
 func (db *DB) transition(ctx context.Context, id int64, to recording.State, q string, args []any) error {
-	tx, err := db.write.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("recording %d: update: %w", id, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
-	if err != nil {
-		return fmt.Errorf("recording %d: update: %w", id, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("recording %d: update: %w", id, err)
-	} else if n == 0 {
-		var state string
-		err := tx.GetContext(ctx, &state, tx.Rebind(`SELECT state FROM recordings WHERE id = ?`), id)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return sb.Errorf(sb.ENOTFOUND, "no recording %d", id)
-		case err != nil:
+	return db.do(ctx, "recording: update", func(ctx context.Context, tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+		if err != nil {
 			return fmt.Errorf("recording %d: update: %w", id, err)
 		}
-		return sb.Errorf(sb.ECONFLICT, "recording %d is %s and cannot become %s", id, state, to)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording %d: update: %w", id, err)
-	}
-	return nil
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("recording %d: update: %w", id, err)
+		} else if n == 0 {
+			var state string
+			err := tx.GetContext(ctx, &state, tx.Rebind(`SELECT state FROM recordings WHERE id = ?`), id)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				return sb.Errorf(sb.ENOTFOUND, "no recording %d", id)
+			case err != nil:
+				return fmt.Errorf("recording %d: update: %w", id, err)
+			}
+			return sb.Errorf(sb.ECONFLICT, "recording %d is %s and cannot become %s", id, state, to)
+		}
+		return nil
+	})
 }
 
 // GetRecording returns one recording; ENOTFOUND when there is none.
@@ -350,16 +351,22 @@ func (db *DB) AuditAccess(ctx context.Context, a *recording.Access) error {
 		rid = a.RecordingID
 	}
 	var id int64
-	err := db.write.QueryRowxContext(ctx, db.write.Rebind(`INSERT INTO recording_access
-		(recording_id, who, role, action, at, remote, byte_range, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		rid, a.Who, a.Role, string(a.Action), a.At.UTC(), a.Remote, a.Range, a.Detail).Scan(&id)
-	var se sqlite3.Error
-	switch {
-	case errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
-		return &sb.Error{Code: sb.ENOTFOUND, Message: fmt.Sprintf("no recording %d", a.RecordingID), Err: err}
-	case err != nil:
-		return fmt.Errorf("recording audit: insert: %w", err)
+	err := db.do(ctx, "recording audit: insert", func(ctx context.Context, tx *sqlx.Tx) error {
+		err := tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO recording_access
+			(recording_id, who, role, action, at, remote, byte_range, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			rid, a.Who, a.Role, string(a.Action), a.At.UTC(), a.Remote, a.Range, a.Detail).Scan(&id)
+		var se sqlite3.Error
+		switch {
+		case errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
+			return &sb.Error{Code: sb.ENOTFOUND, Message: fmt.Sprintf("no recording %d", a.RecordingID), Err: err}
+		case err != nil:
+			return fmt.Errorf("recording audit: insert: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	a.ID = id
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -26,15 +28,21 @@ func (db *DB) InsertVoicemail(ctx context.Context, v *sb.Voicemail) error {
 		}
 	}
 	var id int64
-	err := db.write.QueryRowxContext(ctx, db.write.Rebind(`INSERT INTO voicemails
-		(call_id, mailbox, recording, duration_ns, caller, vars, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		string(v.CallID), v.Mailbox, v.Recording, int64(v.Duration), v.Caller, string(vars), v.Created.UTC()).Scan(&id)
-	switch {
-	case isUniqueViolation(err):
-		return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("voicemail %s is already stored", v.Recording), Err: err}
-	case err != nil:
-		return fmt.Errorf("voicemail: insert %s: %w", v.Recording, err)
+	err := db.do(ctx, "voicemail: insert", func(ctx context.Context, tx *sqlx.Tx) error {
+		err := tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO voicemails
+			(call_id, mailbox, recording, duration_ns, caller, vars, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			string(v.CallID), v.Mailbox, v.Recording, int64(v.Duration), v.Caller, string(vars), v.Created.UTC()).Scan(&id)
+		switch {
+		case isUniqueViolation(err):
+			return &sb.Error{Code: sb.ECONFLICT, Message: fmt.Sprintf("voicemail %s is already stored", v.Recording), Err: err}
+		case err != nil:
+			return fmt.Errorf("voicemail: insert %s: %w", v.Recording, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	v.ID = id
 	return nil
