@@ -408,6 +408,12 @@ type recordingProbe struct {
 // probeRecordings asks the PBX about the recordings this run had started
 // (known) and those the database still marks recording; off the owner.
 func (c *Center) probeRecordings(ctx context.Context, known []string) recordingProbe {
+	return c.probeRecordingsBut(ctx, known, nil)
+}
+
+// probeRecordingsBut is probeRecordings that does not ask about the rows
+// named in skip (this run's own, which a sweep leaves to their calls).
+func (c *Center) probeRecordingsBut(ctx context.Context, known []string, skip map[string]bool) recordingProbe {
 	p := recordingProbe{known: known, live: map[string]bool{}, asked: map[string]bool{}}
 	if c.rec.Repo == nil {
 		return p
@@ -434,7 +440,9 @@ func (c *Center) probeRecordings(ctx context.Context, known []string) recordingP
 		ask(name)
 	}
 	for _, r := range p.open {
-		ask(r.Name)
+		if !skip[r.Name] {
+			ask(r.Name)
+		}
 	}
 	return p
 }
@@ -587,12 +595,19 @@ func (c *Center) sweepRecordings() {
 	c.clock.AfterFunc(c.rec.SweepInterval, func() {
 		c.post(func() {
 			c.recSweeping++
+			skip := make(map[string]bool, len(c.recordings)+len(c.recEnding))
+			for name := range c.recordings {
+				skip[name] = true
+			}
+			for name := range c.recEnding {
+				skip[name] = true
+			}
 			c.cmdWG.Add(1)
 			go func() {
 				defer c.cmdWG.Done()
 				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
 				defer cancel()
-				probe := c.probeRecordings(ctx, nil)
+				probe := c.probeRecordingsBut(ctx, nil, skip)
 				c.post(func() {
 					c.recoverRecordings(probe)
 					c.recSweeping--

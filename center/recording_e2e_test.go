@@ -28,6 +28,8 @@ type recRig struct {
 	// engine is the routing engine of every center the rig starts
 	// ("basic" or "router", useEngine).
 	engine string
+	// sweep is the recording sweep interval (0: the default).
+	sweep time.Duration
 }
 
 // startRecording runs sim + adapter + center with recording policies, the
@@ -78,7 +80,7 @@ func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 			t.Fatal(err)
 		}
 		r.store = store
-		c.SetRecording(center.RecordingOptions{Policies: r.p, Repo: r.db, Fetch: func(ctx context.Context, rec *recording.Recording) error {
+		c.SetRecording(center.RecordingOptions{Policies: r.p, Repo: r.db, SweepInterval: r.sweep, Fetch: func(ctx context.Context, rec *recording.Recording) error {
 			f, err := store.Fetch(ctx, rec.Name)
 			if err != nil {
 				return err
@@ -406,4 +408,76 @@ func TestRecordingStartsOnAnAdoptedCallThatHadNone(t *testing.T) {
 		}
 	}
 	b.noChannelsLeft(t)
+}
+
+// TestRecordingFinishedNeverSent: the PBX sends no RecordingFinished at all
+// (a loaded Asterisk). Each recording of a call that is over is looked up
+// after its wait, found finished, fetched, verified and stored.
+func TestRecordingFinishedNeverSent(t *testing.T) {
+	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
+		map[string]sim.Party{"1001": {Rings: 1}})
+	if err := r.sim.SetFaults(sim.Faults{RecordingFinished: sim.RecordingFaults{Drop: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	id := r.call(t, "+15552220041", sim.Party{Talk: 10 * time.Second})
+	r.cdr.wait(t, id)
+	for _, rec := range r.settled(t, id, 3) {
+		if rec.State != recording.StateStored {
+			t.Errorf("recording %s: %s %q", rec.Name, rec.State, rec.Error)
+		}
+		if err := r.store.Verify(rec); err != nil {
+			t.Errorf("%s does not verify: %v", rec.Name, err)
+		}
+	}
+	if n := r.sim.Stats().Faults["recording_finished.drop"]; n != 3 {
+		t.Errorf("%d RecordingFinished dropped, want 3", n)
+	}
+	r.noChannelsLeft(t)
+}
+
+// TestRecordingSweep: a row marked recording that no call of this run
+// holds, written after the link-up (as when a recording's end could not be
+// written), is checked against the PBX by the sweep: the PBX has no such
+// recording and no file, so it is marked failed with the reason.
+func TestRecordingSweep(t *testing.T) {
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
+	cfg := baseConfig()
+	cfg.Agents = append(cfg.Agents, sb.Agent{ID: "1001", Endpoint: "PJSIP/1001"})
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	dir := t.TempDir()
+	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &recRig{db: db, dir: dir, p: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+		engine: "basic", sweep: 20 * time.Second}
+	r.e2e = r.attach(t, s, cfg)
+	waitUntil(t, "link-up reconciled", func() bool { return r.pbx.Ready() })
+	// A call of this run, recorded, so the sweep also meets a row it must
+	// leave to its call.
+	id := r.call(t, "+15552220042", sim.Party{Talk: 5 * time.Second})
+	now := s.Clock().Now()
+	stray := recording.Recording{Name: "stray-rec", CallID: "gone.1", Started: now, State: recording.StateRecording, Created: now}
+	if err := db.InsertRecording(context.Background(), &stray); err != nil {
+		t.Fatal(err)
+	}
+	r.cdr.wait(t, id)
+	for _, rec := range r.settled(t, id, 1) {
+		if rec.State != recording.StateStored {
+			t.Errorf("the call's recording %s: %s %q", rec.Name, rec.State, rec.Error)
+		}
+	}
+	r.settled(t, "gone.1", 1)
+	got, err := db.GetRecording(context.Background(), stray.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != recording.StateFailed || !strings.Contains(got.Error, "fetch") {
+		t.Errorf("stray row: %s %q, want failed by its fetch", got.State, got.Error)
+	}
 }
