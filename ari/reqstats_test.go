@@ -111,7 +111,13 @@ func TestRouteStats(t *testing.T) {
 	})
 	f.handle("POST /channels/gone/answer", status(404))
 	f.handle("DELETE /channels/c1", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	f.handle("POST /bridges/b1/addChannel", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	f.handle("POST /bridges/b1/addChannel", func(w http.ResponseWriter, r *http.Request) {
+		if got := r.URL.Query().Get("channel"); got != "c1,c2" {
+			w.WriteHeader(400) // both channels go in one request
+			return
+		}
+		w.WriteHeader(204)
+	})
 	f.handle("POST /bridges/b2/addChannel", status(500))
 	f.handle("GET /recordings/live/r1", status(503))
 	f.handle("GET /recordings/live/cut", hijackClose)
@@ -156,7 +162,7 @@ func TestRouteStats(t *testing.T) {
 	want := map[string]map[string]uint64{
 		"POST /channels/{id}/answer":            {ResultOK: 2, "404": 1, ResultReset: 1, ResultTimeout: 1},
 		"DELETE /channels/{id}":                 {ResultOK: 1},
-		"POST /bridges/{id}/addChannel":         {ResultOK: 2, "500": 1},
+		"POST /bridges/{id}/addChannel":         {ResultOK: 1, "500": 1},
 		"GET /recordings/live/{name}":           {"503": 1, ResultReset: 1},
 		"POST /channels/{id}/play/{playbackId}": {},
 	}
