@@ -69,6 +69,7 @@ type callsBenchResult struct {
 	RecordingsFailed  int              `json:"recordings_failed"`
 	RecordingsOpen    int              `json:"recordings_open"`
 	CallLogRows       int              `json:"call_log_rows"`
+	AgentStateRows    float64          `json:"agent_state_rows_per_call"`
 	CallsLiveAtEnd    int              `json:"calls_live_at_end"`
 	ChannelsLeftAtEnd int              `json:"channels_left_at_end"`
 	BridgesLeftAtEnd  int              `json:"bridges_left_at_end"`
@@ -172,6 +173,7 @@ func (r callsBenchResult) write(w io.Writer) {
 	fmt.Fprintf(tw, "PBX events per call\t%.1f\n", r.EventsPerCall)
 	fmt.Fprintf(tw, "ARI requests per call\t%.1f\n", r.RequestsPerCall)
 	fmt.Fprintf(tw, "allocations per call\t%.0f\t(%.0f KiB)\n", r.AllocsPerCall, r.AllocBytesPerCall/1024)
+	fmt.Fprintf(tw, "agent-state history rows per call\t%.1f\n", r.AgentStateRows)
 	fmt.Fprintf(tw, "serve max RSS\t%d MiB\n", r.ServeMaxRSSKiB/1024)
 	fmt.Fprintf(tw, "recordings\t%d stored, %d failed, %d still recording\n", r.RecordingsStored, r.RecordingsFailed, r.RecordingsOpen)
 	fmt.Fprintf(tw, "at the end\t%d calls live, %d channels and %d bridges on the PBX\n", r.CallsLiveAtEnd, r.ChannelsLeftAtEnd, r.BridgesLeftAtEnd)
@@ -228,7 +230,13 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	}
 	defer s.Close()
 	dsn := filepath.Join(b.Dir, "bench.db")
-	cfgPath := filepath.Join(b.Dir, "bench.yaml")
+	// The configuration in a folder of its own, as /etc/switchboard is:
+	// serve watches its folder for flow changes, and the database's writes
+	// beside it would wake the watch at every commit.
+	if err := os.MkdirAll(filepath.Join(b.Dir, "etc"), 0o700); err != nil {
+		return res, err
+	}
+	cfgPath := filepath.Join(b.Dir, "etc", "bench.yaml")
 	if err := os.WriteFile(cfgPath, []byte(b.config(s.URL(), dsn)), 0o600); err != nil {
 		return res, err
 	}
@@ -302,6 +310,10 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	if err := settle(b.Warmup); err != nil {
 		return res, fmt.Errorf("warm-up: %w", err)
 	}
+	var states0, states1 int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM agent_states").Scan(&states0); err != nil {
+		return res, err
+	}
 	cpu0, err := procCPU(serve.pid)
 	if err != nil {
 		return res, err
@@ -359,11 +371,13 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 		{&res.RecordingsFailed, "SELECT count(*) FROM recordings WHERE state = 'failed'"},
 		{&res.RecordingsOpen, "SELECT count(*) FROM recordings WHERE state NOT IN ('stored', 'failed')"},
 		{&res.CallLogRows, "SELECT count(*) FROM cdr"},
+		{&states1, "SELECT count(*) FROM agent_states"},
 	} {
 		if err := db.QueryRowContext(ctx, q.query).Scan(q.dst); err != nil {
 			return res, err
 		}
 	}
+	res.AgentStateRows = float64(states1-states0) / n
 	res.ChannelsLeftAtEnd, res.BridgesLeftAtEnd = len(s.Channels()), len(s.Bridges())
 	rss, err := serve.stop()
 	if err != nil {
