@@ -140,3 +140,60 @@ func TestDrainRefusesWithBusy(t *testing.T) {
 	}
 	e.noChannelsLeft(t)
 }
+
+// TestAgentHangupRetriedUntilThePBXConfirms: the caller of a bridged call
+// hangs up while the PBX answers every hang-up with 500 (a loaded
+// Asterisk). The hang-up of the agent's leg is retried, the call stays
+// until it goes through, and once the PBX takes hang-ups again the agent's
+// phone is hung up, the call is logged and not shown live any more, and a
+// drain begun meanwhile ends with it.
+func TestAgentHangupRetriedUntilThePBXConfirms(t *testing.T) {
+	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	cfg := baseConfig()
+	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
+	e := attach(t, s, cfg)
+	id := e.call(t, "+15554440031", sim.Party{})
+	call := bridgedCall(t, e)
+	if err := s.SetFaults(sim.Faults{Hangup: sim.RequestFaults{Fail: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Hangup(id, 16); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the agent's hang-up retried", func() bool {
+		return e.c.SettleRetries() >= 1 && s.Stats().Faults["hangup.fail"] >= 3
+	})
+	agentUp := func() bool {
+		return slices.ContainsFunc(s.Channels(), func(c sim.ChannelInfo) bool { return c.ID == string(call.AgentChannel) })
+	}
+	if !agentUp() {
+		t.Fatal("the agent's leg is gone although every hang-up failed")
+	}
+	if calls := e.c.LiveCalls(); len(calls) != 1 {
+		t.Fatalf("live calls %+v, want the call until its agent leg is gone", calls)
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- e.c.Drain(context.Background()) }()
+	waitUntil(t, "draining", e.c.Draining)
+	if err := s.SetFaults(sim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-drained; err != nil {
+		t.Fatalf("Drain = %v", err)
+	}
+	if agentUp() {
+		t.Error("the agent's leg is still up after the drain")
+	}
+	if calls := e.c.LiveCalls(); len(calls) != 0 {
+		t.Errorf("live calls after the drain: %+v", calls)
+	}
+	if row := e.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+		t.Errorf("row %+v", row)
+	}
+	e.noChannelsLeft(t)
+}
