@@ -64,7 +64,7 @@ func (r *request) boolParam(name string) bool {
 	return v == "true" || v == "1" || v == "yes"
 }
 
-// list returns a comma-separated or repeated parameter (media=a&media=b,
+// list returns a repeated or comma-separated query parameter (media=a&media=b,
 // media=a,b, or a JSON array).
 func (r *request) list(name string) []string {
 	var out []string
@@ -74,13 +74,19 @@ func (r *request) list(name string) []string {
 		}
 		return out
 	}
+	// In a JSON body, as in Asterisk's generated parsers
+	// (res_ari_*.c, *_parse_body), a string is one value, commas and all,
+	// and an array's strings are its values: only a query parameter is
+	// split on commas.
 	switch v := r.body[name].(type) {
 	case string:
-		return splitComma(v)
+		if v != "" {
+			out = append(out, v)
+		}
 	case []any:
 		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, splitComma(s)...)
+			if s, ok := x.(string); ok && s != "" {
+				out = append(out, s)
 			}
 		}
 	}

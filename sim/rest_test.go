@@ -82,6 +82,9 @@ func TestStatusCodes(t *testing.T) {
 		{"snoop no app", "POST", "/channels/" + in + "/snoop", url.Values{"spy": {"both"}}, nil, 400},
 		{"addChannel nonexistent", "POST", "/bridges/b1/addChannel", url.Values{"channel": {"nope"}}, nil, 400},
 		{"addChannel missing", "POST", "/bridges/b1/addChannel", nil, nil, 400},
+		// A JSON body's string is one id, commas and all (only a query
+		// parameter is split): no channel is called "X,X".
+		{"addChannel body string with comma", "POST", "/bridges/b1/addChannel", nil, map[string]any{"channel": in + "," + in}, 400},
 		{"addChannel not in app", "POST", "/bridges/b1/addChannel", url.Values{"channel": {"out1"}}, nil, 422},
 		{"addChannel unknown bridge", "POST", "/bridges/zz/addChannel", url.Values{"channel": {in}}, nil, 404},
 		{"removeChannel not in bridge", "POST", "/bridges/b1/removeChannel", url.Values{"channel": {in}}, nil, 422},
