@@ -238,7 +238,10 @@ func (c *Center) applyMonitor(k *call) {
 			err = c.pbx.AddToBridge(ctx, call, sup)
 		} else {
 			if wasInCall {
-				_ = c.pbx.RemoveFromBridge(ctx, call, sup)
+				// Out of the call before anything else: a supervisor left
+				// in it would be heard by the customer.
+				_ = c.trySettle(ctx, "take the supervisor out of the call's bridge", []any{"call_id", k.ID, "channel_id", sup},
+					func(ctx context.Context) error { return c.pbx.RemoveFromBridge(ctx, call, sup) })
 			}
 			if mk {
 				err = c.pbx.CreateBridge(ctx, bridge, "monitor "+string(k.ID))
