@@ -401,6 +401,7 @@ type openRecordingLister interface {
 type recordingProbe struct {
 	known []string              // started recordings this run knew at the link-up
 	open  []recording.Recording // rows marked recording (earlier runs' too)
+	sweep bool                  // a sweep's, not a link-up's
 	live  map[string]bool       // asked and answered: the PBX is making it
 	asked map[string]bool       // asked and answered at all
 }
@@ -485,7 +486,11 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 				c.recordingEnded(name, 0, "") // unless its RecordingFinished came first
 			})
 		default:
-			c.log.Info("recording finished while Switchboard was down", "call_id", row.CallID, "recording", name)
+			if p.sweep {
+				c.log.Info("recording still marked recording that the PBX no longer makes", "call_id", row.CallID, "recording", name)
+			} else {
+				c.log.Info("recording finished while Switchboard was down", "call_id", row.CallID, "recording", name)
+			}
 			c.recordingEnded(name, 0, "")
 		}
 	}
@@ -608,6 +613,7 @@ func (c *Center) sweepRecordings() {
 				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
 				defer cancel()
 				probe := c.probeRecordingsBut(ctx, nil, skip)
+				probe.sweep = true
 				c.post(func() {
 					c.recoverRecordings(probe)
 					c.recSweeping--
