@@ -1273,15 +1273,10 @@ func (c *Center) maybeFinish(k *call) {
 	delete(c.byChannel, sb.ChannelID(k.ID))
 	if k.bridgeMade {
 		bid := k.Bridge
-		c.do(k, func(ctx context.Context) {
-			// In order after the call's last commands; retried off it.
-			if err := c.pbx.DestroyBridge(ctx, bid); !settled(err) && retryable(err) {
-				c.settleRetry("destroy bridge", []any{"call_id", k.ID, "bridge_id", bid}, func(ctx context.Context) error {
-					return c.pbx.DestroyBridge(ctx, bid)
-				}, nil, err)
-			} else if !settled(err) {
-				c.log.Warn("destroy bridge", "call_id", k.ID, "err", err)
-			}
+		c.do(k, func(ctx context.Context) { // in order after the call's last commands
+			_ = c.trySettle(ctx, "destroy bridge", []any{"call_id", k.ID, "bridge_id", bid}, func(ctx context.Context) error {
+				return c.pbx.DestroyBridge(ctx, bid)
+			})
 		})
 	}
 	k.exec.close()

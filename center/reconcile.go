@@ -56,7 +56,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			var bridges []sb.BridgeInfo
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				cards := c.readCards(ctx, known, chans, bridges)
-				probe := c.probeRecordings(ctx, recs)
+				probe := c.probeRecordings(ctx, recs, nil)
 				if !e.Reconnect {
 					// The first link-up of this run: rows a crash left open
 					// whose call the PBX no longer has ended while down.

@@ -408,13 +408,9 @@ type recordingProbe struct {
 
 // probeRecordings asks the PBX about the recordings this run had started
 // (known) and those the database still marks recording; off the owner.
-func (c *Center) probeRecordings(ctx context.Context, known []string) recordingProbe {
-	return c.probeRecordingsBut(ctx, known, nil)
-}
-
-// probeRecordingsBut is probeRecordings that does not ask about the rows
-// named in skip (this run's own, which a sweep leaves to their calls).
-func (c *Center) probeRecordingsBut(ctx context.Context, known []string, skip map[string]bool) recordingProbe {
+// A row named in skip is not asked about (a sweep leaves this run's own
+// recordings to their calls).
+func (c *Center) probeRecordings(ctx context.Context, known []string, skip map[string]bool) recordingProbe {
 	p := recordingProbe{known: known, live: map[string]bool{}, asked: map[string]bool{}}
 	if c.rec.Repo == nil {
 		return p
@@ -612,7 +608,7 @@ func (c *Center) sweepRecordings() {
 				defer c.cmdWG.Done()
 				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
 				defer cancel()
-				probe := c.probeRecordingsBut(ctx, nil, skip)
+				probe := c.probeRecordings(ctx, nil, skip)
 				probe.sweep = true
 				c.post(func() {
 					c.recoverRecordings(probe)

@@ -110,8 +110,12 @@ func with(attrs []any, kv ...any) []any {
 // off the owner) and, if the PBX did not decide, hands it to the retries.
 func (c *Center) trySettle(ctx context.Context, what string, attrs []any, op func(ctx context.Context) error) error {
 	err := op(ctx)
-	if !settled(err) && retryable(err) {
+	switch {
+	case settled(err):
+	case retryable(err):
 		c.settleRetry(what, attrs, op, nil, err)
+	default:
+		c.log.Warn(what+" refused by the PBX", with(attrs, "err", err)...)
 	}
 	return err
 }

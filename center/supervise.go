@@ -293,17 +293,13 @@ func (c *Center) monitorGone(k *call) {
 	c.detached(func(ctx context.Context) { // the call's executor may be closed already
 		for _, ch := range []sb.ChannelID{sup, snoop} {
 			if ch != "" {
-				if err := c.trySettle(ctx, "monitor hangup", []any{"channel_id", ch}, c.hangupOp(ch)); !settled(err) {
-					c.log.Debug("monitor hangup", "channel_id", ch, "err", err)
-				}
+				_ = c.trySettle(ctx, "monitor hangup", []any{"channel_id", ch}, c.hangupOp(ch))
 			}
 		}
 		if made {
-			if err := c.trySettle(ctx, "destroy monitor bridge", []any{"bridge_id", bridge}, func(ctx context.Context) error {
+			_ = c.trySettle(ctx, "destroy monitor bridge", []any{"bridge_id", bridge}, func(ctx context.Context) error {
 				return c.pbx.DestroyBridge(ctx, bridge)
-			}); !settled(err) {
-				c.log.Debug("monitor bridge", "err", err)
-			}
+			})
 		}
 	})
 }
