@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,7 +34,6 @@ var (
 	chaosProg     = "chaos-prog"
 	chaosKills    = 5
 	chaosSeedEnv  = "SWITCHBOARD_CHAOS_SEED"
-	chaosStarted  = regexp.MustCompile(`msg="switchboard started" http=(\S+)`)
 	chaosAgentEps = map[string]bool{}
 )
 
@@ -80,7 +78,7 @@ func startChaosServe(t *testing.T, cfg string) *chaosServe {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for p.base == "" {
-		if m := chaosStarted.FindStringSubmatch(p.out.String()); m != nil {
+		if m := benchStarted.FindStringSubmatch(p.out.String()); m != nil {
 			p.base = "http://" + m[1]
 			break
 		}
