@@ -114,6 +114,10 @@ type PBX interface {
 	Redirect(ctx context.Context, ch ChannelID, endpoint string) error
 	SetVariable(ctx context.Context, ch ChannelID, name, value string) error
 	GetVariable(ctx context.Context, ch ChannelID, name string) (string, error)
+	// GlobalVariable reads a global dialplan variable ("" when unset);
+	// SetGlobalVariable sets one (an empty value unsets it).
+	GlobalVariable(ctx context.Context, name string) (string, error)
+	SetGlobalVariable(ctx context.Context, name, value string) error
 	SendDTMF(ctx context.Context, ch ChannelID, digits string) error
 	Hold(ctx context.Context, ch ChannelID, on bool) error
 	MusicOnHold(ctx context.Context, ch ChannelID, class string, on bool) error

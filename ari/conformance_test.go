@@ -51,6 +51,7 @@ package ari
 //	hold_and_music_on_hold                     hold, unhold and music on hold commands
 //	hold_on_local_sends_no_hold_events         no ChannelHold/ChannelUnhold on a Local channel
 //	continue_to_the_dialplan                   a continued channel leaves; only hang-up still works
+//	unattended_call_is_recorded                no application: abandon message, hangup handler's global
 //	endpoints                                  endpoint listing and state events
 //	errors                                     error codes of failed commands
 //	get_channels_lists_both_local_halves       GET /channels lists ;1 and ;2
@@ -68,11 +69,13 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -110,6 +113,7 @@ var conformanceTests = []struct {
 	{"hold_and_music_on_hold", testHold},
 	{"hold_on_local_sends_no_hold_events", testHoldLocal},
 	{"continue_to_the_dialplan", testContinue},
+	{"unattended_call_is_recorded", testUnattended},
 	{"endpoints", testEndpoints},
 	{"errors", testErrors},
 	{"get_channels_lists_both_local_halves", testGetChannelsBothHalves},
@@ -1113,4 +1117,57 @@ func TestConformanceSuiteListed(t *testing.T) {
 	if !slices.Equal(listed, names) {
 		t.Errorf("the comment lists\n%v\nthe suite runs\n%v", listed, names)
 	}
+}
+
+// testUnattended: a call whose Stasis() finds no application goes on in
+// the dialplan (STASISSTATUS FAILED: the campaign dialplan's exten nobody
+// plays SB_ABANDON), and the hangup handler pushed at originate sets
+// GLOBAL(SB_UNATTENDED_<SB_ATTEMPT>) = <epoch>,<AMD status>; an empty value
+// clears it. This is how a campaign call answered while no Switchboard is
+// connected is known at the next start.
+func testUnattended(t *testing.T, h *harness) {
+	id := sb.ChannelID(token("unatt"))
+	attempt := strconv.FormatInt(time.Now().UnixNano(), 10) // unique on a PBX that keeps running
+	before := time.Now().Add(-time.Minute).Unix()           // the PBX's clock may differ a little
+	from := h.rec.mark()
+	_, err := h.a.Originate(h.ctx, sb.OriginateRequest{ID: id, Endpoint: local(extAnswer), Timeout: 20 * time.Second,
+		Context: "switchboard-test", Extension: "unattended", Priority: 1,
+		Variables: map[string]string{"SB_ATTEMPT": attempt, "SB_ABANDON": "hello-world",
+			outbound.HangupHandlerVar: outbound.HangupHandler}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.a.Hangup(h.ctx, id, "") })
+	// Originated into the dialplan: followed by an explicit subscription
+	// (the abandon message keeps it up long enough).
+	if err := h.a.SubscribeChannel(h.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.wait(t, from, "ChannelDestroyed", is[sb.ChannelDestroyed](id))
+	name := outbound.UnattendedVar(mustInt(t, attempt))
+	v, err := h.a.GlobalVariable(h.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := outbound.ParseUnattended(v)
+	if !strings.HasSuffix(v, ",") || u.At.Unix() < before || u.Machine {
+		t.Errorf("%s = %q, want <epoch>, (no AMD status)", name, v)
+	}
+	if err := h.a.SetGlobalVariable(h.ctx, name, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := h.a.GlobalVariable(h.ctx, name); err != nil || v != "" {
+		t.Errorf("after clearing, %s = %q (%v), want empty", name, v, err)
+	}
+	m := h.mark(t)
+	h.rec.never(t, from, m.ev, "the call entered an application", is[sb.ChannelEntered](id))
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

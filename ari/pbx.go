@@ -170,6 +170,33 @@ func (a *Adapter) GetVariable(ctx context.Context, ch sb.ChannelID, name string)
 	return v, nil
 }
 
+// GlobalVariable reads a global dialplan variable ("" when unset: Asterisk
+// answers 200 with an empty value). Functions cannot be read this way.
+func (a *Adapter) GlobalVariable(ctx context.Context, name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, "()") {
+		return "", wrap("get global variable", name, sb.Errorf(sb.EINVALID, "a global variable name, not a function, is required"))
+	}
+	var out struct {
+		Value string `json:"value"`
+	}
+	if err := a.rest(ctx, "get_global", rGetGlobal, rGetGlobal.path(""), url.Values{"variable": {name}}, nil, &out); err != nil {
+		return "", wrap("get global variable", name, err)
+	}
+	return out.Value, nil
+}
+
+// SetGlobalVariable sets a global dialplan variable; an empty value unsets it.
+func (a *Adapter) SetGlobalVariable(ctx context.Context, name, value string) error {
+	if name == "" {
+		return wrap("set global variable", name, sb.Errorf(sb.EINVALID, "a variable name is required"))
+	}
+	q := url.Values{"variable": {name}}
+	if value != "" {
+		q.Set("value", value)
+	}
+	return wrap("set global variable", name, a.rest(ctx, "set_global", rSetGlobal, rSetGlobal.path(""), q, nil, nil))
+}
+
 // SendDTMF plays DTMF digits to a channel (ARI's default 100 ms tones with
 // 100 ms gaps).
 func (a *Adapter) SendDTMF(ctx context.Context, ch sb.ChannelID, digits string) error {

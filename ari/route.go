@@ -42,6 +42,8 @@ func (r route) path(ids ...string) string {
 // has every route from the start.
 var (
 	rAsteriskInfo     = route{http.MethodGet, "/asterisk/info"}
+	rGetGlobal        = route{http.MethodGet, "/asterisk/variable"}
+	rSetGlobal        = route{http.MethodPost, "/asterisk/variable"}
 	rAnswer           = route{http.MethodPost, "/channels/{id}/answer"}
 	rRing             = route{http.MethodPost, "/channels/{id}/ring"}
 	rHangup           = route{http.MethodDelete, "/channels/{id}"}
@@ -84,7 +86,7 @@ var (
 
 var knownRoutes = []route{
 	rAsteriskInfo, rAnswer, rRing, rHangup, rOriginate, rOriginateID, rContinue, rRedirect,
-	rSetVariable, rGetVariable, rSendDTMF, rHold, rUnhold, rMOHStart, rMOHStop, rPlay, rPlayBridge,
+	rGetGlobal, rSetGlobal, rSetVariable, rGetVariable, rSendDTMF, rHold, rUnhold, rMOHStart, rMOHStop, rPlay, rPlayBridge,
 	rStopPlayback, rGetPlayback, rCreateBridge, rAddToBridge, rRemoveFromBridge, rDestroyBridge,
 	rRecordBridge, rRecordChannel, rStopRecording, rGetLiveRecording, rPauseRecording,
 	rResumeRecording, rStoredFile, rDeleteStored, rSnoop, rSnoopID, rGetApplication, rSubscribe,

@@ -63,8 +63,10 @@ func (f *fakePBX) SetVariable(context.Context, sb.ChannelID, string, string) err
 func (f *fakePBX) GetVariable(context.Context, sb.ChannelID, string) (string, error) {
 	return "", nil
 }
-func (f *fakePBX) SendDTMF(context.Context, sb.ChannelID, string) error { return nil }
-func (f *fakePBX) Hold(context.Context, sb.ChannelID, bool) error       { return nil }
+func (f *fakePBX) GlobalVariable(context.Context, string) (string, error)  { return "", nil }
+func (f *fakePBX) SetGlobalVariable(context.Context, string, string) error { return nil }
+func (f *fakePBX) SendDTMF(context.Context, sb.ChannelID, string) error    { return nil }
+func (f *fakePBX) Hold(context.Context, sb.ChannelID, bool) error          { return nil }
 func (f *fakePBX) MusicOnHold(_ context.Context, ch sb.ChannelID, _ string, on bool) error {
 	f.rec("moh %s %v", ch, on)
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/storage"
 )
 
 // Outbound campaign calls. The campaign runner (package outbound) decides
@@ -71,10 +72,16 @@ type obCall struct {
 	cause     int // from a ChannelHangupRequest
 	dialCause int // from a final Dial status: the only busy signal of a Local channel
 	machine   bool
-	k         *call // the call, once a person answered
-	connected bool
-	stop      func() bool // the connect-window timer
-	done      bool
+	answered  bool   // a Dial ANSWER was seen: an end before a person came may be unattended
+	k         *call  // the call, once a person answered
+	placed    bool   // the PBX took the originate
+	seq       uint64 // c.seq once placed: a reconcile's listing before it may not show it
+	ending    bool   // its end is being reported (obEndedUnheard)
+	// unattended is the dialplan's record of the call, reported with its end.
+	unattended *storage.Unattended
+	connected  bool
+	stop       func() bool // the connect-window timer
+	done       bool
 }
 
 // SetOutbound sends the reports of campaign calls to report (the
@@ -181,8 +188,46 @@ func (c *Center) obSend(ob *obCall, kind outbound.EventKind, o campaign.Outcome,
 		}
 	}
 	if c.obReport != nil {
-		c.obReport(outbound.Event{Attempt: ob.d.Attempt, Kind: kind, At: c.clock.Now(), Outcome: o, Agent: agent})
+		c.obReport(outbound.Event{Attempt: ob.d.Attempt, Kind: kind, At: c.clock.Now(), Outcome: o, Agent: agent, Unattended: ob.unattended})
 	}
+}
+
+// obEndedUnheard reports the end of a campaign call before any person was
+// put through, when that end may hide an answer nobody took: Asterisk
+// hangs up a call answered while the application is not registered (a
+// restart, a dropped link), and the dialplan's hangup handler records it
+// (outbound.ReadUnattended). With a record the call is abandoned (or a
+// machine) with its call-log row; without one it ends with outcome o. ob
+// is nil for a call placed before a restart.
+func (c *Center) obEndedUnheard(ob *obCall, ch sb.ChannelID, o campaign.Outcome) {
+	attempt, ok := outbound.AttemptOf(ch)
+	if !ok {
+		return
+	}
+	c.detached(func(ctx context.Context) {
+		u, found, err := outbound.ReadUnattended(ctx, c.pbx, attempt)
+		if err != nil {
+			c.log.Warn("campaign call: reading the dialplan's record failed; its attempt closes by its cause", "channel_id", ch, "err", err)
+		}
+		c.post(func() {
+			var rec *storage.Unattended
+			if found {
+				rec = &u
+				o = campaign.OutcomeAbandoned
+				if u.Machine {
+					o = campaign.OutcomeMachine
+				}
+				c.log.Info("campaign call answered while no Switchboard took it", "channel_id", ch, "outcome", o)
+			}
+			if ob != nil {
+				ob.unattended = rec
+				c.log.Info("campaign call ended before a person came", "channel_id", ch, "campaign", ob.d.Campaign, "outcome", o)
+				c.obSend(ob, outbound.Ended, o, "")
+				return
+			}
+			c.obOrphanEndedWith(ch, o, rec)
+		})
+	})
 }
 
 // Dial places a campaign call (outbound.Placer). It returns once the PBX
@@ -217,8 +262,15 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 	// which sends it back with the result.
 	req := sb.OriginateRequest{
 		ID: d.Channel, Endpoint: d.Endpoint, CallerID: d.CallerID, Timeout: d.RingTime,
-		AppArgs:   []string{argOBDial, strconv.FormatInt(d.Attempt, 10)},
-		Variables: map[string]string{"SB_CAMPAIGN": d.Campaign, "SB_ATTEMPT": strconv.FormatInt(d.Attempt, 10)},
+		AppArgs: []string{argOBDial, strconv.FormatInt(d.Attempt, 10)},
+		Variables: map[string]string{
+			"SB_CAMPAIGN": d.Campaign, "SB_ATTEMPT": strconv.FormatInt(d.Attempt, 10),
+			// Records the call if it is answered while no Switchboard
+			// is connected (the dialplan's exten unattended); SB_ABANDON
+			// is what a person then hears after AMD (exten nobody).
+			outbound.HangupHandlerVar: outbound.HangupHandler,
+			"SB_ABANDON":              dialplanSounds(d.AbandonMessage),
+		},
 	}
 	if _, err := c.pbx.Originate(ctx, req); err != nil {
 		c.post(func() {
@@ -230,6 +282,7 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		})
 		return err
 	}
+	c.post(func() { ob.placed, ob.seq = true, c.seq })
 	return nil
 }
 
@@ -270,17 +323,43 @@ func (c *Center) obEvent(e sb.Event) bool {
 	}
 	switch e := e.(type) {
 	case sb.DialResult, sb.HangupRequested:
+		if dr, ok := e.(sb.DialResult); ok && strings.EqualFold(dr.Status, "ANSWER") {
+			ob.answered = true
+		}
 		noteCauses(e, &ob.dialCause, &ob.cause)
 	case sb.ChannelDestroyed:
+		if ob.ending {
+			return true
+		}
 		cause := legCause(ob.dialCause, e.Cause, ob.cause)
 		o := outcomeOfCause(cause)
 		if ob.machine {
 			o = campaign.OutcomeMachine
 		}
+		if ob.answered && !ob.machine {
+			// Answered, and gone before a person was put through: in
+			// AMD, or not taken by the application at all.
+			ob.ending = true // no second report while the record is read
+			c.obEndedUnheard(ob, ob.d.Channel, o)
+			return true
+		}
 		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
 		c.obSend(ob, outbound.Ended, o, "")
 	}
 	return true
+}
+
+// dialplanSounds turns campaign media (sound:NAME,...) into the file list
+// Playback() takes (NAME&NAME); media of other kinds cannot be played by
+// the dialplan and are left out.
+func dialplanSounds(media string) string {
+	var names []string
+	for _, m := range strings.Split(media, ",") {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(m), "sound:"); ok && name != "" {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, "&")
 }
 
 // obRingingEvent follows a campaign call from before a restart that the
@@ -304,7 +383,7 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 		noteCauses(e, &p.dialCause, &p.cause)
 	case sb.ChannelDestroyed:
 		delete(c.obRinging, id)
-		c.obOrphanEnded(id, outcomeOfCause(legCause(p.dialCause, e.Cause, p.cause)))
+		c.obEndedUnheard(nil, id, outcomeOfCause(legCause(p.dialCause, e.Cause, p.cause)))
 	}
 	return true
 }
@@ -328,12 +407,18 @@ func noteCauses(e sb.Event, dial, requested *int) {
 // placed (it was placed before a restart): the runner adopted its open
 // attempt when it started and waits for this report to close it.
 func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome) {
+	c.obOrphanEndedWith(ch, o, nil)
+}
+
+// obOrphanEndedWith is obOrphanEnded with the dialplan's record of a call
+// answered while no Switchboard was connected, if there is one.
+func (c *Center) obOrphanEndedWith(ch sb.ChannelID, o campaign.Outcome, u *storage.Unattended) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok || c.obReport == nil {
 		return
 	}
 	c.log.Info("campaign call from before a restart ended", "channel_id", ch, "outcome", o)
-	c.obReport(outbound.Event{Attempt: attempt, Kind: outbound.Ended, At: c.clock.Now(), Outcome: o})
+	c.obReport(outbound.Event{Attempt: attempt, Kind: outbound.Ended, At: c.clock.Now(), Outcome: o, Unattended: u})
 }
 
 // machineSuffix ends the playback id of a machine message.

@@ -137,6 +137,7 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 	b := attachWith(t, a.sim, cfg, func(c *center.Center, pbx *ari.Adapter) {
 		c.SetRouter(r, nil)
 		runner = outbound.New(outbound.Options{Store: db, Placer: c, Agents: c.CampaignAgents,
+			Globals: pbx, Node: pbx.Node(),
 			LiveChannels: func(context.Context) ([]string, error) {
 				var ids []string
 				for _, ch := range a.sim.Channels() {
@@ -232,6 +233,121 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 		t.Errorf("lead %s attempts %+v, want one attempt, answered, lead done", got.State, atts)
 	}
 	b.noChannelsLeft(t)
+}
+
+// checkUnattended checks the end of a campaign call answered while no
+// Switchboard was connected: its attempt abandoned, its lead out for 72
+// hours, its call-log row (abandoned, the lead calling the campaign) and
+// the dialplan's record cleared.
+func checkUnattended(t *testing.T, b *e2e, db *storage.DB, lead, channel string) {
+	t.Helper()
+	ctx := context.Background()
+	var row sb.CDR
+	waitUntil(t, "the call-log row", func() bool {
+		rows, _, err := db.ListCDR(ctx, sb.CDRFilter{Caller: lead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if string(r.CallID) == channel {
+				row = r
+				return true
+			}
+		}
+		return false
+	})
+	if row.Outcome != sb.OutcomeAbandoned || row.Caller != lead || row.Called != "campaign:e2e" || row.Queue != "outbound" || row.HangupBy != "system" {
+		t.Errorf("call log = %+v, want abandoned, the lead calling campaign:e2e in queue outbound, hung up by the system", row)
+	}
+	waitUntil(t, "attempt closed", func() bool {
+		got, _ := db.Lead(ctx, "e2e", lead)
+		atts, _ := db.Attempts(ctx, got.ID)
+		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+	})
+	got, _ := db.Lead(ctx, "e2e", lead)
+	atts, _ := db.Attempts(ctx, got.ID)
+	if atts[0].Outcome != campaign.OutcomeAbandoned || got.AbandonedAt.IsZero() || got.State == campaign.LeadDialing {
+		t.Errorf("lead %+v attempt %+v, want abandoned and the lead quarantined", got, atts[0])
+	}
+	attempt, _ := outbound.AttemptOf(sb.ChannelID(channel))
+	waitUntil(t, "the dialplan's record cleared", func() bool { return b.sim.Global(outbound.UnattendedVar(attempt)) == "" })
+	b.noChannelsLeft(t)
+}
+
+// TestCampaignCallAnsweredWhileDown: a campaign call rings when
+// Switchboard stops, and the customer picks up before it is back.
+// Asterisk hangs the call up at once (no application to take it); the
+// hangup handler records it, and the next start closes the attempt as
+// abandoned with its call-log row instead of as a no answer.
+func TestCampaignCallAnsweredWhileDown(t *testing.T) {
+	kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
+	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+	var id string
+	waitUntil(t, "campaign call ringing", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
+				id = ch.ID
+				return true
+			}
+		}
+		return false
+	})
+	stopRunner()
+	a.stop()
+	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+	if err := a.sim.AnswerChannel(id); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
+	b := restartCampaign(t, a, db)
+	checkUnattended(t, b, db, leads[0].number, id)
+}
+
+// TestCampaignCallBackFromAMDWhileDown: Switchboard stops while a
+// campaign call is in AMD; AMD says a person, Stasis() finds no
+// application, and the person hears the abandon message. The call is
+// still on the message when Switchboard is back: the new center follows
+// it, and at its end the dialplan's record closes it as abandoned, with
+// its call-log row.
+func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
+	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, func(_ *center.Config, s *sim.Server) {
+		s.SetAMDTime(time.Hour)
+		s.SetSoundLength("vm-goodbye", time.Hour) // the campaign's abandon message
+	})
+	var inAMD string
+	waitUntil(t, "campaign call in AMD", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
+				inAMD = ch.ID
+				return true
+			}
+		}
+		return false
+	})
+	stopRunner()
+	a.stop()
+	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+	if err := a.sim.CompleteAMD(inAMD); err != nil {
+		t.Fatal(err)
+	}
+	b := restartCampaign(t, a, db)
+	if n := len(b.c.LiveCalls()); n != 0 {
+		t.Fatalf("%d live calls: the call on the abandon message was adopted as a caller", n)
+	}
+	var playing string
+	for _, ch := range a.sim.Channels() {
+		if ch.ID == inAMD && ch.DialplanApp == "Playback" {
+			playing = ch.DialplanData
+		}
+	}
+	if playing != "vm-goodbye" {
+		t.Fatalf("the person hears %q, want the abandon message vm-goodbye", playing)
+	}
+	if err := a.sim.Hangup(inAMD, 16); err != nil { // the person hangs up during the message
+		t.Fatal(err)
+	}
+	checkUnattended(t, b, db, leads[0].number, inAMD)
 }
 
 // localTrunk dials leads through Local channels, as a dialplan trunk

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -177,6 +178,23 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			stalled = append(stalled, k)
 		}
 	}
+	// Campaign calls this run placed whose end was lost with the link:
+	// gone from the listing before a person came. One answered while the
+	// link was down was hung up by the PBX unheard; the dialplan's record
+	// tells (a no answer otherwise).
+	for id, ob := range c.ob {
+		if ob.k != nil || ob.done || ob.ending || !ob.placed || ob.seq > snap || c.goneAt[id] > snap {
+			continue
+		}
+		if _, ok := live[id]; ok {
+			continue
+		}
+		if _, listed := ended[id]; listed {
+			continue // its end is in the event stream
+		}
+		ob.ending = true
+		c.obEndedUnheard(ob, id, campaign.OutcomeNoAnswer)
+	}
 	// Channels we do not know: adopt callers (those already talking to an
 	// agent first, so their agents are not offered other calls), hang up
 	// orphaned agent legs.
@@ -278,7 +296,7 @@ func (c *Center) followRinging(ch sb.ChannelInfo, ended bool) {
 		return
 	}
 	if ended {
-		c.obOrphanEnded(ch.ID, outcomeOfCause(c.goneCause[ch.ID]))
+		c.obEndedUnheard(nil, ch.ID, outcomeOfCause(c.goneCause[ch.ID]))
 		return
 	}
 	c.obRinging[ch.ID] = &obPend{}

@@ -407,45 +407,43 @@ func (r *Runner) handle(ctx context.Context, it item) {
 			log.Error("outbound: unknown outcome reported: recorded as failed", slog.String("outcome", string(o)))
 			o = campaign.OutcomeFailed
 		}
+		if e.Unattended != nil {
+			r.endUnattended(ctx, log, k, cp, e.Attempt, *e.Unattended, at)
+			return
+		}
 		r.end(ctx, log, k, cp, e.Attempt, o, at, true)
 	default:
 		log.Error("outbound: unknown report kind", slog.String("kind", e.Kind.String()))
 	}
 }
 
+// endUnattended closes an attempt whose call the dialplan recorded as
+// answered while no Switchboard was connected: abandoned (or machine) with
+// its call-log row, in one transaction; then the record is cleared.
+func (r *Runner) endUnattended(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, u storage.Unattended, at time.Time) {
+	o := campaign.OutcomeAbandoned
+	if u.Machine {
+		o = campaign.OutcomeMachine
+	}
+	r.account(k, cp, id, o, at, true)
+	got, err := r.o.Store.CloseUnattended(ctx, id, u, r.o.Node, at)
+	switch {
+	case err != nil && sb.ErrorCode(err) == sb.ECONFLICT:
+		log.Debug("outbound: report for an attempt already closed", slog.String("outcome", string(o)))
+	case err != nil:
+		log.Error("outbound: closing an attempt failed (reconciled at the next start)", slog.String("outcome", string(o)), slog.String("err", err.Error()))
+		return
+	default:
+		log.Info("outbound: a call answered while Switchboard was down closed from the dialplan's record", slog.String("outcome", string(got)))
+	}
+	r.forgetUnattended(ctx, id)
+}
+
 // end closes an attempt: statistics, ledger, then storage (which schedules
 // the lead). observe is false for an originate the PBX refused: it never
 // rang, so it says nothing about ring times.
 func (r *Runner) end(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, o campaign.Outcome, at time.Time, observe bool) {
-	live := o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned
-	if k != nil {
-		delete(r.calls, id)
-		live = live || k.answered
-		if cp != nil {
-			if !k.answered {
-				if live {
-					cp.stats.ObserveAttempt(at.Sub(k.dialed), true)
-					cp.totals.answered++
-				} else if observe {
-					cp.stats.ObserveAttempt(at.Sub(k.dialed), false)
-				}
-			}
-			if (o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned) && !k.fated {
-				cp.ledger.Record(at, o == campaign.OutcomeAbandoned)
-				k.fated = true
-			}
-			if k.connected && !k.adopted {
-				cp.stats.ObserveTalk(at.Sub(k.connectAt))
-			}
-			switch o {
-			case campaign.OutcomeAbandoned:
-				cp.totals.abandoned++
-			case campaign.OutcomeMachine:
-				cp.totals.machines++
-			}
-			cp.ended = append(cp.ended, completion{at: at, live: live})
-		}
-	}
+	r.account(k, cp, id, o, at, observe)
 	l, err := r.o.Store.FinishAttempt(ctx, id, o, at)
 	switch {
 	case err != nil && k == nil && sb.ErrorCode(err) == sb.ECONFLICT:
@@ -455,4 +453,40 @@ func (r *Runner) end(ctx context.Context, log *slog.Logger, k *call, cp *camp, i
 	default:
 		log.Debug("outbound: attempt ended", slog.String("campaign", l.Campaign), slog.String("outcome", string(o)), slog.String("lead_state", string(l.State)))
 	}
+}
+
+// account takes a call's end into the runner's statistics and abandon
+// ledger, and forgets the call.
+func (r *Runner) account(k *call, cp *camp, id int64, o campaign.Outcome, at time.Time, observe bool) {
+	if k == nil {
+		return
+	}
+	live := o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned
+	delete(r.calls, id)
+	live = live || k.answered
+	if cp == nil {
+		return
+	}
+	if !k.answered {
+		if live {
+			cp.stats.ObserveAttempt(at.Sub(k.dialed), true)
+			cp.totals.answered++
+		} else if observe {
+			cp.stats.ObserveAttempt(at.Sub(k.dialed), false)
+		}
+	}
+	if (o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned) && !k.fated {
+		cp.ledger.Record(at, o == campaign.OutcomeAbandoned)
+		k.fated = true
+	}
+	if k.connected && !k.adopted {
+		cp.stats.ObserveTalk(at.Sub(k.connectAt))
+	}
+	switch o {
+	case campaign.OutcomeAbandoned:
+		cp.totals.abandoned++
+	case campaign.OutcomeMachine:
+		cp.totals.machines++
+	}
+	cp.ended = append(cp.ended, completion{at: at, live: live})
 }

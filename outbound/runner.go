@@ -23,8 +23,14 @@ type Options struct {
 	// LiveChannels lists the PBX's channel ids now, for ReconcileDialing
 	// at start.
 	LiveChannels func(ctx context.Context) ([]string, error)
-	Now          func() time.Time // default time.Now
-	Tick         time.Duration    // pacing interval, default 1s
+	// Globals reads the dialplan's records of campaign calls answered
+	// while no Switchboard was connected (ReadUnattended); nil reads none.
+	Globals Globals
+	// Node names this controller in the call-log rows the runner writes
+	// for such calls.
+	Node string
+	Now  func() time.Time // default time.Now
+	Tick time.Duration    // pacing interval, default 1s
 	// Location is where the abandon ledger's clock hours and days are
 	// counted (nil: UTC).
 	Location *time.Location
@@ -273,9 +279,18 @@ func (r *Runner) reconcile(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.o.Store.ReconcileDialing(ctx, live, now)
+	unattended, err := r.unattended(ctx, live)
 	if err != nil {
 		return err
+	}
+	res, err := r.o.Store.ReconcileDialing(ctx, live, unattended, r.o.Node, now)
+	if err != nil {
+		return err
+	}
+	for _, a := range res.Unattended {
+		r.log.Info("outbound: a call answered while Switchboard was down closed from the dialplan's record",
+			slog.Int64("attempt", a.ID), slog.String("campaign", a.Campaign), slog.String("outcome", string(a.Outcome)))
+		r.forgetUnattended(ctx, a.ID)
 	}
 	open, err := r.o.Store.OpenAttempts(ctx)
 	if err != nil {
@@ -295,8 +310,52 @@ func (r *Runner) reconcile(ctx context.Context, now time.Time) error {
 	}
 	r.reconciled = true
 	r.log.Info("outbound: reconciled with the PBX", slog.Int("live", res.Live), slog.Int("failed", len(res.Failed)),
-		slog.Int("returned", len(res.Returned)), slog.Int("orphans", res.Orphans), slog.Int("adopted", len(r.calls)))
+		slog.Int("returned", len(res.Returned)), slog.Int("orphans", res.Orphans), slog.Int("unattended", len(res.Unattended)),
+		slog.Int("adopted", len(r.calls)))
 	return nil
+}
+
+// unattended reads the dialplan's record of every open attempt that was
+// placed, reached no agent, and whose call is gone: answered while no
+// Switchboard was connected, it is abandoned (or a machine), not a no
+// answer.
+func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]storage.Unattended, error) {
+	if r.o.Globals == nil {
+		return nil, nil
+	}
+	open, err := r.o.Store.OpenAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	up := make(map[string]bool, len(live))
+	for _, ch := range live {
+		up[ch] = true
+	}
+	out := map[int64]storage.Unattended{}
+	for _, a := range open {
+		if a.State == storage.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
+			continue
+		}
+		u, ok, err := ReadUnattended(ctx, r.o.Globals, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[a.ID] = u
+		}
+	}
+	return out, nil
+}
+
+// forgetUnattended clears an attempt's record once it is closed; a record
+// left behind only costs a look-up if the attempt were open again.
+func (r *Runner) forgetUnattended(ctx context.Context, attempt int64) {
+	if r.o.Globals == nil {
+		return
+	}
+	if err := ForgetUnattended(ctx, r.o.Globals, attempt); err != nil {
+		r.log.Warn("outbound: clearing the dialplan's record of an unattended call failed", slog.Int64("attempt", attempt), slog.String("err", err.Error()))
+	}
 }
 
 // ready reconciles if that has not been done yet: no lead is claimed

@@ -29,6 +29,12 @@ type CallRecord struct {
 	// Stasis application registered, so Asterisk hung it up at once
 	// ("Stasis app doesn't exist"): the application never saw it.
 	NoApp bool
+	// Unattended: the hangup handler of a campaign call whose Stasis()
+	// failed set GLOBAL(SB_UNATTENDED_<attempt>) (exten unattended).
+	Unattended bool
+	// Message is the abandon message exten nobody played (SB_ABANDON)
+	// after such a failure, "" when none was played.
+	Message string
 }
 
 // CallLog returns the record of every channel created since the server

@@ -79,7 +79,7 @@ func (s *Server) newOutbound(o outbound) (*channel, bool) {
 	}
 	c := s.addChannel(nc)
 	for k, v := range o.vars {
-		c.vars[k] = v
+		c.setChanVar(k, v)
 	}
 	if unavailable {
 		c.party.Unreachable = true
@@ -180,9 +180,8 @@ func (s *Server) answerOutbound(c *channel) {
 	if c.kind == kindOriginate {
 		if c.outApp != "" {
 			if !s.registered(c.outApp) {
-				if c.log != nil {
-					c.log.NoApp = true
-				}
+				// Stasis() fails; the originate hangs the channel up.
+				s.stasisFailed(c)
 				s.hangup(c, 16, hangFar)
 				return
 			}
@@ -230,17 +229,28 @@ func (s *Server) runDialplan(c *channel, ctx, exten string) {
 				return
 			}
 			if !s.registered("switchboard") {
-				s.hangup(c, 16, hangFar)
+				s.stasisFailed(c)
+				s.nobody(c)
 				return
 			}
 			s.enterStasis(c, "switchboard", []string{"beep"}, nil)
 		})
 	case ctx == OutboundContext && exten == "direct":
 		if !s.registered("switchboard") {
-			s.hangup(c, 16, hangFar)
+			s.stasisFailed(c)
+			s.nobody(c)
 			return
 		}
 		s.enterStasis(c, "switchboard", []string{"amd", "HUMAN", "off"}, nil)
+	case ctx == "switchboard-test" && exten == "unattended":
+		// configs/asterisk/extensions_test.conf: Stasis() of an
+		// application no one registers, then switchboard-outbound,nobody.
+		if s.registered("switchboard-test-nobody") {
+			s.enterStasis(c, "switchboard-test-nobody", nil, nil)
+			return
+		}
+		s.stasisFailed(c)
+		s.nobody(c)
 	case strings.HasPrefix(ctx, "amd"):
 		s.runAMD(c, app)
 	case ctx == "stasis":
@@ -291,8 +301,10 @@ func (s *Server) amdDone(c *channel, app string) {
 		r.AMD, r.AMDDone = status, s.clock.Now()
 	}
 	if !s.registered(app) {
-		if c.log != nil {
-			c.log.NoApp = true
+		s.stasisFailed(c)
+		if app == "switchboard" && c.context == OutboundContext {
+			s.nobody(c)
+			return
 		}
 		s.hangup(c, 16, hangFar)
 		return
@@ -414,6 +426,9 @@ type ChannelInfo struct {
 	// App is the Stasis application; InApp tells whether it is in it now.
 	App   string
 	InApp bool
+	// DialplanApp and DialplanData are the dialplan application it runs
+	// (channel.dialplan.app_name, app_data), e.g. Playback and its files.
+	DialplanApp, DialplanData string
 	// Snooped, Spy and Whisper describe a snoop channel: the channel it
 	// hears and its directions (none, both, in, out).
 	Snooped, Spy, Whisper string
@@ -426,7 +441,8 @@ func (s *Server) Channels() []ChannelInfo {
 	cs := s.sortedChannels()
 	out := make([]ChannelInfo, 0, len(cs))
 	for _, c := range cs {
-		ci := ChannelInfo{ID: c.id, Name: c.name, State: c.state, App: c.app, InApp: c.inApp}
+		ci := ChannelInfo{ID: c.id, Name: c.name, State: c.state, App: c.app, InApp: c.inApp,
+			DialplanApp: c.appName, DialplanData: c.appData}
 		if c.bridge != nil {
 			ci.Bridge = c.bridge.id
 		}

@@ -173,7 +173,14 @@
 //
 //	context switchboard-outbound   the shipped campaign dialplan: exten amd
 //	               runs AMD() then Stasis(switchboard,amd,STATUS,CAUSE);
-//	               exten direct enters Stasis(switchboard,amd,HUMAN,off)
+//	               exten direct enters Stasis(switchboard,amd,HUMAN,off);
+//	               exten beep waits out a machine's greeting, then
+//	               Stasis(switchboard,beep); after a Stasis() that found no
+//	               application (STASISSTATUS=FAILED) exten nobody plays
+//	               SB_ABANDON to a person and hangs up; the hangup handler
+//	               exten unattended (CHANNEL(hangup_handler_push)) then sets
+//	               GLOBAL(SB_UNATTENDED_<SB_ATTEMPT>)=<epoch>,<AMDSTATUS>
+//	               (sim/unattended.go)
 //	context amd*   AMD() for 2.5 s, then Stasis(EXTEN,amd,STATUS,CAUSE) with
 //	               STATUS MACHINE for a Machine party, else HUMAN; EXTEN "s"
 //	               means the channel's previous application

@@ -121,7 +121,11 @@ func (s *Server) setGlobal(r *request) reply {
 	if name == "" {
 		return fail(400, "Variable name is required")
 	}
-	s.globals[name] = r.str("value")
+	if v := r.str("value"); v != "" {
+		s.globals[name] = v
+	} else {
+		delete(s.globals, name) // an empty value unsets it, as pbx_builtin_setvar_helper does
+	}
 	return noContent()
 }
 
@@ -361,11 +365,9 @@ func (s *Server) originate(r *request) reply {
 		s.subscribeOriginated(c, app)
 	}
 	body := s.chanJSON(c)
-	if app != "" && !s.registered(app) {
-		// Asterisk answers 200, then the channel dies: "Stasis app doesn't exist".
-		c.ringTimer = s.after(0, func() { s.hangup(c, 16, hangFail) })
-		return ok(body)
-	}
+	// An application that is not registered is only missed at the answer:
+	// Asterisk dials, and when the far end answers its Stasis() fails and
+	// the channel is hung up ("Stasis app doesn't exist"; answerOutbound).
 	if orig := s.channels[r.str("originator")]; orig != nil {
 		c.dialCaller = orig
 	}
@@ -607,6 +609,10 @@ func (s *Server) setVar(r *request) reply {
 		return *rep
 	}
 	v := r.str("value")
+	if name == HangupHandlerVar {
+		c.setChanVar(name, v)
+		return noContent()
+	}
 	c.vars[name] = v
 	s.emit(s.chanApps(c), "ChannelVarset", map[string]any{"variable": name, "value": v, "channel": s.chanJSON(c)})
 	return noContent()

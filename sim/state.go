@@ -48,6 +48,7 @@ type channel struct {
 	appData        string
 	created        time.Time
 	vars           map[string]string
+	hangupHandlers []string // CHANNEL(hangup_handler_push), oldest first
 	party          Party
 	ep             *endpoint
 
@@ -558,6 +559,7 @@ func (s *Server) hangup(c *channel, cause int, how hangHow) {
 	if c.dialplanEntered() {
 		destroyCause = 0
 	}
+	s.runHangupHandlers(c)
 	s.chanEvent(c, "ChannelDestroyed", map[string]any{"cause": destroyCause, "cause_txt": causeTxt(destroyCause)})
 	delete(s.channels, c.id)
 	if c.ep != nil {

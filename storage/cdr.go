@@ -23,8 +23,9 @@ const (
 const cdrColumns = `id, call_id, node, caller, caller_name, called, queue, agent,
 	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path`
 
-// closeCDRQuery closes a call's open row or inserts it closed (InsertCDR).
-const closeCDRQuery = `INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
+// closeCDRUpsert closes a call's open row or inserts it closed; a closed
+// row is left alone. closeCDRQuery (InsertCDR) also returns the row's id.
+const closeCDRUpsert = `INSERT INTO cdr (call_id, node, caller, caller_name, called, queue, agent,
 	entered_at, answered_at, bridged_at, ended_at, outcome, hangup_cause, hangup_by, ivr_path, open)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)
 	ON CONFLICT (call_id) DO UPDATE SET node = excluded.node, caller = excluded.caller,
@@ -33,7 +34,9 @@ const closeCDRQuery = `INSERT INTO cdr (call_id, node, caller, caller_name, call
 		bridged_at = excluded.bridged_at, ended_at = excluded.ended_at, outcome = excluded.outcome,
 		hangup_cause = excluded.hangup_cause, hangup_by = excluded.hangup_by, ivr_path = excluded.ivr_path,
 		open = FALSE
-	WHERE cdr.open
+	WHERE cdr.open`
+
+const closeCDRQuery = closeCDRUpsert + `
 	RETURNING id`
 
 // openCDRQuery creates or merges a live call's open row (OpenCDR).

@@ -593,17 +593,92 @@ type Reconciled struct {
 	Returned []Attempt
 	// Orphans counts leads found dialing with no open attempt: made due.
 	Orphans int
+	// Unattended are attempts answered while no Switchboard was connected
+	// (the dialplan's record): closed as abandoned or machine.
+	Unattended []Attempt
+}
+
+// Unattended is what the PBX's dialplan recorded of a campaign call that
+// was answered while no Switchboard was connected to take it
+// (configs/asterisk/extensions.conf, exten unattended): its Stasis()
+// failed, a person heard the abandon message (when one is set) and the
+// call was hung up.
+type Unattended struct {
+	At      time.Time // when the call was hung up
+	Machine bool      // AMD had said MACHINE
+}
+
+// CloseUnattended closes an attempt whose call the dialplan recorded as
+// answered while no Switchboard was connected: outcome abandoned (the
+// campaign's abandoned rules apply: the lead sits out its delay) or
+// machine, and for a person the call-log row (outcome abandoned, hung up
+// by the system, as node's call) in the same transaction. An attempt that
+// reached an agent stays answered. Fails with ECONFLICT when the attempt
+// is already closed, ENOTFOUND when unknown.
+func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u Unattended, node string, at time.Time) (campaign.Outcome, error) {
+	var o campaign.Outcome
+	err := db.do(ctx, "attempt: close unattended", func(ctx context.Context, tx *sqlx.Tx) error {
+		var ar attemptRow
+		err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+		case err != nil:
+			return fmt.Errorf("attempt %d: %w", attemptID, err)
+		case AttemptState(ar.State) == AttemptDone:
+			return sb.Errorf(sb.ECONFLICT, "attempt %d is already finished (%s)", attemptID, ar.Outcome)
+		}
+		o, err = closeUnattended(ctx, tx, ar.attempt(), u, node, at)
+		return err
+	})
+	return o, err
+}
+
+func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u Unattended, node string, at time.Time) (campaign.Outcome, error) {
+	o := campaign.OutcomeAbandoned
+	switch {
+	case !a.Connected.IsZero():
+		o = campaign.OutcomeAnswered
+	case u.Machine:
+		o = campaign.OutcomeMachine
+	}
+	if _, err := finish(ctx, tx, a.ID, o, at, finishPlaced); err != nil {
+		return "", err
+	}
+	if o != campaign.OutcomeAbandoned {
+		return o, nil
+	}
+	ended := u.At
+	if ended.IsZero() {
+		ended = at
+	}
+	var queue string
+	if c, err := getCampaign(ctx, tx, a.Campaign); err == nil {
+		queue = c.Queue
+	}
+	// The row a live call would have had (center: a person answered a
+	// campaign call): the lead's number calling the campaign. Its answer
+	// time is not recorded; it was hung up at once or after the message.
+	_, err := tx.ExecContext(ctx, tx.Rebind(closeCDRUpsert),
+		a.ChannelID, node, a.Number, "", "campaign:"+a.Campaign, queue, "",
+		ended.UTC(), ended.UTC(), nil, ended.UTC(), string(sb.OutcomeAbandoned), 0, "system", "")
+	if err != nil {
+		return "", fmt.Errorf("attempt %d: call-log row: %w", a.ID, err)
+	}
+	return o, nil
 }
 
 // ReconcileDialing brings the attempts left open by a crash or a restart
 // in line with the PBX: liveChannels are the channel IDs the PBX has now.
-// An open attempt whose channel is not live is closed: with outcome failed
-// if it had been originated (dialing or answered: it may have rung, so the
-// failed retry delay applies and it counts as an attempt), or given back to
-// the lead (due at now) if it was only claimed. Afterwards no lead is left
-// in dialing without a live call, and none is dialed twice for the same
+// An open attempt whose channel is not live is closed by what it reached
+// (reconciledOutcome), or given back to the lead (due at now) if it was
+// only claimed. unattended are the attempts whose call the PBX's dialplan
+// recorded as answered while no Switchboard was connected: they close as
+// abandoned (machine for an answering machine) with their call-log row,
+// written as node's (see CloseUnattended). Afterwards no lead is left in
+// dialing without a live call, and none is dialed twice for the same
 // attempt.
-func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now time.Time) (Reconciled, error) {
+func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]Unattended, node string, now time.Time) (Reconciled, error) {
 	live := make(map[string]bool, len(liveChannels))
 	for _, ch := range liveChannels {
 		live[ch] = true
@@ -611,7 +686,7 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 	var out Reconciled
 	err := db.do(ctx, "reconcile", func(ctx context.Context, tx *sqlx.Tx) error {
 		var err error
-		out, err = reconcileDialing(ctx, tx, live, now)
+		out, err = reconcileDialing(ctx, tx, live, unattended, node, now)
 		return err
 	})
 	if err != nil {
@@ -620,7 +695,7 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, now t
 	return out, nil
 }
 
-func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, now time.Time) (Reconciled, error) {
+func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, unattended map[int64]Unattended, node string, now time.Time) (Reconciled, error) {
 	var out Reconciled
 	var rows []attemptRow
 	if err := tx.SelectContext(ctx, &rows, `SELECT `+attemptColumns+` FROM attempts
@@ -631,6 +706,15 @@ func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, no
 		a := r.attempt()
 		if a.ChannelID != "" && live[a.ChannelID] {
 			out.Live++
+			continue
+		}
+		if u, ok := unattended[a.ID]; ok && a.State != AttemptClaimed && a.Connected.IsZero() {
+			o, err := closeUnattended(ctx, tx, a, u, node, now)
+			if err != nil {
+				return Reconciled{}, fmt.Errorf("reconcile: %w", err)
+			}
+			a.State, a.Outcome, a.Ended = AttemptDone, o, now.UTC()
+			out.Unattended = append(out.Unattended, a)
 			continue
 		}
 		refund := a.State == AttemptClaimed

@@ -422,7 +422,7 @@ func TestKillDuringCampaign(t *testing.T) {
 	// chan-0 is still up on the PBX; chan-1 (dialing), chan-2 (a person
 	// answered) and chan-3 (put through to an agent) are gone; two
 	// attempts were claimed, never originated.
-	rec, err := db.ReconcileDialing(ctx, []string{"chan-0", "chan-unrelated"}, restart)
+	rec, err := db.ReconcileDialing(ctx, []string{"chan-0", "chan-unrelated"}, nil, "", restart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestKillDuringCampaign(t *testing.T) {
 		t.Errorf("lead states after reconcile = %v, want %v", states, want)
 	}
 	// Reconciling again changes nothing.
-	if again, err := db.ReconcileDialing(ctx, []string{"chan-0"}, restart); err != nil || again.Live != 1 || len(again.Failed)+len(again.Returned) != 0 {
+	if again, err := db.ReconcileDialing(ctx, []string{"chan-0"}, nil, "", restart); err != nil || again.Live != 1 || len(again.Failed)+len(again.Returned) != 0 {
 		t.Errorf("second reconcile = %+v, %v", again, err)
 	}
 

@@ -262,6 +262,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 		// Campaigns dial through the router's agents.
 		a.Outbound = outbound.New(outbound.Options{
 			Store: db, Placer: a.Center, Agents: a.Center.CampaignAgents,
+			Globals: pbx, Node: pbx.Node(),
 			LiveChannels: func(ctx context.Context) ([]string, error) {
 				chans, err := pbx.Channels(ctx)
 				ids := make([]string, len(chans))

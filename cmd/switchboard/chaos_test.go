@@ -396,14 +396,19 @@ func checkChaos(t *testing.T, db *storage.DB, log []sim.CallRecord, leads map[st
 		byChannel[r.Channel] = r
 	}
 	metAgent := func(r sim.CallRecord) bool { return chaosAgentEps[r.MetEndpoint] }
-	// A person Switchboard met: one who answered while no serve was up
-	// was hung up by Asterisk at once (no application to enter) and
-	// never reached it; those are counted apart (unseen).
-	person := func(r sim.CallRecord) bool { return !r.Answered.IsZero() && r.AMD != "MACHINE" && !r.NoApp }
-	unseen := 0
+	// A person who answered. One who answered while no serve was up was
+	// hung up by Asterisk (no application to enter), after the abandon
+	// message when it came back from AMD: the campaign dialplan's hangup
+	// handler recorded it, and the next start closes it as abandoned with
+	// its call-log row, like any person no agent took (unattended).
+	person := func(r sim.CallRecord) bool { return !r.Answered.IsZero() && r.AMD != "MACHINE" }
+	unattended := 0
 	for _, r := range log {
-		if r.NoApp && r.AMD != "MACHINE" {
-			unseen++
+		if r.NoApp && r.AMD != "MACHINE" && strings.HasSuffix(r.Endpoint, "@trunk") {
+			unattended++
+			if !r.Unattended {
+				t.Errorf("%s answered while no serve was up, but its hangup handler recorded nothing", r.Channel)
+			}
 		}
 	}
 
@@ -572,6 +577,6 @@ func checkChaos(t *testing.T, db *storage.DB, log []sim.CallRecord, leads map[st
 		t.Errorf("%d conversations with no recording: %v", len(unrecorded), unrecorded)
 	}
 	t.Logf("totals: %d inbound calls placed (%d in the PBX log, %d talked to an agent), %d campaign dials (%d attempts, %d conversations), "+
-		"%d call-log rows, abandoned %d (the PBX says %d; %d more answered while no serve was up, hung up by Asterisk unseen), longest wait for an agent %v, recordings %v",
-		placed, inbound, inboundTalks, campaignDials, attempts, conversations, len(rows), abandoned, reallyAbandoned, unseen, maxWait.Round(time.Millisecond), states)
+		"%d call-log rows, abandoned %d (the PBX says %d, of which %d answered while no serve was up), longest wait for an agent %v, recordings %v",
+		placed, inbound, inboundTalks, campaignDials, attempts, conversations, len(rows), abandoned, reallyAbandoned, unattended, maxWait.Round(time.Millisecond), states)
 }
