@@ -175,3 +175,13 @@ type PendingCallback struct {
 	Priority  int       `json:"priority" db:"priority"`
 	EnteredAt time.Time `json:"entered_at" db:"entered_at"`
 }
+
+// Unattended is what the PBX's dialplan recorded of a campaign call that
+// was answered while no Switchboard was connected to take it
+// (configs/asterisk/extensions.conf, exten unattended): its Stasis()
+// failed, a person heard the abandon message (when one is set) and the
+// call was hung up.
+type Unattended struct {
+	At      time.Time // when the call was hung up
+	Machine bool      // AMD had said MACHINE
+}

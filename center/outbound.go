@@ -13,7 +13,6 @@ import (
 	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
-	"github.com/switchboard/switchboard/storage"
 )
 
 // Outbound campaign calls. The campaign runner (package outbound) decides
@@ -78,7 +77,7 @@ type obCall struct {
 	seq       uint64 // c.seq once placed: a reconcile's listing before it may not show it
 	ending    bool   // its end is being reported (obEndedUnheard)
 	// unattended is the dialplan's record of the call, reported with its end.
-	unattended *storage.Unattended
+	unattended *sb.Unattended
 	connected  bool
 	stop       func() bool // the connect-window timer
 	done       bool
@@ -210,7 +209,7 @@ func (c *Center) obEndedUnheard(ob *obCall, ch sb.ChannelID, o campaign.Outcome)
 			c.log.Warn("campaign call: reading the dialplan's record failed; its attempt closes by its cause", "channel_id", ch, "err", err)
 		}
 		c.post(func() {
-			var rec *storage.Unattended
+			var rec *sb.Unattended
 			if found {
 				rec = &u
 				o = campaign.OutcomeAbandoned
@@ -412,7 +411,7 @@ func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome) {
 
 // obOrphanEndedWith is obOrphanEnded with the dialplan's record of a call
 // answered while no Switchboard was connected, if there is one.
-func (c *Center) obOrphanEndedWith(ch sb.ChannelID, o campaign.Outcome, u *storage.Unattended) {
+func (c *Center) obOrphanEndedWith(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok || c.obReport == nil {
 		return

@@ -420,7 +420,7 @@ func (r *Runner) handle(ctx context.Context, it item) {
 // endUnattended closes an attempt whose call the dialplan recorded as
 // answered while no Switchboard was connected: abandoned (or machine) with
 // its call-log row, in one transaction; then the record is cleared.
-func (r *Runner) endUnattended(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, u storage.Unattended, at time.Time) {
+func (r *Runner) endUnattended(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, u sb.Unattended, at time.Time) {
 	o := campaign.OutcomeAbandoned
 	if u.Machine {
 		o = campaign.OutcomeMachine

@@ -131,7 +131,7 @@ type Event struct {
 	// Unattended (Ended) is the dialplan's record of a call answered
 	// while no Switchboard was connected (see ReadUnattended): the
 	// attempt closes with its call-log row, and the record is cleared.
-	Unattended *storage.Unattended
+	Unattended *sb.Unattended
 }
 
 // AgentSource gives the agents who work a queue now (the ACD's view: ready,
@@ -154,8 +154,8 @@ type Store interface {
 	Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error)
 	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error)
-	ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]storage.Unattended, node string, now time.Time) (storage.Reconciled, error)
-	CloseUnattended(ctx context.Context, attemptID int64, u storage.Unattended, node string, at time.Time) (campaign.Outcome, error)
+	ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]sb.Unattended, node string, now time.Time) (storage.Reconciled, error)
+	CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error)
 	OpenAttempts(ctx context.Context) ([]storage.Attempt, error)
 	LiveAnswers(ctx context.Context, name string, since time.Time) ([]storage.LiveAnswer, error)
 }

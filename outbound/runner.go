@@ -319,7 +319,7 @@ func (r *Runner) reconcile(ctx context.Context, now time.Time) error {
 // placed, reached no agent, and whose call is gone: answered while no
 // Switchboard was connected, it is abandoned (or a machine), not a no
 // answer.
-func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]storage.Unattended, error) {
+func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]sb.Unattended, error) {
 	if r.o.Globals == nil {
 		return nil, nil
 	}
@@ -331,7 +331,7 @@ func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]stora
 	for _, ch := range live {
 		up[ch] = true
 	}
-	out := map[int64]storage.Unattended{}
+	out := map[int64]sb.Unattended{}
 	for _, a := range open {
 		if a.State == storage.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
 			continue

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/storage"
+	sb "github.com/switchboard/switchboard"
 )
 
 // Campaign calls answered while no Switchboard was connected. Asterisk
@@ -40,19 +40,19 @@ type Globals interface {
 
 // ReadUnattended reports what the dialplan recorded of attempt's call, if
 // anything.
-func ReadUnattended(ctx context.Context, g Globals, attempt int64) (storage.Unattended, bool, error) {
+func ReadUnattended(ctx context.Context, g Globals, attempt int64) (sb.Unattended, bool, error) {
 	v, err := g.GlobalVariable(ctx, UnattendedVar(attempt))
 	if err != nil || v == "" {
-		return storage.Unattended{}, false, err
+		return sb.Unattended{}, false, err
 	}
 	return ParseUnattended(v), true, nil
 }
 
 // ParseUnattended reads the value "<epoch>,<AMD status>"; an unreadable
 // time is left zero (the reader's now is used).
-func ParseUnattended(v string) storage.Unattended {
+func ParseUnattended(v string) sb.Unattended {
 	epoch, status, _ := strings.Cut(v, ",")
-	var u storage.Unattended
+	var u sb.Unattended
 	if n, err := strconv.ParseInt(strings.TrimSpace(epoch), 10, 64); err == nil && n > 0 {
 		u.At = time.Unix(n, 0).UTC()
 	}

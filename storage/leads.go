@@ -598,16 +598,6 @@ type Reconciled struct {
 	Unattended []Attempt
 }
 
-// Unattended is what the PBX's dialplan recorded of a campaign call that
-// was answered while no Switchboard was connected to take it
-// (configs/asterisk/extensions.conf, exten unattended): its Stasis()
-// failed, a person heard the abandon message (when one is set) and the
-// call was hung up.
-type Unattended struct {
-	At      time.Time // when the call was hung up
-	Machine bool      // AMD had said MACHINE
-}
-
 // CloseUnattended closes an attempt whose call the dialplan recorded as
 // answered while no Switchboard was connected: outcome abandoned (the
 // campaign's abandoned rules apply: the lead sits out its delay) or
@@ -615,7 +605,7 @@ type Unattended struct {
 // by the system, as node's call) in the same transaction. An attempt that
 // reached an agent stays answered. Fails with ECONFLICT when the attempt
 // is already closed, ENOTFOUND when unknown.
-func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u Unattended, node string, at time.Time) (campaign.Outcome, error) {
+func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error) {
 	var o campaign.Outcome
 	err := db.do(ctx, "attempt: close unattended", func(ctx context.Context, tx *sqlx.Tx) error {
 		var ar attemptRow
@@ -634,7 +624,7 @@ func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u Unattended
 	return o, err
 }
 
-func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u Unattended, node string, at time.Time) (campaign.Outcome, error) {
+func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error) {
 	o := campaign.OutcomeAbandoned
 	switch {
 	case !a.Connected.IsZero():
@@ -678,7 +668,7 @@ func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u Unattended, 
 // written as node's (see CloseUnattended). Afterwards no lead is left in
 // dialing without a live call, and none is dialed twice for the same
 // attempt.
-func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]Unattended, node string, now time.Time) (Reconciled, error) {
+func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]sb.Unattended, node string, now time.Time) (Reconciled, error) {
 	live := make(map[string]bool, len(liveChannels))
 	for _, ch := range liveChannels {
 		live[ch] = true
@@ -695,7 +685,7 @@ func (db *DB) ReconcileDialing(ctx context.Context, liveChannels []string, unatt
 	return out, nil
 }
 
-func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, unattended map[int64]Unattended, node string, now time.Time) (Reconciled, error) {
+func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, unattended map[int64]sb.Unattended, node string, now time.Time) (Reconciled, error) {
 	var out Reconciled
 	var rows []attemptRow
 	if err := tx.SelectContext(ctx, &rows, `SELECT `+attemptColumns+` FROM attempts

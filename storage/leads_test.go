@@ -628,3 +628,79 @@ func TestLiveAnswers(t *testing.T) {
 		t.Errorf("other campaign: %+v, %v", got, err)
 	}
 }
+
+// TestReconcileUnattended: attempts whose call the dialplan recorded as
+// answered while no Switchboard was connected close as abandoned (the
+// lead quarantined, a call-log row in the campaign's queue) or machine
+// (no row), in the reconcile or later with CloseUnattended, once only; an
+// attempt put through to an agent stays answered.
+func TestReconcileUnattended(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	seedLeads(t, db, "spring", 4)
+	cs, err := db.ClaimLeads(ctx, "spring", 4, dialNow)
+	if err != nil || len(cs) != 4 {
+		t.Fatalf("claim: %d, %v", len(cs), err)
+	}
+	for i, c := range cs {
+		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprintf("ob-%d", c.Attempt.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			if err := db.MarkConnected(ctx, c.Attempt.ID, "2000", dialNow.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	hungUp := dialNow.Add(20 * time.Second)
+	restart := dialNow.Add(time.Minute)
+	un := map[int64]sb.Unattended{
+		cs[0].Attempt.ID: {At: hungUp},                // a person
+		cs[1].Attempt.ID: {At: hungUp, Machine: true}, // a machine
+		cs[2].Attempt.ID: {At: hungUp},                // talked to an agent first
+	}
+	rec, err := db.ReconcileDialing(ctx, []string{fmt.Sprintf("ob-%d", cs[3].Attempt.ID)}, un, "pbx-1", restart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]campaign.Outcome{}
+	for _, a := range append(rec.Unattended, rec.Failed...) {
+		got[a.ID] = a.Outcome
+	}
+	want := map[int64]campaign.Outcome{cs[0].Attempt.ID: campaign.OutcomeAbandoned, cs[1].Attempt.ID: campaign.OutcomeMachine,
+		cs[2].Attempt.ID: campaign.OutcomeAnswered}
+	if !reflect.DeepEqual(got, want) || rec.Live != 1 || len(rec.Unattended) != 2 {
+		t.Errorf("reconciled %v (live %d, unattended %d), want %v, live 1, unattended 2", got, rec.Live, len(rec.Unattended), want)
+	}
+	l, err := db.Lead(ctx, "spring", cs[0].Lead.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.AbandonedAt.Equal(restart) {
+		t.Errorf("abandoned lead %+v: want AbandonedAt %v (72-hour quiet period)", l, restart)
+	}
+	rows, _, err := db.ListCDR(ctx, sb.CDRFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("call log = %+v, want one row (the person)", rows)
+	}
+	r := rows[0]
+	if string(r.CallID) != cs[0].Attempt.ChannelID && string(r.CallID) != fmt.Sprintf("ob-%d", cs[0].Attempt.ID) ||
+		r.Outcome != sb.OutcomeAbandoned || r.Node != "pbx-1" || r.Caller != cs[0].Lead.Number ||
+		r.Called != "campaign:spring" || r.Queue != sb.QueueName(testCampaign("spring").Queue) || !r.Ended.Equal(hungUp) || r.HangupBy != "system" {
+		t.Errorf("row %+v", r)
+	}
+	// The live call ends later, recorded the same way: closed once.
+	live := cs[3].Attempt.ID
+	if o, err := db.CloseUnattended(ctx, live, sb.Unattended{At: restart}, "pbx-1", restart); err != nil || o != campaign.OutcomeAbandoned {
+		t.Fatalf("CloseUnattended = %s, %v", o, err)
+	}
+	if _, err := db.CloseUnattended(ctx, live, sb.Unattended{At: restart}, "pbx-1", restart); sb.ErrorCode(err) != sb.ECONFLICT {
+		t.Errorf("second CloseUnattended: %v, want ECONFLICT", err)
+	}
+	if n, _ := db.CountCDR(ctx); n != 2 {
+		t.Errorf("%d call-log rows, want 2", n)
+	}
+}
