@@ -19,6 +19,7 @@ import (
 	"github.com/CyCoreSystems/ari/v6/client/native"
 	"github.com/coder/websocket"
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/handoff"
 )
 
 // Config configures an Adapter. URL, Username, Password and Application are
@@ -152,7 +153,7 @@ type Adapter struct {
 	node   atomic.Value // string: Asterisk entity id
 	ready  atomic.Bool
 	events chan sb.Event
-	q      *queue
+	q      *handoff.Queue[sb.Event] // reader and playback watchdog to the deliverer
 	ran    atomic.Bool
 
 	received, ignored, queued, deliveredN, decodeErrs, reconnects, rejected atomic.Uint64
@@ -279,7 +280,7 @@ func New(cfg Config) (*Adapter, error) {
 		routes:       newRouteStats(),
 		load:         newLoadWindow(cfg.Overload),
 		events:       make(chan sb.Event, 256),
-		q:            newQueue(cfg.QueueLimit),
+		q:            handoff.New[sb.Event](cfg.QueueLimit),
 		pingInterval: 15 * time.Second,
 		pw:           newPlayWatchdog(cfg.PlaybackCheckInterval),
 		clk:          realClock{},
@@ -305,11 +306,11 @@ func (a *Adapter) Stats() Stats {
 		EventsIgnored:   a.ignored.Load(),
 		EventsQueued:    a.queued.Load(),
 		EventsDelivered: a.deliveredN.Load(),
-		EventsLost:      a.q.lost.Load(),
+		EventsLost:      a.q.Lost(),
 		DecodeErrors:    a.decodeErrs.Load(),
 		Reconnects:      a.reconnects.Load(),
-		QueueDepth:      a.q.depth.Load(),
-		QueueHighWater:  a.q.high.Load(),
+		QueueDepth:      a.q.Depth(),
+		QueueHighWater:  a.q.High(),
 
 		PlaybacksWatched:     a.pw.watched.Load(),
 		PlaybacksLost:        a.pw.lost.Load(),
@@ -359,7 +360,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	close(quit)
 	wg.Wait()
 	a.closePlaybacks()
-	if n := a.q.depth.Load(); n > 0 {
+	if n := a.q.Depth(); n > 0 {
 		a.log.Warn("ARI adapter stopped with events not yet delivered", "undelivered", n)
 	}
 	close(a.events)
@@ -378,14 +379,18 @@ func (a *Adapter) goroutine(wg *sync.WaitGroup, f func()) {
 	}()
 }
 
+// maxRecycle is the largest batch array the deliverer keeps for reuse; a
+// larger one (after a burst) is left to the garbage collector.
+const maxRecycle = 1 << 14
+
 // deliver moves events from the queue to Events(), in order, until quit.
 func (a *Adapter) deliver(quit <-chan struct{}) {
 	var batch []sb.Event
 	for {
-		batch = a.q.take(batch)
+		batch = a.q.Take(batch)
 		if len(batch) == 0 {
 			select {
-			case <-a.q.notify:
+			case <-a.q.Ready():
 				continue
 			case <-quit:
 				return
@@ -394,7 +399,7 @@ func (a *Adapter) deliver(quit <-chan struct{}) {
 		for _, e := range batch {
 			select {
 			case a.events <- e:
-				a.q.delivered(1)
+				a.q.Done(1)
 				a.deliveredN.Add(1)
 			case <-quit:
 				// Shutting down: the rest stays counted in QueueDepth.
@@ -410,12 +415,15 @@ func (a *Adapter) deliver(quit <-chan struct{}) {
 
 // enqueue puts e in the queue, or counts it lost and says so.
 func (a *Adapter) enqueue(e sb.Event) {
-	var force bool
 	switch e.(type) {
 	case sb.LinkUp, sb.LinkDown:
-		force = true
+		// Rare, and LinkUp is what makes the consumer reconcile, which
+		// repairs what a loss broke: never refused.
+		a.q.Force(e)
+		a.queued.Add(1)
+		return
 	}
-	if a.q.push(e, force) {
+	if a.q.Push(e) == nil {
 		a.queued.Add(1)
 		return
 	}
@@ -429,7 +437,7 @@ func (a *Adapter) enqueue(e sb.Event) {
 	a.lossMu.Unlock()
 	if logIt {
 		a.log.Error("ARI event queue full: events lost; the consumer of Events() is not keeping up",
-			"queue_limit", a.cfg.QueueLimit, "events_lost", a.q.lost.Load(),
+			"queue_limit", a.cfg.QueueLimit, "events_lost", a.q.Lost(),
 			"event_type", e.Header().Type, "channel_id", string(sb.ChannelOf(e)))
 	}
 }

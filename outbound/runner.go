@@ -12,6 +12,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/storage"
 )
 
@@ -65,10 +66,8 @@ type Runner struct {
 	log    *slog.Logger
 	manual bool // tests: no ticker, steps driven by the test
 
-	mu      sync.Mutex
-	queue   []item
-	wake    chan struct{}
-	dropped atomic.Uint64
+	queue *handoff.Queue[item] // reports, to the loop
+	batch []item               // the loop's reusable Take buffer
 
 	reqs    chan request
 	up      chan struct{} // closed when the loop runs
@@ -115,7 +114,7 @@ func New(o Options) *Runner {
 	return &Runner{
 		o:        o,
 		log:      o.Log,
-		wake:     make(chan struct{}, 1),
+		queue:    handoff.New[item](maxQueued),
 		reqs:     make(chan request),
 		up:       make(chan struct{}),
 		down:     make(chan struct{}),
@@ -176,7 +175,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-tick:
 			r.drain(ctx)
 			r.step(ctx)
-		case <-r.wake:
+		case <-r.queue.Ready():
 			r.drain(ctx)
 		case q := <-r.reqs:
 			r.drain(ctx)
@@ -193,38 +192,30 @@ func (r *Runner) Report(e Event) {
 }
 
 // Dropped counts the reports lost because the queue was full.
-func (r *Runner) Dropped() uint64 { return r.dropped.Load() }
+func (r *Runner) Dropped() uint64 { return r.queue.Lost() }
+
+// QueueDepth counts the reports waiting for the loop.
+func (r *Runner) QueueDepth() int64 { return r.queue.Depth() }
 
 func (r *Runner) post(it item) {
-	r.mu.Lock()
-	if len(r.queue) >= maxQueued {
-		r.mu.Unlock()
-		n := r.dropped.Add(1)
+	if err := r.queue.Push(it); err != nil {
 		r.log.Error("outbound report dropped: queue full", slog.Int64("attempt", it.ev.Attempt),
-			slog.String("kind", it.ev.Kind.String()), slog.Uint64("dropped", n))
-		return
-	}
-	r.queue = append(r.queue, it)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+			slog.String("kind", it.ev.Kind.String()), slog.Uint64("dropped", r.queue.Lost()))
 	}
 }
 
 // drain applies every queued report, in order.
 func (r *Runner) drain(ctx context.Context) {
 	for {
-		r.mu.Lock()
-		q := r.queue
-		r.queue = nil
-		r.mu.Unlock()
-		if len(q) == 0 {
+		r.batch = r.queue.Take(r.batch)
+		if len(r.batch) == 0 {
 			return
 		}
-		for _, it := range q {
+		for _, it := range r.batch {
 			r.handle(ctx, it)
 		}
+		r.queue.Done(len(r.batch))
+		clear(r.batch)
 	}
 }
 

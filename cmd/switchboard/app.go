@@ -274,6 +274,17 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 			Location: cfg.IVR.Location(), Log: log.With("component", "outbound"),
 			Now: clock.Now, Tick: runnerTick(clock),
 		})
+		runner := a.Outbound
+		a.Metrics.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "switchboard_outbound_reports_dropped_total",
+				Help: "Reports of campaign calls the dialer lost because its queue was full (each also logged as an error; the attempt is closed at the next start).",
+			}, func() float64 { return float64(runner.Dropped()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "switchboard_outbound_reports_queued",
+				Help: "Reports of campaign calls waiting for the dialer's loop.",
+			}, func() float64 { return float64(runner.QueueDepth()) }),
+		)
 		a.Center.SetOutbound(a.Outbound.Report)
 		a.Center.SetOutboundAdopter(a.Outbound.AdoptedDial)
 		a.Center.SetOutboundConnector(a.Outbound.Connect)
