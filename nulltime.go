@@ -1,9 +1,9 @@
 package switchboard
 
 import (
-	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -16,13 +16,17 @@ type NullTime struct {
 // SomeTime returns a valid NullTime for t (invalid when t is zero).
 func SomeTime(t time.Time) NullTime { return NullTime{Time: t, Valid: !t.IsZero()} }
 
-// Scan implements sql.Scanner.
+// Scan implements sql.Scanner (as sql.NullTime does: NULL or a time; the
+// domain package does not import database/sql).
 func (n *NullTime) Scan(v any) error {
-	var nt sql.NullTime
-	if err := nt.Scan(v); err != nil {
-		return err
+	switch t := v.(type) {
+	case nil:
+		*n = NullTime{}
+	case time.Time:
+		*n = NullTime{Time: t, Valid: true}
+	default:
+		return fmt.Errorf("unsupported Scan, storing driver.Value type %T into type *time.Time", v)
 	}
-	n.Time, n.Valid = nt.Time, nt.Valid
 	return nil
 }
 

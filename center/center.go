@@ -187,6 +187,9 @@ type Center struct {
 	// (or in AMD) at the reconcile: their end is reported to the runner,
 	// which adopted their attempts and waits for it.
 	obRinging map[sb.ChannelID]*obPend
+	// obGoneEarly are campaign calls of an earlier run whose end came
+	// while the listing was on its way (obGoneWhileListing): reported.
+	obGoneEarly map[sb.ChannelID]bool
 	// obHeld are the agents held (paused HoldReason) for the campaign
 	// lines ringing in each queue; obDirty asks for a rebalance.
 	obHeld      map[sb.QueueName][]sb.AgentID
@@ -296,6 +299,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		ob:            map[sb.ChannelID]*obCall{},
 		obPending:     map[sb.ChannelID]*obPend{},
 		obRinging:     map[sb.ChannelID]*obPend{},
+		obGoneEarly:   map[sb.ChannelID]bool{},
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 	}

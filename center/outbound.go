@@ -317,7 +317,13 @@ func (c *Center) obEvent(e sb.Event) bool {
 		return true
 	}
 	ob := c.ob[sb.ChannelOf(e)]
-	if ob == nil || ob.k != nil {
+	if ob == nil {
+		if d, ok := e.(sb.ChannelDestroyed); ok && c.reconciling > 0 {
+			return c.obGoneWhileListing(d)
+		}
+		return false
+	}
+	if ob.k != nil {
 		return false
 	}
 	switch e := e.(type) {
@@ -345,6 +351,22 @@ func (c *Center) obEvent(e sb.Event) bool {
 		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
 		c.obSend(ob, outbound.Ended, o, "")
 	}
+	return true
+}
+
+// obGoneWhileListing reports the end of a campaign call an earlier run
+// placed that ends while the PBX's channels are being listed after a
+// start: the runner may have found it live and adopted its attempt, and
+// the listing may come too late to show it, so nobody else would report
+// it. It reports whether d was such a call's.
+func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
+	id := d.Channel.ID
+	if _, ok := outbound.AttemptOf(id); !ok || c.byChannel[id] != nil || c.obPending[id] != nil || c.obRinging[id] != nil {
+		return false
+	}
+	c.noteGone(id)
+	c.obGoneEarly[id] = true
+	c.obEndedUnheard(nil, id, outcomeOfCause(d.Cause))
 	return true
 }
 

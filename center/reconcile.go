@@ -110,6 +110,7 @@ func (c *Center) doneReconciling() {
 	if c.reconciling == 0 {
 		clear(c.goneAt)
 		clear(c.goneCause)
+		clear(c.obGoneEarly)
 		c.forgetEnded()
 	}
 }
@@ -207,6 +208,9 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 		if _, known := c.byChannel[ch.ID]; known || c.aux[ch.ID] {
 			continue
 		}
+		if c.obPending[ch.ID] != nil || (c.ob[ch.ID] != nil && ch.InApp) {
+			continue // a campaign call being adopted, or one this run follows: its events carry it
+		}
 		if !ch.InApp {
 			// The listing also shows what the application is only
 			// subscribed to: the ;2 half of a Local leg it originated
@@ -260,7 +264,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.post(func() {
 				if pending, ok := c.pendingAdopt[pid]; ok {
 					delete(c.pendingAdopt, pid)
-					if !c.aux[pid] {
+					if !c.aux[pid] && c.byChannel[pid] == nil && c.obPending[pid] == nil && c.ob[pid] == nil {
 						c.adopt(pending, nil, nil, callCard{}, false)
 					}
 				}
@@ -292,7 +296,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 // is reported to the runner (obRingingEvent), or at once when it ended
 // since the listing.
 func (c *Center) followRinging(ch sb.ChannelInfo, ended bool) {
-	if _, ok := outbound.AttemptOf(ch.ID); !ok || c.ob[ch.ID] != nil || c.obPending[ch.ID] != nil || c.obRinging[ch.ID] != nil {
+	if _, ok := outbound.AttemptOf(ch.ID); !ok || c.ob[ch.ID] != nil || c.obPending[ch.ID] != nil || c.obRinging[ch.ID] != nil || c.obGoneEarly[ch.ID] {
 		return
 	}
 	if ended {
