@@ -9,12 +9,11 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
-	"github.com/switchboard/switchboard/storage"
 )
 
 // preview is a lead claimed for an agent who has not dialed or skipped it.
 type preview struct {
-	claim   storage.Claim
+	claim   campaign.Claim
 	agent   sb.AgentID
 	expires time.Time
 }
@@ -149,11 +148,11 @@ func (r *Runner) expirePreviews(ctx context.Context, now time.Time) {
 }
 
 // Disposition records the agent's disposition of a placed attempt, during
-// or after the call. storage.DispositionDNC ("dnc") puts the number on the
+// or after the call. campaign.DispositionDNC ("dnc") puts the number on the
 // do-not-call list (source "agent") and closes the lead as dnc. It works
 // whether or not the runner is running. With by set (an agent's own
 // request) the attempt must be one that agent took (the agent put through
-// to the person, storage.Attempt.Agent): another's fails with EFORBIDDEN
+// to the person, campaign.Attempt.Agent): another's fails with EFORBIDDEN
 // and changes nothing.
 func (r *Runner) Disposition(ctx context.Context, name string, attempt int64, disp string, by sb.AgentID) error {
 	a, err := r.o.Store.Attempt(ctx, attempt)

@@ -12,7 +12,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/dialer"
-	"github.com/switchboard/switchboard/storage"
 )
 
 // Measurement windows of CampaignStats.
@@ -282,7 +281,7 @@ func (r *Runner) pace(ctx context.Context, cp *camp, now time.Time) {
 // center. A lead that may not be dialed now goes back (or, on the
 // do-not-call list, is closed as dnc) and the reason is returned as
 // ECONFLICT.
-func (r *Runner) place(ctx context.Context, cp *camp, cl storage.Claim, agent sb.AgentID) error {
+func (r *Runner) place(ctx context.Context, cp *camp, cl campaign.Claim, agent sb.AgentID) error {
 	id, l := cl.Attempt.ID, cl.Lead
 	now := r.o.Now()
 	log := r.log.With(slog.String("campaign", cp.c.Name), slog.Int64("attempt", id))

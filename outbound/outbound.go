@@ -34,7 +34,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/dialer"
-	"github.com/switchboard/switchboard/storage"
 )
 
 // Dial is one call the runner asks the call center to place.
@@ -143,24 +142,22 @@ type Store interface {
 	Campaigns(ctx context.Context) ([]campaign.Campaign, error)
 	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
 	LeadCounts(ctx context.Context, name string) (map[campaign.LeadState]int, error)
-	ClaimLeads(ctx context.Context, name string, n int, now time.Time) ([]storage.Claim, error)
-	DNC(ctx context.Context, number string) (storage.DNCEntry, bool, error)
+	ClaimLeads(ctx context.Context, name string, n int, now time.Time) ([]campaign.Claim, error)
+	DNC(ctx context.Context, number string) (campaign.DNCListing, bool, error)
 	MarkDialing(ctx context.Context, attemptID int64, channelID string) error
 	MarkAnswered(ctx context.Context, attemptID int64) error
 	MarkConnected(ctx context.Context, attemptID int64, agent string, at time.Time) error
 	FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error)
 	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
-	Attempt(ctx context.Context, attemptID int64) (storage.Attempt, error)
+	Attempt(ctx context.Context, attemptID int64) (campaign.Attempt, error)
 	Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error)
 	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
 	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error)
-	ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]sb.Unattended, node string, now time.Time) (storage.Reconciled, error)
+	ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]sb.Unattended, node string, now time.Time) (campaign.Reconciled, error)
 	CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error)
-	OpenAttempts(ctx context.Context) ([]storage.Attempt, error)
-	LiveAnswers(ctx context.Context, name string, since time.Time) ([]storage.LiveAnswer, error)
+	OpenAttempts(ctx context.Context) ([]campaign.Attempt, error)
+	LiveAnswers(ctx context.Context, name string, since time.Time) ([]campaign.LiveAnswer, error)
 }
-
-var _ Store = (*storage.DB)(nil)
 
 // CampaignStats is a campaign's live dialing picture.
 type CampaignStats struct {

@@ -13,7 +13,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/internal/handoff"
-	"github.com/switchboard/switchboard/storage"
 )
 
 // Options configure a Runner.
@@ -288,11 +287,11 @@ func (r *Runner) reconcile(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, a := range open {
-		if a.State == storage.AttemptClaimed || r.calls[a.ID] != nil {
+		if a.State == campaign.AttemptClaimed || r.calls[a.ID] != nil {
 			continue
 		}
 		c := &call{attempt: a.ID, campaign: a.Campaign, dialed: a.Started, adopted: true}
-		if a.State == storage.AttemptAnswered {
+		if a.State == campaign.AttemptAnswered {
 			// When it was answered is not stored: its fate is recorded
 			// when it ends, and it does not count as waiting for an agent.
 			c.answered, c.connected, c.answeredAt = true, true, a.Started
@@ -324,7 +323,7 @@ func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]sb.Un
 	}
 	out := map[int64]sb.Unattended{}
 	for _, a := range open {
-		if a.State == storage.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
+		if a.State == campaign.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
 			continue
 		}
 		u, ok, err := ReadUnattended(ctx, r.o.Globals, a.ID)

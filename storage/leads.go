@@ -15,47 +15,26 @@ import (
 	"github.com/switchboard/switchboard/campaign"
 )
 
-// AttemptState is where one dial attempt is.
-//
-//	claimed  → dialing   MarkDialing, before the originate is sent
-//	dialing  → answered  MarkAnswered
-//	claimed, dialing, answered → done   FinishAttempt, or ReconcileDialing after a restart
-type AttemptState string
-
-// Attempt states.
-const (
-	AttemptClaimed  AttemptState = "claimed"
-	AttemptDialing  AttemptState = "dialing"
-	AttemptAnswered AttemptState = "answered"
-	AttemptDone     AttemptState = "done"
+// The attempt types are the domain's (package campaign); these names keep
+// storage's callers reading as before.
+type (
+	AttemptState = campaign.AttemptState
+	Attempt      = campaign.Attempt
+	Claim        = campaign.Claim
+	DNCEntry     = campaign.DNCListing
+	Reconciled   = campaign.Reconciled
+	LiveAnswer   = campaign.LiveAnswer
 )
 
-// Attempt is one dial attempt of a lead.
-type Attempt struct {
-	ID        int64
-	LeadID    int64
-	Campaign  string
-	AttemptNo int
-	Number    string
-	ChannelID string
-	State     AttemptState
-	Outcome   campaign.Outcome
-	Started   time.Time
-	Ended     time.Time // zero while open
-	// Disposition is the agent's disposition of the call, "" if none.
-	Disposition string
-	// Agent is who was put through to the person, "" if no one; Connected
-	// is when (zero if never).
-	Agent     string
-	Connected time.Time
-}
-
-// Claim is a lead claimed for an attempt: the lead (in state dialing, its
-// Attempts counting this one) and the attempt's row.
-type Claim struct {
-	Lead    campaign.Lead
-	Attempt Attempt
-}
+// Attempt states and dispositions (package campaign).
+const (
+	AttemptClaimed    = campaign.AttemptClaimed
+	AttemptDialing    = campaign.AttemptDialing
+	AttemptAnswered   = campaign.AttemptAnswered
+	AttemptDone       = campaign.AttemptDone
+	DispositionDNC    = campaign.DispositionDNC
+	MaxDispositionLen = campaign.MaxDispositionLen
+)
 
 // ImportCounts counts what UpsertLeads did.
 type ImportCounts struct {
@@ -212,13 +191,6 @@ func (db *DB) LeadCounts(ctx context.Context, campaignName string) (map[campaign
 		out[campaign.LeadState(r.State)] = r.N
 	}
 	return out, nil
-}
-
-// DNCEntry is a number on the do-not-call list.
-type DNCEntry struct {
-	Number  string    `db:"number"`
-	Source  string    `db:"source"`
-	AddedAt time.Time `db:"added_at"`
 }
 
 // AddDNC puts an E.164 number on the do-not-call list and reports whether
@@ -581,23 +553,6 @@ func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.
 	return l, nil
 }
 
-// Reconciled says what ReconcileDialing did.
-type Reconciled struct {
-	// Live counts open attempts whose channel is still up: left alone.
-	Live int
-	// Failed are attempts that reached the PBX and whose channel is gone:
-	// closed as failed, their leads scheduled by the failed-outcome rules.
-	Failed []Attempt
-	// Returned are attempts claimed but never originated: closed, their
-	// attempt given back and their leads due at once.
-	Returned []Attempt
-	// Orphans counts leads found dialing with no open attempt: made due.
-	Orphans int
-	// Unattended are attempts answered while no Switchboard was connected
-	// (the dialplan's record): closed as abandoned or machine.
-	Unattended []Attempt
-}
-
 // CloseUnattended closes an attempt whose call the dialplan recorded as
 // answered while no Switchboard was connected: outcome abandoned (the
 // campaign's abandoned rules apply: the lead sits out its delay) or
@@ -751,14 +706,6 @@ func reconciledOutcome(a Attempt) campaign.Outcome {
 	return campaign.OutcomeFailed
 }
 
-// DispositionDNC is the disposition of a called person who asked not to be
-// called again: the number goes on the do-not-call list and the lead is
-// closed as dnc.
-const DispositionDNC = "dnc"
-
-// MaxDispositionLen is the longest disposition accepted.
-const MaxDispositionLen = 64
-
 // ReturnAttempt closes an attempt that was claimed and never originated (a
 // preview the agent skipped, a lead found not dialable at dial time): the
 // attempt is not counted and the lead is due again at once (ClaimLeads
@@ -871,13 +818,6 @@ func (db *DB) OpenAttempts(ctx context.Context) ([]Attempt, error) {
 		out[i] = r.attempt()
 	}
 	return out, nil
-}
-
-// LiveAnswer is one attempt a person answered, as the abandon ledger counts
-// it: when it ended and whether it was abandoned.
-type LiveAnswer struct {
-	At        time.Time
-	Abandoned bool
 }
 
 // LiveAnswers returns a campaign's attempts that ended at or after since
