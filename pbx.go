@@ -91,13 +91,30 @@ type SnoopRequest struct {
 }
 
 // PBX is the port every PBX adapter implements: the calls and media the
-// domain commands, and the ordered stream of events the PBX raises.
+// domain commands, and the ordered stream of events the PBX raises. It is
+// the sum of small capability interfaces (Link, Calls, Variables, Media,
+// Bridges, Recorder, Snooper, Inventory, Subscriber): a part that needs
+// less takes less (outbound.Globals is Variables' global half), and an
+// adapter for another PBX implements them one by one.
 //
 // Errors carry domain codes (see ErrorCode): ENOTFOUND for an unknown
 // channel, bridge, playback or recording; ECONFLICT for a channel in the
 // wrong state; EUNPROCESSABLE for an object that exists but cannot be used;
 // EINVALID for a bad request; EUNAVAILABLE when the PBX cannot be reached.
 type PBX interface {
+	Link
+	Calls
+	Variables
+	Media
+	Bridges
+	Recorder
+	Snooper
+	Inventory
+	Subscriber
+}
+
+// Link is the connection to a PBX: who it is, its events, whether it is up.
+type Link interface {
 	// Node names the PBX (Asterisk's entity id) this adapter talks to.
 	Node() string
 	// Events returns every event in the order the PBX sent it. No event is
@@ -105,34 +122,52 @@ type PBX interface {
 	Events() <-chan Event
 	// Ready reports whether the link to the PBX is up.
 	Ready() bool
+}
 
+// Calls controls channels: answer, ring, hang up, place, send back to
+// the dialplan, transfer, DTMF and hold.
+type Calls interface {
 	Answer(ctx context.Context, ch ChannelID) error
 	Ring(ctx context.Context, ch ChannelID) error
 	Hangup(ctx context.Context, ch ChannelID, reason string) error
 	Originate(ctx context.Context, req OriginateRequest) (ChannelInfo, error)
+	// Continue sends a channel to the dialplan at context/extension/priority.
 	Continue(ctx context.Context, ch ChannelID, context, extension string, priority int) error
 	Redirect(ctx context.Context, ch ChannelID, endpoint string) error
+	SendDTMF(ctx context.Context, ch ChannelID, digits string) error
+	Hold(ctx context.Context, ch ChannelID, on bool) error
+	MusicOnHold(ctx context.Context, ch ChannelID, class string, on bool) error
+}
+
+// Variables reads and sets channel and global (dialplan) variables.
+type Variables interface {
 	SetVariable(ctx context.Context, ch ChannelID, name, value string) error
 	GetVariable(ctx context.Context, ch ChannelID, name string) (string, error)
 	// GlobalVariable reads a global dialplan variable ("" when unset);
 	// SetGlobalVariable sets one (an empty value unsets it).
 	GlobalVariable(ctx context.Context, name string) (string, error)
 	SetGlobalVariable(ctx context.Context, name, value string) error
-	SendDTMF(ctx context.Context, ch ChannelID, digits string) error
-	Hold(ctx context.Context, ch ChannelID, on bool) error
-	MusicOnHold(ctx context.Context, ch ChannelID, class string, on bool) error
+}
 
+// Media plays prompts to a channel or a bridge.
+type Media interface {
 	// Play plays media URIs (sound:, recording:, number:, digits:, tone:) in
 	// sequence on a channel as one playback with the given id.
 	Play(ctx context.Context, ch ChannelID, id PlaybackID, media ...string) error
 	PlayBridge(ctx context.Context, b BridgeID, id PlaybackID, media ...string) error
 	StopPlayback(ctx context.Context, id PlaybackID) error
+}
 
+// Bridges mixes channels together.
+type Bridges interface {
 	CreateBridge(ctx context.Context, id BridgeID, name string) error
 	AddToBridge(ctx context.Context, b BridgeID, ch ...ChannelID) error
 	RemoveFromBridge(ctx context.Context, b BridgeID, ch ...ChannelID) error
 	DestroyBridge(ctx context.Context, b BridgeID) error
+}
 
+// Recorder records bridges and channels and hands over the files.
+type Recorder interface {
 	RecordBridge(ctx context.Context, b BridgeID, req RecordRequest) error
 	RecordChannel(ctx context.Context, ch ChannelID, req RecordRequest) error
 	StopRecording(ctx context.Context, name string) error
@@ -143,16 +178,28 @@ type PBX interface {
 	// StoredRecording opens a finished recording's file.
 	StoredRecording(ctx context.Context, name string) (io.ReadCloser, error)
 	DeleteStoredRecording(ctx context.Context, name string) error
+}
 
+// Snooper creates a channel that listens to (and may speak into) another:
+// supervision.
+type Snooper interface {
 	Snoop(ctx context.Context, req SnoopRequest) (ChannelInfo, error)
+}
 
+// Inventory lists what the PBX has now, to reconcile after a reconnect or
+// a restart.
+type Inventory interface {
 	// Channels lists the channels in Switchboard's application (used to
 	// re-adopt calls after a reconnect or a restart).
 	Channels(ctx context.Context) ([]ChannelInfo, error)
 	Bridges(ctx context.Context) ([]BridgeInfo, error)
 	Endpoints(ctx context.Context) ([]EndpointState, error)
-	// Subscribe asks for endpoint state events of a technology or endpoint
-	// (e.g. "PJSIP" or "PJSIP/1001").
+}
+
+// Subscriber asks for events Switchboard does not get by default.
+type Subscriber interface {
+	// SubscribeEndpoint asks for endpoint state events of a technology or
+	// endpoint (e.g. "PJSIP" or "PJSIP/1001").
 	SubscribeEndpoint(ctx context.Context, endpoint string) error
 	// SubscribeChannel keeps the channel's events coming after it leaves
 	// the application (e.g. into a dialplan context that runs AMD).
