@@ -71,11 +71,10 @@ type obCall struct {
 	cause     int // from a ChannelHangupRequest
 	dialCause int // from a final Dial status: the only busy signal of a Local channel
 	machine   bool
-	answered  bool   // a Dial ANSWER was seen: an end before a person came may be unattended
-	k         *call  // the call, once a person answered
-	placed    bool   // the PBX took the originate
-	seq       uint64 // c.seq once placed: a reconcile's listing before it may not show it
-	ending    bool   // its end is being reported (obEndedUnheard)
+	answered  bool  // a Dial ANSWER was seen: an end before a person came may be unattended
+	k         *call // the call, once a person answered
+	placed    bool  // the PBX took the originate: a listing asked for from then on shows it
+	ending    bool  // its end is being reported (obEndedUnheard)
 	// unattended is the dialplan's record of the call, reported with its end.
 	unattended *sb.Unattended
 	connected  bool
@@ -281,7 +280,7 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		})
 		return err
 	}
-	c.post(func() { ob.placed, ob.seq = true, c.seq })
+	c.post(func() { ob.placed = true })
 	return nil
 }
 

@@ -24,6 +24,16 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	for ch := range c.byChannel {
 		known[ch] = true
 	}
+	// Campaign calls the PBX took before the listing is asked for: the
+	// listing shows each one unless it ended.
+	// Only after a reconnect: at the first link-up of a run no event was
+	// lost, and an end since the listing is on its way in the stream.
+	placed := map[sb.ChannelID]*obCall{}
+	for id, ob := range c.ob {
+		if e.Reconnect && ob.placed && ob.k == nil && !ob.done && !ob.ending {
+			placed[id] = ob
+		}
+	}
 	var recs []string
 	for name, lr := range c.recordings {
 		if lr.started {
@@ -75,7 +85,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 							c.onEndpoint(st)
 						}
 					}
-					c.reconcile(snap, chans, bridges, cards)
+					c.reconcile(snap, chans, bridges, cards, placed)
 					c.recoverRecordings(probe)
 					c.doneReconciling()
 					if c.router != nil && !c.acd.restored {
@@ -128,7 +138,7 @@ var ownedLeg = regexp.MustCompile(`-(t|sv|sn)[0-9]+$`)
 // after seq snap, to call state. What changed after snap (calls that entered,
 // agent legs originated, legs that ended) is already known from events and
 // left alone.
-func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo, cards map[sb.ChannelID]callCard) {
+func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.BridgeInfo, cards map[sb.ChannelID]callCard, placed map[sb.ChannelID]*obCall) {
 	live := map[sb.ChannelID]sb.ChannelInfo{}
 	ended := map[sb.ChannelID]bool{} // listed, but ended since the snapshot
 	for _, ch := range chans {
@@ -183,8 +193,8 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 	// gone from the listing before a person came. One answered while the
 	// link was down was hung up by the PBX unheard; the dialplan's record
 	// tells (a no answer otherwise).
-	for id, ob := range c.ob {
-		if ob.k != nil || ob.done || ob.ending || !ob.placed || ob.seq > snap || c.goneAt[id] > snap {
+	for id, ob := range placed {
+		if c.ob[id] != ob || ob.k != nil || ob.done || ob.ending || c.goneAt[id] > snap {
 			continue
 		}
 		if _, ok := live[id]; ok {
