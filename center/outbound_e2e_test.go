@@ -350,6 +350,63 @@ func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
 	checkUnattended(t, b, db, leads[0].number, inAMD)
 }
 
+// TestCampaignCallAnsweredWhileLinkDown: the link to the PBX drops (and
+// stays down: the PBX refuses the password for a while) as a campaign call
+// rings, and the customer answers meanwhile. Asterisk hangs the call up
+// (no application registered); its end is lost with the link. At the
+// reconnect the listing no longer has the call: the dialplan's record
+// closes it as abandoned, with its call-log row, not as a no answer.
+func TestCampaignCallAnsweredWhileLinkDown(t *testing.T) {
+	kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
+	a, db, _, leads, _ := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+	var id string
+	waitUntil(t, "campaign call ringing", func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
+				id = ch.ID
+				return true
+			}
+		}
+		return false
+	})
+	a.sim.SetPassword("changed")
+	a.sim.DropWebSockets()
+	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+	if err := a.sim.AnswerChannel(id); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
+	a.sim.SetPassword("pw")
+	ctx := context.Background()
+	var row sb.CDR
+	waitUntilFor(t, "the call-log row", time.Minute, func() bool {
+		rows, _, err := db.ListCDR(ctx, sb.CDRFilter{Caller: leads[0].number})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if string(r.CallID) == id {
+				row = r
+				return true
+			}
+		}
+		return false
+	})
+	if row.Outcome != sb.OutcomeAbandoned || row.Called != "campaign:e2e" {
+		t.Errorf("call log = %+v, want abandoned, the lead calling campaign:e2e", row)
+	}
+	waitUntil(t, "attempt closed", func() bool {
+		got, _ := db.Lead(ctx, "e2e", leads[0].number)
+		atts, _ := db.Attempts(ctx, got.ID)
+		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+	})
+	got, _ := db.Lead(ctx, "e2e", leads[0].number)
+	atts, _ := db.Attempts(ctx, got.ID)
+	if atts[0].Outcome != campaign.OutcomeAbandoned || got.AbandonedAt.IsZero() {
+		t.Errorf("lead %+v attempt %+v, want abandoned and the lead quarantined", got, atts[0])
+	}
+}
+
 // localTrunk dials leads through Local channels, as a dialplan trunk
 // context would.
 const localTrunk = "Local/${number}@from-campaign"
