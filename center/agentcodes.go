@@ -6,114 +6,77 @@ import (
 	"strings"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/routing"
 )
 
-// Agent feature codes from a desk phone (dialplan, configs/asterisk):
-//
-//	*51<agent>*<pin>  log in on this phone (hot-desking) with agent number and PIN
-//	*52               log out
-//	*53<digit>        pause with a reason digit (PauseReasons)
-//	*54               ready (unpause)
-//	*55               end wrap-up
-//
-// The call enters the application with Stasis args agentcode,<action>[,<arg>];
-// the agent hears a confirmation (or pbx-invalid) and the call ends.
-const argAgentCode = "agentcode"
-
-// PauseReasons name the reason digits of *53.
-var PauseReasons = map[string]string{"1": "break", "2": "lunch", "3": "meeting", "4": "training", "5": "admin"}
-
-// Confirmation prompts (Asterisk core sounds).
-const (
-	soundLoginOK   = "sound:agent-loginok"
-	soundLoggedOff = "sound:agent-loggedoff"
-	soundDone      = "sound:auth-thankyou"
-	soundRefused   = "sound:pbx-invalid"
-)
-
-// agentCode handles a feature-code call on the owner goroutine.
-func (c *Center) agentCode(ch sb.ChannelInfo, args []string) {
-	phone := endpointOf(ch.Name)
-	action, arg := args[1], ""
-	if len(args) > 2 {
-		arg = args[2]
-	}
+// agentCode carries out a desk-phone feature code (package featurecode
+// decides what it does) on the owner goroutine: the router applies its
+// message, the agent hears the confirmation or featurecode.Refused, and the
+// call ends.
+func (c *Center) agentCode(ch sb.ChannelInfo, code featurecode.Code) {
+	phone := featurecode.Endpoint(ch.Name)
 	if c.router == nil {
 		c.log.Warn("agent feature code needs routing.engine router", "endpoint", phone)
-		c.confirm(ch.ID, soundRefused)
+		c.confirm(ch.ID, featurecode.Refused)
 		return
 	}
-	if action == "login" {
-		c.agentCodeLogin(ch.ID, phone, arg)
+	if code.Action == featurecode.Login {
+		c.agentCodeLogin(ch.ID, phone, code)
 		return
 	}
 	agent, ok := c.agentAt(phone)
 	if !ok {
-		c.log.Warn("agent feature code from a phone no agent is logged in at", "endpoint", phone, "action", action)
-		c.confirm(ch.ID, soundRefused)
+		c.log.Warn("agent feature code from a phone no agent is logged in at", "endpoint", phone, "action", code.Action)
+		c.confirm(ch.ID, featurecode.Refused)
 		return
 	}
-	var m routing.Msg
-	sound := soundDone
-	switch action {
-	case "logout":
-		m, sound = routing.AgentLogout{Agent: agent, Reason: "keypad"}, soundLoggedOff
-	case "pause":
-		reason := PauseReasons[arg]
-		if reason == "" {
-			reason = "code " + arg
-		}
-		m = routing.AgentPause{Agent: agent, Reason: reason}
-	case "ready":
-		m = routing.AgentReady{Agent: agent}
-	case "wrapup":
-		m = routing.AgentEndWrapUp{Agent: agent}
-	default:
-		c.confirm(ch.ID, soundRefused)
+	m, sound, ok := code.Msg(agent)
+	if !ok {
+		c.confirm(ch.ID, sound)
 		return
 	}
 	if err := ignored(c.acdApply(m), m); err != nil {
-		c.log.Info("agent feature code refused", "agent_id", agent, "action", action, "err", err)
-		sound = soundRefused
+		c.log.Info("agent feature code refused", "agent_id", agent, "action", code.Action, "err", err)
+		sound = featurecode.Refused
 	} else {
-		c.log.Info("agent feature code", "agent_id", agent, "action", action, "endpoint", phone)
+		c.log.Info("agent feature code", "agent_id", agent, "action", code.Action, "endpoint", phone)
 	}
 	c.confirm(ch.ID, sound)
 }
 
 // agentCodeLogin checks agent number and PIN (slow by design: off the
 // owner goroutine) and logs the agent in on this phone.
-func (c *Center) agentCodeLogin(ch sb.ChannelID, phone, arg string) {
-	id, pin, _ := strings.Cut(arg, "*")
-	cfg, ok := c.router.Agent(sb.AgentID(id))
-	if !ok || cfg.PINHash == "" || pin == "" {
-		c.log.Warn("keypad login refused: unknown agent or no PIN configured", "agent_id", id, "endpoint", phone)
-		c.confirm(ch, soundRefused)
+func (c *Center) agentCodeLogin(ch sb.ChannelID, phone string, code featurecode.Code) {
+	l, ok := code.Login()
+	cfg, known := c.router.Agent(l.Agent)
+	if !ok || !known || cfg.PINHash == "" {
+		c.log.Warn("keypad login refused: unknown agent or no PIN configured", "agent_id", l.Agent, "endpoint", phone)
+		c.confirm(ch, featurecode.Refused)
 		return
 	}
 	hash := cfg.PINHash
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
-		good := routing.VerifyPIN(hash, pin)
+		good := routing.VerifyPIN(hash, l.PIN)
 		c.post(func() {
 			if !good {
-				c.log.Warn("keypad login refused: wrong PIN", "agent_id", id, "endpoint", phone)
-				c.confirm(ch, soundRefused)
+				c.log.Warn("keypad login refused: wrong PIN", "agent_id", l.Agent, "endpoint", phone)
+				c.confirm(ch, featurecode.Refused)
 				return
 			}
-			m := routing.AgentLogin{Agent: sb.AgentID(id), Endpoint: phone}
+			m := routing.AgentLogin{Agent: l.Agent, Endpoint: phone}
 			if err := ignored(c.acdApply(m), m); err != nil {
-				c.log.Info("keypad login refused", "agent_id", id, "err", err)
-				c.confirm(ch, soundRefused)
+				c.log.Info("keypad login refused", "agent_id", l.Agent, "err", err)
+				c.confirm(ch, featurecode.Refused)
 				return
 			}
 			c.acd.mu.Lock()
-			c.acd.endpoint[strings.ToLower(phone)] = sb.AgentID(id)
+			c.acd.endpoint[strings.ToLower(phone)] = l.Agent
 			c.acd.mu.Unlock()
-			c.log.Info("agent logged in from the keypad", "agent_id", id, "endpoint", phone)
-			c.confirm(ch, soundLoginOK)
+			c.log.Info("agent logged in from the keypad", "agent_id", l.Agent, "endpoint", phone)
+			c.confirm(ch, featurecode.LoginOK)
 		})
 	}()
 }
@@ -155,13 +118,4 @@ func (c *Center) codePlayed(pb sb.PlaybackID) bool {
 	delete(c.codePlaybacks, pb)
 	c.hangupOrphan(ch)
 	return true
-}
-
-// endpointOf is the Technology/Resource of a channel name
-// (PJSIP/1001-0000002a -> PJSIP/1001).
-func endpointOf(name string) string {
-	if i := strings.LastIndexByte(name, '-'); i > 0 {
-		return name[:i]
-	}
-	return name
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
@@ -690,9 +691,9 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		}
 		return
 	}
-	if len(e.Args) >= 2 && e.Args[0] == argAgentCode {
+	if code, ok := featurecode.Parse(e.Args); ok {
 		c.aux[ch.ID] = true
-		c.agentCode(ch, e.Args)
+		c.agentCode(ch, code)
 		return
 	}
 	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {
