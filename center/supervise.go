@@ -3,30 +3,26 @@ package center
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync/atomic"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/supervision"
 )
 
-// MonitorMode is how a supervisor takes part in an agent's call.
-type MonitorMode string
+// MonitorMode is how a supervisor takes part in an agent's call (package
+// supervision decides what each mode takes).
+type MonitorMode = supervision.Mode
 
 // Monitor modes, switchable during the call.
 const (
-	// Listen: the supervisor hears caller and agent; nobody hears the
-	// supervisor (a snoop on the agent leg, spy both).
-	Listen MonitorMode = "listen"
-	// Whisper: the supervisor hears both and talks to the agent only (spy
-	// both, whisper out: injected toward the agent).
-	Whisper MonitorMode = "whisper"
-	// Barge: the supervisor joins the call's bridge: all three talk.
-	Barge MonitorMode = "barge"
+	Listen  = supervision.Listen
+	Whisper = supervision.Whisper
+	Barge   = supervision.Barge
 )
 
 // MonitorModes lists the modes.
-var MonitorModes = []MonitorMode{Listen, Whisper, Barge}
+var MonitorModes = supervision.Modes
 
 const (
 	argSupervisor   = "supervisor" // Stasis args: supervisor, <call id> (a phone Switchboard called)
@@ -34,27 +30,22 @@ const (
 	argMonitorCode  = "monitor"    // Stasis args: monitor, <agent id> (a supervisor dialled the feature code)
 )
 
-// monitor is a supervisor on a call. States:
-//
-//	ringing (phone called) -> up (answered) -> mode applied (listen|whisper|barge)
-//	any mode <-> any mode (switch: the snoop is replaced or the supervisor
-//	moves between the monitor bridge and the call's bridge)
-//	any -> gone (supervisor hangs up, or the call ends: every leg is hung up)
+// monitor is a supervisor on a call: where its channel is (st, see
+// package supervision for the states) and the mode asked for.
 type monitor struct {
 	sup    sb.ChannelID // the supervisor's channel
 	up     bool
-	mode   MonitorMode
-	snoop  sb.ChannelID // current snoop on the agent leg ("" in barge)
-	bridge sb.BridgeID  // monitor bridge: supervisor + snoop
-	made   bool         // monitor bridge created
-	inCall bool         // supervisor is in the call's bridge (barge)
+	mode   MonitorMode       // asked for; applied once up
+	st     supervision.State // applied
+	snoop  sb.ChannelID      // current snoop on the agent leg ("" in barge)
+	bridge sb.BridgeID       // monitor bridge: supervisor + snoop
 	seq    int
 }
 
 // Monitor calls a supervisor's phone (endpoint) and, when it answers, lets
 // the supervisor take part in call as mode says.
 func (c *Center) Monitor(ctx context.Context, call sb.CallID, endpoint string, mode MonitorMode) error {
-	if !slices.Contains(MonitorModes, mode) {
+	if !supervision.Valid(mode) {
 		return sb.Errorf(sb.EINVALID, "unknown monitor mode %q (listen, whisper, barge)", mode)
 	}
 	return c.onLoop(ctx, func() error {
@@ -87,7 +78,7 @@ func (c *Center) Monitor(ctx context.Context, call sb.CallID, endpoint string, m
 // SetMonitorMode switches the supervisor on call between listen, whisper
 // and barge.
 func (c *Center) SetMonitorMode(ctx context.Context, call sb.CallID, mode MonitorMode) error {
-	if !slices.Contains(MonitorModes, mode) {
+	if !supervision.Valid(mode) {
 		return sb.Errorf(sb.EINVALID, "unknown monitor mode %q (listen, whisper, barge)", mode)
 	}
 	return c.onLoop(ctx, func() error {
@@ -206,52 +197,54 @@ func (c *Center) supervisorUp(k *call, ch sb.ChannelInfo) {
 	c.applyMonitor(k)
 }
 
-// applyMonitor puts the supervisor where its mode says.
+// applyMonitor puts the supervisor where its mode says (supervision.Apply
+// plans it).
 func (c *Center) applyMonitor(k *call) {
 	m := k.monitor
+	next, plan := supervision.Apply(m.st, m.mode)
+	m.st = next
 	oldSnoop := m.snoop
 	m.snoop = ""
 	var snoop sb.SnoopRequest
-	if m.mode != Barge {
+	if plan.Snoop != nil {
 		m.seq++
 		m.snoop = sb.ChannelID(fmt.Sprintf("%s-sn%d", k.ID, k.nextLeg()))
-		snoop = sb.SnoopRequest{ID: m.snoop, Channel: k.agentCh, Spy: "both", Whisper: "none",
+		snoop = sb.SnoopRequest{ID: m.snoop, Channel: k.agentCh, Spy: plan.Snoop.Spy, Whisper: plan.Snoop.Whisper,
 			AppArgs: []string{argMonitorSnoop, string(k.ID)}}
-		if m.mode == Whisper {
-			snoop.Whisper = "out" // heard by the agent only
-		}
 		c.byChannel[m.snoop] = k
 	}
-	sup, bridge, call, mk, wasInCall := m.sup, m.bridge, k.Bridge, !m.made, m.inCall
-	m.made = m.made || m.mode != Barge
-	m.inCall = m.mode == Barge
+	if !plan.HangupSnoop {
+		oldSnoop = ""
+	}
+	sup, bridge, call := m.sup, m.bridge, k.Bridge
 	c.log.Info("supervisor mode", "call_id", k.ID, "mode", m.mode)
 	c.do(k, func(ctx context.Context) {
 		if oldSnoop != "" {
 			_ = c.trySettle(ctx, "hangup", []any{"call_id", k.ID, "channel_id", oldSnoop}, c.hangupOp(oldSnoop))
 		}
 		var err error
-		if snoop.ID == "" { // barge
-			if err = c.pbx.RemoveFromBridge(ctx, bridge, sup); err != nil && !mk {
+		if plan.LeaveCall {
+			// Out of the call before anything else: a supervisor left in
+			// it would be heard by the customer.
+			_ = c.trySettle(ctx, "take the supervisor out of the call's bridge", []any{"call_id", k.ID, "channel_id", sup},
+				func(ctx context.Context) error { return c.pbx.RemoveFromBridge(ctx, call, sup) })
+		}
+		if plan.LeaveMonitor {
+			if err := c.pbx.RemoveFromBridge(ctx, bridge, sup); err != nil {
 				c.log.Debug("supervisor out of monitor bridge", "err", err)
 			}
+		}
+		if plan.JoinCall {
 			err = c.pbx.AddToBridge(ctx, call, sup)
-		} else {
-			if wasInCall {
-				// Out of the call before anything else: a supervisor left
-				// in it would be heard by the customer.
-				_ = c.trySettle(ctx, "take the supervisor out of the call's bridge", []any{"call_id", k.ID, "channel_id", sup},
-					func(ctx context.Context) error { return c.pbx.RemoveFromBridge(ctx, call, sup) })
-			}
-			if mk {
-				err = c.pbx.CreateBridge(ctx, bridge, "monitor "+string(k.ID))
-			}
-			if err == nil {
-				_, err = c.pbx.Snoop(ctx, snoop)
-			}
-			if err == nil {
-				err = c.pbx.AddToBridge(ctx, bridge, sup, snoop.ID)
-			}
+		}
+		if plan.CreateBridge {
+			err = c.pbx.CreateBridge(ctx, bridge, "monitor "+string(k.ID))
+		}
+		if err == nil && plan.Snoop != nil {
+			_, err = c.pbx.Snoop(ctx, snoop)
+		}
+		if err == nil && plan.MonitorBridge {
+			err = c.pbx.AddToBridge(ctx, bridge, sup, snoop.ID)
 		}
 		if err != nil {
 			c.log.Warn("supervisor mode failed; the supervisor is hung up", "call_id", k.ID, "err", err)
@@ -272,8 +265,9 @@ func (c *Center) monitorLegGone(k *call, ch sb.ChannelID) bool {
 		return true
 	case strings.Contains(string(ch), "-sn"):
 		delete(c.byChannel, ch)
-		if ch == m.snoop && !m.inCall && !k.callerGone && !k.agentGone {
+		if ch == m.snoop && !m.st.InCall && !k.callerGone && !k.agentGone {
 			m.snoop = "" // the snoop died by itself; the supervisor stays until told
+			m.st.Snooping = false
 		}
 		return true
 	}
@@ -285,7 +279,7 @@ func (c *Center) monitorGone(k *call) {
 	m := k.monitor
 	k.monitor = nil
 	delete(c.byChannel, m.sup)
-	snoop, bridge, made, sup := m.snoop, m.bridge, m.made, m.sup
+	snoop, bridge, made, sup := m.snoop, m.bridge, m.st.BridgeMade, m.sup
 	if snoop != "" {
 		delete(c.byChannel, snoop)
 	}
@@ -307,7 +301,7 @@ func (c *Center) monitorGone(k *call) {
 // MonitorPolicy says whether the supervisor phone endpoint may monitor a
 // call in queue answered by agent (the feature-code path; the API checks
 // its tokens itself). Nil allows nobody.
-type MonitorPolicy func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool
+type MonitorPolicy = supervision.Policy
 
 // SetMonitorPolicy sets who may monitor by feature code; call before Run.
 func (c *Center) SetMonitorPolicy(p MonitorPolicy) { c.monitorPolicy = p }
@@ -326,7 +320,7 @@ func (c *Center) monitorByCode(ch sb.ChannelInfo, agent sb.AgentID) {
 			k = cand
 		}
 	}
-	if k == nil || k.monitor != nil || c.monitorPolicy == nil || !c.monitorPolicy(endpoint, k.Queue, agent) {
+	if k == nil || k.monitor != nil || !c.monitorPolicy.May(endpoint, k.Queue, agent) {
 		c.log.Warn("monitor feature code refused", "endpoint", endpoint, "agent_id", agent)
 		c.refuse(ch.ID)
 		return
@@ -345,8 +339,7 @@ func (c *Center) monitorByCode(ch sb.ChannelInfo, agent sb.AgentID) {
 
 // monitorKey switches the mode from the supervisor's keypad.
 func (c *Center) monitorKey(k *call, key string) {
-	modes := map[string]MonitorMode{"1": Listen, "2": Whisper, "3": Barge}
-	if mode, ok := modes[key]; ok && mode != k.monitor.mode {
+	if mode, ok := supervision.KeyMode(key); ok && mode != k.monitor.mode {
 		k.monitor.mode = mode
 		c.applyMonitor(k)
 	}
