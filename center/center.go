@@ -515,6 +515,17 @@ func (c *Center) handle(e sb.Event) {
 			delete(c.pendingAdopt, sb.ChannelOf(e))
 		}
 	}
+	// A channel that enters the application goes to the capability its
+	// role names (enterRoles). Every other event goes to the owner of its
+	// channel, in this order: an agent leg the router offered (acdEvent),
+	// a leg of an agent-first call (firstEvent: callbacks and preview), a
+	// campaign call before a person is on it (obEvent), then the call the
+	// channel belongs to (below).
+	if en, ok := e.(sb.ChannelEntered); ok {
+		delete(c.obRinging, en.Channel.ID) // answered, or back from AMD: adopted from here
+		c.onEntered(en)
+		return
+	}
 	if c.router != nil && c.acdEvent(e) {
 		return
 	}
@@ -524,8 +535,6 @@ func (c *Center) handle(e sb.Event) {
 	switch e := e.(type) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
-	case sb.ChannelEntered:
-		c.onEntered(e)
 	case sb.PlaybackFinished:
 		if k := c.ivrPlaybacks[e.Playback]; k != nil {
 			delete(c.ivrPlaybacks, e.Playback)
@@ -678,43 +687,94 @@ func dialCause(status string) int {
 	return 0
 }
 
+// enterRole is how a channel that enters the application with a role
+// (its first Stasis argument) is handled: by at least minArgs arguments.
+type enterRole struct {
+	minArgs int
+	enter   func(c *Center, e sb.ChannelEntered)
+}
+
+// enterRoles is the dispatch table from a channel's role, the first Stasis
+// argument Switchboard (or the shipped dialplan) gave it, to the capability
+// that takes it. A channel with no role, an unknown one, or too few
+// arguments is a caller.
+var enterRoles = map[string]enterRole{
+	// Snoops of ours: they live and die with the leg they hear.
+	argRecordSnoop:  {1, func(*Center, sb.ChannelEntered) {}},
+	argMonitorSnoop: {1, func(*Center, sb.ChannelEntered) {}},
+	// supervisor, <call>: a supervisor's phone answered (supervision).
+	argSupervisor: {2, (*Center).supervisorEntered},
+	// agentcode, <action>[, <arg>]: a desk-phone feature code (featurecode).
+	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) {
+		code, _ := featurecode.Parse(e.Args)
+		c.aux[e.Channel.ID] = true
+		c.agentCode(e.Channel, code)
+	}},
+	// monitor, <agent>: a supervisor dialled the monitor feature code.
+	argMonitorCode: {2, func(c *Center, e sb.ChannelEntered) {
+		c.aux[e.Channel.ID] = true
+		c.monitorByCode(e.Channel, sb.AgentID(e.Args[1]))
+	}},
+	// firstagent|firstcustomer, <call>: agent-first calls (callbacks, preview).
+	argFirstAgent:    {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
+	argFirstCustomer: {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
+	// agent|transfer, <call>: the agent's leg (or a transfer target) answered.
+	argAgent:    {2, (*Center).agentLegEntered},
+	argTransfer: {2, (*Center).agentLegEntered},
+	// Campaign calls: obdial, <attempt> at the answer; amd, STATUS, CAUSE
+	// back from AMD; beep after a machine's greeting.
+	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obAnswered(e.Channel) }},
+	argAMD:    {2, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
+	argBeep:   {1, func(c *Center, e sb.ChannelEntered) { c.obLeaveMessage(e.Channel.ID) }},
+}
+
 func (c *Center) onEntered(e sb.ChannelEntered) {
-	ch := e.Channel
-	if len(e.Args) >= 1 && (e.Args[0] == argRecordSnoop || e.Args[0] == argMonitorSnoop) {
-		return // snoops of ours: they live and die with the leg they hear
-	}
-	if len(e.Args) >= 2 && e.Args[0] == argSupervisor {
-		if k := c.calls[sb.CallID(e.Args[1])]; k != nil {
-			c.supervisorUp(k, ch)
-		} else {
-			c.hangupOrphan(ch.ID)
-		}
-		return
-	}
-	if code, ok := featurecode.Parse(e.Args); ok {
-		c.aux[ch.ID] = true
-		c.agentCode(ch, code)
-		return
-	}
-	if len(e.Args) >= 2 && e.Args[0] == argMonitorCode {
-		c.aux[ch.ID] = true
-		c.monitorByCode(ch, sb.AgentID(e.Args[1]))
-		return
-	}
-	if len(e.Args) >= 2 && (e.Args[0] == argFirstAgent || e.Args[0] == argFirstCustomer) {
-		c.firstEntered(ch, e.Args)
-		return
-	}
-	if len(e.Args) >= 2 && (e.Args[0] == argAgent || e.Args[0] == argTransfer) {
-		k := c.calls[sb.CallID(e.Args[1])]
-		if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
-			// A leg for a call that is over: no one to talk to.
-			c.hangupOrphan(ch.ID)
+	if len(e.Args) > 0 {
+		if r, ok := enterRoles[e.Args[0]]; ok && len(e.Args) >= r.minArgs {
+			r.enter(c, e)
 			return
 		}
-		k.agentUp = true
-		c.bridge(k)
+	}
+	c.callerEntered(e)
+}
+
+// supervisorEntered: the phone Switchboard called for a supervisor answered.
+func (c *Center) supervisorEntered(e sb.ChannelEntered) {
+	if k := c.calls[sb.CallID(e.Args[1])]; k != nil {
+		c.supervisorUp(k, e.Channel)
+	} else {
+		c.hangupOrphan(e.Channel.ID)
+	}
+}
+
+// agentLegEntered: an agent's leg (or a transfer target) answered: the
+// router's offer, or the basic hunt's leg.
+func (c *Center) agentLegEntered(e sb.ChannelEntered) {
+	ch := e.Channel
+	if c.router != nil {
+		if leg := c.acd.legs[ch.ID]; leg != nil {
+			c.acdAnswered(ch.ID, leg)
+			return
+		}
+	}
+	k := c.calls[sb.CallID(e.Args[1])]
+	if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
+		// A leg for a call that is over: no one to talk to.
+		c.hangupOrphan(ch.ID)
 		return
+	}
+	k.agentUp = true
+	c.bridge(k)
+}
+
+// callerEntered: a caller came in (from the trunk's dialplan).
+func (c *Center) callerEntered(e sb.ChannelEntered) {
+	ch := e.Channel
+	if c.router != nil {
+		if leg := c.acd.legs[ch.ID]; leg != nil { // an offer whose args were lost
+			c.acdAnswered(ch.ID, leg)
+			return
+		}
 	}
 	if _, known := c.byChannel[ch.ID]; known {
 		return

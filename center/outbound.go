@@ -287,22 +287,6 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 // obEvent handles the events of campaign calls before a person is on
 // the line; it returns false for the events the skeleton handles.
 func (c *Center) obEvent(e sb.Event) bool {
-	if en, ok := e.(sb.ChannelEntered); ok {
-		delete(c.obRinging, en.Channel.ID) // answered, or back from AMD: adopted from here
-	}
-	if en, ok := e.(sb.ChannelEntered); ok && len(en.Args) > 0 {
-		switch {
-		case en.Args[0] == argOBDial:
-			c.obAnswered(en.Channel)
-		case en.Args[0] == argAMD && len(en.Args) >= 2:
-			c.obEntered(en.Channel, en.Args)
-		case en.Args[0] == argBeep:
-			c.obLeaveMessage(en.Channel.ID)
-		default:
-			return false
-		}
-		return true
-	}
 	if pf, ok := e.(sb.PlaybackFinished); ok {
 		// The machine message is over: hang up.
 		ch, ok := strings.CutSuffix(string(pf.Playback), machineSuffix)
