@@ -22,6 +22,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/featurecode"
+	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
@@ -120,7 +121,9 @@ type Center struct {
 	log   *slog.Logger
 	obs   Observer
 
-	inbox        chan func()
+	inbox        *handoff.Queue[func()] // work posted to the owner goroutine (post)
+	inboxBuf     []func()
+	inboxOver    atomic.Uint64 // posts past inboxLimit (kept all the same)
 	running      atomic.Bool
 	drainStarted atomic.Bool // Drain was called (read off the owner goroutine)
 	stopped      chan struct{}
@@ -280,7 +283,7 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 	}
 	c := &Center{
 		cfg: cfg, pbx: pbx, store: store, clock: clock, obs: obs, log: log,
-		inbox:     make(chan func(), 1024),
+		inbox:     handoff.New[func()](inboxLimit),
 		stopped:   make(chan struct{}),
 		calls:     map[sb.CallID]*call{},
 		goneAt:    map[sb.ChannelID]uint64{},
@@ -358,8 +361,8 @@ func (c *Center) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			c.shutdown()
 			return nil
-		case f := <-c.inbox:
-			f()
+		case <-c.inbox.Ready():
+			c.runPosted()
 		case e, ok := <-events:
 			if !ok {
 				c.shutdown()
@@ -384,15 +387,45 @@ func (c *Center) shutdown() {
 	}
 }
 
-// post runs f on the owner goroutine. It returns false once Run has ended.
+// inboxLimit is how much posted work may wait for the owner goroutine
+// before each post past it is logged as an error and counted
+// (InboxOverflows); the work is kept all the same: it carries results the
+// call's state needs.
+const inboxLimit = 1 << 14
+
+// post runs f on the owner goroutine. It never blocks (it may be called
+// from the owner goroutine itself) and returns false once Run has ended.
 func (c *Center) post(f func()) bool {
 	select {
-	case c.inbox <- f:
-		return true
 	case <-c.stopped:
 		return false
+	default:
 	}
+	if err := c.inbox.Push(f); err != nil {
+		c.inbox.Force(f)
+		if n := c.inboxOver.Add(1); n == 1 || n%1000 == 0 {
+			c.log.Error("center: posted work is piling up: the owner goroutine is not keeping up", "waiting", c.inbox.Depth(), "over_limit", n)
+		}
+	}
+	return true
 }
+
+// runPosted runs the work posted so far, in order.
+func (c *Center) runPosted() {
+	c.inboxBuf = c.inbox.Take(c.inboxBuf)
+	for i, f := range c.inboxBuf {
+		f()
+		c.inboxBuf[i] = nil
+	}
+	c.inbox.Done(len(c.inboxBuf))
+}
+
+// InboxDepth counts the work posted to the owner goroutine and not yet
+// run; InboxOverflows the posts made past its limit (each logged).
+func (c *Center) InboxDepth() int64 { return c.inbox.Depth() }
+
+// InboxOverflows counts the posts made past the inbox's limit.
+func (c *Center) InboxOverflows() uint64 { return c.inboxOver.Load() }
 
 // LiveCalls returns a snapshot of the live calls, oldest first.
 func (c *Center) LiveCalls() []sb.Call {
