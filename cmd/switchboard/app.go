@@ -171,7 +171,16 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger, clock c
 
 	a.Metrics.SetActiveCallsFunc(a.Center.ActiveCalls)
 	a.Metrics.SetLinkUpFunc(pbx.Ready)
+	engine := a.Center
 	a.Metrics.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchboard_center_inbox_depth",
+			Help: "Work posted to the call engine's owner goroutine and not yet run.",
+		}, func() float64 { return float64(engine.InboxDepth()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchboard_center_inbox_overflows_total",
+			Help: "Posts to the call engine past its inbox limit (kept, and logged as errors): the engine is not keeping up.",
+		}, func() float64 { return float64(engine.InboxOverflows()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_pbx_credentials_refused",
 			Help: "1 while the PBX refuses the ARI credentials on reconnecting (changed on the PBX under a running Switchboard): live calls are not managed.",
