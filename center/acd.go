@@ -76,9 +76,8 @@ type acdCall struct {
 type acdLeg struct {
 	call      *call
 	agent     sb.AgentID
-	cause     int  // from a ChannelHangupRequest
-	dialCause int  // from a final Dial status (BUSY...)
-	cancelled bool // hung up by us: the router needs no OfferFailed
+	causes    sb.LegCause // why it ends: Dial status, hang-up request
+	cancelled bool        // hung up by us: the router needs no OfferFailed
 }
 
 // SetRouter makes r the agent-selection engine (call before Run): calls
@@ -525,25 +524,15 @@ func (c *Center) acdEvent(e sb.Event) bool {
 		}
 		c.acdAnswered(e.Channel.ID, leg)
 		return true
-	case sb.DialResult:
-		if leg := c.acd.legs[e.Peer]; leg != nil {
-			if cause := dialCause(e.Status); cause != 0 {
-				leg.dialCause = cause
-			}
-			return true
-		}
-	case sb.HangupRequested:
-		if leg := c.acd.legs[e.Channel]; leg != nil {
-			if cause := requestCause(e); cause != 0 {
-				leg.cause = cause
-			}
-			return true
+	case sb.DialResult, sb.HangupRequested:
+		if leg := c.acd.legs[sb.ChannelOf(e)]; leg != nil {
+			return leg.causes.Note(e)
 		}
 	case sb.ChannelLeft:
 		return c.acd.legs[e.Channel.ID] != nil // originated: the destroy follows
 	case sb.ChannelDestroyed:
 		if leg := c.acd.legs[e.Channel.ID]; leg != nil {
-			c.acdLegGone(e.Channel.ID, legCause(leg.dialCause, e.Cause, leg.cause))
+			c.acdLegGone(e.Channel.ID, leg.causes.At(e.Cause))
 			return true
 		}
 	}
@@ -618,19 +607,6 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 	if !k.finished {
 		c.maybeFinish(k)
 	}
-}
-
-// legCause is why an originated leg ended: the final Dial status first
-// (a busy Local channel is destroyed with cause 0), then the cause it was
-// destroyed with, then that of its hang-up request.
-func legCause(dial, destroyed, requested int) int {
-	switch {
-	case dial != 0:
-		return dial
-	case destroyed != 0:
-		return destroyed
-	}
-	return requested
 }
 
 // failReason maps a Q.850 hangup cause to why an offer failed.

@@ -64,10 +64,9 @@ type agentFirst struct {
 	custUp  bool   // the customer leg was originated
 	custSeq uint64 // when (see Center.seq)
 	// ob is set for preview dials: campaign reports instead of router ones.
-	ob         *obCall
-	custCause  int
-	causes     map[sb.ChannelID]int // from ChannelHangupRequest
-	dialCauses map[sb.ChannelID]int // from final Dial statuses
+	ob        *obCall
+	custCause int
+	causes    map[sb.ChannelID]sb.LegCause // why each leg ends
 }
 
 // firstEvent handles the hang-ups of agent-first calls not connected yet;
@@ -80,23 +79,18 @@ func (c *Center) firstEvent(e sb.Event) bool {
 	}
 	f := k.first
 	if f.causes == nil {
-		f.causes, f.dialCauses = map[sb.ChannelID]int{}, map[sb.ChannelID]int{}
+		f.causes = map[sb.ChannelID]sb.LegCause{}
 	}
 	switch e := e.(type) {
-	case sb.DialResult:
-		if cause := dialCause(e.Status); cause != 0 {
-			f.dialCauses[ch] = cause
-		}
-		return true
-	case sb.HangupRequested:
-		if cause := requestCause(e); cause != 0 {
-			f.causes[ch] = cause
-		}
+	case sb.DialResult, sb.HangupRequested:
+		lc := f.causes[ch]
+		lc.Note(e)
+		f.causes[ch] = lc
 		return true
 	case sb.ChannelLeft:
 		return true // originated: the destroy follows
 	case sb.ChannelDestroyed:
-		c.firstGone(k, ch, legCause(f.dialCauses[ch], e.Cause, f.causes[ch]))
+		c.firstGone(k, ch, f.causes[ch].At(e.Cause))
 		return true
 	}
 	return false

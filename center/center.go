@@ -527,7 +527,7 @@ func (c *Center) handle(e sb.Event) {
 	}
 	switch e := e.(type) {
 	case sb.HangupRequested:
-		if cause := requestCause(e); c.reconciling > 0 && c.byChannel[e.Channel] == nil && cause != 0 {
+		if cause := sb.RequestCause(e); c.reconciling > 0 && c.byChannel[e.Channel] == nil && cause != 0 {
 			c.goneCause[e.Channel] = cause
 		}
 	case sb.ChannelLeft, sb.ChannelDestroyed:
@@ -629,7 +629,7 @@ func (c *Center) handle(e sb.Event) {
 		}
 	case sb.HangupRequested:
 		if k := c.byChannel[e.Channel]; k != nil {
-			cause := requestCause(e)
+			cause := sb.RequestCause(e)
 			if cause == 0 && !e.Soft && e.Channel == sb.ChannelID(k.ID) {
 				// The caller's far end hangs up, but the request has no
 				// cause yet (a call through a Local trunk leg): the
@@ -686,38 +686,6 @@ func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
 	if ch == sb.ChannelID(k.ID) && cause != 0 && k.hangupCause == 0 {
 		k.hangupCause = cause
 	}
-}
-
-// requestCause is the Q.850 cause a ChannelHangupRequest carries, or 0
-// when it carries none: our own hang-up and an expired dial timeout are
-// soft requests with cause 32 (Asterisk's soft-hang-up flag, not a Q.850
-// cause), and the first request of a call through a Local trunk leg can
-// carry 0; the meaningful cause comes later.
-func requestCause(e sb.HangupRequested) int {
-	if e.Soft || e.Cause == softHangupFlag {
-		return 0
-	}
-	return e.Cause
-}
-
-// softHangupFlag is the cause of a soft ChannelHangupRequest.
-const softHangupFlag = 32
-
-// dialCause is the Q.850 cause a final Dial status stands for, 0 for
-// none: on a Local channel the Dial status is the only sign of busy (the
-// channel is then destroyed with cause 0).
-func dialCause(status string) int {
-	switch strings.ToUpper(status) {
-	case "BUSY":
-		return 17
-	case "NOANSWER":
-		return 19
-	case "CHANUNAVAIL":
-		return 20
-	case "CONGESTION":
-		return 34
-	}
-	return 0
 }
 
 // enterRole is how a channel that enters the application with a role

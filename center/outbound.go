@@ -67,14 +67,13 @@ const HoldReason = "outbound-hold"
 
 // obCall is a campaign call the center placed.
 type obCall struct {
-	d         outbound.Dial
-	cause     int // from a ChannelHangupRequest
-	dialCause int // from a final Dial status: the only busy signal of a Local channel
-	machine   bool
-	answered  bool  // a Dial ANSWER was seen: an end before a person came may be unattended
-	k         *call // the call, once a person answered
-	placed    bool  // the PBX took the originate: a listing asked for from then on shows it
-	ending    bool  // its end is being reported (obEndedUnheard)
+	d        outbound.Dial
+	causes   sb.LegCause // why it ends: the final Dial status is the only busy signal of a Local channel
+	machine  bool
+	answered bool  // a Dial ANSWER was seen: an end before a person came may be unattended
+	k        *call // the call, once a person answered
+	placed   bool  // the PBX took the originate: a listing asked for from then on shows it
+	ending   bool  // its end is being reported (obEndedUnheard)
 	// unattended is the dialplan's record of the call, reported with its end.
 	unattended *sb.Unattended
 	connected  bool
@@ -104,8 +103,9 @@ func (c *Center) SetOutboundConnector(f func(ctx context.Context, attempt int64,
 // obPend is a campaign call from before a restart whose Dial is being
 // looked up; it notes a hang-up that comes meanwhile.
 type obPend struct {
-	gone                        bool
-	cause, dialCause, destroyed int
+	gone      bool
+	causes    sb.LegCause
+	destroyed int
 }
 
 // obAdoptOrphan looks up the Dial of a campaign call an earlier run placed
@@ -136,10 +136,10 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 				c.hangupOrphan(ch.ID)
 				return
 			}
-			ob := &obCall{d: d, cause: p.cause, dialCause: p.dialCause}
+			ob := &obCall{d: d, causes: p.causes}
 			c.ob[ch.ID] = ob
 			if p.gone {
-				o := outcomeOfCause(legCause(p.dialCause, p.destroyed, p.cause))
+				o := outcomeOfCause(p.causes.At(p.destroyed))
 				c.log.Info("campaign call from before a restart ended before a person came", "channel_id", ch.ID, "outcome", o)
 				c.obSend(ob, outbound.Ended, o, "")
 				return
@@ -164,7 +164,7 @@ func (c *Center) obPendingEvent(e sb.Event) bool {
 	}
 	switch e := e.(type) {
 	case sb.DialResult, sb.HangupRequested:
-		noteCauses(e, &p.dialCause, &p.cause)
+		p.causes.Note(e)
 		p.gone = true
 	case sb.ChannelDestroyed:
 		p.gone, p.destroyed = true, e.Cause
@@ -314,12 +314,12 @@ func (c *Center) obEvent(e sb.Event) bool {
 		if dr, ok := e.(sb.DialResult); ok && strings.EqualFold(dr.Status, "ANSWER") {
 			ob.answered = true
 		}
-		noteCauses(e, &ob.dialCause, &ob.cause)
+		ob.causes.Note(e)
 	case sb.ChannelDestroyed:
 		if ob.ending {
 			return true
 		}
-		cause := legCause(ob.dialCause, e.Cause, ob.cause)
+		cause := ob.causes.At(e.Cause)
 		o := outcomeOfCause(cause)
 		if ob.machine {
 			o = campaign.OutcomeMachine
@@ -384,27 +384,12 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 	}
 	switch e := e.(type) {
 	case sb.DialResult, sb.HangupRequested:
-		noteCauses(e, &p.dialCause, &p.cause)
+		p.causes.Note(e)
 	case sb.ChannelDestroyed:
 		delete(c.obRinging, id)
-		c.obEndedUnheard(nil, id, outcomeOfCause(legCause(p.dialCause, e.Cause, p.cause)))
+		c.obEndedUnheard(nil, id, outcomeOfCause(p.causes.At(e.Cause)))
 	}
 	return true
-}
-
-// noteCauses keeps the cause a Dial result or a hang-up request of a
-// campaign leg carries (dialCause, requestCause), for legCause at its end.
-func noteCauses(e sb.Event, dial, requested *int) {
-	switch e := e.(type) {
-	case sb.DialResult:
-		if cause := dialCause(e.Status); cause != 0 {
-			*dial = cause
-		}
-	case sb.HangupRequested:
-		if cause := requestCause(e); cause != 0 {
-			*requested = cause
-		}
-	}
 }
 
 // obOrphanEnded reports the end of a campaign call no Dial of this run
