@@ -264,3 +264,13 @@ func TestNext(t *testing.T) {
 		t.Error("Next accepted an unknown outcome")
 	}
 }
+
+func TestOutcomeOfCause(t *testing.T) {
+	for cause, want := range map[int]campaign.Outcome{17: campaign.OutcomeBusy, 21: campaign.OutcomeBusy, 19: campaign.OutcomeNoAnswer,
+		18: campaign.OutcomeNoAnswer, 16: campaign.OutcomeNoAnswer, 0: campaign.OutcomeNoAnswer, 1: campaign.OutcomeInvalid,
+		28: campaign.OutcomeInvalid, 22: campaign.OutcomeInvalid, 34: campaign.OutcomeFailed, 38: campaign.OutcomeFailed} {
+		if got := campaign.OutcomeOfCause(cause); got != want {
+			t.Errorf("OutcomeOfCause(%d) = %s, want %s", cause, got, want)
+		}
+	}
+}

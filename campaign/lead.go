@@ -259,3 +259,17 @@ func Next(c Campaign, l Lead, o Outcome, at time.Time) (Lead, error) {
 	l.NextAt = at.Add(delay)
 	return l, nil
 }
+
+// OutcomeOfCause is how a campaign call that never reached a person went,
+// by the Q.850 cause its leg ended with (see switchboard.LegCause).
+func OutcomeOfCause(cause int) Outcome {
+	switch cause {
+	case 17, 21: // user busy, call rejected
+		return OutcomeBusy
+	case 18, 19, 16, 0: // no user responding, no answer, hung up while ringing
+		return OutcomeNoAnswer
+	case 1, 22, 28: // unallocated, number changed, invalid format
+		return OutcomeInvalid
+	}
+	return OutcomeFailed
+}

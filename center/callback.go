@@ -321,7 +321,7 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 		c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
 		o := campaign.OutcomeFailed
 		if f.outcome == routing.CallbackCustomerFailed {
-			o = outcomeOfCause(f.custCause)
+			o = campaign.OutcomeOfCause(f.custCause)
 		}
 		c.log.Info("preview dial over", "call_id", k.ID, "outcome", o)
 		c.obSend(f.ob, outbound.Ended, o, "")

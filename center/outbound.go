@@ -139,7 +139,7 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 			ob := &obCall{d: d, causes: p.causes}
 			c.ob[ch.ID] = ob
 			if p.gone {
-				o := outcomeOfCause(p.causes.At(p.destroyed))
+				o := campaign.OutcomeOfCause(p.causes.At(p.destroyed))
 				c.log.Info("campaign call from before a restart ended before a person came", "channel_id", ch.ID, "outcome", o)
 				c.obSend(ob, outbound.Ended, o, "")
 				return
@@ -320,7 +320,7 @@ func (c *Center) obEvent(e sb.Event) bool {
 			return true
 		}
 		cause := ob.causes.At(e.Cause)
-		o := outcomeOfCause(cause)
+		o := campaign.OutcomeOfCause(cause)
 		if ob.machine {
 			o = campaign.OutcomeMachine
 		}
@@ -349,7 +349,7 @@ func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
 	}
 	c.noteGone(id)
 	c.obGoneEarly[id] = true
-	c.obEndedUnheard(nil, id, outcomeOfCause(d.Cause))
+	c.obEndedUnheard(nil, id, campaign.OutcomeOfCause(d.Cause))
 	return true
 }
 
@@ -387,7 +387,7 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 		p.causes.Note(e)
 	case sb.ChannelDestroyed:
 		delete(c.obRinging, id)
-		c.obEndedUnheard(nil, id, outcomeOfCause(p.causes.At(e.Cause)))
+		c.obEndedUnheard(nil, id, campaign.OutcomeOfCause(p.causes.At(e.Cause)))
 	}
 	return true
 }
@@ -430,20 +430,6 @@ func (c *Center) obLeaveMessage(ch sb.ChannelID) {
 			c.hangupOrphan(ch)
 		}
 	})
-}
-
-// outcomeOfCause is how a campaign call that never reached a person went,
-// by its Q.850 hang-up cause.
-func outcomeOfCause(cause int) campaign.Outcome {
-	switch cause {
-	case 17, 21: // user busy, call rejected
-		return campaign.OutcomeBusy
-	case 18, 19, 16, 0: // no user responding, no answer, hung up while ringing
-		return campaign.OutcomeNoAnswer
-	case 1, 22, 28: // unallocated, number changed, invalid format
-		return campaign.OutcomeInvalid
-	}
-	return campaign.OutcomeFailed
 }
 
 // obAnswered: the callee answered; AMD runs in the dialplan (the channel

@@ -310,7 +310,7 @@ func (c *Center) followRinging(ch sb.ChannelInfo, ended bool) {
 		return
 	}
 	if ended {
-		c.obEndedUnheard(nil, ch.ID, outcomeOfCause(c.goneCause[ch.ID]))
+		c.obEndedUnheard(nil, ch.ID, campaign.OutcomeOfCause(c.goneCause[ch.ID]))
 		return
 	}
 	c.obRinging[ch.ID] = &obPend{}
