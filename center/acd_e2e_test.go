@@ -90,10 +90,7 @@ func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	path := filepath.Join(t.TempDir(), "queue_log")
 	w, err := queuelog.Open(path, queuelog.Options{})
 	if err != nil {
@@ -503,10 +500,7 @@ flows:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	set, err := ivr.LoadBytes("flows.yaml", []byte(flows), ivr.LoadOptions{Queues: []string{"sales"}, Passed: []string{"preferred_agent"}})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,12 +47,12 @@ func (r ariRequest) params(t *testing.T) url.Values {
 	return q
 }
 
-// front starts an ariFront before s and returns its ARI URL.
-func front(t *testing.T, s *sim.Server) (string, *ariFront) {
+// front starts an ariFront before s and returns its ARI link.
+func front(t *testing.T, s *sim.Server) (link, *ariFront) {
 	t.Helper()
 	f := &ariFront{}
 	h := s.Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	u, dial := servePipe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -65,8 +64,7 @@ func front(t *testing.T, s *sim.Server) (string, *ariFront) {
 		f.mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/ari", f
+	return link{url: u + "/ari", dial: dial}, f
 }
 
 // requests returns the recorded requests to the ARI path (without /ari)
@@ -90,10 +88,7 @@ func (f *ariFront) requests(method, path string) []ariRequest {
 func TestDrainRefusesWithBusy(t *testing.T) {
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	u, f := front(t, s)
 	cfg := baseConfig()
 	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
@@ -150,10 +145,7 @@ func TestDrainRefusesWithBusy(t *testing.T) {
 func TestAgentHangupRetriedUntilThePBXConfirms(t *testing.T) {
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	cfg := baseConfig()
 	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
 	e := attach(t, s, cfg)

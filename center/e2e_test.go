@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,11 +137,59 @@ func startE2E(t *testing.T, speed float64, cfg center.Config, phones map[string]
 		s.AddEndpoint("PJSIP", res, p)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
+	serve(t, s)
+	return attach(t, s, cfg)
+}
+
+// dialFunc opens a connection (ari.Config.DialContext).
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// link is where an adapter reaches ARI: a URL and the dial function that
+// connects to it (nil: TCP).
+type link struct {
+	url  string
+	dial dialFunc
+}
+
+// pipes holds the in-memory pipe of each simulator serve started, for the
+// adapters attached to it.
+var pipes sync.Map // *sim.Server → *sim.Pipe
+
+// serve starts s on an in-memory pipe, closed (with s) when the test ends.
+// Every test reaches its simulator that way, so a test run inside
+// synctest.Test runs entirely in the bubble's virtual time (outside a
+// bubble the pipe serves as a port would).
+func serve(t testing.TB, s *sim.Server) {
+	t.Helper()
+	p, err := s.StartPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return attach(t, s, cfg)
+	pipes.Store(s, p)
+	t.Cleanup(func() { s.Close(); pipes.Delete(s) })
+}
+
+// simLink is s's own ARI: its pipe when serve started it, its TCP port
+// otherwise.
+func simLink(s *sim.Server) link {
+	l := link{url: s.URL()}
+	if p, ok := pipes.Load(s); ok {
+		l.dial = p.(*sim.Pipe).DialContext
+	}
+	return l
+}
+
+// servePipe serves h on a new in-memory pipe until the test ends and
+// returns its root URL (no trailing slash) and the dial function that
+// reaches it: a front of the simulator, a CRM, inside the bubble too.
+func servePipe(t testing.TB, h http.Handler) (string, dialFunc) {
+	t.Helper()
+	p := sim.NewPipe()
+	srv := &http.Server{Handler: h}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(p) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return "http://" + p.Addr().String(), p.DialContext
 }
 
 // attach starts an adapter and a center on a running simulator.
@@ -151,27 +201,28 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 // attachWith is attach with a hook to configure the center before it runs.
 func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
-	return attachVia(t, s, s.URL(), nil, cfg, setup)
+	return attachVia(t, s, simLink(s), nil, cfg, setup)
 }
 
-// attachVia is attachWith reaching the simulator's ARI at url (s.URL() or
+// attachVia is attachWith reaching the simulator's ARI at l (simLink(s) or
 // a front of it) and writing the logs to logTo as well (nil: the test's
 // log only).
-func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
+func attachVia(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
-	return attachDB(t, s, url, logTo, cfg, setup, nil)
+	return attachDB(t, s, l, logTo, cfg, setup, nil)
 }
 
 // attachDB is attachVia whose call log also goes to db (nil: none), which
 // keeps the rows of live calls (write-ahead) as serve's does.
-func attachDB(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
+func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
 	t.Helper()
 	w := testWriter(t)
 	if logTo != nil {
 		w = io.MultiWriter(w, logTo)
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
-	pbx, err := ari.New(ari.Config{URL: url, Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
+	pbx, err := ari.New(ari.Config{URL: l.url, Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
+		DialContext: l.dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,11 +538,8 @@ func TestE2ECallsEndedWhileDownAreLogged(t *testing.T) {
 	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
 	cfg := baseConfig()
 	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := attachDB(t, s, s.URL(), nil, cfg, nil, db)
+	serve(t, s)
+	e := attachDB(t, s, simLink(s), nil, cfg, nil, db)
 	talking := e.call(t, "+15551230020", sim.Party{})
 	waitUntil(t, "bridged", func() bool {
 		calls := e.c.LiveCalls()
@@ -518,7 +566,7 @@ func TestE2ECallsEndedWhileDownAreLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e2 := attachDB(t, s, s.URL(), nil, cfg, nil, db)
+	e2 := attachDB(t, s, simLink(s), nil, cfg, nil, db)
 	for _, id := range []string{talking, waiting} {
 		row := e2.cdr.wait(t, id)
 		if row.Outcome != sb.OutcomeEndedWhileDown {

@@ -21,10 +21,7 @@ func TestLinkUpLocalAgents(t *testing.T) {
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	s.AddEndpoint("Local", "1001@agents", sim.Party{Rings: 1, Talk: 5 * time.Second})
 	s.AddEndpoint("PJSIP", "1002", sim.Party{NoAnswer: true})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	u, f := front(t, s)
 	cfg := baseConfig()
 	cfg.Agents = []sb.Agent{

@@ -20,13 +20,10 @@ import (
 func TestE2EUnplayableGreetingGoesOnToTheAgent(t *testing.T) {
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 10, Seed: 1})
 	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	log := slog.New(slog.NewTextHandler(testWriter(t), nil))
 	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
-		PlaybackCheckInterval: 20 * time.Millisecond})
+		DialContext: simLink(s).dial, PlaybackCheckInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,10 +122,7 @@ func startIVRRoutes(t *testing.T, speed float64, yaml string, phones map[string]
 		}
 	}
 	cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
 	r.e2e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
 		c.SetIVR(center.IVROptions{Flows: r.flows, Routes: routes,

@@ -69,10 +69,7 @@ func startOn(t *testing.T, engine string, phones []acdPhone, mod func(*center.Co
 	if mod != nil {
 		mod(&cfg, s)
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	r := &engineRig{engine: engine, s: s, cfg: cfg, setup: setup}
 	return r, r.attach(t)
 }

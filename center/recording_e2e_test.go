@@ -54,10 +54,7 @@ func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones 
 		s.AddEndpoint("PJSIP", res, party)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	dir := t.TempDir()
 	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
 	if err != nil {
@@ -73,7 +70,7 @@ func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones 
 // rig's simulator, database and recordings folder.
 func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
-	return attachDB(t, s, s.URL(), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
+	return attachDB(t, s, simLink(s), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
 		useEngine(t, r.engine, c, cfg)
 		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
@@ -444,10 +441,7 @@ func TestRecordingSweep(t *testing.T) {
 	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
 	cfg := baseConfig()
 	cfg.Agents = append(cfg.Agents, sb.Agent{ID: "1001", Endpoint: "PJSIP/1001"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	dir := t.TempDir()
 	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
 	if err != nil {

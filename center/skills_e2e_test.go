@@ -53,10 +53,7 @@ func TestACDFlowSkillsReachTheRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	set, err := ivr.LoadBytes("flows.yaml", []byte(languageFlow), ivr.LoadOptions{Queues: []string{"sales"}})
 	if err != nil {
 		t.Fatal(err)

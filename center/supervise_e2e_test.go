@@ -37,10 +37,7 @@ func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*cen
 		s.AddEndpoint("PJSIP", "1001", agent)
 		cfg := baseConfig()
 		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		serve(t, s)
 		e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
 			if setup != nil {
 				setup(c)
