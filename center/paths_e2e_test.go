@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -105,17 +106,19 @@ func TestCallPaths(t *testing.T) {
 	for _, engine := range engines {
 		for _, path := range callPaths {
 			t.Run(engine.name+"/"+path.name, func(t *testing.T) {
-				if path.routerOnly && engine.name != "router" {
-					refusedWithoutRouter(t)
-					return
-				}
-				es := path.run(t, engine.name)
-				last := es[len(es)-1]
-				last.noChannelsLeft(t)
-				agentsFree(t, last)
-				for _, e := range es {
-					rowsComplete(t, e)
-				}
+				synctest.Test(t, func(t *testing.T) {
+					if path.routerOnly && engine.name != "router" {
+						refusedWithoutRouter(t)
+						return
+					}
+					es := path.run(t, engine.name)
+					last := es[len(es)-1]
+					last.noChannelsLeft(t)
+					agentsFree(t, last)
+					for _, e := range es {
+						rowsComplete(t, e)
+					}
+				})
 			})
 		}
 	}
