@@ -53,10 +53,10 @@ func TestCampaign200Leads(t *testing.T) {
 			// dialed only if the number leaves the list).
 			{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: campaign.LeadNew},
 		}
-		// The connect window is widened: at speed 50 two seconds are 40 ms of
-		// wall time, less than an offer's round trips on a loaded machine, and
-		// this test is about every lead's fate, not the 2-second rule
-		// (TestCampaignAbandonsAfterTwoSeconds is).
+		// The connect window is the real 2 seconds: in virtual time an
+		// offer's round trips take no time however loaded the machine, and a
+		// progressive campaign dials only for a free agent, so no call may be
+		// abandoned.
 		a, db, runner, leads, _ := startCampaignCfg(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
 			camp.MaxAttempts = 2
 			// Machines hear a message after their greeting, then are hung up.
@@ -64,7 +64,7 @@ func TestCampaign200Leads(t *testing.T) {
 			for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
 				camp.RetryDelays[o] = 30 * time.Second
 			}
-		}, func(cfg *center.Config, _ *sim.Server) { cfg.ConnectWindow = time.Minute })
+		}, nil)
 		camp, _ := db.Campaign(context.Background(), "e2e")
 		ctx := context.Background()
 
@@ -563,8 +563,11 @@ func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
 				if got.State != campaign.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
 					t.Errorf("abandoned lead %s: state %s, next %v after abandon at %v: want 72 h quiet", l.number, got.State, got.NextAt, got.AbandonedAt)
 				}
-				if held := row.Ended.Sub(row.Answered.Time); held < center.ConnectWindow {
-					t.Errorf("abandoned lead %s hung up %v after answer, before the connect window", l.number, held)
+				// In virtual time the abandon is exact: the connect window
+				// runs out, the message plays, the line is hung up.
+				want := center.ConnectWindow + sim.DefaultSounds()["vm-goodbye"]
+				if held := row.Ended.Sub(row.Answered.Time); held < want || held > want+100*time.Millisecond {
+					t.Errorf("abandoned lead %s hung up %v after answer, want %v (the connect window, then the message)", l.number, held, want)
 				}
 			default:
 				t.Errorf("lead %s: outcome %s", l.number, got.LastOutcome)
