@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,6 +63,11 @@ type Config struct {
 	MaxConnections int
 	// Overload tells when Overload reports the PBX overloaded.
 	Overload OverloadConfig
+	// DialContext, when set, opens every connection to Asterisk, REST and
+	// events WebSocket alike, in place of a TCP dial (and no proxy is
+	// used): tests reach a simulator over an in-memory sim.Pipe with it,
+	// inside a testing/synctest bubble. Nil dials TCP.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Observe, when set, is called after every ARI REST round trip with the
 	// operation name (a snake_case verb: "answer", "originate",
 	// "add_to_bridge", "list_channels", "asterisk_info", ...), its latency
@@ -263,7 +269,7 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout)}
+	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)}
 	if err := useTransport(client, tr); err != nil {
 		return nil, err
 	}
@@ -275,7 +281,7 @@ func New(cfg Config) (*Adapter, error) {
 		authHdr:      "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password)),
 		client:       client,
 		httpc:        &http.Client{Transport: tr},
-		wsc:          &http.Client{Transport: newWebsocketTransport(cfg.RequestTimeout)},
+		wsc:          &http.Client{Transport: newWebsocketTransport(cfg.RequestTimeout, cfg.DialContext)},
 		slots:        newSlots(cfg.MaxConnections - 1),
 		routes:       newRouteStats(),
 		load:         newLoadWindow(cfg.Overload),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sync/atomic"
 	"time"
@@ -79,10 +80,11 @@ func (s *slots) inUse() int64 { return int64(len(s.ch)) }
 // no response timeout. An abandoned native-client request (its caller's
 // deadline passed) keeps its connection until Asterisk answers or
 // 2×requestTimeout passes.
-func newRESTTransport(n int, requestTimeout time.Duration) *http.Transport {
+func newRESTTransport(n int, requestTimeout time.Duration, dial dialFunc) *http.Transport {
+	proxy, dial := dialing(requestTimeout, dial)
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:                 proxy,
+		DialContext:           dial,
 		MaxConnsPerHost:       n,
 		MaxIdleConnsPerHost:   n,
 		MaxIdleConns:          n,
@@ -121,13 +123,27 @@ func (b *drainOnClose) Close() error {
 // newWebsocketTransport carries the events WebSocket's upgrade: one
 // connection at a time (the adapter dials serially), never kept idle after
 // a refused upgrade (a 401 must not leave a session open on Asterisk).
-func newWebsocketTransport(requestTimeout time.Duration) *http.Transport {
+func newWebsocketTransport(requestTimeout time.Duration, dial dialFunc) *http.Transport {
+	proxy, dial := dialing(requestTimeout, dial)
 	return &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:               proxy,
+		DialContext:         dial,
 		DisableKeepAlives:   true,
 		TLSHandshakeTimeout: requestTimeout,
 	}
+}
+
+// dialFunc opens a connection (net.Dialer.DialContext's signature).
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// dialing is a transport's proxy and dial: the environment's proxy and a
+// TCP dial bounded by requestTimeout, or Config.DialContext and no proxy
+// (a connection it opens may lead anywhere but to a proxy).
+func dialing(requestTimeout time.Duration, dial dialFunc) (func(*http.Request) (*url.URL, error), dialFunc) {
+	if dial != nil {
+		return nil, dial
+	}
+	return http.ProxyFromEnvironment, (&net.Dialer{Timeout: requestTimeout, KeepAlive: 30 * time.Second}).DialContext
 }
 
 // useTransport makes the native client send its requests through rt. The

@@ -2,6 +2,7 @@ package center_test
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -31,46 +32,48 @@ func (a *acdE2E) code(t *testing.T, phone string, args ...string) {
 // desk phone (hot-desking) and takes a call there; wraps up; pauses with a
 // reason digit; is ready again; logs out. A wrong PIN is refused.
 func TestAgentKeypadCodes(t *testing.T) {
-	a := startACD(t, 20, salesQueue("longest-idle"), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}, pin: "4321"}})
-	a.sim.AddEndpoint("PJSIP", "1099", sim.Party{Rings: 1, Talk: 5 * time.Second}) // the desk the agent sits at today
-	a.waitState(t, "1001", routing.StateAvailable)                                 // configured agents start logged in
-	a.code(t, "1099", "logout")                                                    // no agent at 1099: refused
-	if st := a.c.AgentStates()["1001"]; st.State != routing.StateAvailable {
-		t.Fatalf("a code from another phone changed 1001: %+v", st)
-	}
-	a.code(t, "1001", "logout")
-	a.waitState(t, "1001", routing.StateLoggedOut)
-	a.code(t, "1099", "login", "1001*0000") // wrong PIN
-	if st := a.c.AgentStates()["1001"]; st.State != routing.StateLoggedOut {
-		t.Fatalf("wrong PIN logged in: %+v", st)
-	}
-	a.code(t, "1099", "login", "1001*4321")
-	a.waitState(t, "1001", routing.StateAvailable)
-
-	id := a.call(t, "+15557770001", sim.Party{})
-	call := bridgedCall(t, a.e2e)
-	found := false
-	for _, c := range a.sim.Channels() {
-		if c.ID == string(call.AgentChannel) && endpointPrefix(c.Name) == "PJSIP/1099" {
-			found = true
+	synctest.Test(t, func(t *testing.T) {
+		a := startACD(t, 20, salesQueue("longest-idle"), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}, pin: "4321"}})
+		a.sim.AddEndpoint("PJSIP", "1099", sim.Party{Rings: 1, Talk: 5 * time.Second}) // the desk the agent sits at today
+		a.waitState(t, "1001", routing.StateAvailable)                                 // configured agents start logged in
+		a.code(t, "1099", "logout")                                                    // no agent at 1099: refused
+		if st := a.c.AgentStates()["1001"]; st.State != routing.StateAvailable {
+			t.Fatalf("a code from another phone changed 1001: %+v", st)
 		}
-	}
-	if !found {
-		t.Fatalf("the call was not offered on the hot desk: %+v", a.sim.Channels())
-	}
-	if row := a.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	a.code(t, "1099", "pause", "2")
-	st := a.waitState(t, "1001", routing.StatePaused)
-	if st.Reason != "lunch" {
-		t.Errorf("pause reason = %q, want lunch", st.Reason)
-	}
-	a.code(t, "1099", "ready")
-	a.waitState(t, "1001", routing.StateAvailable)
-	a.code(t, "1099", "logout")
-	a.waitState(t, "1001", routing.StateLoggedOut)
-	a.noChannelsLeft(t)
+		a.code(t, "1001", "logout")
+		a.waitState(t, "1001", routing.StateLoggedOut)
+		a.code(t, "1099", "login", "1001*0000") // wrong PIN
+		if st := a.c.AgentStates()["1001"]; st.State != routing.StateLoggedOut {
+			t.Fatalf("wrong PIN logged in: %+v", st)
+		}
+		a.code(t, "1099", "login", "1001*4321")
+		a.waitState(t, "1001", routing.StateAvailable)
+
+		id := a.call(t, "+15557770001", sim.Party{})
+		call := bridgedCall(t, a.e2e)
+		found := false
+		for _, c := range a.sim.Channels() {
+			if c.ID == string(call.AgentChannel) && endpointPrefix(c.Name) == "PJSIP/1099" {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("the call was not offered on the hot desk: %+v", a.sim.Channels())
+		}
+		if row := a.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		a.code(t, "1099", "pause", "2")
+		st := a.waitState(t, "1001", routing.StatePaused)
+		if st.Reason != "lunch" {
+			t.Errorf("pause reason = %q, want lunch", st.Reason)
+		}
+		a.code(t, "1099", "ready")
+		a.waitState(t, "1001", routing.StateAvailable)
+		a.code(t, "1099", "logout")
+		a.waitState(t, "1001", routing.StateLoggedOut)
+		a.noChannelsLeft(t)
+	})
 }
 
 func endpointPrefix(name string) string {

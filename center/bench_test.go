@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -19,9 +20,13 @@ import (
 
 // loadRun places n concurrent inbound calls on a simulator with n agent
 // phones and waits until every call is bridged, then until every call has
-// ended and been logged. It returns the wall time of the set-up phase (all
-// calls entered → all bridged) and the adapter's and simulator's counts.
-func loadRun(tb testing.TB, n int) (setup time.Duration, sent, received, lost uint64, logged int) {
+// ended and been logged. It returns the time of the set-up phase (all
+// calls entered → all bridged: wall time over TCP, virtual time in a
+// synctest bubble) and the adapter's and simulator's counts. overTCP
+// serves the simulator on a loopback port (the benchmark measures ARI as
+// deployed); otherwise on an in-memory pipe, which a test in a synctest
+// bubble needs.
+func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, received, lost uint64, logged int) {
 	tb.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 1, Seed: 1, Sounds: map[string]time.Duration{"beep": 0}})
 	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, WaitForAgent: 10 * time.Minute,
@@ -31,12 +36,18 @@ func loadRun(tb testing.TB, n int) (setup time.Duration, sent, received, lost ui
 		s.AddEndpoint("PJSIP", res, sim.Party{})
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
+	if overTCP {
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			tb.Fatal(err)
+		}
+		defer s.Close()
+	} else {
+		serve(tb, s)
+		defer s.Close() // before the return, for TestGoroutinesReturnToBaseline
 	}
-	defer s.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
+	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
+		DialContext: simLink(s).dial})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -106,13 +117,15 @@ func TestThousandConcurrentCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	_, sent, received, lost, rows := loadRun(t, 1000)
-	if lost != 0 || received != sent {
-		t.Fatalf("events sent %d received %d lost %d", sent, received, lost)
-	}
-	if rows != 1000 {
-		t.Fatalf("%d call-log rows, want 1000", rows)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		_, sent, received, lost, rows := loadRun(t, 1000, false)
+		if lost != 0 || received != sent {
+			t.Fatalf("events sent %d received %d lost %d", sent, received, lost)
+		}
+		if rows != 1000 {
+			t.Fatalf("%d call-log rows, want 1000", rows)
+		}
+	})
 }
 
 // BenchmarkCallSetup1000 measures full call set-ups (enter, answer, greet,
@@ -120,7 +133,7 @@ func TestThousandConcurrentCalls(t *testing.T) {
 // calls through the simulator over real ARI.
 func BenchmarkCallSetup1000(b *testing.B) {
 	for b.Loop() {
-		setup, sent, received, lost, _ := loadRun(b, 1000)
+		setup, sent, received, lost, _ := loadRun(b, 1000, true)
 		b.ReportMetric(1000/setup.Seconds(), "setups/s")
 		b.ReportMetric(float64(sent), "events")
 		b.ReportMetric(float64(lost+sent-received), "events_lost")
@@ -130,14 +143,16 @@ func BenchmarkCallSetup1000(b *testing.B) {
 // TestGoroutinesReturnToBaseline: a center, adapter and simulator that ran
 // calls leave no goroutine behind once stopped.
 func TestGoroutinesReturnToBaseline(t *testing.T) {
-	base := runtime.NumGoroutine()
-	loadRun(t, 20)
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines %d > baseline %d:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+	synctest.Test(t, func(t *testing.T) {
+		base := runtime.NumGoroutine()
+		loadRun(t, 20, false)
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > base {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				t.Fatalf("goroutines %d > baseline %d:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -23,78 +24,82 @@ func callbackConfig(cfg *center.Config) {
 // and hangs up; C, who came after B, waits on. When the agent is free the
 // callback is made first (agent, then B's number), then C is served.
 func TestCallbackKeepsItsPlace(t *testing.T) {
-	q := salesQueue(routing.LongestIdle)
-	const numberB = "+15551250002"
-	a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
-		func(cfg *center.Config, s *sim.Server) {
-			callbackConfig(cfg)
-			s.AddEndpoint("PJSIP", numberB+"@trunk", sim.Party{Rings: 1, Talk: 5 * time.Second})
-		}, nil)
-	a.waitState(t, "1001", routing.StateAvailable)
+	synctest.Test(t, func(t *testing.T) {
+		q := salesQueue(routing.LongestIdle)
+		const numberB = "+15551250002"
+		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
+			func(cfg *center.Config, s *sim.Server) {
+				callbackConfig(cfg)
+				s.AddEndpoint("PJSIP", numberB+"@trunk", sim.Party{Rings: 1, Talk: 5 * time.Second})
+			}, nil)
+		a.waitState(t, "1001", routing.StateAvailable)
 
-	idA := a.call(t, "+15551250001", sim.Party{Talk: 40 * time.Second})
-	a.waitLog(t, idA, "1001", routing.LogConnect)
-	idB := a.call(t, numberB, sim.Party{Digits: "1", DigitsDelay: 8 * time.Second})
-	a.waitLog(t, idB, "", routing.LogEnterQueue)
-	idC := a.call(t, "+15551250003", sim.Party{Talk: 5 * time.Second})
-	a.waitLog(t, idC, "", routing.LogEnterQueue)
+		idA := a.call(t, "+15551250001", sim.Party{Talk: 40 * time.Second})
+		a.waitLog(t, idA, "1001", routing.LogConnect)
+		idB := a.call(t, numberB, sim.Party{Digits: "1", DigitsDelay: 8 * time.Second})
+		a.waitLog(t, idB, "", routing.LogEnterQueue)
+		idC := a.call(t, "+15551250003", sim.Party{Talk: 5 * time.Second})
+		a.waitLog(t, idC, "", routing.LogEnterQueue)
 
-	rowB := a.cdr.wait(t, idB)
-	if rowB.Outcome != sb.OutcomeCallback || rowB.HangupBy != "system" {
-		t.Fatalf("B's row = %+v, want outcome callback", rowB)
-	}
-	snap, err := a.c.RoutingSnapshot(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if qs := snap.Queues[0]; qs.Waiting != 2 || qs.Callbacks != 1 {
-		t.Fatalf("queue after the request: waiting %d callbacks %d, want 2 and 1", qs.Waiting, qs.Callbacks)
-	}
+		rowB := a.cdr.wait(t, idB)
+		if rowB.Outcome != sb.OutcomeCallback || rowB.HangupBy != "system" {
+			t.Fatalf("B's row = %+v, want outcome callback", rowB)
+		}
+		snap, err := a.c.RoutingSnapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if qs := snap.Queues[0]; qs.Waiting != 2 || qs.Callbacks != 1 {
+			t.Fatalf("queue after the request: waiting %d callbacks %d, want 2 and 1", qs.Waiting, qs.Callbacks)
+		}
 
-	cb := a.cdr.wait(t, idB+"-cb1")
-	if cb.Outcome != sb.OutcomeCompleted || cb.Agent != "1001" || cb.Caller != numberB || cb.Called != "callback:"+idB {
-		t.Fatalf("callback row = %+v", cb)
-	}
-	rowC := a.cdr.wait(t, idC)
-	if rowC.Outcome != sb.OutcomeCompleted || rowC.Agent != "1001" {
-		t.Fatalf("C's row = %+v", rowC)
-	}
-	if !cb.Bridged.Time.Before(rowC.Bridged.Time) {
-		t.Fatalf("the callback (bridged %v) was not served before C (bridged %v), who came after B", cb.Bridged.Time, rowC.Bridged.Time)
-	}
-	// The router saw one call from B: connected through the callback and
-	// completed.
-	a.waitLog(t, idB, "1001", routing.LogConnect)
-	a.noChannelsLeft(t)
+		cb := a.cdr.wait(t, idB+"-cb1")
+		if cb.Outcome != sb.OutcomeCompleted || cb.Agent != "1001" || cb.Caller != numberB || cb.Called != "callback:"+idB {
+			t.Fatalf("callback row = %+v", cb)
+		}
+		rowC := a.cdr.wait(t, idC)
+		if rowC.Outcome != sb.OutcomeCompleted || rowC.Agent != "1001" {
+			t.Fatalf("C's row = %+v", rowC)
+		}
+		if !cb.Bridged.Time.Before(rowC.Bridged.Time) {
+			t.Fatalf("the callback (bridged %v) was not served before C (bridged %v), who came after B", cb.Bridged.Time, rowC.Bridged.Time)
+		}
+		// The router saw one call from B: connected through the callback and
+		// completed.
+		a.waitLog(t, idB, "1001", routing.LogConnect)
+		a.noChannelsLeft(t)
+	})
 }
 
 // TestCallbackCustomerBusyRetries: the customer is busy; the agent is
 // freed, the request retried after the queue's retry delay and given up
 // after the attempts; no channel is left.
 func TestCallbackCustomerBusyRetries(t *testing.T) {
-	q := salesQueue(routing.LongestIdle)
-	q.CallbackAttempts, q.CallbackRetry = 2, 20*time.Second
-	const number = "+15551250011"
-	a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
-		func(cfg *center.Config, s *sim.Server) {
-			callbackConfig(cfg)
-			s.AddEndpoint("PJSIP", number+"@trunk", sim.Party{Busy: true})
-		}, nil)
-	a.waitState(t, "1001", routing.StateAvailable)
-	// The agent is made busy with another call so that B waits.
-	idA := a.call(t, "+15551250010", sim.Party{Talk: 20 * time.Second})
-	a.waitLog(t, idA, "1001", routing.LogConnect)
-	idB := a.call(t, number, sim.Party{Digits: "1", DigitsDelay: 6 * time.Second})
-	if row := a.cdr.wait(t, idB); row.Outcome != sb.OutcomeCallback {
-		t.Fatalf("B's row = %+v", row)
-	}
-	a.waitLog(t, idB, "", routing.LogExitWithTimeout)
-	// Two tries, each rang the agent: RINGNOANSWER is not logged for a
-	// busy customer, and the agent was never paused.
-	if st := a.c.AgentStates()["1001"]; st.State == routing.StatePaused {
-		t.Fatalf("agent paused after customer-busy callbacks: %+v", st)
-	}
-	a.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		q := salesQueue(routing.LongestIdle)
+		q.CallbackAttempts, q.CallbackRetry = 2, 20*time.Second
+		const number = "+15551250011"
+		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
+			func(cfg *center.Config, s *sim.Server) {
+				callbackConfig(cfg)
+				s.AddEndpoint("PJSIP", number+"@trunk", sim.Party{Busy: true})
+			}, nil)
+		a.waitState(t, "1001", routing.StateAvailable)
+		// The agent is made busy with another call so that B waits.
+		idA := a.call(t, "+15551250010", sim.Party{Talk: 20 * time.Second})
+		a.waitLog(t, idA, "1001", routing.LogConnect)
+		idB := a.call(t, number, sim.Party{Digits: "1", DigitsDelay: 6 * time.Second})
+		if row := a.cdr.wait(t, idB); row.Outcome != sb.OutcomeCallback {
+			t.Fatalf("B's row = %+v", row)
+		}
+		a.waitLog(t, idB, "", routing.LogExitWithTimeout)
+		// Two tries, each rang the agent: RINGNOANSWER is not logged for a
+		// busy customer, and the agent was never paused.
+		if st := a.c.AgentStates()["1001"]; st.State == routing.StatePaused {
+			t.Fatalf("agent paused after customer-busy callbacks: %+v", st)
+		}
+		a.noChannelsLeft(t)
+	})
 }
 
 // memCallbacks is an in-memory CallbackStore.
@@ -138,21 +143,23 @@ func (m *memCallbacks) state(id sb.CallID) string {
 // TestCallbackSurvivesRestart: a request stored before a restart is put
 // back in its queue when the center starts and is made.
 func TestCallbackSurvivesRestart(t *testing.T) {
-	const number = "+15551250021"
-	store := &memCallbacks{pending: map[sb.CallID]sb.PendingCallback{}, done: map[sb.CallID]string{}}
-	store.pending["old-call"] = sb.PendingCallback{Call: "old-call", Queue: "sales", Number: number,
-		EnteredAt: time.Now().Add(-time.Minute)}
-	a := startACDWith(t, 20, salesQueue(routing.LongestIdle), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
-		func(cfg *center.Config, s *sim.Server) {
-			callbackConfig(cfg)
-			s.AddEndpoint("PJSIP", number+"@trunk", sim.Party{Rings: 1, Talk: 3 * time.Second})
-		}, func(c *center.Center) { c.SetCallbackStore(store) })
-	row := a.cdr.wait(t, "old-call-cb1")
-	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" || row.Caller != number {
-		t.Fatalf("restored callback row = %+v", row)
-	}
-	waitUntil(t, "callback closed in the store", func() bool { return store.state("old-call") == "connected" })
-	a.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		const number = "+15551250021"
+		store := &memCallbacks{pending: map[sb.CallID]sb.PendingCallback{}, done: map[sb.CallID]string{}}
+		store.pending["old-call"] = sb.PendingCallback{Call: "old-call", Queue: "sales", Number: number,
+			EnteredAt: time.Now().Add(-time.Minute)}
+		a := startACDWith(t, 20, salesQueue(routing.LongestIdle), []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
+			func(cfg *center.Config, s *sim.Server) {
+				callbackConfig(cfg)
+				s.AddEndpoint("PJSIP", number+"@trunk", sim.Party{Rings: 1, Talk: 3 * time.Second})
+			}, func(c *center.Center) { c.SetCallbackStore(store) })
+		row := a.cdr.wait(t, "old-call-cb1")
+		if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" || row.Caller != number {
+			t.Fatalf("restored callback row = %+v", row)
+		}
+		waitUntil(t, "callback closed in the store", func() bool { return store.state("old-call") == "connected" })
+		a.noChannelsLeft(t)
+	})
 }
 
 const exitFlows = `
@@ -173,29 +180,31 @@ flows:
 // exit target's flow (voicemail here); the call log path has both flows'
 // nodes.
 func TestQueueExitToFlow(t *testing.T) {
-	q := salesQueue(routing.LongestIdle)
-	q.MaxWait, q.MaxWaitTarget = 20*time.Second, "vm"
-	vm := &vmStore{}
-	a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(c *center.Center) {
-		flows := &staticFlows{}
-		set := loadFlows(t, exitFlows, nil)
-		set.Version = 1
-		flows.cur.Store(set)
-		c.SetIVR(center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Voicemail: vm})
+	synctest.Test(t, func(t *testing.T) {
+		q := salesQueue(routing.LongestIdle)
+		q.MaxWait, q.MaxWaitTarget = 20*time.Second, "vm"
+		vm := &vmStore{}
+		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(c *center.Center) {
+			flows := &staticFlows{}
+			set := loadFlows(t, exitFlows, nil)
+			set.Version = 1
+			flows.cur.Store(set)
+			c.SetIVR(center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Voicemail: vm})
+		})
+		a.waitState(t, "1001", routing.StateAvailable)
+		busy := a.call(t, "+15551260001", sim.Party{Talk: 2 * time.Minute})
+		a.waitLog(t, busy, "1001", routing.LogConnect)
+		id := a.call(t, "+15551260002", sim.Party{})
+		row := a.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeVoicemail {
+			t.Fatalf("row = %+v, want outcome voicemail", row)
+		}
+		if got := nodes(path(t, row)); got != "welcome,sales,vm,thanks" {
+			t.Fatalf("path %s, want welcome,sales,vm,thanks", got)
+		}
+		if msgs := vm.list(); len(msgs) != 1 || msgs[0].CallID != sb.CallID(id) || msgs[0].Mailbox != "sales" {
+			t.Fatalf("voicemails = %+v", msgs)
+		}
+		a.waitLog(t, id, "", routing.LogExitWithTimeout)
 	})
-	a.waitState(t, "1001", routing.StateAvailable)
-	busy := a.call(t, "+15551260001", sim.Party{Talk: 2 * time.Minute})
-	a.waitLog(t, busy, "1001", routing.LogConnect)
-	id := a.call(t, "+15551260002", sim.Party{})
-	row := a.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeVoicemail {
-		t.Fatalf("row = %+v, want outcome voicemail", row)
-	}
-	if got := nodes(path(t, row)); got != "welcome,sales,vm,thanks" {
-		t.Fatalf("path %s, want welcome,sales,vm,thanks", got)
-	}
-	if msgs := vm.list(); len(msgs) != 1 || msgs[0].CallID != sb.CallID(id) || msgs[0].Mailbox != "sales" {
-		t.Fatalf("voicemails = %+v", msgs)
-	}
-	a.waitLog(t, id, "", routing.LogExitWithTimeout)
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -135,11 +138,59 @@ func startE2E(t *testing.T, speed float64, cfg center.Config, phones map[string]
 		s.AddEndpoint("PJSIP", res, p)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
+	serve(t, s)
+	return attach(t, s, cfg)
+}
+
+// dialFunc opens a connection (ari.Config.DialContext).
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// link is where an adapter reaches ARI: a URL and the dial function that
+// connects to it (nil: TCP).
+type link struct {
+	url  string
+	dial dialFunc
+}
+
+// pipes holds the in-memory pipe of each simulator serve started, for the
+// adapters attached to it.
+var pipes sync.Map // *sim.Server → *sim.Pipe
+
+// serve starts s on an in-memory pipe, closed (with s) when the test ends.
+// Every test reaches its simulator that way, so a test run inside
+// synctest.Test runs entirely in the bubble's virtual time (outside a
+// bubble the pipe serves as a port would).
+func serve(t testing.TB, s *sim.Server) {
+	t.Helper()
+	p, err := s.StartPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return attach(t, s, cfg)
+	pipes.Store(s, p)
+	t.Cleanup(func() { s.Close(); pipes.Delete(s) })
+}
+
+// simLink is s's own ARI: its pipe when serve started it, its TCP port
+// otherwise.
+func simLink(s *sim.Server) link {
+	l := link{url: s.URL()}
+	if p, ok := pipes.Load(s); ok {
+		l.dial = p.(*sim.Pipe).DialContext
+	}
+	return l
+}
+
+// servePipe serves h on a new in-memory pipe until the test ends and
+// returns its root URL (no trailing slash) and the dial function that
+// reaches it: a front of the simulator, a CRM, inside the bubble too.
+func servePipe(t testing.TB, h http.Handler) (string, dialFunc) {
+	t.Helper()
+	p := sim.NewPipe()
+	srv := &http.Server{Handler: h}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(p) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return "http://" + p.Addr().String(), p.DialContext
 }
 
 // attach starts an adapter and a center on a running simulator.
@@ -151,27 +202,28 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 // attachWith is attach with a hook to configure the center before it runs.
 func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
-	return attachVia(t, s, s.URL(), nil, cfg, setup)
+	return attachVia(t, s, simLink(s), nil, cfg, setup)
 }
 
-// attachVia is attachWith reaching the simulator's ARI at url (s.URL() or
+// attachVia is attachWith reaching the simulator's ARI at l (simLink(s) or
 // a front of it) and writing the logs to logTo as well (nil: the test's
 // log only).
-func attachVia(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
+func attachVia(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
 	t.Helper()
-	return attachDB(t, s, url, logTo, cfg, setup, nil)
+	return attachDB(t, s, l, logTo, cfg, setup, nil)
 }
 
 // attachDB is attachVia whose call log also goes to db (nil: none), which
 // keeps the rows of live calls (write-ahead) as serve's does.
-func attachDB(t *testing.T, s *sim.Server, url string, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
+func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
 	t.Helper()
 	w := testWriter(t)
 	if logTo != nil {
 		w = io.MultiWriter(w, logTo)
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
-	pbx, err := ari.New(ari.Config{URL: url, Username: "sb", Password: "pw", Application: "switchboard", Logger: log})
+	pbx, err := ari.New(ari.Config{URL: l.url, Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
+		DialContext: l.dial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,144 +311,160 @@ func baseConfig() center.Config {
 }
 
 func TestE2ECallerHangsUpAfterTalking(t *testing.T) {
-	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
-	id := e.call(t, "+15551230001", sim.Party{Talk: 30 * time.Second})
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "caller" || row.Agent != "1001" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	if talk := row.Talk(); talk < 25*time.Second || talk > 40*time.Second {
-		t.Errorf("talk = %v, want about 30s (simulated)", talk)
-	}
-	if row.Caller != "+15551230001" || row.Called != "8000" || !row.Answered.Valid || !row.Bridged.Valid {
-		t.Errorf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t) // the agent leg was hung up too
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+		id := e.call(t, "+15551230001", sim.Party{Talk: 30 * time.Second})
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "caller" || row.Agent != "1001" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		if talk := row.Talk(); talk < 25*time.Second || talk > 40*time.Second {
+			t.Errorf("talk = %v, want about 30s (simulated)", talk)
+		}
+		if row.Caller != "+15551230001" || row.Called != "8000" || !row.Answered.Valid || !row.Bridged.Valid {
+			t.Errorf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t) // the agent leg was hung up too
+	})
 }
 
 func TestE2EAgentHangsUpFirst(t *testing.T) {
-	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1, Talk: 10 * time.Second}})
-	id := e.call(t, "+15551230002", sim.Party{})
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "agent" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t) // the caller was hung up when the agent left
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 50, baseConfig(), map[string]sim.Party{"1001": {Rings: 1, Talk: 10 * time.Second}})
+		id := e.call(t, "+15551230002", sim.Party{})
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.HangupBy != "agent" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t) // the caller was hung up when the agent left
+	})
 }
 
 func TestE2ECallerHangsUpWhileAgentRings(t *testing.T) {
-	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {NoAnswer: true}})
-	id := e.call(t, "+15551230003", sim.Party{})
-	waitUntil(t, "agent phone ringing", func() bool {
-		for _, k := range e.c.LiveCalls() {
-			if k.State == sb.CallRinging {
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {NoAnswer: true}})
+		id := e.call(t, "+15551230003", sim.Party{})
+		waitUntil(t, "agent phone ringing", func() bool {
+			for _, k := range e.c.LiveCalls() {
+				if k.State == sb.CallRinging {
+					return true
+				}
 			}
+			return false
+		})
+		if err := e.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
 		}
-		return false
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.Bridged.Valid {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t) // the ringing agent leg is gone too
 	})
-	if err := e.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.Bridged.Valid {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t) // the ringing agent leg is gone too
 }
 
 func TestE2ENoFreeAgent(t *testing.T) {
-	cfg := baseConfig()
-	cfg.WaitForAgent = 20 * time.Second
-	e := startE2E(t, 50, cfg, nil) // no agents configured
-	id := e.call(t, "+15551230004", sim.Party{})
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	if w := row.Wait(); w < 20*time.Second {
-		t.Errorf("caller waited %v, want at least the 20s limit", w)
-	}
-	e.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		cfg := baseConfig()
+		cfg.WaitForAgent = 20 * time.Second
+		e := startE2E(t, 50, cfg, nil) // no agents configured
+		id := e.call(t, "+15551230004", sim.Party{})
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		if w := row.Wait(); w < 20*time.Second {
+			t.Errorf("caller waited %v, want at least the 20s limit", w)
+		}
+		e.noChannelsLeft(t)
+	})
 }
 
 func TestE2EBusyAgentThenNext(t *testing.T) {
-	e := startE2E(t, 50, baseConfig(), map[string]sim.Party{
-		"1001": {Busy: true}, "1002": {Rings: 1, Talk: 5 * time.Second},
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 50, baseConfig(), map[string]sim.Party{
+			"1001": {Busy: true}, "1002": {Rings: 1, Talk: 5 * time.Second},
+		})
+		id := e.call(t, "+15551230005", sim.Party{})
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t)
 	})
-	id := e.call(t, "+15551230005", sim.Party{})
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1002" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t)
 }
 
 func TestE2ECallerAbandonsWhileWaiting(t *testing.T) {
-	e := startE2E(t, 50, baseConfig(), nil)
-	id := e.call(t, "+15551230006", sim.Party{Patience: 10 * time.Second})
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 50, baseConfig(), nil)
+		id := e.call(t, "+15551230006", sim.Party{Patience: 10 * time.Second})
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t)
+	})
 }
 
 func TestE2EReconnectKeepsCallsAndEndsThem(t *testing.T) {
-	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
-	id := e.call(t, "+15551230007", sim.Party{})
-	waitUntil(t, "bridged", func() bool {
-		for _, k := range e.c.LiveCalls() {
-			if k.State == sb.CallBridged {
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+		id := e.call(t, "+15551230007", sim.Party{})
+		waitUntil(t, "bridged", func() bool {
+			for _, k := range e.c.LiveCalls() {
+				if k.State == sb.CallBridged {
+					return true
+				}
 			}
+			return false
+		})
+		before := e.pbx.Stats().Reconnects
+		e.sim.DropWebSockets()
+		waitUntil(t, "reconnected", func() bool { return e.pbx.Stats().Reconnects > before && e.pbx.Ready() })
+		if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+			t.Fatalf("after reconnect live calls = %+v", calls)
 		}
-		return false
+		if err := e.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e.noChannelsLeft(t)
 	})
-	before := e.pbx.Stats().Reconnects
-	e.sim.DropWebSockets()
-	waitUntil(t, "reconnected", func() bool { return e.pbx.Stats().Reconnects > before && e.pbx.Ready() })
-	if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
-		t.Fatalf("after reconnect live calls = %+v", calls)
-	}
-	if err := e.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e.noChannelsLeft(t)
 }
 
 // TestE2ERestartAdoptsCalls: a new center (Switchboard restarted) adopts a
 // call that is talking and ends it cleanly when the caller hangs up.
 func TestE2ERestartAdoptsCalls(t *testing.T) {
-	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
-	id := e.call(t, "+15551230008", sim.Party{})
-	waitUntil(t, "bridged", func() bool {
-		calls := e.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallBridged
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+		id := e.call(t, "+15551230008", sim.Party{})
+		waitUntil(t, "bridged", func() bool {
+			calls := e.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallBridged
+		})
+		// Switchboard stops; the call stays up in the PBX's application.
+		e.stop()
+		if n := len(e.sim.Channels()); n != 2 {
+			t.Fatalf("channels after stop = %d, want caller and agent still up", n)
+		}
+		// A new controller starts and adopts the talking call.
+		e2 := attach(t, e.sim, e.cfg)
+		waitUntil(t, "call adopted", func() bool {
+			calls := e2.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallBridged && calls[0].Agent == "1001"
+		})
+		if err := e.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		row := e2.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+			t.Fatalf("cdr = %+v", row)
+		}
+		e2.noChannelsLeft(t)
 	})
-	// Switchboard stops; the call stays up in the PBX's application.
-	e.stop()
-	if n := len(e.sim.Channels()); n != 2 {
-		t.Fatalf("channels after stop = %d, want caller and agent still up", n)
-	}
-	// A new controller starts and adopts the talking call.
-	e2 := attach(t, e.sim, e.cfg)
-	waitUntil(t, "call adopted", func() bool {
-		calls := e2.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallBridged && calls[0].Agent == "1001"
-	})
-	if err := e.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	row := e2.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	e2.noChannelsLeft(t)
 }
 
 type tw struct{ t *testing.T }
@@ -407,69 +475,75 @@ func testWriter(t *testing.T) io.Writer  { return tw{t} }
 // TestE2ERestartAdoptsWaitingCaller: a caller still waiting for an agent
 // when Switchboard stops is adopted by the next start and served.
 func TestE2ERestartAdoptsWaitingCaller(t *testing.T) {
-	cfg := baseConfig()
-	e := startE2E(t, 20, cfg, nil) // no agent yet: the caller waits
-	id := e.call(t, "+15551230009", sim.Party{})
-	waitUntil(t, "waiting", func() bool {
-		calls := e.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallPrompting
+	synctest.Test(t, func(t *testing.T) {
+		cfg := baseConfig()
+		e := startE2E(t, 20, cfg, nil) // no agent yet: the caller waits
+		id := e.call(t, "+15551230009", sim.Party{})
+		waitUntil(t, "waiting", func() bool {
+			calls := e.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallPrompting
+		})
+		e.stop()
+		e.sim.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1, Talk: 5 * time.Second})
+		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
+		e2 := attach(t, e.sim, cfg)
+		row := e2.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+			t.Fatalf("adopted caller: %+v", row)
+		}
+		e2.noChannelsLeft(t)
 	})
-	e.stop()
-	e.sim.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1, Talk: 5 * time.Second})
-	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
-	e2 := attach(t, e.sim, cfg)
-	row := e2.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
-		t.Fatalf("adopted caller: %+v", row)
-	}
-	e2.noChannelsLeft(t)
 }
 
 // TestE2ERestartDeletesBridgeLeftBehind: a call bridge left empty in the
 // PBX (its call ended while Switchboard was down) is deleted by the next
 // start's reconcile.
 func TestE2ERestartDeletesBridgeLeftBehind(t *testing.T) {
-	e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
-	e.call(t, "+15551230011", sim.Party{})
-	waitUntil(t, "bridged", func() bool {
-		calls := e.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallBridged
-	})
-	e.stop()
-	// Both legs hang up while no controller runs: the bridge stays.
-	for _, ch := range e.sim.Channels() {
-		if err := e.sim.Hangup(ch.ID, 16); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 20, baseConfig(), map[string]sim.Party{"1001": {Rings: 1}})
+		e.call(t, "+15551230011", sim.Party{})
+		waitUntil(t, "bridged", func() bool {
+			calls := e.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallBridged
+		})
+		e.stop()
+		// Both legs hang up while no controller runs: the bridge stays.
+		for _, ch := range e.sim.Channels() {
+			if err := e.sim.Hangup(ch.ID, 16); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if n := len(e.sim.Bridges()); n != 1 {
-		t.Fatalf("%d bridges after the hang-ups, want the call's one left", n)
-	}
-	e2 := attach(t, e.sim, e.cfg)
-	e2.noChannelsLeft(t)
+		if n := len(e.sim.Bridges()); n != 1 {
+			t.Fatalf("%d bridges after the hang-ups, want the call's one left", n)
+		}
+		e2 := attach(t, e.sim, e.cfg)
+		e2.noChannelsLeft(t)
+	})
 }
 
 // TestE2ELocalTrunkHangupCause: a caller who came through a Local trunk
 // leg hangs up while waiting: the first ChannelHangupRequest has no cause
 // (as on Asterisk 22), and the call-log row has the cause that came after.
 func TestE2ELocalTrunkHangupCause(t *testing.T) {
-	e := startE2E(t, 20, baseConfig(), nil) // no agent: the caller waits
-	id, err := e.sim.Call(sim.Inbound{App: "switchboard", From: "+15551230012", To: "8000", Trunk: "Local/trunk@from-pstn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "waiting", func() bool {
-		calls := e.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallPrompting
+	synctest.Test(t, func(t *testing.T) {
+		e := startE2E(t, 20, baseConfig(), nil) // no agent: the caller waits
+		id, err := e.sim.Call(sim.Inbound{App: "switchboard", From: "+15551230012", To: "8000", Trunk: "Local/trunk@from-pstn"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "waiting", func() bool {
+			calls := e.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallPrompting
+		})
+		if err := e.sim.Hangup(id, 17); err != nil {
+			t.Fatal(err)
+		}
+		row := e.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.HangupCause != 17 {
+			t.Fatalf("cdr = %+v, want abandoned by the caller with cause 17", row)
+		}
+		e.noChannelsLeft(t)
 	})
-	if err := e.sim.Hangup(id, 17); err != nil {
-		t.Fatal(err)
-	}
-	row := e.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeAbandoned || row.HangupBy != "caller" || row.HangupCause != 17 {
-		t.Fatalf("cdr = %+v, want abandoned by the caller with cause 17", row)
-	}
-	e.noChannelsLeft(t)
 }
 
 // TestE2ECallsEndedWhileDownAreLogged: the call log is written ahead: a
@@ -478,66 +552,70 @@ func TestE2ELocalTrunkHangupCause(t *testing.T) {
 // they had reached (the talking call's agent and bridged time). A call of
 // the new run is logged once, with its real outcome.
 func TestE2ECallsEndedWhileDownAreLogged(t *testing.T) {
-	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
-	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
-	cfg := baseConfig()
-	cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := attachDB(t, s, s.URL(), nil, cfg, nil, db)
-	talking := e.call(t, "+15551230020", sim.Party{})
-	waitUntil(t, "bridged", func() bool {
-		calls := e.c.LiveCalls()
-		return len(calls) == 1 && calls[0].State == sb.CallBridged
-	})
-	waiting := e.call(t, "+15551230021", sim.Party{})
-	ctx := context.Background()
-	far := time.Now().Add(24 * time.Hour)
-	waitUntil(t, "both rows open, the talking one with its agent", func() bool {
-		open, err := db.OpenCDRs(ctx, "sim-asterisk", far)
-		if err != nil || len(open) != 2 {
-			return false
-		}
-		for _, r := range open {
-			if string(r.CallID) == talking && (r.Agent != "1001" || !r.Bridged.Valid) {
-				return false
-			}
-		}
-		return true
-	})
-	e.stop()
-	for _, ch := range s.Channels() {
-		if err := s.Hangup(ch.ID, 16); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "sb.db"))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	e2 := attachDB(t, s, s.URL(), nil, cfg, nil, db)
-	for _, id := range []string{talking, waiting} {
-		row := e2.cdr.wait(t, id)
-		if row.Outcome != sb.OutcomeEndedWhileDown {
-			t.Errorf("%s: outcome %s, want ended_while_down", id, row.Outcome)
+		t.Cleanup(func() { _ = db.Close() })
+		s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+		s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
+		cfg := baseConfig()
+		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
+		serve(t, s)
+		e := attachDB(t, s, simLink(s), nil, cfg, nil, db)
+		talking := e.call(t, "+15551230020", sim.Party{})
+		waitUntil(t, "bridged", func() bool {
+			calls := e.c.LiveCalls()
+			return len(calls) == 1 && calls[0].State == sb.CallBridged
+		})
+		waiting := e.call(t, "+15551230021", sim.Party{})
+		ctx := context.Background()
+		far := time.Now().Add(24 * time.Hour)
+		waitUntil(t, "both rows open, the talking one with its agent", func() bool {
+			open, err := db.OpenCDRs(ctx, "sim-asterisk", far)
+			if err != nil || len(open) != 2 {
+				return false
+			}
+			for _, r := range open {
+				if string(r.CallID) == talking && (r.Agent != "1001" || !r.Bridged.Valid) {
+					return false
+				}
+			}
+			return true
+		})
+		e.stop()
+		for _, ch := range s.Channels() {
+			if err := s.Hangup(ch.ID, 16); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if id == talking && (row.Agent != "1001" || !row.Bridged.Valid) {
-			t.Errorf("talking call's row lost what it reached: %+v", row)
+		// Switchboard is down for a while. (In virtual time a restart takes
+		// no time: the waiting call could have entered at the very instant
+		// the next run starts, and a start closes the rows that entered
+		// before it.)
+		time.Sleep(time.Second)
+		e2 := attachDB(t, s, simLink(s), nil, cfg, nil, db)
+		for _, id := range []string{talking, waiting} {
+			row := e2.cdr.wait(t, id)
+			if row.Outcome != sb.OutcomeEndedWhileDown {
+				t.Errorf("%s: outcome %s, want ended_while_down", id, row.Outcome)
+			}
+			if id == talking && (row.Agent != "1001" || !row.Bridged.Valid) {
+				t.Errorf("talking call's row lost what it reached: %+v", row)
+			}
 		}
-	}
-	if open, _ := db.OpenCDRs(ctx, "sim-asterisk", far); len(open) != 0 {
-		t.Errorf("rows still open: %+v", open)
-	}
-	fresh := e2.call(t, "+15551230022", sim.Party{Talk: 2 * time.Second})
-	if row := e2.cdr.wait(t, fresh); row.Outcome != sb.OutcomeCompleted {
-		t.Errorf("call of the new run: %+v", row)
-	}
-	rows, total, err := db.ListCDR(ctx, sb.CDRFilter{})
-	if err != nil || total != 3 {
-		t.Fatalf("call log has %d rows (%v), want 3: %+v", total, err, rows)
-	}
-	e2.noChannelsLeft(t)
+		if open, _ := db.OpenCDRs(ctx, "sim-asterisk", far); len(open) != 0 {
+			t.Errorf("rows still open: %+v", open)
+		}
+		fresh := e2.call(t, "+15551230022", sim.Party{Talk: 2 * time.Second})
+		if row := e2.cdr.wait(t, fresh); row.Outcome != sb.OutcomeCompleted {
+			t.Errorf("call of the new run: %+v", row)
+		}
+		rows, total, err := db.ListCDR(ctx, sb.CDRFilter{})
+		if err != nil || total != 3 {
+			t.Fatalf("call log has %d rows (%v), want 3: %+v", total, err, rows)
+		}
+		e2.noChannelsLeft(t)
+	})
 }

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -108,6 +108,13 @@ func startIVR(t *testing.T, speed float64, yaml string, phones map[string]sim.Pa
 
 func startIVRRoutes(t *testing.T, speed float64, yaml string, phones map[string]sim.Party, routes []center.Route) *ivrRig {
 	t.Helper()
+	return startIVRHTTP(t, speed, yaml, phones, routes, nil)
+}
+
+// startIVRHTTP is startIVRRoutes whose lookups go through hc (nil: the
+// center's default client).
+func startIVRHTTP(t *testing.T, speed float64, yaml string, phones map[string]sim.Party, routes []center.Route, hc *http.Client) *ivrRig {
+	t.Helper()
 	cals := openCalendars{"open-hours": true, "closed-hours": false}
 	r := &ivrRig{flows: &staticFlows{}, vm: &vmStore{}}
 	set := loadFlows(t, yaml, cals)
@@ -122,16 +129,24 @@ func startIVRRoutes(t *testing.T, speed float64, yaml string, phones map[string]
 		}
 	}
 	cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
 	r.e2e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
 		c.SetIVR(center.IVROptions{Flows: r.flows, Routes: routes,
-			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe})
+			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe, HTTP: hc})
 	})
 	return r
+}
+
+// crmServer serves h as a CRM on an in-memory pipe until the test ends
+// and returns its URL and the client that reaches it (IVROptions.HTTP), so
+// that lookups stay inside a synctest bubble.
+func crmServer(t *testing.T, h http.Handler) (string, *http.Client) {
+	t.Helper()
+	u, dial := servePipe(t, h)
+	tr := &http.Transport{DialContext: dial}
+	t.Cleanup(tr.CloseIdleConnections)
+	return u, &http.Client{Transport: tr}
 }
 
 // path decodes a call-log row's IVR path.
@@ -198,84 +213,92 @@ flows:
 `
 
 func TestIVRMenuToQueueToAgent(t *testing.T) {
-	r := startIVR(t, 20, menuFlow, map[string]sim.Party{"1001": {Rings: 1, Talk: 30 * time.Second}})
-	id := r.dial(t, "+15550001", "1")
-	// The agent's leg carries the call's facts for the phone or screen.
-	var leg sb.ChannelID
-	waitUntil(t, "bridged", func() bool {
-		for _, k := range r.c.LiveCalls() {
-			if k.State == sb.CallBridged {
-				leg = k.AgentChannel
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 20, menuFlow, map[string]sim.Party{"1001": {Rings: 1, Talk: 30 * time.Second}})
+		id := r.dial(t, "+15550001", "1")
+		// The agent's leg carries the call's facts for the phone or screen.
+		var leg sb.ChannelID
+		waitUntil(t, "bridged", func() bool {
+			for _, k := range r.c.LiveCalls() {
+				if k.State == sb.CallBridged {
+					leg = k.AgentChannel
+					return true
+				}
+			}
+			return false
+		})
+		for name, want := range map[string]string{"SB_CALL_ID": id, "SB_QUEUE": "sales"} {
+			if got, err := r.pbx.GetVariable(context.Background(), leg, name); err != nil || got != want {
+				t.Errorf("agent leg %s = %q, %v; want %q", name, got, err, want)
 			}
 		}
-		return false
-	})
-	for name, want := range map[string]string{"SB_CALL_ID": id, "SB_QUEUE": "sales"} {
-		if got, err := r.pbx.GetVariable(context.Background(), leg, name); err != nil || got != want {
-			t.Errorf("agent leg %s = %q, %v; want %q", name, got, err, want)
+		row := r.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeCompleted || row.Queue != "sales" || row.Agent != "1001" {
+			t.Fatalf("cdr = %+v", row)
 		}
-	}
-	row := r.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeCompleted || row.Queue != "sales" || row.Agent != "1001" {
-		t.Fatalf("cdr = %+v", row)
-	}
-	p := path(t, row)
-	if got := nodes(p); got != "welcome,menu,sales" || p.End != "queue:sales" {
-		t.Fatalf("path %s end %s", got, p.End)
-	}
-	r.noChannelsLeft(t)
+		p := path(t, row)
+		if got := nodes(p); got != "welcome,menu,sales" || p.End != "queue:sales" {
+			t.Fatalf("path %s end %s", got, p.End)
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 func TestIVRGatherAndSay(t *testing.T) {
-	r := startIVR(t, 50, menuFlow, nil)
-	id := r.dial(t, "+15550002", "2", "1234#")
-	row := r.cdr.wait(t, id)
-	p := path(t, row)
-	if row.Outcome != sb.OutcomeIVR || p.End != "hangup" || nodes(p) != "welcome,menu,account,readback,goodbye" {
-		t.Fatalf("outcome %s end %s path %s", row.Outcome, p.End, nodes(p))
-	}
-	if p.Vars["account"] != "1234" {
-		t.Errorf("vars = %v, want account 1234", p.Vars)
-	}
-	var said []string
-	for _, v := range p.Visits {
-		if v.Node == "readback" {
-			said = v.Prompts
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, menuFlow, nil)
+		id := r.dial(t, "+15550002", "2", "1234#")
+		row := r.cdr.wait(t, id)
+		p := path(t, row)
+		if row.Outcome != sb.OutcomeIVR || p.End != "hangup" || nodes(p) != "welcome,menu,account,readback,goodbye" {
+			t.Fatalf("outcome %s end %s path %s", row.Outcome, p.End, nodes(p))
 		}
-	}
-	if strings.Join(said, " ") != "digits:1234" {
-		t.Errorf("readback played %q", said)
-	}
-	r.noChannelsLeft(t)
+		if p.Vars["account"] != "1234" {
+			t.Errorf("vars = %v, want account 1234", p.Vars)
+		}
+		var said []string
+		for _, v := range p.Visits {
+			if v.Node == "readback" {
+				said = v.Prompts
+			}
+		}
+		if strings.Join(said, " ") != "digits:1234" {
+			t.Errorf("readback played %q", said)
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 func TestIVRMenuTimeoutsExhaustRetries(t *testing.T) {
-	r := startIVR(t, 50, menuFlow, nil)
-	id := r.dial(t, "+15550003") // presses nothing
-	row := r.cdr.wait(t, id)
-	p := path(t, row)
-	if nodes(p) != "welcome,menu,goodbye" || p.End != "hangup" {
-		t.Fatalf("path %s end %s", nodes(p), p.End)
-	}
-	if res := p.Visits[1].Result; !strings.Contains(res, "timeout") && !strings.Contains(res, "retries") {
-		t.Errorf("menu result %q does not say it timed out", res)
-	}
-	if w := row.Ended.Sub(row.Entered); w < 10*time.Second {
-		t.Errorf("call lasted %v: two 5 s timeouts should have passed", w)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, menuFlow, nil)
+		id := r.dial(t, "+15550003") // presses nothing
+		row := r.cdr.wait(t, id)
+		p := path(t, row)
+		if nodes(p) != "welcome,menu,goodbye" || p.End != "hangup" {
+			t.Fatalf("path %s end %s", nodes(p), p.End)
+		}
+		if res := p.Visits[1].Result; !strings.Contains(res, "timeout") && !strings.Contains(res, "retries") {
+			t.Errorf("menu result %q does not say it timed out", res)
+		}
+		if w := row.Ended.Sub(row.Entered); w < 10*time.Second {
+			t.Errorf("call lasted %v: two 5 s timeouts should have passed", w)
+		}
+	})
 }
 
 func TestIVRInvalidKeyThenValid(t *testing.T) {
-	r := startIVR(t, 50, menuFlow, nil)
-	id := r.dial(t, "+15550004", "7", "9")
-	p := path(t, r.cdr.wait(t, id))
-	if nodes(p) != "welcome,menu,goodbye" {
-		t.Fatalf("path %s", nodes(p))
-	}
-	if keys := p.Visits[1].Keys; keys != "79" {
-		t.Errorf("menu keys = %q, want 79", keys)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, menuFlow, nil)
+		id := r.dial(t, "+15550004", "7", "9")
+		p := path(t, r.cdr.wait(t, id))
+		if nodes(p) != "welcome,menu,goodbye" {
+			t.Fatalf("path %s", nodes(p))
+		}
+		if keys := p.Visits[1].Keys; keys != "79" {
+			t.Errorf("menu keys = %q, want 79", keys)
+		}
+	})
 }
 
 const lookupFlow = `
@@ -298,45 +321,47 @@ flows:
 `
 
 func TestIVRLookup(t *testing.T) {
-	var slow atomic.Bool
-	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		switch {
-		case strings.HasSuffix(req.URL.Path, "+15550500"):
-			w.WriteHeader(http.StatusInternalServerError)
-		case strings.HasSuffix(req.URL.Path, "+15550501"):
-			slow.Store(true)
-			select {
-			case <-req.Context().Done():
-			case <-time.After(5 * time.Second):
+	synctest.Test(t, func(t *testing.T) {
+		var slow atomic.Bool
+		crm, hc := crmServer(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			switch {
+			case strings.HasSuffix(req.URL.Path, "+15550500"):
+				w.WriteHeader(http.StatusInternalServerError)
+			case strings.HasSuffix(req.URL.Path, "+15550501"):
+				slow.Store(true)
+				select {
+				case <-req.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+			default:
+				fmt.Fprint(w, `{"customer":{"name":"Ann"},"tier":"gold"}`)
 			}
-		default:
-			fmt.Fprint(w, `{"customer":{"name":"Ann"},"tier":"gold"}`)
-		}
-	}))
-	defer crm.Close()
-	r := startIVR(t, 20, fmt.Sprintf(lookupFlow, crm.URL), map[string]sim.Party{"1001": {Rings: 1, Talk: 5 * time.Second}})
+		}))
+		r := startIVRHTTP(t, 20, fmt.Sprintf(lookupFlow, crm), map[string]sim.Party{"1001": {Rings: 1, Talk: 5 * time.Second}},
+			[]center.Route{{DNIS: "*", Flow: "main"}}, hc)
 
-	ok := r.dial(t, "+15550499")
-	row := r.cdr.wait(t, ok)
-	p := path(t, row)
-	if nodes(p) != "crm,tiered,vip,vipq" || p.Vars["name"] != "Ann" || p.Vars["greeting"] != "hello Ann" {
-		t.Fatalf("ok lookup: path %s vars %v", nodes(p), p.Vars)
-	}
-	if row.Outcome != sb.OutcomeCompleted || row.Queue != "sales" {
-		t.Errorf("cdr = %+v", row)
-	}
-
-	for _, caller := range []string{"+15550500", "+15550501"} { // failing, slow
-		id := r.dial(t, caller)
-		p := path(t, r.cdr.wait(t, id))
-		if nodes(p) != "crm,fallback" || p.End != "hangup" {
-			t.Errorf("%s: path %s end %s, want the fallback", caller, nodes(p), p.End)
+		ok := r.dial(t, "+15550499")
+		row := r.cdr.wait(t, ok)
+		p := path(t, row)
+		if nodes(p) != "crm,tiered,vip,vipq" || p.Vars["name"] != "Ann" || p.Vars["greeting"] != "hello Ann" {
+			t.Fatalf("ok lookup: path %s vars %v", nodes(p), p.Vars)
 		}
-	}
-	if !slow.Load() {
-		t.Error("the slow lookup never reached the server")
-	}
-	r.noChannelsLeft(t)
+		if row.Outcome != sb.OutcomeCompleted || row.Queue != "sales" {
+			t.Errorf("cdr = %+v", row)
+		}
+
+		for _, caller := range []string{"+15550500", "+15550501"} { // failing, slow
+			id := r.dial(t, caller)
+			p := path(t, r.cdr.wait(t, id))
+			if nodes(p) != "crm,fallback" || p.End != "hangup" {
+				t.Errorf("%s: path %s end %s, want the fallback", caller, nodes(p), p.End)
+			}
+		}
+		if !slow.Load() {
+			t.Error("the slow lookup never reached the server")
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 const transferFlow = `
@@ -349,21 +374,23 @@ flows:
 `
 
 func TestIVRTransfer(t *testing.T) {
-	r := startIVR(t, 50, transferFlow, map[string]sim.Party{"2001": {Rings: 1, Talk: 5 * time.Second}})
-	id := r.dial(t, "+15550600")
-	row := r.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeTransferred || path(t, row).End != "transfer:PJSIP/2001" {
-		t.Fatalf("answered transfer: cdr %+v end %s", row, path(t, row).End)
-	}
-	r.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, transferFlow, map[string]sim.Party{"2001": {Rings: 1, Talk: 5 * time.Second}})
+		id := r.dial(t, "+15550600")
+		row := r.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeTransferred || path(t, row).End != "transfer:PJSIP/2001" {
+			t.Fatalf("answered transfer: cdr %+v end %s", row, path(t, row).End)
+		}
+		r.noChannelsLeft(t)
 
-	r.sim.SetParty("PJSIP", "2001", sim.Party{Busy: true})
-	id = r.dial(t, "+15550601")
-	p := path(t, r.cdr.wait(t, id))
-	if nodes(p) != "xfer,sorry" {
-		t.Fatalf("busy transfer: path %s", nodes(p))
-	}
-	r.noChannelsLeft(t)
+		r.sim.SetParty("PJSIP", "2001", sim.Party{Busy: true})
+		id = r.dial(t, "+15550601")
+		p := path(t, r.cdr.wait(t, id))
+		if nodes(p) != "xfer,sorry" {
+			t.Fatalf("busy transfer: path %s", nodes(p))
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 const voicemailFlow = `
@@ -376,20 +403,22 @@ flows:
 `
 
 func TestIVRVoicemail(t *testing.T) {
-	r := startIVR(t, 50, voicemailFlow, nil)
-	id := r.dial(t, "+15550700")
-	row := r.cdr.wait(t, id)
-	if row.Outcome != sb.OutcomeVoicemail {
-		t.Fatalf("cdr = %+v", row)
-	}
-	msgs := r.vm.list()
-	if len(msgs) != 1 || msgs[0].Mailbox != "support" || msgs[0].CallID != sb.CallID(id) || msgs[0].Duration < time.Second {
-		t.Fatalf("voicemails = %+v", msgs)
-	}
-	if _, ok := r.sim.StoredRecordings()[msgs[0].Recording]; !ok {
-		t.Errorf("recording %q is not stored on the PBX: %v", msgs[0].Recording, r.sim.StoredRecordings())
-	}
-	r.noChannelsLeft(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, voicemailFlow, nil)
+		id := r.dial(t, "+15550700")
+		row := r.cdr.wait(t, id)
+		if row.Outcome != sb.OutcomeVoicemail {
+			t.Fatalf("cdr = %+v", row)
+		}
+		msgs := r.vm.list()
+		if len(msgs) != 1 || msgs[0].Mailbox != "support" || msgs[0].CallID != sb.CallID(id) || msgs[0].Duration < time.Second {
+			t.Fatalf("voicemails = %+v", msgs)
+		}
+		if _, ok := r.sim.StoredRecordings()[msgs[0].Recording]; !ok {
+			t.Errorf("recording %q is not stored on the PBX: %v", msgs[0].Recording, r.sim.StoredRecordings())
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 const branchFlow = `
@@ -416,90 +445,94 @@ flows:
 `
 
 func TestIVRBranchSubflowGoto(t *testing.T) {
-	r := startIVR(t, 50, branchFlow, nil)
-	id := r.dial(t, "+15550800")
-	p := path(t, r.cdr.wait(t, id))
-	if nodes(p) != "hours,common,mark,back,again,done" || p.Vars["checked"] != "yes" {
-		t.Fatalf("path %s vars %v", nodes(p), p.Vars)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := startIVR(t, 50, branchFlow, nil)
+		id := r.dial(t, "+15550800")
+		p := path(t, r.cdr.wait(t, id))
+		if nodes(p) != "hours,common,mark,back,again,done" || p.Vars["checked"] != "yes" {
+			t.Fatalf("path %s vars %v", nodes(p), p.Vars)
+		}
+	})
 }
 
 // TestIVRCallerHangsUpInEveryNode: a caller who leaves while the flow is in
 // any node that lasts ends the call cleanly: one call-log row with the path,
 // nothing left on the PBX, no flow commands after the end.
 func TestIVRCallerHangsUpInEveryNode(t *testing.T) {
-	slowCRM := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		select {
-		case <-req.Context().Done():
-		case <-time.After(3 * time.Second):
+	synctest.Test(t, func(t *testing.T) {
+		slowCRM, hc := crmServer(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			select {
+			case <-req.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+		}))
+		nodesYAML := map[string]string{
+			"play":      `{play: [sound:silence/10], next: end}`,
+			"say":       `{say: {number: "123456789"}, next: end}`,
+			"menu":      `{menu: {prompt: [sound:beep], keys: {"1": end}, timeout: 30s}}`,
+			"gather":    `{gather: {prompt: [sound:beep], into: x, timeout: 30s}, next: end}`,
+			"lookup":    `{lookup: {url: "` + slowCRM + `", timeout: 60s, map: {x: x}, fail: end}, next: end}`,
+			"queue":     `{queue: sales}`,
+			"transfer":  `{transfer: {endpoint: PJSIP/2002, timeout: 60s, fail: end}}`,
+			"voicemail": `{voicemail: {mailbox: sales, max_length: 60s}, next: end}`,
+			"hangup":    `{hangup: {prompt: [sound:silence/10]}}`,
 		}
-	}))
-	defer slowCRM.Close()
-	nodesYAML := map[string]string{
-		"play":      `{play: [sound:silence/10], next: end}`,
-		"say":       `{say: {number: "123456789"}, next: end}`,
-		"menu":      `{menu: {prompt: [sound:beep], keys: {"1": end}, timeout: 30s}}`,
-		"gather":    `{gather: {prompt: [sound:beep], into: x, timeout: 30s}, next: end}`,
-		"lookup":    `{lookup: {url: "` + slowCRM.URL + `", timeout: 60s, map: {x: x}, fail: end}, next: end}`,
-		"queue":     `{queue: sales}`,
-		"transfer":  `{transfer: {endpoint: PJSIP/2002, timeout: 60s, fail: end}}`,
-		"voicemail": `{voicemail: {mailbox: sales, max_length: 60s}, next: end}`,
-		"hangup":    `{hangup: {prompt: [sound:silence/10]}}`,
-	}
-	var yaml strings.Builder
-	yaml.WriteString("flows:\n")
-	for typ, node := range nodesYAML {
-		fmt.Fprintf(&yaml, "  f-%s:\n    start: n\n    nodes:\n      n: %s\n", typ, node)
-		if strings.Contains(node, "end") {
-			yaml.WriteString("      end: {hangup: {}}\n")
+		var yaml strings.Builder
+		yaml.WriteString("flows:\n")
+		for typ, node := range nodesYAML {
+			fmt.Fprintf(&yaml, "  f-%s:\n    start: n\n    nodes:\n      n: %s\n", typ, node)
+			if strings.Contains(node, "end") {
+				yaml.WriteString("      end: {hangup: {}}\n")
+			}
 		}
-	}
-	yaml.WriteString("  main:\n    start: x\n    nodes:\n      x: {hangup: {}}\n")
-	var routes []center.Route
-	var types []string
-	for typ := range nodesYAML {
-		types = append(types, typ)
-		routes = append(routes, center.Route{DNIS: "dial-" + typ, Flow: "f-" + typ})
-	}
-	r := startIVRRoutes(t, 20, yaml.String(), map[string]sim.Party{"2002": {NoAnswer: true}}, routes)
-	ids := map[string]string{}
-	for n, typ := range types {
-		// The caller gives up 3 s (simulated) into the call: every node
-		// above lasts longer than that.
-		ids[typ] = r.dialTo(t, fmt.Sprintf("+1555090%02d", n), "dial-"+typ, sim.Party{Patience: 3 * time.Second})
-	}
-	for _, typ := range types {
-		row := r.cdr.wait(t, ids[typ])
-		p := path(t, row)
-		wantEnd := "caller-hangup"
-		if typ == "queue" {
-			wantEnd = "queue:sales" // the flow ended there; the caller left while waiting
+		yaml.WriteString("  main:\n    start: x\n    nodes:\n      x: {hangup: {}}\n")
+		var routes []center.Route
+		var types []string
+		for typ := range nodesYAML {
+			types = append(types, typ)
+			routes = append(routes, center.Route{DNIS: "dial-" + typ, Flow: "f-" + typ})
 		}
-		if p.End != wantEnd || len(p.Visits) == 0 || p.Visits[0].Type != ivr.NodeType(typ) {
-			t.Errorf("%s: end %q path %+v", typ, p.End, p.Visits)
+		r := startIVRHTTP(t, 20, yaml.String(), map[string]sim.Party{"2002": {NoAnswer: true}}, routes, hc)
+		ids := map[string]string{}
+		for n, typ := range types {
+			// The caller gives up 3 s (simulated) into the call: every node
+			// above lasts longer than that.
+			ids[typ] = r.dialTo(t, fmt.Sprintf("+1555090%02d", n), "dial-"+typ, sim.Party{Patience: 3 * time.Second})
 		}
-		want := sb.OutcomeIVR
-		switch typ {
-		case "queue":
-			want = sb.OutcomeAbandoned // left while waiting for an agent
-		case "voicemail":
-			want = sb.OutcomeVoicemail // hanging up is how a message ends
+		for _, typ := range types {
+			row := r.cdr.wait(t, ids[typ])
+			p := path(t, row)
+			wantEnd := "caller-hangup"
+			if typ == "queue" {
+				wantEnd = "queue:sales" // the flow ended there; the caller left while waiting
+			}
+			if p.End != wantEnd || len(p.Visits) == 0 || p.Visits[0].Type != ivr.NodeType(typ) {
+				t.Errorf("%s: end %q path %+v", typ, p.End, p.Visits)
+			}
+			want := sb.OutcomeIVR
+			switch typ {
+			case "queue":
+				want = sb.OutcomeAbandoned // left while waiting for an agent
+			case "voicemail":
+				want = sb.OutcomeVoicemail // hanging up is how a message ends
+			}
+			if row.Outcome != want || row.HangupBy != "caller" {
+				t.Errorf("%s: outcome %s by %q, want %s by caller", typ, row.Outcome, row.HangupBy, want)
+			}
 		}
-		if row.Outcome != want || row.HangupBy != "caller" {
-			t.Errorf("%s: outcome %s by %q, want %s by caller", typ, row.Outcome, row.HangupBy, want)
+		r.noChannelsLeft(t)
+		waitUntil(t, "the message left by hanging up", func() bool { return len(r.vm.list()) == 1 })
+		if m := r.vm.list()[0]; m.Mailbox != "sales" || m.CallID != sb.CallID(ids["voicemail"]) || m.Duration < time.Second {
+			t.Errorf("voicemail = %+v", m)
 		}
-	}
-	r.noChannelsLeft(t)
-	waitUntil(t, "the message left by hanging up", func() bool { return len(r.vm.list()) == 1 })
-	if m := r.vm.list()[0]; m.Mailbox != "sales" || m.CallID != sb.CallID(ids["voicemail"]) || m.Duration < time.Second {
-		t.Errorf("voicemail = %+v", m)
-	}
+	})
 }
 
 // TestIVRReloadDuringLiveCalls: a call in progress finishes on the flow
 // version it entered on; new calls take the new version.
 func TestIVRReloadDuringLiveCalls(t *testing.T) {
-	const v1 = `
+	synctest.Test(t, func(t *testing.T) {
+		const v1 = `
 flows:
   main:
     start: hold
@@ -507,7 +540,7 @@ flows:
       hold: {play: [sound:silence/10, sound:silence/10], next: bye}
       bye: {hangup: {prompt: [sound:vm-goodbye]}}
 `
-	const v2 = `
+		const v2 = `
 flows:
   main:
     start: hello
@@ -515,23 +548,24 @@ flows:
       hello: {play: [sound:hello-world], next: bye2}
       bye2: {hangup: {}}
 `
-	r := startIVR(t, 20, v1, nil)
-	a := r.dial(t, "+15551001")
-	waitUntil(t, "call A in v1", func() bool {
-		calls := r.c.LiveCalls()
-		return len(calls) == 1 && calls[0].IVRNode == "main/hold"
+		r := startIVR(t, 20, v1, nil)
+		a := r.dial(t, "+15551001")
+		waitUntil(t, "call A in v1", func() bool {
+			calls := r.c.LiveCalls()
+			return len(calls) == 1 && calls[0].IVRNode == "main/hold"
+		})
+		next := loadFlows(t, v2, openCalendars{})
+		next.Version = 2
+		r.flows.cur.Store(next) // what the registry does on reload
+		b := r.dial(t, "+15551002")
+		pb := path(t, r.cdr.wait(t, b))
+		pa := path(t, r.cdr.wait(t, a))
+		if pa.Version != 1 || nodes(pa) != "hold,bye" {
+			t.Errorf("call A: version %d path %s, want version 1 hold,bye", pa.Version, nodes(pa))
+		}
+		if pb.Version != 2 || nodes(pb) != "hello,bye2" {
+			t.Errorf("call B: version %d path %s, want version 2 hello,bye2", pb.Version, nodes(pb))
+		}
+		r.noChannelsLeft(t)
 	})
-	next := loadFlows(t, v2, openCalendars{})
-	next.Version = 2
-	r.flows.cur.Store(next) // what the registry does on reload
-	b := r.dial(t, "+15551002")
-	pb := path(t, r.cdr.wait(t, b))
-	pa := path(t, r.cdr.wait(t, a))
-	if pa.Version != 1 || nodes(pa) != "hold,bye" {
-		t.Errorf("call A: version %d path %s, want version 1 hold,bye", pa.Version, nodes(pa))
-	}
-	if pb.Version != 2 || nodes(pb) != "hello,bye2" {
-		t.Errorf("call B: version %d path %s, want version 2 hello,bye2", pb.Version, nodes(pb))
-	}
-	r.noChannelsLeft(t)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -39,86 +40,88 @@ type leadKind struct {
 // end: every lead ends in the state its outcome gives, no lead is dialed
 // more than its attempts allow, every conversation is in the call log.
 func TestCampaign200Leads(t *testing.T) {
-	kinds := []leadKind{
-		{name: "talk", n: 80, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
-		{name: "busy", n: 30, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
-		{name: "noanswer", n: 25, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
-		{name: "machine", n: 25, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute}, want: campaign.LeadFailed, outcome: campaign.OutcomeMachine},
-		{name: "unreachable", n: 15, party: sim.Party{Unreachable: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeFailed},
-		// Hangs up while AMD listens: no one was reached (no answer).
-		{name: "hangs-up", n: 15, party: sim.Party{Rings: 1, Patience: time.Second}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
-		// On the do-not-call list: held back, never dialed (still new,
-		// dialed only if the number leaves the list).
-		{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: campaign.LeadNew},
-	}
-	// The connect window is widened: at speed 50 two seconds are 40 ms of
-	// wall time, less than an offer's round trips on a loaded machine, and
-	// this test is about every lead's fate, not the 2-second rule
-	// (TestCampaignAbandonsAfterTwoSeconds is).
-	a, db, runner, leads, _ := startCampaignCfg(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
-		camp.MaxAttempts = 2
-		// Machines hear a message after their greeting, then are hung up.
-		camp.MachineMessage = "sound:vm-goodbye"
-		for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
-			camp.RetryDelays[o] = 30 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{
+			{name: "talk", n: 80, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
+			{name: "busy", n: 30, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
+			{name: "noanswer", n: 25, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+			{name: "machine", n: 25, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute}, want: campaign.LeadFailed, outcome: campaign.OutcomeMachine},
+			{name: "unreachable", n: 15, party: sim.Party{Unreachable: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeFailed},
+			// Hangs up while AMD listens: no one was reached (no answer).
+			{name: "hangs-up", n: 15, party: sim.Party{Rings: 1, Patience: time.Second}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+			// On the do-not-call list: held back, never dialed (still new,
+			// dialed only if the number leaves the list).
+			{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: campaign.LeadNew},
 		}
-	}, func(cfg *center.Config, _ *sim.Server) { cfg.ConnectWindow = time.Minute })
-	camp, _ := db.Campaign(context.Background(), "e2e")
-	ctx := context.Background()
+		// The connect window is the real 2 seconds: in virtual time an
+		// offer's round trips take no time however loaded the machine, and a
+		// progressive campaign dials only for a free agent, so no call may be
+		// abandoned.
+		a, db, runner, leads, _ := startCampaignCfg(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
+			camp.MaxAttempts = 2
+			// Machines hear a message after their greeting, then are hung up.
+			camp.MachineMessage = "sound:vm-goodbye"
+			for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
+				camp.RetryDelays[o] = 30 * time.Second
+			}
+		}, nil)
+		camp, _ := db.Campaign(context.Background(), "e2e")
+		ctx := context.Background()
 
-	// Done: no lead is new or being dialed, and every retry left is an
-	// abandoned call's 72-hour wait.
-	waitUntilFor(t, "campaign worked through", 3*time.Minute, func() bool {
-		counts, err := db.LeadCounts(ctx, "e2e")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return counts[campaign.LeadNew] == kinds[6].n && counts[campaign.LeadDialing] == 0 &&
-			counts[campaign.LeadDone]+counts[campaign.LeadFailed] == 200-kinds[6].n
-	})
-	for _, l := range leads {
-		got, err := db.Lead(ctx, "e2e", l.number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k := l.kind
-		if got.State != k.want || (k.outcome != "" && got.LastOutcome != k.outcome) {
-			t.Errorf("%s lead %s: state %s outcome %s, want %s %s", k.name, l.number, got.State, got.LastOutcome, k.want, k.outcome)
-		}
-		atts, err := db.Attempts(ctx, got.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantAttempts := map[string]int{"talk": 1, "dnc": 0}[k.name]
-		if _, fixed := map[string]bool{"talk": true, "dnc": true}[k.name]; !fixed {
-			wantAttempts = camp.MaxAttempts
-		}
-		if len(atts) != wantAttempts {
-			t.Errorf("%s lead %s: %d attempts, want %d", k.name, l.number, len(atts), wantAttempts)
-		}
-		for _, at := range atts {
-			if at.State != storage.AttemptDone {
-				t.Errorf("%s lead %s: attempt %d left %s", k.name, l.number, at.ID, at.State)
+		// Done: no lead is new or being dialed, and every retry left is an
+		// abandoned call's 72-hour wait.
+		waitUntilFor(t, "campaign worked through", 3*time.Minute, func() bool {
+			counts, err := db.LeadCounts(ctx, "e2e")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counts[campaign.LeadNew] == kinds[6].n && counts[campaign.LeadDialing] == 0 &&
+				counts[campaign.LeadDone]+counts[campaign.LeadFailed] == 200-kinds[6].n
+		})
+		for _, l := range leads {
+			got, err := db.Lead(ctx, "e2e", l.number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := l.kind
+			if got.State != k.want || (k.outcome != "" && got.LastOutcome != k.outcome) {
+				t.Errorf("%s lead %s: state %s outcome %s, want %s %s", k.name, l.number, got.State, got.LastOutcome, k.want, k.outcome)
+			}
+			atts, err := db.Attempts(ctx, got.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAttempts := map[string]int{"talk": 1, "dnc": 0}[k.name]
+			if _, fixed := map[string]bool{"talk": true, "dnc": true}[k.name]; !fixed {
+				wantAttempts = camp.MaxAttempts
+			}
+			if len(atts) != wantAttempts {
+				t.Errorf("%s lead %s: %d attempts, want %d", k.name, l.number, len(atts), wantAttempts)
+			}
+			for _, at := range atts {
+				if at.State != storage.AttemptDone {
+					t.Errorf("%s lead %s: attempt %d left %s", k.name, l.number, at.ID, at.State)
+				}
 			}
 		}
-	}
-	// Every conversation is in the call log with its agent.
-	for _, l := range leads[:kinds[0].n] {
-		got, _ := db.Lead(ctx, "e2e", l.number)
-		atts, _ := db.Attempts(ctx, got.ID)
-		row := a.cdr.wait(t, atts[0].ChannelID)
-		if row.Outcome != sb.OutcomeCompleted || row.Agent == "" || row.Caller != l.number || row.Called != "campaign:e2e" {
-			t.Fatalf("call log of %s: %+v", l.number, row)
+		// Every conversation is in the call log with its agent.
+		for _, l := range leads[:kinds[0].n] {
+			got, _ := db.Lead(ctx, "e2e", l.number)
+			atts, _ := db.Attempts(ctx, got.ID)
+			row := a.cdr.wait(t, atts[0].ChannelID)
+			if row.Outcome != sb.OutcomeCompleted || row.Agent == "" || row.Caller != l.number || row.Called != "campaign:e2e" {
+				t.Fatalf("call log of %s: %+v", l.number, row)
+			}
 		}
-	}
-	st, err := runner.Stats(ctx, "e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Answered != kinds[0].n || st.Abandoned != 0 || st.Machines != 2*kinds[3].n || st.LinesInFlight != 0 {
-		t.Errorf("stats = %+v, want answered %d, abandoned 0, machines %d, nothing in flight", st, kinds[0].n, 2*kinds[3].n)
-	}
-	a.noChannelsLeft(t)
+		st, err := runner.Stats(ctx, "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Answered != kinds[0].n || st.Abandoned != 0 || st.Machines != 2*kinds[3].n || st.LinesInFlight != 0 {
+			t.Errorf("stats = %+v, want answered %d, abandoned 0, machines %d, nothing in flight", st, kinds[0].n, 2*kinds[3].n)
+		}
+		a.noChannelsLeft(t)
+	})
 }
 
 // restartCampaign starts a new center and campaign runner (agent 2000 in
@@ -160,31 +163,33 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 // reports that end from the call's own events: the attempt closes as no
 // answer and the lead is not left dialing.
 func TestCampaignCallRingingAcrossRestart(t *testing.T) {
-	kinds := []leadKind{{name: "ring", n: 1, party: sim.Party{NoAnswer: true}}}
-	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, nil)
-	waitUntil(t, "campaign call ringing", func() bool {
-		for _, ch := range a.sim.Channels() {
-			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "ring", n: 1, party: sim.Party{NoAnswer: true}}}
+		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, nil)
+		waitUntil(t, "campaign call ringing", func() bool {
+			for _, ch := range a.sim.Channels() {
+				if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
+					return true
+				}
 			}
-		}
-		return false
-	})
-	stopRunner()
-	a.stop()
-	b := restartCampaign(t, a, db)
-	ctx := context.Background()
-	waitUntil(t, "attempt closed", func() bool {
+			return false
+		})
+		stopRunner()
+		a.stop()
+		b := restartCampaign(t, a, db)
+		ctx := context.Background()
+		waitUntil(t, "attempt closed", func() bool {
+			got, _ := db.Lead(ctx, "e2e", leads[0].number)
+			atts, _ := db.Attempts(ctx, got.ID)
+			return len(atts) == 1 && atts[0].State == storage.AttemptDone
+		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
 		atts, _ := db.Attempts(ctx, got.ID)
-		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+		if atts[0].Outcome != campaign.OutcomeNoAnswer || got.State == campaign.LeadDialing {
+			t.Errorf("lead %s attempt %+v, want closed no answer", got.State, atts[0])
+		}
+		b.noChannelsLeft(t)
 	})
-	got, _ := db.Lead(ctx, "e2e", leads[0].number)
-	atts, _ := db.Attempts(ctx, got.ID)
-	if atts[0].Outcome != campaign.OutcomeNoAnswer || got.State == campaign.LeadDialing {
-		t.Errorf("lead %s attempt %+v, want closed no answer", got.State, atts[0])
-	}
-	b.noChannelsLeft(t)
 }
 
 // TestCampaignCallInAMDAcrossRestart: Switchboard restarts while a
@@ -194,45 +199,47 @@ func TestCampaignCallRingingAcrossRestart(t *testing.T) {
 // the open attempt, and puts the person through to an agent as the first
 // run would have: one attempt, answered, one call-log row with the lead.
 func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
-	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
-	// AMD listens until the test ends it, after the restart.
-	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil,
-		func(_ *center.Config, s *sim.Server) { s.SetAMDTime(time.Hour) })
-	var inAMD string
-	waitUntil(t, "campaign call in AMD", func() bool {
-		for _, ch := range a.sim.Channels() {
-			if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
-				inAMD = ch.ID
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+		// AMD listens until the test ends it, after the restart.
+		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil,
+			func(_ *center.Config, s *sim.Server) { s.SetAMDTime(time.Hour) })
+		var inAMD string
+		waitUntil(t, "campaign call in AMD", func() bool {
+			for _, ch := range a.sim.Channels() {
+				if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
+					inAMD = ch.ID
+					return true
+				}
 			}
+			return false
+		})
+		stopRunner()
+		a.stop()
+		b := restartCampaign(t, a, db)
+		if n := len(b.c.LiveCalls()); n != 0 {
+			t.Fatalf("%d live calls: the call in AMD was adopted as a caller", n)
 		}
-		return false
-	})
-	stopRunner()
-	a.stop()
-	b := restartCampaign(t, a, db)
-	if n := len(b.c.LiveCalls()); n != 0 {
-		t.Fatalf("%d live calls: the call in AMD was adopted as a caller", n)
-	}
-	if err := a.sim.CompleteAMD(inAMD); err != nil {
-		t.Fatal(err)
-	}
-	row := b.cdr.wait(t, inAMD)
-	if row.Outcome != sb.OutcomeCompleted || row.Caller != leads[0].number || row.Called != "campaign:e2e" || row.Agent != "2000" {
-		t.Fatalf("call log = %+v, want completed with the lead's number and agent 2000", row)
-	}
-	ctx := context.Background()
-	waitUntil(t, "attempt closed", func() bool {
+		if err := a.sim.CompleteAMD(inAMD); err != nil {
+			t.Fatal(err)
+		}
+		row := b.cdr.wait(t, inAMD)
+		if row.Outcome != sb.OutcomeCompleted || row.Caller != leads[0].number || row.Called != "campaign:e2e" || row.Agent != "2000" {
+			t.Fatalf("call log = %+v, want completed with the lead's number and agent 2000", row)
+		}
+		ctx := context.Background()
+		waitUntil(t, "attempt closed", func() bool {
+			got, _ := db.Lead(ctx, "e2e", leads[0].number)
+			atts, _ := db.Attempts(ctx, got.ID)
+			return len(atts) == 1 && atts[0].State == storage.AttemptDone
+		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
 		atts, _ := db.Attempts(ctx, got.ID)
-		return len(atts) == 1 && atts[0].State == storage.AttemptDone
+		if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered || got.State != campaign.LeadDone {
+			t.Errorf("lead %s attempts %+v, want one attempt, answered, lead done", got.State, atts)
+		}
+		b.noChannelsLeft(t)
 	})
-	got, _ := db.Lead(ctx, "e2e", leads[0].number)
-	atts, _ := db.Attempts(ctx, got.ID)
-	if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered || got.State != campaign.LeadDone {
-		t.Errorf("lead %s attempts %+v, want one attempt, answered, lead done", got.State, atts)
-	}
-	b.noChannelsLeft(t)
 }
 
 // checkUnattended checks the end of a campaign call answered while no
@@ -280,27 +287,29 @@ func checkUnattended(t *testing.T, b *e2e, db *storage.DB, lead, channel string)
 // hangup handler records it, and the next start closes the attempt as
 // abandoned with its call-log row instead of as a no answer.
 func TestCampaignCallAnsweredWhileDown(t *testing.T) {
-	kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
-	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
-	var id string
-	waitUntil(t, "campaign call ringing", func() bool {
-		for _, ch := range a.sim.Channels() {
-			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
-				id = ch.ID
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
+		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+		var id string
+		waitUntil(t, "campaign call ringing", func() bool {
+			for _, ch := range a.sim.Channels() {
+				if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
+					id = ch.ID
+					return true
+				}
 			}
+			return false
+		})
+		stopRunner()
+		a.stop()
+		waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+		if err := a.sim.AnswerChannel(id); err != nil {
+			t.Fatal(err)
 		}
-		return false
+		waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
+		b := restartCampaign(t, a, db)
+		checkUnattended(t, b, db, leads[0].number, id)
 	})
-	stopRunner()
-	a.stop()
-	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
-	if err := a.sim.AnswerChannel(id); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
-	b := restartCampaign(t, a, db)
-	checkUnattended(t, b, db, leads[0].number, id)
 }
 
 // TestCampaignCallBackFromAMDWhileDown: Switchboard stops while a
@@ -310,44 +319,46 @@ func TestCampaignCallAnsweredWhileDown(t *testing.T) {
 // it, and at its end the dialplan's record closes it as abandoned, with
 // its call-log row.
 func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
-	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
-	a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, func(_ *center.Config, s *sim.Server) {
-		s.SetAMDTime(time.Hour)
-		s.SetSoundLength("vm-goodbye", time.Hour) // the campaign's abandon message
-	})
-	var inAMD string
-	waitUntil(t, "campaign call in AMD", func() bool {
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, func(_ *center.Config, s *sim.Server) {
+			s.SetAMDTime(time.Hour)
+			s.SetSoundLength("vm-goodbye", time.Hour) // the campaign's abandon message
+		})
+		var inAMD string
+		waitUntil(t, "campaign call in AMD", func() bool {
+			for _, ch := range a.sim.Channels() {
+				if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
+					inAMD = ch.ID
+					return true
+				}
+			}
+			return false
+		})
+		stopRunner()
+		a.stop()
+		waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+		if err := a.sim.CompleteAMD(inAMD); err != nil {
+			t.Fatal(err)
+		}
+		b := restartCampaign(t, a, db)
+		if n := len(b.c.LiveCalls()); n != 0 {
+			t.Fatalf("%d live calls: the call on the abandon message was adopted as a caller", n)
+		}
+		var playing string
 		for _, ch := range a.sim.Channels() {
-			if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
-				inAMD = ch.ID
-				return true
+			if ch.ID == inAMD && ch.DialplanApp == "Playback" {
+				playing = ch.DialplanData
 			}
 		}
-		return false
-	})
-	stopRunner()
-	a.stop()
-	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
-	if err := a.sim.CompleteAMD(inAMD); err != nil {
-		t.Fatal(err)
-	}
-	b := restartCampaign(t, a, db)
-	if n := len(b.c.LiveCalls()); n != 0 {
-		t.Fatalf("%d live calls: the call on the abandon message was adopted as a caller", n)
-	}
-	var playing string
-	for _, ch := range a.sim.Channels() {
-		if ch.ID == inAMD && ch.DialplanApp == "Playback" {
-			playing = ch.DialplanData
+		if playing != "vm-goodbye" {
+			t.Fatalf("the person hears %q, want the abandon message vm-goodbye", playing)
 		}
-	}
-	if playing != "vm-goodbye" {
-		t.Fatalf("the person hears %q, want the abandon message vm-goodbye", playing)
-	}
-	if err := a.sim.Hangup(inAMD, 16); err != nil { // the person hangs up during the message
-		t.Fatal(err)
-	}
-	checkUnattended(t, b, db, leads[0].number, inAMD)
+		if err := a.sim.Hangup(inAMD, 16); err != nil { // the person hangs up during the message
+			t.Fatal(err)
+		}
+		checkUnattended(t, b, db, leads[0].number, inAMD)
+	})
 }
 
 // TestCampaignCallAnsweredWhileLinkDown: the link to the PBX drops (and
@@ -416,33 +427,35 @@ const localTrunk = "Local/${number}@from-campaign"
 // Asterisk 22): busy leads are recorded busy, not no answer, and people
 // reached that way still talk to an agent.
 func TestCampaignBusyThroughLocalTrunk(t *testing.T) {
-	kinds := []leadKind{
-		{name: "busy", n: 3, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
-		{name: "noanswer", n: 2, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
-		{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 5 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
-	}
-	a, db, _, leads := startCampaign(t, kinds, 2, sim.Party{}, func(camp *campaign.Campaign) {
-		camp.Trunk = localTrunk
-		camp.MaxAttempts = 1
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{
+			{name: "busy", n: 3, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
+			{name: "noanswer", n: 2, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+			{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 5 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
+		}
+		a, db, _, leads := startCampaign(t, kinds, 2, sim.Party{}, func(camp *campaign.Campaign) {
+			camp.Trunk = localTrunk
+			camp.MaxAttempts = 1
+		})
+		ctx := context.Background()
+		waitUntilFor(t, "leads dialed", time.Minute, func() bool {
+			counts, err := db.LeadCounts(ctx, "e2e")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counts[campaign.LeadDone]+counts[campaign.LeadFailed] == len(leads)
+		})
+		for _, l := range leads {
+			got, err := db.Lead(ctx, "e2e", l.number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != l.kind.want || got.LastOutcome != l.kind.outcome {
+				t.Errorf("%s lead %s: state %s outcome %s, want %s %s", l.kind.name, l.number, got.State, got.LastOutcome, l.kind.want, l.kind.outcome)
+			}
+		}
+		a.noChannelsLeft(t)
 	})
-	ctx := context.Background()
-	waitUntilFor(t, "leads dialed", time.Minute, func() bool {
-		counts, err := db.LeadCounts(ctx, "e2e")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return counts[campaign.LeadDone]+counts[campaign.LeadFailed] == len(leads)
-	})
-	for _, l := range leads {
-		got, err := db.Lead(ctx, "e2e", l.number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State != l.kind.want || got.LastOutcome != l.kind.outcome {
-			t.Errorf("%s lead %s: state %s outcome %s, want %s %s", l.kind.name, l.number, got.State, got.LastOutcome, l.kind.want, l.kind.outcome)
-		}
-	}
-	a.noChannelsLeft(t)
 }
 
 type leadInfo struct {
@@ -575,131 +588,140 @@ func runRunner(t *testing.T, runner *outbound.Runner) func() {
 // campaign's message and are hung up, counted abandoned, and their numbers
 // are not called again for 72 hours.
 func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
-	kinds := []leadKind{{name: "talk", n: 3, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
-	a, db, _, leads := startCampaign(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) {
-		c.Mode, c.Ratio, c.AMD = campaign.ModePower, 3, false
-	})
-	ctx := context.Background()
-	var answered, abandoned int
-	waitUntilFor(t, "the three calls over", time.Minute, func() bool {
-		counts, err := db.LeadCounts(ctx, "e2e")
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "talk", n: 3, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
+		a, db, _, leads := startCampaign(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) {
+			c.Mode, c.Ratio, c.AMD = campaign.ModePower, 3, false
+		})
+		ctx := context.Background()
+		var answered, abandoned int
+		waitUntilFor(t, "the three calls over", time.Minute, func() bool {
+			counts, err := db.LeadCounts(ctx, "e2e")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counts[campaign.LeadDone]+counts[campaign.LeadRetry] == 3
+		})
+		for _, l := range leads {
+			got, _ := db.Lead(ctx, "e2e", l.number)
+			atts, _ := db.Attempts(ctx, got.ID)
+			row := a.cdr.wait(t, atts[0].ChannelID)
+			switch got.LastOutcome {
+			case campaign.OutcomeAnswered:
+				answered++
+				if row.Outcome != sb.OutcomeCompleted {
+					t.Errorf("answered lead %s: call log %+v", l.number, row)
+				}
+			case campaign.OutcomeAbandoned:
+				abandoned++
+				if row.Outcome != sb.OutcomeAbandoned || row.Agent != "" || row.HangupBy != "system" {
+					t.Errorf("abandoned lead %s: call log %+v", l.number, row)
+				}
+				if got.State != campaign.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
+					t.Errorf("abandoned lead %s: state %s, next %v after abandon at %v: want 72 h quiet", l.number, got.State, got.NextAt, got.AbandonedAt)
+				}
+				// In virtual time the abandon is exact: the connect window
+				// runs out, the message plays, the line is hung up.
+				want := center.ConnectWindow + sim.DefaultSounds()["vm-goodbye"]
+				if held := row.Ended.Sub(row.Answered.Time); held < want || held > want+100*time.Millisecond {
+					t.Errorf("abandoned lead %s hung up %v after answer, want %v (the connect window, then the message)", l.number, held, want)
+				}
+			default:
+				t.Errorf("lead %s: outcome %s", l.number, got.LastOutcome)
+			}
 		}
-		return counts[campaign.LeadDone]+counts[campaign.LeadRetry] == 3
-	})
-	for _, l := range leads {
-		got, _ := db.Lead(ctx, "e2e", l.number)
-		atts, _ := db.Attempts(ctx, got.ID)
-		row := a.cdr.wait(t, atts[0].ChannelID)
-		switch got.LastOutcome {
-		case campaign.OutcomeAnswered:
-			answered++
-			if row.Outcome != sb.OutcomeCompleted {
-				t.Errorf("answered lead %s: call log %+v", l.number, row)
-			}
-		case campaign.OutcomeAbandoned:
-			abandoned++
-			if row.Outcome != sb.OutcomeAbandoned || row.Agent != "" || row.HangupBy != "system" {
-				t.Errorf("abandoned lead %s: call log %+v", l.number, row)
-			}
-			if got.State != campaign.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
-				t.Errorf("abandoned lead %s: state %s, next %v after abandon at %v: want 72 h quiet", l.number, got.State, got.NextAt, got.AbandonedAt)
-			}
-			if held := row.Ended.Sub(row.Answered.Time); held < center.ConnectWindow {
-				t.Errorf("abandoned lead %s hung up %v after answer, before the connect window", l.number, held)
-			}
-		default:
-			t.Errorf("lead %s: outcome %s", l.number, got.LastOutcome)
+		if answered != 1 || abandoned != 2 {
+			t.Fatalf("answered %d, abandoned %d; want 1 and 2 (one agent, three lines)", answered, abandoned)
 		}
-	}
-	if answered != 1 || abandoned != 2 {
-		t.Fatalf("answered %d, abandoned %d; want 1 and 2 (one agent, three lines)", answered, abandoned)
-	}
-	a.noChannelsLeft(t)
+		a.noChannelsLeft(t)
+	})
 }
 
 // TestCampaignPreviewDial: in preview mode nothing is dialed until the
 // agent takes a lead and dials it: the agent's phone rings first, then the
 // customer's; they talk, the lead is done, the agent is free again.
 func TestCampaignPreviewDial(t *testing.T) {
-	kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
-	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
-		c.Mode = campaign.ModePreview
-	}, func(c *center.Center, db *storage.DB) {
-		// The campaign's own policy records its calls; inbound ones are not.
-		// (No recordings folder here: the file is not fetched.)
-		c.SetRecording(center.RecordingOptions{Repo: db, Policies: recording.Policies{
-			Default:   recording.Policy{Mode: recording.ModeNever},
-			Campaigns: map[string]recording.Policy{"e2e": {Mode: recording.ModeAlways}},
-		}, Fetch: func(context.Context, *recording.Recording) error {
-			return errors.New("no recordings folder in this test")
-		}})
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
+		a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
+			c.Mode = campaign.ModePreview
+		}, func(c *center.Center, db *storage.DB) {
+			// The campaign's own policy records its calls; inbound ones are not.
+			// (No recordings folder here: the file is not fetched.)
+			c.SetRecording(center.RecordingOptions{Repo: db, Policies: recording.Policies{
+				Default:   recording.Policy{Mode: recording.ModeNever},
+				Campaigns: map[string]recording.Policy{"e2e": {Mode: recording.ModeAlways}},
+			}, Fetch: func(context.Context, *recording.Recording) error {
+				return errors.New("no recordings folder in this test")
+			}})
+		})
+		ctx := context.Background()
+		var lead outbound.PreviewLead
+		waitUntil(t, "a lead to preview", func() bool {
+			var err error
+			lead, err = runner.Preview(ctx, "e2e", "2000")
+			return err == nil
+		})
+		if counts, _ := db.LeadCounts(ctx, "e2e"); counts[campaign.LeadNew] != 1 {
+			t.Fatalf("lead counts %v: the preview campaign dialed on its own", counts)
+		}
+		if err := runner.PreviewDial(ctx, "e2e", lead.Attempt, "2000"); err != nil {
+			t.Fatal(err)
+		}
+		row := a.cdr.wait(t, string(outbound.ChannelFor(lead.Attempt)))
+		if row.Outcome != sb.OutcomeCompleted || row.Agent != "2000" || row.Caller != lead.Number {
+			t.Fatalf("preview call log = %+v", row)
+		}
+		waitUntil(t, "lead done", func() bool {
+			got, _ := db.Lead(ctx, "e2e", lead.Number)
+			return got.State == campaign.LeadDone
+		})
+		a.waitState(t, "2000", routing.StateAvailable)
+		waitUntil(t, "the campaign's call recorded", func() bool {
+			recs, _, err := db.ListRecordings(ctx, recording.Filter{Limit: 10})
+			return err == nil && len(recs) == 1 && recs[0].Campaign == "e2e" && recs[0].CallID == row.CallID && recs[0].State != recording.StateRecording
+		})
+		a.noChannelsLeft(t)
 	})
-	ctx := context.Background()
-	var lead outbound.PreviewLead
-	waitUntil(t, "a lead to preview", func() bool {
-		var err error
-		lead, err = runner.Preview(ctx, "e2e", "2000")
-		return err == nil
-	})
-	if counts, _ := db.LeadCounts(ctx, "e2e"); counts[campaign.LeadNew] != 1 {
-		t.Fatalf("lead counts %v: the preview campaign dialed on its own", counts)
-	}
-	if err := runner.PreviewDial(ctx, "e2e", lead.Attempt, "2000"); err != nil {
-		t.Fatal(err)
-	}
-	row := a.cdr.wait(t, string(outbound.ChannelFor(lead.Attempt)))
-	if row.Outcome != sb.OutcomeCompleted || row.Agent != "2000" || row.Caller != lead.Number {
-		t.Fatalf("preview call log = %+v", row)
-	}
-	waitUntil(t, "lead done", func() bool {
-		got, _ := db.Lead(ctx, "e2e", lead.Number)
-		return got.State == campaign.LeadDone
-	})
-	a.waitState(t, "2000", routing.StateAvailable)
-	waitUntil(t, "the campaign's call recorded", func() bool {
-		recs, _, err := db.ListRecordings(ctx, recording.Filter{Limit: 10})
-		return err == nil && len(recs) == 1 && recs[0].Campaign == "e2e" && recs[0].CallID == row.CallID && recs[0].State != recording.StateRecording
-	})
-	a.noChannelsLeft(t)
 }
 
 // TestCampaignCallSurvivesRestart: Switchboard stops while a campaign call
 // is talking; the new process adopts the call, the lead is not dialed
 // again, and when the call ends its attempt is closed as answered.
 func TestCampaignCallSurvivesRestart(t *testing.T) {
-	// Three simulated minutes of talk (3.6 s of wall time) leave the
-	// restart room to adopt the call, even under the race detector.
-	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 3 * time.Minute}}}
-	a, db, _, leads, stopRunner := startCampaignStop(t, kinds, 1, sim.Party{}, nil)
-	waitUntil(t, "campaign call talking", func() bool {
-		for _, k := range a.c.LiveCalls() {
-			if k.State == sb.CallBridged {
-				return true
+	synctest.Test(t, func(t *testing.T) {
+		// Three simulated minutes of talk (3.6 s of wall time) leave the
+		// restart room to adopt the call, even under the race detector.
+		kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 3 * time.Minute}}}
+		a, db, _, leads, stopRunner := startCampaignStop(t, kinds, 1, sim.Party{}, nil)
+		waitUntil(t, "campaign call talking", func() bool {
+			for _, k := range a.c.LiveCalls() {
+				if k.State == sb.CallBridged {
+					return true
+				}
 			}
+			return false
+		})
+		for _, k := range a.c.LiveCalls() {
+			a.waitCard(t, string(k.ID))
 		}
-		return false
-	})
-	for _, k := range a.c.LiveCalls() {
-		a.waitCard(t, string(k.ID))
-	}
-	stopRunner()
-	a.stop()
-	b := restartCampaign(t, a, db)
-	ctx := context.Background()
-	waitUntil(t, "lead done", func() bool {
+		stopRunner()
+		a.stop()
+		b := restartCampaign(t, a, db)
+		ctx := context.Background()
+		waitUntil(t, "lead done", func() bool {
+			got, _ := db.Lead(ctx, "e2e", leads[0].number)
+			return got.State == campaign.LeadDone
+		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
-		return got.State == campaign.LeadDone
+		atts, _ := db.Attempts(ctx, got.ID)
+		if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered {
+			t.Fatalf("attempts = %+v, want one, answered", atts)
+		}
+		if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted || row.Called != "campaign:e2e" ||
+			row.Caller != leads[0].number || row.Queue != "outbound" {
+			t.Fatalf("call log after the restart = %+v, want the lead's number, campaign:e2e, queue outbound", row)
+		}
+		b.noChannelsLeft(t)
 	})
-	got, _ := db.Lead(ctx, "e2e", leads[0].number)
-	atts, _ := db.Attempts(ctx, got.ID)
-	if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered {
-		t.Fatalf("attempts = %+v, want one, answered", atts)
-	}
-	if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted || row.Called != "campaign:e2e" ||
-		row.Caller != leads[0].number || row.Queue != "outbound" {
-		t.Fatalf("call log after the restart = %+v, want the lead's number, campaign:e2e, queue outbound", row)
-	}
-	b.noChannelsLeft(t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -69,10 +70,7 @@ func startOn(t *testing.T, engine string, phones []acdPhone, mod func(*center.Co
 	if mod != nil {
 		mod(&cfg, s)
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	r := &engineRig{engine: engine, s: s, cfg: cfg, setup: setup}
 	return r, r.attach(t)
 }
@@ -108,17 +106,19 @@ func TestCallPaths(t *testing.T) {
 	for _, engine := range engines {
 		for _, path := range callPaths {
 			t.Run(engine.name+"/"+path.name, func(t *testing.T) {
-				if path.routerOnly && engine.name != "router" {
-					refusedWithoutRouter(t)
-					return
-				}
-				es := path.run(t, engine.name)
-				last := es[len(es)-1]
-				last.noChannelsLeft(t)
-				agentsFree(t, last)
-				for _, e := range es {
-					rowsComplete(t, e)
-				}
+				synctest.Test(t, func(t *testing.T) {
+					if path.routerOnly && engine.name != "router" {
+						refusedWithoutRouter(t)
+						return
+					}
+					es := path.run(t, engine.name)
+					last := es[len(es)-1]
+					last.noChannelsLeft(t)
+					agentsFree(t, last)
+					for _, e := range es {
+						rowsComplete(t, e)
+					}
+				})
 			})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -54,10 +55,7 @@ func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones 
 		s.AddEndpoint("PJSIP", res, party)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	serve(t, s)
 	dir := t.TempDir()
 	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
 	if err != nil {
@@ -73,7 +71,7 @@ func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones 
 // rig's simulator, database and recordings folder.
 func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
-	return attachDB(t, s, s.URL(), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
+	return attachDB(t, s, simLink(s), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
 		useEngine(t, r.engine, c, cfg)
 		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
@@ -123,194 +121,206 @@ func (r *recRig) settled(t *testing.T, call string, n int) []recording.Recording
 }
 
 func TestRecordingFollowsTheBridge(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	id := r.call(t, "+15552220001", sim.Party{Talk: 20 * time.Second}) // the caller hangs up mid-recording
-	if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
-		t.Fatalf("cdr = %+v", row)
-	}
-	rows := r.settled(t, id, 3) // mixed, caller leg, agent leg
-	legs := map[recording.Leg]bool{}
-	for _, rec := range rows {
-		legs[rec.Leg] = true
-		if rec.State != recording.StateStored || rec.Agent != "1001" || rec.Caller != "+15552220001" || !rec.Ended.Valid {
-			t.Errorf("recording %+v", rec)
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		id := r.call(t, "+15552220001", sim.Party{Talk: 20 * time.Second}) // the caller hangs up mid-recording
+		if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+			t.Fatalf("cdr = %+v", row)
 		}
-		if rec.Duration < 15*time.Second || rec.Duration > 25*time.Second {
-			t.Errorf("%s lasts %v, want about the 20 s talk", rec.Name, rec.Duration)
+		rows := r.settled(t, id, 3) // mixed, caller leg, agent leg
+		legs := map[recording.Leg]bool{}
+		for _, rec := range rows {
+			legs[rec.Leg] = true
+			if rec.State != recording.StateStored || rec.Agent != "1001" || rec.Caller != "+15552220001" || !rec.Ended.Valid {
+				t.Errorf("recording %+v", rec)
+			}
+			if rec.Duration < 15*time.Second || rec.Duration > 25*time.Second {
+				t.Errorf("%s lasts %v, want about the 20 s talk", rec.Name, rec.Duration)
+			}
+			if err := r.store.Verify(rec); err != nil {
+				t.Errorf("%s does not verify: %v", rec.Name, err)
+			}
+			if _, left := r.sim.StoredRecordings()[rec.Name]; left {
+				t.Errorf("%s is still on the PBX after a verified fetch", rec.Name)
+			}
 		}
-		if err := r.store.Verify(rec); err != nil {
-			t.Errorf("%s does not verify: %v", rec.Name, err)
+		if len(legs) != 3 {
+			t.Errorf("legs = %v", legs)
 		}
-		if _, left := r.sim.StoredRecordings()[rec.Name]; left {
-			t.Errorf("%s is still on the PBX after a verified fetch", rec.Name)
-		}
-	}
-	if len(legs) != 3 {
-		t.Errorf("legs = %v", legs)
-	}
-	r.noChannelsLeft(t)
+		r.noChannelsLeft(t)
+	})
 }
 
 func TestRecordingPolicies(t *testing.T) {
-	r := startRecording(t, recording.Policies{
-		Default: recording.Policy{Mode: recording.ModeNever},
-		Queues:  map[sb.QueueName]recording.Policy{"vip": {Mode: recording.ModeAlways}},
-	}, map[string]sim.Party{"1001": {Rings: 1, Talk: 5 * time.Second}})
-	id := r.call(t, "+15552220002", sim.Party{})
-	r.cdr.wait(t, id)
-	r.noChannelsLeft(t)
-	if all, total, _ := r.db.ListRecordings(context.Background(), recording.Filter{Limit: 10}); total != 0 {
-		t.Fatalf("policy never recorded %+v", all)
-	}
-	for _, pct := range []float64{0, 100} {
-		p := recording.Policy{Mode: recording.ModeSampled, Percent: pct}
-		if got, want := recording.Decide(p, "any-call"), pct == 100; got != want {
-			t.Errorf("sampled %v%%: decide %v", pct, got)
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{
+			Default: recording.Policy{Mode: recording.ModeNever},
+			Queues:  map[sb.QueueName]recording.Policy{"vip": {Mode: recording.ModeAlways}},
+		}, map[string]sim.Party{"1001": {Rings: 1, Talk: 5 * time.Second}})
+		id := r.call(t, "+15552220002", sim.Party{})
+		r.cdr.wait(t, id)
+		r.noChannelsLeft(t)
+		if all, total, _ := r.db.ListRecordings(context.Background(), recording.Filter{Limit: 10}); total != 0 {
+			t.Fatalf("policy never recorded %+v", all)
 		}
-	}
+		for _, pct := range []float64{0, 100} {
+			p := recording.Policy{Mode: recording.ModeSampled, Percent: pct}
+			if got, want := recording.Decide(p, "any-call"), pct == 100; got != want {
+				t.Errorf("sampled %v%%: decide %v", pct, got)
+			}
+		}
+	})
 }
 
 func TestRecordingFailureDoesNotEndTheCall(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	id := r.call(t, "+15552220003", sim.Party{})
-	var name string
-	waitUntil(t, "recording started", func() bool {
-		for n := range r.sim.LiveRecordingNames() {
-			name = n
-			return true
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		id := r.call(t, "+15552220003", sim.Party{})
+		var name string
+		waitUntil(t, "recording started", func() bool {
+			for n := range r.sim.LiveRecordingNames() {
+				name = n
+				return true
+			}
+			return false
+		})
+		if err := r.sim.FailRecording(name); err != nil {
+			t.Fatal(err)
 		}
-		return false
+		rows := r.settled(t, id, 1)
+		if rows[0].State != recording.StateFailed || rows[0].Error == "" {
+			t.Fatalf("recording = %+v", rows[0])
+		}
+		if calls := r.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+			t.Fatalf("the call did not go on: %+v", calls)
+		}
+		if err := r.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
+			t.Fatalf("cdr = %+v", row)
+		}
 	})
-	if err := r.sim.FailRecording(name); err != nil {
-		t.Fatal(err)
-	}
-	rows := r.settled(t, id, 1)
-	if rows[0].State != recording.StateFailed || rows[0].Error == "" {
-		t.Fatalf("recording = %+v", rows[0])
-	}
-	if calls := r.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
-		t.Fatalf("the call did not go on: %+v", calls)
-	}
-	if err := r.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	if row := r.cdr.wait(t, id); row.Outcome != sb.OutcomeCompleted {
-		t.Fatalf("cdr = %+v", row)
-	}
 }
 
 func TestRecordingPauseResume(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	id := r.call(t, "+15552220004", sim.Party{})
-	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
-	ctx := context.Background()
-	if err := r.c.Resume(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
-		t.Errorf("resume while not paused: %v, want conflict", err)
-	}
-	if err := r.c.Pause(ctx, sb.CallID(id)); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.c.Pause(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
-		t.Errorf("second pause: %v, want conflict", err)
-	}
-	if err := r.c.Resume(ctx, sb.CallID(id)); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	rows := r.settled(t, id, 1)
-	if len(rows[0].Pauses) != 1 || rows[0].Pauses[0].End.IsZero() || rows[0].State != recording.StateStored {
-		t.Fatalf("recording = %+v", rows[0])
-	}
-	if err := r.c.Pause(ctx, "no-such-call"); sb.ErrorCode(err) != sb.ENOTFOUND {
-		t.Errorf("pause of an unknown call: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		id := r.call(t, "+15552220004", sim.Party{})
+		waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+		ctx := context.Background()
+		if err := r.c.Resume(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Errorf("resume while not paused: %v, want conflict", err)
+		}
+		if err := r.c.Pause(ctx, sb.CallID(id)); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.c.Pause(ctx, sb.CallID(id)); sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Errorf("second pause: %v, want conflict", err)
+		}
+		if err := r.c.Resume(ctx, sb.CallID(id)); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		rows := r.settled(t, id, 1)
+		if len(rows[0].Pauses) != 1 || rows[0].Pauses[0].End.IsZero() || rows[0].State != recording.StateStored {
+			t.Fatalf("recording = %+v", rows[0])
+		}
+		if err := r.c.Pause(ctx, "no-such-call"); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Errorf("pause of an unknown call: %v", err)
+		}
+	})
 }
 
 // TestRecordingOnDemandByAgentKeys: with the on-demand policy nothing is
 // recorded until the agent presses *3; *1 and *2 pause and resume, *4
 // stops; the file is stored with its pause.
 func TestRecordingOnDemandByAgentKeys(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeOnDemand}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	id := r.call(t, "+15552220005", sim.Party{})
-	call := bridgedCall(t, r.e2e)
-	if n := len(r.sim.LiveRecordingNames()); n != 0 {
-		t.Fatalf("on-demand recorded at once: %d", n)
-	}
-	press := func(keys string) {
-		t.Helper()
-		if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeOnDemand}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		id := r.call(t, "+15552220005", sim.Party{})
+		call := bridgedCall(t, r.e2e)
+		if n := len(r.sim.LiveRecordingNames()); n != 0 {
+			t.Fatalf("on-demand recorded at once: %d", n)
+		}
+		press := func(keys string) {
+			t.Helper()
+			if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+		press("*3")
+		waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+		press("*1")
+		waitUntil(t, "paused", func() bool {
+			for _, st := range r.sim.LiveRecordingNames() {
+				return st == "paused"
+			}
+			return false
+		})
+		press("*2")
+		waitUntil(t, "resumed", func() bool {
+			for _, st := range r.sim.LiveRecordingNames() {
+				return st == "recording"
+			}
+			return false
+		})
+		press("*4")
+		rows := r.settled(t, id, 1)
+		if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 1 {
+			t.Fatalf("recording = %+v", rows[0])
+		}
+		if calls := r.c.LiveCalls(); len(calls) != 1 {
+			t.Fatal("stopping the recording ended the call")
+		}
+		if err := r.c.StopRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Errorf("stop when not recording: %v", err)
+		}
+		if err := r.sim.Hangup(id, 16); err != nil {
 			t.Fatal(err)
 		}
-	}
-	press("*3")
-	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
-	press("*1")
-	waitUntil(t, "paused", func() bool {
-		for _, st := range r.sim.LiveRecordingNames() {
-			return st == "paused"
-		}
-		return false
+		r.cdr.wait(t, id)
 	})
-	press("*2")
-	waitUntil(t, "resumed", func() bool {
-		for _, st := range r.sim.LiveRecordingNames() {
-			return st == "recording"
-		}
-		return false
-	})
-	press("*4")
-	rows := r.settled(t, id, 1)
-	if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 1 {
-		t.Fatalf("recording = %+v", rows[0])
-	}
-	if calls := r.c.LiveCalls(); len(calls) != 1 {
-		t.Fatal("stopping the recording ended the call")
-	}
-	if err := r.c.StopRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.ECONFLICT {
-		t.Errorf("stop when not recording: %v", err)
-	}
-	if err := r.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	r.cdr.wait(t, id)
 }
 
 // TestRecordingAlwaysAgentKeysRefused: under an always policy the agent's
 // *4 (stop) and *1 (pause) are refused: the recording goes on, unpaused,
 // and is stored whole when the call ends.
 func TestRecordingAlwaysAgentKeysRefused(t *testing.T) {
-	var log lockedLog
-	r := startRecordingLog(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
-		map[string]sim.Party{"1001": {Rings: 1}}, &log)
-	id := r.call(t, "+15552220007", sim.Party{})
-	call := bridgedCall(t, r.e2e)
-	waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
-	for i, keys := range []string{"*4", "*1"} {
-		if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
-			t.Fatal(err)
-		}
-		waitUntil(t, keys+" refused", func() bool {
-			return strings.Count(log.String(), "does not let the agent stop or pause it") == i+1
-		}, log.String)
-		for name, st := range r.sim.LiveRecordingNames() {
-			if st != "recording" {
-				t.Fatalf("after %s recording %s is %s, want recording", keys, name, st)
+	synctest.Test(t, func(t *testing.T) {
+		var log lockedLog
+		r := startRecordingLog(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+			map[string]sim.Party{"1001": {Rings: 1}}, &log)
+		id := r.call(t, "+15552220007", sim.Party{})
+		call := bridgedCall(t, r.e2e)
+		waitUntil(t, "recording started", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+		for i, keys := range []string{"*4", "*1"} {
+			if err := r.sim.SendDTMF(string(call.AgentChannel), keys); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, keys+" refused", func() bool {
+				return strings.Count(log.String(), "does not let the agent stop or pause it") == i+1
+			}, log.String)
+			for name, st := range r.sim.LiveRecordingNames() {
+				if st != "recording" {
+					t.Fatalf("after %s recording %s is %s, want recording", keys, name, st)
+				}
 			}
 		}
-	}
-	if err := r.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	rows := r.settled(t, id, 1)
-	if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 0 {
-		t.Fatalf("recording = %+v, want stored without pauses", rows[0])
-	}
+		if err := r.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		rows := r.settled(t, id, 1)
+		if rows[0].State != recording.StateStored || len(rows[0].Pauses) != 0 {
+			t.Fatalf("recording = %+v, want stored without pauses", rows[0])
+		}
+	})
 }
 
 // lockedLog is a log sink safe for the center's goroutines and the test.
@@ -332,13 +342,15 @@ func (l *lockedLog) String() string {
 }
 
 func TestRecordingNeverCannotBeStarted(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	r.call(t, "+15552220006", sim.Party{})
-	call := bridgedCall(t, r.e2e)
-	if err := r.c.StartRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.EFORBIDDEN {
-		t.Fatalf("start under never: %v, want forbidden", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		r.call(t, "+15552220006", sim.Party{})
+		call := bridgedCall(t, r.e2e)
+		if err := r.c.StartRecording(context.Background(), call.ID); sb.ErrorCode(err) != sb.EFORBIDDEN {
+			t.Fatalf("start under never: %v, want forbidden", err)
+		}
+	})
 }
 
 // TestRecordingsSurviveARestart: a recorded call talks across a restart of
@@ -347,41 +359,43 @@ func TestRecordingNeverCannotBeStarted(t *testing.T) {
 // recording with the agent's leg alone in it): the next start stops the recording, stores it and
 // deletes the bridge. No row is left recording, no bridge recording.
 func TestRecordingsSurviveARestart(t *testing.T) {
-	p := recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
-	r := startRecording(t, p, map[string]sim.Party{"1001": {Rings: 1}, "1002": {Rings: 1}})
-	across := r.call(t, "+15551230030", sim.Party{})
-	down := r.call(t, "+15551230031", sim.Party{})
-	waitUntil(t, "both recording", func() bool {
-		return len(r.sim.LiveRecordingNames()) == 2
-	})
-	r.waitCard(t, across)
-	r.stop()
-	if err := r.sim.Hangup(down, 16); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the call that ended is gone", func() bool {
-		for _, ch := range r.sim.Channels() {
-			if ch.ID == down {
-				return false
+	synctest.Test(t, func(t *testing.T) {
+		p := recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
+		r := startRecording(t, p, map[string]sim.Party{"1001": {Rings: 1}, "1002": {Rings: 1}})
+		across := r.call(t, "+15551230030", sim.Party{})
+		down := r.call(t, "+15551230031", sim.Party{})
+		waitUntil(t, "both recording", func() bool {
+			return len(r.sim.LiveRecordingNames()) == 2
+		})
+		r.waitCard(t, across)
+		r.stop()
+		if err := r.sim.Hangup(down, 16); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the call that ended is gone", func() bool {
+			for _, ch := range r.sim.Channels() {
+				if ch.ID == down {
+					return false
+				}
+			}
+			return true
+		})
+		b := r.attach(t, r.sim, r.cfg)
+		if err := r.sim.Hangup(across, 16); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{across, down} {
+			for _, rec := range r.settledOn(t, b, id, 1) {
+				if rec.State != recording.StateStored || rec.SHA256 == "" {
+					t.Errorf("%s: recording %+v, want stored and verified", id, rec)
+				}
 			}
 		}
-		return true
-	})
-	b := r.attach(t, r.sim, r.cfg)
-	if err := r.sim.Hangup(across, 16); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{across, down} {
-		for _, rec := range r.settledOn(t, b, id, 1) {
-			if rec.State != recording.StateStored || rec.SHA256 == "" {
-				t.Errorf("%s: recording %+v, want stored and verified", id, rec)
-			}
+		b.noChannelsLeft(t)
+		if live := r.sim.LiveRecordingNames(); len(live) != 0 {
+			t.Errorf("recordings still live in the PBX: %v", live)
 		}
-	}
-	b.noChannelsLeft(t)
-	if live := r.sim.LiveRecordingNames(); len(live) != 0 {
-		t.Errorf("recordings still live in the PBX: %v", live)
-	}
+	})
 }
 
 // TestRecordingStartsOnAnAdoptedCallThatHadNone: a call adopted talking
@@ -389,50 +403,54 @@ func TestRecordingsSurviveARestart(t *testing.T) {
 // its bridge and the recording's start; here the first run's policy
 // recorded nothing) is recorded from the adoption on, as its policy says.
 func TestRecordingStartsOnAnAdoptedCallThatHadNone(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}}, map[string]sim.Party{"1001": {Rings: 1}})
-	id := r.call(t, "+15551230032", sim.Party{})
-	r.waitCard(t, id)
-	if live := r.sim.LiveRecordingNames(); len(live) != 0 {
-		t.Fatalf("recording under never: %v", live)
-	}
-	r.stop()
-	r.p = recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
-	b := r.attach(t, r.sim, r.cfg)
-	waitUntil(t, "the adopted call recorded", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
-	if err := r.sim.Hangup(id, 16); err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range r.settledOn(t, b, id, 1) {
-		if rec.State != recording.StateStored {
-			t.Errorf("recording %+v, want stored", rec)
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeNever}}, map[string]sim.Party{"1001": {Rings: 1}})
+		id := r.call(t, "+15551230032", sim.Party{})
+		r.waitCard(t, id)
+		if live := r.sim.LiveRecordingNames(); len(live) != 0 {
+			t.Fatalf("recording under never: %v", live)
 		}
-	}
-	b.noChannelsLeft(t)
+		r.stop()
+		r.p = recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}
+		b := r.attach(t, r.sim, r.cfg)
+		waitUntil(t, "the adopted call recorded", func() bool { return len(r.sim.LiveRecordingNames()) == 1 })
+		if err := r.sim.Hangup(id, 16); err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range r.settledOn(t, b, id, 1) {
+			if rec.State != recording.StateStored {
+				t.Errorf("recording %+v, want stored", rec)
+			}
+		}
+		b.noChannelsLeft(t)
+	})
 }
 
 // TestRecordingFinishedNeverSent: the PBX sends no RecordingFinished at all
 // (a loaded Asterisk). Each recording of a call that is over is looked up
 // after its wait, found finished, fetched, verified and stored.
 func TestRecordingFinishedNeverSent(t *testing.T) {
-	r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
-		map[string]sim.Party{"1001": {Rings: 1}})
-	if err := r.sim.SetFaults(sim.Faults{RecordingFinished: sim.RecordingFaults{Drop: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	id := r.call(t, "+15552220041", sim.Party{Talk: 10 * time.Second})
-	r.cdr.wait(t, id)
-	for _, rec := range r.settled(t, id, 3) {
-		if rec.State != recording.StateStored {
-			t.Errorf("recording %s: %s %q", rec.Name, rec.State, rec.Error)
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		if err := r.sim.SetFaults(sim.Faults{RecordingFinished: sim.RecordingFaults{Drop: 1}}); err != nil {
+			t.Fatal(err)
 		}
-		if err := r.store.Verify(rec); err != nil {
-			t.Errorf("%s does not verify: %v", rec.Name, err)
+		id := r.call(t, "+15552220041", sim.Party{Talk: 10 * time.Second})
+		r.cdr.wait(t, id)
+		for _, rec := range r.settled(t, id, 3) {
+			if rec.State != recording.StateStored {
+				t.Errorf("recording %s: %s %q", rec.Name, rec.State, rec.Error)
+			}
+			if err := r.store.Verify(rec); err != nil {
+				t.Errorf("%s does not verify: %v", rec.Name, err)
+			}
 		}
-	}
-	if n := r.sim.Stats().Faults["recording_finished.drop"]; n != 3 {
-		t.Errorf("%d RecordingFinished dropped, want 3", n)
-	}
-	r.noChannelsLeft(t)
+		if n := r.sim.Stats().Faults["recording_finished.drop"]; n != 3 {
+			t.Errorf("%d RecordingFinished dropped, want 3", n)
+		}
+		r.noChannelsLeft(t)
+	})
 }
 
 // TestRecordingSweep: a row marked recording that no call of this run
@@ -440,44 +458,43 @@ func TestRecordingFinishedNeverSent(t *testing.T) {
 // written), is checked against the PBX by the sweep: the PBX has no such
 // recording and no file, so it is marked failed with the reason.
 func TestRecordingSweep(t *testing.T) {
-	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
-	s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
-	cfg := baseConfig()
-	cfg.Agents = append(cfg.Agents, sb.Agent{ID: "1001", Endpoint: "PJSIP/1001"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	dir := t.TempDir()
-	db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	r := &recRig{db: db, dir: dir, p: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
-		engine: "basic", sweep: 20 * time.Second}
-	r.e2e = r.attach(t, s, cfg)
-	waitUntil(t, "link-up reconciled", func() bool { return r.pbx.Ready() })
-	// A call of this run, recorded, so the sweep also meets a row it must
-	// leave to its call.
-	id := r.call(t, "+15552220042", sim.Party{Talk: 5 * time.Second})
-	now := s.Clock().Now()
-	stray := recording.Recording{Name: "stray-rec", CallID: "gone.1", Started: now, State: recording.StateRecording, Created: now}
-	if err := db.InsertRecording(context.Background(), &stray); err != nil {
-		t.Fatal(err)
-	}
-	r.cdr.wait(t, id)
-	for _, rec := range r.settled(t, id, 1) {
-		if rec.State != recording.StateStored {
-			t.Errorf("the call's recording %s: %s %q", rec.Name, rec.State, rec.Error)
+	synctest.Test(t, func(t *testing.T) {
+		s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
+		s.AddEndpoint("PJSIP", "1001", sim.Party{Rings: 1})
+		cfg := baseConfig()
+		cfg.Agents = append(cfg.Agents, sb.Agent{ID: "1001", Endpoint: "PJSIP/1001"})
+		serve(t, s)
+		dir := t.TempDir()
+		db, err := storage.Open(context.Background(), filepath.Join(dir, "sb.db"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	r.settled(t, "gone.1", 1)
-	got, err := db.GetRecording(context.Background(), stray.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != recording.StateFailed || !strings.Contains(got.Error, "fetch") {
-		t.Errorf("stray row: %s %q, want failed by its fetch", got.State, got.Error)
-	}
+		t.Cleanup(func() { db.Close() })
+		r := &recRig{db: db, dir: dir, p: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+			engine: "basic", sweep: 20 * time.Second}
+		r.e2e = r.attach(t, s, cfg)
+		waitUntil(t, "link-up reconciled", func() bool { return r.pbx.Ready() })
+		// A call of this run, recorded, so the sweep also meets a row it must
+		// leave to its call.
+		id := r.call(t, "+15552220042", sim.Party{Talk: 5 * time.Second})
+		now := s.Clock().Now()
+		stray := recording.Recording{Name: "stray-rec", CallID: "gone.1", Started: now, State: recording.StateRecording, Created: now}
+		if err := db.InsertRecording(context.Background(), &stray); err != nil {
+			t.Fatal(err)
+		}
+		r.cdr.wait(t, id)
+		for _, rec := range r.settled(t, id, 1) {
+			if rec.State != recording.StateStored {
+				t.Errorf("the call's recording %s: %s %q", rec.Name, rec.State, rec.Error)
+			}
+		}
+		r.settled(t, "gone.1", 1)
+		got, err := db.GetRecording(context.Background(), stray.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != recording.StateFailed || !strings.Contains(got.Error, "fetch") {
+			t.Errorf("stray row: %s %q, want failed by its fetch", got.State, got.Error)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -72,57 +73,59 @@ func (r *rig) sync() {
 // ends and so does its recording, marked failed with the reason, instead
 // of staying marked recording.
 func TestRecordingStartLostWithPBXCrash(t *testing.T) {
-	repo := &memRecordings{}
-	r := newRigWith(t, func(r *rig) {
-		r.c.SetRecording(RecordingOptions{
-			Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
-			Repo:     repo,
-			Fetch: func(_ context.Context, rec *recording.Recording) error {
-				return sb.Errorf(sb.ENOTFOUND, "recording %s not found", rec.Name)
-			},
-		})
-	}, "1001")
-	r.enter("c1", "+15551234567", "8000")
-	r.pbx.expect(t, "answer c1")
-	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
-	r.greetingDone("c1")
-	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
-	r.agentAnswers("c1", "c1-a1")
-	r.pbx.expect(t, "bridge br-c1")
-	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
-	r.inBridge("c1", "c1", "c1-a1")
-	r.waitState(t, "c1", sb.CallBridged)
-	name := recording.NameFor("c1", recording.LegMixed, 1)
-	r.pbx.expect(t, "record br-c1 "+name)
-	// The call's commands run in order: once a marker after the record
-	// command has run, so has everything that command posted.
-	r.c.post(func() { r.c.do(r.c.calls["c1"], func(context.Context) { r.pbx.rec("marker") }) })
-	r.pbx.expect(t, "marker")
-	r.sync()
+	synctest.Test(t, func(t *testing.T) {
+		repo := &memRecordings{}
+		r := newRigWith(t, func(r *rig) {
+			r.c.SetRecording(RecordingOptions{
+				Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
+				Repo:     repo,
+				Fetch: func(_ context.Context, rec *recording.Recording) error {
+					return sb.Errorf(sb.ENOTFOUND, "recording %s not found", rec.Name)
+				},
+			})
+		}, "1001")
+		r.enter("c1", "+15551234567", "8000")
+		r.pbx.expect(t, "answer c1")
+		r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
+		r.greetingDone("c1")
+		r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
+		r.agentAnswers("c1", "c1-a1")
+		r.pbx.expect(t, "bridge br-c1")
+		r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
+		r.inBridge("c1", "c1", "c1-a1")
+		r.waitState(t, "c1", sb.CallBridged)
+		name := recording.NameFor("c1", recording.LegMixed, 1)
+		r.pbx.expect(t, "record br-c1 "+name)
+		// The call's commands run in order: once a marker after the record
+		// command has run, so has everything that command posted.
+		r.c.post(func() { r.c.do(r.c.calls["c1"], func(context.Context) { r.pbx.rec("marker") }) })
+		r.pbx.expect(t, "marker")
+		r.sync()
 
-	// The PBX crashed and came back empty; no RecordingStarted came.
-	r.pbx.RecordingLiveFn = func(string) bool { return false }
-	r.send(sb.LinkDown{EventHeader: hdr("LinkDown"), Err: "connection reset"})
-	r.send(sb.LinkUp{EventHeader: hdr("LinkUp"), Reconnect: true})
-	if row := r.cdr.next(t); row.CallID != "c1" || row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
-		t.Fatalf("call-log row = %+v", row)
-	}
-	var rows []recording.Recording
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if rows = repo.all(); len(rows) == 1 && rows[0].State != recording.StateRecording {
-			break
+		// The PBX crashed and came back empty; no RecordingStarted came.
+		r.pbx.RecordingLiveFn = func(string) bool { return false }
+		r.send(sb.LinkDown{EventHeader: hdr("LinkDown"), Err: "connection reset"})
+		r.send(sb.LinkUp{EventHeader: hdr("LinkUp"), Reconnect: true})
+		if row := r.cdr.next(t); row.CallID != "c1" || row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" {
+			t.Fatalf("call-log row = %+v", row)
 		}
-	}
-	if len(rows) != 1 {
-		t.Fatalf("recording rows = %+v, want one", rows)
-	}
-	rec := rows[0]
-	if rec.Name != name || rec.State != recording.StateFailed || rec.Error == "" || !rec.Ended.Valid {
-		t.Fatalf("recording = %+v, want %s failed with a reason", rec, name)
-	}
-	if n := r.c.OpenRecordings(); n != 0 {
-		t.Errorf("open recordings = %d, want 0", n)
-	}
+		var rows []recording.Recording
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if rows = repo.all(); len(rows) == 1 && rows[0].State != recording.StateRecording {
+				break
+			}
+		}
+		if len(rows) != 1 {
+			t.Fatalf("recording rows = %+v, want one", rows)
+		}
+		rec := rows[0]
+		if rec.Name != name || rec.State != recording.StateFailed || rec.Error == "" || !rec.Ended.Valid {
+			t.Fatalf("recording = %+v, want %s failed with a reason", rec, name)
+		}
+		if n := r.c.OpenRecordings(); n != 0 {
+			t.Errorf("open recordings = %d, want 0", n)
+		}
+	})
 }
 
 // bridgedAndRecorded brings call c1 to agent 1001 and returns the name of
@@ -203,21 +206,23 @@ func waitEnded(t *testing.T, repo *memRecordings) recording.Recording {
 // lists its row as recording. It is ended once (one fetch, one final
 // write), not once as this run's and again as an earlier run's row.
 func TestRecordingEndedWhileDownIsEndedOnce(t *testing.T) {
-	repo, f := &memRecordings{}, &fetchCounter{}
-	r := newRigWith(t, func(r *rig) {
-		r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
-	}, "1001")
-	name := r.bridgedAndRecorded(t)
-	// The call and its recording ended while the link was down.
-	r.pbx.RecordingLiveFn = func(string) bool { return false }
-	r.reconnect(t)
-	if rec := waitEnded(t, repo); rec.Name != name || rec.State != recording.StateStored {
-		t.Fatalf("recording = %+v, want %s stored", rec, name)
-	}
-	waitNoOpenRecordings(t, r.c)
-	if n := f.count(); n != 1 {
-		t.Errorf("the recording was fetched %d times, want once", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		repo, f := &memRecordings{}, &fetchCounter{}
+		r := newRigWith(t, func(r *rig) {
+			r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
+		}, "1001")
+		name := r.bridgedAndRecorded(t)
+		// The call and its recording ended while the link was down.
+		r.pbx.RecordingLiveFn = func(string) bool { return false }
+		r.reconnect(t)
+		if rec := waitEnded(t, repo); rec.Name != name || rec.State != recording.StateStored {
+			t.Fatalf("recording = %+v, want %s stored", rec, name)
+		}
+		waitNoOpenRecordings(t, r.c)
+		if n := f.count(); n != 1 {
+			t.Errorf("the recording was fetched %d times, want once", n)
+		}
+	})
 }
 
 // TestRecordingBeingFetchedAtLinkUpIsNotTakenUp: a recording finished
@@ -226,27 +231,29 @@ func TestRecordingEndedWhileDownIsEndedOnce(t *testing.T) {
 // taking it up as an earlier run's (a second fetch of the same file,
 // which the first may have deleted from the PBX).
 func TestRecordingBeingFetchedAtLinkUpIsNotTakenUp(t *testing.T) {
-	repo, f := &memRecordings{}, &fetchCounter{hold: make(chan struct{})}
-	r := newRigWith(t, func(r *rig) {
-		r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
-	}, "1001")
-	name := r.bridgedAndRecorded(t)
-	r.send(sb.RecordingFinished{EventHeader: hdr("RecordingFinished"), Name: name, Duration: 30 * time.Second})
-	for deadline := time.Now().Add(5 * time.Second); f.count() == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the finished recording was not fetched")
+	synctest.Test(t, func(t *testing.T) {
+		repo, f := &memRecordings{}, &fetchCounter{hold: make(chan struct{})}
+		r := newRigWith(t, func(r *rig) {
+			r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
+		}, "1001")
+		name := r.bridgedAndRecorded(t)
+		r.send(sb.RecordingFinished{EventHeader: hdr("RecordingFinished"), Name: name, Duration: 30 * time.Second})
+		for deadline := time.Now().Add(5 * time.Second); f.count() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the finished recording was not fetched")
+			}
 		}
-	}
-	r.pbx.RecordingLiveFn = func(string) bool { return false }
-	r.reconnect(t)
-	close(f.hold)
-	if rec := waitEnded(t, repo); rec.Name != name || rec.State != recording.StateStored {
-		t.Fatalf("recording = %+v, want %s stored", rec, name)
-	}
-	waitNoOpenRecordings(t, r.c)
-	if n := f.count(); n != 1 {
-		t.Errorf("the recording was fetched %d times, want once", n)
-	}
+		r.pbx.RecordingLiveFn = func(string) bool { return false }
+		r.reconnect(t)
+		close(f.hold)
+		if rec := waitEnded(t, repo); rec.Name != name || rec.State != recording.StateStored {
+			t.Fatalf("recording = %+v, want %s stored", rec, name)
+		}
+		waitNoOpenRecordings(t, r.c)
+		if n := f.count(); n != 1 {
+			t.Errorf("the recording was fetched %d times, want once", n)
+		}
+	})
 }
 
 // waitNoOpenRecordings waits until no recording is being made or fetched.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -37,10 +38,7 @@ func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*cen
 		s.AddEndpoint("PJSIP", "1001", agent)
 		cfg := baseConfig()
 		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		serve(t, s)
 		e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
 			if setup != nil {
 				setup(c)
@@ -105,59 +103,61 @@ func wantRow(t *testing.T, row sb.CDR, hangupBy string) {
 func TestSupervisorListenWhisperBarge(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
-			e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
-			id := e.call(t, "+15553330001", sim.Party{})
-			call := bridgedCall(t, e)
-			ctx := context.Background()
-			q, agent, err := e.c.MonitorInfo(ctx, call.ID)
-			if err != nil || q != eng.queue || agent != "1001" {
-				t.Errorf("MonitorInfo = %q, %q, %v; want %q, 1001", q, agent, err, eng.queue)
-			}
-			if err := e.c.Monitor(ctx, call.ID, "PJSIP/1099", center.Listen); err != nil {
-				t.Fatal(err)
-			}
-			if err := e.c.Monitor(ctx, call.ID, "PJSIP/1099", center.Listen); sb.ErrorCode(err) != sb.ECONFLICT {
-				t.Errorf("second supervisor: %v, want conflict", err)
-			}
-			want := func(mode, spy, whisper string) {
-				t.Helper()
-				waitUntil(t, mode, func() bool {
-					sn := snoops(e.sim, call.AgentChannel)
-					return len(sn) == 1 && sn[0].Spy == spy && sn[0].Whisper == whisper
-				})
-			}
-			want("listen", "both", "none")
-			if err := e.c.SetMonitorMode(ctx, call.ID, center.Whisper); err != nil {
-				t.Fatal(err)
-			}
-			want("whisper", "both", "out")
-			if err := e.c.SetMonitorMode(ctx, call.ID, center.Barge); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "barge: supervisor in the call's bridge, no snoop", func() bool {
-				in := 0
-				for _, c := range e.sim.Channels() {
-					if c.Bridge == string(call.Bridge) {
-						in++
-					}
+			synctest.Test(t, func(t *testing.T) {
+				e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
+				id := e.call(t, "+15553330001", sim.Party{})
+				call := bridgedCall(t, e)
+				ctx := context.Background()
+				q, agent, err := e.c.MonitorInfo(ctx, call.ID)
+				if err != nil || q != eng.queue || agent != "1001" {
+					t.Errorf("MonitorInfo = %q, %q, %v; want %q, 1001", q, agent, err, eng.queue)
 				}
-				return in == 3 && len(snoops(e.sim, call.AgentChannel)) == 0
+				if err := e.c.Monitor(ctx, call.ID, "PJSIP/1099", center.Listen); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.c.Monitor(ctx, call.ID, "PJSIP/1099", center.Listen); sb.ErrorCode(err) != sb.ECONFLICT {
+					t.Errorf("second supervisor: %v, want conflict", err)
+				}
+				want := func(mode, spy, whisper string) {
+					t.Helper()
+					waitUntil(t, mode, func() bool {
+						sn := snoops(e.sim, call.AgentChannel)
+						return len(sn) == 1 && sn[0].Spy == spy && sn[0].Whisper == whisper
+					})
+				}
+				want("listen", "both", "none")
+				if err := e.c.SetMonitorMode(ctx, call.ID, center.Whisper); err != nil {
+					t.Fatal(err)
+				}
+				want("whisper", "both", "out")
+				if err := e.c.SetMonitorMode(ctx, call.ID, center.Barge); err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "barge: supervisor in the call's bridge, no snoop", func() bool {
+					in := 0
+					for _, c := range e.sim.Channels() {
+						if c.Bridge == string(call.Bridge) {
+							in++
+						}
+					}
+					return in == 3 && len(snoops(e.sim, call.AgentChannel)) == 0
+				})
+				if err := e.c.SetMonitorMode(ctx, call.ID, center.Listen); err != nil {
+					t.Fatal(err)
+				}
+				want("back to listen", "both", "none")
+				if err := e.c.SetMonitorMode(ctx, call.ID, "shout"); sb.ErrorCode(err) != sb.EINVALID {
+					t.Errorf("unknown mode: %v", err)
+				}
+				// The caller hangs up: caller, agent, supervisor and snoop all
+				// go, and the call log says the caller ended it (the snoops
+				// hung up on each switch say nothing about it).
+				if err := e.sim.Hangup(id, 16); err != nil {
+					t.Fatal(err)
+				}
+				wantRow(t, e.cdr.wait(t, id), "caller")
+				e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 			})
-			if err := e.c.SetMonitorMode(ctx, call.ID, center.Listen); err != nil {
-				t.Fatal(err)
-			}
-			want("back to listen", "both", "none")
-			if err := e.c.SetMonitorMode(ctx, call.ID, "shout"); sb.ErrorCode(err) != sb.EINVALID {
-				t.Errorf("unknown mode: %v", err)
-			}
-			// The caller hangs up: caller, agent, supervisor and snoop all
-			// go, and the call log says the caller ended it (the snoops
-			// hung up on each switch say nothing about it).
-			if err := e.sim.Hangup(id, 16); err != nil {
-				t.Fatal(err)
-			}
-			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -165,18 +165,20 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 func TestSupervisorAgentHangsUp(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
-			e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
-			id := e.call(t, "+15553330004", sim.Party{})
-			call := bridgedCall(t, e)
-			if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Listen); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "snoop", func() bool { return len(snoops(e.sim, call.AgentChannel)) == 1 })
-			if err := e.sim.Hangup(string(call.AgentChannel), 16); err != nil {
-				t.Fatal(err)
-			}
-			wantRow(t, e.cdr.wait(t, id), "agent")
-			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
+			synctest.Test(t, func(t *testing.T) {
+				e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
+				id := e.call(t, "+15553330004", sim.Party{})
+				call := bridgedCall(t, e)
+				if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Listen); err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "snoop", func() bool { return len(snoops(e.sim, call.AgentChannel)) == 1 })
+				if err := e.sim.Hangup(string(call.AgentChannel), 16); err != nil {
+					t.Fatal(err)
+				}
+				wantRow(t, e.cdr.wait(t, id), "agent")
+				e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
+			})
 		})
 	}
 }
@@ -184,24 +186,26 @@ func TestSupervisorAgentHangsUp(t *testing.T) {
 func TestSupervisorHangsUpFirst(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
-			e := startSupervised(t, eng.name, sim.Party{Rings: 1, Talk: 3 * time.Second}, nil) // leaves after 3 s
-			id := e.call(t, "+15553330002", sim.Party{})
-			call := bridgedCall(t, e)
-			if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Whisper); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "snoop", func() bool { return len(snoops(e.sim, call.AgentChannel)) == 1 })
-			waitUntil(t, "supervisor gone with its snoop and the monitor bridge", func() bool {
-				return len(snoops(e.sim, call.AgentChannel)) == 0 && len(e.sim.Channels()) == 2 && len(e.sim.Bridges()) == 1
+			synctest.Test(t, func(t *testing.T) {
+				e := startSupervised(t, eng.name, sim.Party{Rings: 1, Talk: 3 * time.Second}, nil) // leaves after 3 s
+				id := e.call(t, "+15553330002", sim.Party{})
+				call := bridgedCall(t, e)
+				if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Whisper); err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "snoop", func() bool { return len(snoops(e.sim, call.AgentChannel)) == 1 })
+				waitUntil(t, "supervisor gone with its snoop and the monitor bridge", func() bool {
+					return len(snoops(e.sim, call.AgentChannel)) == 0 && len(e.sim.Channels()) == 2 && len(e.sim.Bridges()) == 1
+				})
+				if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+					t.Fatalf("the call did not go on: %+v", calls)
+				}
+				if err := e.sim.Hangup(id, 16); err != nil {
+					t.Fatal(err)
+				}
+				wantRow(t, e.cdr.wait(t, id), "caller")
+				e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 			})
-			if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
-				t.Fatalf("the call did not go on: %+v", calls)
-			}
-			if err := e.sim.Hangup(id, 16); err != nil {
-				t.Fatal(err)
-			}
-			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -212,35 +216,37 @@ func TestSupervisorHangsUpFirst(t *testing.T) {
 func TestSupervisorBargesAndHangsUp(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
-			e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
-			id := e.call(t, "+15553330005", sim.Party{})
-			call := bridgedCall(t, e)
-			if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Barge); err != nil {
-				t.Fatal(err)
-			}
-			sup := supervisorChannel(t, e, call.ID)
-			waitUntil(t, "supervisor in the call's bridge", func() bool {
-				for _, c := range e.sim.Channels() {
-					if c.ID == sup {
-						return c.Bridge == string(call.Bridge)
-					}
+			synctest.Test(t, func(t *testing.T) {
+				e := startSupervised(t, eng.name, sim.Party{Rings: 1}, nil)
+				id := e.call(t, "+15553330005", sim.Party{})
+				call := bridgedCall(t, e)
+				if err := e.c.Monitor(context.Background(), call.ID, "PJSIP/1099", center.Barge); err != nil {
+					t.Fatal(err)
 				}
-				return false
+				sup := supervisorChannel(t, e, call.ID)
+				waitUntil(t, "supervisor in the call's bridge", func() bool {
+					for _, c := range e.sim.Channels() {
+						if c.ID == sup {
+							return c.Bridge == string(call.Bridge)
+						}
+					}
+					return false
+				})
+				if err := e.sim.Hangup(sup, 16); err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "supervisor gone, caller and agent still talking", func() bool {
+					return len(e.sim.Channels()) == 2
+				})
+				if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
+					t.Fatalf("the call did not go on: %+v", calls)
+				}
+				if err := e.sim.Hangup(id, 16); err != nil {
+					t.Fatal(err)
+				}
+				wantRow(t, e.cdr.wait(t, id), "caller")
+				e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 			})
-			if err := e.sim.Hangup(sup, 16); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "supervisor gone, caller and agent still talking", func() bool {
-				return len(e.sim.Channels()) == 2
-			})
-			if calls := e.c.LiveCalls(); len(calls) != 1 || calls[0].State != sb.CallBridged {
-				t.Fatalf("the call did not go on: %+v", calls)
-			}
-			if err := e.sim.Hangup(id, 16); err != nil {
-				t.Fatal(err)
-			}
-			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }
@@ -254,74 +260,76 @@ type policyLog struct {
 func TestSupervisorByFeatureCode(t *testing.T) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
-			var asked policyLog
-			e := startSupervised(t, eng.name, sim.Party{}, func(c *center.Center) {
-				// Only the supervisor's desk phone, only for the call's
-				// queue and agent.
-				c.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool {
-					asked.mu.Lock()
-					asked.queues = append(asked.queues, queue)
-					asked.mu.Unlock()
-					return endpoint == "PJSIP/1099" && queue == eng.queue && agent == "1001"
+			synctest.Test(t, func(t *testing.T) {
+				var asked policyLog
+				e := startSupervised(t, eng.name, sim.Party{}, func(c *center.Center) {
+					// Only the supervisor's desk phone, only for the call's
+					// queue and agent.
+					c.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool {
+						asked.mu.Lock()
+						asked.queues = append(asked.queues, queue)
+						asked.mu.Unlock()
+						return endpoint == "PJSIP/1099" && queue == eng.queue && agent == "1001"
+					})
 				})
-			})
-			s := e.sim
-			id := e.call(t, "+15553330003", sim.Party{})
-			call := bridgedCall(t, e)
-			// A stranger's phone is refused and hung up.
-			stranger, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1001"}, From: "1050", Trunk: "PJSIP/1050"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "stranger refused", func() bool {
-				for _, c := range s.Channels() {
-					if c.ID == stranger {
-						return false
-					}
+				s := e.sim
+				id := e.call(t, "+15553330003", sim.Party{})
+				call := bridgedCall(t, e)
+				// A stranger's phone is refused and hung up.
+				stranger, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1001"}, From: "1050", Trunk: "PJSIP/1050"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				return true
-			})
-			// The code for an agent on no call is refused too.
-			idle, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1002"}, From: "1099", Trunk: "PJSIP/1099"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "code for an idle agent refused", func() bool {
-				for _, c := range s.Channels() {
-					if c.ID == idle {
-						return false
+				waitUntil(t, "stranger refused", func() bool {
+					for _, c := range s.Channels() {
+						if c.ID == stranger {
+							return false
+						}
 					}
+					return true
+				})
+				// The code for an agent on no call is refused too.
+				idle, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1002"}, From: "1099", Trunk: "PJSIP/1099"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				return true
+				waitUntil(t, "code for an idle agent refused", func() bool {
+					for _, c := range s.Channels() {
+						if c.ID == idle {
+							return false
+						}
+					}
+					return true
+				})
+				// The supervisor's desk phone dials the code: it listens, 2
+				// whispers.
+				sup, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1001"}, From: "1099", Trunk: "PJSIP/1099"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "listening", func() bool {
+					sn := snoops(s, call.AgentChannel)
+					return len(sn) == 1 && sn[0].Whisper == "none"
+				})
+				if err := s.SendDTMF(sup, "2"); err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "whispering", func() bool {
+					sn := snoops(s, call.AgentChannel)
+					return len(sn) == 1 && sn[0].Whisper == "out"
+				})
+				asked.mu.Lock()
+				got := asked.queues
+				asked.mu.Unlock()
+				if len(got) != 2 || got[0] != eng.queue || got[1] != eng.queue {
+					t.Errorf("policy asked about queues %q, want the call's queue %q twice", got, eng.queue)
+				}
+				if err := s.Hangup(id, 16); err != nil {
+					t.Fatal(err)
+				}
+				wantRow(t, e.cdr.wait(t, id), "caller")
+				e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 			})
-			// The supervisor's desk phone dials the code: it listens, 2
-			// whispers.
-			sup, err := s.Call(sim.Inbound{App: "switchboard", Args: []string{"monitor", "1001"}, From: "1099", Trunk: "PJSIP/1099"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "listening", func() bool {
-				sn := snoops(s, call.AgentChannel)
-				return len(sn) == 1 && sn[0].Whisper == "none"
-			})
-			if err := s.SendDTMF(sup, "2"); err != nil {
-				t.Fatal(err)
-			}
-			waitUntil(t, "whispering", func() bool {
-				sn := snoops(s, call.AgentChannel)
-				return len(sn) == 1 && sn[0].Whisper == "out"
-			})
-			asked.mu.Lock()
-			got := asked.queues
-			asked.mu.Unlock()
-			if len(got) != 2 || got[0] != eng.queue || got[1] != eng.queue {
-				t.Errorf("policy asked about queues %q, want the call's queue %q twice", got, eng.queue)
-			}
-			if err := s.Hangup(id, 16); err != nil {
-				t.Fatal(err)
-			}
-			wantRow(t, e.cdr.wait(t, id), "caller")
-			e.noChannelsLeft(t) // supervisor, snoops, monitor and call bridges too
 		})
 	}
 }

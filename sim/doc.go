@@ -56,6 +56,14 @@
 // Every delay runs on a Clock that runs Options.Speed times faster than
 // the wall clock; event timestamps are simulated time.
 //
+// The Clock reads time.Now and sets time.AfterFunc timers, so a Server
+// created inside a testing/synctest bubble runs on the bubble's fake
+// clock: served over an in-memory Pipe (StartPipe) rather than a TCP port,
+// with its clients dialing the pipe, a whole end-to-end run then advances
+// only when every goroutine waits, and a two-second rule is two simulated
+// seconds however loaded the machine is. Speed 1 there makes the
+// simulator's clock, the bubble's and the client's timeouts one clock.
+//
 // # Addressing scripted parties
 //
 // Go code registers devices with AddEndpoint(tech, resource, Party) (or

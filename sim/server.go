@@ -69,8 +69,8 @@ type Options struct {
 	// New panics if it is out of bounds (Faults.Validate).
 	Faults Faults
 	// SessionLimit is Asterisk's http.conf sessionlimit (100 there by
-	// default): past this many open TCP connections on the listener of
-	// Start (a keep-alive connection counts while it is open, an events
+	// default): past this many open connections on the listener served
+	// (Start, StartPipe, Serve; a keep-alive connection counts while it is open, an events
 	// websocket too), a new connection is closed with no HTTP response and
 	// the warning "HTTP session count exceeded N sessions" is logged. 0 is
 	// unlimited. SetSessionLimit changes it at run time.
@@ -253,7 +253,7 @@ func (s *Server) Clock() *Clock { return s.clock }
 
 // Handler serves ARI under /ari/ and the control API under /sim/v1/.
 // Stats.Requests counts its requests; the session limit applies only to
-// the listener of Start.
+// the listener served (Start, StartPipe, Serve).
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (e.g. "127.0.0.1:0") and serves in the background.
@@ -262,7 +262,30 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return err
 	}
+	return s.Serve(ln)
+}
+
+// StartPipe serves on a new in-memory Pipe and returns it: clients reach
+// the server through its DialContext, at URL() (host PipeAddr). Built and
+// used inside a testing/synctest bubble, the whole simulation runs on the
+// bubble's fake clock.
+func (s *Server) StartPipe() (*Pipe, error) {
+	p := NewPipe()
+	if err := s.Serve(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Serve serves on ln in the background (Start and StartPipe call it);
+// Close closes ln. One listener per Server.
+func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
+	if s.ln != nil {
+		s.mu.Unlock()
+		ln.Close()
+		return errors.New("sim: server already serving")
+	}
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
@@ -282,7 +305,8 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
-// Addr is the listening address ("127.0.0.1:PORT"), empty before Start.
+// Addr is the listening address ("127.0.0.1:PORT", PipeAddr on a Pipe),
+// empty before Start.
 func (s *Server) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
