@@ -84,18 +84,18 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 		a.clock = center.RealClock{}
 	}
 	steps := []func(context.Context) error{
-		a.openStorage,     // the database, migrated
-		a.newPBX,          // the ARI adapter (it connects once running)
-		a.newCenter,       // the call lifecycle: agents, queues, VIP lists
-		a.attachRouter,    // routing.engine router: the ACD, queue_log, callbacks, history
-		a.attachIVR,       // flows (hot reload), routes, calendars, voicemail
-		a.registerMetrics, // PBX link, requests and center gauges
-		a.newAPI,          // HTTP API: tokens, queue scopes, readiness, IVR routes
-		a.openRecordings,  // recordings folder, policies, recording routes
-		a.attachSupervision,
-		a.attachOutbound, // routing.engine router: the campaign runner
-		a.addAgentAndQueueRoutes,
-		a.listen, // the HTTP listener with its limits
+		a.openStorage,            // the database, migrated
+		a.newPBX,                 // the ARI adapter (it connects once running)
+		a.newCenter,              // the call lifecycle: agents, queues, VIP lists
+		a.attachRouter,           // routing.engine router: the ACD, queue_log, callbacks, history
+		a.attachIVR,              // flows (hot reload), routes, calendars, voicemail
+		a.registerMetrics,        // PBX link, requests and center gauges
+		a.newAPI,                 // HTTP API: tokens, queue scopes, readiness, IVR routes
+		a.openRecordings,         // recordings folder, policies, recording routes
+		a.attachSupervision,      // monitoring and on-demand recording: routes, who may monitor
+		a.attachOutbound,         // campaign routes; routing.engine router: the campaign runner
+		a.addAgentAndQueueRoutes, // agents and queues, live and history
+		a.listen,                 // the HTTP listener with its limits
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {

@@ -41,13 +41,11 @@ func (a *App) newAPI(context.Context) error {
 }
 
 // attachSupervision adds the monitoring and on-demand recording routes and
-// tells the center which supervisor endpoints may monitor which queues;
-// then the campaign routes.
+// tells the center which supervisor endpoints may monitor which queues.
 func (a *App) attachSupervision(context.Context) error {
 	sups := a.Config.Supervisors
 	a.api.AddMonitorRoutes(monitoring{a.Center}, supervisorDir(sups))
 	a.api.AddCallRecordingRoutes(monitoring{a.Center})
-	a.api.AddCampaignRoutes(a.DB)
 	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range sups {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {

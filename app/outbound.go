@@ -10,10 +10,11 @@ import (
 	"github.com/switchboard/switchboard/outbound"
 )
 
-// attachOutbound builds the campaign runner (routing.engine router:
-// campaigns dial through the router's agents), its metrics, its hooks in
-// the center and its routes.
+// attachOutbound adds the campaign routes and, with routing.engine router
+// (campaigns dial through the router's agents), builds the campaign
+// runner: its metrics, its hooks in the center and its routes.
 func (a *App) attachOutbound(context.Context) error {
+	a.api.AddCampaignRoutes(a.DB) // campaigns and leads are managed whatever the engine
 	if !a.usesRouter() {
 		return nil
 	}

@@ -607,7 +607,7 @@ func newDemoCampaign(cfg *config.Config) *demoCampaign {
 
 // demoCampaignQueue is the queue whose agents work the campaign: the
 // queue named outbound, else the first configured queue, or the router's
-// queue of every agent when none is configured (buildRouter).
+// queue of every agent when none is configured (app.BuildRouter).
 func demoCampaignQueue(cfg *config.Config) string {
 	for _, q := range cfg.Queues {
 		if q.Name == "outbound" {
