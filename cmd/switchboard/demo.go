@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
@@ -132,7 +133,7 @@ the wall clock.`,
 			if asJSON && !fl.Changed("log-level") {
 				level = "warn" // keep stdout for the summary, stderr quiet
 			}
-			log := newLogger(cmd.ErrOrStderr(), level, cfg.Log.Format)
+			log := app.NewLogger(cmd.ErrOrStderr(), level, cfg.Log.Format)
 			sum, err := runDemo(cmd.Context(), cfg, log, duration, drain)
 			if err != nil {
 				return err
@@ -217,52 +218,52 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			return nil, err
 		}
 	}
-	app, err := StartApp(ctx, cfg, log, clock)
+	ctl, err := app.Start(ctx, cfg, log, app.Options{Clock: clock})
 	if err != nil {
 		return nil, err
 	}
 	closed := false
 	defer func() {
 		if !closed {
-			app.Close()
+			ctl.Close()
 		}
 	}()
 	if err := waitFor(ctx, 10*time.Second, func() bool {
-		return app.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application)
+		return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application)
 	}); err != nil {
 		return nil, fmt.Errorf("simulated PBX link did not come up: %w", err)
 	}
-	if camp != nil && app.Outbound == nil {
+	if camp != nil && ctl.Outbound == nil {
 		camp = nil // not reached: the router engine makes the runner
 	}
 	if camp != nil && !early {
-		if err := camp.prepare(ctx, app.DB, clock.Now(), log); err != nil {
+		if err := camp.prepare(ctx, ctl.DB, clock.Now(), log); err != nil {
 			return nil, err
 		}
 	}
 	if camp != nil {
-		if camp.cdrBefore, err = camp.callLog(ctx, app.DB, nil); err != nil {
+		if camp.cdrBefore, err = camp.callLog(ctx, ctl.DB, nil); err != nil {
 			return nil, err
 		}
 	}
-	before, err := app.DB.CountCDR(ctx)
+	before, err := ctl.DB.CountCDR(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if camp != nil {
 		// Started once the call log is counted: every campaign call is
 		// this run's. The runner sees it at its next re-read.
-		if err := camp.start(ctx, app.DB, clock.Now(), log); err != nil {
+		if err := camp.start(ctx, ctl.DB, clock.Now(), log); err != nil {
 			return nil, err
 		}
 	}
-	recBefore, err := lastRecordingID(app)
+	recBefore, err := lastRecordingID(ctl)
 	if err != nil {
 		return nil, err
 	}
 	sum := &DemoSummary{Seed: d.Seed, Speed: s.Clock().Speed(), Agents: len(agents)}
 	simStart, wallStart := clock.Now(), time.Now()
-	if addr := app.Addr.String(); !strings.HasSuffix(addr, ":0") {
+	if addr := ctl.Addr.String(); !strings.HasSuffix(addr, ":0") {
 		log.Info("demo running", "http", "http://"+addr, "speed", sum.Speed, "agents", len(agents))
 	}
 
@@ -286,7 +287,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	}
 	sum.CallsGenerated, _ = gen.stop()
 	if camp != nil {
-		camp.pause(ctx, app, clock.Now(), log)
+		camp.pause(ctx, ctl, clock.Now(), log)
 	}
 	if ctx.Err() == nil && drain > 0 {
 		// Let live calls end by themselves, in simulated time (campaign
@@ -298,14 +299,14 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			case <-over:
 				return true
 			default:
-				return app.Center.ActiveCalls() == 0 && len(s.Channels()) == 0
+				return ctl.Center.ActiveCalls() == 0 && len(s.Channels()) == 0
 			}
 		})
 		stop()
 	}
-	app.Center.HangupAll()
-	if err := waitFor(context.Background(), 30*time.Second, func() bool { return app.Center.ActiveCalls() == 0 }); err != nil {
-		log.Warn("calls still live after hanging up all", "active", app.Center.ActiveCalls())
+	ctl.Center.HangupAll()
+	if err := waitFor(context.Background(), 30*time.Second, func() bool { return ctl.Center.ActiveCalls() == 0 }); err != nil {
+		log.Warn("calls still live after hanging up all", "active", ctl.Center.ActiveCalls())
 	}
 	// Every event the simulator sent should have arrived: wait until the
 	// PBX is quiet (no channel, no bridge: the last commands have run) and
@@ -313,49 +314,49 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 	appName := cfg.Asterisk.Application
 	_ = waitFor(context.Background(), 10*time.Second, func() bool {
 		return len(s.Channels()) == 0 && len(s.Bridges()) == 0 &&
-			int64(app.PBX.Stats().EventsReceived) >= s.EventsSent(appName)
+			int64(ctl.PBX.Stats().EventsReceived) >= s.EventsSent(appName)
 	})
 	// Recordings are fetched and verified after their calls: let the last
 	// ones be stored before the PBX link closes.
-	if err := waitFor(context.Background(), 30*time.Second, func() bool { return app.Center.OpenRecordings() == 0 }); err != nil {
-		log.Warn("recordings still being stored at the end of the demo", "open", app.Center.OpenRecordings())
+	if err := waitFor(context.Background(), 30*time.Second, func() bool { return ctl.Center.OpenRecordings() == 0 }); err != nil {
+		log.Warn("recordings still being stored at the end of the demo", "open", ctl.Center.OpenRecordings())
 	}
 	sum.SimSeconds = clock.Now().Sub(simStart).Seconds()
 	sum.WallSeconds = time.Since(wallStart).Seconds()
 	var campStats outbound.CampaignStats
 	if camp != nil {
 		// The runner's totals live in its loop: read them before it stops.
-		if campStats, err = camp.stats(app, log); err != nil {
+		if campStats, err = camp.stats(ctl, log); err != nil {
 			return nil, err
 		}
 	}
 	closed = true
-	app.stop() // the queue statistics are stored, the center has written every call-log row
-	st := app.Center.Stats()
+	ctl.Stop() // the queue statistics are stored, the center has written every call-log row
+	st := ctl.Center.Stats()
 	sum.CallsOffered, sum.CallsAnswered, sum.CallsAbandoned = st.Offered, st.Answered, st.Abandoned
 	sum.CallsCompleted, sum.CallsNoAgent, sum.CallsFailed = st.Completed, st.NoAgent, st.Failed
 	sum.CallsInterrupted, sum.CDRErrors = st.Interrupted, st.CDRErrors
 	sum.CallsIVR, sum.CallsVoicemail, sum.CallsTransferred = st.IVR, st.Voicemail, st.Transferred
-	after, err := app.DB.CountCDR(context.Background())
+	after, err := ctl.DB.CountCDR(context.Background())
 	if err != nil {
 		return nil, err
 	}
 	sum.CDRRows = after - before
 	if camp != nil {
-		if err := camp.summarize(context.Background(), app.DB, campStats, sum); err != nil {
+		if err := camp.summarize(context.Background(), ctl.DB, campStats, sum); err != nil {
 			return nil, err
 		}
 	}
-	ps := app.PBX.Stats()
+	ps := ctl.PBX.Stats()
 	sum.EventsSent = s.EventsSent(appName)
 	sum.EventsReceived = int64(ps.EventsReceived)
 	sum.EventsLost = int64(ps.EventsLost) + max(0, sum.EventsSent-sum.EventsReceived)
 	sum.ChannelsLeft = len(s.Channels())
-	sum.RecordingsCompleted, sum.RecordingsVerified, err = verifyRecordings(app, recBefore)
+	sum.RecordingsCompleted, sum.RecordingsVerified, err = verifyRecordings(ctl, recBefore)
 	if err != nil {
 		return nil, err
 	}
-	if err := app.DB.Close(); err != nil {
+	if err := ctl.Close(); err != nil {
 		return nil, err
 	}
 	return sum, nil
@@ -364,8 +365,8 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 // verifyRecordings counts the recordings of inbound calls this run stored
 // (ids after since) and those whose file verifies (present, same size and
 // SHA-256).
-func verifyRecordings(app *App, since int64) (completed, verified int, err error) {
-	err = eachRecording(app, func(rec recording.Recording) {
+func verifyRecordings(ctl *app.App, since int64) (completed, verified int, err error) {
+	err = eachRecording(ctl, func(rec recording.Recording) {
 		if rec.ID <= since || rec.State != recording.StateStored {
 			return
 		}
@@ -373,7 +374,7 @@ func verifyRecordings(app *App, since int64) (completed, verified int, err error
 			return // a campaign call
 		}
 		completed++
-		if app.Files.Verify(rec) == nil {
+		if ctl.Files.Verify(rec) == nil {
 			verified++
 		}
 	})
@@ -381,16 +382,16 @@ func verifyRecordings(app *App, since int64) (completed, verified int, err error
 }
 
 // lastRecordingID is the highest recording id so far (0 when none).
-func lastRecordingID(app *App) (int64, error) {
+func lastRecordingID(ctl *app.App) (int64, error) {
 	var last int64
-	err := eachRecording(app, func(rec recording.Recording) { last = max(last, rec.ID) })
+	err := eachRecording(ctl, func(rec recording.Recording) { last = max(last, rec.ID) })
 	return last, err
 }
 
 // eachRecording calls f for every recording row.
-func eachRecording(app *App, f func(recording.Recording)) error {
+func eachRecording(ctl *app.App, f func(recording.Recording)) error {
 	for offset := 0; ; {
-		page, total, err := app.DB.ListRecordings(context.Background(), recording.Filter{Limit: 1000, Offset: offset})
+		page, total, err := ctl.DB.ListRecordings(context.Background(), recording.Filter{Limit: 1000, Offset: offset})
 		if err != nil {
 			return err
 		}
@@ -516,11 +517,11 @@ func (t *traffic) stop() (placed, failed int64) {
 	return t.placed, t.failed
 }
 
-// demoCaller draws the demo's callers into app: a patience of 5 s plus an
+// demoCaller draws the demo's callers into application: a patience of 5 s plus an
 // exponential around patience (they abandon when it runs out before an
 // agent answers), a lognormal talk time around talk, and most choose a
 // menu option while the welcome plays.
-func demoCaller(app string, talk, patience time.Duration) func(*rand.Rand) sim.Inbound {
+func demoCaller(application string, talk, patience time.Duration) func(*rand.Rand) sim.Inbound {
 	return func(r *rand.Rand) sim.Inbound {
 		party := sim.Party{
 			Patience: expDuration(r, patience) + 5*time.Second,
@@ -533,7 +534,7 @@ func demoCaller(app string, talk, patience time.Duration) func(*rand.Rand) sim.I
 			party.DigitsDelay = time.Second + time.Duration(r.Float64()*float64(2*time.Second))
 		}
 		from := fmt.Sprintf("+1555%07d", r.IntN(10_000_000))
-		return sim.Inbound{App: app, From: from, To: "8000", Party: party}
+		return sim.Inbound{App: application, From: from, To: "8000", Party: party}
 	}
 }
 
@@ -606,7 +607,7 @@ func newDemoCampaign(cfg *config.Config) *demoCampaign {
 
 // demoCampaignQueue is the queue whose agents work the campaign: the
 // queue named outbound, else the first configured queue, or the router's
-// queue of every agent when none is configured (buildRouter).
+// queue of every agent when none is configured (app.BuildRouter).
 func demoCampaignQueue(cfg *config.Config) string {
 	for _, q := range cfg.Queues {
 		if q.Name == "outbound" {
@@ -711,15 +712,15 @@ func (dc *demoCampaign) start(ctx context.Context, db *storage.DB, now time.Time
 // pause stops the campaign's dialing at the end of the run and waits until
 // the runner, which re-reads the campaigns every few seconds, has seen it:
 // from then on it places no call.
-func (dc *demoCampaign) pause(ctx context.Context, app *App, now time.Time, log *slog.Logger) {
+func (dc *demoCampaign) pause(ctx context.Context, ctl *app.App, now time.Time, log *slog.Logger) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := app.DB.SetCampaignState(wctx, dc.c.Name, campaign.StatePaused, now); err != nil {
+	if err := ctl.DB.SetCampaignState(wctx, dc.c.Name, campaign.StatePaused, now); err != nil {
 		log.Warn("demo: pausing the campaign failed", "campaign", dc.c.Name, "err", err)
 		return
 	}
 	if err := waitFor(wctx, 0, func() bool {
-		st, err := app.Outbound.Stats(wctx, dc.c.Name)
+		st, err := ctl.Outbound.Stats(wctx, dc.c.Name)
 		return err == nil && st.State == campaign.StatePaused
 	}); err != nil {
 		log.Warn("demo: the campaign runner has not seen the pause", "campaign", dc.c.Name, "err", err)
@@ -728,13 +729,13 @@ func (dc *demoCampaign) pause(ctx context.Context, app *App, now time.Time, log 
 
 // stats reads the runner's picture of the campaign once every call it
 // placed has been reported over.
-func (dc *demoCampaign) stats(app *App, log *slog.Logger) (outbound.CampaignStats, error) {
+func (dc *demoCampaign) stats(ctl *app.App, log *slog.Logger) (outbound.CampaignStats, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var st outbound.CampaignStats
 	var err error
 	if werr := waitFor(ctx, 0, func() bool {
-		st, err = app.Outbound.Stats(ctx, dc.c.Name)
+		st, err = ctl.Outbound.Stats(ctx, dc.c.Name)
 		return err == nil && st.LinesInFlight == 0
 	}); werr != nil && err == nil {
 		log.Warn("demo: campaign calls still in flight at the end", "campaign", dc.c.Name, "lines", st.LinesInFlight)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/ivr"
@@ -310,21 +311,21 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 			notes <- n
 		}
 	}
-	app, err := startApp(ctx, cfg, log, clock, observer, &http.Client{Transport: stubs})
+	ctl, err := app.Start(ctx, cfg, log, app.Options{Clock: clock, IVRObserver: observer, Lookups: &http.Client{Transport: stubs}})
 	if err != nil {
 		return nil, err
 	}
-	defer app.Close()
-	if err := waitFor(ctx, 10*time.Second, func() bool { return app.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application) }); err != nil {
+	defer ctl.Close()
+	if err := waitFor(ctx, 10*time.Second, func() bool { return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application) }); err != nil {
 		return nil, fmt.Errorf("simulated PBX: %w", err)
 	}
 	var results []ivrResult
 	for _, c := range cases {
-		if _, ok := app.Flows.Current().Flows[c.Flow]; !ok {
+		if _, ok := ctl.Flows.Current().Flows[c.Flow]; !ok {
 			results = append(results, ivrResult{Case: c.Name, Failures: []string{fmt.Sprintf("no flow %q", c.Flow)}})
 			continue
 		}
-		app.Center.SetRoutes([]center.Route{{DNIS: "*", Flow: c.Flow}})
+		ctl.Center.SetRoutes([]center.Route{{DNIS: "*", Flow: c.Flow}})
 		offset := time.Duration(0)
 		if c.At != "" {
 			at, _ := time.Parse(time.RFC3339, c.At)
@@ -355,7 +356,7 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 		}
 		// The flow is over (queued, transferred, hung up): end the call.
 		_ = s.Hangup(id, 16)
-		_ = waitFor(ctx, 10*time.Second, func() bool { return app.Center.ActiveCalls() == 0 })
+		_ = waitFor(ctx, 10*time.Second, func() bool { return ctl.Center.ActiveCalls() == 0 })
 		results = append(results, ivrResult{Case: c.Name, Path: note.Path, Failures: c.check(note.Path)})
 	}
 	return results, nil

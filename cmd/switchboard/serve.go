@@ -1,19 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/ari"
-	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
 )
 
@@ -36,7 +33,7 @@ POST /api/v1/ivr/reload; a broken file is refused and the running flows stay.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			log := newLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
+			log := app.NewLogger(cmd.ErrOrStderr(), cfg.Log.Level, cfg.Log.Format)
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
 				if err != nil {
@@ -44,11 +41,11 @@ POST /api/v1/ivr/reload; a broken file is refused and the running flows stay.`,
 				}
 				defer stop()
 			}
-			app, err := StartApp(cmd.Context(), cfg, log, center.RealClock{})
-			if err != nil {
-				return err
+			err = app.Serve(cmd.Context(), cfg, log, drain)
+			if errors.Is(err, ari.ErrUnauthorized) {
+				return &exitError{code: 3, err: err}
 			}
-			return serveUntilDone(cmd.Context(), app, drain)
+			return err
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "switchboard.yaml", "configuration file")
@@ -68,51 +65,4 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-// serveUntilDone runs until a signal or a fatal PBX error: first signal
-// drains, second forces.
-func serveUntilDone(ctx context.Context, app *App, drain time.Duration) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	app.Log.Info("serving: SIGHUP reloads the IVR flows, SIGTERM drains")
-	for running := true; running; {
-		select {
-		case <-hup:
-			_, _ = app.Flows.Reload("SIGHUP") // a refused set is logged; the running one stays
-		case err := <-app.Failed():
-			app.Close()
-			if errors.Is(err, ari.ErrUnauthorized) {
-				return &exitError{code: 3, err: err}
-			}
-			if err == nil {
-				err = errors.New("PBX link ended")
-			}
-			return err
-		case <-ctx.Done():
-			running = false
-		}
-	}
-	app.Log.Info("draining: new calls are refused, live calls go on; signal again to stop now", "active", app.Center.ActiveCalls())
-	force := make(chan os.Signal, 1)
-	signal.Notify(force, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(force)
-	dctx, cancel := context.WithTimeout(context.Background(), drain)
-	defer cancel()
-	go func() {
-		select {
-		case <-force:
-			app.Log.Warn("second signal: stopping now")
-			cancel()
-		case <-dctx.Done():
-		}
-	}()
-	if err := app.Drain(dctx); err != nil {
-		app.Log.Warn("drain ended with calls still up; they stay in Asterisk and are adopted on the next start", "active", app.Center.ActiveCalls())
-	}
-	if err := app.Close(); err != nil {
-		return fmt.Errorf("close: %w", err)
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -65,7 +66,7 @@ README.md ("The simulator").`,
 			if ff.sessionLimit < 0 {
 				return &exitError{code: 2, err: fmt.Errorf("--session-limit %d: want 0 (unlimited) or more", ff.sessionLimit)}
 			}
-			log := newLogger(cmd.ErrOrStderr(), "info", "text")
+			log := app.NewLogger(cmd.ErrOrStderr(), "info", "text")
 			opts := sim.Options{User: user, Password: password, Speed: speed, Seed: seed, Logger: log,
 				Faults: faults, SessionLimit: ff.sessionLimit}
 			if cmd.Flags().Changed("app") {

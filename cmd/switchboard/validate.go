@@ -3,16 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/ivr/registry"
 )
 
 func newValidateCmd() *cobra.Command {
@@ -36,7 +37,7 @@ prompts whose sound file Asterisk does not have.`,
 				fmt.Fprintln(errOut, err)
 				return &exitError{code: 2, err: fmt.Errorf("%s is not valid", path)}
 			}
-			set, err := loadFlowsForValidate(cfg)
+			set, err := registry.Load(cfg)
 			if err != nil {
 				fmt.Fprintln(errOut, err)
 				return &exitError{code: 2, err: fmt.Errorf("the IVR flows of %s are not valid", path)}
@@ -56,7 +57,7 @@ prompts whose sound file Asterisk does not have.`,
 				return &exitError{code: 2, err: fmt.Errorf("the VIP lists of %s are not valid", path)}
 			}
 			if cfg.Routing.Engine == "router" {
-				if _, err := buildRouter(cfg); err != nil {
+				if _, err := app.BuildRouter(cfg); err != nil {
 					fmt.Fprintln(errOut, err)
 					return &exitError{code: 2, err: fmt.Errorf("the routing of %s is not valid", path)}
 				}
@@ -94,9 +95,9 @@ prompts whose sound file Asterisk does not have.`,
 // checkSounds lists the flows' prompts that the PBX has no sound file for.
 func checkSounds(ctx context.Context, cfg *config.Config, set *ivr.Set) ([]ivr.Problem, error) {
 	ac := cfg.Asterisk
-	a, err := ari.New(ari.Config{URL: ac.URL, WebsocketURL: ac.WebsocketURL, Username: ac.Username, Password: ac.Password,
-		Application: ac.Application, RequestTimeout: ac.RequestTimeout, MaxConnections: ac.MaxConnections,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	conf := app.ARIConfig(ac)
+	conf.Logger = slog.New(slog.DiscardHandler)
+	a, err := ari.New(conf)
 	if err != nil {
 		return nil, fmt.Errorf("asterisk: %w", err)
 	}

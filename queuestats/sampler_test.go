@@ -1,4 +1,4 @@
-package main
+package queuestats
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/storage"
 )
@@ -356,7 +355,7 @@ func TestRunQueueStatsStores(t *testing.T) {
 	done := make(chan struct{})
 	start := time.Now()
 	go func() {
-		runQueueStats(run, time.Hour, snap, db, slog.New(slog.DiscardHandler))
+		Run(run, time.Hour, snap, db, slog.New(slog.DiscardHandler))
 		close(done)
 	}()
 	select {
@@ -374,11 +373,4 @@ func TestRunQueueStatsStores(t *testing.T) {
 		rows[0].MissedSL != 1 || rows[0].SLEstimated || rows[0].ServiceLevelTimeSeconds != 20 {
 		t.Fatalf("stored = %+v", rows)
 	}
-}
-
-// The wiring app.go needs compiles: the center's snapshot serves both the
-// sampler and the live routes, the database the history.
-var _ = func(ctx context.Context, a *App, srv *api.Server) {
-	srv.AddQueueRoutes(a.Center.RoutingSnapshot, queueHistory{a.DB})
-	runQueueStats(ctx, 15*time.Minute, a.Center.RoutingSnapshot, a.DB, a.Log)
 }

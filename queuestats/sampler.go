@@ -1,20 +1,8 @@
-package main
-
-import (
-	"context"
-	"log/slog"
-	"slices"
-	"time"
-
-	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/api"
-	"github.com/switchboard/switchboard/routing"
-	"github.com/switchboard/switchboard/storage"
-)
-
-// Queue statistics history.
+// Package queuestats turns the ACD router's cumulative queue counters into
+// stored interval rows (the queue history the API serves and reports add
+// up).
 //
-// The ACD router keeps cumulative per-queue counters since it started
+// The router keeps cumulative per-queue counters since it started
 // (routing.QueueStats). The sampler snapshots them at wall-clock interval
 // boundaries (:00, :15, :30, :45 for 15 minutes) and stores the differences
 // as one storage.QueueInterval per queue. Between boundaries it peeks every
@@ -44,6 +32,29 @@ import (
 //
 // A counter that goes backwards means the router restarted: the current
 // cumulative values are then the interval's figures.
+package queuestats
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/storage"
+)
+
+// Snapshotter is the router's owner asked for a snapshot (the center's
+// RoutingSnapshot).
+type Snapshotter func(context.Context) (routing.Snapshot, error)
+
+// Store is where the intervals go (storage.DB).
+type Store interface {
+	InsertQueueIntervals(ctx context.Context, rows []storage.QueueInterval) error
+}
+
+var _ Store = (*storage.DB)(nil)
 
 // queueStatsPeek is the longest time between two looks at the queues.
 const queueStatsPeek = 15 * time.Second
@@ -52,7 +63,7 @@ const queueStatsPeek = 15 * time.Second
 // fails (a day of 15-minute intervals for 10 queues).
 const maxPendingIntervals = 96 * 10
 
-// runQueueStats samples the router's queue statistics every interval and
+// Run samples the router's queue statistics every interval and
 // stores each queue's figures for the interval in db, until ctx ends; it
 // then stores the partial interval and returns. Boundaries are multiples of
 // every since the zero time in UTC (time.Truncate): :00/:15/:30/:45 for 15
@@ -62,14 +73,13 @@ const maxPendingIntervals = 96 * 10
 // It starts no goroutine: run it in one, and close db only after it
 // returns, as its last write follows ctx's end. End ctx before the
 // router's owner (the center) stops, and wait for the return: the last
-// interval comes from a final snapshot taken then (App.stop does so).
-func runQueueStats(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
-	db *storage.DB, log *slog.Logger) {
+// interval comes from a final snapshot taken then (app.App's stop does so).
+func Run(ctx context.Context, every time.Duration, snap Snapshotter, db Store, log *slog.Logger) {
 	runQueueSampler(ctx, every, snap, db.InsertQueueIntervals, log)
 }
 
-// runQueueSampler is runQueueStats with the write as a function, for tests.
-func runQueueSampler(ctx context.Context, every time.Duration, snap func(context.Context) (routing.Snapshot, error),
+// runQueueSampler is Run with the write as a function, for tests.
+func runQueueSampler(ctx context.Context, every time.Duration, snap Snapshotter,
 	write func(context.Context, []storage.QueueInterval) error, log *slog.Logger) {
 	if every <= 0 {
 		log.Error("queue statistics: not sampling: interval must be positive", "interval", every)
@@ -122,7 +132,7 @@ func runQueueSampler(ctx context.Context, every time.Duration, snap func(context
 		select {
 		case <-ctx.Done():
 			// The last look, with a moment of its own. The router should
-			// still answer (App.stop ends the sampler before the center);
+			// still answer (app.App ends the sampler before the center);
 			// if it stopped by itself, the last peek stands in.
 			end, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			if sn, err := snap(end); err == nil {
@@ -276,20 +286,3 @@ func queueDelta(prev queueCum, st routing.QueueStats) (storage.QueueInterval, qu
 }
 
 func roundMS(d time.Duration) float64 { return d.Round(time.Millisecond).Seconds() }
-
-// queueHistory serves stored queue intervals to the API.
-type queueHistory struct{ db *storage.DB }
-
-var _ api.QueueHistoryStore = queueHistory{}
-
-func (h queueHistory) QueueHistory(ctx context.Context, queue sb.QueueName, from, to time.Time) ([]api.QueueInterval, error) {
-	rows, err := h.db.QueueHistory(ctx, string(queue), from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.QueueInterval, len(rows))
-	for i, r := range rows {
-		out[i] = api.QueueInterval(r) // same fields: a change to one fails to compile here
-	}
-	return out, nil
-}

@@ -1,9 +1,6 @@
-package main
+package app
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +23,7 @@ func routerFor(t *testing.T, skills []map[string]int, queues ...config.Queue) *r
 		cfg.Agents = append(cfg.Agents, config.Agent{ID: id, Endpoint: "PJSIP/" + id, Skills: s})
 	}
 	cfg.Queues = queues
-	r, err := buildRouter(&cfg)
+	r, err := BuildRouter(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +56,11 @@ func TestBuildRouterServiceLevel(t *testing.T) {
 
 	cfg := config.Default()
 	cfg.Queues = []config.Queue{{Name: "q", ServiceLevel: "80"}}
-	if _, err := buildRouter(&cfg); err == nil {
+	if _, err := BuildRouter(&cfg); err == nil {
 		t.Error("bad service_level: no error")
 	}
 	cfg.Queues = []config.Queue{{Name: "q", Callback: config.QueueCallback{Windows: []string{"noon"}}}}
-	if _, err := buildRouter(&cfg); err == nil {
+	if _, err := BuildRouter(&cfg); err == nil {
 		t.Error("bad callback window: no error")
 	}
 }
@@ -193,54 +190,6 @@ func hasStart(acts []routing.Action) bool {
 	return ok
 }
 
-// TestValidateQueueTargetsAndVIP: validate reports exit targets naming no
-// flow, and bad lines of VIP files, at their lines.
-func TestValidateQueueTargetsAndVIP(t *testing.T) {
-	const head = `asterisk:
-  username: u
-  password: p
-queues:
-  - name: q
-    max_wait_target: vm
-    empty_target: hangup
-    escalation:
-      - {after: 30s, exit: nope}
-routing:
-  vip:
-    - {name: gold, priority: 5, file: vip.txt}
-flows:
-  vm:
-    start: bye
-    nodes:
-      bye:
-        hangup: {}
-`
-	path := writeFile(t, "sb.yaml", head)
-	vip := filepath.Join(filepath.Dir(path), "vip.txt")
-	if err := os.WriteFile(vip, []byte("+15550100\nnot-a-number\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, errOut, code := runCommand(t, newValidateCmd(), "--config", path)
-	if want := path + `:9: queues[0].escalation[0].exit: no flow named "nope"`; code != 2 || !strings.Contains(errOut, want) {
-		t.Fatalf("exit %d, stderr lacks %q:\n%s", code, want, errOut)
-	}
-
-	if err := os.WriteFile(path, []byte(strings.Replace(head, "exit: nope", "exit: vm", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, errOut, code = runCommand(t, newValidateCmd(), "--config", path)
-	if want := vip + `:2: number must be a caller number`; code != 2 || !strings.Contains(errOut, want) {
-		t.Fatalf("exit %d, stderr lacks %q:\n%s", code, want, errOut)
-	}
-
-	if err := os.WriteFile(vip, []byte("# ok\n+15550100\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, errOut, code := runCommand(t, newValidateCmd(), "--config", path); code != 0 {
-		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
-	}
-}
-
 // TestBuildRouterAgentOptions: an agent's own wrap-up, weight and
 // attributes reach the router from the YAML.
 func TestBuildRouterAgentOptions(t *testing.T) {
@@ -256,7 +205,7 @@ queues:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := buildRouter(cfg)
+	r, err := BuildRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +239,7 @@ queues:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := buildRouter(cfg)
+	r, err := BuildRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -8,12 +8,12 @@ import (
 	"github.com/switchboard/switchboard/routing"
 )
 
-// buildRouter builds the ACD router from the configuration (routing.engine
+// BuildRouter builds the ACD router from the configuration (routing.engine
 // router): agents with their skills, queues with their strategies, service
 // level, exits, announcements, escalation and callback windows. The
 // returning-caller window, the callback key and prompts and the VIP lists
 // are the center's, not the router's.
-func buildRouter(cfg *config.Config) (*routing.Router, error) {
+func BuildRouter(cfg *config.Config) (*routing.Router, error) {
 	rc := routing.Config{Location: cfg.IVR.Location()}
 	for _, a := range cfg.Agents {
 		rc.Agents = append(rc.Agents, routing.AgentConfig{ID: sb.AgentID(a.ID), Name: a.Name, Endpoint: a.Endpoint,

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func TestQueueStatsStoredAtStopEqualRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	app, err := StartApp(ctx, cfg, slog.New(slog.DiscardHandler), simClock{s.Clock()})
+	app, err := Start(ctx, cfg, slog.New(slog.DiscardHandler), Options{Clock: simClock{s.Clock()}})
 	if err != nil {
 		t.Fatal(err)
 	}

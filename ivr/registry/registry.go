@@ -1,4 +1,8 @@
-package main
+// Package registry holds the running IVR flow set of a controller and swaps
+// in a new one when the flow files change (file watch, SIGHUP, the API):
+// the flows of the configuration are loaded, checked against its routes
+// and queue exits, and refused whole when anything is wrong.
+package registry
 
 import (
 	"context"
@@ -15,18 +19,19 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/calendar"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/ivr"
 )
 
-// flowRegistry holds the running IVR flow set and swaps in a new one when the
+// Registry holds the running IVR flow set and swaps in a new one when the
 // flow files change (file watch, SIGHUP, API). A set that does not validate
 // is refused and the running one stays. Calls keep the set they entered on.
-type flowRegistry struct {
-	load func() (*ivr.Set, error)
-	log  *slog.Logger
+type Registry struct {
+	load     func() (*ivr.Set, error)
+	log      *slog.Logger
+	cfgPath  string // the configuration file ("" for the embedded demo)
+	flowsDir string // ivr.flows_dir resolved ("" when unset)
 
 	mu        sync.Mutex // serialises reloads
 	cur       atomic.Pointer[ivr.Set]
@@ -35,9 +40,21 @@ type flowRegistry struct {
 	lastTried time.Time
 }
 
-// newFlowRegistry loads the flows of cfg once; an invalid set is an error.
-func newFlowRegistry(cfg *config.Config, cals calendar.Set, log *slog.Logger) (*flowRegistry, error) {
-	r := &flowRegistry{load: flowLoader(cfg, cals), log: log}
+// Status is the running flow set: what hot reload swapped in last. It has
+// the fields of api.IVRStatus, which the wiring converts it to.
+type Status struct {
+	Version    int       `json:"version"`
+	Checksum   string    `json:"checksum"`
+	Loaded     time.Time `json:"loaded"`
+	Files      []string  `json:"files"`
+	Flows      []string  `json:"flows"`
+	LastError  string    `json:"last_error,omitempty"` // why the last reload was refused, if it was
+	LastReload time.Time `json:"last_reload,omitzero"` // when a reload was last tried
+}
+
+// New loads the flows of cfg once; an invalid set is an error.
+func New(cfg *config.Config, cals calendar.Set, log *slog.Logger) (*Registry, error) {
+	r := &Registry{load: flowLoader(cfg, cals), log: log, cfgPath: cfg.Path, flowsDir: cfg.FlowsPath()}
 	if _, err := r.Reload("start"); err != nil {
 		return nil, err
 	}
@@ -122,11 +139,13 @@ func flowOptions(cfg *config.Config, cals calendar.Set) ivr.LoadOptions {
 	return opts
 }
 
-// Current implements center.FlowSource.
-func (r *flowRegistry) Current() *ivr.Set { return r.cur.Load() }
+// Current is the running set (center.FlowSource).
+func (r *Registry) Current() *ivr.Set { return r.cur.Load() }
 
-// Reload implements api.IVRRegistry.
-func (r *flowRegistry) Reload(reason string) (api.IVRStatus, error) {
+// Reload validates the flow files and swaps them in; on error the running
+// version stays and the error (with file:line problems) is returned with
+// code EUNPROCESSABLE. reason goes in the log line.
+func (r *Registry) Reload(reason string) (Status, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastTried = time.Now()
@@ -149,15 +168,15 @@ func (r *flowRegistry) Reload(reason string) (api.IVRStatus, error) {
 	return r.statusLocked(), nil
 }
 
-// Status implements api.IVRRegistry.
-func (r *flowRegistry) Status() api.IVRStatus {
+// Status is the running set and the last reload's outcome.
+func (r *Registry) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.statusLocked()
 }
 
-func (r *flowRegistry) statusLocked() api.IVRStatus {
-	st := api.IVRStatus{LastError: r.lastErr, LastReload: r.lastTried, Files: []string{}, Flows: []string{}}
+func (r *Registry) statusLocked() Status {
+	st := Status{LastError: r.lastErr, LastReload: r.lastTried, Files: []string{}, Flows: []string{}}
 	if set := r.cur.Load(); set != nil {
 		st.Version, st.Checksum, st.Loaded = set.Version, set.Checksum, set.Loaded
 		st.Files = append(st.Files, set.Files...)
@@ -169,53 +188,69 @@ func (r *flowRegistry) statusLocked() api.IVRStatus {
 	return st
 }
 
-// watch reloads the flows when a flow file or the config file changes, until
-// ctx ends. Editors save in bursts (write, rename, chmod): changes are
-// gathered for a short quiet period before one reload.
-func (r *flowRegistry) watch(ctx context.Context, cfg *config.Config) error {
-	if cfg.Path == "" {
-		return nil
+// Watcher reloads a registry's flows when a flow file or the
+// configuration file changes.
+type Watcher struct {
+	r       *Registry
+	w       *fsnotify.Watcher
+	cfgPath string
+}
+
+// Watch watches the folders of the configuration file and of the flow
+// files. The embedded demo configuration has no files: Watch returns a nil
+// Watcher, whose Run returns at once. Run the Watcher in a goroutine.
+func (r *Registry) Watch() (*Watcher, error) {
+	if r.cfgPath == "" {
+		return nil, nil
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch flows: %w", err)
+		return nil, fmt.Errorf("watch flows: %w", err)
 	}
-	dirs := []string{filepath.Dir(cfg.Path)}
-	if d := cfg.FlowsPath(); d != "" {
-		dirs = append(dirs, d)
+	dirs := []string{filepath.Dir(r.cfgPath)}
+	if r.flowsDir != "" {
+		dirs = append(dirs, r.flowsDir)
 	}
 	for _, d := range dirs {
 		if err := w.Add(d); err != nil {
 			w.Close()
-			return fmt.Errorf("watch %s: %w", d, err)
+			return nil, fmt.Errorf("watch %s: %w", d, err)
 		}
 	}
-	go func() {
-		defer w.Close()
-		var fire <-chan time.Time
-		for {
-			select {
-			case <-ctx.Done():
+	return &Watcher{r: r, w: w, cfgPath: r.cfgPath}, nil
+}
+
+// Run reloads on changes until ctx ends, then stops watching. Editors save
+// in bursts (write, rename, chmod): changes are gathered for a short quiet
+// period before one reload.
+func (wt *Watcher) Run(ctx context.Context) {
+	if wt == nil {
+		return
+	}
+	w := wt.w
+	defer w.Close()
+	var fire <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
 				return
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				if isFlowFile(ev.Name, cfg.Path) {
-					fire = time.After(200 * time.Millisecond)
-				}
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				r.log.Warn("flow file watch", "err", err)
-			case <-fire:
-				fire = nil
-				_, _ = r.Reload("file change")
 			}
+			if isFlowFile(ev.Name, wt.cfgPath) {
+				fire = time.After(200 * time.Millisecond)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			wt.r.log.Warn("flow file watch", "err", err)
+		case <-fire:
+			fire = nil
+			_, _ = wt.r.Reload("file change")
 		}
-	}()
-	return nil
+	}
 }
 
 func isFlowFile(name, cfgPath string) bool {
@@ -229,8 +264,9 @@ func isFlowFile(name, cfgPath string) bool {
 	return false
 }
 
-// loadFlowsForValidate loads cfg's flows for `switchboard validate`.
-func loadFlowsForValidate(cfg *config.Config) (*ivr.Set, error) {
+// Load loads and checks cfg's flows once, as a start would, without a
+// registry (`switchboard validate`).
+func Load(cfg *config.Config) (*ivr.Set, error) {
 	cals, err := cfg.CalendarSet()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/ivr/registry"
+	"github.com/switchboard/switchboard/queuelog"
+	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/storage"
+	"github.com/switchboard/switchboard/voicemail"
+)
+
+// newCenter builds the call lifecycle: agents, queues with their waits,
+// returning callers and callbacks, the VIP lists.
+func (a *App) newCenter(context.Context) error {
+	cfg := a.Config
+	var queues []center.QueueConfig
+	for _, q := range cfg.Queues {
+		qc := center.QueueConfig{Name: q.Name, WaitForAgent: cfg.QueueWait(q), ReturningCaller: q.ReturningCaller,
+			Callback: center.QueueCallback{Key: q.Callback.Key, Prompt: q.Callback.Prompt, Confirmation: q.Callback.Confirmation}}
+		for _, id := range q.Agents {
+			qc.Agents = append(qc.Agents, sb.AgentID(id))
+		}
+		queues = append(queues, qc)
+	}
+	vip, err := cfg.LoadVIP()
+	if err != nil {
+		return err
+	}
+	cc := cfg.Center
+	a.Center = center.New(center.Config{
+		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
+		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
+		CommandTimeout: cfg.Asterisk.RequestTimeout, Agents: cfg.DomainAgents(), Queues: queues,
+		VIP: vip, CallbackCallerID: cfg.Routing.CallbackCallerID,
+	}, a.PBX, a.DB, a.clock, a.Metrics, a.Log.With("component", "center"))
+	return nil
+}
+
+// usesRouter tells whether routing.engine is the ACD router (which also
+// brings campaigns and queue statistics).
+func (a *App) usesRouter() bool { return a.Config.Routing.Engine == "router" }
+
+// attachRouter gives the center the ACD router (routing.engine router),
+// the queue_log file, the callback store, the last agent of a returning
+// caller and the agent state history.
+func (a *App) attachRouter(context.Context) error {
+	if !a.usesRouter() {
+		return nil
+	}
+	cfg, db := a.Config, a.DB
+	r, err := BuildRouter(cfg)
+	if err != nil {
+		return err
+	}
+	var qlog center.QueueLogger
+	if cfg.Routing.QueueLog != "" {
+		w, err := queuelog.Open(cfg.Routing.QueueLog, queuelog.Options{Logger: a.Log.With("component", "queue_log")})
+		if err != nil {
+			return fmt.Errorf("queue_log: %w", err)
+		}
+		a.queueLog = w
+		qlog = w
+	}
+	a.Center.SetRouter(r, qlog)
+	a.Center.SetCallbackStore(db)
+	a.Center.SetLastAgent(db.LastAgent)
+	a.Center.SetAgentHistory(func(ctx context.Context, st routing.AgentState, at time.Time) error {
+		return db.InsertAgentState(ctx, &storage.AgentStateRow{Agent: st.Agent, State: string(st.State),
+			Reason: st.Reason, CallID: st.Call, At: at})
+	})
+	return nil
+}
+
+// attachIVR loads the flows (kept by a registry that reloads them) and
+// gives the center its routes by number and calendar, and the voicemail
+// store with its webhook.
+func (a *App) attachIVR(context.Context) error {
+	cfg := a.Config
+	cals, err := cfg.CalendarSet()
+	if err != nil {
+		return err
+	}
+	if a.Flows, err = registry.New(cfg, cals, a.Log.With("component", "ivr")); err != nil {
+		return err
+	}
+	var routes []center.Route
+	for _, r := range cfg.IVR.Routes {
+		routes = append(routes, center.Route{DNIS: r.DNIS, Flow: r.Flow, Calendar: r.Calendar, ClosedFlow: r.ClosedFlow})
+	}
+	a.voicemail = voicemail.New(a.DB, cfg.IVR.VoicemailWebhook, nil, a.Log.With("component", "voicemail"))
+	a.Center.SetIVR(center.IVROptions{
+		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(),
+		Voicemail:     a.voicemail,
+		LookupMaxBody: cfg.IVR.LookupMaxBody, TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
+		Observer: a.opts.IVRObserver, HTTP: a.opts.Lookups,
+	})
+	return nil
+}
+
+// watchFlows reloads the flows when their files change, until ctx ends.
+func (a *App) watchFlows(ctx context.Context) {
+	w, err := a.Flows.Watch()
+	if err != nil {
+		a.Log.Warn("flow files are not watched; reload with SIGHUP or the API", "err", err)
+		return
+	}
+	a.wg.Go(func() { w.Run(ctx) })
+}
