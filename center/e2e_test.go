@@ -258,7 +258,9 @@ func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.C
 }
 
 // waitUntil waits (20 s at most) for cond; an optional state function says,
-// when it times out, what there was instead.
+// when it times out, what there was instead. Inside a synctest bubble the
+// 20 s and the 2 ms between looks are virtual: the look happens at the same
+// simulated instant however loaded the machine is.
 func waitUntil(t testing.TB, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
