@@ -40,7 +40,10 @@ func (c *Center) closeEndedWhileDown(ctx context.Context, live map[sb.ChannelID]
 	if !ok {
 		return
 	}
-	rows, err := j.OpenCDRs(ctx, c.pbx.Node(), c.startedAt)
+	// Rows entered up to this run's start, the start instant included: a
+	// call of the earlier run can enter at that very instant. A call of
+	// this run is live in the listing and left alone.
+	rows, err := j.OpenCDRs(ctx, c.pbx.Node(), c.startedAt.Add(time.Nanosecond))
 	if err != nil {
 		c.log.Error("call log: listing the rows a crash left open failed", "err", err)
 		return
