@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
-
 	sb "github.com/switchboard/switchboard"
 )
 
@@ -233,64 +231,33 @@ func New(cfg Config) (*Router, error) {
 		r.queueIdx[qc.Name] = int32(i)
 	}
 
-	// Who matches an expression, in a queue's member order; cached by
-	// source because queues often share expressions.
-	var machine vm.VM
-	matches := map[string][]bool{}
-	match := func(src, place string) ([]bool, error) {
-		if m, ok := matches[src]; ok {
-			return m, nil
-		}
-		m := make([]bool, len(envs))
-		if src == "" {
-			for i := range m {
-				m[i] = true
-			}
-		} else {
-			prog, _, err := compileSkills(src)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", place, err)
-			}
-			for i := range envs {
-				out, err := machine.Run(prog, &envs[i])
-				if err != nil {
-					return nil, fmt.Errorf("%s: agent %q: %v", place, envs[i].ID, err)
-				}
-				m[i], _ = out.(bool)
-			}
-		}
-		matches[src] = m
-		return m, nil
-	}
-	memberOrder := func(q *queue) []int32 {
+	// Who matches an expression; cached by source because queues often
+	// share expressions.
+	mt := newMatcher(envs)
+	// memberOrder is a queue's configured members, in order and without
+	// repeats; nil (with all set) when every agent may be a member, in
+	// configuration order.
+	memberOrder := func(q *queue) (order []int32, all bool) {
 		if len(q.cfg.Members) == 0 {
-			all := make([]int32, len(r.agents))
-			for i := range all {
-				all[i] = int32(i)
-			}
-			return all
+			return nil, true
 		}
-		var out []int32
 		seen := map[int32]bool{}
 		for _, id := range q.cfg.Members {
 			if i := r.agentIdx[id]; !seen[i] {
 				seen[i] = true
-				out = append(out, i)
+				order = append(order, i)
 			}
 		}
-		return out
+		return order, false
 	}
 	baseMembers := make([][]int32, len(r.queues))
 	for _, q := range r.queues {
-		m, err := match(q.cfg.Skills, fmt.Sprintf("queue %q", q.cfg.Name))
+		m, err := mt.match(q.cfg.Skills, fmt.Sprintf("queue %q", q.cfg.Name))
 		if err != nil {
 			return nil, fmt.Errorf("routing config: %w", err)
 		}
-		for _, i := range memberOrder(q) {
-			if m[i] {
-				baseMembers[q.idx] = append(baseMembers[q.idx], i)
-			}
-		}
+		order, all := memberOrder(q)
+		baseMembers[q.idx] = m.appendMembers(nil, order, all, len(r.agents))
 		q.primary = q.cfg.PrimarySkill
 		if q.primary == "" && q.cfg.Skills != "" {
 			_, q.primary, _ = compileSkills(q.cfg.Skills)
@@ -324,16 +291,15 @@ func New(cfg Config) (*Router, error) {
 			if k == 0 {
 				members = baseMembers[q.idx]
 			} else {
-				m, err := match(src, fmt.Sprintf("queue %q: escalation[%d]", q.cfg.Name, k-1))
+				m, err := mt.match(src, fmt.Sprintf("queue %q: escalation[%d]", q.cfg.Name, k-1))
 				if err != nil {
 					return nil, fmt.Errorf("routing config: %w", err)
 				}
-				in := map[int32]bool{}
-				for _, i := range memberOrder(q) {
-					if m[i] {
-						members = append(members, i)
-						in[i] = true
-					}
+				order, all := memberOrder(q)
+				members = m.appendMembers(nil, order, all, len(r.agents))
+				in := make(map[int32]bool, len(members))
+				for _, i := range members {
+					in[i] = true
 				}
 				for _, aq := range added {
 					for _, i := range baseMembers[r.queueIdx[aq]] {
