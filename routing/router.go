@@ -1,7 +1,6 @@
 package routing
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -18,7 +17,7 @@ import (
 // same goroutine.
 type Router struct {
 	cfg      Config
-	agents   []*agent
+	agents   []agent // by index, as in Config.Agents
 	agentIdx map[sb.AgentID]int32
 	queues   []*queue
 	queueIdx map[sb.QueueName]int32
@@ -35,6 +34,7 @@ type Router struct {
 
 	freed []int32 // agents who became available, to be given a call
 	dirty []int32 // queues whose callers must be walked
+	spare []int32 // dirty's other buffer, while dirty is walked
 	leave []int32 // queues whose staffing fell, for LeaveWhenEmpty
 
 	cands     []Candidate
@@ -61,34 +61,42 @@ type membership struct {
 	pos   int32 // index in the tier's avail list, -1 when not available
 }
 
+// agent is one agent's facts and figures. The fields a decision reads
+// come first, with copies of the configuration's ID, wrap-up and weight,
+// so that a decision touches the agent's first cache lines and not its
+// AgentConfig.
 type agent struct {
-	cfg      *AgentConfig
-	idx      int32
-	endpoint string
-	members  []membership // grouped by queue, tiers ascending
-	base     []int32      // queues whose base tier the agent is in
+	id      sb.AgentID
+	idx     int32
+	act     activity
+	inAvail bool
+	members []membership // grouped by queue, tiers ascending
+	call    *call        // offered or connected call
+	callID  sb.CallID    // offer, call or wrap-up call, for AgentState
+	// idleSince, calls and talk are what strategies rank by.
+	idleSince time.Time
+	calls     int
+	talk      time.Duration
+	weight    int
+	wrapUp    *time.Duration // AgentConfig.WrapUp
+	endpoint  string
 
 	loggedIn, reachable, paused bool
-	pauseReason                 string
-	backoff                     string // "busy" or "unreachable" while skipped
-	backoffGen                  uint64
-	act                         activity
-	call                        *call     // offered or connected call
-	callID                      sb.CallID // offer, call or wrap-up call, for AgentState
-	wrapGen                     uint64
-	wrapStart                   time.Time
-	wrapQ                       int32
-	idleSince                   time.Time
+	inLogged, inReady           bool
 	noAnswer                    int
+	backoff                     string // "busy" or "unreachable" while skipped
+	state                       State
+	reason                      string
+	stateSince                  time.Time
 
-	inAvail, inLogged, inReady bool
-
-	state       State
-	reason      string
-	stateSince  time.Time
+	cfg         *AgentConfig
+	base        []int32 // queues whose base tier the agent is in
+	pauseReason string
+	backoffGen  uint64
+	wrapGen     uint64
+	wrapStart   time.Time
+	wrapQ       int32
 	loginAt     time.Time
-	calls       int
-	talk        time.Duration
 	stateTotals [numStates]time.Duration // this session
 }
 
@@ -184,6 +192,9 @@ type call struct {
 	exitEvent  string
 	agent      int32
 	answeredAt time.Time
+	// timers are where the call's timers are in Router.timers, by kind,
+	// plus one (0: none).
+	timers [numCallTimers]int32
 }
 
 // before is the waiting order: priority, then EnteredAt, then arrival.
@@ -211,6 +222,7 @@ func New(cfg Config) (*Router, error) {
 	}
 	r := &Router{
 		cfg:       cfg,
+		agents:    make([]agent, 0, len(cfg.Agents)),
 		agentIdx:  make(map[sb.AgentID]int32, len(cfg.Agents)),
 		queueIdx:  make(map[sb.QueueName]int32, len(cfg.Queues)),
 		calls:     make(map[sb.CallID]*call),
@@ -220,7 +232,8 @@ func New(cfg Config) (*Router, error) {
 	envs := make([]agentEnv, len(cfg.Agents))
 	for i := range cfg.Agents {
 		ac := &r.cfg.Agents[i]
-		r.agents = append(r.agents, &agent{cfg: ac, idx: int32(i), endpoint: ac.Endpoint, reachable: true, state: StateLoggedOut})
+		r.agents = append(r.agents, agent{cfg: ac, id: ac.ID, idx: int32(i), weight: ac.Weight, wrapUp: ac.WrapUp,
+			endpoint: ac.Endpoint, reachable: true, state: StateLoggedOut})
 		r.agentIdx[ac.ID] = int32(i)
 		envs[i] = agentEnv{ID: string(ac.ID), Name: ac.Name, Skills: ac.Skills, Languages: ac.Languages, Attributes: ac.Attributes, Weight: ac.Weight}
 	}
@@ -316,7 +329,7 @@ func New(cfg Config) (*Router, error) {
 			q.tiers = append(q.tiers, gt)
 			q.stepTier = append(q.stepTier, local)
 			for order, ai := range members {
-				a := r.agents[ai]
+				a := r.ag(ai)
 				a.members = append(a.members, membership{
 					tier: gt, q: q.idx, local: local, order: int32(order),
 					skill: int32(a.cfg.Skills[q.primary]), pos: -1,
@@ -400,12 +413,20 @@ func (r *Router) NextWake() time.Time {
 		if r.live(&r.timers[0]) {
 			return r.timers[0].at
 		}
-		heap.Pop(&r.timers)
+		r.timers.pop()
 	}
 	return time.Time{}
 }
 
-func (r *Router) emit(a Action) { r.out = append(r.out, a) }
+// ag is the agent of index i.
+func (r *Router) ag(i int32) *agent { return &r.agents[i] }
+
+func (r *Router) emit(a Action) {
+	if r.out == nil {
+		r.out = make([]Action, 0, 8) // a decision emits about 4 to 8
+	}
+	r.out = append(r.out, a)
+}
 
 func (r *Router) ignore(m Msg, why string) { r.emit(Ignored{Msg: m, Why: why}) }
 
@@ -424,7 +445,7 @@ func (r *Router) agent(m Msg, id sb.AgentID) *agent {
 		r.ignore(m, fmt.Sprintf("unknown agent %q", id))
 		return nil
 	}
-	return r.agents[i]
+	return r.ag(i)
 }
 
 // ringing finds a call being offered to an agent.
@@ -467,9 +488,9 @@ func (r *Router) login(m AgentLogin) {
 	a.stateTotals = [numStates]time.Duration{}
 	a.stateSince = r.now
 	a.paused, a.pauseReason = m.Paused, m.Reason
-	r.qlog("", "", a.cfg.ID, LogAgentLogin, a.endpoint)
+	r.qlog("", "", a.id, LogAgentLogin, a.endpoint)
 	for _, qi := range a.base {
-		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, LogAddMember)
+		r.qlog("", r.queues[qi].cfg.Name, a.id, LogAddMember)
 	}
 	if a.paused {
 		r.logPause(a, true)
@@ -497,9 +518,9 @@ func (r *Router) logout(m AgentLogout) {
 		r.markDirty(c.q)
 	}
 	for _, qi := range a.base {
-		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, LogRemoveMember)
+		r.qlog("", r.queues[qi].cfg.Name, a.id, LogRemoveMember)
 	}
-	r.qlog("", "", a.cfg.ID, LogAgentLogoff, a.endpoint, secs(r.now.Sub(a.loginAt)))
+	r.qlog("", "", a.id, LogAgentLogoff, a.endpoint, secs(r.now.Sub(a.loginAt)))
 	a.loggedIn, a.paused, a.pauseReason = false, false, ""
 	r.refresh(a)
 }
@@ -527,9 +548,9 @@ func (r *Router) logPause(a *agent, on bool) {
 	if !on {
 		all, one = LogUnpauseAll, LogUnpause
 	}
-	r.qlog("", "", a.cfg.ID, all, a.pauseReason)
+	r.qlog("", "", a.id, all, a.pauseReason)
 	for _, qi := range a.base {
-		r.qlog("", r.queues[qi].cfg.Name, a.cfg.ID, one, a.pauseReason)
+		r.qlog("", r.queues[qi].cfg.Name, a.id, one, a.pauseReason)
 	}
 }
 
@@ -625,7 +646,7 @@ func (r *Router) refresh(a *agent) {
 			}
 			last := t.avail[len(t.avail)-1]
 			t.avail[m.pos] = last
-			r.agents[last.agent].members[last.mi].pos = m.pos
+			r.ag(last.agent).members[last.mi].pos = m.pos
 			t.avail = t.avail[:len(t.avail)-1]
 			m.pos = -1
 		}
@@ -644,7 +665,7 @@ func (r *Router) refresh(a *agent) {
 		if st == StateReserved || st == StateOnCall || st == StateWrapUp {
 			cid = a.callID
 		}
-		r.emit(AgentState{Agent: a.cfg.ID, State: st, Reason: reason, Call: cid})
+		r.emit(AgentState{Agent: a.id, State: st, Reason: reason, Call: cid})
 	}
 }
 
@@ -699,7 +720,7 @@ func (r *Router) enqueue(m Enqueue) {
 	if q.cfg.AnnounceEvery > 0 {
 		r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
 	}
-	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.agents[pi].loggedIn && !c.callback && c.accepts(r.agents[pi]) {
+	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.ag(pi).loggedIn && !c.callback && c.accepts(r.ag(pi)) {
 		c.pref, c.prefUntil = pi, r.now.Add(q.cfg.PreferredWait)
 		r.prefCalls[pi] = append(r.prefCalls[pi], c)
 		r.addTimer(timer{at: c.prefUntil, kind: tPrefEnd, c: c})
@@ -751,9 +772,9 @@ func (r *Router) unqueue(c *call, why CancelReason) {
 		r.removeWaiting(c)
 	case callOffered:
 		for _, ai := range slices.Clone(c.offer) {
-			a := r.agents[ai]
-			r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: why})
-			r.qlog(c.id, c.q.cfg.Name, a.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+			a := r.ag(ai)
+			r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: why})
+			r.qlog(c.id, c.q.cfg.Name, a.id, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
 			r.dropAgent(c, a)
 		}
 		c.q.offered--
@@ -763,6 +784,7 @@ func (r *Router) unqueue(c *call, why CancelReason) {
 
 func (r *Router) forget(c *call) {
 	c.gone = true
+	r.dropTimers(c)
 	delete(r.calls, c.id)
 	r.clearPref(c)
 }
@@ -795,8 +817,8 @@ func (r *Router) dropAgent(c *call, a *agent) {
 // withdraw cancels the offer an agent is ringing; the caller keeps its place.
 func (r *Router) withdraw(a *agent, why CancelReason) {
 	c := a.call
-	r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: why})
-	r.qlog(c.id, c.q.cfg.Name, a.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+	r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: why})
+	r.qlog(c.id, c.q.cfg.Name, a.id, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
 	r.dropAgent(c, a)
 	if len(c.offer) == 0 {
 		r.requeue(c)
@@ -848,14 +870,15 @@ func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 		if ai == a.idx {
 			continue
 		}
-		o := r.agents[ai]
-		r.emit(CancelOffer{Call: c.id, Agent: o.cfg.ID, Reason: CancelAnsweredElsewhere})
-		r.qlog(c.id, q.cfg.Name, o.cfg.ID, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
+		o := r.ag(ai)
+		r.emit(CancelOffer{Call: c.id, Agent: o.id, Reason: CancelAnsweredElsewhere})
+		r.qlog(c.id, q.cfg.Name, o.id, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
 		r.dropAgent(c, o)
 	}
 	c.offer = c.offer[:0]
 	q.offered--
 	c.state, c.agent, c.answeredAt = callConnected, a.idx, r.now
+	r.dropTimers(c)
 	r.clearPref(c)
 	a.act, a.call, a.callID = actOnCall, c, c.id
 	a.noAnswer = 0
@@ -874,12 +897,12 @@ func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 		q.st.perPlace += 0.2 * (sample - q.st.perPlace)
 	}
 	q.st.placeSamples++
-	r.qlog(c.id, q.cfg.Name, a.cfg.ID, LogConnect, secs(hold), string(ch), secs(r.now.Sub(c.offerAt)))
+	r.qlog(c.id, q.cfg.Name, a.id, LogConnect, secs(hold), string(ch), secs(r.now.Sub(c.offerAt)))
 }
 
 func (r *Router) fail(c *call, a *agent, why FailReason) {
 	q := c.q
-	r.qlog(c.id, q.cfg.Name, a.cfg.ID, LogRingNoAnswer, msecs(r.now.Sub(c.offerAt)))
+	r.qlog(c.id, q.cfg.Name, a.id, LogRingNoAnswer, msecs(r.now.Sub(c.offerAt)))
 	if !slices.Contains(c.refused, a.idx) {
 		c.refused = append(c.refused, a.idx)
 	}
@@ -938,11 +961,11 @@ func (r *Router) adopt(m Adopt) {
 
 func (r *Router) callEnded(m CallEnded) {
 	c := r.calls[m.Call]
-	if c == nil || c.state != callConnected || r.agents[c.agent].cfg.ID != m.Agent {
+	if c == nil || c.state != callConnected || r.ag(c.agent).id != m.Agent {
 		r.ignore(m, "no answered call with this agent")
 		return
 	}
-	a := r.agents[c.agent]
+	a := r.ag(c.agent)
 	q := c.q
 	talk := r.now.Sub(c.answeredAt)
 	hold := c.answeredAt.Sub(c.entered)
@@ -950,15 +973,15 @@ func (r *Router) callEnded(m CallEnded) {
 	q.st.talk += talk
 	q.st.completed++
 	wrap := q.cfg.WrapUp
-	if a.cfg.WrapUp != nil {
-		wrap = *a.cfg.WrapUp
+	if a.wrapUp != nil {
+		wrap = *a.wrapUp
 	}
 	q.st.aht += 0.1 * ((talk + wrap).Seconds() - q.st.aht)
 	ev := LogCompleteCaller
 	if m.ByAgent {
 		ev = LogCompleteAgent
 	}
-	r.qlog(c.id, q.cfg.Name, a.cfg.ID, ev, secs(hold), secs(talk), strconv.Itoa(c.origPos))
+	r.qlog(c.id, q.cfg.Name, a.id, ev, secs(hold), secs(talk), strconv.Itoa(c.origPos))
 	a.call = nil
 	if a.loggedIn && wrap > 0 {
 		a.act, a.wrapStart, a.wrapQ = actWrapUp, r.now, q.idx
@@ -1061,9 +1084,10 @@ func (r *Router) markDirty(q *queue) {
 // whose callers changed, until nothing more can be offered.
 func (r *Router) settle() {
 	for len(r.leave) > 0 || len(r.freed) > 0 || len(r.dirty) > 0 {
-		for len(r.leave) > 0 {
-			q := r.queues[r.leave[0]]
-			r.leave = r.leave[1:]
+		// Queues and agents are taken first in first out; the lists are
+		// reused from one message to the next.
+		for i := 0; i < len(r.leave); i++ {
+			q := r.queues[r.leave[i]]
 			q.leaving = false
 			for i := 0; i < len(q.waiting); {
 				c := q.waiting[i]
@@ -1074,9 +1098,9 @@ func (r *Router) settle() {
 				i++
 			}
 		}
-		for len(r.freed) > 0 {
-			a := r.agents[r.freed[0]]
-			r.freed = r.freed[1:]
+		r.leave = r.leave[:0]
+		for i := 0; i < len(r.freed); i++ {
+			a := r.ag(r.freed[i])
 			for a.inAvail {
 				c := r.bestCallFor(a)
 				if c == nil || !r.route(c) {
@@ -1084,9 +1108,10 @@ func (r *Router) settle() {
 				}
 			}
 		}
+		r.freed = r.freed[:0]
 		if len(r.dirty) > 0 {
 			dirty := r.dirty
-			r.dirty = nil
+			r.dirty = r.spare[:0]
 			slices.SortFunc(dirty, func(x, y int32) int {
 				wx, wy := r.queues[x].waiting, r.queues[y].waiting
 				switch {
@@ -1108,6 +1133,7 @@ func (r *Router) settle() {
 					}
 				}
 			}
+			r.spare = dirty[:0]
 		}
 	}
 }
@@ -1173,7 +1199,7 @@ func (r *Router) callbackDue(c *call) bool {
 	}
 	if next := r.nextWindow(c.q, r.now); !next.IsZero() && (c.q.windowAt.IsZero() || next.Before(c.q.windowAt)) {
 		c.q.windowAt = next
-		r.addTimer(timer{at: next, kind: tWindow, q: c.q.idx})
+		r.addTimer(timer{at: next, kind: tWindow, a: c.q.idx})
 	}
 	return false
 }
@@ -1209,14 +1235,14 @@ func (r *Router) candidates(c *call) []Candidate {
 	}
 	add := func(a *agent, order, skill int32) {
 		r.cands = append(r.cands, Candidate{
-			Agent: a.cfg.ID, Order: int(order), IdleSince: a.idleSince, Calls: a.calls,
-			TalkTime: a.talk, Weight: a.cfg.Weight, Skill: int(skill),
+			Agent: a.id, Order: int(order), IdleSince: a.idleSince, Calls: a.calls,
+			TalkTime: a.talk, Weight: a.weight, Skill: int(skill),
 		})
 		r.candAgent = append(r.candAgent, a.idx)
 	}
 	if c.pref >= 0 {
 		if r.now.Before(c.prefUntil) {
-			if a := r.agents[c.pref]; a.inAvail {
+			if a := r.ag(c.pref); a.inAvail {
 				add(a, 0, int32(a.cfg.Skills[c.q.primary]))
 			}
 			return r.cands
@@ -1227,7 +1253,7 @@ func (r *Router) candidates(c *call) []Candidate {
 	for {
 		refusedFree := false // an agent who let the caller down is free
 		for _, e := range t.avail {
-			a := r.agents[e.agent]
+			a := r.ag(e.agent)
 			if !c.accepts(a) {
 				continue
 			}
@@ -1262,20 +1288,28 @@ func (r *Router) offer(c *call, picks []int) {
 		c.offer = append(c.offer, r.candAgent[p])
 	}
 	for _, ai := range c.offer {
-		a := r.agents[ai]
+		a := r.ag(ai)
 		a.act, a.call, a.callID = actOffered, c, c.id
 		r.refresh(a)
 	}
 	if c.callback {
-		a := r.agents[c.offer[0]]
-		r.emit(StartCallback{Call: c.id, Queue: q.cfg.Name, Agent: a.cfg.ID, Endpoint: a.endpoint, Number: c.number})
+		a := r.ag(c.offer[0])
+		r.emit(StartCallback{Call: c.id, Queue: q.cfg.Name, Agent: a.id, Endpoint: a.endpoint, Number: c.number})
 		r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.CallbackDialTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
 		return
 	}
-	o := Offer{Call: c.id, Queue: q.cfg.Name, Timeout: q.cfg.RingTimeout,
-		Agents: make([]sb.AgentID, len(c.offer)), Endpoints: make([]string, len(c.offer))}
+	o := Offer{Call: c.id, Queue: q.cfg.Name, Timeout: q.cfg.RingTimeout}
+	if len(c.offer) == 1 { // one allocation for both lists
+		one := new(struct {
+			agent    [1]sb.AgentID
+			endpoint [1]string
+		})
+		o.Agents, o.Endpoints = one.agent[:], one.endpoint[:]
+	} else {
+		o.Agents, o.Endpoints = make([]sb.AgentID, len(c.offer)), make([]string, len(c.offer))
+	}
 	for i, ai := range c.offer {
-		o.Agents[i], o.Endpoints[i] = r.agents[ai].cfg.ID, r.agents[ai].endpoint
+		o.Agents[i], o.Endpoints[i] = r.ag(ai).id, r.ag(ai).endpoint
 	}
 	r.emit(o)
 	r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
@@ -1335,45 +1369,129 @@ const (
 type timer struct {
 	at   time.Time
 	seq  uint64
-	kind timerKind
-	c    *call
-	a    int32
-	q    int32
 	gen  uint64
+	c    *call
+	a    int32 // the agent (wrap-up end, back-off) or queue (window)
+	kind timerKind
 }
 
+// numCallTimers: the kinds below it (tOffer ... tRetry) belong to a call,
+// which has at most one of each in the heap (see call.timers).
+const numCallTimers = int(tWrapEnd)
+
+// timerHeap orders timers by time, then by when they were set. A call's
+// timers are taken out when the call is answered or gone, so that the
+// heap holds the timers of waiting and ringing calls, not the hour of
+// max-wait timers of every call answered in that hour.
 type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+func (h timerHeap) less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
 	}
 	return h[i].seq < h[j].seq
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
+
+// place records where h[i] is, for its call.
+func (h timerHeap) place(i int) {
+	if t := &h[i]; t.c != nil && int(t.kind) < numCallTimers {
+		t.c.timers[t.kind] = int32(i) + 1
+	}
+}
+
+func (h timerHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h.place(i)
+	h.place(j)
+}
+
+func (h timerHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h timerHeap) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	h.place(len(*h) - 1)
+	h.up(len(*h) - 1)
+}
+
+// removeAt takes out and returns the timer at i.
+func (h *timerHeap) removeAt(i int) timer {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+	n := len(old) - 1
+	if i != n {
+		old.swap(i, n)
+	}
+	t := old[n]
+	old[n] = timer{}
+	*h = old[:n]
+	if i != n {
+		h.down(i)
+		h.up(i)
+	}
+	if t.c != nil && int(t.kind) < numCallTimers {
+		t.c.timers[t.kind] = 0
+	}
 	return t
 }
+
+func (h *timerHeap) pop() timer { return h.removeAt(0) }
 
 func (r *Router) addTimer(t timer) {
 	r.seq++
 	t.seq = r.seq
-	heap.Push(&r.timers, t)
+	if t.c != nil && int(t.kind) < numCallTimers && t.c.timers[t.kind] != 0 {
+		// The call's earlier timer of this kind is stale: its generation,
+		// step or attempt has moved on (see live).
+		r.timers.removeAt(int(t.c.timers[t.kind]) - 1)
+	}
+	r.timers.push(t)
+}
+
+// dropTimers takes out a call's timers: it was answered or is gone, and
+// live would say so of each.
+func (r *Router) dropTimers(c *call) {
+	for k := range c.timers {
+		if p := c.timers[k]; p != 0 {
+			r.timers.removeAt(int(p) - 1)
+		}
+	}
 }
 
 // live reports whether a timer still means something.
 func (r *Router) live(t *timer) bool {
 	switch t.kind {
 	case tWrapEnd:
-		a := r.agents[t.a]
+		a := r.ag(t.a)
 		return a.act == actWrapUp && a.wrapGen == t.gen
 	case tBackoff:
-		a := r.agents[t.a]
+		a := r.ag(t.a)
 		return a.backoff != "" && a.backoffGen == t.gen
 	case tWindow:
 		return true
@@ -1400,21 +1518,21 @@ func (r *Router) live(t *timer) bool {
 // fire runs the timers due by now.
 func (r *Router) fire() {
 	for len(r.timers) > 0 && !r.timers[0].at.After(r.now) {
-		t := heap.Pop(&r.timers).(timer)
+		t := r.timers.pop()
 		if !r.live(&t) {
 			continue
 		}
 		switch t.kind {
 		case tWrapEnd:
-			a := r.agents[t.a]
+			a := r.ag(t.a)
 			r.endWrap(a)
 			r.refresh(a)
 		case tBackoff:
-			a := r.agents[t.a]
+			a := r.ag(t.a)
 			a.backoff = ""
 			r.refresh(a)
 		case tWindow:
-			q := r.queues[t.q]
+			q := r.queues[t.a]
 			if q.windowAt.Equal(t.at) {
 				q.windowAt = time.Time{}
 			}
@@ -1422,14 +1540,14 @@ func (r *Router) fire() {
 		case tOffer:
 			c := t.c
 			if c.callback {
-				a := r.agents[c.offer[0]]
-				r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: CancelTimeout})
+				a := r.ag(c.offer[0])
+				r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: CancelTimeout})
 				r.customerFailed(c, a)
 				continue
 			}
 			for _, ai := range slices.Clone(c.offer) {
-				a := r.agents[ai]
-				r.emit(CancelOffer{Call: c.id, Agent: a.cfg.ID, Reason: CancelTimeout})
+				a := r.ag(ai)
+				r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: CancelTimeout})
 				r.fail(c, a, FailNoAnswer)
 			}
 		case tMaxWait:

@@ -101,12 +101,12 @@ func (r *Router) AgentStats(id sb.AgentID, now time.Time) (AgentStats, bool) {
 	if !ok {
 		return AgentStats{}, false
 	}
-	return r.agentStats(r.agents[ai], now), true
+	return r.agentStats(r.ag(ai), now), true
 }
 
 func (r *Router) agentStats(a *agent, now time.Time) AgentStats {
 	out := AgentStats{
-		Agent: a.cfg.ID, Name: a.cfg.Name, Endpoint: a.endpoint, State: a.state, Reason: a.reason,
+		Agent: a.id, Name: a.cfg.Name, Endpoint: a.endpoint, State: a.state, Reason: a.reason,
 		Since: a.stateSince, Calls: a.calls, TalkTime: a.talk, NoAnswers: a.noAnswer,
 	}
 	if a.state == StateReserved || a.state == StateOnCall || a.state == StateWrapUp {
@@ -157,8 +157,8 @@ type Snapshot struct {
 // Snapshot copies the router's state; the result shares nothing with it.
 func (r *Router) Snapshot(now time.Time) Snapshot {
 	s := Snapshot{Time: now, Agents: make([]AgentStats, 0, len(r.agents)), Queues: make([]QueueSnapshot, 0, len(r.queues))}
-	for _, a := range r.agents {
-		s.Agents = append(s.Agents, r.agentStats(a, now))
+	for i := range r.agents {
+		s.Agents = append(s.Agents, r.agentStats(&r.agents[i], now))
 	}
 	ringing := map[*queue][]*call{}
 	for _, c := range r.calls {
@@ -183,7 +183,7 @@ func (r *Router) Snapshot(now time.Time) Snapshot {
 func (r *Router) waitingCall(c *call, pos int, now time.Time) WaitingCall {
 	w := WaitingCall{Call: c.id, Position: pos, Priority: c.prio, EnteredAt: c.entered, Wait: now.Sub(c.entered), Callback: c.callback, Step: c.step}
 	for _, ai := range c.offer {
-		w.Ringing = append(w.Ringing, r.agents[ai].cfg.ID)
+		w.Ringing = append(w.Ringing, r.ag(ai).id)
 	}
 	return w
 }
@@ -194,7 +194,7 @@ func (r *Router) Agent(id sb.AgentID) (AgentConfig, bool) {
 	if !ok {
 		return AgentConfig{}, false
 	}
-	return *r.agents[ai].cfg, true
+	return *r.ag(ai).cfg, true
 }
 
 // QueueAgents returns the agents of a queue's base tier (those its skill
@@ -208,7 +208,7 @@ func (r *Router) QueueAgents(name sb.QueueName) (agents []sb.AgentID, ok bool) {
 	t := &r.tiers[r.queues[qi].tiers[0]]
 	out := make([]sb.AgentID, 0, len(t.members))
 	for _, ai := range t.members {
-		out = append(out, r.agents[ai].cfg.ID)
+		out = append(out, r.ag(ai).id)
 	}
 	return out, true
 }
