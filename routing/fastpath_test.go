@@ -36,7 +36,8 @@ func (r *Router) scanBestCall(a *agent, strict bool) *call {
 }
 
 // checkFastPaths verifies the structures kept for speed against what they
-// summarise.
+// summarise: queue heads, the available agents' keys and facts, the timer
+// queue's places, and the best call of every agent.
 func (r *Router) checkFastPaths() error {
 	for _, q := range r.queues {
 		h := r.heads[q.idx]
@@ -46,6 +47,23 @@ func (r *Router) checkFastPaths() error {
 		}
 		if h.c != first || (first != nil && (h.prio != first.prio || !h.entered.Equal(first.entered) || h.seq != first.seq)) {
 			return fmt.Errorf("queue %s: head %v, first waiting %v", q.cfg.Name, h.c, first)
+		}
+	}
+	for ti := range r.tiers {
+		t := &r.tiers[ti]
+		if len(t.availKey) != len(t.avail) {
+			return fmt.Errorf("tier %d: %d available, %d keys", ti, len(t.avail), len(t.availKey))
+		}
+		for i, e := range t.avail {
+			m := r.agents[e.agent].members[e.mi]
+			if t.availKey[i] != (memberKey{m.order, m.skill}) {
+				return fmt.Errorf("tier %d: key %v of agent %d, membership says %v", ti, t.availKey[i], e.agent, memberKey{m.order, m.skill})
+			}
+		}
+	}
+	for i := range r.agents {
+		if a := &r.agents[i]; a.f != &r.facts[i] || a.f.id != a.id || a.f.weight != a.cfg.Weight {
+			return fmt.Errorf("agent %s: facts not his", a.id)
 		}
 	}
 	if err := r.timers.check(); err != nil {

@@ -18,6 +18,7 @@ import (
 type Router struct {
 	cfg      Config
 	agents   []agent // by index, as in Config.Agents
+	facts    []agentFacts
 	agentIdx map[sb.AgentID]int32
 	queues   []*queue
 	queueIdx map[sb.QueueName]int32
@@ -70,20 +71,16 @@ type membership struct {
 // so that a decision touches the agent's first cache lines and not its
 // AgentConfig.
 type agent struct {
-	id      sb.AgentID
-	idx     int32
-	act     activity
-	inAvail bool
-	members []membership // grouped by queue, tiers ascending; in inline when they fit
-	call    *call        // offered or connected call
-	callID  sb.CallID    // offer, call or wrap-up call, for AgentState
-	// idleSince, calls and talk are what strategies rank by.
-	idleSince time.Time
-	calls     int
-	talk      time.Duration
-	weight    int
-	wrapUp    *time.Duration // AgentConfig.WrapUp
-	endpoint  string
+	id       sb.AgentID
+	idx      int32
+	act      activity
+	inAvail  bool
+	members  []membership   // grouped by queue, tiers ascending; in inline when they fit
+	call     *call          // offered or connected call
+	callID   sb.CallID      // offer, call or wrap-up call, for AgentState
+	f        *agentFacts    // in Router.facts
+	wrapUp   *time.Duration // AgentConfig.WrapUp
+	endpoint string
 
 	loggedIn, reachable, paused bool
 	inLogged, inReady           bool
@@ -108,6 +105,17 @@ type agent struct {
 }
 
 const inlineMembers = 6
+
+// agentFacts are what strategies rank an agent by, for every agent side
+// by side (Router.facts), so that the candidates for a caller are read
+// from one cache line each rather than from the agents' records.
+type agentFacts struct {
+	idleSince time.Time // when the agent last finished a call or logged in
+	talk      time.Duration
+	calls     int // answered since login
+	weight    int
+	id        sb.AgentID
+}
 
 const numStates = 7
 
@@ -134,11 +142,17 @@ type tier struct {
 	q       int32
 	members []int32
 	avail   []availRef
-	logged  int // members logged in
-	ready   int // members logged in, reachable and unpaused
+	// availKey is, index for index with avail, what strategies read of
+	// the agent's membership: candidates are read from here and from
+	// Router.facts, not from the agents' records.
+	availKey []memberKey
+	logged   int // members logged in
+	ready    int // members logged in, reachable and unpaused
 }
 
 type availRef struct{ agent, mi int32 }
+
+type memberKey struct{ order, skill int32 }
 
 type queue struct {
 	// The fields a decision reads first.
@@ -265,6 +279,7 @@ func New(cfg Config) (*Router, error) {
 	r := &Router{
 		cfg:       cfg,
 		agents:    make([]agent, 0, len(cfg.Agents)),
+		facts:     make([]agentFacts, len(cfg.Agents)),
 		agentIdx:  make(map[sb.AgentID]int32, len(cfg.Agents)),
 		queueIdx:  make(map[sb.QueueName]int32, len(cfg.Queues)),
 		calls:     make(map[sb.CallID]*call),
@@ -275,7 +290,8 @@ func New(cfg Config) (*Router, error) {
 	envs := make([]agentEnv, len(cfg.Agents))
 	for i := range cfg.Agents {
 		ac := &r.cfg.Agents[i]
-		r.agents = append(r.agents, agent{cfg: ac, id: ac.ID, idx: int32(i), weight: ac.Weight, wrapUp: ac.WrapUp,
+		r.facts[i] = agentFacts{id: ac.ID, weight: ac.Weight}
+		r.agents = append(r.agents, agent{cfg: ac, id: ac.ID, idx: int32(i), f: &r.facts[i], wrapUp: ac.WrapUp,
 			endpoint: ac.Endpoint, reachable: true, state: StateLoggedOut})
 		r.agentIdx[ac.ID] = int32(i)
 		envs[i] = agentEnv{ID: string(ac.ID), Name: ac.Name, Skills: ac.Skills, Languages: ac.Languages, Attributes: ac.Attributes, Weight: ac.Weight}
@@ -396,10 +412,12 @@ func New(cfg Config) (*Router, error) {
 	for i := range r.tiers {
 		n += len(r.tiers[i].members)
 	}
-	slab := make([]availRef, n)
+	slab, keys := make([]availRef, n), make([]memberKey, n)
 	for i := range r.tiers {
 		t := &r.tiers[i]
-		t.avail, slab = slab[:0:len(t.members)], slab[len(t.members):]
+		m := len(t.members)
+		t.avail, slab = slab[:0:m], slab[m:]
+		t.availKey, keys = keys[:0:m], keys[m:]
 	}
 	return r, nil
 }
@@ -543,8 +561,8 @@ func (r *Router) login(m AgentLogin) {
 	if m.Endpoint != "" {
 		a.endpoint = m.Endpoint
 	}
-	a.loginAt, a.idleSince = r.now, r.now
-	a.calls, a.talk, a.noAnswer = 0, 0, 0
+	a.loginAt, a.f.idleSince = r.now, r.now
+	a.f.calls, a.f.talk, a.noAnswer = 0, 0, 0
 	a.stateTotals = [numStates]time.Duration{}
 	a.stateSince = r.now
 	a.paused, a.pauseReason = m.Paused, m.Reason
@@ -638,7 +656,7 @@ func (r *Router) endWrap(a *agent) {
 	q := r.queues[a.wrapQ]
 	q.st.wrap += r.now.Sub(a.wrapStart)
 	a.act = actIdle
-	a.idleSince = r.now
+	a.f.idleSince = r.now
 	a.callID = ""
 	a.wrapGen++
 }
@@ -702,12 +720,14 @@ func (r *Router) refresh(a *agent) {
 			if avail {
 				m.pos = int32(len(t.avail))
 				t.avail = append(t.avail, availRef{a.idx, int32(i)})
+				t.availKey = append(t.availKey, memberKey{m.order, m.skill})
 				continue
 			}
-			last := t.avail[len(t.avail)-1]
-			t.avail[m.pos] = last
+			n := len(t.avail) - 1
+			last := t.avail[n]
+			t.avail[m.pos], t.availKey[m.pos] = last, t.availKey[n]
 			r.ag(last.agent).members[last.mi].pos = m.pos
-			t.avail = t.avail[:len(t.avail)-1]
+			t.avail, t.availKey = t.avail[:n], t.availKey[:n]
 			m.pos = -1
 		}
 		a.inAvail = avail
@@ -949,7 +969,7 @@ func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 	r.clearPref(c)
 	a.act, a.call, a.callID = actOnCall, c, c.id
 	a.noAnswer = 0
-	a.calls++
+	a.f.calls++
 	r.refresh(a)
 	hold := r.now.Sub(c.entered)
 	q.st.answered++
@@ -1037,7 +1057,7 @@ func (r *Router) callEnded(m CallEnded) {
 	q := c.q
 	talk := r.now.Sub(c.answeredAt)
 	hold := c.answeredAt.Sub(c.entered)
-	a.talk += talk
+	a.f.talk += talk
 	q.st.talk += talk
 	q.st.completed++
 	wrap := q.cfg.WrapUp
@@ -1056,7 +1076,7 @@ func (r *Router) callEnded(m CallEnded) {
 		a.wrapGen++
 		r.addTimerIn(timer{at: r.now.Add(wrap), kind: tWrapEnd, a: a.idx, gen: a.wrapGen}, wrap)
 	} else {
-		a.act, a.callID, a.idleSince = actIdle, "", r.now
+		a.act, a.callID, a.f.idleSince = actIdle, "", r.now
 	}
 	r.forget(c)
 	r.refresh(a)
@@ -1322,8 +1342,8 @@ func (r *Router) candidates(c *call) []Candidate {
 	}
 	add := func(a *agent, order, skill int32) {
 		r.cands = append(r.cands, Candidate{
-			Agent: a.id, Order: int(order), IdleSince: a.idleSince, Calls: a.calls,
-			TalkTime: a.talk, Weight: a.weight, Skill: int(skill),
+			Agent: a.id, Order: int(order), IdleSince: a.f.idleSince, Calls: a.f.calls,
+			TalkTime: a.f.talk, Weight: a.f.weight, Skill: int(skill),
 		})
 		r.candAgent = append(r.candAgent, a.idx)
 	}
@@ -1339,17 +1359,20 @@ func (r *Router) candidates(c *call) []Candidate {
 	t := &r.tiers[c.q.tiers[c.tier]]
 	for {
 		refusedFree := false // an agent who let the caller down is free
-		for _, e := range t.avail {
-			a := r.ag(e.agent)
-			if !c.accepts(a) {
+		for i, e := range t.avail {
+			if len(c.req) > 0 && !c.accepts(r.ag(e.agent)) {
 				continue
 			}
 			if len(c.refused) > 0 && slices.Contains(c.refused, e.agent) {
 				refusedFree = true
 				continue
 			}
-			m := &a.members[e.mi]
-			add(a, m.order, m.skill)
+			f, k := &r.facts[e.agent], t.availKey[i]
+			r.cands = append(r.cands, Candidate{
+				Agent: f.id, Order: int(k.order), IdleSince: f.idleSince, Calls: f.calls,
+				TalkTime: f.talk, Weight: f.weight, Skill: int(k.skill),
+			})
+			r.candAgent = append(r.candAgent, e.agent)
 		}
 		if len(r.cands) > 0 || !refusedFree {
 			return r.cands
