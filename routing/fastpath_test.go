@@ -124,6 +124,11 @@ func (r *Router) checkFastPaths() error {
 	if count != placed {
 		return fmt.Errorf("%d call timers queued, %d placed", count, placed)
 	}
+	return nil
+}
+
+// checkBestCalls compares every agent's best call with a scan.
+func (r *Router) checkBestCalls() error {
 	for i := range r.agents {
 		a := &r.agents[i]
 		for _, strict := range []bool{true, false} {
@@ -173,10 +178,10 @@ func fastPathConfig(seed uint64) Config {
 // every message, the queue heads, the timer queue's places, and every
 // agent's best call against a scan.
 func TestFastPathsRandom(t *testing.T) {
-	for seed := range uint64(6) {
+	for seed := range uint64(4) {
 		cfgs := map[string]Config{"property": propertyConfig(seed + 1), "fast-path": fastPathConfig(seed)}
 		for name, cfg := range cfgs {
-			t.Run(fmt.Sprint(name, "/", seed), func(t *testing.T) { driveRandom(t, cfg, seed, 2500) })
+			t.Run(fmt.Sprint(name, "/", seed), func(t *testing.T) { driveRandom(t, cfg, seed, 2000) })
 		}
 	}
 }
@@ -195,6 +200,7 @@ func driveRandom(t *testing.T, cfg Config, seed uint64, steps int) {
 	ringing, callbacks := map[key]bool{}, map[key]bool{}
 	connected := map[sb.CallID]sb.AgentID{}
 	var calls []sb.CallID
+	n := 0 // messages applied
 	sorted := func(m map[key]bool) []key {
 		var ks []key
 		for k := range m {
@@ -222,7 +228,11 @@ func driveRandom(t *testing.T, cfg Config, seed uint64, steps int) {
 				delete(callbacks, key{a.Call, a.Agent})
 			}
 		}
-		if err := r.checkFastPaths(); err != nil {
+		err := r.checkFastPaths()
+		if n++; err == nil && n%4 == 0 { // every agent against a scan: the costly check
+			err = r.checkBestCalls()
+		}
+		if err != nil {
 			t.Fatalf("after %T%+v at %s: %v", m, m, now.Format("15:04:05"), err)
 		}
 	}
