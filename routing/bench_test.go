@@ -149,7 +149,7 @@ func (l *loaded) pickConnected() (sb.CallID, sb.AgentID) {
 }
 
 // reportDecisions reports the timed decisions: their mean (decision-ns),
-// p50 and p99.
+// p50, p99 and p99.9.
 //
 // The benchmarks time each decision with time.Now and leave the benchmark
 // timer running around the bookkeeping between decisions (ns/op is the
@@ -165,6 +165,7 @@ func reportDecisions(b *testing.B, durs []time.Duration) {
 	b.ReportMetric(float64(sum.Nanoseconds())/float64(len(durs)), "decision-ns")
 	b.ReportMetric(float64(durs[len(durs)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(durs[len(durs)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(durs[len(durs)*999/1000].Nanoseconds()), "p999-ns")
 }
 
 // BenchmarkDecision: an agent ends a call and the router picks his next
