@@ -71,6 +71,16 @@
 // router keeps the set of available eligible agents, so a decision costs
 // the number of available candidates, never the number of agents.
 //
+// With 100,000 agents a decision's cost is memory, not arithmetic, so
+// what it reads sits side by side: the queues' first callers with their
+// place in line, the facts strategies rank by (one cache line per agent),
+// the memberships inside the agent's record. Timers set a fixed delay
+// after now (announcements, ring timeouts, wrap-ups, max waits) fire from
+// one first-in-first-out lane per delay rather than from a heap, and a
+// call's timers go when it is answered or gone. New runs an expression
+// that reads only skills.NAME on the agents who have one of those skills
+// and once for all the others.
+//
 // # Caller requirements
 //
 // A caller can ask more of the agent who serves him than his queue does:

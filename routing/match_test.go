@@ -180,7 +180,13 @@ func TestTiersAgreeWithFullScan(t *testing.T) {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		var machine vm.VM
+		progs := map[string]*vm.Program{}
 		scan := func(src string, q QueueConfig) []int32 {
+			prog := progs[src]
+			if prog == nil && src != "" {
+				prog, _, _ = compileSkills(src)
+				progs[src] = prog
+			}
 			var order []int32
 			if len(q.Members) == 0 {
 				for i := range envs {
@@ -197,7 +203,6 @@ func TestTiersAgreeWithFullScan(t *testing.T) {
 			for _, i := range order {
 				ok := true
 				if src != "" {
-					prog, _, _ := compileSkills(src)
 					v, err := machine.Run(prog, &envs[i])
 					if err != nil {
 						t.Fatal(err)

@@ -18,15 +18,20 @@ import (
 type Router struct {
 	cfg      Config
 	agents   []agent // by index, as in Config.Agents
+	facts    []agentFacts
 	agentIdx map[sb.AgentID]int32
 	queues   []*queue
 	queueIdx map[sb.QueueName]int32
-	tiers    []tier
-	calls    map[sb.CallID]*call
+	// heads are the queues' first waiting callers (nil: none), by queue
+	// index, side by side: an agent who frees up reads his queues' heads
+	// from here.
+	heads []qhead
+	tiers []tier
+	calls map[sb.CallID]*call
 	// prefCalls are the calls in a preferred-agent window, by that agent.
 	prefCalls map[int32][]*call
 
-	timers timerHeap
+	timers timerQueue
 	seq    uint64
 	rng    *rand.Rand
 	now    time.Time
@@ -66,20 +71,16 @@ type membership struct {
 // so that a decision touches the agent's first cache lines and not its
 // AgentConfig.
 type agent struct {
-	id      sb.AgentID
-	idx     int32
-	act     activity
-	inAvail bool
-	members []membership // grouped by queue, tiers ascending
-	call    *call        // offered or connected call
-	callID  sb.CallID    // offer, call or wrap-up call, for AgentState
-	// idleSince, calls and talk are what strategies rank by.
-	idleSince time.Time
-	calls     int
-	talk      time.Duration
-	weight    int
-	wrapUp    *time.Duration // AgentConfig.WrapUp
-	endpoint  string
+	id       sb.AgentID
+	idx      int32
+	act      activity
+	inAvail  bool
+	members  []membership   // grouped by queue, tiers ascending; in inline when they fit
+	call     *call          // offered or connected call
+	callID   sb.CallID      // offer, call or wrap-up call, for AgentState
+	f        *agentFacts    // in Router.facts
+	wrapUp   *time.Duration // AgentConfig.WrapUp
+	endpoint string
 
 	loggedIn, reachable, paused bool
 	inLogged, inReady           bool
@@ -98,6 +99,22 @@ type agent struct {
 	wrapQ       int32
 	loginAt     time.Time
 	stateTotals [numStates]time.Duration // this session
+	// inline holds the memberships of an agent in a few queues, beside
+	// his other facts (Router.agents never moves).
+	inline [inlineMembers]membership
+}
+
+const inlineMembers = 6
+
+// agentFacts are what strategies rank an agent by, for every agent side
+// by side (Router.facts), so that the candidates for a caller are read
+// from one cache line each rather than from the agents' records.
+type agentFacts struct {
+	idleSince time.Time // when the agent last finished a call or logged in
+	talk      time.Duration
+	calls     int // answered since login
+	weight    int
+	id        sb.AgentID
 }
 
 const numStates = 7
@@ -125,25 +142,33 @@ type tier struct {
 	q       int32
 	members []int32
 	avail   []availRef
-	logged  int // members logged in
-	ready   int // members logged in, reachable and unpaused
+	// availKey is, index for index with avail, what strategies read of
+	// the agent's membership: candidates are read from here and from
+	// Router.facts, not from the agents' records.
+	availKey []memberKey
+	logged   int // members logged in
+	ready    int // members logged in, reachable and unpaused
 }
 
 type availRef struct{ agent, mi int32 }
 
+type memberKey struct{ order, skill int32 }
+
 type queue struct {
-	cfg      QueueConfig
+	// The fields a decision reads first.
 	idx      int32
+	offered  int     // calls ringing an agent
+	waiting  []*call // by priority, EnteredAt, arrival
+	tiers    []int32 // global tier index by local index; in tiers1 when one
+	tiers1   [1]int32
 	strategy Strategy
 	primary  string
-	tiers    []int32 // global tier index by local index
-	stepTier []int32 // local tier after k escalation steps
-	waiting  []*call // by priority, EnteredAt, arrival
-	offered  int     // calls ringing an agent
 	dirty    bool
 	leaving  bool
+	stepTier []int32   // local tier after k escalation steps
 	windowAt time.Time // a callback-window timer is set for then
 	st       qstats
+	cfg      QueueConfig
 }
 
 type qstats struct {
@@ -162,39 +187,70 @@ const (
 	callConnected
 )
 
+// call is one caller. The fields a decision reads come first, so that
+// it touches the call's first cache lines.
 type call struct {
-	id         sb.CallID
-	q          *queue
-	prio       int
-	entered    time.Time
-	seq        uint64
+	prio     int
+	entered  time.Time
+	seq      uint64
+	q        *queue
+	state    callState
+	gone     bool
+	callback bool
+	tier     int32 // local tier index
+	pref     int32
+	agent    int32
+	req      []requirement // the caller's own skill requirements
+	refused  []int32
+	id       sb.CallID
+	offer    []int32 // in offer1 unless ring-all rings several
+	offer1   [1]int32
+	offerGen uint64
+	origPos  int
+	step     int
+	// timers are where the call's timers are in Router.timers, by kind
+	// (a timerQueue place, 0: none).
+	timers     [numCallTimers]uint32
+	offerAt    time.Time
+	answeredAt time.Time
+	prefUntil  time.Time
+	notBefore  time.Time
 	caller     string
 	vars       map[string]string
-	req        []requirement // the caller's own skill requirements
-	state      callState
-	gone       bool
-	step       int
-	tier       int32 // local tier index
-	origPos    int
-	pref       int32
-	prefUntil  time.Time
-	offer      []int32
-	offerAt    time.Time
-	offerGen   uint64
-	refused    []int32
-	callback   bool
 	number     string
 	cbAttempts int
-	notBefore  time.Time
 	// A pending exit for a caller who was ringing when it became due.
 	exitReason ExitReason
 	exitTarget string
 	exitEvent  string
-	agent      int32
-	answeredAt time.Time
-	// timers are where the call's timers are in Router.timers, by kind,
-	// plus one (0: none).
-	timers [numCallTimers]int32
+}
+
+// qhead is a queue's first waiting caller with his place in the waiting
+// order, so that he can be compared without reading the call.
+type qhead struct {
+	c       *call
+	prio    int
+	entered time.Time
+	seq     uint64
+}
+
+func (h *qhead) set(c *call) {
+	if c == nil {
+		*h = qhead{}
+		return
+	}
+	*h = qhead{c: c, prio: c.prio, entered: c.entered, seq: c.seq}
+}
+
+// before is before(h.c, b).
+func (h *qhead) before(b *call) bool {
+	if h.prio != b.prio {
+		return h.prio > b.prio
+	}
+	if !h.entered.Equal(b.entered) {
+		return h.entered.Before(b.entered)
+	}
+	return h.seq < b.seq
 }
 
 // before is the waiting order: priority, then EnteredAt, then arrival.
@@ -223,24 +279,33 @@ func New(cfg Config) (*Router, error) {
 	r := &Router{
 		cfg:       cfg,
 		agents:    make([]agent, 0, len(cfg.Agents)),
+		facts:     make([]agentFacts, len(cfg.Agents)),
 		agentIdx:  make(map[sb.AgentID]int32, len(cfg.Agents)),
 		queueIdx:  make(map[sb.QueueName]int32, len(cfg.Queues)),
 		calls:     make(map[sb.CallID]*call),
 		prefCalls: make(map[int32][]*call),
 		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
+	r.heads = make([]qhead, len(cfg.Queues))
 	envs := make([]agentEnv, len(cfg.Agents))
 	for i := range cfg.Agents {
 		ac := &r.cfg.Agents[i]
-		r.agents = append(r.agents, agent{cfg: ac, id: ac.ID, idx: int32(i), weight: ac.Weight, wrapUp: ac.WrapUp,
+		r.facts[i] = agentFacts{id: ac.ID, weight: ac.Weight}
+		r.agents = append(r.agents, agent{cfg: ac, id: ac.ID, idx: int32(i), f: &r.facts[i], wrapUp: ac.WrapUp,
 			endpoint: ac.Endpoint, reachable: true, state: StateLoggedOut})
 		r.agentIdx[ac.ID] = int32(i)
 		envs[i] = agentEnv{ID: string(ac.ID), Name: ac.Name, Skills: ac.Skills, Languages: ac.Languages, Attributes: ac.Attributes, Weight: ac.Weight}
 	}
+	for i := range r.agents {
+		a := &r.agents[i]
+		a.members = a.inline[:0]
+	}
 	for i := range r.cfg.Queues {
 		qc := r.cfg.Queues[i]
 		st, _ := NewStrategy(qc.Strategy)
-		r.queues = append(r.queues, &queue{cfg: qc, idx: int32(i), strategy: st})
+		q := &queue{cfg: qc, idx: int32(i), strategy: st}
+		q.tiers = q.tiers1[:0]
+		r.queues = append(r.queues, q)
 		r.queueIdx[qc.Name] = int32(i)
 	}
 
@@ -341,6 +406,19 @@ func New(cfg Config) (*Router, error) {
 		}
 		q.st.aht = q.cfg.ExpectedAHT.Seconds()
 	}
+	// Each tier's available agents are at most its members: the lists
+	// share one allocation, each with room for all its members.
+	n := 0
+	for i := range r.tiers {
+		n += len(r.tiers[i].members)
+	}
+	slab, keys := make([]availRef, n), make([]memberKey, n)
+	for i := range r.tiers {
+		t := &r.tiers[i]
+		m := len(t.members)
+		t.avail, slab = slab[:0:m], slab[m:]
+		t.availKey, keys = keys[:0:m], keys[m:]
+	}
 	return r, nil
 }
 
@@ -409,9 +487,9 @@ func (r *Router) Apply(m Msg, now time.Time) []Action {
 // NextWake returns when Apply(Tick{}, at) must next be called, zero when
 // no timer is pending.
 func (r *Router) NextWake() time.Time {
-	for len(r.timers) > 0 {
-		if r.live(&r.timers[0]) {
-			return r.timers[0].at
+	for t := r.timers.peek(); t != nil; t = r.timers.peek() {
+		if r.live(t) {
+			return t.at
 		}
 		r.timers.pop()
 	}
@@ -483,8 +561,8 @@ func (r *Router) login(m AgentLogin) {
 	if m.Endpoint != "" {
 		a.endpoint = m.Endpoint
 	}
-	a.loginAt, a.idleSince = r.now, r.now
-	a.calls, a.talk, a.noAnswer = 0, 0, 0
+	a.loginAt, a.f.idleSince = r.now, r.now
+	a.f.calls, a.f.talk, a.noAnswer = 0, 0, 0
 	a.stateTotals = [numStates]time.Duration{}
 	a.stateSince = r.now
 	a.paused, a.pauseReason = m.Paused, m.Reason
@@ -578,7 +656,7 @@ func (r *Router) endWrap(a *agent) {
 	q := r.queues[a.wrapQ]
 	q.st.wrap += r.now.Sub(a.wrapStart)
 	a.act = actIdle
-	a.idleSince = r.now
+	a.f.idleSince = r.now
 	a.callID = ""
 	a.wrapGen++
 }
@@ -586,7 +664,7 @@ func (r *Router) endWrap(a *agent) {
 func (r *Router) startBackoff(a *agent, why string, d time.Duration) {
 	a.backoff = why
 	a.backoffGen++
-	r.addTimer(timer{at: r.now.Add(d), kind: tBackoff, a: a.idx, gen: a.backoffGen})
+	r.addTimerIn(timer{at: r.now.Add(d), kind: tBackoff, a: a.idx, gen: a.backoffGen}, d)
 }
 
 // derive is the agent's state from the facts.
@@ -642,12 +720,14 @@ func (r *Router) refresh(a *agent) {
 			if avail {
 				m.pos = int32(len(t.avail))
 				t.avail = append(t.avail, availRef{a.idx, int32(i)})
+				t.availKey = append(t.availKey, memberKey{m.order, m.skill})
 				continue
 			}
-			last := t.avail[len(t.avail)-1]
-			t.avail[m.pos] = last
+			n := len(t.avail) - 1
+			last := t.avail[n]
+			t.avail[m.pos], t.availKey[m.pos] = last, t.availKey[n]
 			r.ag(last.agent).members[last.mi].pos = m.pos
-			t.avail = t.avail[:len(t.avail)-1]
+			t.avail, t.availKey = t.avail[:n], t.availKey[:n]
 			m.pos = -1
 		}
 		a.inAvail = avail
@@ -706,24 +786,25 @@ func (r *Router) enqueue(m Enqueue) {
 	r.seq++
 	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1,
 		callback: m.CallbackNumber != "", number: m.CallbackNumber, req: parseRequirements(m.Skills)}
+	c.offer = c.offer1[:0]
 	r.calls[c.id] = c
 	r.insertWaiting(c)
 	c.origPos = r.position(c)
 	r.qlog(c.id, q.cfg.Name, "", LogEnterQueue, "", m.Caller)
 	r.emit(Queued{Call: c.id, Queue: q.cfg.Name, Position: c.origPos, EstimatedWait: r.estimate(q, c.tier, c.origPos), MusicClass: q.cfg.MusicClass})
 	if q.cfg.MaxWait > 0 {
-		r.addTimer(timer{at: entered.Add(q.cfg.MaxWait), kind: tMaxWait, c: c})
+		r.addTimerIn(timer{at: entered.Add(q.cfg.MaxWait), kind: tMaxWait, c: c}, q.cfg.MaxWait)
 	}
 	if len(q.cfg.Escalation) > 0 {
-		r.addTimer(timer{at: entered.Add(q.cfg.Escalation[0].After), kind: tStep, c: c, gen: 0})
+		r.addTimerIn(timer{at: entered.Add(q.cfg.Escalation[0].After), kind: tStep, c: c, gen: 0}, q.cfg.Escalation[0].After)
 	}
 	if q.cfg.AnnounceEvery > 0 {
-		r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
+		r.addTimerIn(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c}, q.cfg.AnnounceEvery)
 	}
 	if pi, ok := r.agentIdx[m.Preferred]; ok && q.cfg.PreferredWait > 0 && r.ag(pi).loggedIn && !c.callback && c.accepts(r.ag(pi)) {
 		c.pref, c.prefUntil = pi, r.now.Add(q.cfg.PreferredWait)
 		r.prefCalls[pi] = append(r.prefCalls[pi], c)
-		r.addTimer(timer{at: c.prefUntil, kind: tPrefEnd, c: c})
+		r.addTimerIn(timer{at: c.prefUntil, kind: tPrefEnd, c: c}, q.cfg.PreferredWait)
 	}
 	if q.cfg.LeaveWhenEmpty != EmptyNever && !q.leaving {
 		q.leaving = true
@@ -771,7 +852,8 @@ func (r *Router) unqueue(c *call, why CancelReason) {
 	case callWaiting:
 		r.removeWaiting(c)
 	case callOffered:
-		for _, ai := range slices.Clone(c.offer) {
+		var buf [4]int32
+		for _, ai := range copyOffer(&buf, c.offer) {
 			a := r.ag(ai)
 			r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: why})
 			r.qlog(c.id, c.q.cfg.Name, a.id, LogRingCanceled, msecs(r.now.Sub(c.offerAt)))
@@ -804,6 +886,10 @@ func (r *Router) clearPref(c *call) {
 	}
 	c.pref = -1
 }
+
+// copyOffer copies the agents an offer rings, to walk while the offer
+// changes (into buf, on the caller's stack, for up to 4).
+func copyOffer(buf *[4]int32, offer []int32) []int32 { return append(buf[:0], offer...) }
 
 // dropAgent ends an agent's part in an offer; the agent is idle again.
 func (r *Router) dropAgent(c *call, a *agent) {
@@ -866,7 +952,8 @@ func (r *Router) exitOrDefer(c *call, why ExitReason, target, event string) {
 
 func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 	q := c.q
-	for _, ai := range slices.Clone(c.offer) {
+	var buf [4]int32
+	for _, ai := range copyOffer(&buf, c.offer) {
 		if ai == a.idx {
 			continue
 		}
@@ -882,7 +969,7 @@ func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 	r.clearPref(c)
 	a.act, a.call, a.callID = actOnCall, c, c.id
 	a.noAnswer = 0
-	a.calls++
+	a.f.calls++
 	r.refresh(a)
 	hold := r.now.Sub(c.entered)
 	q.st.answered++
@@ -954,6 +1041,7 @@ func (r *Router) adopt(m Adopt) {
 	r.seq++
 	c := &call{id: m.Call, q: r.queues[qi], entered: entered, seq: r.seq, pref: -1, agent: a.idx,
 		state: callConnected, answeredAt: answered, origPos: 1}
+	c.offer = c.offer1[:0]
 	r.calls[c.id] = c
 	a.act, a.call, a.callID = actOnCall, c, c.id
 	r.refresh(a)
@@ -969,7 +1057,7 @@ func (r *Router) callEnded(m CallEnded) {
 	q := c.q
 	talk := r.now.Sub(c.answeredAt)
 	hold := c.answeredAt.Sub(c.entered)
-	a.talk += talk
+	a.f.talk += talk
 	q.st.talk += talk
 	q.st.completed++
 	wrap := q.cfg.WrapUp
@@ -986,9 +1074,9 @@ func (r *Router) callEnded(m CallEnded) {
 	if a.loggedIn && wrap > 0 {
 		a.act, a.wrapStart, a.wrapQ = actWrapUp, r.now, q.idx
 		a.wrapGen++
-		r.addTimer(timer{at: r.now.Add(wrap), kind: tWrapEnd, a: a.idx, gen: a.wrapGen})
+		r.addTimerIn(timer{at: r.now.Add(wrap), kind: tWrapEnd, a: a.idx, gen: a.wrapGen}, wrap)
 	} else {
-		a.act, a.callID, a.idleSince = actIdle, "", r.now
+		a.act, a.callID, a.f.idleSince = actIdle, "", r.now
 	}
 	r.forget(c)
 	r.refresh(a)
@@ -1043,7 +1131,7 @@ func (r *Router) customerFailed(c *call, a *agent) {
 	if c.cbAttempts >= c.q.cfg.CallbackAttempts {
 		c.exitReason, c.exitTarget, c.exitEvent = ExitCallbackFailed, "", LogExitWithTimeout
 	} else {
-		r.addTimer(timer{at: c.notBefore, kind: tRetry, c: c, gen: uint64(c.cbAttempts)})
+		r.addTimerIn(timer{at: c.notBefore, kind: tRetry, c: c, gen: uint64(c.cbAttempts)}, c.q.cfg.CallbackRetry)
 	}
 	r.requeue(c)
 }
@@ -1054,6 +1142,7 @@ func (r *Router) insertWaiting(c *call) {
 	w := c.q.waiting
 	i := sort.Search(len(w), func(i int) bool { return before(c, w[i]) })
 	c.q.waiting = slices.Insert(w, i, c)
+	r.heads[c.q.idx].set(c.q.waiting[0])
 }
 
 func (r *Router) removeWaiting(c *call) {
@@ -1061,6 +1150,13 @@ func (r *Router) removeWaiting(c *call) {
 	i := sort.Search(len(w), func(i int) bool { return !before(w[i], c) })
 	if i < len(w) && w[i] == c {
 		c.q.waiting = slices.Delete(w, i, i+1)
+		if i == 0 {
+			var first *call
+			if len(c.q.waiting) > 0 {
+				first = c.q.waiting[0]
+			}
+			r.heads[c.q.idx].set(first)
+		}
 	}
 }
 
@@ -1172,7 +1268,18 @@ func (r *Router) bestCall(a *agent, strict bool) *call {
 		for ; i < len(a.members) && a.members[i].q == qi; i++ {
 			mask |= 1 << uint(a.members[i].local)
 		}
-		for _, c := range r.queues[qi].waiting {
+		// The queue's first caller from heads, which spares reading the
+		// queue when he decides it (no caller, or one after best).
+		h := &r.heads[qi]
+		if h.c == nil || (best != nil && !h.before(best)) {
+			continue
+		}
+		c := h.c
+		if mask>>uint(c.tier)&1 == 1 && r.callable(c, a, strict) {
+			best = c
+			continue
+		}
+		for _, c := range r.queues[qi].waiting[1:] {
 			if best != nil && !before(c, best) {
 				break
 			}
@@ -1235,8 +1342,8 @@ func (r *Router) candidates(c *call) []Candidate {
 	}
 	add := func(a *agent, order, skill int32) {
 		r.cands = append(r.cands, Candidate{
-			Agent: a.id, Order: int(order), IdleSince: a.idleSince, Calls: a.calls,
-			TalkTime: a.talk, Weight: a.weight, Skill: int(skill),
+			Agent: a.id, Order: int(order), IdleSince: a.f.idleSince, Calls: a.f.calls,
+			TalkTime: a.f.talk, Weight: a.f.weight, Skill: int(skill),
 		})
 		r.candAgent = append(r.candAgent, a.idx)
 	}
@@ -1252,17 +1359,20 @@ func (r *Router) candidates(c *call) []Candidate {
 	t := &r.tiers[c.q.tiers[c.tier]]
 	for {
 		refusedFree := false // an agent who let the caller down is free
-		for _, e := range t.avail {
-			a := r.ag(e.agent)
-			if !c.accepts(a) {
+		for i, e := range t.avail {
+			if len(c.req) > 0 && !c.accepts(r.ag(e.agent)) {
 				continue
 			}
 			if len(c.refused) > 0 && slices.Contains(c.refused, e.agent) {
 				refusedFree = true
 				continue
 			}
-			m := &a.members[e.mi]
-			add(a, m.order, m.skill)
+			f, k := &r.facts[e.agent], t.availKey[i]
+			r.cands = append(r.cands, Candidate{
+				Agent: f.id, Order: int(k.order), IdleSince: f.idleSince, Calls: f.calls,
+				TalkTime: f.talk, Weight: f.weight, Skill: int(k.skill),
+			})
+			r.candAgent = append(r.candAgent, e.agent)
 		}
 		if len(r.cands) > 0 || !refusedFree {
 			return r.cands
@@ -1295,7 +1405,8 @@ func (r *Router) offer(c *call, picks []int) {
 	if c.callback {
 		a := r.ag(c.offer[0])
 		r.emit(StartCallback{Call: c.id, Queue: q.cfg.Name, Agent: a.id, Endpoint: a.endpoint, Number: c.number})
-		r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.CallbackDialTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
+		r.addTimerIn(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.CallbackDialTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen},
+			q.cfg.RingTimeout+r.cfg.CallbackDialTimeout+r.cfg.RingGrace)
 		return
 	}
 	o := Offer{Call: c.id, Queue: q.cfg.Name, Timeout: q.cfg.RingTimeout}
@@ -1312,7 +1423,7 @@ func (r *Router) offer(c *call, picks []int) {
 		o.Agents[i], o.Endpoints[i] = r.ag(ai).id, r.ag(ai).endpoint
 	}
 	r.emit(o)
-	r.addTimer(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen})
+	r.addTimerIn(timer{at: r.now.Add(q.cfg.RingTimeout + r.cfg.RingGrace), kind: tOffer, c: c, gen: c.offerGen}, q.cfg.RingTimeout+r.cfg.RingGrace)
 }
 
 // ----- callback windows
@@ -1352,126 +1463,20 @@ func (r *Router) nextWindow(q *queue, now time.Time) time.Time {
 
 // ----- timers
 
-type timerKind uint8
+// addTimer sets a timer at an absolute time.
+func (r *Router) addTimer(t timer) { r.addTimerIn(t, 0) }
 
-const (
-	tOffer timerKind = iota
-	tMaxWait
-	tStep
-	tAnnounce
-	tPrefEnd
-	tRetry
-	tWrapEnd
-	tBackoff
-	tWindow
-)
-
-type timer struct {
-	at   time.Time
-	seq  uint64
-	gen  uint64
-	c    *call
-	a    int32 // the agent (wrap-up end, back-off) or queue (window)
-	kind timerKind
-}
-
-// numCallTimers: the kinds below it (tOffer ... tRetry) belong to a call,
-// which has at most one of each in the heap (see call.timers).
-const numCallTimers = int(tWrapEnd)
-
-// timerHeap orders timers by time, then by when they were set. A call's
-// timers are taken out when the call is answered or gone, so that the
-// heap holds the timers of waiting and ringing calls, not the hour of
-// max-wait timers of every call answered in that hour.
-type timerHeap []timer
-
-func (h timerHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-// place records where h[i] is, for its call.
-func (h timerHeap) place(i int) {
-	if t := &h[i]; t.c != nil && int(t.kind) < numCallTimers {
-		t.c.timers[t.kind] = int32(i) + 1
-	}
-}
-
-func (h timerHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h.place(i)
-	h.place(j)
-}
-
-func (h timerHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h timerHeap) down(i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
-}
-
-func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	h.place(len(*h) - 1)
-	h.up(len(*h) - 1)
-}
-
-// removeAt takes out and returns the timer at i.
-func (h *timerHeap) removeAt(i int) timer {
-	old := *h
-	n := len(old) - 1
-	if i != n {
-		old.swap(i, n)
-	}
-	t := old[n]
-	old[n] = timer{}
-	*h = old[:n]
-	if i != n {
-		h.down(i)
-		h.up(i)
-	}
-	if t.c != nil && int(t.kind) < numCallTimers {
-		t.c.timers[t.kind] = 0
-	}
-	return t
-}
-
-func (h *timerHeap) pop() timer { return h.removeAt(0) }
-
-func (r *Router) addTimer(t timer) {
+// addTimerIn sets a timer set delay after now or after EnteredAt (the
+// delay picks its lane in the timer queue; see timerQueue).
+func (r *Router) addTimerIn(t timer, delay time.Duration) {
 	r.seq++
 	t.seq = r.seq
 	if t.c != nil && int(t.kind) < numCallTimers && t.c.timers[t.kind] != 0 {
 		// The call's earlier timer of this kind is stale: its generation,
 		// step or attempt has moved on (see live).
-		r.timers.removeAt(int(t.c.timers[t.kind]) - 1)
+		r.timers.remove(t.c.timers[t.kind])
 	}
-	r.timers.push(t)
+	r.timers.push(t, delay)
 }
 
 // dropTimers takes out a call's timers: it was answered or is gone, and
@@ -1479,7 +1484,7 @@ func (r *Router) addTimer(t timer) {
 func (r *Router) dropTimers(c *call) {
 	for k := range c.timers {
 		if p := c.timers[k]; p != 0 {
-			r.timers.removeAt(int(p) - 1)
+			r.timers.remove(p)
 		}
 	}
 }
@@ -1517,7 +1522,7 @@ func (r *Router) live(t *timer) bool {
 
 // fire runs the timers due by now.
 func (r *Router) fire() {
-	for len(r.timers) > 0 && !r.timers[0].at.After(r.now) {
+	for next := r.timers.peek(); next != nil && !next.at.After(r.now); next = r.timers.peek() {
 		t := r.timers.pop()
 		if !r.live(&t) {
 			continue
@@ -1545,7 +1550,8 @@ func (r *Router) fire() {
 				r.customerFailed(c, a)
 				continue
 			}
-			for _, ai := range slices.Clone(c.offer) {
+			var buf [4]int32
+			for _, ai := range copyOffer(&buf, c.offer) {
 				a := r.ag(ai)
 				r.emit(CancelOffer{Call: c.id, Agent: a.id, Reason: CancelTimeout})
 				r.fail(c, a, FailNoAnswer)
@@ -1563,7 +1569,7 @@ func (r *Router) fire() {
 					SayPosition: q.cfg.AnnouncePosition, SayWait: q.cfg.AnnounceWait})
 			}
 			if !c.callback {
-				r.addTimer(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c})
+				r.addTimerIn(timer{at: r.now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c}, q.cfg.AnnounceEvery)
 			}
 		case tPrefEnd:
 			r.clearPref(t.c)
@@ -1584,7 +1590,7 @@ func (r *Router) step(c *call) {
 		r.markDirty(q)
 	}
 	if c.step < len(q.cfg.Escalation) {
-		r.addTimer(timer{at: c.entered.Add(q.cfg.Escalation[c.step].After), kind: tStep, c: c, gen: uint64(c.step)})
+		r.addTimerIn(timer{at: c.entered.Add(q.cfg.Escalation[c.step].After), kind: tStep, c: c, gen: uint64(c.step)}, q.cfg.Escalation[c.step].After)
 	}
 	if s.RaisePriority > 0 {
 		r.raise(c, s.RaisePriority)

@@ -107,7 +107,7 @@ func (r *Router) AgentStats(id sb.AgentID, now time.Time) (AgentStats, bool) {
 func (r *Router) agentStats(a *agent, now time.Time) AgentStats {
 	out := AgentStats{
 		Agent: a.id, Name: a.cfg.Name, Endpoint: a.endpoint, State: a.state, Reason: a.reason,
-		Since: a.stateSince, Calls: a.calls, TalkTime: a.talk, NoAnswers: a.noAnswer,
+		Since: a.stateSince, Calls: a.f.calls, TalkTime: a.f.talk, NoAnswers: a.noAnswer,
 	}
 	if a.state == StateReserved || a.state == StateOnCall || a.state == StateWrapUp {
 		out.Call = a.callID
