@@ -166,14 +166,7 @@ func TestCampaignCallRingingAcrossRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "ring", n: 1, party: sim.Party{NoAnswer: true}}}
 		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil, nil)
-		waitUntil(t, "campaign call ringing", func() bool {
-			for _, ch := range a.sim.Channels() {
-				if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
-					return true
-				}
-			}
-			return false
-		})
+		a.campaignCall(t, "ringing", func(ch sim.ChannelInfo) bool { return ch.State == "Ringing" })
 		stopRunner()
 		a.stop()
 		b := restartCampaign(t, a, db)
@@ -204,16 +197,7 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 		// AMD listens until the test ends it, after the restart.
 		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, nil,
 			func(_ *center.Config, s *sim.Server) { s.SetAMDTime(time.Hour) })
-		var inAMD string
-		waitUntil(t, "campaign call in AMD", func() bool {
-			for _, ch := range a.sim.Channels() {
-				if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
-					inAMD = ch.ID
-					return true
-				}
-			}
-			return false
-		})
+		inAMD := a.campaignCall(t, "in AMD", func(ch sim.ChannelInfo) bool { return !ch.InApp && ch.State == "Up" })
 		stopRunner()
 		a.stop()
 		b := restartCampaign(t, a, db)
@@ -248,6 +232,16 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 // the dialplan's record cleared.
 func checkUnattended(t *testing.T, b *e2e, db *storage.DB, lead, channel string) {
 	t.Helper()
+	checkAbandonedWithRow(t, db, lead, channel)
+	attempt, _ := outbound.AttemptOf(sb.ChannelID(channel))
+	waitUntil(t, "the dialplan's record cleared", func() bool { return b.sim.Global(outbound.UnattendedVar(attempt)) == "" })
+	b.noChannelsLeft(t)
+}
+
+// checkAbandonedWithRow waits for lead's campaign call on channel to be
+// closed as abandoned, its lead quarantined, with its call-log row.
+func checkAbandonedWithRow(t *testing.T, db *storage.DB, lead, channel string) {
+	t.Helper()
 	ctx := context.Background()
 	var row sb.CDR
 	waitUntil(t, "the call-log row", func() bool {
@@ -276,9 +270,6 @@ func checkUnattended(t *testing.T, b *e2e, db *storage.DB, lead, channel string)
 	if atts[0].Outcome != campaign.OutcomeAbandoned || got.AbandonedAt.IsZero() || got.State == campaign.LeadDialing {
 		t.Errorf("lead %+v attempt %+v, want abandoned and the lead quarantined", got, atts[0])
 	}
-	attempt, _ := outbound.AttemptOf(sb.ChannelID(channel))
-	waitUntil(t, "the dialplan's record cleared", func() bool { return b.sim.Global(outbound.UnattendedVar(attempt)) == "" })
-	b.noChannelsLeft(t)
 }
 
 // TestCampaignCallAnsweredWhileDown: a campaign call rings when
@@ -290,16 +281,7 @@ func TestCampaignCallAnsweredWhileDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
 		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
-		var id string
-		waitUntil(t, "campaign call ringing", func() bool {
-			for _, ch := range a.sim.Channels() {
-				if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
-					id = ch.ID
-					return true
-				}
-			}
-			return false
-		})
+		id := a.campaignCall(t, "ringing", func(ch sim.ChannelInfo) bool { return ch.State == "Ringing" })
 		stopRunner()
 		a.stop()
 		waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
@@ -325,16 +307,7 @@ func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
 			s.SetAMDTime(time.Hour)
 			s.SetSoundLength("vm-goodbye", time.Hour) // the campaign's abandon message
 		})
-		var inAMD string
-		waitUntil(t, "campaign call in AMD", func() bool {
-			for _, ch := range a.sim.Channels() {
-				if strings.HasPrefix(ch.ID, "ob-") && !ch.InApp && ch.State == "Up" {
-					inAMD = ch.ID
-					return true
-				}
-			}
-			return false
-		})
+		inAMD := a.campaignCall(t, "in AMD", func(ch sim.ChannelInfo) bool { return !ch.InApp && ch.State == "Up" })
 		stopRunner()
 		a.stop()
 		waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
@@ -368,54 +341,20 @@ func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
 // reconnect the listing no longer has the call: the dialplan's record
 // closes it as abandoned, with its call-log row, not as a no answer.
 func TestCampaignCallAnsweredWhileLinkDown(t *testing.T) {
-	kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
-	a, db, _, leads, _ := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
-	var id string
-	waitUntil(t, "campaign call ringing", func() bool {
-		for _, ch := range a.sim.Channels() {
-			if strings.HasPrefix(ch.ID, "ob-") && ch.State == "Ringing" {
-				id = ch.ID
-				return true
-			}
-		}
-		return false
-	})
-	a.sim.SetPassword("changed")
-	a.sim.DropWebSockets()
-	waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
-	if err := a.sim.AnswerChannel(id); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
-	a.sim.SetPassword("pw")
-	ctx := context.Background()
-	var row sb.CDR
-	waitUntilFor(t, "the call-log row", time.Minute, func() bool {
-		rows, _, err := db.ListCDR(ctx, sb.CDRFilter{Caller: leads[0].number})
-		if err != nil {
+	synctest.Test(t, func(t *testing.T) {
+		kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
+		a, db, _, leads, _ := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+		id := a.campaignCall(t, "ringing", func(ch sim.ChannelInfo) bool { return ch.State == "Ringing" })
+		a.sim.SetPassword("changed")
+		a.sim.DropWebSockets()
+		waitUntil(t, "the application gone", func() bool { return len(a.sim.Apps()) == 0 })
+		if err := a.sim.AnswerChannel(id); err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rows {
-			if string(r.CallID) == id {
-				row = r
-				return true
-			}
-		}
-		return false
+		waitUntil(t, "the call hung up by the PBX", func() bool { return len(a.sim.Channels()) == 0 })
+		a.sim.SetPassword("pw")
+		checkAbandonedWithRow(t, db, leads[0].number, id)
 	})
-	if row.Outcome != sb.OutcomeAbandoned || row.Called != "campaign:e2e" {
-		t.Errorf("call log = %+v, want abandoned, the lead calling campaign:e2e", row)
-	}
-	waitUntil(t, "attempt closed", func() bool {
-		got, _ := db.Lead(ctx, "e2e", leads[0].number)
-		atts, _ := db.Attempts(ctx, got.ID)
-		return len(atts) == 1 && atts[0].State == storage.AttemptDone
-	})
-	got, _ := db.Lead(ctx, "e2e", leads[0].number)
-	atts, _ := db.Attempts(ctx, got.ID)
-	if atts[0].Outcome != campaign.OutcomeAbandoned || got.AbandonedAt.IsZero() {
-		t.Errorf("lead %+v attempt %+v, want abandoned and the lead quarantined", got, atts[0])
-	}
 }
 
 // localTrunk dials leads through Local channels, as a dialplan trunk
@@ -724,4 +663,21 @@ func TestCampaignCallSurvivesRestart(t *testing.T) {
 		}
 		b.noChannelsLeft(t)
 	})
+}
+
+// campaignCall waits for a campaign channel (ob-<attempt>) the simulator
+// shows in the state match tells, and returns its id.
+func (a *acdE2E) campaignCall(t *testing.T, what string, match func(sim.ChannelInfo) bool) string {
+	t.Helper()
+	var id string
+	waitUntil(t, "campaign call "+what, func() bool {
+		for _, ch := range a.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "ob-") && match(ch) {
+				id = ch.ID
+				return true
+			}
+		}
+		return false
+	})
+	return id
 }
