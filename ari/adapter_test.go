@@ -529,6 +529,9 @@ func TestCredentialsRejectedOnReconnect(t *testing.T) {
 	if e := next(t, s.Events()); e.(sb.LinkUp).Reconnect {
 		t.Fatalf("first event %+v", e)
 	}
+	// The link is up on our side once LinkUp comes; the fake holds the
+	// connection (to drop it) once its handler took it.
+	f.waitConn()
 	f.setPassword("changed-on-the-PBX")
 	f.dropAll()
 	waitFor(t, func() bool { return s.Stats().CredentialsRejected >= 3 })
