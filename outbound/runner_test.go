@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,10 +61,15 @@ func (f *fakePlacer) Dial(_ context.Context, d Dial) error {
 	return nil
 }
 
+// Dials returns the dials placed so far in attempt order, which is the
+// order the runner took their leads in; the runner places them
+// concurrently, so the order they reached the placer is not fixed.
 func (f *fakePlacer) Dials() []Dial {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.dials)
+	ds := slices.Clone(f.dials)
+	slices.SortFunc(ds, func(a, b Dial) int { return cmp.Compare(a.Attempt, b.Attempt) })
+	return ds
 }
 
 // fakeAgents is the ACD's view of each queue, set by the test.
