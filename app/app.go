@@ -72,6 +72,9 @@ type Options struct {
 	// Lookups is the HTTP client of flow look-ups (stubbed by `ivr test`);
 	// nil for the center's default.
 	Lookups *http.Client
+	// PBXDial opens every connection to the PBX (the demo's in-memory pipe
+	// to its simulator); nil dials asterisk.url over TCP.
+	PBXDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Start opens the database, connects to the PBX (retrying in the

@@ -6,7 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -31,7 +30,7 @@ func (a *App) attachOutbound(context.Context) error {
 			return ids, err
 		},
 		Location: a.Config.IVR.Location(), Log: a.Log.With("component", "outbound"),
-		Now: a.clock.Now, Tick: runnerTick(a.clock),
+		Now: a.clock.Now, AfterFunc: a.clock.AfterFunc, Tick: time.Second,
 	})
 	runner := a.Outbound
 	a.Metrics.MustRegister(
@@ -71,14 +70,4 @@ func (a *App) runOutbound(ctx context.Context) {
 			a.Log.Error("outbound campaigns stopped", "err", err)
 		}
 	})
-}
-
-// runnerTick is the campaign runner's pacing interval: a second of the
-// clock's time (a simulated clock running faster paces as often in its
-// own time).
-func runnerTick(c center.Clock) time.Duration {
-	if s, ok := c.(interface{ Speed() float64 }); ok && s.Speed() > 1 {
-		return max(2*time.Millisecond, time.Duration(float64(time.Second)/s.Speed()))
-	}
-	return time.Second
 }

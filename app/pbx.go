@@ -26,6 +26,7 @@ func ARIConfig(ac config.Asterisk) ari.Config {
 func (a *App) newPBX(context.Context) error {
 	ac := ARIConfig(a.Config.Asterisk)
 	ac.Logger, ac.Observe = a.Log.With("component", "ari"), a.Metrics.ObserveARI
+	ac.DialContext = a.opts.PBXDial
 	pbx, err := ari.New(ac)
 	if err != nil {
 		return fmt.Errorf("asterisk: %w", err)

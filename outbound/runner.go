@@ -31,6 +31,10 @@ type Options struct {
 	Node string
 	Now  func() time.Time // default time.Now
 	Tick time.Duration    // pacing interval, default 1s
+	// AfterFunc sets the pacing timer on the clock Now reads (f runs in a
+	// goroutine of its own after d; stop cancels it); default
+	// time.AfterFunc. A simulated clock paces in its own time.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Location is where the abandon ledger's clock hours and days are
 	// counted (nil: UTC).
 	Location *time.Location
@@ -72,6 +76,7 @@ type Runner struct {
 	up      chan struct{} // closed when the loop runs
 	down    chan struct{} // closed when the loop stops taking requests
 	started atomic.Bool
+	paced   atomic.Bool // Run has made its first pass (Running)
 	dials   sync.WaitGroup // originates in progress
 
 	// Owned by the loop goroutine.
@@ -103,6 +108,9 @@ func New(o Options) *Runner {
 	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
+	}
+	if o.AfterFunc == nil {
+		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -154,13 +162,23 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.startedAt = r.o.Now()
 	close(r.up)
 
-	var tick <-chan time.Time
-	if !r.manual {
-		t := time.NewTicker(r.o.Tick)
-		defer t.Stop()
-		tick = t.C
-		r.step(ctx)
+	var tick chan struct{}
+	stop := func() bool { return false }
+	arm := func() {
+		stop = r.o.AfterFunc(r.o.Tick, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
 	}
+	if !r.manual {
+		tick = make(chan struct{}, 1)
+		r.step(ctx)
+		arm()
+	}
+	r.paced.Store(true)
+	defer func() { stop() }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,6 +192,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-tick:
 			r.drain(ctx)
 			r.step(ctx)
+			arm() // a tick after the step: paced in the clock's time, never piling up
 		case <-r.queue.Ready():
 			r.drain(ctx)
 		case q := <-r.reqs:
@@ -421,3 +440,7 @@ func (r *Runner) logOnce(key string, level slog.Level, msg string, attrs ...slog
 	r.logged[key] = true
 	r.log.LogAttrs(context.Background(), level, msg, attrs...)
 }
+
+// Running reports whether Run has made its first pass over the campaigns
+// (what is stored from then on is seen at the next re-read).
+func (r *Runner) Running() bool { return r.paced.Load() }

@@ -64,6 +64,13 @@
 // seconds however loaded the machine is. Speed 1 there makes the
 // simulator's clock, the bubble's and the client's timeouts one clock.
 //
+// Outside a test (switchboard demo), Options.Virtual gives the same
+// property: the clock stands still until Clock().Drive moves it to the
+// next timer, which it does only once no goroutine of the process is
+// runnable, running or in a system call (runtime/metrics, quiet.go). With
+// the simulator on a Pipe and its clients in the same process, the same
+// seed gives the same run on any machine; Speed then caps how fast it goes.
+//
 // # Addressing scripted parties
 //
 // Go code registers devices with AddEndpoint(tech, resource, Party) (or

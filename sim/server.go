@@ -35,7 +35,13 @@ type Options struct {
 	// the events websocket); empty User disables authentication.
 	User, Password string
 	// Speed is simulated seconds per wall second; 0 or 1 = real time.
+	// With Virtual, it is the most the clock runs (0: no limit).
 	Speed float64
+	// Virtual runs the simulator on a virtual clock (NewVirtualClock): time
+	// stands still except while Clock().Drive runs, which moves it from
+	// timer to timer whenever the process is quiet. Serve the simulator
+	// over a Pipe (StartPipe) and run its clients in the same process.
+	Virtual bool
 	// Seed seeds the generator used for drawn durations.
 	Seed int64
 	// EntityID is the asterisk_id of events and /asterisk/info; default
@@ -214,7 +220,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:      opts,
-		clock:     NewClock(opts.Speed),
+		clock:     newServerClock(opts),
 		log:       lg,
 		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5eed)),
 		sounds:    sounds,
@@ -600,4 +606,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+func newServerClock(opts Options) *Clock {
+	if opts.Virtual {
+		return NewVirtualClock(opts.Speed)
+	}
+	return NewClock(opts.Speed)
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,10 +34,12 @@ import (
 // calls_*, cdr_rows and recordings_* fields count the inbound callers'
 // calls; the outbound campaign's are in campaign_*.
 type DemoSummary struct {
-	Seed             int64   `json:"seed"`
-	Speed            float64 `json:"speed"`
-	SimSeconds       float64 `json:"sim_seconds"`
-	WallSeconds      float64 `json:"wall_seconds"`
+	Seed       int64   `json:"seed"`
+	Speed      float64 `json:"speed"`
+	SimSeconds float64 `json:"sim_seconds"`
+	// WallSeconds is how long the run took on this machine: printed and
+	// logged, not in the JSON, which depends only on the seed and flags.
+	WallSeconds      float64 `json:"-"`
 	Agents           int     `json:"agents"`
 	CallsGenerated   int64   `json:"calls_generated"`
 	CallsOffered     int64   `json:"calls_offered"`
@@ -139,6 +144,7 @@ the wall clock.`,
 				return err
 			}
 			if asJSON {
+				fmt.Fprintf(cmd.ErrOrStderr(), "demo: %.0f s simulated in %.1f s of wall time\n", sum.SimSeconds, sum.WallSeconds)
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(sum)
@@ -174,8 +180,19 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		d.Seed = time.Now().UnixNano()
 		cfg.Demo.Seed = d.Seed
 	}
+	// The simulator runs on a virtual clock that moves only while the
+	// whole process is quiet, and is reached over an in-memory pipe: the
+	// same seed gives the same run however loaded the machine is.
 	s := sim.New(sim.Options{User: cfg.Asterisk.Username, Password: cfg.Asterisk.Password,
-		Speed: d.Speed, Seed: d.Seed, Logger: log.With("component", "sim")})
+		Speed: d.Speed, Virtual: true, Seed: d.Seed, Logger: log.With("component", "sim")})
+	if cfg.Path == "" && !memoryDSN(cfg.Database.DSN) {
+		// The embedded configuration's run starts from nothing, so that
+		// the same seed gives the same run; the last run's database and
+		// recordings are kept beside it as *.prev.
+		if err := freshDemoFiles(cfg, log); err != nil {
+			return nil, err
+		}
+	}
 	agents := demoAgents(cfg)
 	rings := 1
 	if d.CampaignLeads > 0 {
@@ -200,7 +217,8 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			log.Warn("demo: no outbound campaign: campaigns need routing.engine router", "engine", cfg.Routing.Engine)
 		}
 	}
-	if err := s.Start("127.0.0.1:0"); err != nil {
+	pipe, err := s.StartPipe()
+	if err != nil {
 		return nil, fmt.Errorf("start simulator: %w", err)
 	}
 	defer s.Close()
@@ -218,18 +236,19 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			return nil, err
 		}
 	}
-	ctl, err := app.Start(ctx, cfg, log, app.Options{Clock: clock})
+	ctl, err := app.Start(ctx, cfg, log, app.Options{Clock: clock, PBXDial: pipe.DialContext})
 	if err != nil {
 		return nil, err
 	}
-	closed := false
+	stopped := false
 	defer func() {
-		if !closed {
+		if !stopped {
 			ctl.Close()
 		}
 	}()
 	if err := waitFor(ctx, 10*time.Second, func() bool {
-		return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application)
+		return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application) &&
+			(ctl.Outbound == nil || ctl.Outbound.Running())
 	}); err != nil {
 		return nil, fmt.Errorf("simulated PBX link did not come up: %w", err)
 	}
@@ -274,51 +293,53 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 		gen.gap = func(r *rand.Rand) time.Duration { return expDuration(r, mean) }
 		gen.start()
 	}
+	vclock := s.Clock()
 	if duration > 0 {
 		end := make(chan struct{})
 		stop := clock.AfterFunc(duration, func() { close(end) })
-		select {
-		case <-end:
-		case <-ctx.Done():
+		if err := vclock.Drive(ctx, closed(end)); err != nil {
 			stop()
 		}
 	} else {
-		<-ctx.Done()
+		_ = vclock.Drive(ctx, nil)
 	}
 	sum.CallsGenerated, _ = gen.stop()
 	if camp != nil {
-		camp.pause(ctx, ctl, clock.Now(), log)
+		camp.pause(ctx, ctl, clock.Now(), log, vclock.Drive)
 	}
 	if ctx.Err() == nil && drain > 0 {
 		// Let live calls end by themselves, in simulated time (campaign
 		// calls still ringing are channels without a call yet).
 		over := make(chan struct{})
 		stop := clock.AfterFunc(drain, func() { close(over) })
-		_ = waitFor(ctx, 0, func() bool {
-			select {
-			case <-over:
-				return true
-			default:
-				return ctl.Center.ActiveCalls() == 0 && len(s.Channels()) == 0
-			}
+		isOver := closed(over)
+		_ = vclock.Drive(ctx, func() bool {
+			return isOver() || ctl.Center.ActiveCalls() == 0 && len(s.Channels()) == 0
 		})
 		stop()
 	}
+	// The end: time moves only as far as the last hang-ups, events and
+	// recordings need (each wait is bounded in wall time).
+	drive := func(limit time.Duration, cond func() bool) error {
+		dctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		return vclock.Drive(dctx, cond)
+	}
 	ctl.Center.HangupAll()
-	if err := waitFor(context.Background(), 30*time.Second, func() bool { return ctl.Center.ActiveCalls() == 0 }); err != nil {
+	if err := drive(30*time.Second, func() bool { return ctl.Center.ActiveCalls() == 0 }); err != nil {
 		log.Warn("calls still live after hanging up all", "active", ctl.Center.ActiveCalls())
 	}
 	// Every event the simulator sent should have arrived: wait until the
 	// PBX is quiet (no channel, no bridge: the last commands have run) and
 	// the stream has caught up before counting.
 	appName := cfg.Asterisk.Application
-	_ = waitFor(context.Background(), 10*time.Second, func() bool {
+	_ = drive(10*time.Second, func() bool {
 		return len(s.Channels()) == 0 && len(s.Bridges()) == 0 &&
 			int64(ctl.PBX.Stats().EventsReceived) >= s.EventsSent(appName)
 	})
 	// Recordings are fetched and verified after their calls: let the last
 	// ones be stored before the PBX link closes.
-	if err := waitFor(context.Background(), 30*time.Second, func() bool { return ctl.Center.OpenRecordings() == 0 }); err != nil {
+	if err := drive(30*time.Second, func() bool { return ctl.Center.OpenRecordings() == 0 }); err != nil {
 		log.Warn("recordings still being stored at the end of the demo", "open", ctl.Center.OpenRecordings())
 	}
 	sum.SimSeconds = clock.Now().Sub(simStart).Seconds()
@@ -330,7 +351,7 @@ func runDemo(ctx context.Context, cfg *config.Config, log *slog.Logger, duration
 			return nil, err
 		}
 	}
-	closed = true
+	stopped = true
 	ctl.Stop() // the queue statistics are stored, the center has written every call-log row
 	st := ctl.Center.Stats()
 	sum.CallsOffered, sum.CallsAnswered, sum.CallsAbandoned = st.Offered, st.Answered, st.Abandoned
@@ -431,6 +452,18 @@ func demoAgents(cfg *config.Config) []config.Agent {
 }
 
 // waitFor polls cond until it holds, ctx ends or timeout (0: none) passes.
+// closed reports whether ch is closed, as a condition for Clock.Drive.
+func closed(ch <-chan struct{}) func() bool {
+	return func() bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error {
 	var deadline <-chan time.Time
 	if timeout > 0 {
@@ -645,6 +678,39 @@ func demoLeads(d config.DemoSettings) []demoLead {
 	return out
 }
 
+// freshDemoFiles moves the embedded configuration's database (with its
+// WAL and shared-memory files) and recordings folder out of the way, to
+// NAME.prev, replacing an older .prev.
+func freshDemoFiles(cfg *config.Config, log *slog.Logger) error {
+	dsn := cfg.Database.DSN
+	if strings.HasPrefix(dsn, "file:") || strings.Contains(dsn, "?") {
+		return nil // a DSN with options: the caller's own file, left alone
+	}
+	recDir := cfg.Recording.Dir
+	if !filepath.IsAbs(recDir) {
+		recDir = filepath.Join(filepath.Dir(dsn), recDir)
+	}
+	moved := 0
+	for _, p := range []string{dsn, dsn + "-wal", dsn + "-shm", recDir} {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := os.RemoveAll(p + ".prev"); err != nil {
+			return fmt.Errorf("demo: the previous run's files: %w", err)
+		}
+		if err := os.Rename(p, p+".prev"); err != nil {
+			return fmt.Errorf("demo: keeping the last run's files: %w", err)
+		}
+		moved++
+	}
+	if moved > 0 {
+		log.Info("demo: starting from an empty database; the last run's is kept", "db", dsn+".prev", "recordings", recDir+".prev")
+	}
+	return nil
+}
+
 // memoryDSN reports whether a database DSN is an in-memory database, which
 // a second connection would not share.
 func memoryDSN(dsn string) bool {
@@ -712,14 +778,15 @@ func (dc *demoCampaign) start(ctx context.Context, db *storage.DB, now time.Time
 // pause stops the campaign's dialing at the end of the run and waits until
 // the runner, which re-reads the campaigns every few seconds, has seen it:
 // from then on it places no call.
-func (dc *demoCampaign) pause(ctx context.Context, ctl *app.App, now time.Time, log *slog.Logger) {
+// wait moves the simulated time until its condition holds.
+func (dc *demoCampaign) pause(ctx context.Context, ctl *app.App, now time.Time, log *slog.Logger, wait func(context.Context, func() bool) error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := ctl.DB.SetCampaignState(wctx, dc.c.Name, campaign.StatePaused, now); err != nil {
 		log.Warn("demo: pausing the campaign failed", "campaign", dc.c.Name, "err", err)
 		return
 	}
-	if err := waitFor(wctx, 0, func() bool {
+	if err := wait(wctx, func() bool {
 		st, err := ctl.Outbound.Stats(wctx, dc.c.Name)
 		return err == nil && st.State == campaign.StatePaused
 	}); err != nil {
