@@ -76,7 +76,7 @@ type Runner struct {
 	up      chan struct{} // closed when the loop runs
 	down    chan struct{} // closed when the loop stops taking requests
 	started atomic.Bool
-	paced   atomic.Bool // Run has made its first pass (Running)
+	paced   atomic.Bool    // Run has made its first pass (Running)
 	dials   sync.WaitGroup // originates in progress
 
 	// Owned by the loop goroutine.
