@@ -10,6 +10,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/demo"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/storage"
 )
@@ -32,7 +33,7 @@ func TestDemoCampaign(t *testing.T) {
 	if code := p.wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
 	}
-	var sum DemoSummary
+	var sum demo.Summary
 	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, p.stdout)
 	}
@@ -56,7 +57,7 @@ func TestDemoCampaign(t *testing.T) {
 	defer store.Close()
 	ctx := context.Background()
 	cdr := map[sb.CallID]sb.CDR{}
-	rows, _, err := store.ListCDR(ctx, sb.CDRFilter{Called: "campaign:" + demoCampaignName, Limit: storage.MaxCDRLimit})
+	rows, _, err := store.ListCDR(ctx, sb.CDRFilter{Called: "campaign:" + demo.CampaignName, Limit: storage.MaxCDRLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +66,8 @@ func TestDemoCampaign(t *testing.T) {
 	}
 	attempts, dialedLeads := 0, 0
 	var skew time.Duration // the runner's dial time against the center's answer time
-	for _, l := range demoLeads(config.DemoSettings{Seed: 7, CampaignLeads: leads, TalkMean: time.Minute}) {
-		lead, err := store.Lead(ctx, demoCampaignName, l.number)
+	for _, l := range demo.Leads(config.DemoSettings{Seed: 7, CampaignLeads: leads, TalkMean: time.Minute}) {
+		lead, err := store.Lead(ctx, demo.CampaignName, l.Number)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,13 +78,13 @@ func TestDemoCampaign(t *testing.T) {
 		if len(atts) > 0 {
 			dialedLeads++
 			if lead.LastOutcome == "" || lead.State == campaign.LeadDialing || lead.State == campaign.LeadNew {
-				t.Errorf("lead %s dialed %d times: state %s, last outcome %q", l.number, len(atts), lead.State, lead.LastOutcome)
+				t.Errorf("lead %s dialed %d times: state %s, last outcome %q", l.Number, len(atts), lead.State, lead.LastOutcome)
 			}
 		}
 		for _, a := range atts {
 			attempts++
 			if a.State != storage.AttemptDone || a.Outcome == "" {
-				t.Errorf("lead %s attempt %d: state %s outcome %q; want done with an outcome", l.number, a.ID, a.State, a.Outcome)
+				t.Errorf("lead %s attempt %d: state %s outcome %q; want done with an outcome", l.Number, a.ID, a.State, a.Outcome)
 			}
 			if r, ok := cdr[sb.CallID(outbound.ChannelFor(a.ID))]; ok {
 				skew = max(skew, r.Entered.Sub(a.Started).Abs())
@@ -123,7 +124,7 @@ func TestDemoSameSeedSameSummary(t *testing.T) {
 	if first != second {
 		t.Errorf("seed 7 twice, two summaries:\n%s\n%s", first, second)
 	}
-	var sum DemoSummary
+	var sum demo.Summary
 	if err := json.Unmarshal([]byte(first), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, first)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/demo"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/sim"
@@ -95,7 +96,7 @@ menu, 4 at the next, then 2# (an empty group presses nothing).
 It exits 1 when any case fails.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := demoConfig(path)
+			cfg, err := demo.Config(path)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}

@@ -19,6 +19,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/demo"
 	"github.com/switchboard/switchboard/routing"
 	"github.com/switchboard/switchboard/sim"
 )
@@ -330,7 +331,7 @@ func TestDemoJSONSummary(t *testing.T) {
 	if code := p.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("exit = %d; stderr:\n%s", code, p.stderr)
 	}
-	var sum DemoSummary
+	var sum demo.Summary
 	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, p.stdout)
 	}

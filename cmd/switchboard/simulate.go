@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard/switchboard/app"
+	"github.com/switchboard/switchboard/demo"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -254,7 +255,7 @@ func arrivalGap(kind string, perSec float64) (func(*rand.Rand) time.Duration, er
 	mean := time.Duration(float64(time.Second) / perSec)
 	switch kind {
 	case "poisson":
-		return func(r *rand.Rand) time.Duration { return expDuration(r, mean) }, nil
+		return func(r *rand.Rand) time.Duration { return demo.ExpDuration(r, mean) }, nil
 	case "fixed":
 		return func(*rand.Rand) time.Duration { return mean }, nil
 	}
@@ -282,7 +283,7 @@ func (l loadSpec) caller(r *rand.Rand) sim.Inbound {
 // loadGen is a running --load: the demo's traffic generator, started once
 // the application is connected.
 type loadGen struct {
-	t    *traffic
+	t    *demo.Traffic
 	done chan struct{}
 }
 
@@ -290,8 +291,7 @@ type loadGen struct {
 // callers.
 func startLoad(ctx context.Context, s *sim.Server, spec loadSpec, seed int64, log *slog.Logger) *loadGen {
 	g := &loadGen{
-		t: &traffic{sim: s, clock: simClock{s.Clock()}, rng: rand.New(rand.NewPCG(uint64(seed), 0x10ad)),
-			gap: spec.gap, caller: spec.caller, log: log},
+		t:    demo.NewTraffic(s, rand.New(rand.NewPCG(uint64(seed), 0x10ad)), spec.gap, spec.caller, log),
 		done: make(chan struct{}),
 	}
 	go func() {
@@ -300,7 +300,7 @@ func startLoad(ctx context.Context, s *sim.Server, spec loadSpec, seed int64, lo
 			return
 		}
 		log.Info("load: application connected, placing callers", "app", spec.app)
-		g.t.start()
+		g.t.Start()
 	}()
 	return g
 }
@@ -309,5 +309,5 @@ func startLoad(ctx context.Context, s *sim.Server, spec loadSpec, seed int64, lo
 // and returns the callers placed and those that failed.
 func (g *loadGen) stop() (placed, failed int64) {
 	<-g.done
-	return g.t.stop()
+	return g.t.Stop()
 }
