@@ -36,7 +36,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	}
 	var recs []string
 	for name, lr := range c.recordings {
-		if lr.started {
+		if lr.Known() {
 			recs = append(recs, name)
 		}
 	}
