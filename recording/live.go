@@ -141,11 +141,12 @@ type (
 // call ends.
 type StopReq struct{}
 
-// Finished: the PBX finished the recording (RecordingFinished).
+// Finished: the PBX finished the recording (RecordingFinished), of this
+// length.
 type Finished struct{ Duration time.Duration }
 
-// Failed: the PBX reported the recording failed (RecordingFinished with
-// a failure).
+// Failed: the PBX reported the recording could not be made or completed
+// (RecordingFailed), with its cause.
 type Failed struct{ Cause string }
 
 // Gone: a link-up or a sweep found the PBX no longer makes it (its end
@@ -263,17 +264,10 @@ func (l *Live) Step(e LiveEvent, now time.Time) []LiveCommand {
 		l.phase = LiveRecording
 	case StartFailed:
 		return l.end(now, 0, fmt.Sprintf("start: %v", e.Err), "")
-	case PauseReq, ResumeReq:
-		next, err := l.Rec.Pauses.Pause(now)
-		_, pause := e.(PauseReq)
-		if !pause {
-			next, err = l.Rec.Pauses.Resume(now)
-		}
-		if err != nil {
-			return []LiveCommand{Refused{Err: err}}
-		}
-		l.Rec.Pauses = next
-		return []LiveCommand{PausePBX{Pause: pause}, SaveRow{Row: l.Rec}}
+	case PauseReq:
+		return l.pause(true, now)
+	case ResumeReq:
+		return l.pause(false, now)
 	case StopReq:
 		return []LiveCommand{StopPBX{}}
 	case Finished:
@@ -316,6 +310,19 @@ func (l *Live) Step(e LiveEvent, now time.Time) []LiveCommand {
 		return l.end(now, 0, "", "") // unless its Finished came first
 	}
 	return nil
+}
+
+// pause opens (pause) or closes a pause at now.
+func (l *Live) pause(pause bool, now time.Time) []LiveCommand {
+	next, err := l.Rec.Pauses.Resume(now)
+	if pause {
+		next, err = l.Rec.Pauses.Pause(now)
+	}
+	if err != nil {
+		return []LiveCommand{Refused{Err: err}}
+	}
+	l.Rec.Pauses = next
+	return []LiveCommand{PausePBX{Pause: pause}, SaveRow{Row: l.Rec}}
 }
 
 // checked decides on the PBX's answer in end-watch round e.Round.
