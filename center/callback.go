@@ -8,7 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -23,12 +23,9 @@ import (
 // called "callback:<original call>") that speaks to the router under the
 // original call's id.
 //
-// An agent-first call's phases:
-//
-//	agent ringing --agent answers--> customer ringing --customer answers--> connected
-//	agent ringing --agent leg gone--> (CallbackAgentFailed)
-//	customer ringing --customer leg gone--> agent hung up --> (CallbackCustomerFailed)
-//	customer ringing --agent leg gone--> customer hung up --> (CallbackAgentFailed, rejected)
+// The agent-first call's decisions (its phases, which leg to hang up,
+// what to report) are package agentfirst's; the center maps the PBX's
+// events to its events and carries out its commands.
 //
 // Once connected it is an ordinary bridged call: recordings, supervision,
 // hang-up and the call log work as for any call.
@@ -43,30 +40,19 @@ const (
 // dials; without it the caller's number is called back.
 const CallbackNumberVar = "callback_number"
 
-type firstPhase int
-
-const (
-	firstAgentRinging firstPhase = iota
-	firstCustomerRinging
-	firstConnected
-)
-
-// agentFirst is the state of a call placed agent first.
+// agentFirst is a call placed agent first: its machine, and what the
+// center needs to carry out its commands.
 type agentFirst struct {
+	m          *agentfirst.Call
 	routerCall sb.CallID // the router's call this places
 	number     string
 	endpoint   string // the customer's endpoint
-	phase      firstPhase
-	cancelled  bool // withdrawn by the router: report nothing
-	// outcome to report once every leg is gone (phases before connected).
-	outcome routing.CallbackOutcome
-	why     routing.FailReason
-	custUp  bool   // the customer leg was originated
-	custSeq uint64 // when (see Center.seq)
+	// agentEndpoint and callerID are what the agent's phone is rung with.
+	agentEndpoint, callerID string
+	custSeq                 uint64 // when the customer leg was originated (see Center.seq)
 	// ob is set for preview dials: campaign reports instead of router ones.
-	ob        *obCall
-	custCause int
-	causes    map[sb.ChannelID]sb.LegCause // why each leg ends
+	ob     *obCall
+	causes map[sb.ChannelID]sb.LegCause // why each leg ends
 }
 
 // firstEvent handles the hang-ups of agent-first calls not connected yet;
@@ -74,7 +60,7 @@ type agentFirst struct {
 func (c *Center) firstEvent(e sb.Event) bool {
 	ch := sb.ChannelOf(e)
 	k := c.byChannel[ch]
-	if k == nil || k.first == nil || k.first.phase == firstConnected {
+	if k == nil || k.first == nil || !k.first.m.Pending() {
 		return false
 	}
 	f := k.first
@@ -100,19 +86,16 @@ func (c *Center) firstEvent(e sb.Event) bool {
 // callback key turns the wait into a callback request. It reports whether
 // the key was taken.
 func (c *Center) callbackKey(k *call, digit string) bool {
-	q, ok := c.queues[string(k.Queue)]
-	if !ok || q.Callback.Key == "" || digit != q.Callback.Key {
-		return false
-	}
+	q := c.queues[string(k.Queue)]
 	ac := c.acd.calls[k.ID]
-	if ac == nil || !ac.enqueued || ac.connected || ac.exited || ac.callback || k.outcome != "" {
-		return false
-	}
-	number := k.Caller
+	w := agentfirst.Waiting{Key: q.Callback.Key, Caller: k.Caller,
+		Queued: ac != nil && ac.enqueued && !ac.connected && !ac.exited && !ac.callback && k.outcome == ""}
 	if k.ivr != nil {
-		if n := k.ivr.sess.Vars()[CallbackNumberVar]; n != "" {
-			number = n
-		}
+		w.FlowNumber = k.ivr.sess.Vars()[CallbackNumberVar]
+	}
+	taken, number := agentfirst.CallbackKey(w, digit)
+	if !taken {
+		return false
 	}
 	if number == "" {
 		c.log.Info("callback refused: no number to call back", "call_id", k.ID)
@@ -167,6 +150,11 @@ func (c *Center) acdStartCallback(s routing.StartCallback) {
 // rung): callbacks and preview dials.
 func (c *Center) newFirstCall(info sb.Call, f *agentFirst) *call {
 	info.Node, info.State, info.Entered = c.pbx.Node(), sb.CallRinging, c.clock.Now()
+	kind := agentfirst.Callback
+	if f.ob != nil {
+		kind = agentfirst.Preview
+	}
+	f.m = agentfirst.New(kind)
 	k := &call{Call: info, exec: newSerial(c.runCtx, &c.cmdWG), inBridge: map[sb.ChannelID]bool{}, first: f}
 	c.seq++
 	k.seq = c.seq
@@ -177,6 +165,78 @@ func (c *Center) newFirstCall(info sb.Call, f *agentFirst) *call {
 
 // firstRingAgent rings the agent of an agent-first call.
 func (c *Center) firstRingAgent(k *call, endpoint, callerID string) {
+	k.first.agentEndpoint, k.first.callerID = endpoint, callerID
+	c.stepFirst(k, agentfirst.Ring{})
+}
+
+// firstLeg is the channel of an agent-first call's leg.
+func firstLeg(k *call, leg agentfirst.Leg) sb.ChannelID {
+	if leg == agentfirst.AgentLeg {
+		return k.agentCh
+	}
+	return sb.ChannelID(k.ID)
+}
+
+// stepFirst applies e to k's agent-first machine and carries out its
+// commands.
+func (c *Center) stepFirst(k *call, e agentfirst.Event) {
+	f := k.first
+	for _, cmd := range f.m.Step(e, c.clock.Now()) {
+		switch cmd := cmd.(type) {
+		case agentfirst.RingAgent:
+			c.firstOriginateAgent(k)
+		case agentfirst.DialCustomer:
+			c.firstDialCustomer(k)
+		case agentfirst.Hangup:
+			c.hangupChannel(k, firstLeg(k, cmd.Leg))
+		case agentfirst.Refuse:
+			c.hangupOrphan(firstLeg(k, cmd.Leg))
+		case agentfirst.ReportAnswered:
+			if f.ob != nil {
+				c.obSend(f.ob, outbound.Answered, "", "")
+				c.stepFirst(k, agentfirst.Accepted{})
+				break
+			}
+			m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
+			if err := ignored(c.acdApply(m), m); err != nil {
+				c.log.Info("callback answered too late", "call_id", k.ID, "err", err)
+				c.stepFirst(k, agentfirst.Rejected{Err: err})
+				break
+			}
+			c.stepFirst(k, agentfirst.Accepted{})
+		case agentfirst.CloseRequest:
+			c.saveCallbackDone(f.routerCall, cmd.State)
+		case agentfirst.Bridge:
+			k.Answered = cmd.At
+			ac := c.acdCall(k)
+			ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
+			c.seq++
+			k.offerSeq = c.seq
+			c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)
+			c.bridge(k)
+		case agentfirst.Forget:
+			k.finished = true
+			k.State = sb.CallEnded
+			delete(c.calls, k.ID)
+			if c.acd.callbacks[f.routerCall] == k {
+				delete(c.acd.callbacks, f.routerCall)
+			}
+			k.exec.close()
+			c.active.Add(-1)
+		case agentfirst.ReportPreview:
+			// A preview dial that never connected: the agent is free again.
+			c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
+			c.log.Info("preview dial over", "call_id", k.ID, "outcome", cmd.Outcome)
+			c.obSend(f.ob, outbound.Ended, cmd.Outcome, "")
+		case agentfirst.ReportCallback:
+			c.log.Info("callback attempt over", "call_id", k.ID, "for", f.routerCall, "outcome", cmd.Outcome, "why", cmd.Why)
+			c.acdApply(routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: cmd.Outcome, Why: cmd.Why})
+		}
+	}
+}
+
+// firstOriginateAgent originates the agent leg of an agent-first call.
+func (c *Center) firstOriginateAgent(k *call) {
 	k.attempts = 1
 	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a1", k.ID))
 	k.AgentChannel = k.agentCh
@@ -187,7 +247,7 @@ func (c *Center) firstRingAgent(k *call, endpoint, callerID string) {
 		vars["SB_CALLBACK_FOR"] = string(k.first.routerCall)
 	}
 	req := sb.OriginateRequest{
-		ID: k.agentCh, Endpoint: endpoint, CallerID: callerID,
+		ID: k.agentCh, Endpoint: k.first.agentEndpoint, CallerID: k.first.callerID,
 		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argFirstAgent, string(k.ID)}, Variables: vars,
 	}
 	ch := k.agentCh
@@ -199,6 +259,32 @@ func (c *Center) firstRingAgent(k *call, endpoint, callerID string) {
 	})
 }
 
+// firstDialCustomer: the agent answered; the customer is dialed from the
+// agent's leg.
+func (c *Center) firstDialCustomer(k *call) {
+	f := k.first
+	k.agentUp = true
+	c.seq++
+	f.custSeq = c.seq
+	c.byChannel[sb.ChannelID(k.ID)] = k
+	req := sb.OriginateRequest{
+		ID: sb.ChannelID(k.ID), Endpoint: f.endpoint, CallerID: c.cfg.CallbackCallerID,
+		Timeout: c.cfg.CallbackRingTimeout, AppArgs: []string{argFirstCustomer, string(k.ID)},
+		Originator: k.agentCh,
+	}
+	if f.ob != nil {
+		req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
+		req.Variables = map[string]string{"SB_CAMPAIGN": f.ob.d.Campaign, "SB_ATTEMPT": strconv.FormatInt(f.ob.d.Attempt, 10)}
+	}
+	c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
+	c.do(k, func(ctx context.Context) {
+		if _, err := c.pbx.Originate(ctx, req); err != nil {
+			c.log.Warn("callback customer originate failed", "call_id", k.ID, "err", err)
+			c.post(func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })
+		}
+	})
+}
+
 // firstEntered: a leg of an agent-first call entered the application.
 func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 	k := c.calls[sb.CallID(args[1])]
@@ -206,71 +292,19 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 		c.hangupOrphan(ch.ID)
 		return
 	}
-	f := k.first
 	switch {
-	case args[0] == argFirstAgent && ch.ID == k.agentCh && f.phase == firstAgentRinging && !k.agentGone:
-		if f.cancelled {
-			c.hangupChannel(k, ch.ID)
-			return
-		}
-		k.agentUp = true
-		f.phase = firstCustomerRinging
-		f.custUp = true
-		c.seq++
-		f.custSeq = c.seq
-		c.byChannel[sb.ChannelID(k.ID)] = k
-		req := sb.OriginateRequest{
-			ID: sb.ChannelID(k.ID), Endpoint: f.endpoint, CallerID: c.cfg.CallbackCallerID,
-			Timeout: c.cfg.CallbackRingTimeout, AppArgs: []string{argFirstCustomer, string(k.ID)},
-			Originator: ch.ID,
-		}
-		if f.ob != nil {
-			req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
-			req.Variables = map[string]string{"SB_CAMPAIGN": f.ob.d.Campaign, "SB_ATTEMPT": strconv.FormatInt(f.ob.d.Attempt, 10)}
-		}
-		c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
-		c.do(k, func(ctx context.Context) {
-			if _, err := c.pbx.Originate(ctx, req); err != nil {
-				c.log.Warn("callback customer originate failed", "call_id", k.ID, "err", err)
-				c.post(func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })
-			}
-		})
-	case args[0] == argFirstCustomer && ch.ID == sb.ChannelID(k.ID) && f.phase == firstCustomerRinging && !k.callerGone:
-		if f.cancelled || k.agentGone {
-			c.hangupChannel(k, ch.ID)
-			return
-		}
-		if f.ob != nil {
-			c.obSend(f.ob, outbound.Answered, "", "")
-		} else {
-			m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
-			if err := ignored(c.acdApply(m), m); err != nil {
-				c.log.Info("callback answered too late", "call_id", k.ID, "err", err)
-				f.cancelled = true
-				c.hangupChannel(k, ch.ID)
-				c.hangupChannel(k, k.agentCh)
-				return
-			}
-			c.saveCallbackDone(f.routerCall, "connected")
-		}
-		f.phase = firstConnected
-		k.Answered = c.clock.Now()
-		ac := c.acdCall(k)
-		ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
-		c.seq++
-		k.offerSeq = c.seq
-		c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)
-		c.bridge(k)
+	case args[0] == argFirstAgent && ch.ID == k.agentCh:
+		c.stepFirst(k, agentfirst.AgentEntered{})
+	case args[0] == argFirstCustomer && ch.ID == sb.ChannelID(k.ID):
+		c.stepFirst(k, agentfirst.CustomerEntered{})
 	default:
 		c.hangupOrphan(ch.ID)
 	}
 }
 
 // firstGone: a leg of an agent-first call that is not connected yet is
-// gone (cause is its hang-up cause). The other leg is hung up; once both
-// are gone the router hears the outcome and the attempt is forgotten.
+// gone (cause is its hang-up cause).
 func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
-	f := k.first
 	switch ch {
 	case k.agentCh:
 		if k.agentGone {
@@ -278,76 +312,28 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 		}
 		k.agentGone = true
 		delete(c.byChannel, ch)
-		if f.outcome == "" {
-			f.outcome, f.why = routing.CallbackAgentFailed, failReason(cause)
-			if f.phase == firstCustomerRinging {
-				f.why = routing.FailRejected // the agent gave up on the customer
-			}
-		}
-		if f.custUp && !k.callerGone {
-			c.hangupChannel(k, sb.ChannelID(k.ID))
-		}
+		c.stepFirst(k, agentfirst.AgentGone{Why: failReason(cause)})
 	case sb.ChannelID(k.ID):
 		if k.callerGone {
 			return
 		}
 		k.callerGone = true
 		delete(c.byChannel, ch)
-		f.custCause = cause
-		if f.outcome == "" {
-			f.outcome = routing.CallbackCustomerFailed
+		if k.first.m.Result() == agentfirst.ResultNone {
 			c.log.Info("callback: the customer did not answer", "call_id", k.ID, "cause", cause)
 		}
-		if !k.agentGone {
-			c.hangupChannel(k, k.agentCh)
-		}
-	default:
-		return
+		c.stepFirst(k, agentfirst.CustomerGone{Cause: cause})
 	}
-	if !k.agentGone || (f.custUp && !k.callerGone) {
-		return
-	}
-	// Both legs are gone: the attempt is over.
-	k.finished = true
-	k.State = sb.CallEnded
-	delete(c.calls, k.ID)
-	if c.acd.callbacks[f.routerCall] == k {
-		delete(c.acd.callbacks, f.routerCall)
-	}
-	k.exec.close()
-	c.active.Add(-1)
-	if f.ob != nil {
-		// A preview dial that never connected: the agent is free again.
-		c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
-		o := campaign.OutcomeFailed
-		if f.outcome == routing.CallbackCustomerFailed {
-			o = campaign.OutcomeOfCause(f.custCause)
-		}
-		c.log.Info("preview dial over", "call_id", k.ID, "outcome", o)
-		c.obSend(f.ob, outbound.Ended, o, "")
-		return
-	}
-	if f.cancelled {
-		return
-	}
-	c.log.Info("callback attempt over", "call_id", k.ID, "for", f.routerCall, "outcome", f.outcome, "why", f.why)
-	c.acdApply(routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: f.outcome, Why: f.why})
 }
 
 // firstCancel: the router withdrew a callback it had started (its dial
 // timeout passed): both legs are hung up and nothing is reported.
 func (c *Center) firstCancel(routerCall sb.CallID) bool {
 	k := c.acd.callbacks[routerCall]
-	if k == nil || k.first.phase == firstConnected {
+	if k == nil || !k.first.m.Pending() {
 		return false
 	}
-	k.first.cancelled = true
-	if !k.agentGone {
-		c.hangupChannel(k, k.agentCh)
-	}
-	if k.first.custUp && !k.callerGone {
-		c.hangupChannel(k, sb.ChannelID(k.ID))
-	}
+	c.stepFirst(k, agentfirst.Cancel{})
 	return true
 }
 

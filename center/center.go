@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -254,7 +255,7 @@ type call struct {
 	recSeq         int
 	monitor        *monitor // a supervisor on the call
 	legSeq         int
-	agentKeys      string // the agent's last keys (recording codes)
+	agentKeys      recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq    int
 	mohClass       string      // the queue's music class
 	adoptedAgent   sb.AgentID  // router mode: agent paused while this adopted call lasts
@@ -603,19 +604,13 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingStarted:
-		if lr := c.recordings[e.Name]; lr != nil {
-			lr.started = true
-		}
+		c.recordingEvent(e.Name, recording.Started{})
 	case sb.RecordingFinished:
-		if c.recordings[e.Name] != nil {
-			c.recordingEnded(e.Name, e.Duration, "")
-		} else if !c.lateRecording(e.Name, e.Duration, false) {
+		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) && !c.lateRecording(e.Name, e.Duration, false) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
 		}
 	case sb.RecordingFailed:
-		if c.recordings[e.Name] != nil {
-			c.recordingEnded(e.Name, 0, "the PBX reported a failure: "+e.Cause)
-		} else if !c.lateRecording(e.Name, 0, true) {
+		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) && !c.lateRecording(e.Name, 0, true) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
 		}
 	case sb.EnteredBridge:

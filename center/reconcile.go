@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 )
@@ -36,7 +37,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	}
 	var recs []string
 	for name, lr := range c.recordings {
-		if lr.started {
+		if lr.Known() {
 			recs = append(recs, name)
 		}
 	}
@@ -160,7 +161,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 		if k.seq > snap {
 			continue // entered after the snapshot
 		}
-		if k.first != nil && k.first.phase != firstConnected {
+		if k.first != nil && k.first.m.Pending() {
 			c.reconcileFirst(k, snap, live)
 			continue
 		}
@@ -433,7 +434,7 @@ func (c *Center) reconcileFirst(k *call, snap uint64, live map[sb.ChannelID]sb.C
 		c.hangupChannel(k, k.agentCh)
 		c.firstGone(k, k.agentCh, 0)
 	}
-	if f := k.first; f.custUp && f.custSeq <= snap && !k.callerGone && !k.finished {
+	if _, cust := k.first.m.Legs(); cust != agentfirst.LegNone && k.first.custSeq <= snap && !k.callerGone && !k.finished {
 		if _, ok := live[sb.ChannelID(k.ID)]; !ok {
 			c.hangupChannel(k, sb.ChannelID(k.ID))
 			c.firstGone(k, sb.ChannelID(k.ID), 0)

@@ -54,18 +54,20 @@ func (c *Center) SetRecording(o RecordingOptions) {
 	c.rec = o
 }
 
-// liveRecording is a recording the PBX is making. Its metadata writes run
-// in order on its own executor, which outlives the call: the recording
-// finishes (and is fetched) after the call is gone.
+// liveRecording is a recording the PBX is making: its decisions are the
+// recording.Live's; the center carries out its commands. Its metadata
+// writes run in order on its own executor, which outlives the call: the
+// recording finishes (and is fetched) after the call is gone.
 type liveRecording struct {
-	rec  recording.Recording
+	*recording.Live
 	call *call
 	exec *serial
 	id   int64 // the row's id; read and written only on exec
-	// started is set once the PBX has it (its record command succeeded,
-	// or RecordingStarted came): from then on a link-up may ask whether
-	// it still does.
-	started bool
+}
+
+// endWatch is the recording.Live end-watch of this center's options.
+func (c *Center) endWatch() recording.EndWatch {
+	return recording.EndWatch{Wait: c.rec.EndWait, Rounds: recordingEndRounds}
 }
 
 // startRecordings starts the recordings the call's policy asks for, once
@@ -84,70 +86,171 @@ func (c *Center) startRecordings(k *call) {
 
 // record starts the recordings of p's legs on a bridged call.
 func (c *Center) record(k *call, p recording.Policy) {
-	now := c.clock.Now()
-	for _, leg := range recording.Legs(p) {
+	tmpl := recording.Recording{CallID: k.ID, Queue: k.Queue, Campaign: campaignOf(k), Agent: k.Agent, Caller: k.Caller}
+	for _, l := range recording.Begin(p, tmpl, k.recSeq, c.endWatch(), c.clock.Now()) {
 		k.recSeq++
-		lr := &liveRecording{call: k, exec: newSerial(context.Background(), &c.writeWG), rec: recording.Recording{
-			Name: recording.NameFor(k.ID, leg, k.recSeq), CallID: k.ID, Leg: leg, Queue: k.Queue, Campaign: campaignOf(k), Agent: k.Agent,
-			Caller: k.Caller, Started: now, State: recording.StateRecording, Created: now,
-		}}
-		c.recordings[lr.rec.Name] = lr
+		lr := &liveRecording{Live: l, call: k, exec: newSerial(context.Background(), &c.writeWG)}
+		c.recordings[l.Rec.Name] = lr
 		c.recOpen.Add(1)
-		k.recordings = append(k.recordings, lr.rec.Name)
-		row := lr.rec
-		lr.exec.do(func(ctx context.Context) {
-			c.saveRecording(&row, true)
-			lr.id = row.ID
-		})
-		req := sb.RecordRequest{Name: lr.rec.Name, Format: "wav", IfExists: "fail", TerminateOn: "none"}
-		bridge, ch, name := k.Bridge, sb.ChannelID(k.ID), lr.rec.Name
-		if leg == recording.LegAgent {
-			ch = k.agentCh
-		}
-		// A bridged channel cannot be recorded by itself (Asterisk answers
-		// 409): one leg is recorded through a snoop channel that hears
-		// what that party says.
-		snoop := sb.SnoopRequest{ID: sb.ChannelID(fmt.Sprintf("%s-rs%d", k.ID, k.recSeq)), Channel: ch,
-			Spy: "in", Whisper: "none", AppArgs: []string{argRecordSnoop, string(k.ID)}}
-		c.do(k, func(ctx context.Context) {
-			var err error
-			if leg == recording.LegMixed {
-				err = c.pbx.RecordBridge(ctx, bridge, req)
-			} else if _, err = c.pbx.Snoop(ctx, snoop); err == nil {
-				err = c.pbx.RecordChannel(ctx, snoop.ID, req)
-			}
-			if err != nil {
-				c.post(func() { c.recordingEnded(name, 0, fmt.Sprintf("start: %v", err)) })
-				return
-			}
-			// The PBX has it now, queued or recording: a link-up asks
-			// about it even if its RecordingStarted is lost with the link
-			// (Asterisk answers the command first, starts it after).
-			c.post(func() {
-				if lr := c.recordings[name]; lr != nil {
-					lr.started = true
-				}
-			})
-		})
-		c.log.Info("recording", "call_id", k.ID, "recording", name, "leg", leg)
+		k.recordings = append(k.recordings, l.Rec.Name)
+		c.stepRecording(lr, recording.Open{})
+		c.log.Info("recording", "call_id", k.ID, "recording", l.Rec.Name, "leg", l.Rec.Leg)
 	}
 }
 
-// recordingEnded handles a recording's end: fetch and verify the file, or
-// mark it failed. failure is "" when the PBX finished it normally.
-func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
+// recordingEvent feeds a PBX event of one of the call recordings being
+// made; it reports whether name is one.
+func (c *Center) recordingEvent(name string, e recording.LiveEvent) bool {
 	lr := c.recordings[name]
 	if lr == nil {
-		return
+		return false
+	}
+	c.stepRecording(lr, e)
+	return true
+}
+
+// recBatch gathers the end-watch commands of several recordings, so that
+// the recordings of one call share their timer and their PBX look-ups.
+type recBatch struct {
+	waits map[recording.WaitEnd][]string
+	asks  map[int][]string
+}
+
+// stepRecording applies e to lr and carries out its commands; the error
+// is the Refused one's.
+func (c *Center) stepRecording(lr *liveRecording, e recording.LiveEvent) error {
+	var b recBatch
+	err := c.stepRecordingIn(&b, lr, e)
+	c.flushRecordings(&b)
+	return err
+}
+
+// stepRecordingIn is stepRecording with its end-watch commands left in b.
+func (c *Center) stepRecordingIn(b *recBatch, lr *liveRecording, e recording.LiveEvent) error {
+	var refused error
+	name := lr.Rec.Name
+	for _, cmd := range lr.Step(e, c.clock.Now()) {
+		switch cmd := cmd.(type) {
+		case recording.SaveRow:
+			row, insert := cmd.Row, cmd.Insert
+			lr.exec.do(func(context.Context) {
+				if !insert {
+					row.ID = lr.id
+				}
+				c.saveRecording(&row, insert)
+				if insert {
+					lr.id = row.ID
+				}
+			})
+		case recording.Record:
+			c.recordLeg(lr, cmd.Leg)
+		case recording.PausePBX:
+			k, pause := lr.call, cmd.Pause
+			c.do(k, func(ctx context.Context) {
+				if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
+					c.log.Warn("pause recording", "call_id", k.ID, "recording", name, "err", err)
+				}
+			})
+		case recording.StopPBX:
+			if cmd.Why != "" {
+				c.log.Warn(cmd.Why, "call_id", lr.Rec.CallID, "recording", name)
+			}
+			var done func(error)
+			if cmd.Answer {
+				done = func(err error) {
+					if settled(err) {
+						err = nil
+					}
+					c.recordingEvent(name, recording.Stopped{Err: err})
+				}
+			}
+			c.settle(lr.call, "stop recording", []any{"call_id", lr.Rec.CallID, "recording", name}, func(ctx context.Context) error {
+				return c.pbx.StopRecording(ctx, name)
+			}, done)
+		case recording.WaitEnd:
+			if b.waits == nil {
+				b.waits = map[recording.WaitEnd][]string{}
+			}
+			b.waits[cmd] = append(b.waits[cmd], name)
+		case recording.AskPBX:
+			if b.asks == nil {
+				b.asks = map[int][]string{}
+			}
+			b.asks[cmd.Round] = append(b.asks[cmd.Round], name)
+		case recording.Attach:
+			c.log.Info("recording taken up with its adopted call", "call_id", lr.call.ID, "recording", name)
+			lr.call.recordings = append(lr.call.recordings, name)
+		case recording.Close:
+			c.closeRecording(lr, cmd)
+		case recording.Refused:
+			refused = cmd.Err
+		}
+	}
+	return refused
+}
+
+// flushRecordings starts the timers and look-ups gathered in b: one per
+// round for the recordings that reached it together.
+func (c *Center) flushRecordings(b *recBatch) {
+	for w, names := range b.waits {
+		c.clock.AfterFunc(w.After, func() {
+			c.post(func() {
+				var next recBatch
+				for _, name := range names {
+					if lr := c.recordings[name]; lr != nil {
+						c.stepRecordingIn(&next, lr, recording.WaitOver{Round: w.Round})
+					}
+				}
+				c.flushRecordings(&next)
+			})
+		})
+	}
+	for round, names := range b.asks {
+		c.askRecordings(names, round)
+	}
+}
+
+// recordLeg starts recording leg of lr's call on the PBX.
+func (c *Center) recordLeg(lr *liveRecording, leg recording.Leg) {
+	k, name := lr.call, lr.Rec.Name
+	req := sb.RecordRequest{Name: name, Format: "wav", IfExists: "fail", TerminateOn: "none"}
+	bridge, ch := k.Bridge, sb.ChannelID(k.ID)
+	if leg == recording.LegAgent {
+		ch = k.agentCh
+	}
+	// A bridged channel cannot be recorded by itself (Asterisk answers
+	// 409): one leg is recorded through a snoop channel that hears what
+	// that party says.
+	snoop := sb.SnoopRequest{ID: sb.ChannelID(fmt.Sprintf("%s-rs%d", k.ID, k.recSeq)), Channel: ch,
+		Spy: "in", Whisper: "none", AppArgs: []string{argRecordSnoop, string(k.ID)}}
+	c.do(k, func(ctx context.Context) {
+		var err error
+		if leg == recording.LegMixed {
+			err = c.pbx.RecordBridge(ctx, bridge, req)
+		} else if _, err = c.pbx.Snoop(ctx, snoop); err == nil {
+			err = c.pbx.RecordChannel(ctx, snoop.ID, req)
+		}
+		if err != nil {
+			c.post(func() { c.recordingEvent(name, recording.StartFailed{Err: err}) })
+			return
+		}
+		// The PBX has it now, queued or recording: a link-up asks about
+		// it even if its RecordingStarted is lost with the link (Asterisk
+		// answers the command first, starts it after).
+		c.post(func() { c.recordingEvent(name, recording.Started{}) })
+	})
+}
+
+// closeRecording carries out a recording's end: fetch and verify the
+// file, or mark it failed, then write the row.
+func (c *Center) closeRecording(lr *liveRecording, cl recording.Close) {
+	name := cl.Row.Name
+	if cl.Note != "" {
+		c.log.Info(cl.Note, "call_id", cl.Row.CallID, "recording", name)
 	}
 	delete(c.recordings, name)
 	c.recEnding[name] = true
-	lr.rec.Ended = sb.SomeTime(c.clock.Now())
-	if lr.rec.Pauses.Paused() {
-		lr.rec.Pauses = lr.rec.Pauses.Close(lr.rec.Ended.Time)
-	}
-	lr.rec.Duration = d // the WAV header's length replaces it once fetched
-	row, fetch := lr.rec, c.rec.Fetch
+	row, failure, fetch := cl.Row, cl.Failure, c.rec.Fetch
 	lr.exec.do(func(ctx context.Context) {
 		row.ID = lr.id
 		if failure == "" && fetch != nil {
@@ -165,11 +268,10 @@ func (c *Center) recordingEnded(name string, d time.Duration, failure string) {
 				failure = fmt.Sprintf("fetch: %v", err)
 			}
 		}
+		row = recording.Final(row, failure)
 		if failure != "" {
-			row.State, row.Error = recording.StateFailed, failure
 			c.log.Warn("recording failed", "call_id", row.CallID, "recording", row.Name, "err", failure)
 		} else {
-			row.State = recording.StateStored
 			c.log.Info("recording stored", "call_id", row.CallID, "recording", row.Name, "size", row.Size)
 		}
 		c.saveRecording(&row, false)
@@ -238,29 +340,14 @@ func (c *Center) pauseLocked(k *call, pause bool) error {
 	if len(live) == 0 {
 		return sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", k.ID)
 	}
-	now := c.clock.Now()
+	var e recording.LiveEvent = recording.ResumeReq{}
+	if pause {
+		e = recording.PauseReq{}
+	}
 	for _, lr := range live {
-		next := lr.rec.Pauses
-		var err error
-		if pause {
-			next, err = next.Pause(now)
-		} else {
-			next, err = next.Resume(now)
-		}
-		if err != nil {
+		if err := c.stepRecording(lr, e); err != nil {
 			return err
 		}
-		lr.rec.Pauses = next
-		row, name, lr := lr.rec, lr.rec.Name, lr
-		c.do(k, func(ctx context.Context) {
-			if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
-				c.log.Warn("pause recording", "call_id", k.ID, "recording", name, "err", err)
-			}
-		})
-		lr.exec.do(func(context.Context) {
-			row.ID = lr.id
-			c.saveRecording(&row, false)
-		})
 	}
 	return nil
 }
@@ -283,13 +370,9 @@ func (c *Center) startOnDemand(k *call) error {
 		return sb.Errorf(sb.EUNAVAILABLE, "recording is not configured")
 	}
 	p := c.rec.Policies.For(k.Queue, campaignOf(k))
-	switch {
-	case !recording.CanStartOnDemand(p):
-		return sb.Errorf(sb.EFORBIDDEN, "queue %q is never recorded", k.Queue)
-	case k.State != sb.CallBridged || k.transferred:
-		return sb.Errorf(sb.ECONFLICT, "call %s is not talking to an agent", k.ID)
-	case c.liveRecordings(k) != nil:
-		return sb.Errorf(sb.ECONFLICT, "call %s is already being recorded", k.ID)
+	talking := k.State == sb.CallBridged && !k.transferred
+	if err := recording.OnDemand(p, k.Queue, k.ID, talking, c.liveRecordings(k) != nil); err != nil {
+		return err
 	}
 	c.record(k, p)
 	return nil
@@ -328,10 +411,7 @@ func (c *Center) stopRecordings(k *call) error {
 		return sb.Errorf(sb.ECONFLICT, "call %s is not being recorded", k.ID)
 	}
 	for _, lr := range live {
-		name := lr.rec.Name
-		c.settle(k, "stop recording", []any{"call_id", k.ID, "recording", name}, func(ctx context.Context) error {
-			return c.pbx.StopRecording(ctx, name)
-		}, nil)
+		c.stepRecording(lr, recording.StopReq{})
 	}
 	return nil
 }
@@ -349,33 +429,20 @@ func (c *Center) liveRecordings(k *call) []*liveRecording {
 
 // agentKey handles keys the agent presses during a call: *1 pauses the
 // recording (a card number is read), *2 resumes it, *3 starts recording
-// (on-demand), *4 stops it. *1 and *4 are refused when the call's policy
-// does not let agents stop its recordings (recording.AgentMayStop).
+// (on-demand), *4 stops it (recording.AgentKeys reads them and refuses
+// what the call's policy does not let the agent do).
 func (c *Center) agentKey(k *call, key string) {
-	k.agentKeys = (k.agentKeys + key)
-	if len(k.agentKeys) > 2 {
-		k.agentKeys = k.agentKeys[len(k.agentKeys)-2:]
-	}
-	var err error
-	switch k.agentKeys {
-	case "*1", "*4":
-		if p := c.rec.Policies.For(k.Queue, campaignOf(k)); !recording.AgentMayStop(p) {
-			err = sb.Errorf(sb.EFORBIDDEN, "the %s recording policy of this call does not let the agent stop or pause it", p.Mode)
-			break
-		}
-		if k.agentKeys == "*1" {
-			err = c.pauseLocked(k, true)
-		} else {
-			err = c.stopRecordings(k)
-		}
-	case "*2":
+	req, err := k.agentKeys.Press(key, c.rec.Policies.For(k.Queue, campaignOf(k)))
+	switch req {
+	case recording.KeyPause:
+		err = c.pauseLocked(k, true)
+	case recording.KeyResume:
 		err = c.pauseLocked(k, false)
-	case "*3":
+	case recording.KeyStart:
 		err = c.startOnDemand(k)
-	default:
-		return
+	case recording.KeyStop:
+		err = c.stopRecordings(k)
 	}
-	k.agentKeys = ""
 	if err != nil {
 		c.log.Info("agent recording key", "call_id", k.ID, "agent_id", k.Agent, "err", err)
 	}
@@ -452,9 +519,8 @@ func (c *Center) probeRecordings(ctx context.Context, known []string, skip map[s
 // Runs on the owner after the reconcile.
 func (c *Center) recoverRecordings(p recordingProbe) {
 	for _, name := range p.known {
-		if lr := c.recordings[name]; lr != nil && p.asked[name] && !p.live[name] {
-			c.log.Info("recording ended while the PBX link was down", "recording", name)
-			c.recordingEnded(name, 0, "")
+		if c.recordings[name] != nil && p.asked[name] && !p.live[name] {
+			c.recordingEvent(name, recording.Gone{Why: "recording ended while the PBX link was down"})
 		}
 	}
 	for _, row := range p.open {
@@ -463,32 +529,10 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 			continue // this run's, or the PBX did not answer: the next link-up asks again
 		}
 		k := c.calls[row.CallID]
-		lr := &liveRecording{rec: row, call: k, exec: newSerial(context.Background(), &c.writeWG), id: row.ID, started: true}
+		lr := &liveRecording{Live: recording.Reopen(row, c.endWatch()), call: k, exec: newSerial(context.Background(), &c.writeWG), id: row.ID}
 		c.recordings[name] = lr
 		c.recOpen.Add(1)
-		switch {
-		case p.live[name] && k != nil && !k.finished:
-			c.log.Info("recording taken up with its adopted call", "call_id", k.ID, "recording", name)
-			k.recordings = append(k.recordings, name)
-		case p.live[name]:
-			c.log.Info("recording of a call that is over: stopping it", "call_id", row.CallID, "recording", name)
-			c.settle(nil, "stop recording", []any{"call_id", row.CallID, "recording", name}, func(ctx context.Context) error {
-				return c.pbx.StopRecording(ctx, name)
-			}, func(err error) {
-				if !settled(err) {
-					c.recordingEnded(name, 0, fmt.Sprintf("stop after a restart: %v", err))
-					return
-				}
-				c.recordingEnded(name, 0, "") // unless its RecordingFinished came first
-			})
-		default:
-			if p.sweep {
-				c.log.Info("recording still marked recording that the PBX no longer makes", "call_id", row.CallID, "recording", name)
-			} else {
-				c.log.Info("recording finished while Switchboard was down", "call_id", row.CallID, "recording", name)
-			}
-			c.recordingEnded(name, 0, "")
-		}
+		c.stepRecording(lr, recording.Recovered{Live: p.live[name], CallLive: k != nil && !k.finished, Sweep: p.sweep})
 	}
 	// A call adopted talking whose recording never started (the crash
 	// came between the bridge and the start) is recorded from now on.
@@ -506,79 +550,34 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 
 // watchRecordingEnds runs when call k is over: its recordings the PBX has
 // not reported finished get EndWait for their RecordingFinished, then the
-// PBX is asked.
+// PBX is asked (recording.Live's end-watch rounds).
 func (c *Center) watchRecordingEnds(k *call) {
-	var names []string
+	var b recBatch
 	for _, name := range k.recordings {
-		if c.recordings[name] != nil {
-			names = append(names, name)
+		if lr := c.recordings[name]; lr != nil {
+			c.stepRecordingIn(&b, lr, recording.CallOver{})
 		}
 	}
-	if len(names) > 0 {
-		c.afterRecordingWait(names, 1)
-	}
+	c.flushRecordings(&b)
 }
 
-func (c *Center) afterRecordingWait(names []string, round int) {
-	wait := c.rec.EndWait
-	if round > 1 {
-		wait *= 2 // later rounds: the PBX is slow or the stop was retried
-	}
-	c.clock.AfterFunc(wait, func() { c.post(func() { c.checkRecordingEnds(names, round) }) })
-}
-
-// checkRecordingEnds asks the PBX about recordings whose call is over and
-// whose end it has not reported: one it no longer makes has ended (its
-// file is fetched and verified, or it is marked failed); one it still
-// makes is stopped and looked at again; after recordingEndRounds rounds
-// it is marked failed with the reason.
-func (c *Center) checkRecordingEnds(names []string, round int) {
-	var open []string
-	for _, name := range names {
-		if c.recordings[name] != nil {
-			open = append(open, name)
-		}
-	}
-	if len(open) == 0 {
-		return
-	}
+// askRecordings asks the PBX, off the owner, whether it still makes the
+// named recordings (end-watch round round) and feeds each its answer.
+func (c *Center) askRecordings(names []string, round int) {
 	c.detached(func(ctx context.Context) {
-		type answer struct {
-			live bool
-			err  error
-		}
-		answers := make([]answer, len(open))
-		for i, name := range open {
-			answers[i].live, answers[i].err = c.pbx.RecordingLive(ctx, name)
+		answers := make([]recording.Checked, len(names))
+		for i, name := range names {
+			answers[i].Round = round
+			answers[i].Live, answers[i].Err = c.pbx.RecordingLive(ctx, name)
 		}
 		c.post(func() {
-			var again []string
-			for i, name := range open {
-				if c.recordings[name] == nil {
-					continue // its RecordingFinished came meanwhile
-				}
-				a := answers[i]
-				switch {
-				case a.err == nil && !a.live:
-					c.log.Info("recording ended without RecordingFinished", "recording", name)
-					c.recordingEnded(name, 0, "")
-				case round >= recordingEndRounds && a.err != nil:
-					c.recordingEnded(name, 0, fmt.Sprintf("the PBX did not say whether it still records after its call ended: %v", a.err))
-				case round >= recordingEndRounds:
-					c.recordingEnded(name, 0, "the PBX went on recording after the call ended and did not stop when told")
-				case a.err != nil:
-					again = append(again, name)
-				default:
-					c.log.Warn("recording still live after its call ended: stopping it", "recording", name)
-					c.settle(nil, "stop recording", []any{"recording", name}, func(ctx context.Context) error {
-						return c.pbx.StopRecording(ctx, name)
-					}, nil)
-					again = append(again, name)
+			var b recBatch
+			for i, name := range names {
+				if lr := c.recordings[name]; lr != nil { // else its RecordingFinished came meanwhile
+					c.stepRecordingIn(&b, lr, answers[i])
 				}
 			}
-			if len(again) > 0 {
-				c.afterRecordingWait(again, round+1)
-			}
+			c.flushRecordings(&b)
 		})
 	})
 }
