@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -144,15 +145,46 @@ func BenchmarkCallSetup1000(b *testing.B) {
 // calls leave no goroutine behind once stopped.
 func TestGoroutinesReturnToBaseline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		base := runtime.NumGoroutine()
+		base := bubbleGoroutines()
 		loadRun(t, 20, false)
 		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > base {
+		for bubbleGoroutines() > base {
 			if time.Now().After(deadline) {
 				buf := make([]byte, 1<<20)
-				t.Fatalf("goroutines %d > baseline %d:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+				t.Fatalf("goroutines %d > baseline %d:\n%s", bubbleGoroutines(), base, buf[:runtime.Stack(buf, true)])
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// bubbleGoroutines counts the goroutines of the caller's synctest bubble:
+// runtime.NumGoroutine would also count those an earlier test left
+// winding down on the wall clock, which a bubble's virtual deadline does
+// not wait for.
+func bubbleGoroutines() int {
+	buf := make([]byte, 1<<16)
+	self := string(buf[:runtime.Stack(buf, false)])
+	first, _, _ := strings.Cut(self, "\n")
+	_, bubble, ok := strings.Cut(first, "synctest bubble ")
+	if !ok {
+		panic("bubbleGoroutines called outside a synctest bubble")
+	}
+	bubble = strings.TrimRight(bubble, "]:")
+	buf = make([]byte, 1<<22)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	k := 0
+	for _, line := range strings.Split(string(buf), "\n") {
+		if strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "synctest bubble "+bubble+"]:") {
+			k++
+		}
+	}
+	return k
 }
