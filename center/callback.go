@@ -8,8 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
-	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -241,7 +240,7 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 			return
 		}
 		if f.ob != nil {
-			c.obSend(f.ob, outbound.Answered, "", "")
+			c.obApply(f.ob, obcall.CustomerAnswered{})
 		} else {
 			m := routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: routing.CallbackConnected}
 			if err := ignored(c.acdApply(m), m); err != nil {
@@ -318,13 +317,8 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 	c.active.Add(-1)
 	if f.ob != nil {
 		// A preview dial that never connected: the agent is free again.
-		c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
-		o := campaign.OutcomeFailed
-		if f.outcome == routing.CallbackCustomerFailed {
-			o = campaign.OutcomeOfCause(f.custCause)
-		}
-		c.log.Info("preview dial over", "call_id", k.ID, "outcome", o)
-		c.obSend(f.ob, outbound.Ended, o, "")
+		c.log.Info("preview dial over", "call_id", k.ID)
+		c.obApply(f.ob, obcall.PreviewGone{CustomerFailed: f.outcome == routing.CallbackCustomerFailed, Cause: f.custCause})
 		return
 	}
 	if f.cancelled {
