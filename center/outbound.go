@@ -155,7 +155,7 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 			})
 		}
 	case obcall.ReadUnattended:
-		c.obReadUnattended(ob)
+		c.readUnattended(ch, d.Attempt, func(rec *sb.Unattended) { c.obApply(ob, obcall.RecordRead{Record: rec}) })
 	case obcall.ReadyAgent:
 		c.acdApply(routing.AgentReady{Agent: cmd.Agent})
 	case obcall.Rebalance:
@@ -172,7 +172,7 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 		c.log.Info("campaign call ended", "channel_id", ch, "campaign", d.Campaign, "outcome", cmd.Outcome)
 		c.obReportEvent(outbound.Event{Attempt: d.Attempt, Kind: outbound.Ended, At: cmd.At, Outcome: cmd.Outcome, Unattended: cmd.Unattended})
 	default:
-		panic(fmt.Sprintf("campaign call: unknown command %T", cmd))
+		c.log.Error("campaign call: a command the center does not know", "channel_id", ch, "command", fmt.Sprintf("%T", cmd))
 	}
 }
 
@@ -277,39 +277,13 @@ func (c *Center) obPendingEvent(e sb.Event) bool {
 	return true
 }
 
-// obReadUnattended reads the dialplan's record of a campaign call gone
+// readUnattended reads the dialplan's record of a campaign call gone
 // before any person was put through, when that end may hide an answer
 // nobody took: Asterisk hangs up a call answered while the application is
 // not registered (a restart, a dropped link), and the dialplan's hangup
-// handler records it (outbound.ReadUnattended). The machine decides the
-// outcome (obcall.RecordRead).
-func (c *Center) obReadUnattended(ob *obCall) {
-	ch := ob.d.Channel
-	c.detached(func(ctx context.Context) {
-		u, found, err := outbound.ReadUnattended(ctx, c.pbx, ob.d.Attempt)
-		if err != nil {
-			c.log.Warn("campaign call: reading the dialplan's record failed; its attempt closes by its cause", "channel_id", ch, "err", err)
-		}
-		c.post(func() {
-			var rec *sb.Unattended
-			if found {
-				rec = &u
-				c.log.Info("campaign call answered while no Switchboard took it", "channel_id", ch)
-			}
-			c.obApply(ob, obcall.RecordRead{Record: rec})
-		})
-	})
-}
-
-// obEndedUnheard reports the end of a campaign call an earlier run placed
-// that ended before any person was put through (see obReadUnattended):
-// with the dialplan's record it is abandoned (or a machine) with its
-// call-log row; without one it ends with outcome o.
-func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
-	attempt, ok := outbound.AttemptOf(ch)
-	if !ok {
-		return
-	}
+// handler records it (outbound.ReadUnattended). then gets the record (nil:
+// none, or it could not be read) on the owner goroutine.
+func (c *Center) readUnattended(ch sb.ChannelID, attempt int64, then func(rec *sb.Unattended)) {
 	c.detached(func(ctx context.Context) {
 		u, found, err := outbound.ReadUnattended(ctx, c.pbx, attempt)
 		if err != nil {
@@ -321,8 +295,22 @@ func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
 				rec = &u
 				c.log.Info("campaign call answered while no Switchboard took it", "channel_id", ch)
 			}
-			c.obOrphanEndedWith(ch, obcall.UnattendedOutcome(rec, o), rec)
+			then(rec)
 		})
+	})
+}
+
+// obEndedUnheard reports the end of a campaign call an earlier run placed
+// that ended before any person was put through: with the dialplan's record
+// it is abandoned (or a machine) with its call-log row; without one it
+// ends with outcome o.
+func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
+	attempt, ok := outbound.AttemptOf(ch)
+	if !ok {
+		return
+	}
+	c.readUnattended(ch, attempt, func(rec *sb.Unattended) {
+		c.obOrphanEndedWith(ch, obcall.UnattendedOutcome(rec, o), rec)
 	})
 }
 
