@@ -62,14 +62,15 @@ type State int
 //	            Destroyed -> Ended busy|noanswer|invalid|failed by cause,
 //	            or, after an ANSWER, ReadUnattended -> Unheard.
 //	            Lost (gone from a listing after a reconnect) ->
-//	            ReadUnattended, Unheard (a no answer unless the record says).
+//	            ReadUnattended, Unheard (a no answer unless the record says;
+//	            in Machine and Message too).
 //	AMD         in the dialplan's AMD. AMDResult MACHINE -> Machine:
 //	            ContinueBeep, or HangUp without a machine message. Any other
-//	            status (HUMAN, NOTSURE): ReportAnswered, Enqueue first,
-//	            StartWindow -> Waiting. Destroyed, Lost as in Ringing.
+//	            status (HUMAN, NOTSURE): ReportAnswered, StartWindow,
+//	            Enqueue first -> Waiting. Destroyed, Lost as in Ringing.
 //	Machine     a machine answered; waiting for the beep after its greeting.
 //	            Beep -> PlayMachineMessage, Message. Destroyed -> Ended
-//	            machine. Lost -> Unheard (a machine unless the record says).
+//	            machine. Lost as in Ringing.
 //	Message     the machine message plays. MessagePlayed -> HangUp.
 //	            Destroyed -> Ended machine.
 //	Unheard     gone after an answer before a person was put through: the
@@ -420,11 +421,8 @@ func (c *Call) Apply(ev Event, now time.Time) []Command {
 	case Destroyed:
 		return c.destroyed(ev.Cause, now)
 	case Lost:
-		switch c.state {
-		case Ringing, AMD:
+		if c.Listed() {
 			return c.unheard(campaign.OutcomeNoAnswer)
-		case Machine, Message:
-			return c.unheard(campaign.OutcomeMachine)
 		}
 	case RecordRead:
 		if c.state == Unheard {
@@ -569,7 +567,9 @@ func (c *Call) amd(status string, now time.Time) []Command {
 	c.state = Waiting
 	// Queued first, then the agent held for this line is released: the
 	// router offers it to the highest-priority caller, this one.
-	return []Command{ReportAnswered{At: now}, Enqueue{Priority: FirstPriority}, StartWindow{After: c.plan.Window}, Rebalance{}}
+	// The window starts before the enqueue: the router may give the call
+	// up at once (QueueExit, while Enqueue is carried out).
+	return []Command{ReportAnswered{At: now}, StartWindow{After: c.plan.Window}, Enqueue{Priority: FirstPriority}, Rebalance{}}
 }
 
 func (c *Call) abandon() []Command {

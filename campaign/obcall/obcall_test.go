@@ -54,8 +54,8 @@ func answered(window time.Duration) []step {
 		{4 * time.Second, obcall.Entered{}, []obcall.Command{obcall.ContinueAMD{}}, obcall.AMD},
 		{5 * time.Second, obcall.AMDResult{Status: "HUMAN"}, []obcall.Command{
 			obcall.ReportAnswered{At: at(5 * time.Second)},
-			obcall.Enqueue{Priority: obcall.FirstPriority},
 			obcall.StartWindow{After: window},
+			obcall.Enqueue{Priority: obcall.FirstPriority},
 			obcall.Rebalance{},
 		}, obcall.Waiting},
 	}
@@ -129,8 +129,8 @@ func TestCallTransitions(t *testing.T) {
 			{time.Second, obcall.Entered{}, []obcall.Command{obcall.ContinueAMD{}}, obcall.AMD},
 			{3 * time.Second, obcall.AMDResult{Status: "NOTSURE"}, []obcall.Command{
 				obcall.ReportAnswered{At: at(3 * time.Second)},
-				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.StartWindow{After: obcall.DefaultWindow},
+				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.Rebalance{},
 			}, obcall.Waiting},
 		}},
@@ -138,8 +138,8 @@ func TestCallTransitions(t *testing.T) {
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, obcall.Entered{}, []obcall.Command{
 				obcall.ReportAnswered{At: at(time.Second)},
-				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.StartWindow{After: obcall.DefaultWindow},
+				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.Rebalance{},
 			}, obcall.Waiting},
 		}},
@@ -225,6 +225,17 @@ func TestCallTransitions(t *testing.T) {
 				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeMachine, Unattended: &sb.Unattended{Machine: true}, At: at(2 * time.Second)},
 			}, obcall.Ended},
 		}},
+		{"lost from a listing after a reconnect, playing the machine message: a no answer unless the record says", amd, []step{
+			{0, obcall.Placed{}, nil, obcall.Ringing},
+			{time.Second, obcall.Entered{}, []obcall.Command{obcall.ContinueAMD{}}, obcall.AMD},
+			{2 * time.Second, obcall.AMDResult{Status: "MACHINE"}, []obcall.Command{obcall.Rebalance{}, obcall.ContinueBeep{}}, obcall.Machine},
+			{3 * time.Second, obcall.Beep{}, []obcall.Command{obcall.PlayMachineMessage{Media: []string{"sound:vm-hello", "sound:vm-offer"}}}, obcall.Message},
+			{4 * time.Second, obcall.Lost{}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
+			{4 * time.Second, obcall.MessagePlayed{}, nil, obcall.Unheard},
+			{5 * time.Second, obcall.RecordRead{}, []obcall.Command{
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(5 * time.Second)},
+			}, obcall.Ended},
+		}},
 		{"lost from a listing after a reconnect: a no answer unless the record says", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, obcall.Lost{}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
@@ -275,8 +286,8 @@ func TestCallTransitions(t *testing.T) {
 			{0, obcall.Resumed{}, nil, obcall.Ringing},
 			{time.Second, obcall.AMDResult{Status: "HUMAN"}, []obcall.Command{
 				obcall.ReportAnswered{At: at(time.Second)},
-				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.StartWindow{After: obcall.DefaultWindow},
+				obcall.Enqueue{Priority: obcall.FirstPriority},
 				obcall.Rebalance{},
 			}, obcall.Waiting},
 		}},
