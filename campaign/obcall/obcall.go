@@ -54,7 +54,9 @@ type State int
 //	            Ended (the runner hears it from Dial's error). Resumed (an
 //	            earlier run placed it) -> Ringing, or Ended by cause when it
 //	            ended while its Dial was looked up. AdoptedTalking ->
-//	            Connected. AdoptedWaiting -> Abandoning.
+//	            Connected. AdoptedWaiting -> Abandoning. The leg's events may
+//	            come before the PBX's answer to the originate: they are taken
+//	            as in Ringing.
 //	Ringing     the PBX took the originate: a listing shows it from now on.
 //	            Dialed and HangupAsked note why it may end (and an ANSWER).
 //	            Entered: ContinueAMD -> AMD, or without AMD as a HUMAN
@@ -171,9 +173,6 @@ func New(p Plan) *Call {
 
 // State is where the call is.
 func (c *Call) State() State { return c.state }
-
-// Plan is what the call was given.
-func (c *Call) Plan() Plan { return c.plan }
 
 // WantsAgent reports whether the call is a line still ringing (or in AMD)
 // that an answering person may need an agent for: the center holds one
