@@ -100,13 +100,15 @@ type State int
 //	Ended       reported (or, OriginateFailed, the runner knows); every event
 //	            is ignored.
 //
-// In every state before a person is on the line, Entered, AMDResult and
-// Beep that the state does not await give HangUp: the channel is in the
-// application with nothing to do. Finished from any state with a person
-// (Waiting to Abandoning, Preview) stops the window, readies a preview
-// agent and reports the end: answered once Connected, else abandoned.
-// Every end that reports gives Rebalance first: the agents held for the
-// campaign's lines are counted again.
+// In every state but Ended, an Entered, AMDResult or Beep the state does
+// not await gives HangUp: the channel is in the application with nothing
+// to do. Finished from any state with a person (Waiting to Abandoning,
+// Preview) stops the window, readies a preview agent and reports the end:
+// answered once Connected, else abandoned. Every end gives Rebalance
+// first (before its report): the agents held for the campaign's lines are
+// counted again. The leg's own events (Dialed, HangupAsked, Destroyed)
+// count only before a person is on the line; from then on the call's end
+// comes as Finished.
 const (
 	Dialing State = iota
 	Ringing
