@@ -9,7 +9,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/agentfirst"
-	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -193,7 +193,7 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 			c.hangupOrphan(firstLeg(k, cmd.Leg))
 		case agentfirst.ReportAnswered:
 			if f.ob != nil {
-				c.obSend(f.ob, outbound.Answered, "", "")
+				c.obApply(f.ob, obcall.CustomerAnswered{})
 				c.stepFirst(k, agentfirst.Accepted{})
 				break
 			}
@@ -225,9 +225,8 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 			c.active.Add(-1)
 		case agentfirst.ReportPreview:
 			// A preview dial that never connected: the agent is free again.
-			c.acdApply(routing.AgentReady{Agent: f.ob.d.Agent})
 			c.log.Info("preview dial over", "call_id", k.ID, "outcome", cmd.Outcome)
-			c.obSend(f.ob, outbound.Ended, cmd.Outcome, "")
+			c.obApply(f.ob, obcall.PreviewGone{Outcome: cmd.Outcome})
 		case agentfirst.ReportCallback:
 			c.log.Info("callback attempt over", "call_id", k.ID, "for", f.routerCall, "outcome", cmd.Outcome, "why", cmd.Why)
 			c.acdApply(routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: cmd.Outcome, Why: cmd.Why})

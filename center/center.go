@@ -1026,25 +1026,10 @@ func (c *Center) bridge(k *call) {
 	moh := k.mohOn
 	k.mohOn = false
 	agentCh := k.agentCh
-	var connect func(ctx context.Context)
-	if ob := k.ob; ob != nil && !ob.connected && c.obConnect != nil {
-		// Stored before the bridge: the person will talk to this agent.
-		// The connect window is met now.
-		ob.connected = true
-		if ob.stop != nil {
-			ob.stop()
-		}
-		attempt, agent, at := ob.d.Attempt, k.Agent, c.clock.Now()
-		connect = func(ctx context.Context) {
-			if err := c.obConnect(ctx, attempt, agent, at); err != nil {
-				c.log.Warn("campaign call: storing who takes it failed; bridging all the same", "call_id", k.ID, "attempt", attempt, "err", err)
-			}
-		}
+	if k.ob != nil {
+		c.obAgentAnswered(k) // the connect window is met now
 	}
 	c.do(k, func(ctx context.Context) {
-		if connect != nil {
-			connect(ctx)
-		}
 		if moh {
 			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
 		}
@@ -1226,6 +1211,9 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.unwait(k)
 		c.keepLateVoicemails(k)
 		c.feed(k, ivr.CallerHungUp{})
+		if k.ob != nil {
+			c.obHungUp(k)
+		}
 		if c.router != nil {
 			c.acdCallerGone(k)
 		}

@@ -10,6 +10,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
@@ -17,7 +18,10 @@ import (
 
 // Outbound campaign calls. The campaign runner (package outbound) decides
 // what to dial and calls Dial; the center places the call and reports
-// what became of it:
+// what became of it. What a campaign call does next (AMD, the machine
+// message, queued first, the connect window, the abandon, the outcome) is
+// decided by its state machine (obcall.Call); the center maps the PBX's
+// events to its events and carries out its commands:
 //
 //	originate into the application (args obdial,<attempt>)
 //	  destroyed before answer   --> Ended busy|noanswer|invalid|failed (by cause)
@@ -48,11 +52,11 @@ const (
 
 // ConnectWindow is how long an answered campaign call may wait for an
 // agent before it is abandoned (the 2-second rule).
-const ConnectWindow = 2 * time.Second
+const ConnectWindow = obcall.DefaultWindow
 
 // OutboundPriority queues answered campaign calls ahead of every inbound
 // caller: each second they wait counts against the abandon limit.
-const OutboundPriority = 1 << 30
+const OutboundPriority = obcall.FirstPriority
 
 // PreviewPauseReason is the router pause reason of an agent on a preview call.
 const PreviewPauseReason = "preview"
@@ -65,20 +69,117 @@ const PreviewPauseReason = "preview"
 // released, so the router gives it to that call.
 const HoldReason = "outbound-hold"
 
-// obCall is a campaign call the center placed.
+// obCall is a campaign call the center placed (or adopted): its Dial,
+// its state machine, and what carrying out the machine's commands needs.
 type obCall struct {
-	d        outbound.Dial
-	causes   sb.LegCause // why it ends: the final Dial status is the only busy signal of a Local channel
-	machine  bool
-	answered bool  // a Dial ANSWER was seen: an end before a person came may be unattended
-	k        *call // the call, once a person answered
-	placed   bool  // the PBX took the originate: a listing asked for from then on shows it
-	ending   bool  // its end is being reported (obEndedUnheard)
-	// unattended is the dialplan's record of the call, reported with its end.
-	unattended *sb.Unattended
-	connected  bool
-	stop       func() bool // the connect-window timer
-	done       bool
+	d  outbound.Dial
+	m  *obcall.Call
+	ch sb.ChannelInfo // the channel as it entered the application
+	k  *call          // the call, once a person answered
+	// stop stops the connect-window timer (obcall.StartWindow).
+	stop func() bool
+}
+
+// newOB is a campaign call for d, in the machine's first state.
+func (c *Center) newOB(d outbound.Dial) *obCall {
+	return &obCall{d: d, m: obcall.New(obcall.Plan{
+		AMD: d.AMD, MachineMessage: d.MachineMessage, AbandonMessage: d.AbandonMessage,
+		Window: c.cfg.ConnectWindow, Preview: d.Agent, StoreConnect: c.obConnect != nil,
+	})}
+}
+
+// obApply applies ev to the campaign call's machine and carries out its
+// commands. A call the machine ends is forgotten first.
+func (c *Center) obApply(ob *obCall, ev obcall.Event) {
+	cmds := ob.m.Apply(ev, c.clock.Now())
+	if ob.m.State() == obcall.Ended && c.ob[ob.d.Channel] == ob {
+		delete(c.ob, ob.d.Channel)
+	}
+	for _, cmd := range cmds {
+		c.obDo(ob, cmd)
+	}
+}
+
+// obDo carries out one command of a campaign call's machine.
+func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
+	ch, d := ob.d.Channel, ob.d
+	switch cmd := cmd.(type) {
+	case obcall.ContinueAMD:
+		c.detached(func(ctx context.Context) {
+			// Subscribed, the hang-up of a callee who leaves during AMD
+			// still comes as an event.
+			if err := c.pbx.SubscribeChannel(ctx, ch); err != nil {
+				c.log.Warn("campaign call: subscribe", "channel_id", ch, "err", err)
+			}
+			if err := c.pbx.Continue(ctx, ch, OutboundContext, "amd", 1); err != nil {
+				c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch, "err", err)
+				c.hangupOrphan(ch)
+			}
+		})
+	case obcall.ContinueBeep:
+		c.log.Info("campaign call: answering machine", "channel_id", ch, "campaign", d.Campaign)
+		c.detached(func(ctx context.Context) {
+			if err := c.pbx.Continue(ctx, ch, OutboundContext, "beep", 1); err != nil {
+				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch, "err", err)
+				c.hangupOrphan(ch)
+			}
+		})
+	case obcall.PlayMachineMessage:
+		c.detached(func(ctx context.Context) {
+			if err := c.pbx.Play(ctx, ch, machinePlayback(ch), cmd.Media...); err != nil {
+				c.log.Warn("machine message", "channel_id", ch, "err", err)
+				c.hangupOrphan(ch)
+			}
+		})
+	case obcall.HangUp:
+		c.hangupOrphan(ch)
+	case obcall.Enqueue:
+		c.obEnqueue(ob, cmd.Priority)
+	case obcall.StartWindow:
+		ob.stop = c.clock.AfterFunc(cmd.After, func() { c.post(func() { c.obApply(ob, obcall.WindowFired{}) }) })
+	case obcall.StopWindow:
+		if ob.stop != nil {
+			ob.stop()
+		}
+	case obcall.Abandon:
+		c.obAbandonPerson(ob.k, cmd.Media)
+	case obcall.StoreConnect:
+		// Stored before the bridge (on the call's executor, ahead of the
+		// bridge's commands): the person will talk to this agent.
+		if k := ob.k; k != nil && c.obConnect != nil {
+			attempt := d.Attempt
+			c.do(k, func(ctx context.Context) {
+				if err := c.obConnect(ctx, attempt, cmd.Agent, cmd.At); err != nil {
+					c.log.Warn("campaign call: storing who takes it failed; bridging all the same", "call_id", k.ID, "attempt", attempt, "err", err)
+				}
+			})
+		}
+	case obcall.ReadUnattended:
+		c.readUnattended(ch, d.Attempt, func(rec *sb.Unattended) { c.obApply(ob, obcall.RecordRead{Record: rec}) })
+	case obcall.ReadyAgent:
+		c.acdApply(routing.AgentReady{Agent: cmd.Agent})
+	case obcall.Rebalance:
+		if c.acd != nil && !c.acd.applying {
+			c.obRebalance() // the line's held agent goes back, or is held
+		} else {
+			c.obDirty = true
+		}
+	case obcall.ReportAnswered:
+		c.obReportEvent(outbound.Event{Attempt: d.Attempt, Kind: outbound.Answered, At: cmd.At})
+	case obcall.ReportConnected:
+		c.obReportEvent(outbound.Event{Attempt: d.Attempt, Kind: outbound.Connected, At: cmd.At, Agent: cmd.Agent})
+	case obcall.ReportEnded:
+		c.log.Info("campaign call ended", "channel_id", ch, "campaign", d.Campaign, "outcome", cmd.Outcome)
+		c.obReportEvent(outbound.Event{Attempt: d.Attempt, Kind: outbound.Ended, At: cmd.At, Outcome: cmd.Outcome, Unattended: cmd.Unattended})
+	default:
+		c.log.Error("campaign call: a command the center does not know", "channel_id", ch, "command", fmt.Sprintf("%T", cmd))
+	}
+}
+
+func (c *Center) obReportEvent(e outbound.Event) {
+	if c.obReport != nil {
+		c.obReport(e)
+	}
 }
 
 // SetOutbound sends the reports of campaign calls to report (the
@@ -128,20 +229,15 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 			delete(c.obPending, ch.ID)
 			if err != nil || c.draining {
 				c.log.Warn("campaign call from before a restart not adopted; hanging up", "channel_id", ch.ID, "err", err)
-				o := campaign.OutcomeAbandoned
-				if len(args) >= 2 && args[0] == argAMD && strings.EqualFold(args[1], "MACHINE") {
-					o = campaign.OutcomeMachine
-				}
-				c.obOrphanEnded(ch.ID, o)
+				c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
 				c.hangupOrphan(ch.ID)
 				return
 			}
-			ob := &obCall{d: d, causes: p.causes}
+			ob := c.newOB(d)
 			c.ob[ch.ID] = ob
-			if p.gone {
-				o := campaign.OutcomeOfCause(p.causes.At(p.destroyed))
-				c.log.Info("campaign call from before a restart ended before a person came", "channel_id", ch.ID, "outcome", o)
-				c.obSend(ob, outbound.Ended, o, "")
+			c.obApply(ob, obcall.Resumed{Causes: p.causes, Gone: p.gone, Destroyed: p.destroyed})
+			if ob.m.State() == obcall.Ended {
+				c.log.Info("campaign call from before a restart ended before a person came", "channel_id", ch.ID)
 				return
 			}
 			c.log.Info("campaign call from before a restart adopted", "channel_id", ch.ID, "campaign", d.Campaign, "attempt", attempt)
@@ -153,6 +249,15 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 		})
 	})
 	return true
+}
+
+// amdStatus is AMD's verdict in the Stasis args of a call back from AMD
+// (amd, STATUS, CAUSE), "" for any other args.
+func amdStatus(args []string) string {
+	if len(args) >= 2 && args[0] == argAMD {
+		return args[1]
+	}
+	return ""
 }
 
 // obPendingEvent notes the hang-up of a campaign call whose adoption is
@@ -172,36 +277,13 @@ func (c *Center) obPendingEvent(e sb.Event) bool {
 	return true
 }
 
-func (c *Center) obSend(ob *obCall, kind outbound.EventKind, o campaign.Outcome, agent sb.AgentID) {
-	if kind == outbound.Ended {
-		if ob.done {
-			return
-		}
-		ob.done = true
-		delete(c.ob, ob.d.Channel)
-		if c.acd != nil && !c.acd.applying {
-			c.obRebalance() // the line's held agent goes back
-		} else {
-			c.obDirty = true
-		}
-	}
-	if c.obReport != nil {
-		c.obReport(outbound.Event{Attempt: ob.d.Attempt, Kind: kind, At: c.clock.Now(), Outcome: o, Agent: agent, Unattended: ob.unattended})
-	}
-}
-
-// obEndedUnheard reports the end of a campaign call before any person was
-// put through, when that end may hide an answer nobody took: Asterisk
-// hangs up a call answered while the application is not registered (a
-// restart, a dropped link), and the dialplan's hangup handler records it
-// (outbound.ReadUnattended). With a record the call is abandoned (or a
-// machine) with its call-log row; without one it ends with outcome o. ob
-// is nil for a call placed before a restart.
-func (c *Center) obEndedUnheard(ob *obCall, ch sb.ChannelID, o campaign.Outcome) {
-	attempt, ok := outbound.AttemptOf(ch)
-	if !ok {
-		return
-	}
+// readUnattended reads the dialplan's record of a campaign call gone
+// before any person was put through, when that end may hide an answer
+// nobody took: Asterisk hangs up a call answered while the application is
+// not registered (a restart, a dropped link), and the dialplan's hangup
+// handler records it (outbound.ReadUnattended). then gets the record (nil:
+// none, or it could not be read) on the owner goroutine.
+func (c *Center) readUnattended(ch sb.ChannelID, attempt int64, then func(rec *sb.Unattended)) {
 	c.detached(func(ctx context.Context) {
 		u, found, err := outbound.ReadUnattended(ctx, c.pbx, attempt)
 		if err != nil {
@@ -211,20 +293,24 @@ func (c *Center) obEndedUnheard(ob *obCall, ch sb.ChannelID, o campaign.Outcome)
 			var rec *sb.Unattended
 			if found {
 				rec = &u
-				o = campaign.OutcomeAbandoned
-				if u.Machine {
-					o = campaign.OutcomeMachine
-				}
-				c.log.Info("campaign call answered while no Switchboard took it", "channel_id", ch, "outcome", o)
+				c.log.Info("campaign call answered while no Switchboard took it", "channel_id", ch)
 			}
-			if ob != nil {
-				ob.unattended = rec
-				c.log.Info("campaign call ended before a person came", "channel_id", ch, "campaign", ob.d.Campaign, "outcome", o)
-				c.obSend(ob, outbound.Ended, o, "")
-				return
-			}
-			c.obOrphanEndedWith(ch, o, rec)
+			then(rec)
 		})
+	})
+}
+
+// obEndedUnheard reports the end of a campaign call an earlier run placed
+// that ended before any person was put through: with the dialplan's record
+// it is abandoned (or a machine) with its call-log row; without one it
+// ends with outcome o.
+func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
+	attempt, ok := outbound.AttemptOf(ch)
+	if !ok {
+		return
+	}
+	c.readUnattended(ch, attempt, func(rec *sb.Unattended) {
+		c.obOrphanEndedWith(ch, obcall.UnattendedOutcome(rec, o), rec)
 	})
 }
 
@@ -237,7 +323,7 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 	if d.Channel == "" || d.Endpoint == "" {
 		return sb.Errorf(sb.EINVALID, "dial: channel and endpoint are required")
 	}
-	ob := &obCall{d: d}
+	ob := c.newOB(d)
 	if d.Agent != "" {
 		return c.onLoop(ctx, func() error { return c.dialPreview(ob) })
 	}
@@ -272,15 +358,13 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 	}
 	if _, err := c.pbx.Originate(ctx, req); err != nil {
 		c.post(func() {
-			if c.ob[d.Channel] == ob && ob.k == nil {
-				ob.done = true
-				delete(c.ob, d.Channel)
-				c.obRebalance()
+			if c.ob[d.Channel] == ob {
+				c.obApply(ob, obcall.OriginateFailed{})
 			}
 		})
 		return err
 	}
-	c.post(func() { ob.placed = true })
+	c.post(func() { c.obApply(ob, obcall.Placed{}) })
 	return nil
 }
 
@@ -290,10 +374,11 @@ func (c *Center) obEvent(e sb.Event) bool {
 	if pf, ok := e.(sb.PlaybackFinished); ok {
 		// The machine message is over: hang up.
 		ch, ok := strings.CutSuffix(string(pf.Playback), machineSuffix)
-		if !ok || c.ob[sb.ChannelID(ch)] == nil {
+		ob := c.ob[sb.ChannelID(ch)]
+		if !ok || ob == nil {
 			return false
 		}
-		c.hangupOrphan(sb.ChannelID(ch))
+		c.obApply(ob, obcall.MessagePlayed{})
 		return true
 	}
 	if c.obPendingEvent(e) || c.obRingingEvent(e) {
@@ -310,29 +395,12 @@ func (c *Center) obEvent(e sb.Event) bool {
 		return false
 	}
 	switch e := e.(type) {
-	case sb.DialResult, sb.HangupRequested:
-		if dr, ok := e.(sb.DialResult); ok && strings.EqualFold(dr.Status, "ANSWER") {
-			ob.answered = true
-		}
-		ob.causes.Note(e)
+	case sb.DialResult:
+		c.obApply(ob, obcall.Dialed{Result: e})
+	case sb.HangupRequested:
+		c.obApply(ob, obcall.HangupAsked{Request: e})
 	case sb.ChannelDestroyed:
-		if ob.ending {
-			return true
-		}
-		cause := ob.causes.At(e.Cause)
-		o := campaign.OutcomeOfCause(cause)
-		if ob.machine {
-			o = campaign.OutcomeMachine
-		}
-		if ob.answered && !ob.machine {
-			// Answered, and gone before a person was put through: in
-			// AMD, or not taken by the application at all.
-			ob.ending = true // no second report while the record is read
-			c.obEndedUnheard(ob, ob.d.Channel, o)
-			return true
-		}
-		c.log.Info("campaign call ended before a person came", "channel_id", ob.d.Channel, "campaign", ob.d.Campaign, "outcome", o, "cause", cause)
-		c.obSend(ob, outbound.Ended, o, "")
+		c.obApply(ob, obcall.Destroyed{Cause: e.Cause})
 	}
 	return true
 }
@@ -349,7 +417,7 @@ func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
 	}
 	c.noteGone(id)
 	c.obGoneEarly[id] = true
-	c.obEndedUnheard(nil, id, campaign.OutcomeOfCause(d.Cause))
+	c.obEndedUnheard(id, campaign.OutcomeOfCause(d.Cause))
 	return true
 }
 
@@ -387,7 +455,7 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 		p.causes.Note(e)
 	case sb.ChannelDestroyed:
 		delete(c.obRinging, id)
-		c.obEndedUnheard(nil, id, campaign.OutcomeOfCause(p.causes.At(e.Cause)))
+		c.obEndedUnheard(id, campaign.OutcomeOfCause(p.causes.At(e.Cause)))
 	}
 	return true
 }
@@ -415,130 +483,82 @@ const machineSuffix = "-machine"
 
 func machinePlayback(ch sb.ChannelID) sb.PlaybackID { return sb.PlaybackID(string(ch) + machineSuffix) }
 
-// obLeaveMessage plays the campaign's machine message after the beep;
-// its end hangs up.
+// obLeaveMessage: a machine's greeting is over (the dialplan sent the
+// call back at its beep): the machine message is left; its end hangs up.
 func (c *Center) obLeaveMessage(ch sb.ChannelID) {
 	ob := c.ob[ch]
-	if ob == nil || !ob.machine || ob.done {
+	if ob == nil {
 		c.hangupOrphan(ch)
 		return
 	}
-	media := strings.Split(ob.d.MachineMessage, ",")
-	c.detached(func(ctx context.Context) {
-		if err := c.pbx.Play(ctx, ch, machinePlayback(ch), media...); err != nil {
-			c.log.Warn("machine message", "channel_id", ch, "err", err)
-			c.hangupOrphan(ch)
-		}
-	})
+	c.obApply(ob, obcall.Beep{})
 }
 
 // obAnswered: the callee answered; AMD runs in the dialplan (the channel
 // comes back with its result) or, without AMD, a person is assumed.
 func (c *Center) obAnswered(ch sb.ChannelInfo) {
 	ob := c.ob[ch.ID]
-	if ob == nil || ob.k != nil || ob.done {
-		if ob == nil {
-			if c.obAdoptOrphan(ch, nil) {
-				return // placed before a restart: carried on once its Dial is known
-			}
-			// Placed before a restart and nothing to carry it on with:
-			// whoever answered is hung up unheard, an abandoned call.
-			c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
+	if ob == nil {
+		if c.obAdoptOrphan(ch, nil) {
+			return // placed before a restart: carried on once its Dial is known
 		}
+		// Placed before a restart and nothing to carry it on with:
+		// whoever answered is hung up unheard, an abandoned call.
+		c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
 		c.hangupOrphan(ch.ID)
 		return
 	}
-	if !ob.d.AMD {
-		c.obEntered(ch, []string{argAMD, "HUMAN", "off"})
-		return
-	}
-	c.detached(func(ctx context.Context) {
-		// Subscribed, the hang-up of a callee who leaves during AMD
-		// still comes as an event.
-		if err := c.pbx.SubscribeChannel(ctx, ch.ID); err != nil {
-			c.log.Warn("campaign call: subscribe", "channel_id", ch.ID, "err", err)
-		}
-		if err := c.pbx.Continue(ctx, ch.ID, OutboundContext, "amd", 1); err != nil {
-			c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch.ID, "err", err)
-			c.hangupOrphan(ch.ID)
-		}
-	})
+	ob.ch = ch
+	c.obApply(ob, obcall.Entered{})
 }
 
 // obEntered: a campaign call entered the application after AMD.
 func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ob := c.ob[ch.ID]
-	if ob == nil || ob.k != nil || ob.done {
-		if ob == nil && c.obAdoptOrphan(ch, args) {
+	if ob == nil {
+		if c.obAdoptOrphan(ch, args) {
 			return // placed before a restart: carried on once its Dial is known
 		}
-		if ob == nil {
-			// Placed before a restart, back from AMD, and no Dial to carry
-			// it on with: it is hung up; a person reached and not put
-			// through is an abandoned call.
-			o := campaign.OutcomeAbandoned
-			if len(args) >= 2 && strings.EqualFold(args[1], "MACHINE") {
-				o = campaign.OutcomeMachine
-			}
-			c.obOrphanEnded(ch.ID, o)
-		}
+		// Placed before a restart, back from AMD, and no Dial to carry
+		// it on with: it is hung up; a person reached and not put
+		// through is an abandoned call.
+		c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
 		c.hangupOrphan(ch.ID)
 		return
 	}
+	ob.ch = ch
+	c.obApply(ob, obcall.AMDResult{Status: args[1]})
+}
+
+// obEnqueue takes a campaign call's person in as a call queued first in
+// the campaign's queue (obcall.Enqueue).
+func (c *Center) obEnqueue(ob *obCall, priority int) {
 	d := ob.d
-	status := strings.ToUpper(args[1])
-	if status == "MACHINE" {
-		ob.machine = true
-		c.obRebalance() // no agent needed for this line
-		c.log.Info("campaign call: answering machine", "channel_id", ch.ID, "campaign", d.Campaign)
-		if d.MachineMessage == "" {
-			c.hangupOrphan(ch.ID)
-			return
-		}
-		// The message is left after the greeting's beep: the dialplan
-		// waits for the silence after it and sends the call back (beep).
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.Continue(ctx, ch.ID, OutboundContext, "beep", 1); err != nil {
-				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch.ID, "err", err)
-				c.hangupOrphan(ch.ID)
-			}
-		})
-		return
-	}
 	now := c.clock.Now()
-	c.obSend(ob, outbound.Answered, "", "")
-	k := c.newCall(ch, now)
+	k := c.newCall(ob.ch, now)
 	k.Caller, k.Called = d.Lead.Number, "campaign:"+d.Campaign
 	k.Answered = now
 	k.Queue = sb.QueueName(d.Queue)
-	k.priority = OutboundPriority
+	k.priority = priority
 	k.greetingDone = true
 	k.ob = ob
 	ob.k = k
 	c.journal(k)
-	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign, "amd", status)
-	ob.stop = c.clock.AfterFunc(c.cfg.ConnectWindow, func() { c.post(func() { c.obDeadline(k) }) })
+	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign)
 	ac := c.acdCall(k)
 	ac.enqueued = true
 	k.State = sb.CallPrompting
 	c.acdEnqueue(k, "")
-	// Queued first, then the agent held for this line is released: the
-	// router offers it to the highest-priority caller, this one.
-	c.obRebalance()
 }
 
-// obDeadline: the connect window is over; a person no agent took is
-// abandoned: the campaign's message plays and the call is hung up.
-func (c *Center) obDeadline(k *call) {
-	ac := c.acd.calls[k.ID]
-	if k.finished || k.callerGone || k.ob.connected || (ac != nil && ac.connected) {
-		return
-	}
-	c.obAbandon(k)
-}
+// obAbandon: the router gave up a campaign call no agent can take.
+func (c *Center) obAbandon(k *call) { c.obApply(k.ob, obcall.QueueExit{}) }
 
-func (c *Center) obAbandon(k *call) {
-	if k.outcome != "" {
+// obAbandonPerson ends a person no agent took (obcall.Abandon): the
+// campaign's message plays and the call is hung up. A call whose end was
+// decided otherwise (a failure) ends that way.
+func (c *Center) obAbandonPerson(k *call, media []string) {
+	if k == nil || k.finished || k.outcome != "" {
 		return
 	}
 	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", k.ob.d.Campaign)
@@ -548,41 +568,22 @@ func (c *Center) obAbandon(k *call) {
 		c.acdApply(routing.Abandon{Call: k.ID})
 		c.acdCancelLegs(k, ac)
 	}
-	var media []string
-	if m := k.ob.d.AbandonMessage; m != "" {
-		media = strings.Split(m, ",")
-	}
 	c.sayAndHangUp(k, "noagent", media)
 }
 
+// obAgentAnswered: an agent is about to be bridged with the person; with
+// a connector, who takes the call is stored first (on the call's
+// executor, ahead of the bridge).
+func (c *Center) obAgentAnswered(k *call) { c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) }
+
 // obBridged: an agent and the person talk.
-func (c *Center) obBridged(k *call) {
-	ob := k.ob
-	if ob.connected {
-		return
-	}
-	ob.connected = true
-	if ob.stop != nil {
-		ob.stop()
-	}
-	c.obSend(ob, outbound.Connected, "", k.Agent)
-}
+func (c *Center) obBridged(k *call) { c.obApply(k.ob, obcall.Bridged{Agent: k.Agent}) }
+
+// obHungUp: the person hung up.
+func (c *Center) obHungUp(k *call) { c.obApply(k.ob, obcall.HungUp{}) }
 
 // obFinished: the campaign call is over.
-func (c *Center) obFinished(k *call) {
-	ob := k.ob
-	if ob.stop != nil {
-		ob.stop()
-	}
-	if ob.d.Agent != "" {
-		c.acdApply(routing.AgentReady{Agent: ob.d.Agent})
-	}
-	o := campaign.OutcomeAbandoned
-	if ob.connected {
-		o = campaign.OutcomeAnswered
-	}
-	c.obSend(ob, outbound.Ended, o, "")
-}
+func (c *Center) obFinished(k *call) { c.obApply(k.ob, obcall.Finished{}) }
 
 // obVars are the channel variables of a campaign call's agent leg: the
 // campaign, the attempt and the lead's data, for the agent's screen.
@@ -705,7 +706,7 @@ func (c *Center) obRebalance() {
 	defer func() { c.obBalancing = false }()
 	want := map[sb.QueueName]int{}
 	for _, ob := range c.ob {
-		if ob.k == nil && !ob.done && !ob.machine && ob.d.Agent == "" {
+		if ob.m.WantsAgent() {
 			want[sb.QueueName(ob.d.Queue)]++
 		}
 	}

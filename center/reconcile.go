@@ -10,6 +10,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -31,7 +32,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	// lost, and an end since the listing is on its way in the stream.
 	placed := map[sb.ChannelID]*obCall{}
 	for id, ob := range c.ob {
-		if e.Reconnect && ob.placed && ob.k == nil && !ob.done && !ob.ending {
+		if e.Reconnect && ob.m.Listed() {
 			placed[id] = ob
 		}
 	}
@@ -195,7 +196,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 	// link was down was hung up by the PBX unheard; the dialplan's record
 	// tells (a no answer otherwise).
 	for id, ob := range placed {
-		if c.ob[id] != ob || ob.k != nil || ob.done || ob.ending || c.goneAt[id] > snap {
+		if c.ob[id] != ob || !ob.m.Listed() || c.goneAt[id] > snap {
 			continue
 		}
 		if _, ok := live[id]; ok {
@@ -204,8 +205,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 		if _, listed := ended[id]; listed {
 			continue // its end is in the event stream
 		}
-		ob.ending = true
-		c.obEndedUnheard(ob, id, campaign.OutcomeNoAnswer)
+		c.obApply(ob, obcall.Lost{})
 	}
 	// Channels we do not know: adopt callers (those already talking to an
 	// agent first, so their agents are not offered other calls), hang up
@@ -311,7 +311,7 @@ func (c *Center) followRinging(ch sb.ChannelInfo, ended bool) {
 		return
 	}
 	if ended {
-		c.obEndedUnheard(nil, ch.ID, campaign.OutcomeOfCause(c.goneCause[ch.ID]))
+		c.obEndedUnheard(ch.ID, campaign.OutcomeOfCause(c.goneCause[ch.ID]))
 		return
 	}
 	c.obRinging[ch.ID] = &obPend{}
@@ -380,10 +380,10 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 				// crash may have come before the first run stored it,
 				// and another crash before this call ends must not take
 				// the conversation for an abandoned call.
-				ob := &obCall{d: outbound.Dial{Attempt: attempt, Channel: ch.ID}, k: k, connected: true}
-				k.ob = ob
+				ob := c.newOB(outbound.Dial{Attempt: attempt, Channel: ch.ID})
+				ob.k, k.ob = k, ob
 				c.ob[ch.ID] = ob
-				c.obSend(ob, outbound.Connected, "", k.Agent)
+				c.obApply(ob, obcall.AdoptedTalking{Agent: k.Agent})
 			}
 			return k
 		}
@@ -392,9 +392,10 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		// A campaign call not yet with an agent when Switchboard
 		// stopped: its connect window is long gone. It is hung up and
 		// its attempt closed as abandoned.
-		ob := &obCall{d: outbound.Dial{Attempt: attempt, Channel: ch.ID}, k: k}
-		k.ob = ob
+		ob := c.newOB(outbound.Dial{Attempt: attempt, Channel: ch.ID})
+		ob.k, k.ob = k, ob
 		c.ob[ch.ID] = ob
+		c.obApply(ob, obcall.AdoptedWaiting{})
 		k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
 		if !gone {
 			c.hangupCaller(k)
