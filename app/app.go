@@ -44,12 +44,15 @@ type App struct {
 	HTTP     *http.Server
 	Addr     net.Addr // where HTTP listens
 
-	opts      Options
-	clock     center.Clock
-	queueLog  *queuelog.Writer   // nil unless routing.queue_log is set
-	voicemail *voicemail.Webhook // stores messages, posts ivr.voicemail_webhook
-	api       *api.Server        // routes are added step by step
-	listener  net.Listener
+	opts  Options
+	clock center.Clock
+	// centerOpts are the center's options, filled in by the steps before
+	// newCenter builds it.
+	centerOpts center.Options
+	queueLog   *queuelog.Writer   // nil unless routing.queue_log is set
+	voicemail  *voicemail.Webhook // stores messages, posts ivr.voicemail_webhook
+	api        *api.Server        // routes are added step by step
+	listener   net.Listener
 
 	cancel context.CancelFunc
 	// stopStats ends the queue statistics sampler and waits for its last
@@ -89,14 +92,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 	steps := []func(context.Context) error{
 		a.openStorage,            // the database, migrated
 		a.newPBX,                 // the ARI adapter (it connects once running)
-		a.newCenter,              // the call lifecycle: agents, queues, VIP lists
-		a.attachRouter,           // routing.engine router: the ACD, queue_log, callbacks, history
-		a.attachIVR,              // flows (hot reload), routes, calendars, voicemail
+		a.buildRouter,            // routing.engine router: the ACD, queue_log, callbacks, history
+		a.loadIVR,                // flows (hot reload), routes, calendars, voicemail
+		a.openRecordings,         // recordings folder, policies
+		a.newOutbound,            // routing.engine router: the campaign runner
+		a.newCenter,              // the call lifecycle with all the above; who may monitor
 		a.registerMetrics,        // PBX link, requests and center gauges
 		a.newAPI,                 // HTTP API: tokens, queue scopes, readiness, IVR routes
-		a.openRecordings,         // recordings folder, policies, recording routes
-		a.attachSupervision,      // monitoring and on-demand recording: routes, who may monitor
-		a.attachOutbound,         // campaign routes; routing.engine router: the campaign runner
+		a.addRecordingRoutes,     // recordings, stored and live
+		a.addSupervisionRoutes,   // monitoring and on-demand recording
+		a.addCampaignRoutes,      // campaigns and leads; the runner's routes
 		a.addAgentAndQueueRoutes, // agents and queues, live and history
 		a.listen,                 // the HTTP listener with its limits
 	}

@@ -15,7 +15,9 @@ import (
 )
 
 // newCenter builds the call lifecycle: agents, queues with their waits,
-// returning callers and callbacks, the VIP lists.
+// returning callers and callbacks, the VIP lists; with the router, the
+// flows, the recordings and the campaign runner the earlier steps made
+// (a.centerOpts).
 func (a *App) newCenter(context.Context) error {
 	cfg := a.Config
 	var queues []center.QueueConfig
@@ -32,12 +34,16 @@ func (a *App) newCenter(context.Context) error {
 		return err
 	}
 	cc := cfg.Center
-	a.Center = center.New(center.Config{
+	o := a.centerOpts
+	o.Config = center.Config{
 		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
 		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
 		CommandTimeout: cfg.Asterisk.RequestTimeout, Agents: cfg.DomainAgents(), Queues: queues,
 		VIP: vip, CallbackCallerID: cfg.Routing.CallbackCallerID,
-	}, a.PBX, a.DB, a.clock, a.Metrics, a.Log.With("component", "center"))
+	}
+	o.PBX, o.CallLog, o.Clock, o.Observer, o.Log = a.PBX, a.DB, a.clock, a.Metrics, a.Log.With("component", "center")
+	o.MonitorPolicy = monitorPolicy(cfg.Supervisors)
+	a.Center = center.New(o)
 	return nil
 }
 
@@ -45,10 +51,10 @@ func (a *App) newCenter(context.Context) error {
 // brings campaigns and queue statistics).
 func (a *App) usesRouter() bool { return a.Config.Routing.Engine == "router" }
 
-// attachRouter gives the center the ACD router (routing.engine router),
-// the queue_log file, the callback store, the last agent of a returning
-// caller and the agent state history.
-func (a *App) attachRouter(context.Context) error {
+// buildRouter builds the ACD router (routing.engine router) for the
+// center, with the queue_log file, the callback store, the last agent of
+// a returning caller and the agent state history.
+func (a *App) buildRouter(context.Context) error {
 	if !a.usesRouter() {
 		return nil
 	}
@@ -57,29 +63,29 @@ func (a *App) attachRouter(context.Context) error {
 	if err != nil {
 		return err
 	}
-	var qlog center.QueueLogger
+	o := &a.centerOpts
 	if cfg.Routing.QueueLog != "" {
 		w, err := queuelog.Open(cfg.Routing.QueueLog, queuelog.Options{Logger: a.Log.With("component", "queue_log")})
 		if err != nil {
 			return fmt.Errorf("queue_log: %w", err)
 		}
 		a.queueLog = w
-		qlog = w
+		o.QueueLog = w
 	}
-	a.Center.SetRouter(r, qlog)
-	a.Center.SetCallbackStore(db)
-	a.Center.SetLastAgent(db.LastAgent)
-	a.Center.SetAgentHistory(func(ctx context.Context, st routing.AgentState, at time.Time) error {
+	o.Router = r
+	o.Callbacks = db
+	o.LastAgent = db.LastAgent
+	o.AgentHistory = func(ctx context.Context, st routing.AgentState, at time.Time) error {
 		return db.InsertAgentState(ctx, &storage.AgentStateRow{Agent: st.Agent, State: string(st.State),
 			Reason: st.Reason, CallID: st.Call, At: at})
-	})
+	}
 	return nil
 }
 
-// attachIVR loads the flows (kept by a registry that reloads them) and
+// loadIVR loads the flows (kept by a registry that reloads them) and
 // gives the center its routes by number and calendar, and the voicemail
 // store with its webhook.
-func (a *App) attachIVR(context.Context) error {
+func (a *App) loadIVR(context.Context) error {
 	cfg := a.Config
 	cals, err := cfg.CalendarSet()
 	if err != nil {
@@ -93,12 +99,12 @@ func (a *App) attachIVR(context.Context) error {
 		routes = append(routes, center.Route{DNIS: r.DNIS, Flow: r.Flow, Calendar: r.Calendar, ClosedFlow: r.ClosedFlow})
 	}
 	a.voicemail = voicemail.New(a.DB, cfg.IVR.VoicemailWebhook, nil, a.Log.With("component", "voicemail"))
-	a.Center.SetIVR(center.IVROptions{
+	a.centerOpts.IVR = center.IVROptions{
 		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(),
 		Voicemail:     a.voicemail,
 		LookupMaxBody: cfg.IVR.LookupMaxBody, TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
 		Observer: a.opts.IVRObserver, HTTP: a.opts.Lookups,
-	})
+	}
 	return nil
 }
 

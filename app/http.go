@@ -11,6 +11,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/api"
+	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
 )
 
@@ -40,21 +41,24 @@ func (a *App) newAPI(context.Context) error {
 	return nil
 }
 
-// attachSupervision adds the monitoring and on-demand recording routes and
-// tells the center which supervisor endpoints may monitor which queues.
-func (a *App) attachSupervision(context.Context) error {
-	sups := a.Config.Supervisors
-	a.api.AddMonitorRoutes(monitoring{a.Center}, supervisorDir(sups))
+// addSupervisionRoutes adds the monitoring and on-demand recording routes.
+func (a *App) addSupervisionRoutes(context.Context) error {
+	a.api.AddMonitorRoutes(monitoring{a.Center}, supervisorDir(a.Config.Supervisors))
 	a.api.AddCallRecordingRoutes(monitoring{a.Center})
-	a.Center.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
+	return nil
+}
+
+// monitorPolicy says which supervisor endpoints may monitor which queues
+// by feature code.
+func monitorPolicy(sups []config.Supervisor) center.MonitorPolicy {
+	return func(endpoint string, queue sb.QueueName, _ sb.AgentID) bool {
 		for _, sv := range sups {
 			if strings.EqualFold(sv.Endpoint, endpoint) && sv.MayMonitor(string(queue)) {
 				return true
 			}
 		}
 		return false
-	})
-	return nil
+	}
 }
 
 // addAgentAndQueueRoutes adds the agent routes (live and history) and the

@@ -6,20 +6,24 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/outbound"
 )
 
-// attachOutbound adds the campaign routes and, with routing.engine router
-// (campaigns dial through the router's agents), builds the campaign
-// runner: its metrics, its hooks in the center and its routes.
-func (a *App) attachOutbound(context.Context) error {
-	a.api.AddCampaignRoutes(a.DB) // campaigns and leads are managed whatever the engine
+// newOutbound builds, with routing.engine router (campaigns dial through
+// the router's agents), the campaign runner: its metrics and its hooks in
+// the center. It places its calls through the center, built next (the
+// runner starts after it).
+func (a *App) newOutbound(context.Context) error {
 	if !a.usesRouter() {
 		return nil
 	}
 	pbx := a.PBX
 	a.Outbound = outbound.New(outbound.Options{
-		Store: a.DB, Placer: a.Center, Agents: a.Center.CampaignAgents,
+		Store: a.DB, Placer: centerPlacer{a}, Agents: func(ctx context.Context, queue string) ([]dialer.Agent, error) {
+			return a.Center.CampaignAgents(ctx, queue)
+		},
 		Globals: pbx, Node: pbx.Node(),
 		LiveChannels: func(ctx context.Context) ([]string, error) {
 			chans, err := pbx.Channels(ctx)
@@ -43,10 +47,27 @@ func (a *App) attachOutbound(context.Context) error {
 			Help: "Reports of campaign calls waiting for the dialer's loop.",
 		}, func() float64 { return float64(runner.QueueDepth()) }),
 	)
-	a.Center.SetOutbound(runner.Report)
-	a.Center.SetOutboundAdopter(runner.AdoptedDial)
-	a.Center.SetOutboundConnector(runner.Connect)
-	a.api.AddOutboundRoutes(runner, a.DB)
+	a.centerOpts.Campaigns = center.Campaigns{Report: runner.Report, Adopt: runner.AdoptedDial, Connect: runner.Connect}
+	return nil
+}
+
+// centerPlacer places the campaign runner's calls through the center,
+// which is built after the runner (its options name the runner's hooks).
+type centerPlacer struct{ a *App }
+
+var _ outbound.Placer = centerPlacer{}
+
+func (p centerPlacer) Dial(ctx context.Context, d outbound.Dial) error {
+	return p.a.Center.Dial(ctx, d)
+}
+
+// addCampaignRoutes adds the campaign routes (campaigns and leads are
+// managed whatever the engine) and the runner's.
+func (a *App) addCampaignRoutes(context.Context) error {
+	a.api.AddCampaignRoutes(a.DB)
+	if a.Outbound != nil {
+		a.api.AddOutboundRoutes(a.Outbound, a.DB)
+	}
 	return nil
 }
 

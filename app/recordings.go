@@ -11,8 +11,7 @@ import (
 )
 
 // openRecordings opens the recordings folder and gives the center the
-// recording policies and how to fetch a finished recording's file; then
-// the recording routes (stored and live).
+// recording policies and how to fetch a finished recording's file.
 func (a *App) openRecordings(context.Context) error {
 	rc := a.Config.Recording
 	store, err := files.Open(files.Config{Dir: a.Config.RecordingPath(), SharedDir: rc.SharedDir, DeleteFromPBX: rc.DeleteFromPBX},
@@ -21,7 +20,7 @@ func (a *App) openRecordings(context.Context) error {
 		return fmt.Errorf("recordings folder: %w", err)
 	}
 	a.Files = store
-	a.Center.SetRecording(center.RecordingOptions{Policies: rc.Policies, Repo: a.DB,
+	a.centerOpts.Recording = center.RecordingOptions{Policies: rc.Policies, Repo: a.DB,
 		Fetch: func(ctx context.Context, rec *recording.Recording) error {
 			f, err := store.Fetch(ctx, rec.Name)
 			if err != nil {
@@ -29,8 +28,13 @@ func (a *App) openRecordings(context.Context) error {
 			}
 			f.Apply(rec, rec.Ended.Time)
 			return nil
-		}})
-	a.api.AddRecordingRoutes(a.DB, store).SetLive(a.Center)
+		}}
+	return nil
+}
+
+// addRecordingRoutes adds the recording routes (stored and live).
+func (a *App) addRecordingRoutes(context.Context) error {
+	a.api.AddRecordingRoutes(a.DB, a.Files).SetLive(a.Center)
 	return nil
 }
 

@@ -80,13 +80,11 @@ type acdLeg struct {
 	cancelled bool        // hung up by us: the router needs no OfferFailed
 }
 
-// SetRouter makes r the agent-selection engine (call before Run): calls
-// are enqueued in the router, agents are offered as it decides, and its
-// queue_log lines go to qlog (nil: none). Without a router the center
-// hunts for agents itself, longest-idle among its configured agents.
-func (c *Center) SetRouter(r *routing.Router, qlog QueueLogger) {
-	c.router = r
-	c.acd = &acd{
+// newACD is the center's side of router r, its queue_log lines going to
+// qlog (nil: none) and its callback requests kept in cbStore (nil: not
+// kept).
+func newACD(r *routing.Router, qlog QueueLogger, cbStore CallbackStore, now time.Time) *acd {
+	a := &acd{
 		qlog:     qlog,
 		legs:     map[sb.ChannelID]*acdLeg{},
 		calls:    map[sb.CallID]*acdCall{},
@@ -96,16 +94,18 @@ func (c *Center) SetRouter(r *routing.Router, qlog QueueLogger) {
 		callbacks: map[sb.CallID]*call{},
 		cbSeq:     map[sb.CallID]int{},
 		pendingCB: map[sb.CallID]bool{},
+		cbStore:   cbStore,
 	}
-	snap := r.Snapshot(c.clock.Now())
+	snap := r.Snapshot(now)
 	if len(snap.Queues) > 0 {
-		c.acd.defQueue = snap.Queues[0].Queue
+		a.defQueue = snap.Queues[0].Queue
 	}
-	for _, a := range snap.Agents {
-		if cfg, ok := r.Agent(a.Agent); ok && cfg.Endpoint != "" {
-			c.acd.endpoint[strings.ToLower(cfg.Endpoint)] = cfg.ID
+	for _, ag := range snap.Agents {
+		if cfg, ok := r.Agent(ag.Agent); ok && cfg.Endpoint != "" {
+			a.endpoint[strings.ToLower(cfg.Endpoint)] = cfg.ID
 		}
 	}
+	return a
 }
 
 // AgentStates returns the last state the router reported for each agent.
@@ -301,10 +301,6 @@ const PreferredAgentVar = "preferred_agent"
 // LastAgentFunc finds the agent a caller last talked to in a queue (""
 // any queue) since a time: the returning-caller preference.
 type LastAgentFunc func(ctx context.Context, caller, queue string, since time.Time) (agent string, ok bool, err error)
-
-// SetLastAgent enables the returning-caller preference of the queues that
-// set ReturningCaller (call before Run).
-func (c *Center) SetLastAgent(f LastAgentFunc) { c.lastAgent = f }
 
 // lastAgentTimeout bounds the returning-caller lookup: a slow database
 // must not keep a caller from the queue.
@@ -743,10 +739,4 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true)
 	})
 	return true
-}
-
-// SetAgentHistory keeps every agent state change (router mode) with save,
-// which runs off the owner goroutine; call before Run.
-func (c *Center) SetAgentHistory(save func(ctx context.Context, s routing.AgentState, at time.Time) error) {
-	c.agentHistory = save
 }

@@ -57,7 +57,7 @@ func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPh
 // startACDWith is startACD with the center's configuration changed by
 // mod and setup run on the center before it starts (both may be nil).
 func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
-	mod func(*center.Config, *sim.Server), setup func(*center.Center)) *acdE2E {
+	mod func(*center.Config, *sim.Server), setup func(*center.Options)) *acdE2E {
 	t.Helper()
 	return startACDRouting(t, speed, q, phones, nil, mod, setup)
 }
@@ -65,7 +65,7 @@ func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []a
 // startACDRouting is startACDWith with the router's configuration changed
 // by rmod (may be nil).
 func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
-	rmod func(*routing.Config), mod func(*center.Config, *sim.Server), setup func(*center.Center)) *acdE2E {
+	rmod func(*routing.Config), mod func(*center.Config, *sim.Server), setup func(*center.Options)) *acdE2E {
 	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
 	cfg := baseConfig()
@@ -98,10 +98,10 @@ func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.Close() })
-	e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
-		c.SetRouter(r, w)
+	e := attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
+		o.Router, o.QueueLog = r, w
 		if setup != nil {
-			setup(c)
+			setup(o)
 		}
 	})
 	return &acdE2E{e2e: e, qlog: w, path: path}
@@ -454,7 +454,7 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = w.Close() })
-		be := attachWith(t, a.sim, cfg, func(c *center.Center, _ *ari.Adapter) { c.SetRouter(r, w) })
+		be := attachWith(t, a.sim, cfg, func(o *center.Options, _ *ari.Adapter) { o.Router, o.QueueLog = r, w })
 		b := &acdE2E{e2e: be, qlog: w, path: path}
 		waitUntil(t, "adopted", func() bool { return len(b.c.LiveCalls()) == 1 })
 		// The call's card tells the router which queue it was in: the agent
@@ -529,9 +529,9 @@ flows:
 		}
 		fl := &staticFlows{}
 		fl.cur.Store(set)
-		e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
-			c.SetRouter(r, nil)
-			c.SetIVR(center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}})
+		e := attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
+			o.Router = r
+			o.IVR = center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}}
 		})
 		owned := e.call(t, "+15550000999", sim.Party{})
 		if row := e.cdr.wait(t, owned); row.Agent != "1002" {

@@ -53,7 +53,7 @@ func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, rec
 		tb.Fatal(err)
 	}
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, n+10)}
-	c := center.New(cfg, pbx, r, nil, nil, log)
+	c := center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Log: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -373,15 +373,6 @@ type CallbackStore interface {
 	PendingCallbacks(ctx context.Context) ([]sb.PendingCallback, error)
 }
 
-// SetCallbackStore keeps callback requests in store (call before Run):
-// pending requests are put back in their queues, at their place, when the
-// center starts.
-func (c *Center) SetCallbackStore(store CallbackStore) {
-	if c.acd != nil {
-		c.acd.cbStore = store
-	}
-}
-
 func (c *Center) saveCallback(k *call, number string) {
 	c.acd.pendingCB[k.ID] = true
 	store := c.acd.cbStore

@@ -152,7 +152,7 @@ func TestCallbackSurvivesRestart(t *testing.T) {
 			func(cfg *center.Config, s *sim.Server) {
 				callbackConfig(cfg)
 				s.AddEndpoint("PJSIP", number+"@trunk", sim.Party{Rings: 1, Talk: 3 * time.Second})
-			}, func(c *center.Center) { c.SetCallbackStore(store) })
+			}, func(o *center.Options) { o.Callbacks = store })
 		row := a.cdr.wait(t, "old-call-cb1")
 		if row.Outcome != sb.OutcomeCompleted || row.Agent != "1001" || row.Caller != number {
 			t.Fatalf("restored callback row = %+v", row)
@@ -184,12 +184,12 @@ func TestQueueExitToFlow(t *testing.T) {
 		q := salesQueue(routing.LongestIdle)
 		q.MaxWait, q.MaxWaitTarget = 20*time.Second, "vm"
 		vm := &vmStore{}
-		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(c *center.Center) {
+		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(o *center.Options) {
 			flows := &staticFlows{}
 			set := loadFlows(t, exitFlows, nil)
 			set.Version = 1
 			flows.cur.Store(set)
-			c.SetIVR(center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Voicemail: vm})
+			o.IVR = center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Voicemail: vm}
 		})
 		a.waitState(t, "1001", routing.StateAvailable)
 		busy := a.call(t, "+15551260001", sim.Party{Talk: 2 * time.Minute})

@@ -179,7 +179,7 @@ type Center struct {
 	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
-	// router, when set (SetRouter), picks agents instead of pickAgent.
+	// router, when set, picks agents instead of pickAgent.
 	router    *routing.Router
 	acd       *acd
 	lastAgent LastAgentFunc
@@ -273,8 +273,45 @@ type call struct {
 	skills map[string]string
 }
 
-// New builds a center. store may be nil (no call log), obs may be nil.
-func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log *slog.Logger) *Center {
+// Options are what a center is built from: its configuration, the PBX,
+// the router and the capabilities it drives. Only Config, PBX and Router
+// are needed; every other field may be left zero (that capability off).
+type Options struct {
+	Config Config
+	PBX    sb.PBX
+	// Router picks the agents (routing.engine router and basic alike).
+	Router *routing.Router
+	// QueueLog gets the router's queue_log lines.
+	QueueLog QueueLogger
+	// Clock is the center's time (default the wall clock).
+	Clock Clock
+	Log   *slog.Logger
+	// CallLog stores the call-log rows (nil: none kept).
+	CallLog CDRWriter
+	// Observer is told of every call's end (metrics).
+	Observer Observer
+	// IVR are the flows, the routes to them and what flows use.
+	IVR IVROptions
+	// Recording are the recording policies and where recordings go.
+	Recording RecordingOptions
+	// MonitorPolicy says who may monitor by feature code (nil: nobody).
+	MonitorPolicy MonitorPolicy
+	// Callbacks keeps callback requests, so that a restart puts them back
+	// in their queues at their place (nil: not kept across a restart).
+	Callbacks CallbackStore
+	// LastAgent finds the agent a returning caller last talked to, for
+	// the queues that set ReturningCaller (nil: no such preference).
+	LastAgent LastAgentFunc
+	// AgentHistory keeps every agent state change; it runs off the owner
+	// goroutine (nil: not kept).
+	AgentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
+	// Campaigns are the campaign runner's hooks.
+	Campaigns Campaigns
+}
+
+// New builds a center from o.
+func New(o Options) *Center {
+	cfg, pbx, store, clock, obs, log := o.Config, o.PBX, o.CallLog, o.Clock, o.Observer, o.Log
 	cfg.setDefaults()
 	if clock == nil {
 		clock = RealClock{}
@@ -307,6 +344,19 @@ func New(cfg Config, pbx sb.PBX, store CDRWriter, clock Clock, obs Observer, log
 		obGoneEarly:   map[sb.ChannelID]bool{},
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
+
+		ivr:           o.IVR.withDefaults(),
+		rec:           o.Recording.withDefaults(),
+		monitorPolicy: o.MonitorPolicy,
+		lastAgent:     o.LastAgent,
+		agentHistory:  o.AgentHistory,
+		obReport:      o.Campaigns.Report,
+		obAdopter:     o.Campaigns.Adopt,
+		obConnect:     o.Campaigns.Connect,
+	}
+	if o.Router != nil {
+		c.router = o.Router
+		c.acd = newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now())
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q

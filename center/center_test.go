@@ -23,9 +23,9 @@ func newRig(t *testing.T, agents ...string) *rig {
 	return newRigWith(t, nil, agents...)
 }
 
-// newRigWith is newRig with setup run on the center before Run (as
-// SetRecording must be).
-func newRigWith(t *testing.T, setup func(*rig), agents ...string) *rig {
+// newRigWith is newRig with setup changing the center's options before
+// it is built.
+func newRigWith(t *testing.T, setup func(*Options), agents ...string) *rig {
 	t.Helper()
 	r := &rig{pbx: newFakePBX(), clock: newManualClock(), cdr: newMemCDR()}
 	cfg := Config{
@@ -35,10 +35,11 @@ func newRigWith(t *testing.T, setup func(*rig), agents ...string) *rig {
 	for _, a := range agents {
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(a), Endpoint: "PJSIP/" + a})
 	}
-	r.c = New(cfg, r.pbx, r.cdr, r.clock, nil, nil)
+	o := Options{Config: cfg, PBX: r.pbx, CallLog: r.cdr, Clock: r.clock}
 	if setup != nil {
-		setup(r)
+		setup(&o)
 	}
+	r.c = New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.c.Run(ctx) }()

@@ -199,8 +199,9 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	return attachWith(t, s, cfg, nil)
 }
 
-// attachWith is attach with a hook to configure the center before it runs.
-func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
+// attachWith is attach with a hook to change the center's options (the
+// adapter is there to build what needs it) before the center is built.
+func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Options, *ari.Adapter)) *e2e {
 	t.Helper()
 	return attachVia(t, s, simLink(s), nil, cfg, setup)
 }
@@ -208,14 +209,14 @@ func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*cent
 // attachVia is attachWith reaching the simulator's ARI at l (simLink(s) or
 // a front of it) and writing the logs to logTo as well (nil: the test's
 // log only).
-func attachVia(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter)) *e2e {
+func attachVia(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Options, *ari.Adapter)) *e2e {
 	t.Helper()
 	return attachDB(t, s, l, logTo, cfg, setup, nil)
 }
 
 // attachDB is attachVia whose call log also goes to db (nil: none), which
 // keeps the rows of live calls (write-ahead) as serve's does.
-func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Center, *ari.Adapter), db *storage.DB) *e2e {
+func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.Config, setup func(*center.Options, *ari.Adapter), db *storage.DB) *e2e {
 	t.Helper()
 	w := testWriter(t)
 	if logTo != nil {
@@ -235,10 +236,11 @@ func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.C
 			t.Errorf("incomplete call-log row %s", b)
 		}
 	})
-	c := center.New(cfg, pbx, r, simClock{s.Clock()}, nil, log)
+	o := center.Options{Config: cfg, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log}
 	if setup != nil {
-		setup(c, pbx)
+		setup(&o, pbx)
 	}
+	c := center.New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

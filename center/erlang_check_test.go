@@ -52,8 +52,7 @@ func erlangRun(tb testing.TB, n int, perHour float64, aht, length time.Duration,
 		tb.Fatal(err)
 	}
 	rows := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 1<<16)}
-	c := center.New(cfg, pbx, rows, simClock{s.Clock()}, nil, log)
-	c.SetRouter(r, nil)
+	c := center.New(center.Options{Config: cfg, PBX: pbx, Router: r, CallLog: rows, Clock: simClock{s.Clock()}, Log: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -85,8 +85,8 @@ type IVROptions struct {
 // configured.
 const DefaultTrunkTemplate = "PJSIP/${number}@trunk"
 
-// SetIVR configures the IVR; call it before Run.
-func (c *Center) SetIVR(o IVROptions) {
+// withDefaults fills in what o leaves unset.
+func (o IVROptions) withDefaults() IVROptions {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
@@ -102,12 +102,14 @@ func (c *Center) SetIVR(o IVROptions) {
 	if o.TrunkTemplate == "" {
 		o.TrunkTemplate = DefaultTrunkTemplate
 	}
-	c.ivr = o
+	return o
 }
 
-// SetRoutes replaces the routes new calls take (the `ivr test` tool points
-// every number at the flow under test).
-// It returns once calls entering from now on take them.
+// SetRoutes replaces the routes new calls take while the center runs
+// (the `ivr test` tool points every number at the flow under test): a
+// setter because it changes a running center; the routes it starts with
+// are Options.IVR's. It returns once calls entering from now on take
+// them.
 func (c *Center) SetRoutes(routes []Route) {
 	routes = slices.Clone(routes)
 	done := make(chan struct{})

@@ -131,9 +131,9 @@ func startIVRHTTP(t *testing.T, speed float64, yaml string, phones map[string]si
 	cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
 	serve(t, s)
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
-	r.e2e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
-		c.SetIVR(center.IVROptions{Flows: r.flows, Routes: routes,
-			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe, HTTP: hc})
+	r.e2e = attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
+		o.IVR = center.IVROptions{Flows: r.flows, Routes: routes,
+			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe, HTTP: hc}
 	})
 	return r
 }

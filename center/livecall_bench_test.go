@@ -61,7 +61,7 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := center.New(cfg, pbx, nil, nil, nil, log)
+	c := center.New(center.Options{Config: cfg, PBX: pbx, Log: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

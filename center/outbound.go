@@ -182,23 +182,20 @@ func (c *Center) obReportEvent(e outbound.Event) {
 	}
 }
 
-// SetOutbound sends the reports of campaign calls to report (the
-// runner's Report); call before Run.
-func (c *Center) SetOutbound(report func(outbound.Event)) { c.obReport = report }
-
-// SetOutboundAdopter gives the center the runner's AdoptedDial: a campaign
-// call an earlier run placed that answers, or comes back from AMD, after a
-// restart is then carried on instead of hung up. Call before Run.
-func (c *Center) SetOutboundAdopter(f func(ctx context.Context, attempt int64) (outbound.Dial, error)) {
-	c.obAdopter = f
-}
-
-// SetOutboundConnector gives the center the runner's Connect: before a
-// campaign call's person and agent are bridged, who takes the call is
-// stored, so that a crash from then on can never close the attempt as
-// abandoned and dial again a lead who talked. Call before Run.
-func (c *Center) SetOutboundConnector(f func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error) {
-	c.obConnect = f
+// Campaigns are the campaign runner's hooks in the center (an
+// *outbound.Runner's methods); each may be nil.
+type Campaigns struct {
+	// Report gets the reports of campaign calls (Runner.Report).
+	Report func(outbound.Event)
+	// Adopt looks up the Dial of a campaign call an earlier run placed
+	// (Runner.AdoptedDial): one that answers, or comes back from AMD,
+	// after a restart is then carried on instead of hung up.
+	Adopt func(ctx context.Context, attempt int64) (outbound.Dial, error)
+	// Connect stores who takes a campaign call before its person and
+	// agent are bridged (Runner.Connect), so that a crash from then on can
+	// never close the attempt as abandoned and dial again a lead who
+	// talked.
+	Connect func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error
 }
 
 // obPend is a campaign call from before a restart whose Dial is being

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
@@ -137,9 +138,10 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 	cfg := baseConfig()
 	cfg.Agents = []sb.Agent{{ID: "2000", Endpoint: "PJSIP/2000"}}
 	var runner *outbound.Runner
-	b := attachWith(t, a.sim, cfg, func(c *center.Center, pbx *ari.Adapter) {
-		c.SetRouter(r, nil)
-		runner = outbound.New(outbound.Options{Store: db, Placer: c, Agents: c.CampaignAgents,
+	late := &lateCenter{}
+	b := attachWith(t, a.sim, cfg, func(o *center.Options, pbx *ari.Adapter) {
+		o.Router = r
+		runner = outbound.New(outbound.Options{Store: db, Placer: late, Agents: late.CampaignAgents,
 			Globals: pbx, Node: pbx.Node(),
 			LiveChannels: func(context.Context) ([]string, error) {
 				var ids []string
@@ -149,12 +151,25 @@ func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 				return ids, nil
 			},
 			Now: a.sim.Clock().Now, Tick: 20 * time.Millisecond})
-		c.SetOutbound(runner.Report)
-		c.SetOutboundAdopter(runner.AdoptedDial)
-		c.SetOutboundConnector(runner.Connect)
+		o.Campaigns = center.Campaigns{Report: runner.Report, Adopt: runner.AdoptedDial, Connect: runner.Connect}
 	})
+	late.c = b.c
 	runRunner(t, runner)
 	return b
+}
+
+// lateCenter is the center a campaign runner places its calls through,
+// given once the center is built: the runner is built first, for the
+// center's options to name its hooks. The runner must not run before.
+type lateCenter struct{ c *center.Center }
+
+var _ outbound.Placer = (*lateCenter)(nil)
+
+func (l *lateCenter) Dial(ctx context.Context, d outbound.Dial) error { return l.c.Dial(ctx, d) }
+
+// CampaignAgents is the center's CampaignAgents (an outbound.AgentSource).
+func (l *lateCenter) CampaignAgents(ctx context.Context, queue string) ([]dialer.Agent, error) {
+	return l.c.CampaignAgents(ctx, queue)
 }
 
 // TestCampaignCallRingingAcrossRestart: Switchboard restarts while a
@@ -406,7 +421,7 @@ type leadInfo struct {
 // with party agent, in queue "outbound") and the campaign runner, creates
 // campaign e2e (progressive unless mod changes it; any time, any day) with
 // the leads of kinds and starts it.
-func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
+func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
 	t.Helper()
 	a, db, runner, leads, _ := startCampaignStop(t, kinds, agents, agent, mod, setup...)
 	return a, db, runner, leads
@@ -414,14 +429,14 @@ func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, 
 
 // startCampaignStop is startCampaign that also returns what stops the
 // runner (and waits for it).
-func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	return startCampaignCfg(t, kinds, agents, agent, mod, nil, setup...)
 }
 
 // startCampaignCfg is startCampaignStop with the center's configuration
 // and the simulator changed by cmod (may be nil) before they start.
-func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), cmod func(*center.Config, *sim.Server), setup ...func(*center.Center, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), cmod func(*center.Config, *sim.Server), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	var phones []acdPhone
 	for i := range agents {
@@ -435,6 +450,7 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	var leads []leadInfo
 	var sims *sim.Server
 	var runner *outbound.Runner
+	late := &lateCenter{}
 	a := startACDWith(t, 50, q, phones, func(cfg *center.Config, s *sim.Server) {
 		if cmod != nil {
 			cmod(cfg, s)
@@ -451,9 +467,9 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 				s.AddEndpoint("Local", number+"@from-campaign", k.party)
 			}
 		}
-	}, func(c *center.Center) {
+	}, func(o *center.Options) {
 		runner = outbound.New(outbound.Options{
-			Store: db, Placer: c, Agents: c.CampaignAgents,
+			Store: db, Placer: late, Agents: late.CampaignAgents,
 			LiveChannels: func(context.Context) ([]string, error) {
 				var ids []string
 				for _, ch := range sims.Channels() {
@@ -463,11 +479,12 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 			},
 			Now: sims.Clock().Now, Tick: 20 * time.Millisecond,
 		})
-		c.SetOutbound(runner.Report)
+		o.Campaigns = center.Campaigns{Report: runner.Report}
 		for _, f := range setup {
-			f(c, db)
+			f(o, db)
 		}
 	})
+	late.c = a.c
 	t.Cleanup(func() { _ = db.Close() })
 	ctx := context.Background()
 	now := sims.Clock().Now()
@@ -584,15 +601,15 @@ func TestCampaignPreviewDial(t *testing.T) {
 		kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
 		a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
 			c.Mode = campaign.ModePreview
-		}, func(c *center.Center, db *storage.DB) {
+		}, func(o *center.Options, db *storage.DB) {
 			// The campaign's own policy records its calls; inbound ones are not.
 			// (No recordings folder here: the file is not fetched.)
-			c.SetRecording(center.RecordingOptions{Repo: db, Policies: recording.Policies{
+			o.Recording = center.RecordingOptions{Repo: db, Policies: recording.Policies{
 				Default:   recording.Policy{Mode: recording.ModeNever},
 				Campaigns: map[string]recording.Policy{"e2e": {Mode: recording.ModeAlways}},
 			}, Fetch: func(context.Context, *recording.Recording) error {
 				return errors.New("no recordings folder in this test")
-			}})
+			}}
 		})
 		ctx := context.Background()
 		var lead outbound.PreviewLead

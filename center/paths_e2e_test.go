@@ -18,20 +18,20 @@ import (
 	"github.com/switchboard/switchboard/storage"
 )
 
-// useEngine sets up center c, before it runs, for the routing engine
-// named: "basic" leaves the center's own hunt over cfg's agents; "router"
-// routes every call through queue sales (longest idle, ringing an agent
-// as long as the basic hunt does) with cfg's agents. Each call builds a
-// new router, as a restarted process does.
-func useEngine(t *testing.T, engine string, c *center.Center, cfg center.Config) {
+// useEngine sets up the options of a center, before it is built, for the
+// routing engine named: "basic" leaves the center's own hunt over cfg's
+// agents; "router" routes every call through queue sales (longest idle,
+// ringing an agent as long as the basic hunt does) with cfg's agents.
+// Each call builds a new router, as a restarted process does.
+func useEngine(t *testing.T, engine string, o *center.Options) {
 	t.Helper()
 	switch engine {
 	case "basic":
 	case "router":
 		q := salesQueue(routing.LongestIdle)
-		q.RingTimeout = cfg.AgentRingTimeout
+		q.RingTimeout = o.Config.AgentRingTimeout
 		var rcfg routing.Config
-		for _, a := range cfg.Agents {
+		for _, a := range o.Config.Agents {
 			rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: a.ID, Endpoint: a.Endpoint})
 		}
 		rcfg.Queues = []routing.QueueConfig{q}
@@ -39,7 +39,7 @@ func useEngine(t *testing.T, engine string, c *center.Center, cfg center.Config)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.SetRouter(r, nil)
+		o.Router = r
 	default:
 		t.Fatalf("unknown routing engine %q", engine)
 	}
@@ -51,14 +51,14 @@ type engineRig struct {
 	engine string
 	s      *sim.Server
 	cfg    center.Config
-	setup  func(*center.Center, *ari.Adapter) // may be nil
+	setup  func(*center.Options, *ari.Adapter) // may be nil
 }
 
 // startOn starts sim (speed 20), the adapter and a center on the engine
 // named with the phones as agents; mod changes the configuration and the
 // simulator before they start and setup runs on each center before it
 // runs (both may be nil).
-func startOn(t *testing.T, engine string, phones []acdPhone, mod func(*center.Config, *sim.Server), setup func(*center.Center, *ari.Adapter)) (*engineRig, *e2e) {
+func startOn(t *testing.T, engine string, phones []acdPhone, mod func(*center.Config, *sim.Server), setup func(*center.Options, *ari.Adapter)) (*engineRig, *e2e) {
 	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 	cfg := baseConfig()
@@ -79,10 +79,10 @@ func startOn(t *testing.T, engine string, phones []acdPhone, mod func(*center.Co
 // next process).
 func (r *engineRig) attach(t *testing.T) *e2e {
 	t.Helper()
-	return attachWith(t, r.s, r.cfg, func(c *center.Center, pbx *ari.Adapter) {
-		useEngine(t, r.engine, c, r.cfg)
+	return attachWith(t, r.s, r.cfg, func(o *center.Options, pbx *ari.Adapter) {
+		useEngine(t, r.engine, o)
 		if r.setup != nil {
-			r.setup(c, pbx)
+			r.setup(o, pbx)
 		}
 	})
 }
@@ -275,8 +275,8 @@ func pathIVRToAgent(t *testing.T, engine string) []*e2e {
 			cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
 			kp = &keypad{sim: s, groups: map[string][]string{}}
 		},
-		func(c *center.Center, _ *ari.Adapter) {
-			c.SetIVR(center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Observer: kp.observe})
+		func(o *center.Options, _ *ari.Adapter) {
+			o.IVR = center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Observer: kp.observe}
 		})
 	const caller = "+15557000010"
 	kp.set(caller, "1") // 1 in the menu: sales

@@ -43,15 +43,15 @@ const (
 	recordingEndRounds = 6
 )
 
-// SetRecording configures call recording; call it before Run.
-func (c *Center) SetRecording(o RecordingOptions) {
+// withDefaults fills in what o leaves unset.
+func (o RecordingOptions) withDefaults() RecordingOptions {
 	if o.EndWait <= 0 {
 		o.EndWait = DefaultRecordingEndWait
 	}
 	if o.SweepInterval <= 0 {
 		o.SweepInterval = DefaultRecordingSweep
 	}
-	c.rec = o
+	return o
 }
 
 // liveRecording is a recording the PBX is making: its decisions are the

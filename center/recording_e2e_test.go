@@ -71,21 +71,21 @@ func startRecordingOn(t *testing.T, engine string, p recording.Policies, phones 
 // rig's simulator, database and recordings folder.
 func (r *recRig) attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 	t.Helper()
-	return attachDB(t, s, simLink(s), r.logTo, cfg, func(c *center.Center, pbx *ari.Adapter) {
-		useEngine(t, r.engine, c, cfg)
+	return attachDB(t, s, simLink(s), r.logTo, cfg, func(o *center.Options, pbx *ari.Adapter) {
+		useEngine(t, r.engine, o)
 		store, err := files.Open(files.Config{Dir: filepath.Join(r.dir, "recordings"), DeleteFromPBX: true}, pbx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.store = store
-		c.SetRecording(center.RecordingOptions{Policies: r.p, Repo: r.db, SweepInterval: r.sweep, Fetch: func(ctx context.Context, rec *recording.Recording) error {
+		o.Recording = center.RecordingOptions{Policies: r.p, Repo: r.db, SweepInterval: r.sweep, Fetch: func(ctx context.Context, rec *recording.Recording) error {
 			f, err := store.Fetch(ctx, rec.Name)
 			if err != nil {
 				return err
 			}
 			f.Apply(rec, rec.Ended.Time)
 			return nil
-		}})
+		}}
 	}, r.db)
 }
 

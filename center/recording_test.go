@@ -75,14 +75,14 @@ func (r *rig) sync() {
 func TestRecordingStartLostWithPBXCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		repo := &memRecordings{}
-		r := newRigWith(t, func(r *rig) {
-			r.c.SetRecording(RecordingOptions{
+		r := newRigWith(t, func(o *Options) {
+			o.Recording = RecordingOptions{
 				Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}},
 				Repo:     repo,
 				Fetch: func(_ context.Context, rec *recording.Recording) error {
 					return sb.Errorf(sb.ENOTFOUND, "recording %s not found", rec.Name)
 				},
-			})
+			}
 		}, "1001")
 		r.enter("c1", "+15551234567", "8000")
 		r.pbx.expect(t, "answer c1")
@@ -208,8 +208,8 @@ func waitEnded(t *testing.T, repo *memRecordings) recording.Recording {
 func TestRecordingEndedWhileDownIsEndedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		repo, f := &memRecordings{}, &fetchCounter{}
-		r := newRigWith(t, func(r *rig) {
-			r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
+		r := newRigWith(t, func(o *Options) {
+			o.Recording = RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch}
 		}, "1001")
 		name := r.bridgedAndRecorded(t)
 		// The call and its recording ended while the link was down.
@@ -233,8 +233,8 @@ func TestRecordingEndedWhileDownIsEndedOnce(t *testing.T) {
 func TestRecordingBeingFetchedAtLinkUpIsNotTakenUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		repo, f := &memRecordings{}, &fetchCounter{hold: make(chan struct{})}
-		r := newRigWith(t, func(r *rig) {
-			r.c.SetRecording(RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch})
+		r := newRigWith(t, func(o *Options) {
+			o.Recording = RecordingOptions{Policies: recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways}}, Repo: repo, Fetch: f.fetch}
 		}, "1001")
 		name := r.bridgedAndRecorded(t)
 		r.send(sb.RecordingFinished{EventHeader: hdr("RecordingFinished"), Name: name, Duration: 30 * time.Second})

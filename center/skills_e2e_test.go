@@ -69,9 +69,9 @@ func TestACDFlowSkillsReachTheRouter(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = w.Close() })
 		keys := &keypad{sim: s, groups: map[string][]string{}}
-		e := attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
-			c.SetRouter(r, w)
-			c.SetIVR(center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Observer: keys.observe})
+		e := attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
+			o.Router, o.QueueLog = r, w
+			o.IVR = center.IVROptions{Flows: fl, Routes: []center.Route{{DNIS: "*", Flow: "main"}}, Observer: keys.observe}
 		})
 		a := &acdE2E{e2e: e, qlog: w, path: qpath}
 		a.waitState(t, "1001", routing.StateAvailable)

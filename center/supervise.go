@@ -303,9 +303,6 @@ func (c *Center) monitorGone(k *call) {
 // its tokens itself). Nil allows nobody.
 type MonitorPolicy = supervision.Policy
 
-// SetMonitorPolicy sets who may monitor by feature code; call before Run.
-func (c *Center) SetMonitorPolicy(p MonitorPolicy) { c.monitorPolicy = p }
-
 // monitorByCode: a supervisor dialled the monitor feature code for an
 // agent from a desk phone. The phone's channel becomes the supervisor leg,
 // listening; keys 1, 2, 3 switch to listen, whisper, barge.

@@ -27,7 +27,7 @@ var engines = []struct {
 // named, with agent 1001 (PJSIP/1001, answers after one ring) and the
 // supervisor's phone PJSIP/1099 (sup); setup runs on the center before it
 // starts (may be nil).
-func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*center.Center)) *e2e {
+func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*center.Options)) *e2e {
 	t.Helper()
 	agent := sim.Party{Rings: 1}
 	var e *e2e
@@ -39,9 +39,9 @@ func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*cen
 		cfg := baseConfig()
 		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
 		serve(t, s)
-		e = attachWith(t, s, cfg, func(c *center.Center, _ *ari.Adapter) {
+		e = attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
 			if setup != nil {
-				setup(c)
+				setup(o)
 			}
 		})
 	}
@@ -262,15 +262,15 @@ func TestSupervisorByFeatureCode(t *testing.T) {
 		t.Run(eng.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var asked policyLog
-				e := startSupervised(t, eng.name, sim.Party{}, func(c *center.Center) {
+				e := startSupervised(t, eng.name, sim.Party{}, func(o *center.Options) {
 					// Only the supervisor's desk phone, only for the call's
 					// queue and agent.
-					c.SetMonitorPolicy(func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool {
+					o.MonitorPolicy = func(endpoint string, queue sb.QueueName, agent sb.AgentID) bool {
 						asked.mu.Lock()
 						asked.queues = append(asked.queues, queue)
 						asked.mu.Unlock()
 						return endpoint == "PJSIP/1099" && queue == eng.queue && agent == "1001"
-					})
+					}
 				})
 				s := e.sim
 				id := e.call(t, "+15553330003", sim.Party{})
