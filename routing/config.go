@@ -35,6 +35,10 @@ type Config struct {
 	// with no EndpointReachable news (default 60s).
 	BusyBackoff        time.Duration
 	UnreachableBackoff time.Duration
+	// NoAnswerBackoff, when set, is how long an agent who let an offer
+	// ring out (or rejected it) is skipped (default 0: he is not, though
+	// the same caller goes to the other free agents first).
+	NoAnswerBackoff time.Duration
 	// CallbackDialTimeout is how long a started callback may take (agent
 	// leg plus customer leg) before the router frees the agent (default 90s).
 	CallbackDialTimeout time.Duration
@@ -57,6 +61,28 @@ type AgentConfig struct {
 	Weight int
 	// Attributes are free strings for skill expressions (site, team, ...).
 	Attributes map[string]string
+}
+
+// Basic is the router as routing.engine basic configures it, the agent
+// hunt Switchboard had before the router (kept for old configurations):
+// each of queues serves its Members (every agent when it names none)
+// longest-idle, rings an agent ring per offer and keeps a caller at most
+// its MaxWait, then to the no-agent prompt; an agent whose phone failed
+// an offer (no answer, busy, rejected, unreachable) is skipped for retry.
+// Nothing more: no skills, wrap-up, pause after missed offers, queue
+// limits, announcements, escalation, callbacks offered or callers' own
+// skill requirements; of agents only the id, name, phone and keypad PIN
+// are kept.
+func Basic(agents []AgentConfig, queues []QueueConfig, ring, retry time.Duration) Config {
+	c := Config{BusyBackoff: retry, UnreachableBackoff: retry, NoAnswerBackoff: retry}
+	for _, a := range agents {
+		c.Agents = append(c.Agents, AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Endpoint, PINHash: a.PINHash})
+	}
+	for _, q := range queues {
+		c.Queues = append(c.Queues, QueueConfig{Name: q.Name, Members: q.Members, Strategy: LongestIdle,
+			RingTimeout: ring, MaxWait: q.MaxWait, MaxNoAnswer: -1, IgnoreCallSkills: true})
+	}
+	return c
 }
 
 // EmptyPolicy says when a queue refuses (JoinEmpty) or removes
@@ -92,6 +118,9 @@ type QueueConfig struct {
 	// Members, when set, restricts the queue to these agents (still subject
 	// to Skills) and gives their order for linear and round-robin.
 	Members []sb.AgentID
+	// IgnoreCallSkills leaves out what each caller asks of his agent
+	// (Enqueue.Skills, a flow's queue node): routing.engine basic.
+	IgnoreCallSkills bool
 	// PrimarySkill is the skill best-skill ranks by; default the first
 	// skills.X the Skills expression names.
 	PrimarySkill string

@@ -784,8 +784,12 @@ func (r *Router) enqueue(m Enqueue) {
 		entered = r.now
 	}
 	r.seq++
+	var req []requirement
+	if !q.cfg.IgnoreCallSkills {
+		req = parseRequirements(m.Skills)
+	}
 	c := &call{id: m.Call, q: q, prio: m.Priority, entered: entered, seq: r.seq, caller: m.Caller, vars: m.Vars, pref: -1, agent: -1,
-		callback: m.CallbackNumber != "", number: m.CallbackNumber, req: parseRequirements(m.Skills)}
+		callback: m.CallbackNumber != "", number: m.CallbackNumber, req: req}
 	c.offer = c.offer1[:0]
 	r.calls[c.id] = c
 	r.insertWaiting(c)
@@ -1005,6 +1009,8 @@ func (r *Router) fail(c *call, a *agent, why FailReason) {
 		a.noAnswer++
 		if q.cfg.MaxNoAnswer > 0 && a.noAnswer >= q.cfg.MaxNoAnswer && a.loggedIn && !a.paused {
 			r.pauseAgent(a, ReasonNoAnswer)
+		} else if r.cfg.NoAnswerBackoff > 0 {
+			r.startBackoff(a, "no answer", r.cfg.NoAnswerBackoff)
 		}
 	}
 	r.dropAgent(c, a)

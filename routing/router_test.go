@@ -739,3 +739,62 @@ func TestEscalationRaisePriorityValidation(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestBasic: the router as routing.engine basic builds it serves a queue's
+// members longest-idle whatever the skills, rings each offer for the ring
+// time given, skips an agent whose phone failed an offer for the retry
+// interval (never pausing him), has no wrap-up, and sends a caller nobody
+// took to the no-agent prompt at the queue's MaxWait.
+func TestBasic(t *testing.T) {
+	wrap := time.Minute
+	ags := agents("a1", "a2", "a3")
+	ags[0].WrapUp = &wrap
+	q := routing.QueueConfig{Name: "q", Members: []sb.AgentID{"a1", "a2"}, Skills: "skills.sales > 9",
+		Strategy: routing.Linear, WrapUp: wrap, MaxWait: 90 * time.Second, AnnounceEvery: time.Second}
+	h := newHarness(t, routing.Basic(ags, []routing.QueueConfig{q}, 20*time.Second, 5*time.Second))
+	h.login(at(0), "a1", "a2", "a3")
+	h.apply(routing.AgentReady{Agent: "a2"}, at(0))
+	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "q", EnteredAt: at(10), Skills: map[string]string{"sales": "9"}}, at(10))
+	mustOffer(t, acts, "c1", "a1") // a3 is no member; neither the queue's nor the caller's skills are asked
+	if o := offers(acts)[0]; o.Timeout != 20*time.Second {
+		t.Errorf("offer rings %v, want 20s", o.Timeout)
+	}
+	mustOffer(t, h.apply(routing.OfferFailed{Call: "c1", Agent: "a1", Why: routing.FailNoAnswer}, at(30)), "c1", "a2")
+	if st, _ := h.r.AgentStats("a1", at(31)); st.State != routing.StateUnavailable || st.Reason != "no answer" {
+		t.Errorf("a1 after a missed offer: %+v, want unavailable (no answer)", st)
+	}
+	if acts := h.apply(routing.OfferFailed{Call: "c1", Agent: "a2", Why: routing.FailBusy}, at(31)); len(offers(acts)) != 0 {
+		t.Fatalf("offered while both phones are skipped: %+v", offers(acts))
+	}
+	// a1's 5 seconds are over at 35: the caller is offered again.
+	mustOffer(t, h.apply(routing.Tick{}, at(35)), "c1", "a1")
+	h.apply(routing.OfferAnswered{Call: "c1", Agent: "a1", Channel: "c1-a3"}, at(36))
+	h.apply(routing.CallEnded{Call: "c1", Agent: "a1"}, at(60))
+	if st, _ := h.r.AgentStats("a1", at(60)); st.State != routing.StateAvailable {
+		t.Errorf("a1 after the call: %+v, want available (no wrap-up)", st)
+	}
+	// Missed offers never pause an agent.
+	h.apply(routing.AgentLogout{Agent: "a2"}, at(99))
+	for i := range 5 {
+		now := 100 + 30*i
+		call := fmt.Sprintf("m%d", i)
+		mustOffer(t, h.apply(routing.Enqueue{Call: sb.CallID(call), Queue: "q", EnteredAt: at(now)}, at(now)), call, "a1")
+		h.apply(routing.OfferFailed{Call: sb.CallID(call), Agent: "a1", Why: routing.FailNoAnswer}, at(now+1))
+		h.apply(routing.Abandon{Call: sb.CallID(call)}, at(now+2))
+	}
+	h.apply(routing.Tick{}, at(300))
+	if st, _ := h.r.AgentStats("a1", at(300)); st.State != routing.StateAvailable {
+		t.Errorf("a1 after 5 missed offers: %+v, want available", st)
+	}
+	// Nobody free: the caller waits (no announcements) until MaxWait.
+	h.apply(routing.AgentLogout{Agent: "a1"}, at(300))
+	acts = h.apply(routing.Enqueue{Call: "c2", Queue: "q", EnteredAt: at(300)}, at(300))
+	acts = append(acts, h.apply(routing.Tick{}, at(330))...)
+	if _, ok := find[routing.Announce](acts); ok {
+		t.Errorf("announced: %+v", acts)
+	}
+	x, ok := find[routing.Exit](h.apply(routing.Tick{}, at(390)))
+	if !ok || x.Call != "c2" || x.Target != "" {
+		t.Errorf("at MaxWait: exit %+v (%v), want c2 to the no-agent prompt", x, ok)
+	}
+}
