@@ -28,7 +28,7 @@ func (s *Server) AddAgentRoutes(acd ACD) {
 	stats := &Schema{Type: "object", Description: "routing.Snapshot: time, agents (state, reason, time in state, calls, talk time, occupancy) and queues (waiting, longest wait, service level, ASA, answered, abandoned, AHT, estimated wait)."}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/agents", Summary: "Agents and queues, live",
-		Description: "Every agent's state and statistics and every queue's live statistics (with routing.engine router). " +
+		Description: "Every agent's state and statistics and every queue's live statistics. " +
 			"A supervisor whose token names queues sees those queues and the agents who answer them.",
 		Roles: []Role{RoleAdmin, RoleSupervisor}, Response: stats, Errors: []string{switchboard.EUNAVAILABLE},
 		Handler: func(w http.ResponseWriter, r *http.Request) error {

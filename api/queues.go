@@ -128,7 +128,7 @@ func (s *Server) AddQueueRoutes(live func(ctx context.Context) (routing.Snapshot
 		"callback, ringing agents, step)."}
 	s.Handle(Route{
 		Method: http.MethodGet, Path: "/api/v1/queues", Summary: "Queues, live",
-		Description: "Every queue's live statistics since the router started, with its waiting and ringing callers (with routing.engine router). " +
+		Description: "Every queue's live statistics since the router started, with its waiting and ringing callers. " +
 			"A supervisor whose token names queues sees those only.",
 		Roles: roles, Errors: []string{switchboard.EUNAVAILABLE},
 		Response: Object(map[string]*Schema{"time": dateTime("When the snapshot was taken."), "queues": Array(queue)}, "time", "queues"),

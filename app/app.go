@@ -36,7 +36,7 @@ type App struct {
 	DB     *storage.DB
 	PBX    *ari.Adapter
 	Center *center.Center
-	// Outbound runs the campaigns (routing.engine router; nil otherwise).
+	// Outbound runs the campaigns.
 	Outbound *outbound.Runner
 	Metrics  *api.Metrics
 	Flows    *registry.Registry
@@ -56,7 +56,7 @@ type App struct {
 
 	cancel context.CancelFunc
 	// stopStats ends the queue statistics sampler and waits for its last
-	// interval to be stored (nil without the router).
+	// interval to be stored.
 	stopStats func()
 	wg        sync.WaitGroup // every goroutine Start started
 	stopOnce  sync.Once
@@ -92,10 +92,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 	steps := []func(context.Context) error{
 		a.openStorage,            // the database, migrated
 		a.newPBX,                 // the ARI adapter (it connects once running)
-		a.buildRouter,            // routing.engine router: the ACD, queue_log, callbacks, history
+		a.buildRouter,            // the ACD (routing.engine router or basic), queue_log, callbacks, history
 		a.loadIVR,                // flows (hot reload), routes, calendars, voicemail
 		a.openRecordings,         // recordings folder, policies
-		a.newOutbound,            // routing.engine router: the campaign runner
+		a.newOutbound,            // the campaign runner
 		a.newCenter,              // the call lifecycle with all the above; who may monitor
 		a.registerMetrics,        // PBX link, requests and center gauges
 		a.newAPI,                 // HTTP API: tokens, queue scopes, readiness, IVR routes

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/ivr/registry"
 	"github.com/switchboard/switchboard/queuelog"
@@ -14,7 +13,7 @@ import (
 	"github.com/switchboard/switchboard/voicemail"
 )
 
-// newCenter builds the call lifecycle: agents, queues with their waits,
+// newCenter builds the call lifecycle: agents, queues with their
 // returning callers and callbacks, the VIP lists; with the router, the
 // flows, the recordings and the campaign runner the earlier steps made
 // (a.centerOpts).
@@ -22,12 +21,8 @@ func (a *App) newCenter(context.Context) error {
 	cfg := a.Config
 	var queues []center.QueueConfig
 	for _, q := range cfg.Queues {
-		qc := center.QueueConfig{Name: q.Name, WaitForAgent: cfg.QueueWait(q), ReturningCaller: q.ReturningCaller,
-			Callback: center.QueueCallback{Key: q.Callback.Key, Prompt: q.Callback.Prompt, Confirmation: q.Callback.Confirmation}}
-		for _, id := range q.Agents {
-			qc.Agents = append(qc.Agents, sb.AgentID(id))
-		}
-		queues = append(queues, qc)
+		queues = append(queues, center.QueueConfig{Name: q.Name, ReturningCaller: q.ReturningCaller,
+			Callback: center.QueueCallback{Key: q.Callback.Key, Prompt: q.Callback.Prompt, Confirmation: q.Callback.Confirmation}})
 	}
 	vip, err := cfg.LoadVIP()
 	if err != nil {
@@ -37,7 +32,7 @@ func (a *App) newCenter(context.Context) error {
 	o := a.centerOpts
 	o.Config = center.Config{
 		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
-		AgentCallerID: cc.AgentCallerID, WaitForAgent: cc.WaitForAgent, RetryInterval: cc.RetryInterval,
+		AgentCallerID:  cc.AgentCallerID,
 		CommandTimeout: cfg.Asterisk.RequestTimeout, Agents: cfg.DomainAgents(), Queues: queues,
 		VIP: vip, CallbackCallerID: cfg.Routing.CallbackCallerID,
 	}
@@ -47,17 +42,10 @@ func (a *App) newCenter(context.Context) error {
 	return nil
 }
 
-// usesRouter tells whether routing.engine is the ACD router (which also
-// brings campaigns and queue statistics).
-func (a *App) usesRouter() bool { return a.Config.Routing.Engine == "router" }
-
-// buildRouter builds the ACD router (routing.engine router) for the
-// center, with the queue_log file, the callback store, the last agent of
-// a returning caller and the agent state history.
+// buildRouter builds the ACD router for the center (routing.engine router,
+// or basic: see BuildRouter), with the queue_log file, the callback store,
+// the last agent of a returning caller and the agent state history.
 func (a *App) buildRouter(context.Context) error {
-	if !a.usesRouter() {
-		return nil
-	}
 	cfg, db := a.Config, a.DB
 	r, err := BuildRouter(cfg)
 	if err != nil {

@@ -11,14 +11,10 @@ import (
 	"github.com/switchboard/switchboard/outbound"
 )
 
-// newOutbound builds, with routing.engine router (campaigns dial through
-// the router's agents), the campaign runner: its metrics and its hooks in
-// the center. It places its calls through the center, built next (the
-// runner starts after it).
+// newOutbound builds the campaign runner (campaigns dial through the
+// router's agents): its metrics and its hooks in the center. It places its
+// calls through the center, built next (the runner starts after it).
 func (a *App) newOutbound(context.Context) error {
-	if !a.usesRouter() {
-		return nil
-	}
 	pbx := a.PBX
 	a.Outbound = outbound.New(outbound.Options{
 		Store: a.DB, Placer: centerPlacer{a}, Agents: func(ctx context.Context, queue string) ([]dialer.Agent, error) {
@@ -61,22 +57,17 @@ func (p centerPlacer) Dial(ctx context.Context, d outbound.Dial) error {
 	return p.a.Center.Dial(ctx, d)
 }
 
-// addCampaignRoutes adds the campaign routes (campaigns and leads are
-// managed whatever the engine) and the runner's.
+// addCampaignRoutes adds the campaign routes (campaigns and leads) and
+// the runner's.
 func (a *App) addCampaignRoutes(context.Context) error {
 	a.api.AddCampaignRoutes(a.DB)
-	if a.Outbound != nil {
-		a.api.AddOutboundRoutes(a.Outbound, a.DB)
-	}
+	a.api.AddOutboundRoutes(a.Outbound, a.DB)
 	return nil
 }
 
 // runOutbound runs the campaigns once the PBX link is up (the runner
 // reconciles its attempts with the PBX's channels first), until ctx ends.
 func (a *App) runOutbound(ctx context.Context) {
-	if a.Outbound == nil {
-		return
-	}
 	a.wg.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()

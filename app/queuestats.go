@@ -7,14 +7,11 @@ import (
 )
 
 // runQueueStats stores the router's queue statistics every
-// routing.stats_interval (routing.engine router). The sampler has its own
+// routing.stats_interval. The sampler has its own
 // context: stop ends it first, so that its last look at the router comes
 // while the center still runs. It is under a.wg too, for a center that
 // stops by itself.
 func (a *App) runQueueStats(ctx context.Context) {
-	if !a.usesRouter() {
-		return
-	}
 	statsCtx, stopStats := context.WithCancel(ctx)
 	done := make(chan struct{})
 	a.stopStats = func() { stopStats(); <-done }

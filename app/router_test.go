@@ -251,3 +251,60 @@ queues:
 		t.Fatalf("offer %+v, want the raised caller (0+2 over 1)", acts)
 	}
 }
+
+// TestBuildRouterBasic: routing.engine basic builds the router with each
+// queue's agents as its members, longest-idle whatever the strategy and
+// skills, every offer ringing center.agent_ring_timeout, the caller
+// waiting the queue's wait_for_agent, a phone that failed an offer
+// skipped for center.retry_interval, no wrap-up.
+func TestBuildRouterBasic(t *testing.T) {
+	cfg := config.Default()
+	cfg.Routing.Engine = "basic"
+	cfg.Center.AgentRingTimeout, cfg.Center.RetryInterval = 25*time.Second, 4*time.Second
+	for _, id := range []string{"a1", "a2", "a3"} {
+		cfg.Agents = append(cfg.Agents, config.Agent{ID: id, Endpoint: "PJSIP/" + id})
+	}
+	cfg.Queues = []config.Queue{{Name: "q", Agents: []string{"a2", "a3"}, Strategy: routing.Linear, Skills: "skills.x > 1",
+		RingTimeout: 5 * time.Second, WrapUp: time.Minute, WaitForAgent: 45 * time.Second}}
+	r, err := BuildRouter(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []sb.AgentID{"a1", "a2", "a3"} {
+		r.Apply(routing.AgentLogin{Agent: id}, t0)
+	}
+	acts := r.Apply(routing.Enqueue{Call: "c1", Queue: "q", EnteredAt: t0}, t0)
+	o, ok := find[routing.Offer](acts)
+	if !ok || o.Agents[0] != "a2" || o.Timeout != 25*time.Second {
+		t.Fatalf("c1: %+v, want an offer to a2 (a1 is no member, the skills are not asked) ringing 25s", acts)
+	}
+	r.Apply(routing.OfferAnswered{Call: "c1", Agent: "a2", Channel: "c1-a1"}, t0.Add(time.Second))
+	r.Apply(routing.CallEnded{Call: "c1", Agent: "a2"}, t0.Add(10*time.Second))
+	if st, _ := r.AgentStats("a2", t0.Add(10*time.Second)); st.State != routing.StateAvailable {
+		t.Errorf("a2 after the call: %s, want available (no wrap-up)", st.State)
+	}
+	acts = r.Apply(routing.Enqueue{Call: "c2", Queue: "q", EnteredAt: t0.Add(20 * time.Second)}, t0.Add(20*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Agents[0] != "a3" {
+		t.Fatalf("c2: %+v, want an offer to a3, idle longest", acts)
+	}
+	acts = r.Apply(routing.OfferFailed{Call: "c2", Agent: "a3", Why: routing.FailNoAnswer}, t0.Add(45*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Agents[0] != "a2" {
+		t.Fatalf("c2 after a3's no answer: %+v, want a2", acts)
+	}
+	r.Apply(routing.OfferFailed{Call: "c2", Agent: "a2", Why: routing.FailBusy}, t0.Add(46*time.Second))
+	if st, _ := r.AgentStats("a3", t0.Add(46*time.Second)); st.State != routing.StateUnavailable {
+		t.Errorf("a3 just after a missed offer: %s, want unavailable for retry_interval", st.State)
+	}
+	acts = r.Apply(routing.Tick{}, t0.Add(49*time.Second))
+	if o, ok := find[routing.Offer](acts); !ok || o.Agents[0] != "a3" {
+		t.Fatalf("c2 once a3's 4s are over: %+v, want a3 again", acts)
+	}
+	r.Apply(routing.OfferAnswered{Call: "c2", Agent: "a3", Channel: "c2-a3"}, t0.Add(50*time.Second))
+	// Nobody free: c3 waits wait_for_agent, then hears the no-agent prompt.
+	r.Apply(routing.AgentLogout{Agent: "a2"}, t0.Add(60*time.Second))
+	r.Apply(routing.Enqueue{Call: "c3", Queue: "q", EnteredAt: t0.Add(60 * time.Second)}, t0.Add(60*time.Second))
+	x, ok := find[routing.Exit](r.Apply(routing.Tick{}, t0.Add(105*time.Second)))
+	if !ok || x.Call != "c3" || x.Target != "" {
+		t.Errorf("c3 after wait_for_agent: %+v (%v), want the no-agent prompt", x, ok)
+	}
+}

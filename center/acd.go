@@ -21,9 +21,6 @@ type QueueLogger interface {
 
 var _ QueueLogger = (*queuelog.Writer)(nil)
 
-// ErrRouter is returned by the agent commands when no router is set.
-var ErrRouter = &sb.Error{Code: sb.EUNAVAILABLE, Message: "no ACD router configured (routing.engine router)"}
-
 // acd is the center's side of the router: the agent legs it rang and what
 // it told the router about each call. Owned by the Run goroutine, except
 // states (mu), which the API may read.
@@ -110,9 +107,6 @@ func newACD(r *routing.Router, qlog QueueLogger, cbStore CallbackStore, now time
 
 // AgentStates returns the last state the router reported for each agent.
 func (c *Center) AgentStates() map[sb.AgentID]routing.AgentState {
-	if c.acd == nil {
-		return nil
-	}
 	c.acd.mu.Lock()
 	defer c.acd.mu.Unlock()
 	out := make(map[sb.AgentID]routing.AgentState, len(c.acd.states))
@@ -145,9 +139,6 @@ func (c *Center) AgentReady(ctx context.Context, id sb.AgentID) error {
 // agentCommand applies m on the owner goroutine; a message the router
 // ignored is an error.
 func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
-	if c.router == nil {
-		return ErrRouter
-	}
 	if !c.running.Load() {
 		return sb.Errorf(sb.EUNAVAILABLE, "the call center is not running")
 	}
@@ -685,11 +676,8 @@ func (c *Center) acdEndpoint(st sb.EndpointState) {
 }
 
 // RoutingSnapshot copies the router's agents and queues with their live
-// statistics (ErrRouter without a router).
+// statistics.
 func (c *Center) RoutingSnapshot(ctx context.Context) (routing.Snapshot, error) {
-	if c.router == nil {
-		return routing.Snapshot{}, ErrRouter
-	}
 	var snap routing.Snapshot
 	err := c.onLoop(ctx, func() error {
 		snap = c.router.Snapshot(c.clock.Now())

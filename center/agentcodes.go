@@ -16,11 +16,6 @@ import (
 // call ends.
 func (c *Center) agentCode(ch sb.ChannelInfo, code featurecode.Code) {
 	phone := featurecode.Endpoint(ch.Name)
-	if c.router == nil {
-		c.log.Warn("agent feature code needs routing.engine router", "endpoint", phone)
-		c.confirm(ch.ID, featurecode.Refused)
-		return
-	}
 	if code.Action == featurecode.Login {
 		c.agentCodeLogin(ch.ID, phone, code)
 		return

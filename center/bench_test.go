@@ -30,8 +30,7 @@ import (
 func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, received, lost uint64, logged int) {
 	tb.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 1, Seed: 1, Sounds: map[string]time.Duration{"beep": 0}})
-	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, WaitForAgent: 10 * time.Minute,
-		RetryInterval: time.Second, CommandTimeout: 30 * time.Second}
+	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, CommandTimeout: 30 * time.Second}
 	for i := range n {
 		res := fmt.Sprint(10000 + i)
 		s.AddEndpoint("PJSIP", res, sim.Party{})
@@ -53,7 +52,7 @@ func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, rec
 		tb.Fatal(err)
 	}
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, n+10)}
-	c := center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Log: log})
+	c := center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Log: log, Router: center.BasicRouter(tb, cfg, 10*time.Minute, time.Second)})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,13 +32,14 @@ import (
 type Config struct {
 	Greeting         []string      // media played to the caller after answer
 	NoAgentPrompt    []string      // media played before hanging up when no agent came
-	AgentRingTimeout time.Duration // how long an agent's phone rings per offer
+	AgentRingTimeout time.Duration // how long the agent's phone rings for a callback, a transfer, a supervisor's phone
 	AgentCallerID    string        // caller ID shown on the agent's phone; default the caller's
-	WaitForAgent     time.Duration // how long a caller waits for a free agent
-	RetryInterval    time.Duration // how often a waiting caller's agent hunt is retried
 	CommandTimeout   time.Duration // deadline of one PBX command
-	Agents           []sb.Agent
-	Queues           []QueueConfig
+	// Agents are logged in to the router at the start; their phones'
+	// states are followed, and a call adopted talking on one of them is
+	// that agent's.
+	Agents []sb.Agent
+	Queues []QueueConfig
 	// CallbackCallerID is the caller ID a callback shows the customer
 	// (empty: the PBX's default for the trunk).
 	CallbackCallerID string
@@ -57,12 +57,6 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.AgentRingTimeout <= 0 {
 		c.AgentRingTimeout = 20 * time.Second
-	}
-	if c.WaitForAgent <= 0 {
-		c.WaitForAgent = 60 * time.Second
-	}
-	if c.RetryInterval <= 0 {
-		c.RetryInterval = 2 * time.Second
 	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = 10 * time.Second
@@ -132,8 +126,6 @@ type Center struct {
 	// Owned by the Run goroutine.
 	calls     map[sb.CallID]*call
 	byChannel map[sb.ChannelID]*call
-	agents    []*agent
-	waiting   []*call // callers waiting for an agent, oldest first
 	draining  bool
 	// seq orders calls, offers and ends against PBX snapshots: a snapshot
 	// taken at seq N says nothing of what happened after N.
@@ -179,7 +171,7 @@ type Center struct {
 	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
-	// router, when set, picks agents instead of pickAgent.
+	// router picks the agents; acd is the center's side of it.
 	router    *routing.Router
 	acd       *acd
 	lastAgent LastAgentFunc
@@ -207,20 +199,6 @@ type Center struct {
 	writeWG sync.WaitGroup // call-log writes
 }
 
-// agent is an agent's availability as the skeleton tracks it. States:
-//
-//	free -> reserved (an offer rings the phone) -> on call -> free
-//	reserved -> free (no answer, busy, unreachable; short cooldown)
-//	online <-> offline (endpoint state events)
-type agent struct {
-	sb.Agent
-	call      sb.CallID // reserved for or talking on; "" when free
-	online    bool
-	idleSince time.Time
-	cooldown  time.Time // not offered before this (after a failed offer)
-	calls     int
-}
-
 // call is one live call's state.
 type call struct {
 	sb.Call
@@ -230,7 +208,6 @@ type call struct {
 	hangupCause  int
 	hangupBy     string
 	outcome      sb.Outcome // preset when Switchboard decides (no agent, failed)
-	agent        *agent
 	agentCh      sb.ChannelID
 	agentUp      bool // the agent answered and entered the application
 	agentGone    bool
@@ -240,9 +217,6 @@ type call struct {
 	seq          uint64 // when the call entered (see Center.seq)
 	offerSeq     uint64 // when the current agent leg was originated
 	mohOn        bool
-	deadline     time.Time
-	stopRetry    func() bool
-	isWaiting    bool
 	greetingDone bool
 	finished     bool
 	ivr          *ivrCall // nil when the call runs no flow
@@ -258,28 +232,30 @@ type call struct {
 	agentKeys      recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq    int
 	mohClass       string      // the queue's music class
-	adoptedAgent   sb.AgentID  // router mode: agent paused while this adopted call lasts
+	adoptedAgent   sb.AgentID  // agent paused while this adopted call lasts
 	priority       int         // in the queue: higher is served first
 	transferred    bool        // bridged to a transfer target, not an agent
 	routerID       sb.CallID   // the id the router knows the call by, when not ID (callbacks)
 	first          *agentFirst // a call placed agent first (callbacks), nil otherwise
 	prevPath       *ivr.Path   // the flow path before a queue exit sent the call to another flow
 	pathOffset     float64     // seconds from the first flow's start to the second's
-	enqueuedAt     time.Time   // when the router got the call (router mode)
+	enqueuedAt     time.Time   // when the router got the call
 	ob             *obCall     // a campaign call, nil otherwise
 	adoptedPath    sb.RawJSON  // the IVR path an adopted call's card carried
 
-	// skills are what the flow's queue node asked of the agent (router mode).
+	// skills are what the flow's queue node asked of the agent.
 	skills map[string]string
 }
 
 // Options are what a center is built from: its configuration, the PBX,
-// the router and the capabilities it drives. Only Config, PBX and Router
-// are needed; every other field may be left zero (that capability off).
+// the router and the capabilities it drives. PBX and Router are
+// required; every other field may be left zero (defaults, or that
+// capability off).
 type Options struct {
 	Config Config
 	PBX    sb.PBX
-	// Router picks the agents (routing.engine router and basic alike).
+	// Router picks the agents (routing.engine router and basic alike:
+	// app builds it for either; see routing.Basic).
 	Router *routing.Router
 	// QueueLog gets the router's queue_log lines.
 	QueueLog QueueLogger
@@ -309,8 +285,12 @@ type Options struct {
 	Campaigns Campaigns
 }
 
-// New builds a center from o.
+// New builds a center from o. It panics without o.PBX or o.Router: a
+// wiring mistake, not a run-time condition.
 func New(o Options) *Center {
+	if o.PBX == nil || o.Router == nil {
+		panic("center.New: Options.PBX and Options.Router are required")
+	}
 	cfg, pbx, store, clock, obs, log := o.Config, o.PBX, o.CallLog, o.Clock, o.Observer, o.Log
 	cfg.setDefaults()
 	if clock == nil {
@@ -353,10 +333,9 @@ func New(o Options) *Center {
 		obReport:      o.Campaigns.Report,
 		obAdopter:     o.Campaigns.Adopt,
 		obConnect:     o.Campaigns.Connect,
-	}
-	if o.Router != nil {
-		c.router = o.Router
-		c.acd = newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now())
+
+		router: o.Router,
+		acd:    newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now()),
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -364,9 +343,6 @@ func New(o Options) *Center {
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
-	}
-	for _, a := range cfg.Agents {
-		c.agents = append(c.agents, &agent{Agent: a, online: true})
 	}
 	return c
 }
@@ -398,13 +374,7 @@ func (c *Center) Run(ctx context.Context) error {
 	defer c.writeWG.Wait()
 	defer c.cmdWG.Wait()
 	defer c.running.Store(false)
-	now := c.clock.Now()
-	for _, a := range c.agents {
-		a.idleSince = now
-	}
-	if c.router != nil {
-		c.acdStart()
-	}
+	c.acdStart()
 	c.sweepRecordings()
 	events := c.pbx.Events()
 	for {
@@ -427,13 +397,8 @@ func (c *Center) Run(ctx context.Context) error {
 // shutdown stops timers and closes executors; the calls still up stay in the
 // PBX's application and are re-adopted by the next start.
 func (c *Center) shutdown() {
-	if c.router != nil {
-		c.acdStop()
-	}
+	c.acdStop()
 	for _, k := range c.calls {
-		if k.stopRetry != nil {
-			k.stopRetry()
-		}
 		k.exec.close()
 	}
 }
@@ -610,7 +575,7 @@ func (c *Center) handle(e sb.Event) {
 		c.onEntered(en)
 		return
 	}
-	if c.router != nil && c.acdEvent(e) {
+	if c.acdEvent(e) {
 		return
 	}
 	if c.firstEvent(e) || c.obEvent(e) {
@@ -641,7 +606,7 @@ func (c *Center) handle(e sb.Event) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
-			if c.router != nil && c.callbackKey(k, e.Digit) {
+			if c.callbackKey(k, e.Digit) {
 				return
 			}
 			switch {
@@ -793,15 +758,13 @@ func (c *Center) supervisorEntered(e sb.ChannelEntered) {
 	}
 }
 
-// agentLegEntered: an agent's leg (or a transfer target) answered: the
-// router's offer, or the basic hunt's leg.
+// agentLegEntered: an agent's leg (the router's offer) or a transfer
+// target answered.
 func (c *Center) agentLegEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if c.router != nil {
-		if leg := c.acd.legs[ch.ID]; leg != nil {
-			c.acdAnswered(ch.ID, leg)
-			return
-		}
+	if leg := c.acd.legs[ch.ID]; leg != nil {
+		c.acdAnswered(ch.ID, leg)
+		return
 	}
 	k := c.calls[sb.CallID(e.Args[1])]
 	if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
@@ -816,11 +779,9 @@ func (c *Center) agentLegEntered(e sb.ChannelEntered) {
 // callerEntered: a caller came in (from the trunk's dialplan).
 func (c *Center) callerEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if c.router != nil {
-		if leg := c.acd.legs[ch.ID]; leg != nil { // an offer whose args were lost
-			c.acdAnswered(ch.ID, leg)
-			return
-		}
+	if leg := c.acd.legs[ch.ID]; leg != nil { // an offer whose args were lost
+		c.acdAnswered(ch.ID, leg)
+		return
 	}
 	if _, known := c.byChannel[ch.ID]; known {
 		return
@@ -853,7 +814,6 @@ func (c *Center) newCall(ch sb.ChannelInfo, at time.Time) *call {
 		},
 		exec:     newSerial(c.runCtx, &c.cmdWG),
 		inBridge: map[sb.ChannelID]bool{},
-		deadline: at.Add(c.cfg.WaitForAgent),
 	}
 	c.seq++
 	k.seq = c.seq
@@ -876,7 +836,7 @@ func (c *Center) answered0(k *call) {
 	}
 	if len(c.cfg.Greeting) == 0 {
 		k.greetingDone = true
-		c.hunt(k)
+		c.acdHunt(k)
 		return
 	}
 	k.State = sb.CallPrompting
@@ -918,131 +878,7 @@ func (c *Center) greetingOver(k *call) {
 		return
 	}
 	k.greetingDone = true
-	c.hunt(k)
-}
-
-// hunt offers the call to the longest-idle free agent, or keeps the caller
-// waiting (music on hold) until one is free or the wait limit passes.
-func (c *Center) hunt(k *call) {
-	if c.router != nil {
-		c.acdHunt(k)
-		return
-	}
-	if k.finished || k.callerGone || k.outcome != "" || (k.agentCh != "" && !k.agentGone) {
-		return
-	}
-	now := c.clock.Now()
-	k.priority = max(k.priority, c.cfg.VIP[k.Caller])
-	if a := c.pickAgent(now, k); a != nil {
-		c.unwait(k)
-		c.offer(k, a)
-		return
-	}
-	if !now.Before(k.deadline) {
-		c.giveUp(k)
-		return
-	}
-	k.State = sb.CallPrompting
-	if !k.isWaiting {
-		k.isWaiting = true
-		// Higher priority first; first come, first served among equals.
-		i := len(c.waiting)
-		for i > 0 && c.waiting[i-1].priority < k.priority {
-			i--
-		}
-		c.waiting = slices.Insert(c.waiting, i, k)
-	}
-	if !k.mohOn {
-		k.mohOn = true
-		c.do(k, func(ctx context.Context) {
-			if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", true); err != nil {
-				c.log.Debug("music on hold", "call_id", k.ID, "err", err)
-			}
-		})
-	}
-	if k.stopRetry == nil {
-		wait := min(c.cfg.RetryInterval, k.deadline.Sub(now))
-		k.stopRetry = c.clock.AfterFunc(wait, func() {
-			c.post(func() {
-				k.stopRetry = nil
-				c.hunt(k)
-			})
-		})
-	}
-}
-
-func (c *Center) unwait(k *call) {
-	if k.stopRetry != nil {
-		k.stopRetry()
-		k.stopRetry = nil
-	}
-	if !k.isWaiting {
-		return
-	}
-	k.isWaiting = false
-	for i, w := range c.waiting {
-		if w == k {
-			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
-			break
-		}
-	}
-}
-
-// pickAgent returns the longest-idle agent that is free, online, not
-// cooling down after a failed offer, and answers the call's queue.
-func (c *Center) pickAgent(now time.Time, k *call) *agent {
-	var allowed []sb.AgentID
-	if q, ok := c.queues[string(k.Queue)]; ok {
-		allowed = q.Agents
-	}
-	var best *agent
-	for _, a := range c.agents {
-		if a.call != "" || !a.online || now.Before(a.cooldown) {
-			continue
-		}
-		if len(allowed) > 0 && !slices.Contains(allowed, a.ID) {
-			continue
-		}
-		if best == nil || a.idleSince.Before(best.idleSince) {
-			best = a
-		}
-	}
-	return best
-}
-
-func (c *Center) offer(k *call, a *agent) {
-	k.attempts++
-	c.seq++
-	k.offerSeq = c.seq
-	k.agent = a
-	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a%d", k.ID, k.attempts))
-	k.agentUp, k.agentGone = false, false
-	k.State = sb.CallRinging
-	k.Agent = a.ID
-	k.AgentChannel = k.agentCh
-	a.call = k.ID
-	c.byChannel[k.agentCh] = k
-	callerID := c.cfg.AgentCallerID
-	if callerID == "" {
-		callerID = fmt.Sprintf("%q <%s>", k.CallerName, k.Caller)
-	}
-	req := sb.OriginateRequest{
-		ID: k.agentCh, Endpoint: a.Endpoint, CallerID: callerID,
-		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argAgent, string(k.ID)},
-		Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
-	}
-	ch := k.agentCh
-	c.log.Debug("offering call", "call_id", k.ID, "agent_id", a.ID, "channel_id", ch)
-	c.do(k, func(ctx context.Context) {
-		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", a.ID, "err", err)
-			c.post(func() {
-				if k.agentCh == ch && !k.agentGone {
-					c.channelGone(k, ch)
-				}
-			})
-		}
-	})
+	c.acdHunt(k)
 }
 
 // agentVars are the channel variables of an agent leg: what the agent's
@@ -1128,7 +964,7 @@ func (c *Center) checkBridged(k *call) {
 	}
 	k.State = sb.CallBridged
 	k.Bridged = c.clock.Now()
-	if k.ivr != nil && k.ivr.transfer != "" && k.agent == nil {
+	if k.ivr != nil && k.ivr.transfer != "" {
 		k.transferred = true
 		tok := k.ivr.transfer
 		k.ivr.transfer = ""
@@ -1137,9 +973,6 @@ func (c *Center) checkBridged(k *call) {
 		return
 	}
 	c.answered.Add(1)
-	if k.agent != nil {
-		k.agent.calls++
-	}
 	if k.ob != nil {
 		c.obBridged(k)
 	}
@@ -1152,7 +985,6 @@ func (c *Center) checkBridged(k *call) {
 // giveUp ends a call no agent took in time: the caller hears the no-agent
 // prompt and is hung up.
 func (c *Center) giveUp(k *call) {
-	c.unwait(k)
 	k.outcome = sb.OutcomeNoAgent
 	k.hangupBy = "system"
 	c.log.Info("no agent for call", "call_id", k.ID)
@@ -1258,15 +1090,12 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		k.callerGone = true
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
-		c.unwait(k)
 		c.keepLateVoicemails(k)
 		c.feed(k, ivr.CallerHungUp{})
 		if k.ob != nil {
 			c.obHungUp(k)
 		}
-		if c.router != nil {
-			c.acdCallerGone(k)
-		}
+		c.acdCallerGone(k)
 		if k.agentCh != "" && !k.agentGone {
 			c.hangupChannel(k, k.agentCh)
 		}
@@ -1278,12 +1107,8 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		delete(c.byChannel, ch)
-		if c.router != nil {
-			c.acdAgentGone(k)
-		}
+		c.acdAgentGone(k)
 		talked := k.State == sb.CallBridged
-		// No cooldown when the caller, not the phone, ended the offer.
-		c.releaseAgent(k, talked || k.callerGone)
 		if talked || k.outcome != "" {
 			c.hangupCaller(k)
 		} else if k.ivr != nil && k.ivr.transfer != "" {
@@ -1296,10 +1121,11 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 				c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
 			}
 		} else if !k.callerGone {
-			// The offer failed (no answer, busy, unreachable): next agent.
+			// A leg the router did not connect (its ringing offers
+			// are its own legs, acdEvent): the router serves the caller.
 			k.State = sb.CallPrompting
 			k.Agent, k.AgentChannel = "", ""
-			c.hunt(k)
+			c.acdHunt(k)
 		}
 	default:
 		if !c.monitorLegGone(k, ch) {
@@ -1313,8 +1139,6 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 	c.maybeFinish(k)
 }
 
-// releaseAgent frees the call's agent; an agent whose phone failed the offer
-// (ok false) is not offered again for a retry interval.
 // noteGone remembers a leg that ended while a PBX snapshot is being
 // listed, so the snapshot does not resurrect it.
 func (c *Center) noteGone(ch sb.ChannelID) {
@@ -1324,42 +1148,11 @@ func (c *Center) noteGone(ch sb.ChannelID) {
 	}
 }
 
-func (c *Center) releaseAgent(k *call, ok bool) {
-	a := k.agent
-	if a == nil || a.call != k.ID {
-		return
-	}
-	now := c.clock.Now()
-	a.call = ""
-	a.idleSince = now
-	if !ok {
-		a.cooldown = now.Add(c.cfg.RetryInterval)
-		k.agent = nil
-	}
-	c.agentFree()
-}
-
-// agentFree offers waiting calls, in priority then arrival order, to free
-// agents of their queues.
-func (c *Center) agentFree() {
-	now := c.clock.Now()
-	for i := 0; i < len(c.waiting); {
-		k := c.waiting[i]
-		a := c.pickAgent(now, k)
-		if a == nil {
-			i++
-			continue
-		}
-		c.unwait(k) // removes waiting[i]
-		c.offer(k, a)
-	}
-}
-
 func (c *Center) maybeFinish(k *call) {
 	if !k.callerGone || (k.agentCh != "" && !k.agentGone) {
 		return
 	}
-	if c.router != nil && !c.acdMayFinish(k) {
+	if !c.acdMayFinish(k) {
 		return
 	}
 	k.finished = true
@@ -1367,7 +1160,6 @@ func (c *Center) maybeFinish(k *call) {
 	if k.adoptedAgent != "" {
 		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
 	}
-	c.unwait(k)
 	delete(c.calls, k.ID)
 	delete(c.byChannel, sb.ChannelID(k.ID))
 	if k.bridgeMade {
@@ -1462,17 +1254,5 @@ func (c *Center) onEndpoint(st sb.EndpointState) {
 	if !hasState(st.Endpoint) {
 		return // a Local endpoint is always online
 	}
-	if c.router != nil {
-		c.acdEndpoint(st)
-		return
-	}
-	for _, a := range c.agents {
-		if strings.EqualFold(a.Endpoint, st.Endpoint) {
-			was := a.online
-			a.online = st.State != "offline"
-			if a.online && !was {
-				c.agentFree()
-			}
-		}
-	}
+	c.acdEndpoint(st)
 }

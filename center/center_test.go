@@ -8,6 +8,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/routing"
 )
 
 type rig struct {
@@ -30,12 +31,14 @@ func newRigWith(t *testing.T, setup func(*Options), agents ...string) *rig {
 	r := &rig{pbx: newFakePBX(), clock: newManualClock(), cdr: newMemCDR()}
 	cfg := Config{
 		Greeting: []string{"sound:hello-world"}, NoAgentPrompt: []string{"sound:vm-goodbye"},
-		AgentRingTimeout: 15 * time.Second, WaitForAgent: 30 * time.Second, RetryInterval: 5 * time.Second,
+		AgentRingTimeout: 15 * time.Second,
 	}
 	for _, a := range agents {
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(a), Endpoint: "PJSIP/" + a})
 	}
-	o := Options{Config: cfg, PBX: r.pbx, CallLog: r.cdr, Clock: r.clock}
+	// The basic engine: callers wait 30 s, a phone that failed an offer
+	// is skipped 5 s.
+	o := Options{Config: cfg, PBX: r.pbx, CallLog: r.cdr, Clock: r.clock, Router: BasicRouter(t, cfg, 30*time.Second, 5*time.Second)}
 	if setup != nil {
 		setup(&o)
 	}
@@ -115,8 +118,10 @@ func TestCallBridgedThenAgentHangsUp(t *testing.T) {
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.clock.Advance(3 * time.Second)
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 	r.inBridge("c1", "c1", "c1-a1")
@@ -149,6 +154,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	r.send(sb.HangupRequested{EventHeader: hdr("ChannelHangupRequest"), Channel: "c1", Cause: 16})
 	r.pbx.expect(t, "hangup c1-a1") // the ringing phone stops
@@ -164,6 +170,7 @@ func TestCallerHangsUpWhileAgentRings(t *testing.T) {
 	r.pbx.expect(t, "answer c2")
 	r.pbx.expect(t, "play c2 c2-greet sound:hello-world")
 	r.greetingDone("c2")
+	r.pbx.expect(t, "moh c2 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c2-a1 PJSIP/1001 agent,c2")
 }
 
@@ -175,10 +182,8 @@ func TestNoAgentGivesClearOutcome(t *testing.T) {
 	r.greetingDone("c1")
 	r.pbx.expect(t, "moh c1 true")
 	r.waitLive(t, 1)
-	for range 6 { // 30 s wait limit, retried every 5 s
-		r.clock.waitTimer(t)
-		r.clock.Advance(5 * time.Second)
-	}
+	r.clock.waitTimer(t) // the router's wake-up at the 30 s wait limit
+	r.clock.Advance(30 * time.Second)
 	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "play c1 c1-noagent sound:vm-goodbye")
 	r.send(sb.PlaybackFinished{EventHeader: hdr("PlaybackFinished"), Playback: "c1-noagent", State: "done"})
@@ -197,10 +202,12 @@ func TestBusyAgentSkippedForNext(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	r.destroyed("c1-a1", 17) // busy
 	r.pbx.expect(t, "originate c1-a2 PJSIP/1002 agent,c1")
 	r.agentAnswers("c1", "c1-a2")
+	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a2]")
 }
@@ -211,8 +218,10 @@ func TestWaitingCallerGetsFreedAgent(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 	r.inBridge("c1", "c1", "c1-a1")
@@ -223,11 +232,14 @@ func TestWaitingCallerGetsFreedAgent(t *testing.T) {
 	r.greetingDone("c2")
 	r.pbx.expect(t, "moh c2 true") // waits: the only agent talks
 
+	// The caller hangs up: the agent is free at once (the router has no
+	// wrap-up on the basic engine) and rings for c2 while his leg of c1
+	// is hung up.
 	r.send(sb.HangupRequested{EventHeader: hdr("ChannelHangupRequest"), Channel: "c1", Cause: 16})
-	r.pbx.expect(t, "hangup c1-a1")
+	r.pbx.expectSet(t, "hangup c1-a1", "originate c2-a1 PJSIP/1001 agent,c2")
 	r.destroyed("c1", 16)
 	r.destroyed("c1-a1", 16)
-	r.pbx.expectSet(t, "destroy br-c1", "originate c2-a1 PJSIP/1001 agent,c2")
+	r.pbx.expect(t, "destroy br-c1")
 	if row := r.cdr.next(t); row.CallID != "c1" || row.HangupBy != "caller" || row.Outcome != sb.OutcomeCompleted {
 		t.Fatalf("cdr = %+v", row)
 	}
@@ -240,6 +252,7 @@ func TestOfflineAgentNotOffered(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1002 agent,c1")
 }
 
@@ -280,6 +293,7 @@ func TestReconnectLeavesRingingAgentLegAlone(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	// The application is subscribed to the ringing leg, so a listing shows
 	// it; it has not answered: no bridge, no hang-up, no new offer.
@@ -300,6 +314,7 @@ func TestReconnectLeavesRingingAgentLegAlone(t *testing.T) {
 	r.waitState(t, "c1", sb.CallRinging)
 	// The agent answers after the reconnect: the normal path bridges.
 	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 }
@@ -324,7 +339,11 @@ func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var offline bool
-		_ = r.c.onLoop(context.Background(), func() error { offline = !r.c.agents[0].online; return nil })
+		_ = r.c.onLoop(context.Background(), func() error {
+			st, _ := r.c.router.AgentStats("1001", r.c.clock.Now())
+			offline = st.State == routing.StateUnavailable
+			return nil
+		})
 		if offline {
 			break
 		}
@@ -339,6 +358,7 @@ func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1002 agent,c1")
 }
 

@@ -201,6 +201,7 @@ func attach(t *testing.T, s *sim.Server, cfg center.Config) *e2e {
 
 // attachWith is attach with a hook to change the center's options (the
 // adapter is there to build what needs it) before the center is built.
+// Without a router from the hook the center runs on the basic engine.
 func attachWith(t *testing.T, s *sim.Server, cfg center.Config, setup func(*center.Options, *ari.Adapter)) *e2e {
 	t.Helper()
 	return attachVia(t, s, simLink(s), nil, cfg, setup)
@@ -239,6 +240,9 @@ func attachDB(t *testing.T, s *sim.Server, l link, logTo io.Writer, cfg center.C
 	o := center.Options{Config: cfg, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log}
 	if setup != nil {
 		setup(&o, pbx)
+	}
+	if o.Router == nil {
+		o.Router = center.BasicRouter(t, o.Config, basicWait, basicRetry)
 	}
 	c := center.New(o)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -310,9 +314,14 @@ func (e *e2e) noChannelsLeft(t *testing.T) {
 func baseConfig() center.Config {
 	return center.Config{
 		Greeting: []string{"sound:hello-world"}, NoAgentPrompt: []string{"sound:vm-goodbye"},
-		AgentRingTimeout: 20 * time.Second, WaitForAgent: 60 * time.Second, RetryInterval: 2 * time.Second,
+		AgentRingTimeout: 20 * time.Second,
 	}
 }
+
+// basicWait and basicRetry are the basic engine's settings in these
+// tests (center.wait_for_agent, center.retry_interval): how long a caller
+// waits, how long a phone that failed an offer is skipped.
+const basicWait, basicRetry = 60 * time.Second, 2 * time.Second
 
 func TestE2ECallerHangsUpAfterTalking(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -369,9 +378,11 @@ func TestE2ECallerHangsUpWhileAgentRings(t *testing.T) {
 
 func TestE2ENoFreeAgent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := baseConfig()
-		cfg.WaitForAgent = 20 * time.Second
-		e := startE2E(t, 50, cfg, nil) // no agents configured
+		s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 50, Seed: 1})
+		serve(t, s)
+		e := attachWith(t, s, baseConfig(), func(o *center.Options, _ *ari.Adapter) { // no agents configured
+			o.Router = center.BasicRouter(t, o.Config, 20*time.Second, basicRetry)
+		})
 		id := e.call(t, "+15551230004", sim.Party{})
 		row := e.cdr.wait(t, id)
 		if row.Outcome != sb.OutcomeNoAgent || row.HangupBy != "system" {

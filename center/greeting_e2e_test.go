@@ -33,7 +33,8 @@ func TestE2EUnplayableGreetingGoesOnToTheAgent(t *testing.T) {
 		cfg.Greeting = []string{"bogus:thing"}
 		cfg.Agents = []sb.Agent{{ID: "1001", Endpoint: "PJSIP/1001"}}
 		r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, 10)}
-		c := center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log})
+		c := center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log,
+			Router: center.BasicRouter(t, cfg, basicWait, basicRetry)})
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		wg.Add(2)

@@ -25,15 +25,14 @@ type Route struct {
 	ClosedFlow string
 }
 
-// QueueConfig is a queue as the skeleton knows it: which agents answer it.
+// QueueConfig is what the center itself does for a queue (the router
+// knows its agents and waits).
 type QueueConfig struct {
-	Name         string
-	Agents       []sb.AgentID  // empty: every agent
-	WaitForAgent time.Duration // 0: Config.WaitForAgent
-	// Callback lets waiting callers ask to be called back (router mode).
+	Name string
+	// Callback lets waiting callers ask to be called back.
 	Callback QueueCallback
-	// ReturningCaller (router mode; 0: off) offers a caller who talked to
-	// an agent of this queue within this long first to that agent.
+	// ReturningCaller (0: off) offers a caller who talked to an agent of
+	// this queue within this long first to that agent.
 	ReturningCaller time.Duration
 }
 
@@ -332,13 +331,8 @@ func (c *Center) runIVR(k *call, cmd ivr.Command) {
 		k.skills = cmd.Skills
 		k.greetingDone = true
 		k.State = sb.CallPrompting
-		now := c.clock.Now()
-		k.deadline = now.Add(c.cfg.WaitForAgent)
-		if q, ok := c.queues[cmd.Queue]; ok && q.WaitForAgent > 0 {
-			k.deadline = now.Add(q.WaitForAgent)
-		}
 		c.log.Info("flow queued call", "call_id", k.ID, "queue", cmd.Queue)
-		c.hunt(k)
+		c.acdHunt(k)
 	case ivr.TransferCmd:
 		c.transfer(k, cmd)
 	case ivr.HangupCmd:
@@ -497,7 +491,6 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 	k.attempts++
 	c.seq++
 	k.offerSeq = c.seq
-	k.agent = nil
 	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-t%d", k.ID, k.attempts))
 	k.agentUp, k.agentGone = false, false
 	k.ivr.transfer = cmd.Token

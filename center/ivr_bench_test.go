@@ -58,7 +58,8 @@ func ivrLoad(tb testing.TB, n int, speed float64, hold bool) (wall time.Duration
 	set := loadFlows(tb, benchFlow, nil)
 	flows.cur.Store(set)
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, n+10)}
-	c = center.New(center.Options{Config: center.Config{CommandTimeout: time.Minute}, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log,
+	cfg := center.Config{CommandTimeout: time.Minute}
+	c = center.New(center.Options{Config: cfg, PBX: pbx, CallLog: r, Clock: simClock{s.Clock()}, Log: log, Router: center.BasicRouter(tb, cfg, basicWait, basicRetry),
 		IVR: center.IVROptions{Flows: flows, Routes: []center.Route{{DNIS: "*", Flow: "main"}}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

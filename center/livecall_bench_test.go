@@ -46,8 +46,7 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 	}
 
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 1, Seed: 1, Sounds: map[string]time.Duration{"beep": 0}})
-	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, WaitForAgent: 10 * time.Minute,
-		RetryInterval: time.Second, CommandTimeout: 30 * time.Second}
+	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, CommandTimeout: 30 * time.Second}
 	for i := range n {
 		res := fmt.Sprint(10000 + i)
 		s.AddEndpoint("PJSIP", res, sim.Party{Talk: time.Hour})
@@ -61,7 +60,7 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := center.New(center.Options{Config: cfg, PBX: pbx, Log: log})
+	c := center.New(center.Options{Config: cfg, PBX: pbx, Log: log, Router: center.BasicRouter(tb, cfg, 10*time.Minute, time.Second)})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)

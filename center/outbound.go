@@ -159,7 +159,7 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	case obcall.ReadyAgent:
 		c.acdApply(routing.AgentReady{Agent: cmd.Agent})
 	case obcall.Rebalance:
-		if c.acd != nil && !c.acd.applying {
+		if !c.acd.applying {
 			c.obRebalance() // the line's held agent goes back, or is held
 		} else {
 			c.obDirty = true
@@ -314,9 +314,6 @@ func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
 // Dial places a campaign call (outbound.Placer). It returns once the PBX
 // took or refused the originate; the rest is reported.
 func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
-	if c.router == nil {
-		return sb.Errorf(sb.EUNAVAILABLE, "outbound campaigns need routing.engine router")
-	}
 	if d.Channel == "" || d.Endpoint == "" {
 		return sb.Errorf(sb.EINVALID, "dial: channel and endpoint are required")
 	}
@@ -622,9 +619,6 @@ func (c *Center) dialPreview(ob *obCall) error {
 // reserved and on-call agents talking; wrap-up as such; paused, logged-out
 // and unreachable agents are left out.
 func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Agent, error) {
-	if c.router == nil {
-		return nil, ErrRouter
-	}
 	var out []dialer.Agent
 	err := c.onLoop(ctx, func() error {
 		ids, ok := c.router.QueueAgents(sb.QueueName(queue))
@@ -696,7 +690,7 @@ func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
 // has lines ringing (or in AMD), and releases the others.
 func (c *Center) obRebalance() {
 	c.obDirty = false
-	if c.router == nil || c.obBalancing {
+	if c.obBalancing {
 		return
 	}
 	c.obBalancing = true

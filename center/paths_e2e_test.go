@@ -19,14 +19,16 @@ import (
 )
 
 // useEngine sets up the options of a center, before it is built, for the
-// routing engine named: "basic" leaves the center's own hunt over cfg's
-// agents; "router" routes every call through queue sales (longest idle,
-// ringing an agent as long as the basic hunt does) with cfg's agents.
-// Each call builds a new router, as a restarted process does.
+// routing engine named: "basic" is the router as app builds it for
+// routing.engine basic over the configuration's agents and queues;
+// "router" routes every call through queue sales (longest idle, ringing
+// an agent as long as the basic engine does) with the configuration's
+// agents. Each call builds a new router, as a restarted process does.
 func useEngine(t *testing.T, engine string, o *center.Options) {
 	t.Helper()
 	switch engine {
 	case "basic":
+		o.Router = center.BasicRouter(t, o.Config, basicWait, basicRetry)
 	case "router":
 		q := salesQueue(routing.LongestIdle)
 		q.RingTimeout = o.Config.AgentRingTimeout
@@ -92,11 +94,7 @@ func (r *engineRig) attach(t *testing.T) *e2e {
 // (the last is the one running at the end) for the common checks.
 type callPath struct {
 	name string
-	// routerOnly: the path exists only on the router engine (callbacks,
-	// preview and campaigns are router features); on the basic engine
-	// the test checks that the center refuses it instead.
-	routerOnly bool
-	run        func(t *testing.T, engine string) []*e2e
+	run  func(t *testing.T, engine string) []*e2e
 }
 
 // TestCallPaths runs every call path on both routing engines and checks,
@@ -107,10 +105,6 @@ func TestCallPaths(t *testing.T) {
 		for _, path := range callPaths {
 			t.Run(engine.name+"/"+path.name, func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					if path.routerOnly && engine.name != "router" {
-						refusedWithoutRouter(t)
-						return
-					}
 					es := path.run(t, engine.name)
 					last := es[len(es)-1]
 					last.noChannelsLeft(t)
@@ -153,25 +147,15 @@ func rowsComplete(t *testing.T, e *e2e) {
 	}
 }
 
-// refusedWithoutRouter: callbacks, preview and campaign dialing need the
-// router engine; the basic engine refuses them with EUNAVAILABLE instead
-// of placing anything.
-func refusedWithoutRouter(t *testing.T) {
-	_, e := startOn(t, "basic", agent1001, func(cfg *center.Config, _ *sim.Server) { callbackConfig(cfg) }, nil)
-	ctx := context.Background()
-	err := e.c.Dial(ctx, outbound.Dial{Channel: "ob-1", Endpoint: "PJSIP/+15550000@trunk", Campaign: "e2e", Attempt: 1})
-	if sb.ErrorCode(err) != sb.EUNAVAILABLE {
-		t.Errorf("campaign dial on the basic engine: %v, want unavailable", err)
-	}
-	if _, err := e.c.CampaignAgents(ctx, "sales"); sb.ErrorCode(err) != sb.EUNAVAILABLE {
-		t.Errorf("campaign agents on the basic engine: %v, want unavailable", err)
-	}
-	if _, err := e.c.RoutingSnapshot(ctx); sb.ErrorCode(err) != sb.EUNAVAILABLE {
-		t.Errorf("queue snapshot (callbacks) on the basic engine: %v, want unavailable", err)
-	}
-	e.noChannelsLeft(t)
-	if n := e.cdr.count(); n != 0 {
-		t.Errorf("%d call-log rows, want none", n)
+// campaignEngine is the startCampaign setup of the campaign paths on the
+// engine named: "basic" replaces the campaign router by the basic
+// engine's over the same agents and queue outbound.
+func campaignEngine(t *testing.T, engine string) func(*center.Options, *storage.DB) {
+	return func(o *center.Options, _ *storage.DB) {
+		if engine == "basic" {
+			o.Config.Queues = append(o.Config.Queues, center.QueueConfig{Name: "outbound"})
+			useEngine(t, engine, o)
+		}
 	}
 }
 
@@ -238,25 +222,25 @@ var callPaths = []callPath{
 		wantAbandoned(t, e.cdr.wait(t, id))
 		return []*e2e{e}
 	}},
-	{name: "callback", routerOnly: true, run: pathCallback},
-	{name: "preview", routerOnly: true, run: pathPreview},
-	{name: "campaign-human", routerOnly: true, run: func(t *testing.T, _ string) []*e2e {
-		return pathCampaign(t, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 5 * time.Second},
+	{name: "callback", run: pathCallback},
+	{name: "preview", run: pathPreview},
+	{name: "campaign-human", run: func(t *testing.T, engine string) []*e2e {
+		return pathCampaign(t, engine, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 5 * time.Second},
 			want: campaign.LeadDone, outcome: campaign.OutcomeAnswered}, sim.Party{}, 1, sb.OutcomeCompleted)
 	}},
-	{name: "campaign-machine", routerOnly: true, run: func(t *testing.T, _ string) []*e2e {
-		return pathCampaign(t, leadKind{name: "machine", n: 1, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute},
+	{name: "campaign-machine", run: func(t *testing.T, engine string) []*e2e {
+		return pathCampaign(t, engine, leadKind{name: "machine", n: 1, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute},
 			want: campaign.LeadFailed, outcome: campaign.OutcomeMachine}, sim.Party{}, 1, "")
 	}},
-	{name: "campaign-busy", routerOnly: true, run: func(t *testing.T, _ string) []*e2e {
-		return pathCampaign(t, leadKind{name: "busy", n: 1, party: sim.Party{Busy: true},
+	{name: "campaign-busy", run: func(t *testing.T, engine string) []*e2e {
+		return pathCampaign(t, engine, leadKind{name: "busy", n: 1, party: sim.Party{Busy: true},
 			want: campaign.LeadFailed, outcome: campaign.OutcomeBusy}, sim.Party{}, 1, "")
 	}},
-	{name: "campaign-abandon", routerOnly: true, run: func(t *testing.T, _ string) []*e2e {
+	{name: "campaign-abandon", run: func(t *testing.T, engine string) []*e2e {
 		// The agent does not answer: the person who answered hears the
 		// abandon message once the connect window is over, and the lead
 		// waits out the abandon quarantine (an attempt is left).
-		return pathCampaign(t, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second},
+		return pathCampaign(t, engine, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second},
 			want: campaign.LeadRetry, outcome: campaign.OutcomeAbandoned}, sim.Party{NoAnswer: true}, 2, sb.OutcomeAbandoned)
 	}},
 	{name: "supervisor-listen-whisper-barge", run: pathSupervise},
@@ -319,11 +303,11 @@ func pathCallback(t *testing.T, engine string) []*e2e {
 // lead of kind k with one agent (2000, party agent) and checks the lead's state, its one attempt
 // and the call's row (rowOutcome; "" when no person was reached, so no
 // call was logged).
-func pathCampaign(t *testing.T, k leadKind, agent sim.Party, attempts int, rowOutcome sb.Outcome) []*e2e {
+func pathCampaign(t *testing.T, engine string, k leadKind, agent sim.Party, attempts int, rowOutcome sb.Outcome) []*e2e {
 	a, db, _, leads := startCampaign(t, []leadKind{k}, 1, agent, func(c *campaign.Campaign) {
 		c.MaxAttempts = attempts
 		c.MachineMessage = "sound:vm-goodbye"
-	})
+	}, campaignEngine(t, engine))
 	ctx := context.Background()
 	var atts []storage.Attempt
 	waitUntil(t, "attempt closed", func() bool {
@@ -370,9 +354,10 @@ func pathCampaign(t *testing.T, k leadKind, agent sim.Party, attempts int, rowOu
 
 // pathPreview: nothing is dialed until the agent takes the lead; the
 // agent's phone rings first, then the customer's.
-func pathPreview(t *testing.T, _ string) []*e2e {
+func pathPreview(t *testing.T, engine string) []*e2e {
 	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 5 * time.Second}}}
-	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) { c.Mode = campaign.ModePreview })
+	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) { c.Mode = campaign.ModePreview },
+		campaignEngine(t, engine))
 	ctx := context.Background()
 	var lead outbound.PreviewLead
 	waitUntil(t, "a lead to preview", func() bool {

@@ -48,7 +48,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 		ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
 		defer cancel()
 		seen := map[string]bool{}
-		for _, a := range c.agents {
+		for _, a := range c.cfg.Agents {
 			if seen[a.Endpoint] {
 				continue
 			}
@@ -90,7 +90,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 					c.reconcile(snap, chans, bridges, cards, placed)
 					c.recoverRecordings(probe)
 					c.doneReconciling()
-					if c.router != nil && !c.acd.restored {
+					if !c.acd.restored {
 						// Stored callback requests go back in their
 						// queues once the PBX is there to place them.
 						c.acd.restored = true
@@ -352,11 +352,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 				if _, ok := live[other]; ok {
 					k.agentCh, k.agentUp, k.AgentChannel = other, true, other
 					c.byChannel[other] = k
-					k.agent = c.agentForChannel(live[other])
-					if k.agent != nil {
-						k.agent.call = k.ID
-						k.Agent = k.agent.ID
-					}
+					k.Agent = c.agentForChannel(live[other])
 				}
 			}
 		}
@@ -369,7 +365,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 				k.Bridged = c.clock.Now()
 			}
 			c.answered.Add(1)
-			if c.router != nil && k.Agent != "" {
+			if k.Agent != "" {
 				c.acdAdopt(k)
 			}
 			k.adoptedTalking = !gone
@@ -413,19 +409,20 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		})
 		k.Answered = c.clock.Now()
 	}
-	c.hunt(k)
+	c.acdHunt(k)
 	return k
 }
 
 // agentForChannel finds the agent whose phone a channel is on, by the
-// channel name's Technology/Resource prefix (PJSIP/1001-00000004).
-func (c *Center) agentForChannel(ch sb.ChannelInfo) *agent {
-	for _, a := range c.agents {
+// channel name's Technology/Resource prefix (PJSIP/1001-00000004); ""
+// when none.
+func (c *Center) agentForChannel(ch sb.ChannelInfo) sb.AgentID {
+	for _, a := range c.cfg.Agents {
 		if strings.HasPrefix(strings.ToLower(ch.Name), strings.ToLower(a.Endpoint)+"-") {
-			return a
+			return a.ID
 		}
 	}
-	return nil
+	return ""
 }
 
 // reconcileFirst: the legs of an agent-first call that vanished while the

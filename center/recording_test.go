@@ -88,8 +88,10 @@ func TestRecordingStartLostWithPBXCrash(t *testing.T) {
 		r.pbx.expect(t, "answer c1")
 		r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 		r.greetingDone("c1")
+		r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 		r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 		r.agentAnswers("c1", "c1-a1")
+		r.pbx.expect(t, "moh c1 false")
 		r.pbx.expect(t, "bridge br-c1")
 		r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 		r.inBridge("c1", "c1", "c1-a1")
@@ -136,8 +138,10 @@ func (r *rig) bridgedAndRecorded(t *testing.T) string {
 	r.pbx.expect(t, "answer c1")
 	r.pbx.expect(t, "play c1 c1-greet sound:hello-world")
 	r.greetingDone("c1")
+	r.pbx.expect(t, "moh c1 true") // queued: music while the phone rings
 	r.pbx.expect(t, "originate c1-a1 PJSIP/1001 agent,c1")
 	r.agentAnswers("c1", "c1-a1")
+	r.pbx.expect(t, "moh c1 false")
 	r.pbx.expect(t, "bridge br-c1")
 	r.pbx.expect(t, "add br-c1 [c1 c1-a1]")
 	r.inBridge("c1", "c1", "c1-a1")

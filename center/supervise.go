@@ -137,8 +137,6 @@ func (c *Center) monitorable(call sb.CallID) (*call, error) {
 
 // talkingAgent returns the agent talking on the call, "" when none: the
 // call is bridged to an agent's answered leg (not to a transfer target).
-// It reads what both engines set (the agent id and the answered leg): the
-// basic engine's agent record (call.agent) stays nil under the router.
 func talkingAgent(k *call) sb.AgentID {
 	if k.State != sb.CallBridged || k.transferred || k.agentCh == "" || !k.agentUp || k.agentGone {
 		return ""

@@ -15,18 +15,18 @@ import (
 	"github.com/switchboard/switchboard/sim"
 )
 
-// engines are the agent-selection engines supervision must work on: the
-// basic hunt (no router) and the ACD router (routing.engine router, the
-// default).
+// engines are the routing engines calls must work on: the router as
+// routing.engine basic builds it and the ACD router (routing.engine
+// router, the default).
 var engines = []struct {
 	name  string
 	queue sb.QueueName // the queue a call without a flow is in
-}{{"basic", ""}, {"router", "sales"}}
+}{{"basic", "default"}, {"router", "sales"}}
 
 // startSupervised starts sim, the adapter and a center on the engine
 // named, with agent 1001 (PJSIP/1001, answers after one ring) and the
-// supervisor's phone PJSIP/1099 (sup); setup runs on the center before it
-// starts (may be nil).
+// supervisor's phone PJSIP/1099 (sup); setup changes the center's options
+// before it is built (may be nil).
 func startSupervised(t *testing.T, engine string, sup sim.Party, setup func(*center.Options)) *e2e {
 	t.Helper()
 	agent := sim.Party{Rings: 1}

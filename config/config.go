@@ -69,8 +69,9 @@ type Config struct {
 }
 
 // Queue is a queue callers wait in until an agent answers. With
-// routing.engine basic a queue is offered to its agents, longest-idle first;
-// the keys marked (router) need routing.engine router.
+// routing.engine basic a queue is offered to its agents, longest-idle
+// first; the keys marked (router) are only read with routing.engine
+// router.
 type Queue struct {
 	// Name identifies the queue (unique): IVR queue nodes, the API, metrics.
 	Name string `mapstructure:"name" yaml:"name"`
@@ -432,7 +433,8 @@ type Center struct {
 	// WaitForAgent is how long a caller waits for a free agent before the
 	// no-agent outcome.
 	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent"`
-	// RetryInterval is the pause between two hunts for a free agent.
+	// RetryInterval is, with routing.engine basic, how long an agent whose
+	// phone failed an offer (no answer, busy, unreachable) is skipped.
 	RetryInterval time.Duration `mapstructure:"retry_interval" yaml:"retry_interval"`
 }
 
@@ -467,8 +469,10 @@ type Agent struct {
 // Routing chooses the agent-selection engine.
 type Routing struct {
 	// Engine is router (the ACD router: skills, strategies, wrap-up,
-	// no-answer pause, callbacks, queue_log, outbound campaigns; the
-	// default) or basic (longest-idle among a queue's agents, nothing more).
+	// no-answer pause, queue exits, announcements, escalation; the
+	// default) or basic, kept for old configurations: the same router
+	// with each queue's agents as its members served longest-idle, and
+	// none of those (app.BuildRouter, routing.Basic).
 	Engine string `mapstructure:"engine" yaml:"engine"`
 	// QueueLog, when set, is the file the router writes Asterisk-style
 	// queue_log lines to.
@@ -588,7 +592,7 @@ type DemoSettings struct {
 	Seed int64 `mapstructure:"seed" yaml:"seed"`
 	// CampaignLeads is how many leads the demo's outbound campaign
 	// "demo-outbound" dials, through the same agents as the inbound
-	// callers (routing.engine router only); 0 runs no campaign.
+	// callers; 0 runs no campaign.
 	CampaignLeads int `mapstructure:"campaign_leads" yaml:"campaign_leads"`
 	// CampaignMode is that campaign's dialing mode: progressive, power or
 	// predictive (preview needs people at the agents' screens).

@@ -141,13 +141,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, duration, dr
 	}
 	var camp *demoCampaign
 	if d.CampaignLeads > 0 {
-		if cfg.Routing.Engine == "router" {
-			camp = newDemoCampaign(cfg)
-			for _, l := range camp.leads {
-				s.AddEndpoint("PJSIP", l.Number+"@trunk", l.party)
-			}
-		} else {
-			log.Warn("demo: no outbound campaign: campaigns need routing.engine router", "engine", cfg.Routing.Engine)
+		camp = newDemoCampaign(cfg)
+		for _, l := range camp.leads {
+			s.AddEndpoint("PJSIP", l.Number+"@trunk", l.party)
 		}
 	}
 	pipe, err := s.StartPipe()
@@ -180,13 +176,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, duration, dr
 		}
 	}()
 	if err := waitfor.Until(ctx, 10*time.Second, func() bool {
-		return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application) &&
-			(ctl.Outbound == nil || ctl.Outbound.Running())
+		return ctl.PBX.Ready() && slices.Contains(s.Apps(), cfg.Asterisk.Application) && ctl.Outbound.Running()
 	}); err != nil {
 		return nil, fmt.Errorf("simulated PBX link did not come up: %w", err)
-	}
-	if camp != nil && ctl.Outbound == nil {
-		camp = nil // not reached: the router engine makes the runner
 	}
 	if camp != nil && !early {
 		if err := camp.prepare(ctx, ctl.DB, clock.Now(), log); err != nil {

@@ -56,11 +56,9 @@ prompts whose sound file Asterisk does not have.`,
 				fmt.Fprintln(errOut, err)
 				return &exitError{code: 2, err: fmt.Errorf("the VIP lists of %s are not valid", path)}
 			}
-			if cfg.Routing.Engine == "router" {
-				if _, err := app.BuildRouter(cfg); err != nil {
-					fmt.Fprintln(errOut, err)
-					return &exitError{code: 2, err: fmt.Errorf("the routing of %s is not valid", path)}
-				}
+			if _, err := app.BuildRouter(cfg); err != nil {
+				fmt.Fprintln(errOut, err)
+				return &exitError{code: 2, err: fmt.Errorf("the routing of %s is not valid", path)}
 			}
 			if pbx {
 				problems, err := checkSounds(cmd.Context(), cfg, set)
