@@ -199,8 +199,8 @@ func TestLoadRecordingFaults(t *testing.T) {
 		t.Error("serve retried no command although hang-ups failed")
 	}
 	if res.CallLogRows != 2000 || res.RecordingsStored != 2000 || res.RecordingsFailed != 0 || res.RecordingsOpen != 0 {
-		t.Errorf("%d call-log rows; recordings: %d stored, %d failed, %d open; want 2000 rows and 2000 stored",
-			res.CallLogRows, res.RecordingsStored, res.RecordingsFailed, res.RecordingsOpen)
+		t.Errorf("%d call-log rows; recordings: %d stored, %d failed, %d open; want 2000 rows and 2000 stored; calls without a recording by outcome: %v",
+			res.CallLogRows, res.RecordingsStored, res.RecordingsFailed, res.RecordingsOpen, res.Unrecorded)
 	}
 	if res.CallsLiveAtEnd != 0 || res.ChannelsLeftAtEnd != 0 || res.BridgesLeftAtEnd != 0 {
 		t.Errorf("at the end: %d calls live, %d channels and %d bridges on the PBX", res.CallsLiveAtEnd, res.ChannelsLeftAtEnd, res.BridgesLeftAtEnd)

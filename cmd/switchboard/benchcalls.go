@@ -55,20 +55,23 @@ type callsBench struct {
 // measured calls: the delta of a counter from the end of the warm-up to the
 // moment every measured call is over and every recording settled.
 type callsBenchResult struct {
-	Calls             int              `json:"calls"`
-	Rate              float64          `json:"rate_per_second"`
-	Recording         string           `json:"recording"`
-	WallSeconds       float64          `json:"wall_seconds"`
-	CPUSeconds        float64          `json:"serve_cpu_seconds"`
-	CPUMsPerCall      float64          `json:"serve_cpu_ms_per_call"`
-	EventsPerCall     float64          `json:"pbx_events_per_call"`
-	RequestsPerCall   float64          `json:"ari_requests_per_call"`
-	AllocsPerCall     float64          `json:"serve_allocs_per_call"`
-	AllocBytesPerCall float64          `json:"serve_alloc_bytes_per_call"`
-	RecordingsStored  int              `json:"recordings_stored"`
-	RecordingsFailed  int              `json:"recordings_failed"`
-	RecordingsOpen    int              `json:"recordings_open"`
-	CallLogRows       int              `json:"call_log_rows"`
+	Calls             int     `json:"calls"`
+	Rate              float64 `json:"rate_per_second"`
+	Recording         string  `json:"recording"`
+	WallSeconds       float64 `json:"wall_seconds"`
+	CPUSeconds        float64 `json:"serve_cpu_seconds"`
+	CPUMsPerCall      float64 `json:"serve_cpu_ms_per_call"`
+	EventsPerCall     float64 `json:"pbx_events_per_call"`
+	RequestsPerCall   float64 `json:"ari_requests_per_call"`
+	AllocsPerCall     float64 `json:"serve_allocs_per_call"`
+	AllocBytesPerCall float64 `json:"serve_alloc_bytes_per_call"`
+	RecordingsStored  int     `json:"recordings_stored"`
+	RecordingsFailed  int     `json:"recordings_failed"`
+	RecordingsOpen    int     `json:"recordings_open"`
+	CallLogRows       int     `json:"call_log_rows"`
+	// Unrecorded counts the call-log rows with no recording, by outcome
+	// and hang-up cause (empty when every call has one).
+	Unrecorded        map[string]int   `json:"unrecorded,omitempty"`
 	AgentStateRows    float64          `json:"agent_state_rows_per_call"`
 	CallsLiveAtEnd    int              `json:"calls_live_at_end"`
 	ChannelsLeftAtEnd int              `json:"channels_left_at_end"`
@@ -378,6 +381,26 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 		}
 	}
 	res.AgentStateRows = float64(states1-states0) / n
+	rows, err := db.QueryContext(ctx, `SELECT outcome || ' cause ' || hangup_cause, count(*) FROM cdr
+		WHERE call_id NOT IN (SELECT call_id FROM recordings) GROUP BY 1`)
+	if err != nil {
+		return res, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return res, err
+		}
+		if res.Unrecorded == nil {
+			res.Unrecorded = map[string]int{}
+		}
+		res.Unrecorded[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
 	res.ChannelsLeftAtEnd, res.BridgesLeftAtEnd = len(s.Channels()), len(s.Bridges())
 	rss, err := serve.stop()
 	if err != nil {
