@@ -60,3 +60,17 @@ func TestPurePackagesImportNoIO(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineImportsNoAdapter fails when the engine comes to depend on an
+// adapter's library: it drives the PBX through the root package's port
+// and runs flow lookups through the Lookuper it is given (ivr/lookup), so
+// it needs no HTTP, ARI, ESL or configuration library.
+func TestEngineImportsNoAdapter(t *testing.T) {
+	for _, dep := range deps(t, "./center") {
+		for _, f := range []string{"net/http", "github.com/CyCoreSystems/", "github.com/fiorix/", "github.com/spf13/viper"} {
+			if dep == f || strings.HasPrefix(dep, strings.TrimSuffix(f, "/")+"/") {
+				t.Errorf("./center depends on %s", dep)
+			}
+		}
+	}
+}

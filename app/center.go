@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/center"
+	"github.com/switchboard/switchboard/ivr/lookup"
 	"github.com/switchboard/switchboard/ivr/registry"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
@@ -89,9 +90,10 @@ func (a *App) loadIVR(context.Context) error {
 	a.voicemail = voicemail.New(a.DB, cfg.IVR.VoicemailWebhook, nil, a.Log.With("component", "voicemail"))
 	a.centerOpts.IVR = center.IVROptions{
 		Flows: a.Flows, Routes: routes, Calendars: cals, Location: cfg.IVR.Location(),
-		Voicemail:     a.voicemail,
-		LookupMaxBody: cfg.IVR.LookupMaxBody, TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
-		Observer: a.opts.IVRObserver, HTTP: a.opts.Lookups,
+		Voicemail:       a.voicemail,
+		Lookup:          lookup.Client{HTTP: a.opts.Lookups, MaxBody: cfg.IVR.LookupMaxBody},
+		TransferContext: cfg.IVR.TransferContext, TrunkTemplate: cfg.IVR.TrunkTemplate,
+		Observer: a.opts.IVRObserver,
 	}
 	return nil
 }

@@ -1,14 +1,9 @@
 package center
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -73,11 +68,16 @@ type IVROptions struct {
 	Calendars       ivr.Calendars
 	Location        *time.Location // for hour, weekday, date in expressions (default UTC)
 	Voicemail       VoicemailStore
-	HTTP            *http.Client // lookups (default: a client without redirects to other hosts)
-	LookupMaxBody   int64        // bytes read of a lookup answer (default 64 KiB)
-	TransferContext string       // dialplan context for transfers to an extension (Local/EXT@CTX)
-	TrunkTemplate   string       // endpoint for external numbers, ${number} replaced
+	Lookup          Lookuper // runs lookup nodes (ivr/lookup over HTTP); nil: they fail
+	TransferContext string   // dialplan context for transfers to an extension (Local/EXT@CTX)
+	TrunkTemplate   string   // endpoint for external numbers, ${number} replaced
 	Observer        func(IVRNote)
+}
+
+// Lookuper runs a flow's lookup node (the request its LookupCmd
+// describes, within ctx) and returns the answer for the flow.
+type Lookuper interface {
+	Lookup(ctx context.Context, cmd ivr.LookupCmd) ivr.LookupDone
 }
 
 // DefaultTrunkTemplate is the endpoint of external numbers when none is
@@ -88,12 +88,6 @@ const DefaultTrunkTemplate = "PJSIP/${number}@trunk"
 func (o IVROptions) withDefaults() IVROptions {
 	if o.Location == nil {
 		o.Location = time.UTC
-	}
-	if o.HTTP == nil {
-		o.HTTP = &http.Client{}
-	}
-	if o.LookupMaxBody <= 0 {
-		o.LookupMaxBody = 64 << 10
 	}
 	if o.TransferContext == "" {
 		o.TransferContext = "from-agents"
@@ -405,9 +399,10 @@ func terminateOn(key string) string {
 	}
 }
 
-// lookup runs a flow's HTTP request off the owner goroutine.
+// lookup runs a flow's lookup node off the owner goroutine, bounded by
+// the node's timeout (3 s when it sets none), and feeds the answer back.
 func (c *Center) lookup(k *call, cmd ivr.LookupCmd) {
-	client, limit, parent := c.ivr.HTTP, c.ivr.LookupMaxBody, c.runCtx
+	lk, parent := c.ivr.Lookup, c.runCtx
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -417,54 +412,15 @@ func (c *Center) lookup(k *call, cmd ivr.LookupCmd) {
 		}
 		ctx, cancel := context.WithTimeout(parent, timeout)
 		defer cancel()
-		done := ivr.LookupDone{Token: cmd.Token}
-		var body io.Reader
-		if cmd.Body != "" {
-			body = strings.NewReader(cmd.Body)
+		done := ivr.LookupDone{Token: cmd.Token, Err: "lookups are not configured"}
+		if lk != nil {
+			done = lk.Lookup(ctx, cmd)
 		}
-		req, err := http.NewRequestWithContext(ctx, cmd.Method, cmd.URL, body)
-		if err == nil {
-			for h, val := range cmd.Headers {
-				req.Header.Set(h, val)
-			}
-			if cmd.Body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			req.Header.Set("Accept", "application/json")
-			var resp *http.Response
-			if resp, err = client.Do(req); err == nil {
-				var buf bytes.Buffer
-				_, err = io.Copy(&buf, io.LimitReader(resp.Body, limit+1))
-				resp.Body.Close()
-				switch {
-				case err != nil:
-				case int64(buf.Len()) > limit:
-					err = fmt.Errorf("answer larger than %d bytes", limit)
-				default:
-					done.Status, done.Body = resp.StatusCode, buf.Bytes()
-				}
-			}
-		}
-		if err != nil {
-			done.Err = lookupError(err, ctx)
+		if done.Err != "" {
 			c.log.Warn("flow lookup failed", "call_id", k.ID, "err", done.Err)
 		}
 		c.post(func() { c.feed(k, done) })
 	}()
-}
-
-// lookupError says why a lookup failed, without the URL (it may carry
-// credentials in its query).
-func lookupError(err error, ctx context.Context) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var te interface{ Timeout() bool }
-	if ctx.Err() == context.DeadlineExceeded || (errors.As(err, &te) && te.Timeout()) {
-		return "timeout"
-	}
-	return err.Error()
 }
 
 func (c *Center) storeVoicemail(vm *sb.Voicemail) {

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/ivr/lookup"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -133,13 +134,13 @@ func startIVRHTTP(t *testing.T, speed float64, yaml string, phones map[string]si
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
 	r.e2e = attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {
 		o.IVR = center.IVROptions{Flows: r.flows, Routes: routes,
-			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe, HTTP: hc}
+			Calendars: cals, Voicemail: r.vm, Observer: r.keys.observe, Lookup: lookup.Client{HTTP: hc}}
 	})
 	return r
 }
 
 // crmServer serves h as a CRM on an in-memory pipe until the test ends
-// and returns its URL and the client that reaches it (IVROptions.HTTP), so
+// and returns its URL and the client that reaches it (for IVROptions.Lookup), so
 // that lookups stay inside a synctest bubble.
 func crmServer(t *testing.T, h http.Handler) (string, *http.Client) {
 	t.Helper()
