@@ -20,11 +20,6 @@ import (
 // (a.centerOpts).
 func (a *App) newCenter(context.Context) error {
 	cfg := a.Config
-	var queues []center.QueueConfig
-	for _, q := range cfg.Queues {
-		queues = append(queues, center.QueueConfig{Name: q.Name, ReturningCaller: q.ReturningCaller,
-			Callback: center.QueueCallback{Key: q.Callback.Key, Prompt: q.Callback.Prompt, Confirmation: q.Callback.Confirmation}})
-	}
 	vip, err := cfg.LoadVIP()
 	if err != nil {
 		return err
@@ -34,7 +29,7 @@ func (a *App) newCenter(context.Context) error {
 	o.Config = center.Config{
 		Greeting: cc.Greeting, NoAgentPrompt: cc.NoAgentPrompt, AgentRingTimeout: cc.AgentRingTimeout,
 		AgentCallerID:  cc.AgentCallerID,
-		CommandTimeout: cfg.Asterisk.RequestTimeout, Agents: cfg.DomainAgents(), Queues: queues,
+		CommandTimeout: cfg.Asterisk.RequestTimeout, Agents: cfg.DomainAgents(), Queues: cfg.Queues,
 		VIP: vip, CallbackCallerID: cfg.Routing.CallbackCallerID,
 	}
 	o.PBX, o.CallLog, o.Clock, o.Observer, o.Log = a.PBX, a.DB, a.clock, a.Metrics, a.Log.With("component", "center")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,15 +118,11 @@ func apiTokens(cfg *config.Config) []api.Token {
 func apiQueues(cfg *config.Config) []api.QueueMembers {
 	var out []api.QueueMembers
 	for _, q := range cfg.Queues {
-		m := api.QueueMembers{Queue: sb.QueueName(q.Name)}
-		ids := q.Agents
-		if len(ids) == 0 {
+		m := api.QueueMembers{Queue: q.Name, Agents: slices.Clone(q.Agents)}
+		if len(m.Agents) == 0 {
 			for _, a := range cfg.Agents {
-				ids = append(ids, a.ID)
+				m.Agents = append(m.Agents, sb.AgentID(a.ID))
 			}
-		}
-		for _, id := range ids {
-			m.Agents = append(m.Agents, sb.AgentID(id))
 		}
 		out = append(out, m)
 	}

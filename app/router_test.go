@@ -14,7 +14,7 @@ var t0 = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
 
 // routerFor builds the router of a configuration with the given agents
 // (ids a1, a2, ... with these skills) and queues.
-func routerFor(t *testing.T, skills []map[string]int, queues ...config.Queue) *routing.Router {
+func routerFor(t *testing.T, skills []map[string]int, queues ...sb.Queue) *routing.Router {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Routing.Engine = "router"
@@ -42,7 +42,7 @@ func find[T routing.Action](acts []routing.Action) (T, bool) {
 }
 
 func TestBuildRouterServiceLevel(t *testing.T) {
-	r := routerFor(t, nil, config.Queue{Name: "q", ServiceLevel: "90/30s"}, config.Queue{Name: "d"})
+	r := routerFor(t, nil, sb.Queue{Name: "q", ServiceLevel: "90/30s"}, sb.Queue{Name: "d"})
 	for _, tt := range []struct {
 		queue  sb.QueueName
 		target float64
@@ -55,11 +55,11 @@ func TestBuildRouterServiceLevel(t *testing.T) {
 	}
 
 	cfg := config.Default()
-	cfg.Queues = []config.Queue{{Name: "q", ServiceLevel: "80"}}
+	cfg.Queues = []sb.Queue{{Name: "q", ServiceLevel: "80"}}
 	if _, err := BuildRouter(&cfg); err == nil {
 		t.Error("bad service_level: no error")
 	}
-	cfg.Queues = []config.Queue{{Name: "q", Callback: config.QueueCallback{Windows: []string{"noon"}}}}
+	cfg.Queues = []sb.Queue{{Name: "q", Callback: sb.QueueCallback{Windows: []string{"noon"}}}}
 	if _, err := BuildRouter(&cfg); err == nil {
 		t.Error("bad callback window: no error")
 	}
@@ -67,9 +67,9 @@ func TestBuildRouterServiceLevel(t *testing.T) {
 
 func TestBuildRouterExits(t *testing.T) {
 	r := routerFor(t, []map[string]int{nil},
-		config.Queue{Name: "full", Agents: []string{"a1"}, MaxLength: 1, MaxLengthTarget: "full-flow", MusicClass: "jazz"},
-		config.Queue{Name: "empty", Agents: []string{"a1"}, JoinEmpty: "no-members", EmptyTarget: "empty-flow"},
-		config.Queue{Name: "wait", Agents: []string{"a1"}, WaitForAgent: 10 * time.Second, MaxWaitTarget: "hangup"},
+		sb.Queue{Name: "full", Agents: []sb.AgentID{"a1"}, MaxLength: 1, MaxLengthTarget: "full-flow", MusicClass: "jazz"},
+		sb.Queue{Name: "empty", Agents: []sb.AgentID{"a1"}, JoinEmpty: "no-members", EmptyTarget: "empty-flow"},
+		sb.Queue{Name: "wait", Agents: []sb.AgentID{"a1"}, WaitForAgent: 10 * time.Second, MaxWaitTarget: "hangup"},
 	)
 	acts := r.Apply(routing.Enqueue{Call: "c1", Queue: "full"}, t0)
 	if q, ok := find[routing.Queued](acts); !ok || q.MusicClass != "jazz" {
@@ -92,7 +92,7 @@ func TestBuildRouterExits(t *testing.T) {
 
 func TestBuildRouterLeaveWhenEmpty(t *testing.T) {
 	r := routerFor(t, []map[string]int{nil},
-		config.Queue{Name: "q", Agents: []string{"a1"}, LeaveWhenEmpty: "no-members", EmptyTarget: "vm"})
+		sb.Queue{Name: "q", Agents: []sb.AgentID{"a1"}, LeaveWhenEmpty: "no-members", EmptyTarget: "vm"})
 	r.Apply(routing.AgentLogin{Agent: "a1", Paused: true, Reason: "lunch"}, t0)
 	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
 	acts := r.Apply(routing.AgentLogout{Agent: "a1"}, t0.Add(time.Second))
@@ -102,7 +102,7 @@ func TestBuildRouterLeaveWhenEmpty(t *testing.T) {
 }
 
 func TestBuildRouterAnnouncements(t *testing.T) {
-	r := routerFor(t, nil, config.Queue{Name: "q", AnnounceEvery: 30 * time.Second, AnnouncePosition: true})
+	r := routerFor(t, nil, sb.Queue{Name: "q", AnnounceEvery: 30 * time.Second, AnnouncePosition: true})
 	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
 	if acts := r.Apply(routing.Tick{}, t0.Add(29*time.Second)); len(acts) != 0 {
 		t.Errorf("before announce_every: %+v", acts)
@@ -116,15 +116,15 @@ func TestBuildRouterAnnouncements(t *testing.T) {
 func TestBuildRouterEscalation(t *testing.T) {
 	// a1 has support 2, below the queue's 5; a2 answers queue r only.
 	r := routerFor(t, []map[string]int{{"support": 2}, nil},
-		config.Queue{Name: "q", Agents: []string{"a1"}, Skills: "skills.support >= 5", WaitForAgent: time.Hour,
-			Escalation: []config.Escalation{
+		sb.Queue{Name: "q", Agents: []sb.AgentID{"a1"}, Skills: "skills.support >= 5", WaitForAgent: time.Hour,
+			Escalation: []sb.EscalationStep{
 				{After: 10 * time.Second, Skills: "skills.support >= 2"},
-				{After: 20 * time.Second, AddQueues: []string{"r"}},
+				{After: 20 * time.Second, AddQueues: []sb.QueueName{"r"}},
 				{After: 30 * time.Second, OfferCallback: true},
 				{After: 40 * time.Second, Exit: "vm"},
 			},
-			Callback: config.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"}}},
-		config.Queue{Name: "r", Agents: []string{"a2"}})
+			Callback: sb.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"}}},
+		sb.Queue{Name: "r", Agents: []sb.AgentID{"a2"}})
 	r.Apply(routing.AgentLogin{Agent: "a1"}, t0)
 	if acts := r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0); len(acts) == 0 {
 		t.Fatal("not queued")
@@ -159,7 +159,7 @@ func TestBuildRouterEscalation(t *testing.T) {
 }
 
 func TestBuildRouterCallbacks(t *testing.T) {
-	r := routerFor(t, []map[string]int{nil}, config.Queue{Name: "q", Callback: config.QueueCallback{
+	r := routerFor(t, []map[string]int{nil}, sb.Queue{Name: "q", Callback: sb.QueueCallback{
 		Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"},
 		Windows: []string{"mon 09:00-17:00"}, Attempts: 2, Retry: 2 * time.Minute}})
 	r.Apply(routing.Enqueue{Call: "c1", Queue: "q"}, t0)
@@ -264,7 +264,7 @@ func TestBuildRouterBasic(t *testing.T) {
 	for _, id := range []string{"a1", "a2", "a3"} {
 		cfg.Agents = append(cfg.Agents, config.Agent{ID: id, Endpoint: "PJSIP/" + id})
 	}
-	cfg.Queues = []config.Queue{{Name: "q", Agents: []string{"a2", "a3"}, Strategy: routing.Linear, Skills: "skills.x > 1",
+	cfg.Queues = []sb.Queue{{Name: "q", Agents: []sb.AgentID{"a2", "a3"}, Strategy: routing.Linear, Skills: "skills.x > 1",
 		RingTimeout: 5 * time.Second, WrapUp: time.Minute, WaitForAgent: 45 * time.Second}}
 	r, err := BuildRouter(&cfg)
 	if err != nil {

@@ -319,7 +319,7 @@ func (c *Center) acdHunt(k *call) {
 	if k.ivr != nil {
 		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
 	}
-	window := c.queues[string(k.Queue)].ReturningCaller
+	window := c.queues[k.Queue].ReturningCaller
 	if preferred != "" || window <= 0 || c.lastAgent == nil || k.Caller == "" {
 		c.acdEnqueue(k, preferred)
 		return

@@ -49,14 +49,14 @@ type acdE2E struct {
 // startACD starts sim, the ARI adapter and a center routing through one
 // queue q; agents are the phones, in order (configuration order breaks
 // longest-idle ties).
-func startACD(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone) *acdE2E {
+func startACD(t *testing.T, speed float64, q sb.Queue, phones []acdPhone) *acdE2E {
 	t.Helper()
 	return startACDWith(t, speed, q, phones, nil, nil)
 }
 
 // startACDWith is startACD with the center's configuration changed by
 // mod and setup run on the center before it starts (both may be nil).
-func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
+func startACDWith(t *testing.T, speed float64, q sb.Queue, phones []acdPhone,
 	mod func(*center.Config, *sim.Server), setup func(*center.Options)) *acdE2E {
 	t.Helper()
 	return startACDRouting(t, speed, q, phones, nil, mod, setup)
@@ -64,7 +64,7 @@ func startACDWith(t *testing.T, speed float64, q routing.QueueConfig, phones []a
 
 // startACDRouting is startACDWith with the router's configuration changed
 // by rmod (may be nil).
-func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones []acdPhone,
+func startACDRouting(t *testing.T, speed float64, q sb.Queue, phones []acdPhone,
 	rmod func(*routing.Config), mod func(*center.Config, *sim.Server), setup func(*center.Options)) *acdE2E {
 	t.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: speed, Seed: 1})
@@ -83,7 +83,7 @@ func startACDRouting(t *testing.T, speed float64, q routing.QueueConfig, phones 
 		}
 		rcfg.Agents = append(rcfg.Agents, ac)
 	}
-	rcfg.Queues = []routing.QueueConfig{q}
+	rcfg.Queues = []sb.Queue{q}
 	if rmod != nil {
 		rmod(&rcfg)
 	}
@@ -156,8 +156,8 @@ func (a *acdE2E) waitState(t *testing.T, agent sb.AgentID, want routing.State) r
 	return st
 }
 
-func salesQueue(strategy string) routing.QueueConfig {
-	return routing.QueueConfig{Name: "sales", Strategy: strategy, RingTimeout: 10 * time.Second, MaxNoAnswer: 2}
+func salesQueue(strategy string) sb.Queue {
+	return sb.Queue{Name: "sales", Strategy: strategy, RingTimeout: 10 * time.Second, MaxNoAnswer: 2}
 }
 
 // TestACDLongestIdleWrapUp: the call goes to the longest-idle agent, is
@@ -352,7 +352,7 @@ func TestACDBusyLocalAgentBacksOff(t *testing.T) {
 func TestACDMaxWaitExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := salesQueue(routing.LongestIdle)
-		q.MaxWait = 10 * time.Second
+		q.WaitForAgent = 10 * time.Second
 		a := startACD(t, 50, q, nil)
 		id := a.call(t, "+15551240007", sim.Party{})
 		row := a.cdr.wait(t, id)
@@ -443,7 +443,7 @@ func TestACDRestartKeepsAdoptedAgentBusy(t *testing.T) {
 			cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
 			rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(p.res), Endpoint: "PJSIP/" + p.res})
 		}
-		rcfg.Queues = []routing.QueueConfig{salesQueue("linear")}
+		rcfg.Queues = []sb.Queue{salesQueue("linear")}
 		r, err := routing.New(rcfg)
 		if err != nil {
 			t.Fatal(err)
@@ -517,7 +517,7 @@ flows:
 		}
 		q := salesQueue("linear") // 1001 first whenever free
 		q.PreferredWait = 30 * time.Second
-		rcfg.Queues = []routing.QueueConfig{q}
+		rcfg.Queues = []sb.Queue{q}
 		r, err := routing.New(rcfg)
 		if err != nil {
 			t.Fatal(err)

@@ -86,7 +86,7 @@ func (c *Center) firstEvent(e sb.Event) bool {
 // callback key turns the wait into a callback request. It reports whether
 // the key was taken.
 func (c *Center) callbackKey(k *call, digit string) bool {
-	q := c.queues[string(k.Queue)]
+	q := c.queues[k.Queue]
 	ac := c.acd.calls[k.ID]
 	w := agentfirst.Waiting{Key: q.Callback.Key, Caller: k.Caller,
 		Queued: ac != nil && ac.enqueued && !ac.connected && !ac.exited && !ac.callback && k.outcome == ""}
@@ -123,7 +123,7 @@ func (c *Center) acdOfferCallback(o routing.OfferCallback) {
 	if k == nil {
 		return
 	}
-	q := c.queues[string(k.Queue)]
+	q := c.queues[k.Queue]
 	c.playWaiting(k, "cboffer", q.Callback.Prompt)
 }
 

@@ -16,7 +16,7 @@ import (
 // callbackQueue is a one-agent queue whose callers press 1 to be called
 // back.
 func callbackConfig(cfg *center.Config) {
-	cfg.Queues = []center.QueueConfig{{Name: "sales", Callback: center.QueueCallback{
+	cfg.Queues = []sb.Queue{{Name: "sales", Callback: sb.QueueCallback{
 		Key: "1", Prompt: []string{"sound:hello-world"}, Confirmation: []string{"sound:vm-goodbye"}}}}
 }
 
@@ -77,7 +77,7 @@ func TestCallbackKeepsItsPlace(t *testing.T) {
 func TestCallbackCustomerBusyRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := salesQueue(routing.LongestIdle)
-		q.CallbackAttempts, q.CallbackRetry = 2, 20*time.Second
+		q.Callback.Attempts, q.Callback.Retry = 2, 20*time.Second
 		const number = "+15551250011"
 		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}},
 			func(cfg *center.Config, s *sim.Server) {
@@ -182,7 +182,7 @@ flows:
 func TestQueueExitToFlow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := salesQueue(routing.LongestIdle)
-		q.MaxWait, q.MaxWaitTarget = 20*time.Second, "vm"
+		q.WaitForAgent, q.MaxWaitTarget = 20*time.Second, "vm"
 		vm := &vmStore{}
 		a := startACDWith(t, 20, q, []acdPhone{{res: "1001", party: sim.Party{Rings: 1}}}, nil, func(o *center.Options) {
 			flows := &staticFlows{}

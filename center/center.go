@@ -39,7 +39,9 @@ type Config struct {
 	// states are followed, and a call adopted talking on one of them is
 	// that agent's.
 	Agents []sb.Agent
-	Queues []QueueConfig
+	// Queues give each queue's returning-caller window and callback
+	// offer (the router reads the rest).
+	Queues []sb.Queue
 	// CallbackCallerID is the caller ID a callback shows the customer
 	// (empty: the PBX's default for the trunk).
 	CallbackCallerID string
@@ -139,7 +141,7 @@ type Center struct {
 	endpointSeen map[string]uint64
 
 	ivr           IVROptions
-	queues        map[string]QueueConfig
+	queues        map[sb.QueueName]sb.Queue
 	ivrPlaybacks  map[sb.PlaybackID]*call // prompts of flows, by PBX playback id
 	ivrRecordings map[string]*call        // flow recordings, by PBX name
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
@@ -307,7 +309,7 @@ func New(o Options) *Center {
 		goneAt:    map[sb.ChannelID]uint64{},
 		goneCause: map[sb.ChannelID]int{},
 		byChannel: map[sb.ChannelID]*call{},
-		queues:    map[string]QueueConfig{},
+		queues:    map[sb.QueueName]sb.Queue{},
 
 		ivrPlaybacks:  map[sb.PlaybackID]*call{},
 		ivrRecordings: map[string]*call{},

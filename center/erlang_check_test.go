@@ -37,7 +37,7 @@ func erlangRun(tb testing.TB, n int, perHour float64, aht, length time.Duration,
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 		rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
-	rcfg.Queues = []routing.QueueConfig{{Name: "q", Strategy: "longest-idle", RingTimeout: time.Minute, MaxWait: 10 * time.Hour}}
+	rcfg.Queues = []sb.Queue{{Name: "q", Strategy: "longest-idle", RingTimeout: time.Minute, WaitForAgent: 10 * time.Hour}}
 	r, err := routing.New(rcfg)
 	if err != nil {
 		tb.Fatal(err)

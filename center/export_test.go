@@ -25,15 +25,14 @@ func BasicRouter(tb testing.TB, cfg Config, wait, retry time.Duration) *routing.
 	for _, a := range cfg.Agents {
 		agents = append(agents, routing.AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Endpoint})
 	}
-	var queues []routing.QueueConfig
-	for _, q := range cfg.Queues {
-		queues = append(queues, routing.QueueConfig{Name: sb.QueueName(q.Name), MaxWait: wait})
-	}
+	queues := cfg.Queues
 	if len(queues) == 0 {
-		queues = []routing.QueueConfig{{Name: "default", MaxWait: wait}}
+		queues = []sb.Queue{{Name: "default"}}
 	}
 	cfg.setDefaults()
-	r, err := routing.New(routing.Basic(agents, queues, cfg.AgentRingTimeout, retry))
+	rc := routing.Basic(agents, queues, cfg.AgentRingTimeout, retry)
+	rc.WaitForAgent = wait
+	r, err := routing.New(rc)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -20,24 +20,6 @@ type Route struct {
 	ClosedFlow string
 }
 
-// QueueConfig is what the center itself does for a queue (the router
-// knows its agents and waits).
-type QueueConfig struct {
-	Name string
-	// Callback lets waiting callers ask to be called back.
-	Callback QueueCallback
-	// ReturningCaller (0: off) offers a caller who talked to an agent of
-	// this queue within this long first to that agent.
-	ReturningCaller time.Duration
-}
-
-// QueueCallback is a queue's callback option.
-type QueueCallback struct {
-	Key          string   // the DTMF key that asks for a callback; "" = off
-	Prompt       []string // the offer an escalation step plays
-	Confirmation []string // played after the key, before the caller is hung up
-}
-
 // FlowSource gives the flow set new calls enter on (hot reload swaps it).
 type FlowSource interface {
 	Current() *ivr.Set

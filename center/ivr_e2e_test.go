@@ -129,7 +129,7 @@ func startIVRHTTP(t *testing.T, speed float64, yaml string, phones map[string]si
 			cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 		}
 	}
-	cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
+	cfg.Queues = []sb.Queue{{Name: "sales"}, {Name: "support"}}
 	serve(t, s)
 	r.keys = &keypad{sim: s, groups: map[string][]string{}}
 	r.e2e = attachWith(t, s, cfg, func(o *center.Options, _ *ari.Adapter) {

@@ -130,7 +130,7 @@ func TestCampaign200Leads(t *testing.T) {
 func restartCampaign(t *testing.T, a *acdE2E, db *storage.DB) *e2e {
 	t.Helper()
 	rcfg := routing.Config{Agents: []routing.AgentConfig{{ID: "2000", Endpoint: "PJSIP/2000"}},
-		Queues: []routing.QueueConfig{{Name: "outbound", RingTimeout: 10 * time.Second}}}
+		Queues: []sb.Queue{{Name: "outbound", RingTimeout: 10 * time.Second}}}
 	r, err := routing.New(rcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -446,7 +446,7 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := routing.QueueConfig{Name: "outbound", RingTimeout: 10 * time.Second, MaxNoAnswer: -1}
+	q := sb.Queue{Name: "outbound", RingTimeout: 10 * time.Second, MaxNoAnswer: -1}
 	var leads []leadInfo
 	var sims *sim.Server
 	var runner *outbound.Runner

@@ -36,7 +36,7 @@ func useEngine(t *testing.T, engine string, o *center.Options) {
 		for _, a := range o.Config.Agents {
 			rcfg.Agents = append(rcfg.Agents, routing.AgentConfig{ID: a.ID, Endpoint: a.Endpoint})
 		}
-		rcfg.Queues = []routing.QueueConfig{q}
+		rcfg.Queues = []sb.Queue{q}
 		r, err := routing.New(rcfg)
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +153,7 @@ func rowsComplete(t *testing.T, e *e2e) {
 func campaignEngine(t *testing.T, engine string) func(*center.Options, *storage.DB) {
 	return func(o *center.Options, _ *storage.DB) {
 		if engine == "basic" {
-			o.Config.Queues = append(o.Config.Queues, center.QueueConfig{Name: "outbound"})
+			o.Config.Queues = append(o.Config.Queues, sb.Queue{Name: "outbound"})
 			useEngine(t, engine, o)
 		}
 	}
@@ -256,7 +256,7 @@ func pathIVRToAgent(t *testing.T, engine string) []*e2e {
 	var kp *keypad
 	_, e := startOn(t, engine, []acdPhone{{res: "1001", party: sim.Party{Rings: 1, Talk: 5 * time.Second}}},
 		func(cfg *center.Config, s *sim.Server) {
-			cfg.Queues = []center.QueueConfig{{Name: "sales"}, {Name: "support"}}
+			cfg.Queues = []sb.Queue{{Name: "sales"}, {Name: "support"}}
 			kp = &keypad{sim: s, groups: map[string][]string{}}
 		},
 		func(o *center.Options, _ *ari.Adapter) {

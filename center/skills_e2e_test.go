@@ -44,7 +44,7 @@ func TestACDFlowSkillsReachTheRouter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 20, Seed: 1})
 		cfg := baseConfig()
-		rcfg := routing.Config{Queues: []routing.QueueConfig{salesQueue(routing.LongestIdle)}}
+		rcfg := routing.Config{Queues: []sb.Queue{salesQueue(routing.LongestIdle)}}
 		for _, a := range []struct{ res, lang string }{{"1001", "en"}, {"1002", "es"}} {
 			s.AddEndpoint("PJSIP", a.res, sim.Party{Rings: 1})
 			cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(a.res), Endpoint: "PJSIP/" + a.res})

@@ -45,8 +45,8 @@ type Config struct {
 	// case-insensitive), for routes and calendar("name") in IVR flows.
 	// CalendarSet builds them.
 	Calendars map[string]calendar.Def `mapstructure:"calendars" yaml:"calendars,omitempty"`
-	// Queues are where callers wait for an agent.
-	Queues []Queue `mapstructure:"queues" yaml:"queues,omitempty"`
+	// Queues are where callers wait for an agent (keys: see sb.Queue).
+	Queues []sb.Queue `mapstructure:"queues" yaml:"queues,omitempty"`
 	// IVR configures the IVR: where flows are, how calls are routed to
 	// them, and what they may do.
 	IVR IVR `mapstructure:"ivr" yaml:"ivr"`
@@ -66,121 +66,6 @@ type Config struct {
 	// Demo and a Config built in code. Not a configuration key: give it to the
 	// IVR loader (flows in the main file) and see FlowsPath.
 	Path string `mapstructure:"-" yaml:"-"`
-}
-
-// Queue is a queue callers wait in until an agent answers. With
-// routing.engine basic a queue is offered to its agents, longest-idle
-// first; the keys marked (router) are only read with routing.engine
-// router.
-type Queue struct {
-	// Name identifies the queue (unique): IVR queue nodes, the API, metrics.
-	Name string `mapstructure:"name" yaml:"name"`
-	// Agents are the ids of the agents who answer this queue, each one of
-	// the configured agents; empty means all agents.
-	Agents []string `mapstructure:"agents" yaml:"agents,omitempty"`
-	// WaitForAgent overrides center.wait_for_agent for this queue; 0 keeps
-	// it (see Config.QueueWait).
-	WaitForAgent time.Duration `mapstructure:"wait_for_agent" yaml:"wait_for_agent,omitempty"`
-	// Strategy picks the agent (routing.engine router): longest-idle,
-	// round-robin, fewest-calls, least-talk-time, ring-all, linear, random,
-	// weighted-random, best-skill.
-	Strategy string `mapstructure:"strategy" yaml:"strategy,omitempty"`
-	// Skills is the expression an agent must satisfy (routing.engine
-	// router), e.g. `skills.billing >= 5 && "es" in languages`.
-	Skills string `mapstructure:"skills" yaml:"skills,omitempty"`
-	// RingTimeout is how long one offer rings (router).
-	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout,omitempty"`
-	// MaxNoAnswer pauses an agent who misses this many offers in a row
-	// (router; 0 = the router's default, 3).
-	MaxNoAnswer int `mapstructure:"max_no_answer" yaml:"max_no_answer,omitempty"`
-	// WrapUp is the after-call work time of this queue's calls (router).
-	WrapUp time.Duration `mapstructure:"wrap_up" yaml:"wrap_up,omitempty"`
-	// PreferredWait is how long a call whose flow set preferred_agent is
-	// offered to that agent alone before the strategy (router; 0 = never).
-	PreferredWait time.Duration `mapstructure:"preferred_wait" yaml:"preferred_wait,omitempty"`
-	// ServiceLevel is the target "SHARE/TIME", e.g. "80/20s": 80% of calls
-	// answered within 20s (router; see ParseServiceLevel). Empty: the
-	// router's default, 80/20s.
-	ServiceLevel string `mapstructure:"service_level" yaml:"service_level,omitempty"`
-	// MaxWaitTarget is where a caller goes after waiting wait_for_agent:
-	// empty (the no-agent prompt, then hang up), "hangup", or an IVR flow
-	// name (router; see CheckTargets).
-	MaxWaitTarget string `mapstructure:"max_wait_target" yaml:"max_wait_target,omitempty"`
-	// MaxLength refuses callers beyond this many waiting or ringing, to
-	// MaxLengthTarget (router; 0 = no limit).
-	MaxLength       int    `mapstructure:"max_length" yaml:"max_length,omitempty"`
-	MaxLengthTarget string `mapstructure:"max_length_target" yaml:"max_length_target,omitempty"`
-	// JoinEmpty refuses, and LeaveWhenEmpty removes, callers for lack of
-	// agents, to EmptyTarget: a routing.EmptyPolicy name, "no-members" or
-	// "no-available"; empty: never (router).
-	JoinEmpty      string `mapstructure:"join_empty" yaml:"join_empty,omitempty"`
-	LeaveWhenEmpty string `mapstructure:"leave_when_empty" yaml:"leave_when_empty,omitempty"`
-	EmptyTarget    string `mapstructure:"empty_target" yaml:"empty_target,omitempty"`
-	// MusicClass is the music-on-hold class callers hear (router; empty:
-	// the PBX default).
-	MusicClass string `mapstructure:"music_class" yaml:"music_class,omitempty"`
-	// AnnounceEvery tells each waiting caller, this often, his position
-	// (AnnouncePosition) and estimated wait (AnnounceWait) (router; 0 =
-	// never).
-	AnnounceEvery    time.Duration `mapstructure:"announce_every" yaml:"announce_every,omitempty"`
-	AnnouncePosition bool          `mapstructure:"announce_position" yaml:"announce_position,omitempty"`
-	AnnounceWait     bool          `mapstructure:"announce_wait" yaml:"announce_wait,omitempty"`
-	// Escalation changes how a caller is served as his wait grows, by
-	// increasing after (router).
-	Escalation []Escalation `mapstructure:"escalation" yaml:"escalation,omitempty"`
-	// Callback lets a waiting caller hang up and be called back, keeping
-	// his place.
-	Callback QueueCallback `mapstructure:"callback" yaml:"callback,omitempty"`
-	// ReturningCaller is a look-back window: a caller who talked to an
-	// agent of this queue within it is offered first to that agent for
-	// preferred_wait (0 = off).
-	ReturningCaller time.Duration `mapstructure:"returning_caller" yaml:"returning_caller,omitempty"`
-}
-
-// Escalation is one step of a queue's escalation: once a caller has waited
-// After, the step's changes apply to him, on top of the earlier steps'.
-type Escalation struct {
-	// After is the wait (since the caller entered the queue) at which the
-	// step applies; positive, increasing from step to step.
-	After time.Duration `mapstructure:"after" yaml:"after"`
-	// Skills replaces the queue's skill expression, usually with a looser
-	// one (skills.billing >= 3 instead of >= 5).
-	Skills string `mapstructure:"skills" yaml:"skills,omitempty"`
-	// AddQueues adds the agents of these queues (by their skills and
-	// agents): a second agent group.
-	AddQueues []string `mapstructure:"add_queues" yaml:"add_queues,omitempty"`
-	// RaisePriority adds this much to the caller's queue priority: he is
-	// then served before callers of lower priority, however long they
-	// have waited. Steps add up; 0 = no change, never negative.
-	RaisePriority int `mapstructure:"raise_priority" yaml:"raise_priority,omitempty"`
-	// OfferCallback plays callback.prompt: the caller may press
-	// callback.key to be called back.
-	OfferCallback bool `mapstructure:"offer_callback" yaml:"offer_callback,omitempty"`
-	// Exit sends a caller still waiting to this target: "hangup" or an IVR
-	// flow name (see CheckTargets).
-	Exit string `mapstructure:"exit" yaml:"exit,omitempty"`
-}
-
-// QueueCallback configures callbacks: a waiting caller presses Key, hangs
-// up, keeps his place, and is called back when an agent is free within
-// Windows.
-type QueueCallback struct {
-	// Key is the DTMF key (0-9, *, #) the waiting caller presses to be
-	// called back; empty: callbacks off.
-	Key string `mapstructure:"key" yaml:"key,omitempty"`
-	// Prompt is the media played when an escalation step offers the
-	// callback (e.g. sound:press-1-for-callback).
-	Prompt []string `mapstructure:"prompt" yaml:"prompt,omitempty"`
-	// Confirmation is the media played after the key, before hanging up.
-	Confirmation []string `mapstructure:"confirmation" yaml:"confirmation,omitempty"`
-	// Windows are the times callbacks may be started, in ivr.timezone:
-	// "mon-fri 09:00-17:00", "sat 10:00-14:00", "09:00-18:00" (every day);
-	// empty: any time. See ParseWindows.
-	Windows []string `mapstructure:"windows" yaml:"windows,omitempty"`
-	// Attempts is how often the customer is tried (0 = the router's
-	// default, 3), Retry how long apart (0 = the router's default, 5m).
-	Attempts int           `mapstructure:"attempts" yaml:"attempts,omitempty"`
-	Retry    time.Duration `mapstructure:"retry" yaml:"retry,omitempty"`
 }
 
 // Recording configures call recording: where files go and which calls
@@ -296,14 +181,14 @@ func (c *Config) FlowsPath() string {
 func (c *Config) QueueNames() []string {
 	names := make([]string, len(c.Queues))
 	for i, q := range c.Queues {
-		names[i] = q.Name
+		names[i] = string(q.Name)
 	}
 	return names
 }
 
 // QueueWait returns how long a caller waits in q for an agent: its
 // wait_for_agent, or center.wait_for_agent when it has none.
-func (c *Config) QueueWait(q Queue) time.Duration {
+func (c *Config) QueueWait(q sb.Queue) time.Duration {
 	if q.WaitForAgent > 0 {
 		return q.WaitForAgent
 	}

@@ -10,12 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/calendar"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -23,148 +20,6 @@ import (
 // other targets are an IVR flow's name, or empty: the no-agent prompt
 // (center.no_agent_prompt), then hang up.
 const TargetHangup = "hangup"
-
-// callbackKeys are the DTMF keys callback.key may be.
-const callbackKeys = "0123456789*#"
-
-// ParseServiceLevel reads a service-level target "SHARE/TIME" such as
-// "80/20s" (80% of calls answered within 20s): 0 < SHARE <= 100, TIME a
-// positive duration. It returns the share as a fraction (0.8). Empty gives
-// zeros: the router's default.
-func ParseServiceLevel(s string) (share float64, within time.Duration, err error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	pct, dur, ok := strings.Cut(s, "/")
-	if !ok {
-		return 0, 0, fmt.Errorf(`want SHARE/TIME, e.g. "80/20s" (80%% answered within 20s), got %q`, s)
-	}
-	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(pct), "%"), 64)
-	if err != nil || !(n > 0 && n <= 100) {
-		return 0, 0, fmt.Errorf("share must be a percentage in (0, 100], got %q", pct)
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(dur))
-	if err != nil || d <= 0 {
-		return 0, 0, fmt.Errorf("time must be a positive duration such as 20s, got %q", dur)
-	}
-	return n / 100, d, nil
-}
-
-// ParseWindows reads callback windows: "mon-fri 09:00-17:00",
-// "sat 10:00-14:00", "mon,wed,fri 08:00-12:00", or hours alone for every
-// day ("09:00-18:00"). Days are mon..sun, ranges (mon-fri, fri-mon), comma
-// lists of these, daily, weekdays or weekends; hours are HH:MM, the end at
-// 24:00 at the latest. A window ending before it starts ("22:00-02:00")
-// runs past midnight into the next day. An error names the window by its
-// index: "windows[1]: ...".
-func ParseWindows(specs []string) ([]routing.Window, error) {
-	var out []routing.Window
-	var errs []error
-	for i, s := range specs {
-		ws, err := parseWindow(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("windows[%d]: %w", i, err))
-			continue
-		}
-		out = append(out, ws...)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-var weekdays = map[string]time.Weekday{
-	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
-}
-
-// parseWindow reads one window; one that runs past midnight comes back as
-// two.
-func parseWindow(s string) ([]routing.Window, error) {
-	f := strings.Fields(s)
-	var days []time.Weekday
-	var span string
-	switch len(f) {
-	case 1:
-		span = f[0]
-	case 2:
-		var err error
-		if days, err = parseDays(f[0]); err != nil {
-			return nil, err
-		}
-		span = f[1]
-	default:
-		return nil, fmt.Errorf(`want "DAYS HH:MM-HH:MM" or "HH:MM-HH:MM" (every day), e.g. "mon-fri 09:00-17:00", got %q`, s)
-	}
-	a, b, ok := strings.Cut(span, "-")
-	from, okFrom := calendar.ParseClock(a)
-	to, okTo := calendar.ParseClock(b)
-	if !ok || !okFrom || !okTo || from == 24*time.Hour {
-		return nil, fmt.Errorf("hours must be HH:MM-HH:MM (00:00 to 24:00), got %q", span)
-	}
-	switch {
-	case from == to:
-		return nil, fmt.Errorf("window %q is empty", span)
-	case from < to:
-		return []routing.Window{{Days: days, From: from, To: to}}, nil
-	}
-	// Past midnight: the evening on days, the early hours on the day after.
-	var next []time.Weekday
-	for _, d := range days {
-		next = append(next, (d+1)%7)
-	}
-	out := []routing.Window{{Days: days, From: from, To: 24 * time.Hour}}
-	if to > 0 {
-		out = append(out, routing.Window{Days: next, From: 0, To: to})
-	}
-	return out, nil
-}
-
-// parseDays reads "mon", "mon-fri", "fri-mon", "mon,wed,fri", "daily",
-// "weekdays" or "weekends"; every day comes back as nil.
-func parseDays(s string) ([]time.Weekday, error) {
-	var set [7]bool
-	for part := range strings.SplitSeq(strings.ToLower(s), ",") {
-		switch part {
-		case "daily":
-			return nil, nil
-		case "weekdays":
-			for d := time.Monday; d <= time.Friday; d++ {
-				set[d] = true
-			}
-			continue
-		case "weekends":
-			set[time.Saturday], set[time.Sunday] = true, true
-			continue
-		}
-		a, b, isRange := strings.Cut(part, "-")
-		first, ok1 := weekdays[a]
-		last, ok2 := weekdays[b]
-		if !isRange {
-			last, ok2 = first, ok1
-		}
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("unknown days %q: use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, a comma list, daily, weekdays or weekends", part)
-		}
-		for d := first; ; d = (d + 1) % 7 {
-			set[d] = true
-			if d == last {
-				break
-			}
-		}
-	}
-	var days []time.Weekday
-	for d, on := range set {
-		if on {
-			days = append(days, time.Weekday(d))
-		}
-	}
-	if len(days) == 7 {
-		return nil, nil
-	}
-	return days, nil
-}
 
 // numberRE is a caller number once spaces are removed.
 var numberRE = regexp.MustCompile(`^\+?[0-9]+$`)
@@ -357,93 +212,32 @@ func (c *Config) CheckTargets(flowNames []string) error {
 	return p.err()
 }
 
-// validateQueueOptions checks the router's queue options and the VIP lists.
-func (c *Config) validateQueueOptions(p *problems) {
+// validateQueues checks the queues (routing.CheckQueues, each problem
+// placed at its key's line) and the VIP lists. A queue's value that did
+// not decode, or holds one that did not, is not checked again.
+func (c *Config) validateQueues(p *problems, agents []sb.AgentID) {
+	var found []routing.QueueProblem
+	for _, qp := range routing.CheckQueues(c.Queues, agents) {
+		if key := qp.Path(); !p.has(key) && !p.hasUnder(key) {
+			found = append(found, qp)
+		}
+	}
+	for _, qp := range found {
+		p.add(qp.Path(), "%s", qp.Message)
+	}
+	for i, q := range c.Queues {
+		// Code may set a negative max_no_answer (never pause: routing.Basic);
+		// the file may not.
+		if key := fmt.Sprintf("queues[%d].max_no_answer", i); q.MaxNoAnswer < 0 && !p.has(key) {
+			p.add(key, "must not be negative (0: 3)")
+		}
+	}
+
 	check := func(key string, bad bool, format string, args ...any) {
 		if bad && !p.has(key) {
 			p.add(key, format, args...)
 		}
 	}
-	queueNames := map[string]bool{}
-	for _, q := range c.Queues {
-		queueNames[q.Name] = true
-	}
-	for i, q := range c.Queues {
-		key := fmt.Sprintf("queues[%d]", i)
-		if q.Skills != "" {
-			if msg := checkSkills(q.Skills); msg != "" {
-				check(key+".skills", true, "%s", msg)
-			}
-		}
-		if _, _, err := ParseServiceLevel(q.ServiceLevel); err != nil {
-			check(key+".service_level", true, "%v", err)
-		}
-		check(key+".max_length", q.MaxLength < 0, "must not be negative, got %d (0: no limit)", q.MaxLength)
-		for _, pol := range []struct{ name, v string }{{"join_empty", q.JoinEmpty}, {"leave_when_empty", q.LeaveWhenEmpty}} {
-			switch routing.EmptyPolicy(pol.v) {
-			case routing.EmptyNever, routing.EmptyNoMembers, routing.EmptyNoAvailable:
-			default:
-				check(key+"."+pol.name, true, "must be %s or %s (empty: never), got %q", routing.EmptyNoMembers, routing.EmptyNoAvailable, pol.v)
-			}
-		}
-		check(key+".announce_every", q.AnnounceEvery < 0, "must not be negative, got %s (0: no announcements)", q.AnnounceEvery)
-		check(key+".returning_caller", q.ReturningCaller < 0, "must not be negative, got %s (0: off)", q.ReturningCaller)
-
-		var last time.Duration
-		offers := -1
-		for j, s := range q.Escalation {
-			sk := fmt.Sprintf("%s.escalation[%d]", key, j)
-			switch {
-			case s.After <= 0:
-				check(sk+".after", true, "must be a positive duration, got %s", s.After)
-			case j > 0 && s.After <= last:
-				check(sk+".after", true, "must be later than the step before (%s), got %s", last, s.After)
-			}
-			last = max(last, s.After)
-			if s.Skills != "" {
-				if msg := checkSkills(s.Skills); msg != "" {
-					check(sk+".skills", true, "%s", msg)
-				}
-			}
-			for n, aq := range s.AddQueues {
-				check(fmt.Sprintf("%s.add_queues[%d]", sk, n), !queueNames[aq], "unknown queue %q (not in queues)", aq)
-			}
-			check(sk+".raise_priority", s.RaisePriority < 0, "must not be negative, got %d (it adds to the caller's priority; 0: no change)", s.RaisePriority)
-			// A raise_priority that did not decode is reported already.
-			check(sk, s.Skills == "" && len(s.AddQueues) == 0 && s.RaisePriority == 0 && !s.OfferCallback && s.Exit == "" &&
-				!p.has(sk+".raise_priority"),
-				"does nothing: give skills, add_queues, raise_priority, offer_callback or exit")
-			if s.OfferCallback && offers < 0 {
-				offers = j
-			}
-		}
-		check(key+".escalation", len(q.Escalation) > 60, "at most 60 steps, got %d", len(q.Escalation))
-
-		cb := q.Callback
-		ck := key + ".callback"
-		switch {
-		case cb.Key == "":
-			if offers >= 0 {
-				check(fmt.Sprintf("%s.escalation[%d].offer_callback", key, offers), true,
-					"offers a callback, but %s.key is empty: set the DTMF key the caller presses", ck)
-			}
-		case len(cb.Key) != 1 || !strings.Contains(callbackKeys, cb.Key):
-			check(ck+".key", true, `must be one DTMF key: 0-9, "*" or "#" (quoted), got %q`, cb.Key)
-		default:
-			check(ck+".prompt", len(cb.Prompt) == 0, "is required with key: the media that offers the callback (press %s ...)", cb.Key)
-			check(ck+".confirmation", len(cb.Confirmation) == 0, "is required with key: the media played before hanging up (we will call you back ...)")
-		}
-		checkMedia(p, ck+".prompt", cb.Prompt)
-		checkMedia(p, ck+".confirmation", cb.Confirmation)
-		for j, w := range cb.Windows {
-			if _, err := parseWindow(w); err != nil {
-				check(fmt.Sprintf("%s.windows[%d]", ck, j), true, "%v", err)
-			}
-		}
-		check(ck+".attempts", cb.Attempts < 0, "must not be negative, got %d (0: 3)", cb.Attempts)
-		check(ck+".retry", cb.Retry < 0, "must not be negative, got %s (0: 5m)", cb.Retry)
-	}
-
 	names := map[string]int{}
 	for i, l := range c.Routing.VIP {
 		key := fmt.Sprintf("routing.vip[%d]", i)
@@ -466,21 +260,4 @@ func (c *Config) validateQueueOptions(p *problems) {
 			}
 		}
 	}
-}
-
-// checkSkills returns what is wrong with a skill expression, or "". The
-// router compiles it: a router of one queue is built to check it.
-func checkSkills(expr string) string {
-	const probe = "skills"
-	_, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: sb.QueueName(probe), Skills: expr}}})
-	if err == nil {
-		return ""
-	}
-	// The router reports `routing config: queue "skills": bad skills
-	// expression ...`; the key already says where.
-	msg := err.Error()
-	if _, rest, ok := strings.Cut(msg, fmt.Sprintf("queue %q: ", probe)); ok {
-		msg = rest
-	}
-	return msg
 }

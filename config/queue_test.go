@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/config"
-	"github.com/switchboard/switchboard/routing"
 )
 
 // queueHead is creds (lines 1-3), then queues r (line 5) and q (line 6):
@@ -156,11 +156,11 @@ routing:
 		t.Fatal(err)
 	}
 	got := cfg.Queues[1]
-	want := config.Queue{Name: "q", ServiceLevel: "90/30s", MaxWaitTarget: "hangup", MaxLength: 10, MaxLengthTarget: "full-flow",
+	want := sb.Queue{Name: "q", ServiceLevel: "90/30s", MaxWaitTarget: "hangup", MaxLength: 10, MaxLengthTarget: "full-flow",
 		JoinEmpty: "no-members", LeaveWhenEmpty: "no-available", EmptyTarget: "empty-flow", MusicClass: "jazz",
 		AnnounceEvery: 45 * time.Second, AnnouncePosition: true, AnnounceWait: true,
-		Escalation: []config.Escalation{{After: 30 * time.Second, Skills: "true", AddQueues: []string{"r"}, RaisePriority: 4, OfferCallback: true, Exit: "vm"}},
-		Callback: config.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"},
+		Escalation: []sb.EscalationStep{{After: 30 * time.Second, Skills: "true", AddQueues: []sb.QueueName{"r"}, RaisePriority: 4, OfferCallback: true, Exit: "vm"}},
+		Callback: sb.QueueCallback{Key: "1", Prompt: []string{"sound:a"}, Confirmation: []string{"sound:b"},
 			Windows: []string{"09:00-17:00"}, Attempts: 4, Retry: 2 * time.Minute},
 		ReturningCaller: 12 * time.Hour}
 	if !reflect.DeepEqual(got, want) {
@@ -169,99 +169,6 @@ routing:
 	wantVIP := []config.VIPList{{Name: "gold", Priority: 5, Numbers: []string{"+1 555 0100"}, File: "vip.txt"}}
 	if !reflect.DeepEqual(cfg.Routing.VIP, wantVIP) {
 		t.Errorf("vip = %+v, want %+v", cfg.Routing.VIP, wantVIP)
-	}
-}
-
-func TestParseServiceLevel(t *testing.T) {
-	for _, tt := range []struct {
-		in     string
-		share  float64
-		within time.Duration
-		ok     bool
-	}{
-		{"", 0, 0, true},
-		{"80/20s", 0.8, 20 * time.Second, true},
-		{"100/1m", 1, time.Minute, true},
-		{"92.5%/30s", 0.925, 30 * time.Second, true},
-		{" 90 / 15s ", 0.9, 15 * time.Second, true},
-		{"80", 0, 0, false},
-		{"0/20s", 0, 0, false},
-		{"-5/20s", 0, 0, false},
-		{"100.1/20s", 0, 0, false},
-		{"NaN/20s", 0, 0, false},
-		{"80/-1s", 0, 0, false},
-		{"80/20", 0, 0, false},
-		{"80/20s/5", 0, 0, false},
-	} {
-		share, within, err := config.ParseServiceLevel(tt.in)
-		if (err == nil) != tt.ok || share != tt.share || within != tt.within {
-			t.Errorf("ParseServiceLevel(%q) = %v, %v, %v; want %v, %v, ok %v", tt.in, share, within, err, tt.share, tt.within, tt.ok)
-		}
-	}
-}
-
-func TestParseWindows(t *testing.T) {
-	h := time.Hour
-	mon, tue, wed, thu, fri, sat, sun := time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday
-	tests := []struct {
-		in   []string
-		want []routing.Window
-		err  string
-	}{
-		{nil, nil, ""},
-		{[]string{"09:00-18:00"}, []routing.Window{{From: 9 * h, To: 18 * h}}, ""},
-		{[]string{"mon-fri 09:00-17:00", "sat 10:00-14:30"}, []routing.Window{
-			{Days: []time.Weekday{mon, tue, wed, thu, fri}, From: 9 * h, To: 17 * h},
-			{Days: []time.Weekday{sat}, From: 10 * h, To: 14*h + 30*time.Minute},
-		}, ""},
-		{[]string{"mon,wed,fri 08:00-12:00"}, []routing.Window{{Days: []time.Weekday{mon, wed, fri}, From: 8 * h, To: 12 * h}}, ""},
-		{[]string{"fri-mon 00:00-24:00"}, []routing.Window{{Days: []time.Weekday{sun, mon, fri, sat}, From: 0, To: 24 * h}}, ""},
-		{[]string{"Weekends 10:00-12:00", "weekdays 10:00-12:00"}, []routing.Window{
-			{Days: []time.Weekday{sun, sat}, From: 10 * h, To: 12 * h},
-			{Days: []time.Weekday{mon, tue, wed, thu, fri}, From: 10 * h, To: 12 * h},
-		}, ""},
-		{[]string{"daily 10:00-12:00", "mon-sun 10:00-12:00"}, []routing.Window{{From: 10 * h, To: 12 * h}, {From: 10 * h, To: 12 * h}}, ""},
-		// Past midnight: two windows, the second on the next day.
-		{[]string{"sat,sun 22:00-02:00"}, []routing.Window{
-			{Days: []time.Weekday{sun, sat}, From: 22 * h, To: 24 * h},
-			{Days: []time.Weekday{mon, sun}, From: 0, To: 2 * h},
-		}, ""},
-		{[]string{"22:00-00:00"}, []routing.Window{{From: 22 * h, To: 24 * h}}, ""},
-		{[]string{"mon 09:00-17:00", "moon 09:00-17:00"}, nil, `windows[1]: unknown days "moon"`},
-		{[]string{"mon-fri"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
-		// One-digit hours are read as calendars read them.
-		{[]string{"mon 9:00-17:00"}, []routing.Window{{Days: []time.Weekday{mon}, From: 9 * h, To: 17 * h}}, ""},
-		{[]string{"mon 9:0-17:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
-		{[]string{"24:00-01:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
-		{[]string{"09:60-10:00"}, nil, `windows[0]: hours must be HH:MM-HH:MM`},
-		{[]string{"10:00-10:00"}, nil, `windows[0]: window "10:00-10:00" is empty`},
-		{[]string{"mon fri 10:00-11:00"}, nil, `windows[0]: want "DAYS HH:MM-HH:MM"`},
-		{[]string{""}, nil, `windows[0]: want "DAYS HH:MM-HH:MM"`},
-	}
-	for _, tt := range tests {
-		got, err := config.ParseWindows(tt.in)
-		switch {
-		case tt.err != "":
-			if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
-				t.Errorf("ParseWindows(%q) error = %v, want %q...", tt.in, err, tt.err)
-			}
-		case err != nil:
-			t.Errorf("ParseWindows(%q): %v", tt.in, err)
-		case !reflect.DeepEqual(got, tt.want):
-			t.Errorf("ParseWindows(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
-		}
-	}
-}
-
-// TestParsedWindowsAcceptedByRouter: every window ParseWindows makes is one
-// the router takes.
-func TestParsedWindowsAcceptedByRouter(t *testing.T) {
-	ws, err := config.ParseWindows([]string{"mon-fri 09:00-17:00", "22:00-02:00", "sun 00:00-24:00", "fri-mon 23:59-00:01"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: "q", CallbackWindows: ws}}}); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -369,34 +276,5 @@ func TestCheckTargets(t *testing.T) {
 		`queues[1].empty_target: no flow named "nowhere"`,
 		`queues[1].escalation[0].exit: no flow named "main"`,
 		`queues[1].escalation[1].exit: no flow named "gone"`,
-	})
-}
-
-// FuzzParseWindows: no input panics, and what parses the router accepts.
-func FuzzParseWindows(f *testing.F) {
-	for _, s := range []string{"mon-fri 09:00-17:00", "22:00-02:00", "sat,sun 00:00-24:00", "fri-mon 10:00-10:01", "daily 24:00-00:00", "weekends x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ws, err := config.ParseWindows([]string{s})
-		if err != nil {
-			return
-		}
-		if _, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: "q", CallbackWindows: ws}}}); err != nil {
-			t.Fatalf("%q parsed to %+v, which the router refuses: %v", s, ws, err)
-		}
-	})
-}
-
-// FuzzParseServiceLevel: what parses is a share in (0, 1] and a positive time.
-func FuzzParseServiceLevel(f *testing.F) {
-	for _, s := range []string{"80/20s", "100/1m", "1e2/1s", "0x50/20s", "+80/20s", "80%/1h"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		share, within, err := config.ParseServiceLevel(s)
-		if err == nil && s != "" && (!(share > 0 && share <= 1) || within <= 0) {
-			t.Fatalf("%q = %v, %v", s, share, within)
-		}
 	})
 }

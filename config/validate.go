@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"github.com/switchboard/switchboard/routing"
 	"net"
 	"net/url"
 	"regexp"
@@ -162,7 +161,7 @@ func (c *Config) validate(p *problems) {
 	}
 	queueNames := map[string]bool{}
 	for _, q := range c.Queues {
-		queueNames[q.Name] = true
+		queueNames[string(q.Name)] = true
 	}
 	for i, sv := range c.Supervisors {
 		key := fmt.Sprintf("supervisors[%d]", i)
@@ -188,18 +187,6 @@ func (c *Config) validate(p *problems) {
 		"must be basic or router, got %q", c.Routing.Engine)
 	check("routing.stats_interval", c.Routing.StatsInterval < time.Minute,
 		"must be at least 1m, got %s", c.Routing.StatsInterval)
-	for i, q := range c.Queues {
-		if q.Strategy != "" {
-			if _, err := routing.NewStrategy(q.Strategy); err != nil {
-				check(fmt.Sprintf("queues[%d].strategy", i), true, "%v", err)
-			}
-		}
-		check(fmt.Sprintf("queues[%d].max_no_answer", i), q.MaxNoAnswer < 0, "must not be negative")
-		check(fmt.Sprintf("queues[%d].ring_timeout", i), q.RingTimeout < 0, "must not be negative")
-		check(fmt.Sprintf("queues[%d].wrap_up", i), q.WrapUp < 0, "must not be negative")
-		check(fmt.Sprintf("queues[%d].preferred_wait", i), q.PreferredWait < 0, "must not be negative")
-	}
-
 	r := c.Recording
 	check("recording.dir", strings.TrimSpace(r.Dir) == "", "is required (the folder recordings are stored in)")
 	positive("recording.purge_interval", r.PurgeInterval)
@@ -330,36 +317,11 @@ func (c *Config) validate(p *problems) {
 
 	c.buildCalendars(p)
 
-	queues := map[string]int{}
-	for i, q := range c.Queues {
-		key := fmt.Sprintf("queues[%d]", i)
-		switch {
-		case q.Name == "":
-			check(key+".name", true, "is required")
-		case !nameRE.MatchString(q.Name):
-			check(key+".name", true, "must be letters, digits, _ . - (starting with a letter or digit), got %q", q.Name)
-		default:
-			if j, dup := queues[q.Name]; dup {
-				check(key+".name", true, "duplicate queue name %q (also queues[%d])", q.Name, j)
-			} else {
-				queues[q.Name] = i
-			}
-		}
-		inQueue := map[string]int{}
-		for j, id := range q.Agents {
-			k := fmt.Sprintf("%s.agents[%d]", key, j)
-			if _, known := ids[id]; !known || id == "" {
-				check(k, true, "unknown agent %q (not in agents)", id)
-			} else if prev, dup := inQueue[id]; dup {
-				check(k, true, "agent %q is listed twice (also %s.agents[%d])", id, key, prev)
-			} else {
-				inQueue[id] = j
-			}
-		}
-		check(key+".wait_for_agent", q.WaitForAgent < 0,
-			"must not be negative, got %s (0 or none: center.wait_for_agent)", q.WaitForAgent)
+	var agentIDs []sb.AgentID
+	for id := range ids {
+		agentIDs = append(agentIDs, sb.AgentID(id))
 	}
-	c.validateQueueOptions(p)
+	c.validateQueues(p, agentIDs)
 
 	iv := c.IVR
 	if iv.Timezone == "" {

@@ -554,11 +554,11 @@ func newDemoCampaign(cfg *config.Config) *demoCampaign {
 func demoCampaignQueue(cfg *config.Config) string {
 	for _, q := range cfg.Queues {
 		if q.Name == "outbound" {
-			return q.Name
+			return string(q.Name)
 		}
 	}
 	if len(cfg.Queues) > 0 {
-		return cfg.Queues[0].Name
+		return string(cfg.Queues[0].Name)
 	}
 	return "default"
 }

@@ -61,10 +61,10 @@ func largeConfig(s benchSize) routing.Config {
 	}
 	strategies := []string{routing.LongestIdle, routing.LongestIdle, routing.BestSkill, routing.RoundRobin, routing.FewestCalls, routing.WeightedRandom}
 	for q := range s.queues {
-		qc := routing.QueueConfig{Name: sb.QueueName(fmt.Sprintf("q%d", q)), Skills: fmt.Sprintf("skills.s%d >= 3", q),
-			Strategy: strategies[q%len(strategies)], MaxWait: time.Hour, AnnounceEvery: 45 * time.Second, AnnouncePosition: true}
+		qc := sb.Queue{Name: sb.QueueName(fmt.Sprintf("q%d", q)), Skills: fmt.Sprintf("skills.s%d >= 3", q),
+			Strategy: strategies[q%len(strategies)], WaitForAgent: time.Hour, AnnounceEvery: 45 * time.Second, AnnouncePosition: true}
 		if q%10 == 0 {
-			qc.Escalation = []routing.EscalationStep{{After: 60 * time.Second, Skills: fmt.Sprintf("skills.s%d >= 1", q),
+			qc.Escalation = []sb.EscalationStep{{After: 60 * time.Second, Skills: fmt.Sprintf("skills.s%d >= 1", q),
 				AddQueues: []sb.QueueName{sb.QueueName(fmt.Sprintf("q%d", (q+1)%s.queues))}}}
 		}
 		cfg.Queues = append(cfg.Queues, qc)

@@ -22,7 +22,13 @@ import (
 // the router's life; a reload builds a new router.
 type Config struct {
 	Agents []AgentConfig
-	Queues []QueueConfig
+	// Queues are checked by CheckQueues; callback windows are in Location.
+	Queues []sb.Queue
+	// WaitForAgent and RingTimeout are a queue's when its own are 0
+	// (center.wait_for_agent and center.agent_ring_timeout); 0 here: no
+	// limit on the wait, offers ringing 15s.
+	WaitForAgent time.Duration
+	RingTimeout  time.Duration
 	// Seed makes random and weighted-random picks reproducible.
 	Seed uint64
 	// Location is the time zone of callback windows (default UTC).
@@ -65,132 +71,25 @@ type AgentConfig struct {
 
 // Basic is the router as routing.engine basic configures it, the agent
 // hunt Switchboard had before the router (kept for old configurations):
-// each of queues serves its Members (every agent when it names none)
+// each of queues serves its Agents (every agent when it names none)
 // longest-idle, rings an agent ring per offer and keeps a caller at most
-// its MaxWait, then to the no-agent prompt; an agent whose phone failed
-// an offer (no answer, busy, rejected, unreachable) is skipped for retry.
+// its WaitForAgent (the Config's when 0), then to the no-agent prompt; an
+// agent whose phone failed an offer (no answer, busy, rejected,
+// unreachable) is skipped for retry.
 // Nothing more: no skills, wrap-up, pause after missed offers, queue
 // limits, announcements, escalation, callbacks offered or callers' own
 // skill requirements; of agents only the id, name, phone and keypad PIN
 // are kept.
-func Basic(agents []AgentConfig, queues []QueueConfig, ring, retry time.Duration) Config {
+func Basic(agents []AgentConfig, queues []sb.Queue, ring, retry time.Duration) Config {
 	c := Config{BusyBackoff: retry, UnreachableBackoff: retry, NoAnswerBackoff: retry}
 	for _, a := range agents {
 		c.Agents = append(c.Agents, AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Endpoint, PINHash: a.PINHash})
 	}
 	for _, q := range queues {
-		c.Queues = append(c.Queues, QueueConfig{Name: q.Name, Members: q.Members, Strategy: LongestIdle,
-			RingTimeout: ring, MaxWait: q.MaxWait, MaxNoAnswer: -1, IgnoreCallSkills: true})
+		c.Queues = append(c.Queues, sb.Queue{Name: q.Name, Agents: q.Agents, Strategy: LongestIdle,
+			RingTimeout: ring, WaitForAgent: q.WaitForAgent, MaxNoAnswer: -1, IgnoreCallSkills: true})
 	}
 	return c
-}
-
-// EmptyPolicy says when a queue refuses (JoinEmpty) or removes
-// (LeaveWhenEmpty) callers for lack of agents, like app_queue's joinempty
-// and leavewhenempty.
-type EmptyPolicy string
-
-// Empty policies.
-const (
-	// EmptyNever: callers join and stay whatever the staffing (default).
-	EmptyNever EmptyPolicy = ""
-	// EmptyNoMembers: when no eligible agent is logged in.
-	EmptyNoMembers EmptyPolicy = "no-members"
-	// EmptyNoAvailable: when no eligible agent is logged in, reachable and
-	// unpaused (agents on a call or in wrap-up count: they will free up).
-	EmptyNoAvailable EmptyPolicy = "no-available"
-)
-
-// QueueConfig is one queue.
-type QueueConfig struct {
-	Name sb.QueueName
-	// Skills is a boolean expr-lang expression over the agent that says who
-	// may take the queue's calls; empty: every agent. Names available:
-	//
-	//	id, name   string
-	//	skills     map[string]int    skills.billing >= 5, skills["language.es"] > 3
-	//	languages  []string          "es" in languages
-	//	attributes map[string]string attributes.site == "madrid"
-	//	weight     int
-	//
-	// A skill the agent lacks reads 0.
-	Skills string
-	// Members, when set, restricts the queue to these agents (still subject
-	// to Skills) and gives their order for linear and round-robin.
-	Members []sb.AgentID
-	// IgnoreCallSkills leaves out what each caller asks of his agent
-	// (Enqueue.Skills, a flow's queue node): routing.engine basic.
-	IgnoreCallSkills bool
-	// PrimarySkill is the skill best-skill ranks by; default the first
-	// skills.X the Skills expression names.
-	PrimarySkill string
-	// Strategy is one of StrategyNames ("" is longest-idle).
-	Strategy string
-	// WrapUp is the agent's after-call work time (0: none).
-	WrapUp time.Duration
-	// RingTimeout is how long one offer rings (default 15s).
-	RingTimeout time.Duration
-	// MaxNoAnswer is how many offers in a row an agent may miss before he is
-	// paused with reason "no answer" (default 3; negative: never).
-	MaxNoAnswer int
-	// ServiceLevel is the target share (default 0.8) answered within
-	// ServiceLevelTime (default 20s).
-	ServiceLevel     float64
-	ServiceLevelTime time.Duration
-	// MaxWait (0: none) sends a caller who waited that long to MaxWaitTarget.
-	MaxWait       time.Duration
-	MaxWaitTarget string
-	// MaxLen (0: none) refuses callers beyond that many, to MaxLenTarget.
-	MaxLen       int
-	MaxLenTarget string
-	// JoinEmpty and LeaveWhenEmpty send callers to EmptyTarget.
-	JoinEmpty      EmptyPolicy
-	LeaveWhenEmpty EmptyPolicy
-	EmptyTarget    string
-	// MusicClass is the music-on-hold class callers hear.
-	MusicClass string
-	// AnnounceEvery (0: never) announces position and/or estimated wait.
-	AnnounceEvery    time.Duration
-	AnnouncePosition bool
-	AnnounceWait     bool
-	// Escalation steps, by increasing After.
-	Escalation []EscalationStep
-	// PreferredWait is how long a caller's preferred agent is offered the
-	// call alone before the strategy takes over (0: no preference).
-	PreferredWait time.Duration
-	// CallbackWindows are the times callbacks may be started (none: always),
-	// in Config.Location.
-	CallbackWindows []Window
-	// CallbackAttempts (default 3) and CallbackRetry (default 5m): how often
-	// and how far apart the customer is tried.
-	CallbackAttempts int
-	CallbackRetry    time.Duration
-	// ExpectedAHT seeds the handle-time average before calls are measured
-	// (default 3m).
-	ExpectedAHT time.Duration
-}
-
-// EscalationStep changes how a caller is served once he has waited After
-// (since EnteredAt). Steps accumulate: a later step keeps the earlier
-// steps' changes unless it replaces them.
-type EscalationStep struct {
-	After time.Duration
-	// Skills replaces the queue's skill expression (e.g. a looser one:
-	// skills.billing >= 3 instead of >= 5). Write steps that widen the
-	// agent set, or FIFO across steps is only kept per agent set.
-	Skills string
-	// AddQueues adds the agents eligible for these queues' base expressions
-	// (a second agent group).
-	AddQueues []sb.QueueName
-	// RaisePriority (> 0) adds to the caller's priority when the step
-	// applies: he moves ahead of the lower-priority callers, however long
-	// they have waited. Steps add up.
-	RaisePriority int
-	// OfferCallback emits OfferCallback for the caller.
-	OfferCallback bool
-	// Exit, when set, sends a caller still waiting to this target
-	// (e.g. "voicemail"); a caller ringing an agent is sent when the ring ends.
-	Exit string
 }
 
 // Window is a time of day on some weekdays.
@@ -257,30 +156,6 @@ func (c *Config) withDefaults() {
 	}
 }
 
-func (q *QueueConfig) withDefaults() {
-	if q.RingTimeout <= 0 {
-		q.RingTimeout = 15 * time.Second
-	}
-	if q.MaxNoAnswer == 0 {
-		q.MaxNoAnswer = 3
-	}
-	if q.ServiceLevel <= 0 {
-		q.ServiceLevel = 0.8
-	}
-	if q.ServiceLevelTime <= 0 {
-		q.ServiceLevelTime = 20 * time.Second
-	}
-	if q.CallbackAttempts <= 0 {
-		q.CallbackAttempts = 3
-	}
-	if q.CallbackRetry <= 0 {
-		q.CallbackRetry = 5 * time.Minute
-	}
-	if q.ExpectedAHT <= 0 {
-		q.ExpectedAHT = 3 * time.Minute
-	}
-}
-
 // validate reports every problem of the configuration with its place.
 func (c *Config) validate() error {
 	var errs []error
@@ -303,79 +178,19 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	queues := make(map[sb.QueueName]bool, len(c.Queues))
-	for _, q := range c.Queues {
-		queues[q.Name] = true
+	ids := make([]sb.AgentID, 0, len(c.Agents))
+	for _, a := range c.Agents {
+		ids = append(ids, a.ID)
 	}
-	seen := make(map[sb.QueueName]bool, len(c.Queues))
-	for i, q := range c.Queues {
-		place := fmt.Sprintf("queue %q", q.Name)
-		if q.Name == "" {
-			place = fmt.Sprintf("queues[%d]", i)
-			bad("%s: empty name", place)
-		} else if seen[q.Name] {
-			bad("%s: defined twice", place)
+	for _, p := range CheckQueues(c.Queues, ids) {
+		place := fmt.Sprintf("queue %q", c.Queues[p.Queue].Name)
+		if c.Queues[p.Queue].Name == "" {
+			place = fmt.Sprintf("queues[%d]", p.Queue)
 		}
-		seen[q.Name] = true
-		if _, err := NewStrategy(q.Strategy); err != nil {
-			bad("%s: %v", place, err)
+		if p.Key != "" {
+			place += ": " + p.Key
 		}
-		if q.Skills != "" {
-			if _, _, err := compileSkills(q.Skills); err != nil {
-				bad("%s: %v", place, err)
-			}
-		}
-		for _, m := range q.Members {
-			if !agents[m] {
-				bad("%s: unknown member agent %q", place, m)
-			}
-		}
-		for _, p := range []struct {
-			name string
-			v    EmptyPolicy
-		}{{"join_empty", q.JoinEmpty}, {"leave_when_empty", q.LeaveWhenEmpty}} {
-			if p.v != EmptyNever && p.v != EmptyNoMembers && p.v != EmptyNoAvailable {
-				bad("%s: %s %q (valid: %q, %q, or empty for never)", place, p.name, p.v, EmptyNoMembers, EmptyNoAvailable)
-			}
-		}
-		if q.RingTimeout < 0 || q.WrapUp < 0 || q.MaxWait < 0 || q.MaxLen < 0 || q.AnnounceEvery < 0 || q.PreferredWait < 0 {
-			bad("%s: negative duration or length", place)
-		}
-		if q.ServiceLevel > 1 {
-			bad("%s: service level %v above 1", place, q.ServiceLevel)
-		}
-		var last time.Duration
-		for j, s := range q.Escalation {
-			sp := fmt.Sprintf("%s: escalation[%d]", place, j)
-			if s.After <= 0 || (j > 0 && s.After <= last) {
-				bad("%s: after %v must be positive and later than the step before", sp, s.After)
-			}
-			last = s.After
-			if s.Skills != "" {
-				if _, _, err := compileSkills(s.Skills); err != nil {
-					bad("%s: %v", sp, err)
-				}
-			}
-			for _, aq := range s.AddQueues {
-				if !queues[aq] {
-					bad("%s: unknown queue %q", sp, aq)
-				}
-			}
-			if s.RaisePriority < 0 {
-				bad("%s: raise priority %d is negative", sp, s.RaisePriority)
-			}
-			if s.Skills == "" && len(s.AddQueues) == 0 && s.RaisePriority == 0 && !s.OfferCallback && s.Exit == "" {
-				bad("%s: does nothing", sp)
-			}
-		}
-		if len(q.Escalation) > 60 {
-			bad("%s: more than 60 escalation steps", place)
-		}
-		for j, w := range q.CallbackWindows {
-			if w.From < 0 || w.To > 24*time.Hour || w.From >= w.To {
-				bad("%s: callback_windows[%d]: need 0 <= from < to <= 24h", place, j)
-			}
-		}
+		bad("%s: %s", place, p.Message)
 	}
 	return errors.Join(errs...)
 }

@@ -108,7 +108,7 @@
 // at position p (callbacks ahead count) in a tier with N staffed agents
 // (logged in, reachable, not paused), F of them free, and average handle
 // time AHT (an exponentially weighted average of talk plus wrap-up, starting
-// from QueueConfig.ExpectedAHT) waits max(0, p-F) x AHT / N: the p-th
+// from Queue.ExpectedAHT) waits max(0, p-F) x AHT / N: the p-th
 // completion among N busy agents. The observation: an exponentially
 // weighted average of the time answered callers waited per place they had
 // in line when they entered, times p. Once five callers have been answered

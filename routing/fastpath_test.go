@@ -157,17 +157,18 @@ func fastPathConfig(seed uint64) Config {
 			Languages: []string{[]string{"en", "es"}[rng.IntN(2)]}, Weight: 1 + rng.IntN(3)})
 	}
 	for q := range 10 {
-		qc := QueueConfig{Name: sb.QueueName(fmt.Sprint("q", q)), Skills: fmt.Sprintf("skills.s%d >= %d", q%8, rng.IntN(6)),
+		qc := sb.Queue{Name: sb.QueueName(fmt.Sprint("q", q)), Skills: fmt.Sprintf("skills.s%d >= %d", q%8, rng.IntN(6)),
 			Strategy: StrategyNames[rng.IntN(len(StrategyNames))], RingTimeout: time.Duration(5+rng.IntN(3)*5) * time.Second,
-			AnnounceEvery: time.Duration(1+rng.IntN(3)) * 15 * time.Second, MaxWait: time.Duration(2+rng.IntN(3)) * time.Minute,
+			AnnounceEvery: time.Duration(1+rng.IntN(3)) * 15 * time.Second, WaitForAgent: time.Duration(2+rng.IntN(3)) * time.Minute,
 			PreferredWait: time.Duration(rng.IntN(2)) * 10 * time.Second}
 		if q%3 == 0 {
-			qc.CallbackWindows = []Window{{From: 10*time.Hour + 10*time.Minute, To: 10*time.Hour + 40*time.Minute}}
+			qc.Callback.Windows = []string{"10:10-10:40"}
 		}
 		if q%2 == 0 {
-			qc.Escalation = []EscalationStep{
+			qc.Escalation = []sb.EscalationStep{
 				{After: 20 * time.Second, Skills: fmt.Sprintf("skills.s%d >= 1", q%8), RaisePriority: 1},
 				{After: 40 * time.Second, AddQueues: []sb.QueueName{sb.QueueName(fmt.Sprint("q", (q+1)%10))}, OfferCallback: true}}
+			qc.Callback = sb.QueueCallback{Key: "1", Prompt: []string{"sound:press-1"}, Confirmation: []string{"sound:we-call-back"}}
 		}
 		cfg.Queues = append(cfg.Queues, qc)
 	}

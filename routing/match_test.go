@@ -157,17 +157,19 @@ func TestTiersAgreeWithFullScan(t *testing.T) {
 		}
 		nq := 1 + rng.IntN(8)
 		for q := range nq {
-			qc := QueueConfig{Name: sb.QueueName(fmt.Sprint("q", q)), Skills: randomExpr(rng, nskills)}
+			qc := sb.Queue{Name: sb.QueueName(fmt.Sprint("q", q)), Skills: randomExpr(rng, nskills)}
 			if rng.IntN(5) == 0 {
 				qc.Skills = ""
 			}
 			if rng.IntN(4) == 0 {
 				for range 1 + rng.IntN(5) {
-					qc.Members = append(qc.Members, cfg.Agents[rng.IntN(len(cfg.Agents))].ID)
+					if id := cfg.Agents[rng.IntN(len(cfg.Agents))].ID; !slices.Contains(qc.Agents, id) {
+						qc.Agents = append(qc.Agents, id)
+					}
 				}
 			}
 			for k := range rng.IntN(3) {
-				st := EscalationStep{After: time.Duration(10*(k+1)) * time.Second, Skills: randomExpr(rng, nskills)}
+				st := sb.EscalationStep{After: time.Duration(10*(k+1)) * time.Second, Skills: randomExpr(rng, nskills)}
 				if rng.IntN(2) == 0 {
 					st.AddQueues = []sb.QueueName{sb.QueueName(fmt.Sprint("q", rng.IntN(nq)))}
 				}
@@ -181,19 +183,19 @@ func TestTiersAgreeWithFullScan(t *testing.T) {
 		}
 		var machine vm.VM
 		progs := map[string]*vm.Program{}
-		scan := func(src string, q QueueConfig) []int32 {
+		scan := func(src string, q sb.Queue) []int32 {
 			prog := progs[src]
 			if prog == nil && src != "" {
 				prog, _, _ = compileSkills(src)
 				progs[src] = prog
 			}
 			var order []int32
-			if len(q.Members) == 0 {
+			if len(q.Agents) == 0 {
 				for i := range envs {
 					order = append(order, int32(i))
 				}
 			} else {
-				for _, id := range q.Members {
+				for _, id := range q.Agents {
 					if i := r.agentIdx[id]; !slices.Contains(order, i) {
 						order = append(order, i)
 					}

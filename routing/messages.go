@@ -235,7 +235,7 @@ type ExitReason string
 
 // Exit reasons.
 const (
-	ExitMaxWait        ExitReason = "max-wait"        // waited QueueConfig.MaxWait
+	ExitMaxWait        ExitReason = "max-wait"        // waited the queue's WaitForAgent
 	ExitFull           ExitReason = "max-length"      // the queue had MaxLen callers
 	ExitJoinEmpty      ExitReason = "join-empty"      // JoinEmpty policy refused the caller
 	ExitEmpty          ExitReason = "empty"           // LeaveWhenEmpty policy removed the caller

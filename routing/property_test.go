@@ -159,21 +159,22 @@ func propertyConfig(seed uint64) Config {
 	}
 	return Config{
 		Seed: seed, Agents: agents, BusyBackoff: 7 * time.Second, UnreachableBackoff: 20 * time.Second,
-		Queues: []QueueConfig{
-			{Name: "sales", Skills: "skills.sales >= 5", Strategy: LongestIdle, WrapUp: 5 * time.Second, MaxWait: 120 * time.Second,
+		Queues: []sb.Queue{
+			{Name: "sales", Skills: "skills.sales >= 5", Strategy: LongestIdle, WrapUp: 5 * time.Second, WaitForAgent: 120 * time.Second,
 				AnnounceEvery: 20 * time.Second, AnnouncePosition: true, PreferredWait: 15 * time.Second},
-			{Name: "billing", Skills: "skills.billing >= 7", Strategy: BestSkill, Escalation: []EscalationStep{
+			{Name: "billing", Skills: "skills.billing >= 7", Strategy: BestSkill, Escalation: []sb.EscalationStep{
 				{After: 20 * time.Second, Skills: "skills.billing >= 4"},
 				{After: 40 * time.Second, AddQueues: []sb.QueueName{"support"}, RaisePriority: 2},
 				{After: 50 * time.Second, RaisePriority: 1},
 				{After: 60 * time.Second, OfferCallback: true},
-				{After: 200 * time.Second, Exit: "voicemail"}}},
-			{Name: "support", Skills: "skills.support >= 3", Strategy: RingAll, RingTimeout: 8 * time.Second, MaxLen: 6},
-			{Name: "es", Skills: `"es" in languages`, Strategy: RoundRobin, LeaveWhenEmpty: EmptyNoAvailable, JoinEmpty: EmptyNoMembers},
-			{Name: "vip", Strategy: WeightedRandom, MaxWait: 90 * time.Second,
-				CallbackWindows: []Window{{From: 10*time.Hour + 5*time.Minute, To: 10*time.Hour + 20*time.Minute}}},
+				{After: 200 * time.Second, Exit: "voicemail"}},
+				Callback: sb.QueueCallback{Key: "1", Prompt: []string{"sound:press-1"}, Confirmation: []string{"sound:we-call-back"}}},
+			{Name: "support", Skills: "skills.support >= 3", Strategy: RingAll, RingTimeout: 8 * time.Second, MaxLength: 6},
+			{Name: "es", Skills: `"es" in languages`, Strategy: RoundRobin, LeaveWhenEmpty: sb.EmptyNoAvailable, JoinEmpty: sb.EmptyNoMembers},
+			{Name: "vip", Strategy: WeightedRandom, WaitForAgent: 90 * time.Second,
+				Callback: sb.QueueCallback{Windows: []string{"10:05-10:20"}}},
 			{Name: "misc", Skills: "skills.sales + skills.support > 12", Strategy: Random},
-			{Name: "top", Strategy: Linear, Members: []sb.AgentID{"a03", "a01", "a07"}},
+			{Name: "top", Strategy: Linear, Agents: []sb.AgentID{"a03", "a01", "a07"}},
 			{Name: "few", Strategy: FewestCalls}, {Name: "talk", Strategy: LeastTalkTime},
 		},
 	}
@@ -495,7 +496,7 @@ func TestFIFORandom(t *testing.T) {
 	for i := range 5 {
 		agents = append(agents, AgentConfig{ID: sb.AgentID(fmt.Sprintf("a%d", i))})
 	}
-	r, err := New(Config{Agents: agents, Queues: []QueueConfig{{Name: "q", WrapUp: 3 * time.Second}}})
+	r, err := New(Config{Agents: agents, Queues: []sb.Queue{{Name: "q", WrapUp: 3 * time.Second}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ type queue struct {
 	stepTier []int32   // local tier after k escalation steps
 	windowAt time.Time // a callback-window timer is set for then
 	st       qstats
-	cfg      QueueConfig
+	cfg      queueConfig
 }
 
 type qstats struct {
@@ -270,9 +270,6 @@ func before(a, b *call) bool {
 func New(cfg Config) (*Router, error) {
 	cfg.withDefaults()
 	cfg.Queues = slices.Clone(cfg.Queues)
-	for i := range cfg.Queues {
-		cfg.Queues[i].withDefaults()
-	}
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("routing config: %w", err)
 	}
@@ -303,7 +300,7 @@ func New(cfg Config) (*Router, error) {
 	for i := range r.cfg.Queues {
 		qc := r.cfg.Queues[i]
 		st, _ := NewStrategy(qc.Strategy)
-		q := &queue{cfg: qc, idx: int32(i), strategy: st}
+		q := &queue{cfg: newQueueConfig(qc, &r.cfg), idx: int32(i), strategy: st}
 		q.tiers = q.tiers1[:0]
 		r.queues = append(r.queues, q)
 		r.queueIdx[qc.Name] = int32(i)
@@ -316,11 +313,11 @@ func New(cfg Config) (*Router, error) {
 	// repeats; nil (with all set) when every agent may be a member, in
 	// configuration order.
 	memberOrder := func(q *queue) (order []int32, all bool) {
-		if len(q.cfg.Members) == 0 {
+		if len(q.cfg.Agents) == 0 {
 			return nil, true
 		}
 		seen := map[int32]bool{}
-		for _, id := range q.cfg.Members {
+		for _, id := range q.cfg.Agents {
 			if i := r.agentIdx[id]; !seen[i] {
 				seen[i] = true
 				order = append(order, i)
@@ -705,7 +702,7 @@ func (r *Router) refresh(a *agent) {
 				t.ready += b2i(ready)
 			}
 			if (!logged && t.logged == 0) || (!ready && t.ready == 0) {
-				if q := r.queues[t.q]; !q.leaving && q.cfg.LeaveWhenEmpty != EmptyNever {
+				if q := r.queues[t.q]; !q.leaving && q.cfg.LeaveWhenEmpty != sb.EmptyNever {
 					q.leaving = true
 					r.leave = append(r.leave, q.idx)
 				}
@@ -769,9 +766,9 @@ func (r *Router) enqueue(m Enqueue) {
 		return
 	}
 	q := r.queues[qi]
-	if q.cfg.MaxLen > 0 && len(q.waiting)+q.offered >= q.cfg.MaxLen {
+	if q.cfg.MaxLength > 0 && len(q.waiting)+q.offered >= q.cfg.MaxLength {
 		r.qlog(m.Call, q.cfg.Name, "", LogFull)
-		r.emit(Exit{Call: m.Call, Queue: q.cfg.Name, Reason: ExitFull, Target: q.cfg.MaxLenTarget})
+		r.emit(Exit{Call: m.Call, Queue: q.cfg.Name, Reason: ExitFull, Target: q.cfg.MaxLengthTarget})
 		return
 	}
 	if r.empty(q.cfg.JoinEmpty, &r.tiers[q.tiers[0]]) {
@@ -796,8 +793,8 @@ func (r *Router) enqueue(m Enqueue) {
 	c.origPos = r.position(c)
 	r.qlog(c.id, q.cfg.Name, "", LogEnterQueue, "", m.Caller)
 	r.emit(Queued{Call: c.id, Queue: q.cfg.Name, Position: c.origPos, EstimatedWait: r.estimate(q, c.tier, c.origPos), MusicClass: q.cfg.MusicClass})
-	if q.cfg.MaxWait > 0 {
-		r.addTimerIn(timer{at: entered.Add(q.cfg.MaxWait), kind: tMaxWait, c: c}, q.cfg.MaxWait)
+	if q.cfg.WaitForAgent > 0 {
+		r.addTimerIn(timer{at: entered.Add(q.cfg.WaitForAgent), kind: tMaxWait, c: c}, q.cfg.WaitForAgent)
 	}
 	if len(q.cfg.Escalation) > 0 {
 		r.addTimerIn(timer{at: entered.Add(q.cfg.Escalation[0].After), kind: tStep, c: c, gen: 0}, q.cfg.Escalation[0].After)
@@ -810,18 +807,18 @@ func (r *Router) enqueue(m Enqueue) {
 		r.prefCalls[pi] = append(r.prefCalls[pi], c)
 		r.addTimerIn(timer{at: c.prefUntil, kind: tPrefEnd, c: c}, q.cfg.PreferredWait)
 	}
-	if q.cfg.LeaveWhenEmpty != EmptyNever && !q.leaving {
+	if q.cfg.LeaveWhenEmpty != sb.EmptyNever && !q.leaving {
 		q.leaving = true
 		r.leave = append(r.leave, q.idx)
 	}
 	r.markDirty(q)
 }
 
-func (r *Router) empty(p EmptyPolicy, t *tier) bool {
+func (r *Router) empty(p sb.EmptyPolicy, t *tier) bool {
 	switch p {
-	case EmptyNoMembers:
+	case sb.EmptyNoMembers:
 		return t.logged == 0
-	case EmptyNoAvailable:
+	case sb.EmptyNoAvailable:
 		return t.ready == 0
 	}
 	return false
@@ -842,7 +839,7 @@ func (r *Router) abandon(m Abandon) {
 	wait := r.now.Sub(c.entered)
 	q := c.q
 	q.st.abandoned++
-	if wait > q.cfg.ServiceLevelTime {
+	if wait > q.cfg.slTime {
 		q.st.missedSL++
 	}
 	r.qlog(c.id, q.cfg.Name, "", LogAbandon, strconv.Itoa(pos), strconv.Itoa(c.origPos), secs(wait))
@@ -935,7 +932,7 @@ func (r *Router) exit(c *call, why ExitReason, target, event string) {
 	r.removeWaiting(c)
 	wait := r.now.Sub(c.entered)
 	q.st.exited++
-	if wait > q.cfg.ServiceLevelTime {
+	if wait > q.cfg.slTime {
 		q.st.missedSL++
 	}
 	r.qlog(c.id, q.cfg.Name, "", event, strconv.Itoa(pos), strconv.Itoa(c.origPos), secs(wait))
@@ -978,7 +975,7 @@ func (r *Router) connect(c *call, a *agent, ch sb.ChannelID) {
 	hold := r.now.Sub(c.entered)
 	q.st.answered++
 	q.st.hold += hold
-	if hold <= q.cfg.ServiceLevelTime {
+	if hold <= q.cfg.slTime {
 		q.st.answeredInSL++
 	}
 	sample := hold.Seconds() / float64(max(c.origPos, 1))
@@ -1133,11 +1130,11 @@ func (r *Router) callbackResult(m CallbackResult) {
 func (r *Router) customerFailed(c *call, a *agent) {
 	r.dropAgent(c, a)
 	c.cbAttempts++
-	c.notBefore = r.now.Add(c.q.cfg.CallbackRetry)
-	if c.cbAttempts >= c.q.cfg.CallbackAttempts {
+	c.notBefore = r.now.Add(c.q.cfg.Callback.Retry)
+	if c.cbAttempts >= c.q.cfg.Callback.Attempts {
 		c.exitReason, c.exitTarget, c.exitEvent = ExitCallbackFailed, "", LogExitWithTimeout
 	} else {
-		r.addTimerIn(timer{at: c.notBefore, kind: tRetry, c: c, gen: uint64(c.cbAttempts)}, c.q.cfg.CallbackRetry)
+		r.addTimerIn(timer{at: c.notBefore, kind: tRetry, c: c, gen: uint64(c.cbAttempts)}, c.q.cfg.Callback.Retry)
 	}
 	r.requeue(c)
 }
@@ -1435,12 +1432,12 @@ func (r *Router) offer(c *call, picks []int) {
 // ----- callback windows
 
 func (r *Router) windowOpen(q *queue, now time.Time) bool {
-	if len(q.cfg.CallbackWindows) == 0 {
+	if len(q.cfg.windows) == 0 {
 		return true
 	}
 	t := now.In(r.cfg.Location)
 	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.cfg.Location)
-	for _, w := range q.cfg.CallbackWindows {
+	for _, w := range q.cfg.windows {
 		if (len(w.Days) == 0 || slices.Contains(w.Days, t.Weekday())) &&
 			!t.Before(midnight.Add(w.From)) && t.Before(midnight.Add(w.To)) {
 			return true
@@ -1454,7 +1451,7 @@ func (r *Router) nextWindow(q *queue, now time.Time) time.Time {
 	var next time.Time
 	for d := 0; d <= 7; d++ {
 		day := time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, r.cfg.Location)
-		for _, w := range q.cfg.CallbackWindows {
+		for _, w := range q.cfg.windows {
 			start := day.Add(w.From)
 			if (len(w.Days) == 0 || slices.Contains(w.Days, day.Weekday())) && start.After(now) && (next.IsZero() || start.Before(next)) {
 				next = start

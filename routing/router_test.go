@@ -99,23 +99,23 @@ func TestNewValidation(t *testing.T) {
 		cfg  routing.Config
 		want []string
 	}{
-		{"unknown strategy", routing.Config{Queues: []routing.QueueConfig{{Name: "q", Strategy: "fastest"}}},
+		{"unknown strategy", routing.Config{Queues: []sb.Queue{{Name: "q", Strategy: "fastest"}}},
 			[]string{`queue "q"`, `unknown strategy "fastest"`, "longest-idle", "best-skill"}},
-		{"bad expression", routing.Config{Queues: []routing.QueueConfig{{Name: "billing", Skills: "skills.billing >= "}}},
+		{"bad expression", routing.Config{Queues: []sb.Queue{{Name: "billing", Skills: "skills.billing >= "}}},
 			[]string{`queue "billing"`, "bad skills expression"}},
-		{"not boolean", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Skills: "skills.billing"}}},
+		{"not boolean", routing.Config{Queues: []sb.Queue{{Name: "b", Skills: "skills.billing"}}},
 			[]string{`queue "b"`, "bad skills expression"}},
-		{"unknown field", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Skills: "skil.x > 1"}}},
+		{"unknown field", routing.Config{Queues: []sb.Queue{{Name: "b", Skills: "skil.x > 1"}}},
 			[]string{`queue "b"`}},
-		{"bad step", routing.Config{Queues: []routing.QueueConfig{{Name: "b", Escalation: []routing.EscalationStep{
+		{"bad step", routing.Config{Queues: []sb.Queue{{Name: "b", Escalation: []sb.EscalationStep{
 			{After: 30 * time.Second, Skills: "skills.x >"}, {After: 10 * time.Second, AddQueues: []sb.QueueName{"nope"}}}}}},
-			[]string{`queue "b": escalation[0]`, `escalation[1]: after 10s`, `unknown queue "nope"`}},
-		{"duplicates", routing.Config{Agents: agents("a", "a"), Queues: []routing.QueueConfig{{Name: "q"}, {Name: "q"}}},
-			[]string{`agent "a": defined twice`, `queue "q": defined twice`}},
-		{"policy", routing.Config{Queues: []routing.QueueConfig{{Name: "q", JoinEmpty: "sometimes"}}},
-			[]string{`join_empty "sometimes"`}},
-		{"member", routing.Config{Queues: []routing.QueueConfig{{Name: "q", Members: []sb.AgentID{"ghost"}}}},
-			[]string{`unknown member agent "ghost"`}},
+			[]string{`queue "b": escalation[0]`, `escalation[1].after: must be later than the step before (30s), got 10s`, `unknown queue "nope"`}},
+		{"duplicates", routing.Config{Agents: agents("a", "a"), Queues: []sb.Queue{{Name: "q"}, {Name: "q"}}},
+			[]string{`agent "a": defined twice`, `queue "q": name: duplicate queue name "q"`}},
+		{"policy", routing.Config{Queues: []sb.Queue{{Name: "q", JoinEmpty: "sometimes"}}},
+			[]string{`queue "q": join_empty: must be no-members or no-available (empty: never), got "sometimes"`}},
+		{"member", routing.Config{Queues: []sb.Queue{{Name: "q", Agents: []sb.AgentID{"ghost"}}}},
+			[]string{`queue "q": agents[0]: unknown agent "ghost"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestNewValidation(t *testing.T) {
 			}
 		})
 	}
-	if _, err := routing.New(routing.Config{Agents: agents("a"), Queues: []routing.QueueConfig{
+	if _, err := routing.New(routing.Config{Agents: agents("a"), Queues: []sb.Queue{
 		{Name: "ok", Skills: `skills.sales >= 5 && "es" in languages || attributes.site == "mad" || skills["language.es"] > 3`}}}); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
@@ -143,7 +143,7 @@ func TestSkillExpressionSelectsAgents(t *testing.T) {
 			{ID: "es3", Skills: map[string]int{"billing": 3}, Languages: []string{"es"}},
 			{ID: "en9", Skills: map[string]int{"billing": 9}, Languages: []string{"en"}},
 		},
-		Queues: []routing.QueueConfig{{Name: "billing-es", Skills: `skills.billing >= 5 && "es" in languages`, Strategy: routing.RingAll}},
+		Queues: []sb.Queue{{Name: "billing-es", Skills: `skills.billing >= 5 && "es" in languages`, Strategy: routing.RingAll}},
 	}
 	h := newHarness(t, cfg)
 	h.login(at(0), "es5", "es3", "en9")
@@ -152,7 +152,7 @@ func TestSkillExpressionSelectsAgents(t *testing.T) {
 }
 
 func TestCallLifecycleAndQueueLog(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "sales", WrapUp: 10 * time.Second}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "sales", WrapUp: 10 * time.Second}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "sales", Caller: "5551234"}, at(10))
@@ -195,7 +195,7 @@ func TestCallLifecycleAndQueueLog(t *testing.T) {
 }
 
 func TestNoAnswerAutoPause(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear, RingTimeout: 10 * time.Second}}}
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []sb.Queue{{Name: "q", Strategy: routing.Linear, RingTimeout: 10 * time.Second}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	now := 1
@@ -235,7 +235,7 @@ func TestNoAnswerAutoPause(t *testing.T) {
 }
 
 func TestBusyAndUnreachableSkipped(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "a2"), BusyBackoff: 30 * time.Second, Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}}
+	cfg := routing.Config{Agents: agents("a1", "a2"), BusyBackoff: 30 * time.Second, Queues: []sb.Queue{{Name: "q", Strategy: routing.Linear}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1", "a2")
 	h.apply(routing.EndpointReachable{Agent: "a1", Reachable: false}, at(1))
@@ -251,7 +251,7 @@ func TestBusyAndUnreachableSkipped(t *testing.T) {
 }
 
 func TestRingAllFirstAnswerWins(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "a2", "a3"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.RingAll}}}
+	cfg := routing.Config{Agents: agents("a1", "a2", "a3"), Queues: []sb.Queue{{Name: "q", Strategy: routing.RingAll}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1", "a2", "a3")
 	mustOffer(t, h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1)), "c1", "a1", "a2", "a3")
@@ -274,7 +274,7 @@ func TestRingAllFirstAnswerWins(t *testing.T) {
 }
 
 func TestAbandonWhileRinging(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "q"}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
@@ -294,7 +294,7 @@ func TestAbandonWhileRinging(t *testing.T) {
 }
 
 func TestPriorityAndFIFO(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "q"}}}
 	h := newHarness(t, cfg)
 	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
 	h.apply(routing.Enqueue{Call: "c2", Queue: "q"}, at(2))
@@ -327,13 +327,13 @@ func TestEscalationSteps(t *testing.T) {
 			{ID: "junior", Skills: map[string]int{"billing": 3}},
 			{ID: "sales", Skills: map[string]int{"sales": 5}},
 		},
-		Queues: []routing.QueueConfig{
-			{Name: "billing", Skills: "skills.billing >= 5", Escalation: []routing.EscalationStep{
+		Queues: []sb.Queue{
+			{Name: "billing", Skills: "skills.billing >= 5", Escalation: []sb.EscalationStep{
 				{After: 30 * time.Second, Skills: "skills.billing >= 3"},
 				{After: 90 * time.Second, AddQueues: []sb.QueueName{"sales"}},
 				{After: 180 * time.Second, OfferCallback: true},
 				{After: 300 * time.Second, Exit: "voicemail"},
-			}},
+			}, Callback: sb.QueueCallback{Key: "1", Prompt: []string{"sound:press-1"}, Confirmation: []string{"sound:we-call-back"}}},
 			{Name: "sales", Skills: "skills.sales >= 1"},
 		},
 	}
@@ -364,9 +364,9 @@ func TestEscalationSteps(t *testing.T) {
 }
 
 func TestMaxWaitMaxLenJoinLeaveEmpty(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{
-		{Name: "q", MaxWait: 60 * time.Second, MaxWaitTarget: "overflow", MaxLen: 2, MaxLenTarget: "busy-msg"},
-		{Name: "strict", JoinEmpty: routing.EmptyNoMembers, LeaveWhenEmpty: routing.EmptyNoAvailable, EmptyTarget: "closed"},
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{
+		{Name: "q", WaitForAgent: 60 * time.Second, MaxWaitTarget: "overflow", MaxLength: 2, MaxLengthTarget: "busy-msg"},
+		{Name: "strict", JoinEmpty: sb.EmptyNoMembers, LeaveWhenEmpty: sb.EmptyNoAvailable, EmptyTarget: "closed"},
 	}}
 	h := newHarness(t, cfg)
 	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
@@ -397,7 +397,7 @@ func TestMaxWaitMaxLenJoinLeaveEmpty(t *testing.T) {
 }
 
 func TestPreferredAgent(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "owner"), BusyBackoff: time.Minute, Queues: []routing.QueueConfig{{Name: "q", PreferredWait: 20 * time.Second}}}
+	cfg := routing.Config{Agents: agents("a1", "owner"), BusyBackoff: time.Minute, Queues: []sb.Queue{{Name: "q", PreferredWait: 20 * time.Second}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1", "owner")
 	h.apply(routing.AgentPause{Agent: "owner", Reason: "meeting"}, at(0))
@@ -429,8 +429,8 @@ func TestPreferredAgent(t *testing.T) {
 }
 
 func TestCallbackKeepsPlace(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q", WrapUp: 0,
-		CallbackWindows: []routing.Window{{From: 9 * time.Hour, To: 17 * time.Hour}}}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "q", WrapUp: 0,
+		Callback: sb.QueueCallback{Windows: []string{"09:00-17:00"}}}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	h.apply(routing.AgentPause{Agent: "a1", Reason: "x"}, at(0))
@@ -455,7 +455,7 @@ func TestCallbackKeepsPlace(t *testing.T) {
 // available agent gets StartCallback, never an Offer, and the request keeps
 // the place its EnteredAt gives it.
 func TestEnqueueRestoredCallback(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q"}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "q"}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	h.apply(routing.AgentPause{Agent: "a1", Reason: "x"}, at(1))
@@ -474,8 +474,8 @@ func TestEnqueueRestoredCallback(t *testing.T) {
 }
 
 func TestCallbackWindowAndRetry(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "q", CallbackAttempts: 2, CallbackRetry: time.Minute,
-		CallbackWindows: []routing.Window{{From: 11 * time.Hour, To: 12 * time.Hour}}}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "q",
+		Callback: sb.QueueCallback{Windows: []string{"11:00-12:00"}, Attempts: 2, Retry: time.Minute}}}}
 	h := newHarness(t, cfg)
 	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(0))
 	h.apply(routing.CallbackRequest{Call: "c1", Number: "1"}, at(1))
@@ -501,7 +501,7 @@ func TestCallbackWindowAndRetry(t *testing.T) {
 }
 
 func TestAnnouncementsAndEstimatedWait(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", AnnounceEvery: 30 * time.Second,
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []sb.Queue{{Name: "q", AnnounceEvery: 30 * time.Second,
 		AnnouncePosition: true, AnnounceWait: true, ExpectedAHT: 120 * time.Second}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1", "a2")
@@ -529,7 +529,7 @@ func TestAnnouncementsAndEstimatedWait(t *testing.T) {
 }
 
 func TestLogoutWhileRingingKeepsCallerPlace(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}}
+	cfg := routing.Config{Agents: agents("a1", "a2"), Queues: []sb.Queue{{Name: "q", Strategy: routing.Linear}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	h.apply(routing.Enqueue{Call: "c1", Queue: "q"}, at(1))
@@ -557,7 +557,7 @@ func TestPIN(t *testing.T) {
 // agent busy (no offer reaches the agent) and, when it ends, writes
 // COMPLETECALLER with the hold and talk times it had, then wrap-up.
 func TestAdoptTalkingCall(t *testing.T) {
-	cfg := routing.Config{Agents: agents("a1"), Queues: []routing.QueueConfig{{Name: "sales", WrapUp: 10 * time.Second}}}
+	cfg := routing.Config{Agents: agents("a1"), Queues: []sb.Queue{{Name: "sales", WrapUp: 10 * time.Second}}}
 	h := newHarness(t, cfg)
 	h.login(at(0), "a1")
 	h.apply(routing.Adopt{Call: "c1", Queue: "sales", Agent: "a1", EnteredAt: at(-30), AnsweredAt: at(-20)}, at(1))
@@ -590,7 +590,7 @@ func TestCallerRequirementsMatch(t *testing.T) {
 			{ID: "b", Languages: []string{"fr"}, Skills: map[string]int{"billing": 3}, Attributes: map[string]string{"site": "lyon"}},
 			{ID: "a", Languages: []string{"en", "ES"}, Skills: map[string]int{"billing": 7}, Attributes: map[string]string{"site": "paris"}},
 		},
-		Queues: []routing.QueueConfig{{Name: "q", Strategy: routing.Linear}}, // b first whenever free
+		Queues: []sb.Queue{{Name: "q", Strategy: routing.Linear}}, // b first whenever free
 	}
 	tests := []struct {
 		name   string
@@ -638,7 +638,7 @@ func TestCallerRequirementWaitsForHisAgent(t *testing.T) {
 			{ID: "en", Languages: []string{"en"}},
 			{ID: "es", Languages: []string{"es"}},
 		},
-		Queues: []routing.QueueConfig{{Name: "sales"}}, // longest-idle
+		Queues: []sb.Queue{{Name: "sales"}}, // longest-idle
 	}
 	h := newHarness(t, cfg)
 	h.login(at(0), "en")
@@ -670,10 +670,10 @@ func TestCallerRequirementWaitsForHisAgent(t *testing.T) {
 func TestEscalationRaisesPriority(t *testing.T) {
 	cfg := routing.Config{
 		Agents: agents("a1"),
-		Queues: []routing.QueueConfig{
+		Queues: []sb.Queue{
 			{Name: "slow"},
-			{Name: "urgent", Escalation: []routing.EscalationStep{{After: 20 * time.Second, RaisePriority: 1}}},
-			{Name: "q", Escalation: []routing.EscalationStep{
+			{Name: "urgent", Escalation: []sb.EscalationStep{{After: 20 * time.Second, RaisePriority: 1}}},
+			{Name: "q", Escalation: []sb.EscalationStep{
 				{After: 30 * time.Second, RaisePriority: 2}, {After: 60 * time.Second, RaisePriority: 2}}},
 		},
 	}
@@ -732,9 +732,9 @@ func TestEscalationRaisesPriority(t *testing.T) {
 }
 
 func TestEscalationRaisePriorityValidation(t *testing.T) {
-	_, err := routing.New(routing.Config{Queues: []routing.QueueConfig{{Name: "q", Escalation: []routing.EscalationStep{
+	_, err := routing.New(routing.Config{Queues: []sb.Queue{{Name: "q", Escalation: []sb.EscalationStep{
 		{After: time.Second, RaisePriority: -1}, {After: 2 * time.Second}, {After: 3 * time.Second, RaisePriority: 1}}}}})
-	if err == nil || !strings.Contains(err.Error(), `queue "q": escalation[0]: raise priority -1 is negative`) ||
+	if err == nil || !strings.Contains(err.Error(), `queue "q": escalation[0].raise_priority: must not be negative, got -1`) ||
 		!strings.Contains(err.Error(), `escalation[1]: does nothing`) || strings.Contains(err.Error(), "escalation[2]") {
 		t.Fatalf("err = %v", err)
 	}
@@ -749,9 +749,9 @@ func TestBasic(t *testing.T) {
 	wrap := time.Minute
 	ags := agents("a1", "a2", "a3")
 	ags[0].WrapUp = &wrap
-	q := routing.QueueConfig{Name: "q", Members: []sb.AgentID{"a1", "a2"}, Skills: "skills.sales > 9",
-		Strategy: routing.Linear, WrapUp: wrap, MaxWait: 90 * time.Second, AnnounceEvery: time.Second}
-	h := newHarness(t, routing.Basic(ags, []routing.QueueConfig{q}, 20*time.Second, 5*time.Second))
+	q := sb.Queue{Name: "q", Agents: []sb.AgentID{"a1", "a2"}, Skills: "skills.sales > 9",
+		Strategy: routing.Linear, WrapUp: wrap, WaitForAgent: 90 * time.Second, AnnounceEvery: time.Second}
+	h := newHarness(t, routing.Basic(ags, []sb.Queue{q}, 20*time.Second, 5*time.Second))
 	h.login(at(0), "a1", "a2", "a3")
 	h.apply(routing.AgentReady{Agent: "a2"}, at(0))
 	acts := h.apply(routing.Enqueue{Call: "c1", Queue: "q", EnteredAt: at(10), Skills: map[string]string{"sales": "9"}}, at(10))
@@ -795,6 +795,6 @@ func TestBasic(t *testing.T) {
 	}
 	x, ok := find[routing.Exit](h.apply(routing.Tick{}, at(390)))
 	if !ok || x.Call != "c2" || x.Target != "" {
-		t.Errorf("at MaxWait: exit %+v (%v), want c2 to the no-agent prompt", x, ok)
+		t.Errorf("at WaitForAgent: exit %+v (%v), want c2 to the no-agent prompt", x, ok)
 	}
 }

@@ -49,7 +49,7 @@ func (r *Router) QueueStats(name sb.QueueName, now time.Time) (QueueStats, bool)
 	st := q.st
 	out := QueueStats{
 		Queue: name, Waiting: len(q.waiting), Ringing: q.offered,
-		ServiceLevel: 1, ServiceLevelTarget: q.cfg.ServiceLevel, ServiceLevelTime: q.cfg.ServiceLevelTime,
+		ServiceLevel: 1, ServiceLevelTarget: q.cfg.slShare, ServiceLevelTime: q.cfg.slTime,
 		Answered: st.answered, Abandoned: st.abandoned, Exited: st.exited, Completed: st.completed,
 		AnsweredInSL: st.answeredInSL, MissedSL: st.missedSL,
 		AHT: q.cfg.ExpectedAHT,

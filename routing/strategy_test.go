@@ -127,7 +127,7 @@ func TestStrategyByNameInRouter(t *testing.T) {
 	for _, tt := range tests {
 		cfg := routing.Config{Agents: []routing.AgentConfig{
 			{ID: "a1", Skills: map[string]int{"s": 1}}, {ID: "a2", Skills: map[string]int{"s": 2}}, {ID: "a3", Skills: map[string]int{"s": 3}},
-		}, Queues: []routing.QueueConfig{{Name: "q", Skills: "skills.s > 0", Strategy: tt.strategy}}}
+		}, Queues: []sb.Queue{{Name: "q", Skills: "skills.s > 0", Strategy: tt.strategy}}}
 		h := newHarness(t, cfg)
 		h.apply(routing.AgentLogin{Agent: "a2"}, at(0))
 		h.apply(routing.AgentLogin{Agent: "a1"}, at(1))

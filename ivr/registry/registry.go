@@ -129,9 +129,9 @@ func checkRoutes(cfg *config.Config, set *ivr.Set) error {
 // flowOptions are the names flows may refer to.
 func flowOptions(cfg *config.Config, cals calendar.Set) ivr.LoadOptions {
 	opts := ivr.LoadOptions{Calendars: cals, Passed: cfg.IVR.Variables}
-	for _, q := range cfg.Queues {
-		opts.Queues = append(opts.Queues, q.Name)
-		opts.Mailboxes = append(opts.Mailboxes, q.Name)
+	for _, q := range cfg.QueueNames() {
+		opts.Queues = append(opts.Queues, q)
+		opts.Mailboxes = append(opts.Mailboxes, q)
 	}
 	for _, a := range cfg.Agents {
 		opts.Mailboxes = append(opts.Mailboxes, a.ID)
