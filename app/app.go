@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"sync"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/api"
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
@@ -45,7 +46,7 @@ type App struct {
 	Addr     net.Addr // where HTTP listens
 
 	opts  Options
-	clock center.Clock
+	clock sb.Clock
 	// centerOpts are the center's options, filled in by the steps before
 	// newCenter builds it.
 	centerOpts center.Options
@@ -68,7 +69,7 @@ type App struct {
 type Options struct {
 	// Clock is the center's clock (the simulator's in the demo); nil is
 	// the wall clock.
-	Clock center.Clock
+	Clock sb.Clock
 	// IVRObserver is told what each call's flow does (the `ivr test`
 	// tool); nil for none.
 	IVRObserver func(center.IVRNote)
@@ -87,7 +88,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Optio
 	a := &App{Config: cfg, Log: log, opts: opts, clock: opts.Clock, Metrics: api.NewMetrics(),
 		pbxErr: make(chan error, 1), ctrErr: make(chan error, 1)}
 	if a.clock == nil {
-		a.clock = center.RealClock{}
+		a.clock = sb.RealClock{}
 	}
 	steps := []func(context.Context) error{
 		a.openStorage,            // the database, migrated

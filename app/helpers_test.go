@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/center"
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/sim"
 )
@@ -19,7 +19,7 @@ import (
 // simClock adapts the simulator's clock to the center's (as the demo's).
 type simClock struct{ c *sim.Clock }
 
-var _ center.Clock = simClock{}
+var _ sb.Clock = simClock{}
 
 func (s simClock) Now() time.Time { return s.c.Now() }
 func (s simClock) Speed() float64 { return s.c.Speed() }

@@ -114,7 +114,7 @@ type Center struct {
 	cfg   Config
 	pbx   sb.PBX
 	store CDRWriter
-	clock Clock
+	clock sb.Clock
 	log   *slog.Logger
 	obs   Observer
 
@@ -262,7 +262,7 @@ type Options struct {
 	// QueueLog gets the router's queue_log lines.
 	QueueLog QueueLogger
 	// Clock is the center's time (default the wall clock).
-	Clock Clock
+	Clock sb.Clock
 	Log   *slog.Logger
 	// CallLog stores the call-log rows (nil: none kept).
 	CallLog CDRWriter
@@ -296,7 +296,7 @@ func New(o Options) *Center {
 	cfg, pbx, store, clock, obs, log := o.Config, o.PBX, o.CallLog, o.Clock, o.Observer, o.Log
 	cfg.setDefaults()
 	if clock == nil {
-		clock = RealClock{}
+		clock = sb.RealClock{}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -25,7 +25,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/app"
 	"github.com/switchboard/switchboard/campaign"
-	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/internal/waitfor"
 	"github.com/switchboard/switchboard/outbound"
@@ -83,7 +82,7 @@ type Summary struct {
 	CampaignLeadsLeft   int     `json:"campaign_leads_left"`
 }
 
-// simClock adapts the simulator's clock to the center's.
+// simClock adapts the simulator's clock to sb.Clock.
 type simClock struct{ c *sim.Clock }
 
 func (s simClock) Now() time.Time { return s.c.Now() }
@@ -92,7 +91,7 @@ func (s simClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return s.c.AfterFunc(d, f).Stop
 }
 
-var _ center.Clock = simClock{}
+var _ sb.Clock = simClock{}
 
 // Config is the configuration file at path, or the embedded demo
 // configuration when path is empty.
