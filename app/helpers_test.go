@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/internal/waitfor"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -74,23 +74,4 @@ api:
 }
 
 // waitFor polls cond until it holds, ctx ends or timeout (0: none) passes.
-func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error {
-	var deadline <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		deadline = t.C
-	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-deadline:
-			return fmt.Errorf("timed out after %s", timeout)
-		case <-tick.C:
-		}
-	}
-	return nil
-}
+var waitFor = waitfor.Until

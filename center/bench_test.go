@@ -19,36 +19,41 @@ import (
 	"github.com/switchboard/switchboard/sim"
 )
 
-// loadRun places n concurrent inbound calls on a simulator with n agent
-// phones and waits until every call is bridged, then until every call has
-// ended and been logged. It returns the time of the set-up phase (all
-// calls entered → all bridged: wall time over TCP, virtual time in a
-// synctest bubble) and the adapter's and simulator's counts. overTCP
-// serves the simulator on a loopback port (the benchmark measures ARI as
-// deployed); otherwise on an in-memory pipe, which a test in a synctest
-// bubble needs.
-func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, received, lost uint64, logged int) {
+// loadRig is a simulator with n agent phones, the ARI adapter and a
+// center, linked and running.
+type loadRig struct {
+	s    *sim.Server
+	pbx  *ari.Adapter
+	c    *center.Center
+	rows *rows
+	stop func() // stops the center and the adapter, then the simulator
+}
+
+// startLoadRig brings the rig up. overTCP serves the simulator on a
+// loopback port (a benchmark measures ARI as deployed); otherwise on an
+// in-memory pipe, which a test in a synctest bubble needs. agent is what
+// each agent's phone does.
+func startLoadRig(tb testing.TB, n int, overTCP bool, agent sim.Party) *loadRig {
 	tb.Helper()
 	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 1, Seed: 1, Sounds: map[string]time.Duration{"beep": 0}})
 	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, CommandTimeout: 30 * time.Second}
 	for i := range n {
 		res := fmt.Sprint(10000 + i)
-		s.AddEndpoint("PJSIP", res, sim.Party{})
+		s.AddEndpoint("PJSIP", res, agent)
 		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
 	}
 	if overTCP {
 		if err := s.Start("127.0.0.1:0"); err != nil {
 			tb.Fatal(err)
 		}
-		defer s.Close()
 	} else {
 		serve(tb, s)
-		defer s.Close() // before the return, for TestGoroutinesReturnToBaseline
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
 		DialContext: simLink(s).dial})
 	if err != nil {
+		s.Close()
 		tb.Fatal(err)
 	}
 	r := &rows{got: map[sb.CallID]sb.CDR{}, ch: make(chan sb.CDR, n+10)}
@@ -58,28 +63,48 @@ func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, rec
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = pbx.Run(ctx) }()
 	go func() { defer wg.Done(); _ = c.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	rig := &loadRig{s: s, pbx: pbx, c: c, rows: r, stop: func() { cancel(); wg.Wait(); s.Close() }}
 	waitUntil(tb, "link", func() bool { return pbx.Ready() && slices.Contains(s.Apps(), "switchboard") })
+	return rig
+}
 
-	bridged := func() int {
-		k := 0
-		for _, call := range c.LiveCalls() {
-			if call.State == sb.CallBridged {
-				k++
-			}
+// bridged counts the calls bridged to their agent.
+func (r *loadRig) bridged() int {
+	k := 0
+	for _, call := range r.c.LiveCalls() {
+		if call.State == sb.CallBridged {
+			k++
 		}
-		return k
 	}
+	return k
+}
+
+// call places inbound caller i.
+func (r *loadRig) call(tb testing.TB, i int) string {
+	tb.Helper()
+	id, err := r.s.Call(sim.Inbound{App: "switchboard", From: fmt.Sprintf("+1555%07d", i), To: "8000"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+// loadRun places n concurrent inbound calls on a rig with n agent phones
+// and waits until every call is bridged, then until every call has ended
+// and been logged. It returns the time of the set-up phase (all calls
+// entered → all bridged: wall time over TCP, virtual time in a synctest
+// bubble) and the adapter's and simulator's counts.
+func loadRun(tb testing.TB, n int, overTCP bool) (setup time.Duration, sent, received, lost uint64, logged int) {
+	tb.Helper()
+	rig := startLoadRig(tb, n, overTCP, sim.Party{})
+	defer rig.stop() // before the return, for TestGoroutinesReturnToBaseline
+	s, pbx, r := rig.s, rig.pbx, rig.rows
 	start := time.Now()
 	ids := make([]string, 0, n)
 	for i := range n {
-		id, err := s.Call(sim.Inbound{App: "switchboard", From: fmt.Sprintf("+1555%07d", i), To: "8000"})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ids = append(ids, id)
+		ids = append(ids, rig.call(tb, i))
 	}
-	waitUntilFor(tb, "all bridged", 2*time.Minute, func() bool { return bridged() == n })
+	waitUntilFor(tb, "all bridged", 2*time.Minute, func() bool { return rig.bridged() == n })
 	setup = time.Since(start)
 	for _, id := range ids {
 		if err := s.Hangup(id, 16); err != nil {

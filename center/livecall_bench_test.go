@@ -1,21 +1,12 @@
 package center_test
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/ari"
-	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/sim"
 )
 
@@ -45,49 +36,12 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 		inUse = func() (int64, int64) { return 0, 0 }
 	}
 
-	s := sim.New(sim.Options{User: "sb", Password: "pw", Speed: 1, Seed: 1, Sounds: map[string]time.Duration{"beep": 0}})
-	cfg := center.Config{Greeting: []string{"sound:beep"}, AgentRingTimeout: time.Minute, CommandTimeout: 30 * time.Second}
-	for i := range n {
-		res := fmt.Sprint(10000 + i)
-		s.AddEndpoint("PJSIP", res, sim.Party{Talk: time.Hour})
-		cfg.Agents = append(cfg.Agents, sb.Agent{ID: sb.AgentID(res), Endpoint: "PJSIP/" + res})
-	}
-	serve(tb, s)
-	defer s.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pbx, err := ari.New(ari.Config{URL: s.URL(), Username: "sb", Password: "pw", Application: "switchboard", Logger: log,
-		DialContext: simLink(s).dial})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := center.New(center.Options{Config: cfg, PBX: pbx, Log: log, Router: center.BasicRouter(tb, cfg, 10*time.Minute, time.Second)})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = pbx.Run(ctx) }()
-	go func() { defer wg.Done(); _ = c.Run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
-	waitUntilFor(tb, "link", time.Minute, func() bool { return pbx.Ready() && slices.Contains(s.Apps(), "switchboard") })
-	bridged := func() int {
-		k := 0
-		for _, call := range c.LiveCalls() {
-			if call.State == sb.CallBridged {
-				k++
-			}
-		}
-		return k
-	}
+	rig := startLoadRig(tb, n, false, sim.Party{Talk: time.Hour})
+	defer rig.stop()
 	// One call first, so that pools and connections the first call opens
 	// are in the baseline, not counted per call.
-	call := func(i int) string {
-		id, err := s.Call(sim.Inbound{App: "switchboard", From: fmt.Sprintf("+1555%07d", i), To: "8000"})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return id
-	}
-	call(0)
-	waitUntilFor(tb, "first bridged", time.Minute, func() bool { return bridged() == 1 })
+	rig.call(tb, 0)
+	waitUntilFor(tb, "first bridged", time.Minute, func() bool { return rig.bridged() == 1 })
 	engine0, sim0 := inUse()
 	count := runtime.NumGoroutine
 	if !heap {
@@ -95,9 +49,9 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 	}
 	g0 := count()
 	for i := 1; i < n; i++ {
-		call(i)
+		rig.call(tb, i)
 	}
-	waitUntilFor(tb, "all bridged", 2*time.Minute, func() bool { return bridged() == n })
+	waitUntilFor(tb, "all bridged", 2*time.Minute, func() bool { return rig.bridged() == n })
 	// The calls' commands have run: the executors are idle.
 	// Counting the bubble's goroutines reads every stack: look seldom.
 	for deadline := time.Now().Add(time.Minute); count() > g0+4; time.Sleep(100 * time.Millisecond) {
@@ -107,8 +61,8 @@ func measureLive(tb testing.TB, n int, heap bool) liveFootprint {
 	}
 	engine1, sim1 := inUse()
 	f := liveFootprint{engineBytes: engine1 - engine0, simBytes: sim1 - sim0, goroutines: count() - g0}
-	c.HangupAll()
-	waitUntilFor(tb, "no channels", time.Minute, func() bool { return len(s.Channels()) == 0 })
+	rig.c.HangupAll()
+	waitUntilFor(tb, "no channels", time.Minute, func() bool { return len(rig.s.Channels()) == 0 })
 	return f
 }
 
