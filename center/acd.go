@@ -10,6 +10,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -302,7 +303,7 @@ const lastAgentTimeout = 500 * time.Millisecond
 // variable preferred_agent; otherwise a queue with a returning-caller
 // window prefers the agent the caller last talked to.
 func (c *Center) acdHunt(k *call) {
-	if k.finished || k.callerGone || k.outcome != "" {
+	if !k.life.Live() {
 		return
 	}
 	ac := c.acdCall(k)
@@ -343,7 +344,7 @@ func (c *Center) acdHunt(k *call) {
 
 // acdEnqueue gives the call to the router, unless it ended meanwhile.
 func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
-	if k.finished || k.callerGone || k.outcome != "" {
+	if !k.life.Live() {
 		return
 	}
 	c.log.Debug("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "skills", k.skills, "preferred_agent", preferred)
@@ -354,7 +355,7 @@ func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
 
 func (c *Center) acdOffer(o routing.Offer) {
 	k := c.calls[o.Call]
-	if k == nil || k.finished || k.callerGone {
+	if k == nil || k.life.Over() || k.life.CallerGone() {
 		for _, ag := range o.Agents {
 			c.acd.pending = append(c.acd.pending, routing.OfferFailed{Call: o.Call, Agent: ag, Why: routing.FailUnreachable})
 		}
@@ -414,12 +415,16 @@ func (c *Center) acdCancel(o routing.CancelOffer) {
 
 func (c *Center) acdQueued(q routing.Queued) {
 	k := c.calls[q.Call]
-	if k == nil || k.finished || k.callerGone || k.mohOn {
+	if k == nil || k.life.Over() || k.life.CallerGone() || k.life.MOH() {
 		return
 	}
-	k.mohOn = true
-	class := q.MusicClass
-	k.mohClass = class
+	k.mohClass = q.MusicClass
+	c.life(k, lifecycle.Queued{})
+}
+
+// startMOH starts the queue's music (lifecycle.StartMOH).
+func (c *Center) startMOH(k *call) {
+	class := k.mohClass
 	c.do(k, func(ctx context.Context) {
 		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
 			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
@@ -438,7 +443,7 @@ const ExitHangup = "hangup"
 func (c *Center) acdExit(x routing.Exit) {
 	c.saveCallbackDone(x.Call, "given up: "+string(x.Reason))
 	k := c.calls[x.Call]
-	if k == nil || k.finished || k.callerGone {
+	if k == nil || k.life.Over() || k.life.CallerGone() {
 		return
 	}
 	if k.ob != nil {
@@ -452,8 +457,8 @@ func (c *Center) acdExit(x routing.Exit) {
 	case "":
 		c.giveUp(k)
 	case ExitHangup:
-		k.outcome, k.hangupBy = sb.OutcomeNoAgent, "system"
-		c.hangupCaller(k)
+		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeNoAgent, By: lifecycle.BySystem})
+		c.life(k, lifecycle.HangUpCaller{})
 	default:
 		c.exitToFlow(k, x.Target)
 	}
@@ -487,17 +492,19 @@ func (c *Center) exitToFlow(k *call, flow string) {
 	k.pathOffset = c.clock.Now().Sub(k.Answered).Seconds()
 	// A queue node in the new flow enqueues the call afresh.
 	delete(c.acd.calls, k.ID)
-	if k.mohOn {
-		k.mohOn = false
-		c.do(k, func(ctx context.Context) {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		})
-	}
+	c.life(k, lifecycle.LeftQueue{})
 	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
 		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
 	k.State = sb.CallIVR
 	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version, "after", "queue exit")
 	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called, Vars: vars})
+}
+
+// stopMOH stops the caller's music (lifecycle.StopMOH).
+func (c *Center) stopMOH(k *call) {
+	c.do(k, func(ctx context.Context) {
+		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+	})
 }
 
 // acdEvent handles the events of ringing agent legs; it returns false for
@@ -531,7 +538,7 @@ func (c *Center) acdEvent(e sb.Event) bool {
 func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	k := leg.call
 	ac := c.acd.calls[k.ID]
-	if leg.cancelled || k.finished || k.callerGone || ac == nil || ac.connected || (k.agentCh != "" && !k.agentGone) {
+	if leg.cancelled || k.life.Over() || k.life.CallerGone() || ac == nil || ac.connected || (k.agentCh != "" && !k.life.AgentGone()) {
 		leg.cancelled = true
 		c.hangupLeg(k, ch)
 		return
@@ -550,15 +557,14 @@ func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	c.seq++
 	k.offerSeq = c.seq
 	k.agentCh, k.AgentChannel, k.Agent = ch, ch, leg.agent
-	k.agentUp, k.agentGone = true, false
-	c.bridge(k)
+	c.life(k, lifecycle.AgentAnswered{})
 }
 
 // hangupLeg hangs up an agent leg. A leg the PBX no longer knows (its
 // destroy event lost in a reconnect) is taken as gone, so that the call
 // does not wait for it forever.
 func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
-	if k.finished {
+	if k.life.Over() {
 		c.hangupOrphan(ch)
 		return
 	}
@@ -588,12 +594,10 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
 		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
 	}
-	if ac != nil && len(ac.legs) == 0 && !ac.connected && k.State == sb.CallRinging && !k.callerGone {
+	if ac != nil && len(ac.legs) == 0 && !ac.connected && k.State == sb.CallRinging && !k.life.CallerGone() {
 		k.State = sb.CallPrompting
 	}
-	if !k.finished {
-		c.maybeFinish(k)
-	}
+	c.maybeFinish(k)
 }
 
 // failReason maps a Q.850 hangup cause to why an offer failed.
@@ -638,31 +642,15 @@ func (c *Center) acdCancelLegs(k *call, ac *acdCall) {
 	}
 }
 
-// acdAgentGone: the answered agent leg left.
-func (c *Center) acdAgentGone(k *call) {
+// acdAgentGone: the answered agent leg left. It reports whether the
+// router had connected it (its end is the router's CallEnded).
+func (c *Center) acdAgentGone(k *call) bool {
 	ac := c.acd.calls[k.ID]
 	if ac == nil || !ac.connected || ac.ended {
-		return
-	}
-	ac.ended = true
-	c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent, ByAgent: !k.callerGone})
-	if k.State != sb.CallBridged && k.outcome == "" {
-		// The agent left before the bridge was up: the caller is not
-		// offered again, the call ends.
-		k.outcome = sb.OutcomeFailed
-	}
-}
-
-// acdMayFinish says whether the call may end: not while agent legs ring.
-func (c *Center) acdMayFinish(k *call) bool {
-	ac := c.acd.calls[k.ID]
-	if ac == nil {
-		return true
-	}
-	if len(ac.legs) > 0 {
 		return false
 	}
-	delete(c.acd.calls, k.ID)
+	ac.ended = true
+	c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent, ByAgent: !k.life.CallerGone()})
 	return true
 }
 
@@ -719,7 +707,7 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 		return false
 	}
 	delete(c.announcements, pb)
-	if k.finished || k.callerGone || !k.mohOn || k.State == sb.CallBridged {
+	if k.life.Over() || k.life.CallerGone() || !k.life.MOH() || k.State == sb.CallBridged {
 		return true
 	}
 	class := k.mohClass

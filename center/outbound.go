@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/dialer"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -534,7 +535,7 @@ func (c *Center) obEnqueue(ob *obCall, priority int) {
 	k.Answered = now
 	k.Queue = sb.QueueName(d.Queue)
 	k.priority = priority
-	k.greetingDone = true
+	c.life(k, lifecycle.Queue{})
 	k.ob = ob
 	ob.k = k
 	c.journal(k)
@@ -552,17 +553,17 @@ func (c *Center) obAbandon(k *call) { c.obApply(k.ob, obcall.QueueExit{}) }
 // campaign's message plays and the call is hung up. A call whose end was
 // decided otherwise (a failure) ends that way.
 func (c *Center) obAbandonPerson(k *call, media []string) {
-	if k == nil || k.finished || k.outcome != "" {
+	if k == nil || k.life.Over() || k.life.Decided() {
 		return
 	}
 	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", k.ob.d.Campaign)
-	k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
+	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
 	if ac := c.acd.calls[k.ID]; ac != nil && !ac.exited {
 		ac.exited = true
 		c.acdApply(routing.Abandon{Call: k.ID})
 		c.acdCancelLegs(k, ac)
 	}
-	c.sayAndHangUp(k, "noagent", media)
+	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
 }
 
 // obAgentAnswered: an agent is about to be bridged with the person; with
