@@ -56,18 +56,13 @@ type acd struct {
 	states map[sb.AgentID]routing.AgentState
 }
 
-// acdCall is what the router knows of a call. States:
-//
-//	(new) --hunt--> enqueued --OfferAnswered--> connected --CallEnded--> ended
-//	enqueued --Exit--> exited; enqueued --caller left--> (Abandon sent)
+// acdCall is the center's side of the router's conversation about a
+// call: the agent it connected and the legs ringing for it. What the
+// router was told (queued, connected, ended, exited, a callback) is the
+// call's lifecycle.Routing.
 type acdCall struct {
-	enqueued  bool
-	connected bool
-	ended     bool
-	exited    bool
-	callback  bool // the caller asked to be called back: the router keeps the request
-	agent     sb.AgentID
-	legs      map[sb.AgentID]sb.ChannelID // ringing legs
+	agent sb.AgentID
+	legs  map[sb.AgentID]sb.ChannelID // ringing legs
 }
 
 // acdLeg is one ringing agent leg.
@@ -306,11 +301,11 @@ func (c *Center) acdHunt(k *call) {
 	if !k.life.Live() {
 		return
 	}
-	ac := c.acdCall(k)
-	if ac.enqueued {
+	c.acdCall(k)
+	if k.life.Routing() != lifecycle.RouteNone {
 		return
 	}
-	ac.enqueued = true
+	c.life(k, lifecycle.Enqueued{})
 	k.State = sb.CallPrompting
 	if k.Queue == "" {
 		k.Queue = c.acd.defQueue
@@ -451,7 +446,8 @@ func (c *Center) acdExit(x routing.Exit) {
 		c.obAbandon(k)
 		return
 	}
-	c.acdCall(k).exited = true
+	c.acdCall(k)
+	c.life(k, lifecycle.Exited{})
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
 	switch x.Target {
 	case "":
@@ -538,7 +534,7 @@ func (c *Center) acdEvent(e sb.Event) bool {
 func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	k := leg.call
 	ac := c.acd.calls[k.ID]
-	if leg.cancelled || k.life.Over() || k.life.CallerGone() || ac == nil || ac.connected || (k.agentCh != "" && !k.life.AgentGone()) {
+	if leg.cancelled || k.life.Over() || k.life.CallerGone() || ac == nil || k.life.RouterConnected() || (k.agentCh != "" && !k.life.AgentGone()) {
 		leg.cancelled = true
 		c.hangupLeg(k, ch)
 		return
@@ -553,7 +549,8 @@ func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	}
 	delete(c.acd.legs, ch)
 	delete(ac.legs, leg.agent)
-	ac.connected, ac.agent = true, leg.agent
+	ac.agent = leg.agent
+	c.life(k, lifecycle.Routed{})
 	c.seq++
 	k.offerSeq = c.seq
 	k.agentCh, k.AgentChannel, k.Agent = ch, ch, leg.agent
@@ -589,12 +586,12 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 	if ac != nil && ac.legs[leg.agent] == ch {
 		delete(ac.legs, leg.agent)
 	}
-	if !leg.cancelled && ac != nil && !ac.connected {
+	if !leg.cancelled && ac != nil && !k.life.RouterConnected() {
 		why := failReason(cause)
 		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
 		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
 	}
-	if ac != nil && len(ac.legs) == 0 && !ac.connected && k.State == sb.CallRinging && !k.life.CallerGone() {
+	if ac != nil && len(ac.legs) == 0 && !k.life.RouterConnected() && k.State == sb.CallRinging && !k.life.CallerGone() {
 		k.State = sb.CallPrompting
 	}
 	c.maybeFinish(k)
@@ -613,23 +610,14 @@ func failReason(cause int) routing.FailReason {
 	return routing.FailNoAnswer
 }
 
-// acdCallerGone: the caller left: an abandon before an agent answered,
-// the end of the call after.
-func (c *Center) acdCallerGone(k *call) {
-	ac := c.acd.calls[k.ID]
-	if ac == nil {
-		return
+// acdReportEnded tells the router the connected call ended
+// (lifecycle.ReportEnded).
+func (c *Center) acdReportEnded(k *call, byAgent bool) {
+	agent := k.Agent
+	if ac := c.acd.calls[k.ID]; ac != nil {
+		agent = ac.agent
 	}
-	switch {
-	case ac.connected && !ac.ended:
-		ac.ended = true
-		c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent})
-	case ac.enqueued && !ac.connected && !ac.exited && !ac.callback:
-		ac.exited = true
-		c.acdApply(routing.Abandon{Call: k.ID})
-	}
-	// The router cancels the offers of an abandoned call; make sure.
-	c.acdCancelLegs(k, ac)
+	c.acdApply(routing.CallEnded{Call: rid(k), Agent: agent, ByAgent: byAgent})
 }
 
 // acdCancelLegs hangs up the agent legs still ringing for the call.
@@ -640,18 +628,6 @@ func (c *Center) acdCancelLegs(k *call, ac *acdCall) {
 			c.hangupLeg(k, ch)
 		}
 	}
-}
-
-// acdAgentGone: the answered agent leg left. It reports whether the
-// router had connected it (its end is the router's CallEnded).
-func (c *Center) acdAgentGone(k *call) bool {
-	ac := c.acd.calls[k.ID]
-	if ac == nil || !ac.connected || ac.ended {
-		return false
-	}
-	ac.ended = true
-	c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent, ByAgent: !k.life.CallerGone()})
-	return true
 }
 
 // acdEndpoint reports an agent's phone reachable or not.

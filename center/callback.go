@@ -90,7 +90,7 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 	q := c.queues[string(k.Queue)]
 	ac := c.acd.calls[k.ID]
 	w := agentfirst.Waiting{Key: q.Callback.Key, Caller: k.Caller,
-		Queued: ac != nil && ac.enqueued && !ac.connected && !ac.exited && !ac.callback && !k.life.Decided()}
+		Queued: ac != nil && k.life.Routing() == lifecycle.RouteQueued && !k.life.Decided()}
 	if k.ivr != nil {
 		w.FlowNumber = k.ivr.sess.Vars()[CallbackNumberVar]
 	}
@@ -107,7 +107,7 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 		c.log.Info("callback refused", "call_id", k.ID, "err", err)
 		return true
 	}
-	ac.callback = true
+	c.life(k, lifecycle.CallbackTaken{})
 	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeCallback, By: lifecycle.BySystem})
 	c.log.Info("callback requested", "call_id", k.ID, "queue", k.Queue, "number", number)
 	c.saveCallback(k, number)
@@ -209,7 +209,8 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 		case agentfirst.Bridge:
 			k.Answered = cmd.At
 			ac := c.acdCall(k)
-			ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
+			ac.agent = k.Agent
+			c.life(k, lifecycle.Routed{})
 			c.seq++
 			k.offerSeq = c.seq
 			c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)

@@ -1056,8 +1056,7 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		delete(c.byChannel, ch)
-		routed := c.acdAgentGone(k)
-		c.life(k, lifecycle.AgentGone{Routed: routed})
+		c.life(k, lifecycle.AgentGone{})
 	default:
 		if !c.monitorLegGone(k, ch) {
 			delete(c.byChannel, ch)
@@ -1070,15 +1069,14 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 	c.maybeFinish(k)
 }
 
-// callerLeft tells the flow, the campaign and the router that the caller
-// left (lifecycle.CallerLeft).
+// callerLeft tells the flow and the campaign that the caller left
+// (lifecycle.CallerLeft).
 func (c *Center) callerLeft(k *call) {
 	c.keepLateVoicemails(k)
 	c.feed(k, ivr.CallerHungUp{})
 	if k.ob != nil {
 		c.obHungUp(k)
 	}
-	c.acdCallerGone(k)
 }
 
 // transferFailed: the transfer target did not answer: the flow decides

@@ -3,6 +3,7 @@ package center
 import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/lifecycle"
+	"github.com/switchboard/switchboard/routing"
 )
 
 // life applies e to the call's lifecycle and carries out the commands it
@@ -40,6 +41,14 @@ func (c *Center) life(k *call, e lifecycle.Event) {
 			c.transferFailed(k)
 		case lifecycle.CallerLeft:
 			c.callerLeft(k)
+		case lifecycle.ReportEnded:
+			c.acdReportEnded(k, cmd.ByAgent)
+		case lifecycle.ReportAbandon:
+			c.acdApply(routing.Abandon{Call: k.ID})
+		case lifecycle.CancelOffers:
+			if ac := c.acd.calls[k.ID]; ac != nil {
+				c.acdCancelLegs(k, ac)
+			}
 		case lifecycle.HangUp:
 			if cmd.Leg == lifecycle.CallerLeg {
 				c.hangupChannel(k, sb.ChannelID(k.ID))

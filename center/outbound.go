@@ -540,8 +540,8 @@ func (c *Center) obEnqueue(ob *obCall, priority int) {
 	ob.k = k
 	c.journal(k)
 	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign)
-	ac := c.acdCall(k)
-	ac.enqueued = true
+	c.acdCall(k)
+	c.life(k, lifecycle.Enqueued{})
 	k.State = sb.CallPrompting
 	c.acdEnqueue(k, "")
 }
@@ -558,10 +558,8 @@ func (c *Center) obAbandonPerson(k *call, media []string) {
 	}
 	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", k.ob.d.Campaign)
 	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
-	if ac := c.acd.calls[k.ID]; ac != nil && !ac.exited {
-		ac.exited = true
-		c.acdApply(routing.Abandon{Call: k.ID})
-		c.acdCancelLegs(k, ac)
+	if c.acd.calls[k.ID] != nil {
+		c.life(k, lifecycle.GiveUpQueue{})
 	}
 	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
 }
@@ -669,9 +667,9 @@ func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
 	}
 	shares := map[sb.QueueName]bool{}
 	n := 0
-	for id, ac := range c.acd.calls {
+	for id := range c.acd.calls {
 		k := c.calls[id]
-		if k == nil || k.ob != nil || !ac.enqueued || ac.connected || ac.exited || ac.callback {
+		if k == nil || k.ob != nil || k.life.Routing() != lifecycle.RouteQueued {
 			continue
 		}
 		share, seen := shares[k.Queue]

@@ -31,9 +31,9 @@ import (
 //	answered   --AgentDialed{Transfer}---> answered, agent leg ringing (a flow's transfer)
 //	any live   --AgentAnswered, Connect--> connecting (Bridge: stop the music, make the bridge once, join the legs)
 //	connecting --Bridged-----------------> talking (Connected, or TransferAnswered)
-//	any        --CallerGone--------------> same state, caller gone (CallerLeft; HangUp the agent leg)
+//	any        --CallerGone--------------> same state, caller gone (CallerLeft; ReportEnded or ReportAbandon; CancelOffers; HangUp the agent leg)
 //	talking    --AgentGone---------------> talking, agent gone (HangUp the caller)
-//	connecting --AgentGone{Routed}-------> connecting, failed (HangUp the caller)
+//	connecting --AgentGone, routed-------> connecting, failed (ReportEnded; HangUp the caller)
 //	waiting    --AgentGone---------------> waiting (Rehunt: a leg the router did not connect)
 //	answered   --AgentGone, a transfer---> answered (TransferFailed: the flow decides)
 //	any        --Decide, Fail, Interrupt, FlowHangup, SayAndHangUp, HangUpCaller--> same state, the end decided (HangUp, Say)
@@ -42,9 +42,9 @@ import (
 //	entered    --Adopted-----------------> answered, or talking when the snapshot showed it bridged
 //	talking    --RecordingsRecovered-----> talking (StartRecordings, once, for a call adopted talking)
 //
-// The legs' states (LegState), the music, whether the bridge was made and
-// the end decided so far (outcome, who hung up, the Q.850 cause) go with
-// the state.
+// The legs' states (LegState), what the router was told (Routing), the
+// music, whether the bridge was made and the end decided so far (outcome,
+// who hung up, the Q.850 cause) go with the state.
 type State int
 
 // States of a call.
@@ -100,6 +100,29 @@ const (
 
 func (s LegState) live() bool { return s == LegRinging || s == LegUp }
 
+// Routing is what the router was told of the call, so that a leg's end
+// is reported to it once and as what it is.
+//
+//	none      --Enqueued--------------------> queued
+//	none, queued --Routed-------------------> connected (an offer answered, a callback's customer, an adopted call)
+//	connected --CallerGone, AgentGone-------> ended (ReportEnded)
+//	queued    --CallerGone------------------> exited (ReportAbandon)
+//	queued    --Exited----------------------> exited (the router let it go)
+//	any but exited --GiveUpQueue------------> exited (ReportAbandon, CancelOffers)
+//	queued    --CallbackTaken---------------> callback (the router keeps the request)
+//	any       --LeftQueue-------------------> none (a queue in the next flow takes it afresh)
+type Routing int
+
+// What the router knows.
+const (
+	RouteNone      Routing = iota // not handed to the router
+	RouteQueued                   // waiting in a queue
+	RouteConnected                // connected to an agent
+	RouteEnded                    // its end was reported (CallEnded)
+	RouteExited                   // out of the queue without an agent (Exit, Abandon)
+	RouteCallback                 // a callback request replaced the wait
+)
+
 // Hang-up attributions of the call-log row (HangupBy).
 const (
 	ByCaller = "caller"
@@ -125,6 +148,7 @@ type Call struct {
 	talked      bool // caller and agent were bridged
 	transferred bool // bridged to a transfer target, not an agent
 	adopted     bool // adopted talking at a link-up: recordings to check once recovered
+	routing     Routing
 
 	outcome sb.Outcome // decided by Switchboard (no agent, failed...); "" until then
 	by      string     // who hung up first
@@ -165,6 +189,15 @@ func (c *Call) MOH() bool { return c.moh }
 // Transferred reports whether the call was bridged to a transfer target.
 func (c *Call) Transferred() bool { return c.transferred }
 
+// Routing is what the router was told of the call.
+func (c *Call) Routing() Routing { return c.routing }
+
+// RouterConnected reports whether the router connected the call to an
+// agent (its end may be reported already).
+func (c *Call) RouterConnected() bool {
+	return c.routing == RouteConnected || c.routing == RouteEnded
+}
+
 // Decided reports whether Switchboard decided how the call ends.
 func (c *Call) Decided() bool { return c.outcome != "" }
 
@@ -202,6 +235,23 @@ type Queued struct{}
 // LeftQueue: a queue exit sent the call to a flow.
 type LeftQueue struct{}
 
+// Enqueued: the router took the call in a queue.
+type Enqueued struct{}
+
+// Routed: the router connected the call to an agent (its offer was
+// answered; a callback's customer answered; an adopted call talking).
+type Routed struct{}
+
+// Exited: the router let the call out of its queue without an agent.
+type Exited struct{}
+
+// GiveUpQueue: Switchboard abandons the call in its queue (a campaign's
+// connect window passed).
+type GiveUpQueue struct{}
+
+// CallbackTaken: the caller's wait became a callback request.
+type CallbackTaken struct{}
+
 // AgentDialed: the call's own agent leg was originated (a flow's transfer
 // target when Transfer, an agent-first call's agent otherwise).
 type AgentDialed struct{ Transfer bool }
@@ -233,10 +283,8 @@ type Hungup struct {
 // still being placed, whose own machine decides (the leg is only marked).
 type CallerGone struct{ Placing bool }
 
-// AgentGone: the agent leg is gone. Routed: the router had connected it
-// (an agent who leaves before the bridge fails the call). Placing as for
-// CallerGone.
-type AgentGone struct{ Routed, Placing bool }
+// AgentGone: the agent leg is gone. Placing as for CallerGone.
+type AgentGone struct{ Placing bool }
 
 // Decide: Switchboard decided how the call ends (no agent, a callback, a
 // campaign's abandon); it overrides what was decided before.
@@ -291,6 +339,11 @@ func (GreetingDone) isEvent()        {}
 func (Queue) isEvent()               {}
 func (Queued) isEvent()              {}
 func (LeftQueue) isEvent()           {}
+func (Enqueued) isEvent()            {}
+func (Routed) isEvent()              {}
+func (Exited) isEvent()              {}
+func (GiveUpQueue) isEvent()         {}
+func (CallbackTaken) isEvent()       {}
 func (AgentDialed) isEvent()         {}
 func (AgentUp) isEvent()             {}
 func (AgentAnswered) isEvent()       {}
@@ -359,6 +412,16 @@ type TransferFailed struct{}
 // CallerLeft: the caller left: tell the flow, the campaign and the router.
 type CallerLeft struct{}
 
+// ReportEnded tells the router the connected call ended (CallEnded);
+// ByAgent: the agent's leg ended first.
+type ReportEnded struct{ ByAgent bool }
+
+// ReportAbandon tells the router the caller left the queue (Abandon).
+type ReportAbandon struct{}
+
+// CancelOffers hangs up the agent legs still ringing for the call.
+type CancelOffers struct{}
+
 // HangUp hangs up a leg until the PBX confirms it.
 type HangUp struct{ Leg Leg }
 
@@ -392,6 +455,9 @@ func (StartRecordings) isCommand()  {}
 func (TransferAnswered) isCommand() {}
 func (TransferFailed) isCommand()   {}
 func (CallerLeft) isCommand()       {}
+func (ReportEnded) isCommand()      {}
+func (ReportAbandon) isCommand()    {}
+func (CancelOffers) isCommand()     {}
 func (HangUp) isCommand()           {}
 func (Say) isCommand()              {}
 func (Close) isCommand()            {}
@@ -436,8 +502,24 @@ func (c *Call) Apply(e Event, now time.Time) []Command {
 		}
 		c.moh = true
 		return []Command{StartMOH{}}
+	case Enqueued:
+		if c.routing == RouteNone {
+			c.routing = RouteQueued
+		}
+	case Routed:
+		c.routing = RouteConnected
+	case Exited:
+		c.routing = RouteExited
+	case GiveUpQueue:
+		if c.routing == RouteExited {
+			return nil
+		}
+		c.routing = RouteExited
+		return []Command{ReportAbandon{}, CancelOffers{}}
+	case CallbackTaken:
+		c.routing = RouteCallback
 	case LeftQueue:
-		c.state, c.flow = Answered, true
+		c.state, c.flow, c.routing = Answered, true, RouteNone
 		if c.moh {
 			c.moh = false
 			return []Command{StopMOH{}}
@@ -472,6 +554,16 @@ func (c *Call) Apply(e Event, now time.Time) []Command {
 			return nil
 		}
 		cmds := []Command{CallerLeft{}}
+		switch c.routing {
+		case RouteConnected:
+			c.routing = RouteEnded
+			cmds = append(cmds, ReportEnded{})
+		case RouteQueued:
+			c.routing = RouteExited
+			cmds = append(cmds, ReportAbandon{})
+		}
+		// The router cancels the offers of an abandoned call; make sure.
+		cmds = append(cmds, CancelOffers{})
 		if c.agent.live() {
 			cmds = append(cmds, HangUp{Leg: AgentLeg})
 		}
@@ -484,7 +576,7 @@ func (c *Call) Apply(e Event, now time.Time) []Command {
 		if e.Placing {
 			return nil
 		}
-		return c.agentGone(e.Routed)
+		return c.agentGone()
 	case Decide:
 		c.outcome, c.by = e.Outcome, e.By
 	case Fail:
@@ -570,24 +662,29 @@ func (c *Call) connect() []Command {
 // that talked, or whose end is decided, hangs up; an unanswered transfer
 // goes back to its flow; any other leg the router did not connect hands
 // the caller back to the router.
-func (c *Call) agentGone(routed bool) []Command {
-	if routed && c.state != Talking && c.outcome == "" {
-		// The agent left before the bridge was up: the caller is not
-		// offered again, the call ends.
-		c.outcome = sb.OutcomeFailed
+func (c *Call) agentGone() []Command {
+	var cmds []Command
+	if c.routing == RouteConnected {
+		c.routing = RouteEnded
+		cmds = append(cmds, ReportEnded{ByAgent: c.caller != LegGone})
+		if c.state != Talking && c.outcome == "" {
+			// The agent left before the bridge was up: the caller is
+			// not offered again, the call ends.
+			c.outcome = sb.OutcomeFailed
+		}
 	}
 	switch {
 	case c.state == Talking || c.outcome != "":
-		return c.hangUpCaller()
+		return append(cmds, c.hangUpCaller()...)
 	case c.transfer:
 		c.transfer, c.agent = false, LegNone
 		c.state = Answered
-		return []Command{TransferFailed{}}
+		return append(cmds, TransferFailed{})
 	case c.caller != LegGone:
 		c.state = Waiting
-		return []Command{Rehunt{}}
+		return append(cmds, Rehunt{})
 	}
-	return nil
+	return cmds
 }
 
 // hungup notes who ended the call: the caller, or the agent's own

@@ -41,11 +41,14 @@ var (
 		{4 * time.Second, GreetingDone{}, nil}, // a late second end: once
 	}
 	// waiting: the router holds the call.
-	waiting = steps(greeted, step{4 * time.Second, Queued{}, []Command{StartMOH{}}},
+	waiting = steps(greeted, step{4 * time.Second, Enqueued{}, nil},
+		step{4 * time.Second, Queued{}, []Command{StartMOH{}}},
 		step{5 * time.Second, Queued{}, nil})
-	// talking: an agent answered at 10s, bridged at once.
-	talking = steps(waiting,
-		step{10 * time.Second, AgentAnswered{}, []Command{Bridge{Create: true, StopMOH: true}}},
+	// answering: the router's offer was answered at 10s.
+	answering = steps(waiting, step{10 * time.Second, Routed{}, nil},
+		step{10 * time.Second, AgentAnswered{}, []Command{Bridge{Create: true, StopMOH: true}}})
+	// talking: bridged at once.
+	talking = steps(answering,
 		step{10 * time.Second, Bridged{}, []Command{Connected{}}})
 	// inFlow: answered into a flow.
 	inFlow = []step{
@@ -55,10 +58,14 @@ var (
 	}
 )
 
-// callerHangs is the caller's hang-up (request with cause, then the end).
+// callerHangs is the caller's hang-up (request with cause, then the end)
+// and what it must return after CallerLeft.
 func callerHangs(at time.Duration, cause int, want ...Command) []step {
 	return []step{{at, Hungup{Leg: CallerLeg, Cause: cause}, nil}, {at, CallerGone{}, append([]Command{CallerLeft{}}, want...)}}
 }
+
+// left is what a caller's end returns with no report to the router.
+var left = []Command{CallerLeft{}, CancelOffers{}}
 
 func TestCall(t *testing.T) {
 	tests := []struct {
@@ -67,64 +74,75 @@ func TestCall(t *testing.T) {
 		wantState State
 		wantLegs  [2]LegState
 	}{
-		{"completed: the caller hangs up, the agent is hung up", steps(steps(talking, callerHangs(time.Minute, 16, hangAgent)...),
+		{"completed: the caller hangs up, the agent is hung up", steps(steps(talking, callerHangs(time.Minute, 16, ReportEnded{}, CancelOffers{}, hangAgent)...),
 			step{time.Minute, Settle{}, nil}, // the agent leg is still up
 			step{time.Minute, AgentGone{}, nil},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByCaller, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
 		{"completed: the agent hangs up, the caller is cleared", steps(talking,
 			step{time.Minute, Hungup{Leg: AgentLeg}, nil},
-			step{time.Minute, AgentGone{}, []Command{hangCaller}},
+			step{time.Minute, AgentGone{}, []Command{ReportEnded{ByAgent: true}, hangCaller}},
 			step{time.Minute, Settle{}, nil},
 			step{time.Minute, Hungup{Leg: CallerLeg, Cause: 32}, nil}, // our clearing's cause stands
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute, CallerGone{}, left},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByAgent, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
-		{"abandoned while waiting", steps(steps(waiting, callerHangs(30*time.Second, 16)...),
+		{"abandoned while waiting", steps(steps(waiting, callerHangs(30*time.Second, 16, ReportAbandon{}, CancelOffers{})...),
 			step{30 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: ByCaller, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
-		{"the caller hangs up while an agent rings: the row waits for the offer", steps(steps(waiting, callerHangs(12*time.Second, 16)...),
+		{"the caller hangs up while an agent rings: the row waits for the offer", steps(steps(waiting, callerHangs(12*time.Second, 16, ReportAbandon{}, CancelOffers{})...),
 			step{12 * time.Second, Settle{Ringing: 1}, nil},
 			// The agent answers just then: hung up, never bridged.
 			step{13 * time.Second, AgentAnswered{}, []Command{hangAgent}},
 			step{13 * time.Second, AgentGone{}, nil},
 			step{13 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: ByCaller, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
-		{"no agent: the prompt, then the hang-up", steps(waiting,
+		{"no agent: the router's exit, the prompt, then the hang-up", steps(waiting,
+			step{time.Minute, Exited{}, nil},
 			step{time.Minute, Decide{Outcome: sb.OutcomeNoAgent, By: BySystem}, nil},
 			step{time.Minute, SayAndHangUp{What: "noagent", Media: noAgentMedia}, []Command{Say{What: "noagent", Media: noAgentMedia, StopMOH: true}}},
 			step{time.Minute + 3*time.Second, HangUpCaller{}, []Command{hangCaller}},
 			step{time.Minute + 3*time.Second, Hungup{Leg: CallerLeg}, nil},
-			step{time.Minute + 3*time.Second, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute + 3*time.Second, CallerGone{}, left}, // out of the queue already: no abandon
 			step{time.Minute + 3*time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeNoAgent, HangupBy: BySystem, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
+		{"a campaign call's connect window passes: abandoned in its queue", cat(waiting, []step{
+			{6 * time.Second, Decide{Outcome: sb.OutcomeAbandoned, By: BySystem}, nil},
+			{6 * time.Second, GiveUpQueue{}, []Command{ReportAbandon{}, CancelOffers{}}},
+			{6 * time.Second, GiveUpQueue{}, nil}, // once
+			{6 * time.Second, SayAndHangUp{What: "noagent", Media: noAgentMedia}, []Command{Say{What: "noagent", Media: noAgentMedia, StopMOH: true}}},
+			{9 * time.Second, HangUpCaller{}, []Command{hangCaller}},
+			{9 * time.Second, CallerGone{}, left},
+			{9 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: BySystem, HangupCause: 16}}},
+		}), Ended, [2]LegState{LegGone, LegNone}},
 		{"failed: the answer failed", []step{
 			{0, Enter{}, []Command{Answer{}}},
 			{time.Second, Fail{}, []Command{hangCaller}},
-			{time.Second, CallerGone{}, []Command{CallerLeft{}}},
+			{time.Second, CallerGone{}, left},
 			{time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeFailed, HangupBy: BySystem, HangupCause: 16}}},
 		}, Ended, [2]LegState{LegGone, LegNone}},
-		{"failed: the router's agent left before the bridge was up", steps(waiting,
-			step{10 * time.Second, AgentAnswered{}, []Command{Bridge{Create: true, StopMOH: true}}},
+		{"failed: the router's agent left before the bridge was up", steps(answering,
 			step{11 * time.Second, Hungup{Leg: AgentLeg}, nil},
-			step{11 * time.Second, AgentGone{Routed: true}, []Command{hangCaller}},
-			step{11 * time.Second, CallerGone{}, []Command{CallerLeft{}}},
+			step{11 * time.Second, AgentGone{}, []Command{ReportEnded{ByAgent: true}, hangCaller}},
+			step{11 * time.Second, CallerGone{}, left},
 			step{11 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeFailed, HangupBy: ByAgent, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
 		{"a PBX failure while talking hangs both legs up and stays completed", steps(talking,
 			step{time.Minute, Fail{}, []Command{hangCaller, hangAgent}},
-			step{time.Minute, AgentGone{}, []Command{hangCaller}}, // the caller is still there: again
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			// The caller is still there: cleared again.
+			step{time.Minute, AgentGone{}, []Command{ReportEnded{ByAgent: true}, hangCaller}},
+			step{time.Minute, CallerGone{}, left},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: BySystem, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
 		{"interrupted: a forced stop while waiting", steps(waiting,
 			step{time.Minute, Interrupt{}, []Command{hangCaller}},
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute, CallerGone{}, []Command{CallerLeft{}, ReportAbandon{}, CancelOffers{}}},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeInterrupted, HangupBy: BySystem, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
 		{"a forced stop of a call that talked: completed", steps(talking,
 			step{time.Minute, Interrupt{}, []Command{hangCaller, hangAgent}},
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}, hangAgent}}, // the agent is still there: again
+			// The agent is still there: hung up again.
+			step{time.Minute, CallerGone{}, []Command{CallerLeft{}, ReportEnded{}, CancelOffers{}, hangAgent}},
 			step{time.Minute, AgentGone{}, nil},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: BySystem, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
@@ -134,7 +152,7 @@ func TestCall(t *testing.T) {
 			step{9 * time.Second, Bridged{}, []Command{TransferAnswered{}}},
 			step{time.Minute, Hungup{Leg: AgentLeg}, nil},
 			step{time.Minute, AgentGone{}, []Command{hangCaller}},
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute, CallerGone{}, left},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeTransferred, HangupBy: ByAgent, HangupCause: 16, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
 		{"a transfer not answered goes back to the flow", steps(inFlow,
@@ -142,31 +160,37 @@ func TestCall(t *testing.T) {
 			step{25 * time.Second, AgentGone{}, []Command{TransferFailed{}}},
 			step{25 * time.Second, Settle{}, nil},
 		), Answered, [2]LegState{LegUp, LegNone}},
-		{"the caller leaves the flow: ivr", steps(steps(inFlow, callerHangs(20*time.Second, 16)...),
+		{"the caller leaves the flow: ivr", steps(steps(inFlow, callerHangs(20*time.Second, 16, CancelOffers{})...),
 			step{20 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeIVR, HangupBy: ByCaller, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
 		{"the caller leaves the queue a flow chose: abandoned", cat(inFlow,
-			[]step{{10 * time.Second, Queue{}, nil}}, callerHangs(20*time.Second, 16),
+			[]step{{10 * time.Second, Queue{}, nil}, {10 * time.Second, Enqueued{}, nil}},
+			callerHangs(20*time.Second, 16, ReportAbandon{}, CancelOffers{}),
 			[]step{{20 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: ByCaller, HangupCause: 16}}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
 		{"the flow hangs up after a voicemail", steps(inFlow,
 			step{40 * time.Second, FlowHangup{Voicemail: true}, []Command{hangCaller}},
-			step{40 * time.Second, CallerGone{}, []Command{CallerLeft{}}},
+			step{40 * time.Second, CallerGone{}, left},
 			step{40 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeVoicemail, HangupBy: BySystem, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
-		{"a message kept when the caller left while recording", steps(steps(inFlow, callerHangs(40*time.Second, 16)...),
+		{"a message kept when the caller left while recording", steps(steps(inFlow, callerHangs(40*time.Second, 16, CancelOffers{})...),
 			step{40 * time.Second, VoicemailKept{}, nil},
 			step{40 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeVoicemail, HangupBy: ByCaller, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
 		{"a queue exit to a flow stops the music", steps(waiting,
+			step{time.Minute, Exited{}, nil},
 			step{time.Minute, LeftQueue{}, []Command{StopMOH{}}},
-			step{time.Minute, Queued{}, []Command{StartMOH{}}}, // a queue node in the new flow
-		), Answered, [2]LegState{LegUp, LegNone}},
+			// A queue node in the new flow takes it afresh.
+			step{2 * time.Minute, Enqueued{}, nil},
+			step{2 * time.Minute, Queued{}, []Command{StartMOH{}}},
+			step{3 * time.Minute, CallerGone{}, []Command{CallerLeft{}, ReportAbandon{}, CancelOffers{}}},
+		), Answered, [2]LegState{LegGone, LegNone}},
 		{"callback requested: the confirmation, then the hang-up", steps(waiting,
+			step{time.Minute, CallbackTaken{}, nil},
 			step{time.Minute, Decide{Outcome: sb.OutcomeCallback, By: BySystem}, nil},
 			step{time.Minute, SayAndHangUp{What: "cbconfirm"}, []Command{Say{What: "cbconfirm", StopMOH: true}}},
 			step{time.Minute, HangUpCaller{}, []Command{hangCaller}},
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute, CallerGone{}, left}, // the router keeps the request: no abandon
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCallback, HangupBy: BySystem, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegNone}},
 		{"an agent leg the router did not connect fails, then another answers", steps(waiting,
@@ -179,38 +203,38 @@ func TestCall(t *testing.T) {
 		{"both hang up at once: the agent's end first", steps(talking,
 			step{time.Minute, Hungup{Leg: AgentLeg}, nil},
 			step{time.Minute, Hungup{Leg: CallerLeg, Cause: 16}, nil},
-			step{time.Minute, AgentGone{}, []Command{hangCaller}},
-			step{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			step{time.Minute, AgentGone{}, []Command{ReportEnded{ByAgent: true}, hangCaller}},
+			step{time.Minute, CallerGone{}, left},
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByAgent, HangupCause: 16, DestroyBridge: true}}},
 			step{time.Minute, Settle{}, nil}, // closed once
 		), Ended, [2]LegState{LegGone, LegGone}},
-		{"both hang up at once: the caller's end first", steps(steps(talking, callerHangs(time.Minute, 17, hangAgent)...),
+		{"both hang up at once: the caller's end first", steps(steps(talking, callerHangs(time.Minute, 17, ReportEnded{}, CancelOffers{}, hangAgent)...),
 			step{time.Minute, Hungup{Leg: AgentLeg}, nil},
 			step{time.Minute, AgentGone{}, nil},
 			step{time.Minute, CallerGone{}, nil}, // a second end of the same leg
 			step{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByCaller, HangupCause: 17, DestroyBridge: true}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
-		{"the caller hangs up while the bridge is made", cat(waiting,
-			[]step{{10 * time.Second, AgentAnswered{}, []Command{Bridge{Create: true, StopMOH: true}}}},
-			callerHangs(10*time.Second, 16, hangAgent),
+		{"the caller hangs up while the bridge is made", cat(answering,
+			callerHangs(10*time.Second, 16, ReportEnded{}, CancelOffers{}, hangAgent),
 			[]step{
-				// The router's call ended with the caller's: not routed here.
+				// Reported ended once, with the caller's end: not failed.
 				{10 * time.Second, AgentGone{}, nil},
 				{10 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: ByCaller, HangupCause: 16, DestroyBridge: true}}},
 			},
 		), Ended, [2]LegState{LegGone, LegGone}},
-		{"an agent answers after the caller left: hung up, no bridge", steps(steps(waiting, callerHangs(10*time.Second, 16)...),
+		{"an agent answers after the caller left: hung up, no bridge", steps(steps(waiting, callerHangs(10*time.Second, 16, ReportAbandon{}, CancelOffers{})...),
 			step{11 * time.Second, AgentAnswered{}, []Command{hangAgent}},
 			step{11 * time.Second, AgentGone{}, nil},
 			step{11 * time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned, HangupBy: ByCaller, HangupCause: 16}}},
 		), Ended, [2]LegState{LegGone, LegGone}},
 		{"adopted talking at a restart, its recordings checked once, then it ends", []step{
 			{0, Adopted{Bridge: true, Agent: true}, nil},
+			{0, Routed{}, nil}, // the router took it up
 			{time.Second, RecordingsRecovered{}, []Command{StartRecordings{}}},
 			{2 * time.Second, RecordingsRecovered{}, nil},
 			{time.Minute, Hungup{Leg: AgentLeg}, nil},
-			{time.Minute, AgentGone{Routed: true}, []Command{hangCaller}},
-			{time.Minute, CallerGone{}, []Command{CallerLeft{}}},
+			{time.Minute, AgentGone{}, []Command{ReportEnded{ByAgent: true}, hangCaller}},
+			{time.Minute, CallerGone{}, left},
 			{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByAgent, HangupCause: 16, DestroyBridge: true}}},
 		}, Ended, [2]LegState{LegGone, LegGone}},
 		{"adopted talking but gone since the listing: no recordings", []step{
@@ -232,16 +256,17 @@ func TestCall(t *testing.T) {
 		{"an agent-first call connected ends as an ordinary call", []step{
 			{0, AgentDialed{}, nil},
 			{5 * time.Second, AgentUp{}, nil},
+			{12 * time.Second, Routed{}, nil},
 			{12 * time.Second, Connect{}, []Command{Bridge{Create: true}}},
 			{12 * time.Second, Bridged{}, []Command{Connected{}}},
 			{time.Minute, Hungup{Leg: CallerLeg, Cause: 16}, nil},
-			{time.Minute, CallerGone{}, []Command{CallerLeft{}, hangAgent}},
-			{time.Minute, AgentGone{Routed: true}, nil},
+			{time.Minute, CallerGone{}, []Command{CallerLeft{}, ReportEnded{}, CancelOffers{}, hangAgent}},
+			{time.Minute, AgentGone{}, nil},
 			{time.Minute, Settle{}, []Command{Close{Outcome: sb.OutcomeCompleted, HangupBy: ByCaller, HangupCause: 16, DestroyBridge: true}}},
 		}, Ended, [2]LegState{LegGone, LegGone}},
 		{"the caller gone before the answer is confirmed", []step{
 			{0, Enter{}, []Command{Answer{}}},
-			{0, CallerGone{}, []Command{CallerLeft{}}},
+			{0, CallerGone{}, left},
 			{time.Second, AnswerDone{}, nil},
 			{time.Second, Settle{}, []Command{Close{Outcome: sb.OutcomeAbandoned}}},
 			{2 * time.Second, Hungup{Leg: CallerLeg, Cause: 16}, nil}, // over: nothing changes
