@@ -10,6 +10,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -55,18 +56,13 @@ type acd struct {
 	states map[sb.AgentID]routing.AgentState
 }
 
-// acdCall is what the router knows of a call. States:
-//
-//	(new) --hunt--> enqueued --OfferAnswered--> connected --CallEnded--> ended
-//	enqueued --Exit--> exited; enqueued --caller left--> (Abandon sent)
+// acdCall is the center's side of the router's conversation about a
+// call: the agent it connected and the legs ringing for it. What the
+// router was told (queued, connected, ended, exited, a callback) is the
+// call's lifecycle.Routing.
 type acdCall struct {
-	enqueued  bool
-	connected bool
-	ended     bool
-	exited    bool
-	callback  bool // the caller asked to be called back: the router keeps the request
-	agent     sb.AgentID
-	legs      map[sb.AgentID]sb.ChannelID // ringing legs
+	agent sb.AgentID
+	legs  map[sb.AgentID]sb.ChannelID // ringing legs
 }
 
 // acdLeg is one ringing agent leg.
@@ -302,14 +298,14 @@ const lastAgentTimeout = 500 * time.Millisecond
 // variable preferred_agent; otherwise a queue with a returning-caller
 // window prefers the agent the caller last talked to.
 func (c *Center) acdHunt(k *call) {
-	if k.finished || k.callerGone || k.outcome != "" {
+	if !k.life.Live() {
 		return
 	}
-	ac := c.acdCall(k)
-	if ac.enqueued {
+	c.acdCall(k)
+	if k.life.Routing() != lifecycle.RouteNone {
 		return
 	}
-	ac.enqueued = true
+	c.life(k, lifecycle.Enqueued{})
 	k.State = sb.CallPrompting
 	if k.Queue == "" {
 		k.Queue = c.acd.defQueue
@@ -343,7 +339,7 @@ func (c *Center) acdHunt(k *call) {
 
 // acdEnqueue gives the call to the router, unless it ended meanwhile.
 func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
-	if k.finished || k.callerGone || k.outcome != "" {
+	if !k.life.Live() {
 		return
 	}
 	c.log.Debug("call enqueued", "call_id", k.ID, "queue", k.Queue, "priority", k.priority, "skills", k.skills, "preferred_agent", preferred)
@@ -354,7 +350,7 @@ func (c *Center) acdEnqueue(k *call, preferred sb.AgentID) {
 
 func (c *Center) acdOffer(o routing.Offer) {
 	k := c.calls[o.Call]
-	if k == nil || k.finished || k.callerGone {
+	if k == nil || k.life.Over() || k.life.CallerGone() {
 		for _, ag := range o.Agents {
 			c.acd.pending = append(c.acd.pending, routing.OfferFailed{Call: o.Call, Agent: ag, Why: routing.FailUnreachable})
 		}
@@ -414,12 +410,16 @@ func (c *Center) acdCancel(o routing.CancelOffer) {
 
 func (c *Center) acdQueued(q routing.Queued) {
 	k := c.calls[q.Call]
-	if k == nil || k.finished || k.callerGone || k.mohOn {
+	if k == nil || k.life.Over() || k.life.CallerGone() || k.life.MOH() {
 		return
 	}
-	k.mohOn = true
-	class := q.MusicClass
-	k.mohClass = class
+	k.mohClass = q.MusicClass
+	c.life(k, lifecycle.Queued{})
+}
+
+// startMOH starts the queue's music (lifecycle.StartMOH).
+func (c *Center) startMOH(k *call) {
+	class := k.mohClass
 	c.do(k, func(ctx context.Context) {
 		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
 			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
@@ -438,7 +438,7 @@ const ExitHangup = "hangup"
 func (c *Center) acdExit(x routing.Exit) {
 	c.saveCallbackDone(x.Call, "given up: "+string(x.Reason))
 	k := c.calls[x.Call]
-	if k == nil || k.finished || k.callerGone {
+	if k == nil || k.life.Over() || k.life.CallerGone() {
 		return
 	}
 	if k.ob != nil {
@@ -446,14 +446,15 @@ func (c *Center) acdExit(x routing.Exit) {
 		c.obAbandon(k)
 		return
 	}
-	c.acdCall(k).exited = true
+	c.acdCall(k)
+	c.life(k, lifecycle.Exited{})
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
 	switch x.Target {
 	case "":
 		c.giveUp(k)
 	case ExitHangup:
-		k.outcome, k.hangupBy = sb.OutcomeNoAgent, "system"
-		c.hangupCaller(k)
+		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeNoAgent, By: lifecycle.BySystem})
+		c.life(k, lifecycle.HangUpCaller{})
 	default:
 		c.exitToFlow(k, x.Target)
 	}
@@ -487,17 +488,19 @@ func (c *Center) exitToFlow(k *call, flow string) {
 	k.pathOffset = c.clock.Now().Sub(k.Answered).Seconds()
 	// A queue node in the new flow enqueues the call afresh.
 	delete(c.acd.calls, k.ID)
-	if k.mohOn {
-		k.mohOn = false
-		c.do(k, func(ctx context.Context) {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		})
-	}
+	c.life(k, lifecycle.LeftQueue{})
 	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
 		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
 	k.State = sb.CallIVR
 	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version, "after", "queue exit")
 	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called, Vars: vars})
+}
+
+// stopMOH stops the caller's music (lifecycle.StopMOH).
+func (c *Center) stopMOH(k *call) {
+	c.do(k, func(ctx context.Context) {
+		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
+	})
 }
 
 // acdEvent handles the events of ringing agent legs; it returns false for
@@ -531,7 +534,7 @@ func (c *Center) acdEvent(e sb.Event) bool {
 func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	k := leg.call
 	ac := c.acd.calls[k.ID]
-	if leg.cancelled || k.finished || k.callerGone || ac == nil || ac.connected || (k.agentCh != "" && !k.agentGone) {
+	if leg.cancelled || k.life.Over() || k.life.CallerGone() || ac == nil || k.life.RouterConnected() || (k.agentCh != "" && !k.life.AgentGone()) {
 		leg.cancelled = true
 		c.hangupLeg(k, ch)
 		return
@@ -546,19 +549,19 @@ func (c *Center) acdAnswered(ch sb.ChannelID, leg *acdLeg) {
 	}
 	delete(c.acd.legs, ch)
 	delete(ac.legs, leg.agent)
-	ac.connected, ac.agent = true, leg.agent
+	ac.agent = leg.agent
+	c.life(k, lifecycle.Routed{})
 	c.seq++
 	k.offerSeq = c.seq
 	k.agentCh, k.AgentChannel, k.Agent = ch, ch, leg.agent
-	k.agentUp, k.agentGone = true, false
-	c.bridge(k)
+	c.life(k, lifecycle.AgentAnswered{})
 }
 
 // hangupLeg hangs up an agent leg. A leg the PBX no longer knows (its
 // destroy event lost in a reconnect) is taken as gone, so that the call
 // does not wait for it forever.
 func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
-	if k.finished {
+	if k.life.Over() {
 		c.hangupOrphan(ch)
 		return
 	}
@@ -583,17 +586,15 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 	if ac != nil && ac.legs[leg.agent] == ch {
 		delete(ac.legs, leg.agent)
 	}
-	if !leg.cancelled && ac != nil && !ac.connected {
+	if !leg.cancelled && ac != nil && !k.life.RouterConnected() {
 		why := failReason(cause)
 		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
 		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
 	}
-	if ac != nil && len(ac.legs) == 0 && !ac.connected && k.State == sb.CallRinging && !k.callerGone {
+	if ac != nil && len(ac.legs) == 0 && !k.life.RouterConnected() && k.State == sb.CallRinging && !k.life.CallerGone() {
 		k.State = sb.CallPrompting
 	}
-	if !k.finished {
-		c.maybeFinish(k)
-	}
+	c.maybeFinish(k)
 }
 
 // failReason maps a Q.850 hangup cause to why an offer failed.
@@ -609,23 +610,14 @@ func failReason(cause int) routing.FailReason {
 	return routing.FailNoAnswer
 }
 
-// acdCallerGone: the caller left: an abandon before an agent answered,
-// the end of the call after.
-func (c *Center) acdCallerGone(k *call) {
-	ac := c.acd.calls[k.ID]
-	if ac == nil {
-		return
+// acdReportEnded tells the router the connected call ended
+// (lifecycle.ReportEnded).
+func (c *Center) acdReportEnded(k *call, byAgent bool) {
+	agent := k.Agent
+	if ac := c.acd.calls[k.ID]; ac != nil {
+		agent = ac.agent
 	}
-	switch {
-	case ac.connected && !ac.ended:
-		ac.ended = true
-		c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent})
-	case ac.enqueued && !ac.connected && !ac.exited && !ac.callback:
-		ac.exited = true
-		c.acdApply(routing.Abandon{Call: k.ID})
-	}
-	// The router cancels the offers of an abandoned call; make sure.
-	c.acdCancelLegs(k, ac)
+	c.acdApply(routing.CallEnded{Call: rid(k), Agent: agent, ByAgent: byAgent})
 }
 
 // acdCancelLegs hangs up the agent legs still ringing for the call.
@@ -636,34 +628,6 @@ func (c *Center) acdCancelLegs(k *call, ac *acdCall) {
 			c.hangupLeg(k, ch)
 		}
 	}
-}
-
-// acdAgentGone: the answered agent leg left.
-func (c *Center) acdAgentGone(k *call) {
-	ac := c.acd.calls[k.ID]
-	if ac == nil || !ac.connected || ac.ended {
-		return
-	}
-	ac.ended = true
-	c.acdApply(routing.CallEnded{Call: rid(k), Agent: ac.agent, ByAgent: !k.callerGone})
-	if k.State != sb.CallBridged && k.outcome == "" {
-		// The agent left before the bridge was up: the caller is not
-		// offered again, the call ends.
-		k.outcome = sb.OutcomeFailed
-	}
-}
-
-// acdMayFinish says whether the call may end: not while agent legs ring.
-func (c *Center) acdMayFinish(k *call) bool {
-	ac := c.acd.calls[k.ID]
-	if ac == nil {
-		return true
-	}
-	if len(ac.legs) > 0 {
-		return false
-	}
-	delete(c.acd.calls, k.ID)
-	return true
 }
 
 // acdEndpoint reports an agent's phone reachable or not.
@@ -719,7 +683,7 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 		return false
 	}
 	delete(c.announcements, pb)
-	if k.finished || k.callerGone || !k.mohOn || k.State == sb.CallBridged {
+	if k.life.Over() || k.life.CallerGone() || !k.life.MOH() || k.State == sb.CallBridged {
 		return true
 	}
 	class := k.mohClass

@@ -10,6 +10,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign/obcall"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -89,7 +90,7 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 	q := c.queues[k.Queue]
 	ac := c.acd.calls[k.ID]
 	w := agentfirst.Waiting{Key: q.Callback.Key, Caller: k.Caller,
-		Queued: ac != nil && ac.enqueued && !ac.connected && !ac.exited && !ac.callback && k.outcome == ""}
+		Queued: ac != nil && k.life.Routing() == lifecycle.RouteQueued && !k.life.Decided()}
 	if k.ivr != nil {
 		w.FlowNumber = k.ivr.sess.Vars()[CallbackNumberVar]
 	}
@@ -106,14 +107,13 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 		c.log.Info("callback refused", "call_id", k.ID, "err", err)
 		return true
 	}
-	ac.callback = true
-	k.outcome = sb.OutcomeCallback
-	k.hangupBy = "system"
+	c.life(k, lifecycle.CallbackTaken{})
+	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeCallback, By: lifecycle.BySystem})
 	c.log.Info("callback requested", "call_id", k.ID, "queue", k.Queue, "number", number)
 	c.saveCallback(k, number)
 	// Offers ringing for the caller are withdrawn (the router sent
 	// CancelOffer); the caller hears the confirmation and is hung up.
-	c.sayAndHangUp(k, "cbconfirm", q.Callback.Confirmation)
+	c.life(k, lifecycle.SayAndHangUp{What: "cbconfirm", Media: q.Callback.Confirmation})
 	return true
 }
 
@@ -155,7 +155,7 @@ func (c *Center) newFirstCall(info sb.Call, f *agentFirst) *call {
 		kind = agentfirst.Preview
 	}
 	f.m = agentfirst.New(kind)
-	k := &call{Call: info, exec: newSerial(c.runCtx, &c.cmdWG), inBridge: map[sb.ChannelID]bool{}, first: f}
+	k := &call{Call: info, exec: newSerial(c.runCtx, &c.cmdWG), life: lifecycle.New(), inBridge: map[sb.ChannelID]bool{}, first: f}
 	c.seq++
 	k.seq = c.seq
 	c.calls[k.ID] = k
@@ -209,13 +209,14 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 		case agentfirst.Bridge:
 			k.Answered = cmd.At
 			ac := c.acdCall(k)
-			ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
+			ac.agent = k.Agent
+			c.life(k, lifecycle.Routed{})
 			c.seq++
 			k.offerSeq = c.seq
 			c.log.Info("callback: the customer answered", "call_id", k.ID, "agent_id", k.Agent)
-			c.bridge(k)
+			c.life(k, lifecycle.Connect{})
 		case agentfirst.Forget:
-			k.finished = true
+			c.life(k, lifecycle.Forget{})
 			k.State = sb.CallEnded
 			delete(c.calls, k.ID)
 			if c.acd.callbacks[f.routerCall] == k {
@@ -240,6 +241,7 @@ func (c *Center) firstOriginateAgent(k *call) {
 	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-a1", k.ID))
 	k.AgentChannel = k.agentCh
 	c.byChannel[k.agentCh] = k
+	c.life(k, lifecycle.AgentDialed{})
 	vars := agentVars(k)
 	vars["SB_CALLBACK_NUMBER"] = k.first.number
 	if k.first.routerCall != "" {
@@ -262,7 +264,7 @@ func (c *Center) firstOriginateAgent(k *call) {
 // agent's leg.
 func (c *Center) firstDialCustomer(k *call) {
 	f := k.first
-	k.agentUp = true
+	c.life(k, lifecycle.AgentUp{})
 	c.seq++
 	f.custSeq = c.seq
 	c.byChannel[sb.ChannelID(k.ID)] = k
@@ -287,7 +289,7 @@ func (c *Center) firstDialCustomer(k *call) {
 // firstEntered: a leg of an agent-first call entered the application.
 func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 	k := c.calls[sb.CallID(args[1])]
-	if k == nil || k.first == nil || k.finished {
+	if k == nil || k.first == nil || k.life.Over() {
 		c.hangupOrphan(ch.ID)
 		return
 	}
@@ -306,17 +308,17 @@ func (c *Center) firstEntered(ch sb.ChannelInfo, args []string) {
 func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 	switch ch {
 	case k.agentCh:
-		if k.agentGone {
+		if k.life.AgentGone() {
 			return
 		}
-		k.agentGone = true
+		c.life(k, lifecycle.AgentGone{Placing: true})
 		delete(c.byChannel, ch)
 		c.stepFirst(k, agentfirst.AgentGone{Why: failReason(cause)})
 	case sb.ChannelID(k.ID):
-		if k.callerGone {
+		if k.life.CallerGone() {
 			return
 		}
-		k.callerGone = true
+		c.life(k, lifecycle.CallerGone{Placing: true})
 		delete(c.byChannel, ch)
 		if k.first.m.Result() == agentfirst.ResultNone {
 			c.log.Info("callback: the customer did not answer", "call_id", k.ID, "cause", cause)
@@ -339,12 +341,12 @@ func (c *Center) firstCancel(routerCall sb.CallID) bool {
 // playWaiting plays media to a waiting caller between two stretches of
 // music on hold (announcements, the callback offer).
 func (c *Center) playWaiting(k *call, what string, media []string) {
-	if k == nil || k.finished || k.callerGone || len(media) == 0 || k.State == sb.CallBridged || k.outcome != "" {
+	if k == nil || !k.life.Live() || len(media) == 0 || k.State == sb.CallBridged {
 		return
 	}
 	k.announceSeq++
 	pb := sb.PlaybackID(fmt.Sprintf("%s-%s%d", k.ID, what, k.announceSeq))
-	moh := k.mohOn
+	moh := k.life.MOH()
 	c.announcements[pb] = k
 	c.do(k, func(ctx context.Context) {
 		if moh {

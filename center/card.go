@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -110,7 +111,8 @@ func (c *Center) acdAdopt(k *call) {
 		acts := c.acdApply(m)
 		if ignored(acts, m) == nil {
 			ac := c.acdCall(k)
-			ac.enqueued, ac.connected, ac.agent = true, true, k.Agent
+			ac.agent = k.Agent
+			c.life(k, lifecycle.Routed{})
 			return
 		}
 	}

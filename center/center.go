@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
@@ -205,45 +206,33 @@ type Center struct {
 type call struct {
 	sb.Call
 	exec *serial
+	// life is the call's course (its states: lifecycle.State): answer,
+	// greeting, queue, agent leg, bridge, the hang-ups, the end.
+	life *lifecycle.Call
 
-	callerGone   bool
-	hangupCause  int
-	hangupBy     string
-	outcome      sb.Outcome // preset when Switchboard decides (no agent, failed)
 	agentCh      sb.ChannelID
-	agentUp      bool // the agent answered and entered the application
-	agentGone    bool
 	attempts     int
-	bridgeMade   bool
 	inBridge     map[sb.ChannelID]bool
-	seq          uint64 // when the call entered (see Center.seq)
-	offerSeq     uint64 // when the current agent leg was originated
-	mohOn        bool
-	greetingDone bool
-	finished     bool
+	seq          uint64   // when the call entered (see Center.seq)
+	offerSeq     uint64   // when the current agent leg was originated
 	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
 	recordings   []string // PBX names of the call's recordings
-	// adoptedTalking: adopted at a link-up already talking to its agent;
-	// the recoverRecordings after that reconcile starts its recordings if
-	// none was taken up (the crash came between the bridge and the start).
-	adoptedTalking bool
-	recSeq         int
-	monitor        *monitor // a supervisor on the call
-	legSeq         int
-	agentKeys      recording.AgentKeys // the agent's last keys (recording codes)
-	announceSeq    int
-	mohClass       string      // the queue's music class
-	adoptedAgent   sb.AgentID  // agent paused while this adopted call lasts
-	priority       int         // in the queue: higher is served first
-	transferred    bool        // bridged to a transfer target, not an agent
-	routerID       sb.CallID   // the id the router knows the call by, when not ID (callbacks)
-	first          *agentFirst // a call placed agent first (callbacks), nil otherwise
-	prevPath       *ivr.Path   // the flow path before a queue exit sent the call to another flow
-	pathOffset     float64     // seconds from the first flow's start to the second's
-	enqueuedAt     time.Time   // when the router got the call
-	ob             *obCall     // a campaign call, nil otherwise
-	adoptedPath    sb.RawJSON  // the IVR path an adopted call's card carried
+	recSeq       int
+	monitor      *monitor // a supervisor on the call
+	legSeq       int
+	agentKeys    recording.AgentKeys // the agent's last keys (recording codes)
+	announceSeq  int
+	mohClass     string      // the queue's music class
+	adoptedAgent sb.AgentID  // agent paused while this adopted call lasts
+	priority     int         // in the queue: higher is served first
+	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
+	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
+	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
+	pathOffset   float64     // seconds from the first flow's start to the second's
+	enqueuedAt   time.Time   // when the router got the call
+	ob           *obCall     // a campaign call, nil otherwise
+	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
 
 	// skills are what the flow's queue node asked of the agent.
 	skills map[string]string
@@ -510,16 +499,7 @@ func (c *Center) Draining() bool { return c.drainStarted.Load() }
 func (c *Center) HangupAll() {
 	c.post(func() {
 		for _, k := range c.calls {
-			if k.hangupBy == "" {
-				k.hangupBy = "system"
-			}
-			if k.outcome == "" {
-				k.outcome = sb.OutcomeInterrupted // bridged calls stay completed
-			}
-			c.hangupCaller(k)
-			if k.agentCh != "" && !k.agentGone {
-				c.hangupChannel(k, k.agentCh)
-			}
+			c.life(k, lifecycle.Interrupt{}) // bridged calls stay completed
 		}
 	})
 }
@@ -603,7 +583,7 @@ func (c *Center) handle(e sb.Event) {
 			c.monitorKey(k, e.Digit)
 			return
 		}
-		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.agentUp {
+		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.life.AgentAnswered() {
 			c.agentKey(k, e.Digit)
 			return
 		}
@@ -688,15 +668,11 @@ func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
 // own answered leg. Other legs (supervisors, even barging; snoops) say
 // nothing about it.
 func (c *Center) noteHangup(k *call, ch sb.ChannelID, cause int) {
-	if k.hangupBy == "" {
-		if ch == sb.ChannelID(k.ID) {
-			k.hangupBy = "caller"
-		} else if ch == k.agentCh && k.agentUp {
-			k.hangupBy = "agent"
-		}
-	}
-	if ch == sb.ChannelID(k.ID) && cause != 0 && k.hangupCause == 0 {
-		k.hangupCause = cause
+	switch ch {
+	case sb.ChannelID(k.ID):
+		c.life(k, lifecycle.Hungup{Leg: lifecycle.CallerLeg, Cause: cause})
+	case k.agentCh:
+		c.life(k, lifecycle.Hungup{Leg: lifecycle.AgentLeg, Cause: cause})
 	}
 }
 
@@ -769,13 +745,12 @@ func (c *Center) agentLegEntered(e sb.ChannelEntered) {
 		return
 	}
 	k := c.calls[sb.CallID(e.Args[1])]
-	if k == nil || k.finished || k.agentCh != ch.ID || k.agentGone {
+	if k == nil || k.life.Over() || k.agentCh != ch.ID || k.life.AgentGone() {
 		// A leg for a call that is over: no one to talk to.
 		c.hangupOrphan(ch.ID)
 		return
 	}
-	k.agentUp = true
-	c.bridge(k)
+	c.life(k, lifecycle.AgentAnswered{})
 }
 
 // callerEntered: a caller came in (from the trunk's dialplan).
@@ -796,8 +771,13 @@ func (c *Center) callerEntered(e sb.ChannelEntered) {
 	k := c.newCall(ch, e.Header().Time)
 	c.journal(k)
 	c.log.Info("call entered", "call_id", k.ID, "caller", k.Caller, "called", k.Called)
+	c.life(k, lifecycle.Enter{})
+}
+
+// answer answers the caller (lifecycle.Answer).
+func (c *Center) answer(k *call) {
 	c.do(k, func(ctx context.Context) {
-		if err := c.pbx.Answer(ctx, ch.ID); err != nil {
+		if err := c.pbx.Answer(ctx, sb.ChannelID(k.ID)); err != nil {
 			c.post(func() { c.fail(k, fmt.Errorf("answer: %w", err)) })
 			return
 		}
@@ -815,6 +795,7 @@ func (c *Center) newCall(ch sb.ChannelInfo, at time.Time) *call {
 			Caller: ch.CallerNumber, CallerName: ch.CallerName, Called: ch.Exten, Entered: at,
 		},
 		exec:     newSerial(c.runCtx, &c.cmdWG),
+		life:     lifecycle.New(),
 		inBridge: map[sb.ChannelID]bool{},
 	}
 	c.seq++
@@ -828,19 +809,26 @@ func (c *Center) newCall(ch sb.ChannelInfo, at time.Time) *call {
 
 // answered0 runs when the caller's channel has been answered.
 func (c *Center) answered0(k *call) {
-	if k.finished || k.callerGone {
+	if k.life.Over() || k.life.CallerGone() {
 		return
 	}
 	k.State = sb.CallAnswered
 	k.Answered = c.clock.Now()
+	c.life(k, lifecycle.AnswerDone{})
+}
+
+// startFlow starts the call's flow, if its route names one
+// (lifecycle.StartFlow).
+func (c *Center) startFlow(k *call) {
 	if c.startIVR(k) {
+		c.life(k, lifecycle.FlowStarted{})
 		return
 	}
-	if len(c.cfg.Greeting) == 0 {
-		k.greetingDone = true
-		c.acdHunt(k)
-		return
-	}
+	c.life(k, lifecycle.NoFlow{Greeting: len(c.cfg.Greeting) > 0})
+}
+
+// playGreeting plays the greeting (lifecycle.PlayGreeting).
+func (c *Center) playGreeting(k *call) {
 	k.State = sb.CallPrompting
 	id := playbackID(k, "greet")
 	media := c.cfg.Greeting
@@ -871,17 +859,11 @@ func (c *Center) onPlaybackFinished(e sb.PlaybackFinished) {
 	case "greet":
 		c.greetingOver(k)
 	case "noagent", "cbconfirm":
-		c.hangupCaller(k)
+		c.life(k, lifecycle.HangUpCaller{})
 	}
 }
 
-func (c *Center) greetingOver(k *call) {
-	if k.greetingDone || k.finished {
-		return
-	}
-	k.greetingDone = true
-	c.acdHunt(k)
-}
+func (c *Center) greetingOver(k *call) { c.life(k, lifecycle.GreetingDone{}) }
 
 // agentVars are the channel variables of an agent leg: what the agent's
 // phone or screen can show (call id, queue, the IVR's variables).
@@ -902,26 +884,18 @@ func agentVars(k *call) map[string]string {
 }
 
 // bridge joins caller and answered agent.
-func (c *Center) bridge(k *call) {
-	if k.callerGone {
-		c.hangupChannel(k, k.agentCh)
-		return
-	}
+func (c *Center) bridge(k *call, cmd lifecycle.Bridge) {
 	bid := sb.BridgeID("br-" + string(k.ID))
 	k.Bridge = bid
-	mk := !k.bridgeMade
-	k.bridgeMade = true
-	moh := k.mohOn
-	k.mohOn = false
 	agentCh := k.agentCh
 	if k.ob != nil {
 		c.obAgentAnswered(k) // the connect window is met now
 	}
 	c.do(k, func(ctx context.Context) {
-		if moh {
+		if cmd.StopMOH {
 			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
 		}
-		if mk {
+		if cmd.Create {
 			if err := c.pbx.CreateBridge(ctx, bid, "call "+string(k.ID)); err != nil {
 				c.post(func() { c.fail(k, fmt.Errorf("create bridge: %w", err)) })
 				return
@@ -942,7 +916,7 @@ const bridgeGrace = 5 * time.Second
 // event is on its way: the call then ends as the hang-up says. A refusal
 // no hang-up explains within bridgeGrace fails the call.
 func (c *Center) bridgeFailed(k *call, err error) {
-	if k.finished || k.callerGone || k.agentGone {
+	if k.life.Over() || k.life.CallerGone() || k.life.AgentGone() {
 		return
 	}
 	code := sb.ErrorCode(err)
@@ -953,7 +927,7 @@ func (c *Center) bridgeFailed(k *call, err error) {
 	c.log.Info("bridge refused; waiting for the hang-up that explains it", "call_id", k.ID, "err", err)
 	c.clock.AfterFunc(bridgeGrace, func() {
 		c.post(func() {
-			if !k.finished && !k.callerGone && !k.agentGone && k.State != sb.CallBridged {
+			if !k.life.Over() && !k.life.CallerGone() && !k.life.AgentGone() && k.State != sb.CallBridged {
 				c.fail(k, fmt.Errorf("bridge: %w", err))
 			}
 		})
@@ -966,14 +940,20 @@ func (c *Center) checkBridged(k *call) {
 	}
 	k.State = sb.CallBridged
 	k.Bridged = c.clock.Now()
-	if k.ivr != nil && k.ivr.transfer != "" {
-		k.transferred = true
-		tok := k.ivr.transfer
-		k.ivr.transfer = ""
-		c.log.Info("call transferred", "call_id", k.ID, "channel_id", k.agentCh)
-		c.feed(k, ivr.TransferDone{Token: tok, Answered: true})
-		return
-	}
+	c.life(k, lifecycle.Bridged{})
+}
+
+// transferAnswered: the flow's transfer target answered and is bridged
+// (lifecycle.TransferAnswered).
+func (c *Center) transferAnswered(k *call) {
+	tok := k.ivr.transfer
+	k.ivr.transfer = ""
+	c.log.Info("call transferred", "call_id", k.ID, "channel_id", k.agentCh)
+	c.feed(k, ivr.TransferDone{Token: tok, Answered: true})
+}
+
+// talking: caller and agent are bridged (lifecycle.Connected).
+func (c *Center) talking(k *call) {
 	c.answered.Add(1)
 	if k.ob != nil {
 		c.obBridged(k)
@@ -987,54 +967,33 @@ func (c *Center) checkBridged(k *call) {
 // giveUp ends a call no agent took in time: the caller hears the no-agent
 // prompt and is hung up.
 func (c *Center) giveUp(k *call) {
-	k.outcome = sb.OutcomeNoAgent
-	k.hangupBy = "system"
+	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeNoAgent, By: lifecycle.BySystem})
 	c.log.Info("no agent for call", "call_id", k.ID)
-	c.sayAndHangUp(k, "noagent", c.cfg.NoAgentPrompt)
+	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: c.cfg.NoAgentPrompt})
 }
 
 // sayAndHangUp stops the caller's music, plays media (playback
 // <call>-<what>, whose end onPlaybackFinished turns into the hang-up) and
 // hangs the caller up; without media, or when the prompt fails, at once.
-func (c *Center) sayAndHangUp(k *call, what string, media []string) {
-	moh := k.mohOn
-	k.mohOn = false
-	id := playbackID(k, what)
+func (c *Center) sayAndHangUp(k *call, cmd lifecycle.Say) {
+	id := playbackID(k, cmd.What)
 	c.do(k, func(ctx context.Context) {
-		if moh {
+		if cmd.StopMOH {
 			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
 		}
-		if len(media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...) != nil {
-			c.post(func() { c.hangupCaller(k) })
+		if len(cmd.Media) == 0 || c.pbx.Play(ctx, sb.ChannelID(k.ID), id, cmd.Media...) != nil {
+			c.post(func() { c.life(k, lifecycle.HangUpCaller{}) })
 		}
 	})
 }
 
 // fail ends a call after a PBX failure.
 func (c *Center) fail(k *call, err error) {
-	if k.finished {
+	if k.life.Over() {
 		return
 	}
 	c.log.Error("call failed", "call_id", k.ID, "err", err)
-	if k.outcome == "" && k.State != sb.CallBridged {
-		k.outcome = sb.OutcomeFailed
-	}
-	if k.hangupBy == "" {
-		k.hangupBy = "system"
-	}
-	c.hangupCaller(k)
-	if k.agentCh != "" && !k.agentGone {
-		c.hangupChannel(k, k.agentCh)
-	}
-}
-
-func (c *Center) hangupCaller(k *call) {
-	if !k.callerGone {
-		if k.hangupCause == 0 {
-			k.hangupCause = 16 // we clear the call normally
-		}
-		c.hangupChannel(k, sb.ChannelID(k.ID))
-	}
+	c.life(k, lifecycle.Fail{})
 }
 
 // hangupChannel hangs up a leg of k until the PBX confirms it. A leg the
@@ -1044,7 +1003,7 @@ func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
 	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
 		return c.pbx.Hangup(ctx, ch, "normal")
 	}, func(err error) {
-		if sb.ErrorCode(err) == sb.ENOTFOUND && !k.finished {
+		if sb.ErrorCode(err) == sb.ENOTFOUND && !k.life.Over() {
 			c.channelGone(k, ch)
 		}
 	})
@@ -1081,54 +1040,25 @@ func (c *Center) refuseBusy(ch sb.ChannelID) {
 
 // channelGone handles a leg that left (hung up, destroyed or left the app).
 func (c *Center) channelGone(k *call, ch sb.ChannelID) {
-	if k.finished {
+	if k.life.Over() {
 		return
 	}
 	switch {
 	case ch == sb.ChannelID(k.ID):
-		if k.callerGone {
+		if k.life.CallerGone() {
 			return
 		}
-		k.callerGone = true
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
-		c.keepLateVoicemails(k)
-		c.feed(k, ivr.CallerHungUp{})
-		if k.ob != nil {
-			c.obHungUp(k)
-		}
-		c.acdCallerGone(k)
-		if k.agentCh != "" && !k.agentGone {
-			c.hangupChannel(k, k.agentCh)
-		}
+		c.life(k, lifecycle.CallerGone{})
 	case ch == k.agentCh:
-		if k.agentGone {
+		if k.life.AgentGone() {
 			return
 		}
-		k.agentGone = true
 		c.noteGone(ch)
 		delete(k.inBridge, ch)
 		delete(c.byChannel, ch)
-		c.acdAgentGone(k)
-		talked := k.State == sb.CallBridged
-		if talked || k.outcome != "" {
-			c.hangupCaller(k)
-		} else if k.ivr != nil && k.ivr.transfer != "" {
-			// The transfer target did not answer: the flow decides.
-			tok := k.ivr.transfer
-			k.ivr.transfer = ""
-			k.agentCh, k.AgentChannel = "", ""
-			k.State = sb.CallIVR
-			if !k.callerGone {
-				c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
-			}
-		} else if !k.callerGone {
-			// A leg the router did not connect (its ringing offers
-			// are its own legs, acdEvent): the router serves the caller.
-			k.State = sb.CallPrompting
-			k.Agent, k.AgentChannel = "", ""
-			c.acdHunt(k)
-		}
+		c.life(k, lifecycle.AgentGone{})
 	default:
 		if !c.monitorLegGone(k, ch) {
 			delete(c.byChannel, ch)
@@ -1141,6 +1071,37 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 	c.maybeFinish(k)
 }
 
+// callerLeft tells the flow and the campaign that the caller left
+// (lifecycle.CallerLeft).
+func (c *Center) callerLeft(k *call) {
+	c.keepLateVoicemails(k)
+	c.feed(k, ivr.CallerHungUp{})
+	if k.ob != nil {
+		c.obHungUp(k)
+	}
+}
+
+// transferFailed: the transfer target did not answer: the flow decides
+// (lifecycle.TransferFailed).
+func (c *Center) transferFailed(k *call) {
+	tok := k.ivr.transfer
+	k.ivr.transfer = ""
+	k.agentCh, k.AgentChannel = "", ""
+	k.State = sb.CallIVR
+	if !k.life.CallerGone() {
+		c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
+	}
+}
+
+// rehunt: a leg the router did not connect (its ringing offers are its
+// own legs, acdEvent) is gone: the router serves the caller
+// (lifecycle.Rehunt).
+func (c *Center) rehunt(k *call) {
+	k.State = sb.CallPrompting
+	k.Agent, k.AgentChannel = "", ""
+	c.acdHunt(k)
+}
+
 // noteGone remembers a leg that ended while a PBX snapshot is being
 // listed, so the snapshot does not resurrect it.
 func (c *Center) noteGone(ch sb.ChannelID) {
@@ -1150,21 +1111,28 @@ func (c *Center) noteGone(ch sb.ChannelID) {
 	}
 }
 
+// maybeFinish closes the call once its lifecycle says nothing is left: no leg
+// live and no offer of the router's ringing.
 func (c *Center) maybeFinish(k *call) {
-	if !k.callerGone || (k.agentCh != "" && !k.agentGone) {
-		return
+	ringing := 0
+	if ac := c.acd.calls[k.ID]; ac != nil {
+		ringing = len(ac.legs)
 	}
-	if !c.acdMayFinish(k) {
-		return
-	}
-	k.finished = true
+	c.life(k, lifecycle.Settle{Ringing: ringing})
+}
+
+// finish ends the call as its lifecycle decided (lifecycle.Close): the
+// bridge destroyed, the recordings' ends watched, the flow's timers
+// stopped, the campaign told, the row written.
+func (c *Center) finish(k *call, end lifecycle.Close) {
+	delete(c.acd.calls, k.ID)
 	k.State = sb.CallEnded
 	if k.adoptedAgent != "" {
 		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
 	}
 	delete(c.calls, k.ID)
 	delete(c.byChannel, sb.ChannelID(k.ID))
-	if k.bridgeMade {
+	if end.DestroyBridge {
 		bid := k.Bridge
 		c.do(k, func(ctx context.Context) { // in order after the call's last commands
 			_ = c.trySettle(ctx, "destroy bridge", []any{"call_id", k.ID, "bridge_id", bid}, func(ctx context.Context) error {
@@ -1185,17 +1153,7 @@ func (c *Center) maybeFinish(k *call) {
 			stop()
 		}
 	}
-	outcome := k.outcome
-	switch {
-	case k.transferred:
-		outcome = sb.OutcomeTransferred
-	case !k.Bridged.IsZero():
-		outcome = sb.OutcomeCompleted
-	case outcome == "" && k.ivr != nil && k.Queue == "":
-		outcome = sb.OutcomeIVR // left in the IVR, before any queue
-	case outcome == "":
-		outcome = sb.OutcomeAbandoned
-	}
+	outcome := end.Outcome
 	if k.ob != nil {
 		c.obFinished(k)
 	}
@@ -1208,7 +1166,7 @@ func (c *Center) maybeFinish(k *call) {
 		CallID: k.ID, Node: k.Node, Caller: k.Caller, CallerName: k.CallerName, Called: k.Called,
 		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
 		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
-		HangupCause: k.hangupCause, HangupBy: k.hangupBy, IVRPath: ivrPath(k),
+		HangupCause: end.HangupCause, HangupBy: end.HangupBy, IVRPath: ivrPath(k),
 	}
 	if row.IVRPath == nil {
 		row.IVRPath = k.adoptedPath
@@ -1216,7 +1174,7 @@ func (c *Center) maybeFinish(k *call) {
 	if outcome != sb.OutcomeCompleted {
 		row.Agent = ""
 	}
-	c.log.Info("call ended", "call_id", k.ID, "outcome", outcome, "hangup_by", k.hangupBy)
+	c.log.Info("call ended", "call_id", k.ID, "outcome", outcome, "hangup_by", end.HangupBy)
 	c.writeCDR(row)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/ivr"
+	"github.com/switchboard/switchboard/lifecycle"
 )
 
 // Route sends calls to a flow by dialed number and calendar.
@@ -305,23 +306,14 @@ func (c *Center) runIVR(k *call, cmd ivr.Command) {
 		k.Queue = sb.QueueName(cmd.Queue)
 		k.priority = cmd.Priority
 		k.skills = cmd.Skills
-		k.greetingDone = true
+		c.life(k, lifecycle.Queue{})
 		k.State = sb.CallPrompting
 		c.log.Info("flow queued call", "call_id", k.ID, "queue", cmd.Queue)
 		c.acdHunt(k)
 	case ivr.TransferCmd:
 		c.transfer(k, cmd)
 	case ivr.HangupCmd:
-		if k.outcome == "" {
-			k.outcome = sb.OutcomeIVR
-			if v.voicemail {
-				k.outcome = sb.OutcomeVoicemail
-			}
-		}
-		if k.hangupBy == "" {
-			k.hangupBy = "system"
-		}
-		c.hangupCaller(k)
+		c.life(k, lifecycle.FlowHangup{Voicemail: v.voicemail})
 	}
 }
 
@@ -340,9 +332,7 @@ func (c *Center) keepLateVoicemails(k *call) {
 		}
 		l.vm.Vars = k.ivr.sess.Vars()
 		c.lateVMs[name] = l
-		if k.outcome == "" {
-			k.outcome = sb.OutcomeVoicemail
-		}
+		c.life(k, lifecycle.VoicemailKept{})
 	}
 }
 
@@ -430,7 +420,7 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 	c.seq++
 	k.offerSeq = c.seq
 	k.agentCh = sb.ChannelID(fmt.Sprintf("%s-t%d", k.ID, k.attempts))
-	k.agentUp, k.agentGone = false, false
+	c.life(k, lifecycle.AgentDialed{Transfer: true})
 	k.ivr.transfer = cmd.Token
 	k.State = sb.CallTransfer
 	k.AgentChannel = k.agentCh
@@ -447,7 +437,7 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 		if _, err := c.pbx.Originate(ctx, req); err != nil {
 			c.log.Warn("transfer originate failed", "call_id", k.ID, "err", err)
 			c.post(func() {
-				if k.agentCh == ch && !k.agentGone {
+				if k.agentCh == ch && !k.life.AgentGone() {
 					c.channelGone(k, ch)
 				}
 			})

@@ -19,7 +19,7 @@ type CDRJournal interface {
 // journal writes what is known of a live call to its open row.
 func (c *Center) journal(k *call) {
 	j, ok := c.store.(CDRJournal)
-	if !ok || k.finished {
+	if !ok || k.life.Over() {
 		return
 	}
 	row := &sb.CDR{

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/dialer"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -534,13 +535,13 @@ func (c *Center) obEnqueue(ob *obCall, priority int) {
 	k.Answered = now
 	k.Queue = sb.QueueName(d.Queue)
 	k.priority = priority
-	k.greetingDone = true
+	c.life(k, lifecycle.Queue{})
 	k.ob = ob
 	ob.k = k
 	c.journal(k)
 	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign)
-	ac := c.acdCall(k)
-	ac.enqueued = true
+	c.acdCall(k)
+	c.life(k, lifecycle.Enqueued{})
 	k.State = sb.CallPrompting
 	c.acdEnqueue(k, "")
 }
@@ -552,17 +553,15 @@ func (c *Center) obAbandon(k *call) { c.obApply(k.ob, obcall.QueueExit{}) }
 // campaign's message plays and the call is hung up. A call whose end was
 // decided otherwise (a failure) ends that way.
 func (c *Center) obAbandonPerson(k *call, media []string) {
-	if k == nil || k.finished || k.outcome != "" {
+	if k == nil || k.life.Over() || k.life.Decided() {
 		return
 	}
 	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", k.ob.d.Campaign)
-	k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
-	if ac := c.acd.calls[k.ID]; ac != nil && !ac.exited {
-		ac.exited = true
-		c.acdApply(routing.Abandon{Call: k.ID})
-		c.acdCancelLegs(k, ac)
+	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
+	if c.acd.calls[k.ID] != nil {
+		c.life(k, lifecycle.GiveUpQueue{})
 	}
-	c.sayAndHangUp(k, "noagent", media)
+	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
 }
 
 // obAgentAnswered: an agent is about to be bridged with the person; with
@@ -668,9 +667,9 @@ func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
 	}
 	shares := map[sb.QueueName]bool{}
 	n := 0
-	for id, ac := range c.acd.calls {
+	for id := range c.acd.calls {
 		k := c.calls[id]
-		if k == nil || k.ob != nil || !ac.enqueued || ac.connected || ac.exited || ac.callback {
+		if k == nil || k.ob != nil || k.life.Routing() != lifecycle.RouteQueued {
 			continue
 		}
 		share, seen := shares[k.Queue]

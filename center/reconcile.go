@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -166,20 +167,19 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.reconcileFirst(k, snap, live)
 			continue
 		}
-		if k.agentCh != "" && !k.agentGone && k.offerSeq <= snap {
+		if k.agentCh != "" && !k.life.AgentGone() && k.offerSeq <= snap {
 			leg, ok := live[k.agentCh]
 			switch {
 			case !ok:
-				if !k.agentUp {
+				if !k.life.AgentUp() {
 					// Its end was lost with the link: make sure it is
 					// gone and offer again.
 					c.hangupChannel(k, k.agentCh)
 				}
 				c.channelGone(k, k.agentCh)
-			case !k.agentUp && leg.State == sb.ChannelUp:
+			case !k.life.AgentUp() && leg.State == sb.ChannelUp:
 				// The agent answered while the link was down.
-				k.agentUp = true
-				c.bridge(k)
+				c.life(k, lifecycle.AgentAnswered{})
 			}
 			// A leg still ringing goes on; its answer or end will come.
 		}
@@ -187,7 +187,7 @@ func (c *Center) reconcile(snap uint64, chans []sb.ChannelInfo, bridges []sb.Bri
 			c.channelGone(k, sb.ChannelID(k.ID))
 			continue
 		}
-		if k.State == sb.CallPrompting && !k.greetingDone {
+		if k.State == sb.CallPrompting && !k.life.Greeted() {
 			stalled = append(stalled, k)
 		}
 	}
@@ -336,7 +336,6 @@ func agentLegOf(ch sb.ChannelInfo) (string, bool) {
 // the caller's end can be applied to it.
 func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID, live map[sb.ChannelID]sb.ChannelInfo, card callCard, gone bool) *call {
 	k := c.newCall(ch, ch.Created)
-	k.greetingDone = true
 	c.log.Info("adopted call", "call_id", k.ID, "card", !card.Entered.IsZero())
 	if ch.State == sb.ChannelUp {
 		k.Answered = ch.Created
@@ -345,19 +344,22 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		c.applyCard(k, card)
 	}
 	c.journal(k)
+	adopted := lifecycle.Adopted{Gone: gone}
 	if b, ok := bridgeOf[ch.ID]; ok && b == sb.BridgeID("br-"+string(ch.ID)) {
 		// Caller and agent were talking: keep them talking.
 		for other, ob := range bridgeOf {
 			if ob == b && other != ch.ID {
 				if _, ok := live[other]; ok {
-					k.agentCh, k.agentUp, k.AgentChannel = other, true, other
+					k.agentCh, k.AgentChannel = other, other
 					c.byChannel[other] = k
 					k.Agent = c.agentForChannel(live[other])
 				}
 			}
 		}
-		k.bridgeMade, k.Bridge = true, b
+		adopted.Bridge, k.Bridge = true, b
 		if k.agentCh != "" {
+			adopted.Agent = true
+			c.life(k, adopted)
 			k.inBridge[ch.ID], k.inBridge[k.agentCh] = true, true
 			k.State = sb.CallBridged
 			k.Bridged = card.Bridged
@@ -368,7 +370,6 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 			if k.Agent != "" {
 				c.acdAdopt(k)
 			}
-			k.adoptedTalking = !gone
 			if attempt, ok := outbound.AttemptOf(ch.ID); ok {
 				// A campaign call talking across the restart: its
 				// attempt closes as answered when it ends, never dialed
@@ -384,6 +385,7 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 			return k
 		}
 	}
+	c.life(k, adopted)
 	if attempt, ok := outbound.AttemptOf(ch.ID); ok {
 		// A campaign call not yet with an agent when Switchboard
 		// stopped: its connect window is long gone. It is hung up and
@@ -392,9 +394,9 @@ func (c *Center) adopt(ch sb.ChannelInfo, bridgeOf map[sb.ChannelID]sb.BridgeID,
 		ob.k, k.ob = k, ob
 		c.ob[ch.ID] = ob
 		c.obApply(ob, obcall.AdoptedWaiting{})
-		k.outcome, k.hangupBy = sb.OutcomeAbandoned, "system"
+		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
 		if !gone {
-			c.hangupCaller(k)
+			c.life(k, lifecycle.HangUpCaller{})
 		}
 		return k
 	}
@@ -428,11 +430,11 @@ func (c *Center) agentForChannel(ch sb.ChannelInfo) sb.AgentID {
 // reconcileFirst: the legs of an agent-first call that vanished while the
 // link was down are gone.
 func (c *Center) reconcileFirst(k *call, snap uint64, live map[sb.ChannelID]sb.ChannelInfo) {
-	if _, ok := live[k.agentCh]; !ok && !k.agentGone {
+	if _, ok := live[k.agentCh]; !ok && !k.life.AgentGone() {
 		c.hangupChannel(k, k.agentCh)
 		c.firstGone(k, k.agentCh, 0)
 	}
-	if _, cust := k.first.m.Legs(); cust != agentfirst.LegNone && k.first.custSeq <= snap && !k.callerGone && !k.finished {
+	if _, cust := k.first.m.Legs(); cust != agentfirst.LegNone && k.first.custSeq <= snap && !k.life.CallerGone() && !k.life.Over() {
 		if _, ok := live[sb.ChannelID(k.ID)]; !ok {
 			c.hangupChannel(k, sb.ChannelID(k.ID))
 			c.firstGone(k, sb.ChannelID(k.ID), 0)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/recording"
 )
 
@@ -370,7 +371,7 @@ func (c *Center) startOnDemand(k *call) error {
 		return sb.Errorf(sb.EUNAVAILABLE, "recording is not configured")
 	}
 	p := c.rec.Policies.For(k.Queue, campaignOf(k))
-	talking := k.State == sb.CallBridged && !k.transferred
+	talking := k.State == sb.CallBridged && !k.life.Transferred()
 	if err := recording.OnDemand(p, k.Queue, k.ID, talking, c.liveRecordings(k) != nil); err != nil {
 		return err
 	}
@@ -532,19 +533,12 @@ func (c *Center) recoverRecordings(p recordingProbe) {
 		lr := &liveRecording{Live: recording.Reopen(row, c.endWatch()), call: k, exec: newSerial(context.Background(), &c.writeWG), id: row.ID}
 		c.recordings[name] = lr
 		c.recOpen.Add(1)
-		c.stepRecording(lr, recording.Recovered{Live: p.live[name], CallLive: k != nil && !k.finished, Sweep: p.sweep})
+		c.stepRecording(lr, recording.Recovered{Live: p.live[name], CallLive: k != nil && !k.life.Over(), Sweep: p.sweep})
 	}
 	// A call adopted talking whose recording never started (the crash
 	// came between the bridge and the start) is recorded from now on.
 	for _, k := range c.calls {
-		if !k.adoptedTalking {
-			continue
-		}
-		k.adoptedTalking = false
-		if len(k.recordings) == 0 && !k.finished && k.State == sb.CallBridged {
-			c.log.Info("recording an adopted call that had none", "call_id", k.ID)
-			c.startRecordings(k)
-		}
+		c.life(k, lifecycle.RecordingsRecovered{})
 	}
 }
 

@@ -49,7 +49,7 @@ func (c *Center) settle(k *call, what string, attrs []any, op func(ctx context.C
 		}
 		c.settleDone(what, attrs, err, 0, done)
 	}
-	if k != nil && !k.finished {
+	if k != nil && !k.life.Over() {
 		c.do(k, first)
 		return
 	}

@@ -138,7 +138,7 @@ func (c *Center) monitorable(call sb.CallID) (*call, error) {
 // talkingAgent returns the agent talking on the call, "" when none: the
 // call is bridged to an agent's answered leg (not to a transfer target).
 func talkingAgent(k *call) sb.AgentID {
-	if k.State != sb.CallBridged || k.transferred || k.agentCh == "" || !k.agentUp || k.agentGone {
+	if k.State != sb.CallBridged || k.life.Transferred() || k.agentCh == "" || !k.life.AgentUp() {
 		return ""
 	}
 	return k.Agent
@@ -187,7 +187,7 @@ func (k *call) nextLeg() int {
 // supervisorUp: the supervisor's channel is in the application.
 func (c *Center) supervisorUp(k *call, ch sb.ChannelInfo) {
 	m := k.monitor
-	if m == nil || m.sup != ch.ID || k.callerGone || k.agentGone {
+	if m == nil || m.sup != ch.ID || k.life.CallerGone() || k.life.AgentGone() {
 		c.hangupOrphan(ch.ID)
 		return
 	}
@@ -263,7 +263,7 @@ func (c *Center) monitorLegGone(k *call, ch sb.ChannelID) bool {
 		return true
 	case strings.Contains(string(ch), "-sn"):
 		delete(c.byChannel, ch)
-		if ch == m.snoop && !m.st.InCall && !k.callerGone && !k.agentGone {
+		if ch == m.snoop && !m.st.InCall && !k.life.CallerGone() && !k.life.AgentGone() {
 			m.snoop = "" // the snoop died by itself; the supervisor stays until told
 			m.st.Snooping = false
 		}
