@@ -144,7 +144,7 @@ func writeJSON(w http.ResponseWriter, code int, body any) {
 		w.WriteHeader(code)
 		return
 	}
-	b, err := json.Marshal(body)
+	b, err := marshalJSON(body)
 	if err != nil {
 		code, b = http.StatusInternalServerError, []byte(`{"message":"encoding failed"}`)
 	}

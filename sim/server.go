@@ -2,13 +2,13 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -298,7 +298,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrClosed
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: withSessionConn}
 	srv := s.srv
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -495,26 +495,48 @@ func (s *Server) emit(apps []string, typ string, fields map[string]any) {
 }
 
 // emitAt is emit with the event's timestamp at (an event created earlier
-// and sent late).
+// and sent late). The event is fields with type, timestamp and
+// asterisk_id added (fields itself is left as it is), keys in sorted
+// order after the leading application, as json.Marshal orders a map's.
 func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at time.Time) {
 	if len(apps) == 0 {
 		return
 	}
-	fields["type"] = typ
-	fields["timestamp"] = ariTime(at)
-	fields["asterisk_id"] = s.opts.EntityID
-	body, err := json.Marshal(fields)
-	if err != nil {
-		s.log.Error("sim: encode event", "type", typ, "error", err)
-		return
+	keys := make([]string, 0, len(fields)+3)
+	for k := range fields {
+		if k != "type" && k != "timestamp" && k != "asterisk_id" {
+			keys = append(keys, k)
+		}
 	}
+	keys = append(keys, "type", "timestamp", "asterisk_id")
+	slices.Sort(keys)
+	// body is the event after the application field: ,"k":v,...}
+	body := make([]byte, 0, 1024)
+	var err error
+	for _, k := range keys {
+		body = append(body, ',')
+		body = appendString(body, k)
+		body = append(body, ':')
+		switch k {
+		case "type":
+			body = appendString(body, typ)
+		case "timestamp":
+			body = appendTime(body, at)
+		case "asterisk_id":
+			body = appendString(body, s.opts.EntityID)
+		default:
+			if body, err = appendJSON(body, fields[k]); err != nil {
+				s.log.Error("sim: encode event", "type", typ, "error", err)
+				return
+			}
+		}
+	}
+	body = append(body, '}')
 	for _, app := range apps {
-		name, _ := json.Marshal(app)
-		msg := make([]byte, 0, len(body)+len(name)+16)
+		msg := make([]byte, 0, len(body)+len(app)+24)
 		msg = append(msg, `{"application":`...)
-		msg = append(msg, name...)
-		msg = append(msg, ',')
-		msg = append(msg, body[1:]...)
+		msg = appendString(msg, app)
+		msg = append(msg, body...)
 		s.deliver(app, typ, msg)
 	}
 }
@@ -582,6 +604,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(1 << 20)
 
 	ctx := ws.CloseRead(context.Background())
+	sc, _ := r.Context().Value(sessionConnKey{}).(*sessionConn)
 	for {
 		select {
 		case <-c.done:
@@ -594,9 +617,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			ws.CloseNow()
 			return
 		case msg := <-c.q:
-			wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
-			err := ws.Write(wctx, websocket.MessageText, msg)
-			cancel()
+			var err error
+			if sc != nil {
+				err = s.writeBurst(ctx, ws, sc, c, msg)
+			} else {
+				wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+				err = ws.Write(wctx, websocket.MessageText, msg)
+				cancel()
+			}
 			if err != nil {
 				s.mu.Lock()
 				s.detachConn(c, ctx.Err() == nil)
@@ -606,6 +634,27 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// writeBurst writes msg and the events queued behind it (up to maxCork
+// bytes) as websocket messages, one frame each, corked into one write
+// within Options.WriteTimeout.
+func (s *Server) writeBurst(ctx context.Context, ws *websocket.Conn, sc *sessionConn, c *wsConn, msg []byte) error {
+	sc.cork()
+	err := ws.Write(ctx, websocket.MessageText, msg)
+	for err == nil && sc.heldLen() < maxCork {
+		select {
+		case msg = <-c.q:
+			err = ws.Write(ctx, websocket.MessageText, msg)
+			continue
+		default:
+		}
+		break
+	}
+	if uerr := sc.uncork(s.opts.WriteTimeout); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 func newServerClock(opts Options) *Clock {

@@ -167,30 +167,46 @@ type storedRec struct {
 
 // ---- JSON snapshots (field names as in the ARI models) ----
 
-func (s *Server) chanJSON(c *channel) map[string]any {
-	m := map[string]any{
-		"id":           c.id,
-		"protocol_id":  "",
-		"name":         c.name,
-		"state":        c.state,
-		"caller":       map[string]any{"name": c.caller.name, "number": c.caller.number},
-		"connected":    map[string]any{"name": c.connected.name, "number": c.connected.number},
-		"accountcode":  "",
-		"dialplan":     map[string]any{"context": c.context, "exten": c.exten, "priority": c.priority, "app_name": c.appName, "app_data": c.appData},
-		"creationtime": ariTime(c.created),
-		"language":     "en",
-	}
+// chanJSON is c as an ARI Channel, encoded now (keys in json.Marshal's
+// order).
+func (s *Server) chanJSON(c *channel) rawJSON {
+	o := newObject(make([]byte, 0, 384))
+	o.str("accountcode", "")
+	o.key("caller")
+	o.b = appendCallerID(o.b, c.caller)
+	o.key("connected")
+	o.b = appendCallerID(o.b, c.connected)
+	o.time("creationtime", c.created)
+	o.key("dialplan")
+	dp := newObject(o.b)
+	dp.str("app_data", c.appData)
+	dp.str("app_name", c.appName)
+	dp.str("context", c.context)
+	dp.str("exten", c.exten)
+	dp.int("priority", c.priority)
+	o.b = dp.end()
+	o.str("id", c.id)
+	o.str("language", "en")
+	o.str("name", c.name)
+	o.key("protocol_id")
 	if c.tech == "PJSIP" || c.tech == "SIP" {
-		m["protocol_id"] = c.id + "@sim"
+		o.b = appendString(o.b, c.id+"@sim")
+	} else {
+		o.b = appendString(o.b, "")
 	}
-	return m
+	o.str("state", c.state)
+	return o.end()
 }
 
-func (s *Server) bridgeJSON(b *bridge) map[string]any {
-	ids := make([]string, 0, len(b.chans))
-	for _, c := range b.chans {
-		ids = append(ids, c.id)
-	}
+func appendCallerID(b []byte, id callerID) []byte {
+	o := newObject(b)
+	o.str("name", id.name)
+	o.str("number", id.number)
+	return o.end()
+}
+
+// bridgeJSON is b as an ARI Bridge, encoded now.
+func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	tech := "simple_bridge"
 	if len(b.chans) > 2 {
 		tech = "softmix"
@@ -198,17 +214,25 @@ func (s *Server) bridgeJSON(b *bridge) map[string]any {
 	if b.btype == "holding" {
 		tech = "holding_bridge"
 	}
-	return map[string]any{
-		"id":           b.id,
-		"technology":   tech,
-		"bridge_type":  b.btype,
-		"bridge_class": "stasis",
-		"creator":      "Stasis",
-		"name":         b.name,
-		"channels":     ids,
-		"creationtime": ariTime(b.created),
-		"video_mode":   "none",
+	o := newObject(make([]byte, 0, 256))
+	o.str("bridge_class", "stasis")
+	o.str("bridge_type", b.btype)
+	o.key("channels")
+	o.b = append(o.b, '[')
+	for i, c := range b.chans {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendString(o.b, c.id)
 	}
+	o.b = append(o.b, ']')
+	o.time("creationtime", b.created)
+	o.str("creator", "Stasis")
+	o.str("id", b.id)
+	o.str("name", b.name)
+	o.str("technology", tech)
+	o.str("video_mode", "none")
+	return o.end()
 }
 
 func (s *Server) playbackJSON(p *playback) map[string]any {
