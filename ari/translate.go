@@ -26,18 +26,33 @@ const (
 // A frame is decoded once, into wireEvent, which holds only the fields
 // Switchboard reads: ari.DecodeEvent decodes every frame twice (its type,
 // then the whole event) and each channel and timestamp in it twice again,
-// which was the largest share of serve's CPU per event under load.
+// which was the largest share of serve's CPU per event under load. The
+// frame is read by readWire, or by json.Unmarshal when readWire cannot
+// tell what json.Unmarshal would make of it.
 func decode(data []byte, node string) (sb.Event, decodeResult, error) {
 	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		var m struct {
-			Type string `json:"type"`
+	if !readWire(data, &w) {
+		w = wireEvent{}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return undecodable(data, err)
 		}
-		if json.Unmarshal(data, &m) == nil && m.Type != "" && !knownType[m.Type] {
-			return nil, ignored, nil // a newer Asterisk's event, not garbage
-		}
-		return nil, malformed, err
 	}
+	return fromWire(&w, node)
+}
+
+// undecodable classifies a frame json.Unmarshal refused.
+func undecodable(data []byte, err error) (sb.Event, decodeResult, error) {
+	var m struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &m) == nil && m.Type != "" && !knownType[m.Type] {
+		return nil, ignored, nil // a newer Asterisk's event, not garbage
+	}
+	return nil, malformed, err
+}
+
+// fromWire classifies and translates a decoded frame.
+func fromWire(w *wireEvent, node string) (sb.Event, decodeResult, error) {
 	if w.Type == "" {
 		return nil, malformed, errors.New("ari event: no type")
 	}
