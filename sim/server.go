@@ -172,6 +172,9 @@ type Server struct {
 	stats     Stats
 	sentByApp map[string]int64
 	callLog   []*CallRecord // Options.KeepCallLog
+	// evBuf and snap are the buffers events (emitAt) and snapshots
+	// (chanJSON, bridgeJSON) are encoded in before being copied out.
+	evBuf, snap []byte
 
 	// Faults (faults.go, inject.go) and counters.
 	faults          Faults
@@ -511,7 +514,8 @@ func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at tim
 	keys = append(keys, "type", "timestamp", "asterisk_id")
 	slices.Sort(keys)
 	// body is the event after the application field: ,"k":v,...}
-	body := make([]byte, 0, 1024)
+	body := s.evBuf[:0]
+	defer func() { s.evBuf = body }()
 	var err error
 	for _, k := range keys {
 		body = append(body, ',')
@@ -533,7 +537,7 @@ func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at tim
 	}
 	body = append(body, '}')
 	for _, app := range apps {
-		msg := make([]byte, 0, len(body)+len(app)+24)
+		msg := make([]byte, 0, len(body)+len(app)+32)
 		msg = append(msg, `{"application":`...)
 		msg = appendString(msg, app)
 		msg = append(msg, body...)
@@ -619,7 +623,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case msg := <-c.q:
 			var err error
 			if sc != nil {
-				err = s.writeBurst(ctx, ws, sc, c, msg)
+				err = s.writeBurst(ws, sc, c, msg)
 			} else {
 				wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
 				err = ws.Write(wctx, websocket.MessageText, msg)
@@ -639,13 +643,16 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // writeBurst writes msg and the events queued behind it (up to maxCork
 // bytes) as websocket messages, one frame each, corked into one write
 // within Options.WriteTimeout.
-func (s *Server) writeBurst(ctx context.Context, ws *websocket.Conn, sc *sessionConn, c *wsConn, msg []byte) error {
+func (s *Server) writeBurst(ws *websocket.Conn, sc *sessionConn, c *wsConn, msg []byte) error {
+	// The writes only fill sc's buffer: they need no deadline of their
+	// own (whose timer the library would arm for each).
+	wctx := context.Background()
 	sc.cork()
-	err := ws.Write(ctx, websocket.MessageText, msg)
+	err := ws.Write(wctx, websocket.MessageText, msg)
 	for err == nil && sc.heldLen() < maxCork {
 		select {
 		case msg = <-c.q:
-			err = ws.Write(ctx, websocket.MessageText, msg)
+			err = ws.Write(wctx, websocket.MessageText, msg)
 			continue
 		default:
 		}

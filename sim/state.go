@@ -168,9 +168,9 @@ type storedRec struct {
 // ---- JSON snapshots (field names as in the ARI models) ----
 
 // chanJSON is c as an ARI Channel, encoded now (keys in json.Marshal's
-// order).
+// order). Called with s.mu held.
 func (s *Server) chanJSON(c *channel) rawJSON {
-	o := newObject(make([]byte, 0, 384))
+	o := newObject(s.snap[:0])
 	o.str("accountcode", "")
 	o.key("caller")
 	o.b = appendCallerID(o.b, c.caller)
@@ -195,7 +195,14 @@ func (s *Server) chanJSON(c *channel) rawJSON {
 		o.b = appendString(o.b, "")
 	}
 	o.str("state", c.state)
-	return o.end()
+	return s.snapped(o.end())
+}
+
+// snapped returns a copy of b, a snapshot encoded in s.snap, and keeps b's
+// array as s.snap for the next one.
+func (s *Server) snapped(b []byte) rawJSON {
+	s.snap = b
+	return rawJSON(append(make([]byte, 0, len(b)), b...))
 }
 
 func appendCallerID(b []byte, id callerID) []byte {
@@ -205,7 +212,7 @@ func appendCallerID(b []byte, id callerID) []byte {
 	return o.end()
 }
 
-// bridgeJSON is b as an ARI Bridge, encoded now.
+// bridgeJSON is b as an ARI Bridge, encoded now. Called with s.mu held.
 func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	tech := "simple_bridge"
 	if len(b.chans) > 2 {
@@ -214,7 +221,7 @@ func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	if b.btype == "holding" {
 		tech = "holding_bridge"
 	}
-	o := newObject(make([]byte, 0, 256))
+	o := newObject(s.snap[:0])
 	o.str("bridge_class", "stasis")
 	o.str("bridge_type", b.btype)
 	o.key("channels")
@@ -232,7 +239,7 @@ func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	o.str("name", b.name)
 	o.str("technology", tech)
 	o.str("video_mode", "none")
-	return o.end()
+	return s.snapped(o.end())
 }
 
 func (s *Server) playbackJSON(p *playback) map[string]any {
