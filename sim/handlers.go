@@ -614,7 +614,7 @@ func (s *Server) setVar(r *request) reply {
 		return noContent()
 	}
 	c.vars[name] = v
-	s.emit(s.chanApps(c), "ChannelVarset", map[string]any{"variable": name, "value": v, "channel": s.chanJSON(c)})
+	s.emit(s.chanApps(c), "ChannelVarset", map[string]any{"variable": name, "value": v, "channel": chanNow{c}})
 	return noContent()
 }
 

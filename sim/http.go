@@ -199,12 +199,15 @@ func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.Handl
 				return
 			}
 			if b := bytes.TrimSpace(buf.Bytes()); len(b) > 0 && !bytes.Equal(b, []byte("null")) {
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.UseNumber()
-				var m map[string]any
-				if err := dec.Decode(&m); err != nil {
-					writeJSON(w, http.StatusBadRequest, errBody("Request body is not a JSON object"))
-					return
+				m, ok := parseBody(b)
+				if !ok {
+					dec := json.NewDecoder(bytes.NewReader(b))
+					dec.UseNumber()
+					m = nil
+					if err := dec.Decode(&m); err != nil {
+						writeJSON(w, http.StatusBadRequest, errBody("Request body is not a JSON object"))
+						return
+					}
 				}
 				req.body = m
 			}

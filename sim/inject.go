@@ -438,6 +438,10 @@ func withSessionConn(ctx context.Context, c net.Conn) context.Context {
 
 // ---- request counts ----
 
+// requestKey is a Stats.Requests key, "METHOD /pattern", before it is
+// joined (counted builds no string per request).
+type requestKey struct{ method, pattern string }
+
 // counted counts each request under its route's METHOD and path pattern,
 // then serves it.
 func (s *Server) counted(mux *http.ServeMux) http.Handler {
@@ -450,7 +454,7 @@ func (s *Server) counted(mux *http.ServeMux) http.Handler {
 			pat = "(no route)"
 		}
 		s.mu.Lock()
-		s.requests[r.Method+" "+pat]++
+		s.requests[requestKey{r.Method, pat}]++
 		s.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	})

@@ -111,12 +111,19 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	}
+	if a, ok := v.(jsonAppender); ok {
+		return a.appendJSON(b), nil
+	}
 	j, err := json.Marshal(v)
 	if err != nil {
 		return b, err
 	}
 	return append(b, j...), nil
 }
+
+// jsonAppender is a value that appends its own JSON (chanNow, bridgeNow),
+// as its MarshalJSON would write it.
+type jsonAppender interface{ appendJSON([]byte) []byte }
 
 func jsonKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

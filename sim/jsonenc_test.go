@@ -80,6 +80,12 @@ func TestSnapshotsAreTheMapsJSON(t *testing.T) {
 			if got := s.chanJSON(c); !bytes.Equal(got, want) {
 				t.Errorf("chanJSON:\n got %s\nwant %s", got, want)
 			}
+			if got, _ := marshalJSON(chanNow{c}); !bytes.Equal(got, want) {
+				t.Errorf("chanNow:\n got %s\nwant %s", got, want)
+			}
+			if got, _ := json.Marshal(chanNow{c}); !bytes.Equal(got, want) {
+				t.Errorf("json.Marshal(chanNow):\n got %s\nwant %s", got, want)
+			}
 		}
 	}
 	for n := range 4 {
@@ -104,6 +110,9 @@ func TestSnapshotsAreTheMapsJSON(t *testing.T) {
 			if got := s.bridgeJSON(b); !bytes.Equal(got, want) {
 				t.Errorf("bridgeJSON:\n got %s\nwant %s", got, want)
 			}
+			if got, _ := marshalJSON(bridgeNow{b}); !bytes.Equal(got, want) {
+				t.Errorf("bridgeNow:\n got %s\nwant %s", got, want)
+			}
 		}
 	}
 }
@@ -119,6 +128,7 @@ func TestEventIsTheMapsJSON(t *testing.T) {
 		for _, fields := range []map[string]any{
 			{},
 			{"cause": 16, "cause_txt": "Normal Clearing", "channel": s.chanJSON(&channel{id: "1.2", created: at})},
+			{"peer": chanNow{&channel{id: "p<", tech: "PJSIP"}}, "bridge": bridgeNow{&bridge{id: "b"}}},
 			{"variable": "X<", "value": "1", "zz": []string{"a"}, "aa": map[string]any{"k": nil}},
 			{"type": "spoofed", "timestamp": 1, "asterisk_id": "other"},
 		} {

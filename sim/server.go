@@ -185,7 +185,7 @@ type Server struct {
 	held            map[*heldEvent]struct{}
 	heldOrder       []*heldEvent // reordered events, in the order held
 	eventsByType    map[string]int64
-	requests        map[string]int64
+	requests        map[requestKey]int64
 	sessionLimit    int
 	sessions        int
 	sessionsRefused int64
@@ -243,7 +243,7 @@ func New(opts Options) *Server {
 		stalls:       map[*stall]struct{}{},
 		held:         map[*heldEvent]struct{}{},
 		eventsByType: map[string]int64{},
-		requests:     map[string]int64{},
+		requests:     map[requestKey]int64{},
 		sessionLimit: opts.SessionLimit,
 	}
 	s.setFaults(opts.Faults)
@@ -382,7 +382,10 @@ func (s *Server) Stats() Stats {
 		st.SentByApp[k] = v
 	}
 	st.EventsByType = copyMap(s.eventsByType)
-	st.Requests = copyMap(s.requests)
+	st.Requests = make(map[string]int64, len(s.requests))
+	for k, v := range s.requests {
+		st.Requests[k.method+" "+k.pattern] += v
+	}
 	st.Faults = copyMap(s.faultCounts)
 	st.Stalled, st.RecordingsHeld = int64(len(s.stalls)), int64(len(s.held))
 	st.Sessions, st.SessionsRefused = int64(s.sessions), s.sessionsRefused
@@ -537,7 +540,7 @@ func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at tim
 	}
 	body = append(body, '}')
 	for _, app := range apps {
-		msg := make([]byte, 0, len(body)+len(app)+32)
+		msg := newMsg(len(body) + len(app) + 32)
 		msg = append(msg, `{"application":`...)
 		msg = appendString(msg, app)
 		msg = append(msg, body...)
@@ -628,6 +631,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
 				err = ws.Write(wctx, websocket.MessageText, msg)
 				cancel()
+				freeMsg(msg)
 			}
 			if err != nil {
 				s.mu.Lock()
@@ -649,10 +653,12 @@ func (s *Server) writeBurst(ws *websocket.Conn, sc *sessionConn, c *wsConn, msg 
 	wctx := context.Background()
 	sc.cork()
 	err := ws.Write(wctx, websocket.MessageText, msg)
+	freeMsg(msg)
 	for err == nil && sc.heldLen() < maxCork {
 		select {
 		case msg = <-c.q:
 			err = ws.Write(wctx, websocket.MessageText, msg)
+			freeMsg(msg)
 			continue
 		default:
 		}
@@ -662,6 +668,29 @@ func (s *Server) writeBurst(ws *websocket.Conn, sc *sessionConn, c *wsConn, msg 
 		err = uerr
 	}
 	return err
+}
+
+// msgPool recycles the buffers of events written (ws.Write copies a
+// message out before it returns).
+var msgPool sync.Pool // of *[]byte
+
+// minMsg is the least capacity of a pooled event buffer: most events fit.
+const minMsg = 1024
+
+// newMsg returns an empty buffer for an event of about n bytes.
+func newMsg(n int) []byte {
+	if p, _ := msgPool.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, minMsg))
+}
+
+// freeMsg gives back the buffer of an event written.
+func freeMsg(b []byte) {
+	if cap(b) <= 8*minMsg {
+		b = b[:0]
+		msgPool.Put(&b)
+	}
 }
 
 func newServerClock(opts Options) *Clock {

@@ -167,10 +167,33 @@ type storedRec struct {
 
 // ---- JSON snapshots (field names as in the ARI models) ----
 
-// chanJSON is c as an ARI Channel, encoded now (keys in json.Marshal's
-// order). Called with s.mu held.
-func (s *Server) chanJSON(c *channel) rawJSON {
-	o := newObject(s.snap[:0])
+// chanJSON is c as an ARI Channel, encoded now. Called with s.mu held.
+func (s *Server) chanJSON(c *channel) rawJSON { return s.snapped(appendChannel(s.snap[:0], c)) }
+
+// snapped returns a copy of b, a snapshot encoded in s.snap, and keeps b's
+// array as s.snap for the next one.
+func (s *Server) snapped(b []byte) rawJSON {
+	s.snap = b
+	return rawJSON(append(make([]byte, 0, len(b)), b...))
+}
+
+// chanNow is c's ARI Channel encoded where the event that holds it is, in
+// emitAt, for an event emitted as soon as it is made (a REST answer, an
+// event held back, take a chanJSON snapshot).
+type chanNow struct{ c *channel }
+
+func (v chanNow) appendJSON(b []byte) []byte   { return appendChannel(b, v.c) }
+func (v chanNow) MarshalJSON() ([]byte, error) { return appendChannel(nil, v.c), nil }
+
+// bridgeNow is chanNow for a bridge.
+type bridgeNow struct{ b *bridge }
+
+func (v bridgeNow) appendJSON(b []byte) []byte   { return appendBridge(b, v.b) }
+func (v bridgeNow) MarshalJSON() ([]byte, error) { return appendBridge(nil, v.b), nil }
+
+// appendChannel appends c as an ARI Channel (keys in json.Marshal's order).
+func appendChannel(b []byte, c *channel) []byte {
+	o := newObject(b)
 	o.str("accountcode", "")
 	o.key("caller")
 	o.b = appendCallerID(o.b, c.caller)
@@ -195,14 +218,7 @@ func (s *Server) chanJSON(c *channel) rawJSON {
 		o.b = appendString(o.b, "")
 	}
 	o.str("state", c.state)
-	return s.snapped(o.end())
-}
-
-// snapped returns a copy of b, a snapshot encoded in s.snap, and keeps b's
-// array as s.snap for the next one.
-func (s *Server) snapped(b []byte) rawJSON {
-	s.snap = b
-	return rawJSON(append(make([]byte, 0, len(b)), b...))
+	return o.end()
 }
 
 func appendCallerID(b []byte, id callerID) []byte {
@@ -213,7 +229,10 @@ func appendCallerID(b []byte, id callerID) []byte {
 }
 
 // bridgeJSON is b as an ARI Bridge, encoded now. Called with s.mu held.
-func (s *Server) bridgeJSON(b *bridge) rawJSON {
+func (s *Server) bridgeJSON(b *bridge) rawJSON { return s.snapped(appendBridge(s.snap[:0], b)) }
+
+// appendBridge appends b as an ARI Bridge.
+func appendBridge(dst []byte, b *bridge) []byte {
 	tech := "simple_bridge"
 	if len(b.chans) > 2 {
 		tech = "softmix"
@@ -221,7 +240,7 @@ func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	if b.btype == "holding" {
 		tech = "holding_bridge"
 	}
-	o := newObject(s.snap[:0])
+	o := newObject(dst)
 	o.str("bridge_class", "stasis")
 	o.str("bridge_type", b.btype)
 	o.key("channels")
@@ -239,7 +258,7 @@ func (s *Server) bridgeJSON(b *bridge) rawJSON {
 	o.str("name", b.name)
 	o.str("technology", tech)
 	o.str("video_mode", "none")
-	return s.snapped(o.end())
+	return o.end()
 }
 
 func (s *Server) playbackJSON(p *playback) map[string]any {
@@ -369,7 +388,7 @@ func (s *Server) chanEvent(c *channel, typ string, extra map[string]any) {
 	if extra == nil {
 		extra = map[string]any{}
 	}
-	extra["channel"] = s.chanJSON(c)
+	extra["channel"] = chanNow{c}
 	s.emit(s.chanApps(c), typ, extra)
 }
 
@@ -461,7 +480,7 @@ func (s *Server) enterStasis(c *channel, app string, args []string, replace *cha
 	}
 	f := map[string]any{"args": args}
 	if replace != nil {
-		f["replace_channel"] = s.chanJSON(replace)
+		f["replace_channel"] = chanNow{replace}
 	}
 	s.chanEvent(c, "StasisStart", f)
 }
@@ -637,7 +656,7 @@ func (s *Server) addToBridge(b *bridge, c *channel) {
 	}
 	c.bridge = b
 	b.chans = append(b.chans, c)
-	s.emit(s.bridgeApps(b), "ChannelEnteredBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+	s.emit(s.bridgeApps(b), "ChannelEnteredBridge", map[string]any{"bridge": bridgeNow{b}, "channel": chanNow{c}})
 	if len(b.chans) > 1 {
 		for _, m := range b.chans {
 			s.startTalk(m)
@@ -679,7 +698,7 @@ func (s *Server) removeFromBridge(c *channel) {
 		}
 	}
 	c.bridge = nil
-	s.emit(s.bridgeApps(b, c), "ChannelLeftBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+	s.emit(s.bridgeApps(b, c), "ChannelLeftBridge", map[string]any{"bridge": bridgeNow{b}, "channel": chanNow{c}})
 }
 
 func (s *Server) destroyBridge(b *bridge) {
@@ -696,7 +715,7 @@ func (s *Server) destroyBridge(b *bridge) {
 	delete(s.bridges, b.id)
 	// Only applications still subscribed get it: none for a bridge no
 	// application channel was in when it was deleted.
-	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": s.bridgeJSON(b)})
+	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": bridgeNow{b}})
 }
 
 // ---- DTMF ----
