@@ -611,6 +611,7 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 	stopClose := context.AfterFunc(ctx, func() { conn.CloseNow() })
 	defer stopClose()
 	var buf bytes.Buffer
+	var dec eventDecoder
 	for {
 		_, r, err := conn.Reader(context.Background())
 		if err != nil {
@@ -627,7 +628,7 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 		if a.frameTap != nil {
 			a.frameTap(buf.Bytes())
 		}
-		e, res, err := decode(buf.Bytes(), a.Node())
+		e, res, err := dec.decode(buf.Bytes(), a.Node())
 		switch res {
 		case decoded:
 			a.enqueuePBX(e)

@@ -92,6 +92,9 @@ func newRESTTransport(n int, requestTimeout time.Duration, dial dialFunc) *http.
 		ResponseHeaderTimeout: 2 * requestTimeout,
 		TLSHandshakeTimeout:   requestTimeout,
 		ForceAttemptHTTP2:     false,
+		// ARI answers are small JSON on a near link: asking for gzip
+		// (Accept-Encoding) would only cost a header map per request.
+		DisableCompression: true,
 	}
 }
 

@@ -14,8 +14,31 @@ import (
 // decode then hands to json.Unmarshal; so whenever readWire succeeds, w
 // is what json.Unmarshal would have made of the frame (FuzzReadWire
 // checks it). Asterisk's frames are all of the plain kind.
-func readWire(data []byte, w *wireEvent) bool {
-	r := wireReader{b: data}
+func readWire(data []byte, w *wireEvent) bool { return readWireInto(data, w, new(wireScratch)) }
+
+// wireScratch holds the objects a wireEvent points to, which readWireInto
+// reuses from frame to frame for the events reader: the events it
+// translates keep no pointer into them.
+type wireScratch struct {
+	channel                       wireChannel
+	caller                        wireCaller
+	dialplan                      wireDialplan
+	replace, bridge, peer, dialer wireRef
+	playback                      wirePlayback
+	recording                     wireRecording
+	endpoint                      wireEndpoint
+}
+
+// use returns p, zeroed.
+func use[T any](p *T) *T {
+	var zero T
+	*p = zero
+	return p
+}
+
+// readWireInto is readWire with the objects w points to taken from sc.
+func readWireInto(data []byte, w *wireEvent, sc *wireScratch) bool {
+	r := wireReader{b: data, sc: sc}
 	var seen uint32
 	ok := r.object(func(k []byte) bool {
 		f, found := eventFields[string(k)]
@@ -31,18 +54,18 @@ func readWire(data []byte, w *wireEvent) bool {
 		}
 		switch f {
 		case fType:
-			return r.str(&w.Type)
+			return r.interned(&w.Type)
 		case fNode:
 			return r.str(&w.Node)
 		case fTimestamp:
 			return r.time(&w.Timestamp)
 		case fChannel:
-			w.Channel = new(wireChannel)
+			w.Channel = use(&sc.channel)
 			return r.channel(w.Channel)
 		case fArgs:
 			return r.strings(&w.Args)
 		case fReplaceChannel:
-			w.ReplaceChannel = new(wireRef)
+			w.ReplaceChannel = use(&sc.replace)
 			return r.ref(w.ReplaceChannel)
 		case fDigit:
 			return r.str(&w.Digit)
@@ -55,19 +78,19 @@ func readWire(data []byte, w *wireEvent) bool {
 		case fSoft:
 			return r.bool(&w.Soft)
 		case fBridge:
-			w.Bridge = new(wireRef)
+			w.Bridge = use(&sc.bridge)
 			return r.ref(w.Bridge)
 		case fPlayback:
-			w.Playback = new(wirePlayback)
+			w.Playback = use(&sc.playback)
 			return r.playback(w.Playback)
 		case fRecording:
-			w.Recording = new(wireRecording)
+			w.Recording = use(&sc.recording)
 			return r.recording(w.Recording)
 		case fPeer:
-			w.Peer = new(wireRef)
+			w.Peer = use(&sc.peer)
 			return r.ref(w.Peer)
 		case fCaller:
-			w.Caller = new(wireRef)
+			w.Caller = use(&sc.dialer)
 			return r.ref(w.Caller)
 		case fDialstatus:
 			return r.str(&w.Dialstatus)
@@ -76,7 +99,7 @@ func readWire(data []byte, w *wireEvent) bool {
 		case fValue:
 			return r.str(&w.Value)
 		case fEndpoint:
-			w.Endpoint = new(wireEndpoint)
+			w.Endpoint = use(&sc.endpoint)
 			return r.endpoint(w.Endpoint)
 		}
 		return false
@@ -123,8 +146,9 @@ var eventFields = map[string]int{
 // wireReader reads JSON from b at i. Every method reports false when the
 // input is not of the plain kind readWire takes.
 type wireReader struct {
-	b []byte
-	i int
+	b  []byte
+	i  int
+	sc *wireScratch
 }
 
 func (r *wireReader) space() {
@@ -221,6 +245,35 @@ func (r *wireReader) str(dst *string) bool {
 	}
 	return ok
 }
+
+// interned is str for a field of few values (event types, channel
+// states, languages): a known value costs no allocation.
+func (r *wireReader) interned(dst *string) bool {
+	b, ok := r.raw()
+	if !ok {
+		return false
+	}
+	if s, found := internedStrings[string(b)]; found {
+		*dst = s
+	} else {
+		*dst = string(b)
+	}
+	return true
+}
+
+// internedStrings are the ARI event types (knownType), channel states and
+// a few languages.
+var internedStrings = func() map[string]string {
+	m := map[string]string{}
+	for t := range knownType {
+		m[t] = t
+	}
+	for _, s := range []string{"Down", "Rsrvd", "OffHook", "Dialing", "Ring", "Ringing", "Up", "Busy",
+		"Dialing Offhook", "Pre-ring", "Unknown", "en", "en_US", "en_GB", "fr", "de", "es"} {
+		m[s] = s
+	}
+	return m
+}()
 
 func (r *wireReader) bool(dst *bool) bool {
 	switch r.next() {
@@ -447,17 +500,14 @@ func (r *wireReader) channel(dst *wireChannel) bool {
 		case "name":
 			return 1, r.strField(&dst.Name)
 		case "state":
-			return 2, r.strField(&dst.State)
+			return 2, r.null() || r.interned(&dst.State)
 		case "language":
-			return 3, r.strField(&dst.Language)
+			return 3, r.null() || r.interned(&dst.Language)
 		case "caller":
 			if r.null() {
 				return 4, true
 			}
-			dst.Caller = &struct {
-				Name   string `json:"name"`
-				Number string `json:"number"`
-			}{}
+			dst.Caller = use(&r.sc.caller)
 			c := dst.Caller
 			return 4, r.each(func(k []byte) (int, bool) {
 				switch string(k) {
@@ -472,10 +522,7 @@ func (r *wireReader) channel(dst *wireChannel) bool {
 			if r.null() {
 				return 5, true
 			}
-			dst.Dialplan = &struct {
-				Context string `json:"context"`
-				Exten   string `json:"exten"`
-			}{}
+			dst.Dialplan = use(&r.sc.dialplan)
 			d := dst.Dialplan
 			return 5, r.each(func(k []byte) (int, bool) {
 				switch string(k) {
