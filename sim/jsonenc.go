@@ -192,9 +192,40 @@ func appendString(b []byte, s string) []byte {
 // appendTime appends t as an ARI time string ("2026-11-23T12:00:00.000+0000",
 // in UTC): digits and punctuation only, nothing to escape.
 func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, ariDateFormat)
+		return append(b, '"')
+	}
+	hour, min, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, ariDateFormat)
-	return append(b, '"')
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, min, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, ms, 3)
+	return append(b, "+0000\""...)
+}
+
+// appendDigits appends v (>= 0) in n digits, zero-padded.
+func appendDigits(b []byte, v, n int) []byte {
+	var d [4]byte
+	for i := n - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:n]...)
 }
 
 // object writes a JSON object whose keys the caller gives in sorted
@@ -206,13 +237,16 @@ type object struct {
 
 func newObject(b []byte) object { return object{b: append(b, '{')} }
 
+// key writes k, a constant of the simulator's made of letters, digits and
+// underscores (nothing to escape), and the colon.
 func (o *object) key(k string) {
 	if o.some {
 		o.b = append(o.b, ',')
 	}
 	o.some = true
-	o.b = appendString(o.b, k)
-	o.b = append(o.b, ':')
+	o.b = append(o.b, '"')
+	o.b = append(o.b, k...)
+	o.b = append(o.b, '"', ':')
 }
 
 func (o *object) str(k, v string)            { o.key(k); o.b = appendString(o.b, v) }

@@ -54,6 +54,20 @@ func TestAppendJSONIsJSONMarshal(t *testing.T) {
 	}
 }
 
+func TestAppendTimeIsARITime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 999999999, time.FixedZone("X", -7*3600)),
+		time.Date(999, 12, 31, 23, 59, 59, 1e6, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 5e8, time.UTC), {},
+		time.Unix(1700000000, 123456789),
+	} {
+		want, _ := json.Marshal(ariTime(tm))
+		if got := appendTime(nil, tm); !bytes.Equal(got, want) {
+			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
 // The hand-written channel and bridge snapshots are, byte for byte, what
 // json.Marshal made of the maps the simulator built before.
 func TestSnapshotsAreTheMapsJSON(t *testing.T) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -333,26 +334,41 @@ func setList(m map[string]bool) []string {
 	return out
 }
 
-// chanApps are the applications that receive c's events.
+// chanApps are the applications that receive c's events, sorted.
 func (s *Server) chanApps(cs ...*channel) []string {
-	dst := map[string]bool{}
+	out := make([]string, 0, 4)
 	for _, c := range cs {
 		if c == nil {
 			continue
 		}
 		for a := range c.subs {
-			dst[a] = true
+			out = append(out, a)
 		}
 		if c.ep != nil {
+			key := c.ep.key()
 			for n, a := range s.apps {
-				if a.endpoints[c.ep.key()] || a.endpoints[c.ep.tech] {
-					dst[n] = true
+				if a.endpoints[key] || a.endpoints[c.ep.tech] {
+					out = append(out, n)
 				}
 			}
 		}
 	}
-	s.allApps(dst)
-	return setList(dst)
+	return s.withAllApps(out)
+}
+
+// withAllApps adds to apps those subscribed to everything, and sorts
+// them without duplicates (as setList does with a set).
+func (s *Server) withAllApps(apps []string) []string {
+	for n, a := range s.apps {
+		if a.subscribeAll && a.conn != nil {
+			apps = append(apps, n)
+		}
+	}
+	if len(apps) > 1 {
+		slices.Sort(apps)
+		apps = slices.Compact(apps)
+	}
+	return apps
 }
 
 // bridgeApps are the applications that receive b's events: those
@@ -360,17 +376,18 @@ func (s *Server) chanApps(cs ...*channel) []string {
 // subscribed to a bridge while a channel of its own is in it; creating a
 // bridge subscribes no one, as on Asterisk 22).
 func (s *Server) bridgeApps(b *bridge, extra ...*channel) []string {
-	dst := map[string]bool{}
+	out := make([]string, 0, 4)
 	for a := range b.subs {
-		dst[a] = true
+		out = append(out, a)
 	}
-	for _, c := range append(append([]*channel{}, b.chans...), extra...) {
-		for a := range c.subs {
-			dst[a] = true
+	for _, cs := range [2][]*channel{b.chans, extra} {
+		for _, c := range cs {
+			for a := range c.subs {
+				out = append(out, a)
+			}
 		}
 	}
-	s.allApps(dst)
-	return setList(dst)
+	return s.withAllApps(out)
 }
 
 func (s *Server) endpointApps(e *endpoint) []string {
