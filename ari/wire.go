@@ -323,12 +323,56 @@ func (r *wireReader) time(dst *wireTime) bool {
 	if !ok {
 		return false
 	}
-	t, err := time.Parse(ariTimeFormat, string(s))
-	if err != nil {
-		return false // json.Unmarshal reports it
+	t, ok := parseARITime(s)
+	if !ok {
+		var err error
+		if t, err = time.Parse(ariTimeFormat, string(s)); err != nil {
+			return false // json.Unmarshal reports it
+		}
 	}
 	*dst = wireTime(t)
 	return true
+}
+
+// parseARITime is time.Parse(ariTimeFormat, s) for the plain case
+// (2025-03-04T10:15:02.101+0000: every field in range, a zone offset
+// within ±14:59), reporting false for anything else, which the caller
+// then gives time.Parse. Like time.Parse, it gives the time the Local
+// location when Local has that offset then, else a fixed zone of it.
+func parseARITime(s []byte) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05.000-0700") || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != '.' || (s[23] != '+' && s[23] != '-') {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range s[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec, ms := num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	oh, om := num(24, 2), num(26, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+		sec < 0 || sec > 59 || ms < 0 || oh < 0 || oh > 14 || om < 0 || om > 59 {
+		return time.Time{}, false
+	}
+	if day > 28 && time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Day() != day {
+		return time.Time{}, false // past the month's end
+	}
+	offset := (oh*60 + om) * 60
+	if s[23] == '-' {
+		offset = -offset
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC).Add(-time.Duration(offset) * time.Second)
+	if _, off := t.In(time.Local).Zone(); off == offset {
+		return t.In(time.Local), true
+	}
+	return t.In(time.FixedZone("", offset)), true
 }
 
 func (r *wireReader) strings(dst *[]string) bool {

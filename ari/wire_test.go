@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // wireSeeds are frames at the edges of what readWire takes.
@@ -39,6 +40,29 @@ func FuzzReadWire(f *testing.F) {
 		}
 		if !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q:\nreadWire       %+v\njson.Unmarshal %+v", data, fast, slow)
+		}
+	})
+}
+
+// FuzzParseARITime: whenever parseARITime takes a time, it is
+// time.Parse's.
+func FuzzParseARITime(f *testing.F) {
+	for _, s := range []string{"2025-03-04T10:15:02.101+0000", "2024-02-29T23:59:59.999-0700", "2023-02-29T00:00:00.000+0000",
+		"0000-01-01T00:00:00.000+1459", "2025-13-01T00:00:00.000+0000", "2025-03-04T10:15:02.101+1500", "2025-03-04 10:15:02.101+0000",
+		"2025-04-31T00:00:00.000+0100", "9999-12-31T23:59:59.000-1400"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseARITime([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := time.Parse(ariTimeFormat, s)
+		if err != nil {
+			t.Fatalf("parseARITime took %q, time.Parse refused it: %v", s, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parseARITime %v (%v), time.Parse %v (%v)", s, got, got.Location(), want, want.Location())
 		}
 	})
 }

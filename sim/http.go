@@ -191,9 +191,15 @@ func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.Handl
 			unauthorized(w)
 			return
 		}
-		req := &request{r: hr, q: hr.URL.Query()}
+		req := &request{r: hr}
+		if hr.URL.RawQuery != "" {
+			req.q = hr.URL.Query() // else nil: no parameters
+		}
 		if hr.Body != nil && hr.ContentLength != 0 {
 			var buf bytes.Buffer
+			if n := hr.ContentLength; n > 0 && n < 1<<20 {
+				buf.Grow(int(n) + bytes.MinRead) // one read, no regrowth
+			}
 			if _, err := buf.ReadFrom(http.MaxBytesReader(w, hr.Body, 1<<20)); err != nil {
 				writeJSON(w, http.StatusBadRequest, errBody("Could not read request body"))
 				return
