@@ -605,10 +605,19 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 		wg.Wait()
 	}()
 
+	// The reads take no context, whose timer the library would arm for
+	// each frame: the connection is closed when ctx ends, which ends the
+	// read in progress as ctx itself would.
+	stopClose := context.AfterFunc(ctx, func() { conn.CloseNow() })
+	defer stopClose()
 	var buf bytes.Buffer
+	var dec eventDecoder
 	for {
-		_, r, err := conn.Reader(ctx)
+		_, r, err := conn.Reader(context.Background())
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return err
 		}
 		buf.Reset()
@@ -619,7 +628,7 @@ func (a *Adapter) read(ctx context.Context, conn *websocket.Conn) error {
 		if a.frameTap != nil {
 			a.frameTap(buf.Bytes())
 		}
-		e, res, err := decode(buf.Bytes(), a.Node())
+		e, res, err := dec.decode(buf.Bytes(), a.Node())
 		switch res {
 		case decoded:
 			a.enqueuePBX(e)

@@ -10,7 +10,8 @@
 // cannot be replaced. A call-center controller that loses a StasisEnd leaks
 // a call; so the adapter never connects the native client's WebSocket.
 // Instead one dedicated goroutine reads the events WebSocket, decodes each
-// frame with ari.DecodeEvent, translates it to a switchboard event and
+// frame once (readWire in one pass, json.Unmarshal for a frame readWire
+// cannot vouch for: wire.go), translates it to a switchboard event and
 // appends it to the adapter's own FIFO. That reader never waits for the
 // consumer (Asterisk disconnects a slow reader after websocket_write_timeout,
 // 100 ms by default). A second goroutine delivers from the FIFO to Events()

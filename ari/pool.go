@@ -67,6 +67,33 @@ func (s *slots) acquire(ctx context.Context) error {
 	}
 }
 
+// acquireUntil is acquire under ctx and a deadline that fires on
+// deadline, with acquire's errors: errPoolTimeout wrapping
+// context.DeadlineExceeded when either deadline passes.
+func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	default:
+	}
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w", errPoolTimeout, ctx.Err())
+		}
+		return ctx.Err()
+	case <-deadline:
+		return fmt.Errorf("%w: %w", errPoolTimeout, context.DeadlineExceeded)
+	}
+}
+
 func (s *slots) release() { <-s.ch }
 
 func (s *slots) inUse() int64 { return int64(len(s.ch)) }
@@ -92,6 +119,9 @@ func newRESTTransport(n int, requestTimeout time.Duration, dial dialFunc) *http.
 		ResponseHeaderTimeout: 2 * requestTimeout,
 		TLSHandshakeTimeout:   requestTimeout,
 		ForceAttemptHTTP2:     false,
+		// ARI answers are small JSON on a near link: asking for gzip
+		// (Accept-Encoding) would only cost a header map per request.
+		DisableCompression: true,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -160,52 +161,49 @@ func (c *routeCounter) stats(name string) RouteStats {
 	return rs
 }
 
-// routeStats holds a routeCounter for every route.
+// routeStats holds a routeCounter for every route, keyed by the route
+// itself (its String is made only for Stats).
 type routeStats struct {
-	mu     sync.RWMutex
-	byName map[string]*routeCounter
+	mu      sync.RWMutex
+	byRoute map[route]*routeCounter
 }
 
 func newRouteStats() *routeStats {
-	s := &routeStats{byName: make(map[string]*routeCounter, len(knownRoutes))}
+	s := &routeStats{byRoute: make(map[route]*routeCounter, len(knownRoutes))}
 	for _, r := range knownRoutes {
-		s.counter(r.String())
+		s.counter(r)
 	}
 	return s
 }
 
-func (s *routeStats) counter(name string) *routeCounter {
+func (s *routeStats) counter(r route) *routeCounter {
 	s.mu.RLock()
-	c := s.byName[name]
+	c := s.byRoute[r]
 	s.mu.RUnlock()
 	if c != nil {
 		return c
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c = s.byName[name]; c == nil {
+	if c = s.byRoute[r]; c == nil {
 		c = &routeCounter{results: map[string]uint64{}, buckets: make([]uint64, len(latencyBuckets)+1)}
-		s.byName[name] = c
+		s.byRoute[r] = c
 	}
 	return c
 }
 
 func (s *routeStats) add(r route, d time.Duration, result string) {
-	s.counter(r.String()).add(d, result)
+	s.counter(r).add(d, result)
 }
 
 // all returns every route's stats, sorted by route.
 func (s *routeStats) all() []RouteStats {
 	s.mu.RLock()
-	names := make([]string, 0, len(s.byName))
-	for n := range s.byName {
-		names = append(names, n)
+	out := make([]RouteStats, 0, len(s.byRoute))
+	for r, c := range s.byRoute {
+		out = append(out, c.stats(r.String()))
 	}
 	s.mu.RUnlock()
-	slices.Sort(names)
-	out := make([]RouteStats, 0, len(names))
-	for _, n := range names {
-		out = append(out, s.counter(n).stats(n))
-	}
+	slices.SortFunc(out, func(a, b RouteStats) int { return strings.Compare(a.Route, b.Route) })
 	return out
 }

@@ -21,25 +21,40 @@ import (
 // the HTTP request itself ends by its answer or by the transport's
 // response-header timeout, and keeps its connection until then.
 func (a *Adapter) call(ctx context.Context, op string, rt route, path string, f func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
-	defer cancel()
 	start := a.clk.Now()
-	err := a.slots.acquire(ctx)
-	if err == nil {
-		done := make(chan error, 1)
-		go func() {
-			defer a.slots.release()
-			done <- f()
-		}()
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-	}
+	err := a.runNative(ctx, f)
 	err = classify(rt.method, path, err)
 	a.observe(op, rt, a.clk.Now().Sub(start), resultOf(err), err)
 	return err
+}
+
+// runNative is call's wait. Its deadline is a timer, not a context derived
+// from ctx (a timer, a channel and a place among ctx's children for every
+// command), and it ends the waits as context.WithTimeout(ctx,
+// RequestTimeout) would: with ctx's error if ctx ends first, else
+// context.DeadlineExceeded.
+func (a *Adapter) runNative(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := time.NewTimer(a.cfg.RequestTimeout)
+	defer t.Stop()
+	if err := a.slots.acquireUntil(ctx, t.C); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer a.slots.release()
+		done <- f()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return context.DeadlineExceeded
+	}
 }
 
 // observe counts one request that took d and ended with res (see

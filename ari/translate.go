@@ -26,18 +26,45 @@ const (
 // A frame is decoded once, into wireEvent, which holds only the fields
 // Switchboard reads: ari.DecodeEvent decodes every frame twice (its type,
 // then the whole event) and each channel and timestamp in it twice again,
-// which was the largest share of serve's CPU per event under load.
+// which was the largest share of serve's CPU per event under load. The
+// frame is read by readWire, or by json.Unmarshal when readWire cannot
+// tell what json.Unmarshal would make of it.
 func decode(data []byte, node string) (sb.Event, decodeResult, error) {
-	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		var m struct {
-			Type string `json:"type"`
+	return new(eventDecoder).decode(data, node)
+}
+
+// eventDecoder decodes frames one after the other (the events reader's),
+// reusing the wireEvent it reads each into.
+type eventDecoder struct {
+	w  wireEvent
+	sc wireScratch
+}
+
+func (d *eventDecoder) decode(data []byte, node string) (sb.Event, decodeResult, error) {
+	w := &d.w
+	*w = wireEvent{}
+	if !readWireInto(data, w, &d.sc) {
+		*w = wireEvent{} // json.Unmarshal allocates what w points to
+		if err := json.Unmarshal(data, w); err != nil {
+			return undecodable(data, err)
 		}
-		if json.Unmarshal(data, &m) == nil && m.Type != "" && !knownType[m.Type] {
-			return nil, ignored, nil // a newer Asterisk's event, not garbage
-		}
-		return nil, malformed, err
 	}
+	return fromWire(w, node)
+}
+
+// undecodable classifies a frame json.Unmarshal refused.
+func undecodable(data []byte, err error) (sb.Event, decodeResult, error) {
+	var m struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &m) == nil && m.Type != "" && !knownType[m.Type] {
+		return nil, ignored, nil // a newer Asterisk's event, not garbage
+	}
+	return nil, malformed, err
+}
+
+// fromWire classifies and translates a decoded frame.
+func fromWire(w *wireEvent, node string) (sb.Event, decodeResult, error) {
 	if w.Type == "" {
 		return nil, malformed, errors.New("ari event: no type")
 	}
@@ -83,19 +110,23 @@ type wireRef struct {
 }
 
 type wireChannel struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	State    string `json:"state"`
-	Language string `json:"language"`
-	Caller   *struct {
-		Name   string `json:"name"`
-		Number string `json:"number"`
-	} `json:"caller"`
-	Dialplan *struct {
-		Context string `json:"context"`
-		Exten   string `json:"exten"`
-	} `json:"dialplan"`
-	Creationtime wireTime `json:"creationtime"`
+	ID           string        `json:"id"`
+	Name         string        `json:"name"`
+	State        string        `json:"state"`
+	Language     string        `json:"language"`
+	Caller       *wireCaller   `json:"caller"`
+	Dialplan     *wireDialplan `json:"dialplan"`
+	Creationtime wireTime      `json:"creationtime"`
+}
+
+type wireCaller struct {
+	Name   string `json:"name"`
+	Number string `json:"number"`
+}
+
+type wireDialplan struct {
+	Context string `json:"context"`
+	Exten   string `json:"exten"`
 }
 
 type wirePlayback struct {

@@ -43,11 +43,11 @@ func splitEndpoint(ep string) (tech, resource string, ok bool) {
 }
 
 func (s *Server) dialEvent(c *channel, status string) {
-	f := map[string]any{"peer": s.chanJSON(c), "dialstatus": status, "dialstring": c.resource}
+	f := map[string]any{"peer": chanNow{c}, "dialstatus": status, "dialstring": c.resource}
 	var caller *channel
 	if c.dialCaller != nil && !c.dialCaller.gone {
 		caller = c.dialCaller
-		f["caller"] = s.chanJSON(caller)
+		f["caller"] = chanNow{caller}
 	}
 	s.emit(s.chanApps(c, caller), "Dial", f)
 }

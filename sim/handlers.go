@@ -2,7 +2,6 @@ package sim
 
 import (
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,7 +138,7 @@ func (s *Server) appJSON(a *application) map[string]any {
 		}
 	}
 	for id, b := range s.bridges {
-		if slices.Contains(s.bridgeApps(b), a.name) {
+		if s.bridgeHasApp(b, a.name) {
 			brs = append(brs, id)
 		}
 	}
@@ -157,6 +156,21 @@ func (s *Server) appJSON(a *application) map[string]any {
 	}
 	return map[string]any{"name": a.name, "channel_ids": nz(chans), "bridge_ids": nz(brs), "endpoint_ids": nz(eps),
 		"device_names": []string{}, "events_allowed": []any{}, "events_disallowed": []any{}}
+}
+
+// bridgeHasApp reports whether app is among bridgeApps(b), without
+// building the list.
+func (s *Server) bridgeHasApp(b *bridge, app string) bool {
+	if _, ok := b.subs[app]; ok {
+		return true
+	}
+	for _, c := range b.chans {
+		if _, ok := c.subs[app]; ok {
+			return true
+		}
+	}
+	a := s.apps[app]
+	return a != nil && a.subscribeAll && a.conn != nil
 }
 
 func (s *Server) listApps(r *request) reply {
@@ -614,7 +628,7 @@ func (s *Server) setVar(r *request) reply {
 		return noContent()
 	}
 	c.vars[name] = v
-	s.emit(s.chanApps(c), "ChannelVarset", map[string]any{"variable": name, "value": v, "channel": s.chanJSON(c)})
+	s.emit(s.chanApps(c), "ChannelVarset", map[string]any{"variable": name, "value": v, "channel": chanNow{c}})
 	return noContent()
 }
 

@@ -144,7 +144,7 @@ func writeJSON(w http.ResponseWriter, code int, body any) {
 		w.WriteHeader(code)
 		return
 	}
-	b, err := json.Marshal(body)
+	b, err := marshalJSON(body)
 	if err != nil {
 		code, b = http.StatusInternalServerError, []byte(`{"message":"encoding failed"}`)
 	}
@@ -191,20 +191,29 @@ func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.Handl
 			unauthorized(w)
 			return
 		}
-		req := &request{r: hr, q: hr.URL.Query()}
+		req := &request{r: hr}
+		if hr.URL.RawQuery != "" {
+			req.q = hr.URL.Query() // else nil: no parameters
+		}
 		if hr.Body != nil && hr.ContentLength != 0 {
 			var buf bytes.Buffer
+			if n := hr.ContentLength; n > 0 && n < 1<<20 {
+				buf.Grow(int(n) + bytes.MinRead) // one read, no regrowth
+			}
 			if _, err := buf.ReadFrom(http.MaxBytesReader(w, hr.Body, 1<<20)); err != nil {
 				writeJSON(w, http.StatusBadRequest, errBody("Could not read request body"))
 				return
 			}
 			if b := bytes.TrimSpace(buf.Bytes()); len(b) > 0 && !bytes.Equal(b, []byte("null")) {
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.UseNumber()
-				var m map[string]any
-				if err := dec.Decode(&m); err != nil {
-					writeJSON(w, http.StatusBadRequest, errBody("Request body is not a JSON object"))
-					return
+				m, ok := parseBody(b)
+				if !ok {
+					dec := json.NewDecoder(bytes.NewReader(b))
+					dec.UseNumber()
+					m = nil
+					if err := dec.Decode(&m); err != nil {
+						writeJSON(w, http.StatusBadRequest, errBody("Request body is not a JSON object"))
+						return
+					}
 				}
 				req.body = m
 			}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -358,11 +359,19 @@ func (l *sessionListener) Accept() (net.Conn, error) {
 	}
 }
 
-// sessionConn ends its session once, when closed.
+// sessionConn ends its session once, when closed. An events websocket's
+// writer corks it while it writes the events queued back to back, and
+// uncork sends them in one write: one system call (and one wake-up of
+// the reader) for a burst rather than one per event, as Asterisk's own
+// buffered websocket writes do.
 type sessionConn struct {
 	net.Conn
 	s    *Server
 	once sync.Once
+
+	mu     sync.Mutex // serializes writes; guards corked and held
+	corked bool
+	held   []byte
 }
 
 func (c *sessionConn) Close() error {
@@ -370,7 +379,68 @@ func (c *sessionConn) Close() error {
 	return c.Conn.Close()
 }
 
+// Write implements net.Conn: held while corked.
+func (c *sessionConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.corked {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *sessionConn) cork() {
+	c.mu.Lock()
+	c.corked = true
+	c.mu.Unlock()
+}
+
+// heldLen is the number of bytes corked so far.
+func (c *sessionConn) heldLen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.held)
+}
+
+// uncork writes what was held, within timeout of the wall clock.
+func (c *sessionConn) uncork(timeout time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked = false
+	if len(c.held) == 0 {
+		return nil
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := c.Conn.Write(c.held)
+	c.Conn.SetWriteDeadline(time.Time{})
+	if cap(c.held) > maxCork*2 {
+		c.held = nil
+	} else {
+		c.held = c.held[:0]
+	}
+	return err
+}
+
+// maxCork bounds the bytes of one corked burst.
+const maxCork = 64 << 10
+
+// sessionConnKey is the request context key of the *sessionConn a
+// request came on (http.Server.ConnContext).
+type sessionConnKey struct{}
+
+func withSessionConn(ctx context.Context, c net.Conn) context.Context {
+	if sc, ok := c.(*sessionConn); ok {
+		return context.WithValue(ctx, sessionConnKey{}, sc)
+	}
+	return ctx
+}
+
 // ---- request counts ----
+
+// requestKey is a Stats.Requests key, "METHOD /pattern", before it is
+// joined (counted builds no string per request).
+type requestKey struct{ method, pattern string }
 
 // counted counts each request under its route's METHOD and path pattern,
 // then serves it.
@@ -384,7 +454,7 @@ func (s *Server) counted(mux *http.ServeMux) http.Handler {
 			pat = "(no route)"
 		}
 		s.mu.Lock()
-		s.requests[r.Method+" "+pat]++
+		s.requests[requestKey{r.Method, pat}]++
 		s.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	})

@@ -2,13 +2,13 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -172,6 +172,9 @@ type Server struct {
 	stats     Stats
 	sentByApp map[string]int64
 	callLog   []*CallRecord // Options.KeepCallLog
+	// evBuf and snap are the buffers events (emitAt) and snapshots
+	// (chanJSON, bridgeJSON) are encoded in before being copied out.
+	evBuf, snap []byte
 
 	// Faults (faults.go, inject.go) and counters.
 	faults          Faults
@@ -182,7 +185,7 @@ type Server struct {
 	held            map[*heldEvent]struct{}
 	heldOrder       []*heldEvent // reordered events, in the order held
 	eventsByType    map[string]int64
-	requests        map[string]int64
+	requests        map[requestKey]int64
 	sessionLimit    int
 	sessions        int
 	sessionsRefused int64
@@ -240,7 +243,7 @@ func New(opts Options) *Server {
 		stalls:       map[*stall]struct{}{},
 		held:         map[*heldEvent]struct{}{},
 		eventsByType: map[string]int64{},
-		requests:     map[string]int64{},
+		requests:     map[requestKey]int64{},
 		sessionLimit: opts.SessionLimit,
 	}
 	s.setFaults(opts.Faults)
@@ -298,7 +301,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrClosed
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: withSessionConn}
 	srv := s.srv
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -379,7 +382,10 @@ func (s *Server) Stats() Stats {
 		st.SentByApp[k] = v
 	}
 	st.EventsByType = copyMap(s.eventsByType)
-	st.Requests = copyMap(s.requests)
+	st.Requests = make(map[string]int64, len(s.requests))
+	for k, v := range s.requests {
+		st.Requests[k.method+" "+k.pattern] += v
+	}
 	st.Faults = copyMap(s.faultCounts)
 	st.Stalled, st.RecordingsHeld = int64(len(s.stalls)), int64(len(s.held))
 	st.Sessions, st.SessionsRefused = int64(s.sessions), s.sessionsRefused
@@ -495,26 +501,49 @@ func (s *Server) emit(apps []string, typ string, fields map[string]any) {
 }
 
 // emitAt is emit with the event's timestamp at (an event created earlier
-// and sent late).
+// and sent late). The event is fields with type, timestamp and
+// asterisk_id added (fields itself is left as it is), keys in sorted
+// order after the leading application, as json.Marshal orders a map's.
 func (s *Server) emitAt(apps []string, typ string, fields map[string]any, at time.Time) {
 	if len(apps) == 0 {
 		return
 	}
-	fields["type"] = typ
-	fields["timestamp"] = ariTime(at)
-	fields["asterisk_id"] = s.opts.EntityID
-	body, err := json.Marshal(fields)
-	if err != nil {
-		s.log.Error("sim: encode event", "type", typ, "error", err)
-		return
+	keys := make([]string, 0, len(fields)+3)
+	for k := range fields {
+		if k != "type" && k != "timestamp" && k != "asterisk_id" {
+			keys = append(keys, k)
+		}
 	}
+	keys = append(keys, "type", "timestamp", "asterisk_id")
+	slices.Sort(keys)
+	// body is the event after the application field: ,"k":v,...}
+	body := s.evBuf[:0]
+	defer func() { s.evBuf = body }()
+	var err error
+	for _, k := range keys {
+		body = append(body, ',')
+		body = appendString(body, k)
+		body = append(body, ':')
+		switch k {
+		case "type":
+			body = appendString(body, typ)
+		case "timestamp":
+			body = appendTime(body, at)
+		case "asterisk_id":
+			body = appendString(body, s.opts.EntityID)
+		default:
+			if body, err = appendJSON(body, fields[k]); err != nil {
+				s.log.Error("sim: encode event", "type", typ, "error", err)
+				return
+			}
+		}
+	}
+	body = append(body, '}')
 	for _, app := range apps {
-		name, _ := json.Marshal(app)
-		msg := make([]byte, 0, len(body)+len(name)+16)
+		msg := newMsg(len(body) + len(app) + 32)
 		msg = append(msg, `{"application":`...)
-		msg = append(msg, name...)
-		msg = append(msg, ',')
-		msg = append(msg, body[1:]...)
+		msg = appendString(msg, app)
+		msg = append(msg, body...)
 		s.deliver(app, typ, msg)
 	}
 }
@@ -582,6 +611,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(1 << 20)
 
 	ctx := ws.CloseRead(context.Background())
+	sc, _ := r.Context().Value(sessionConnKey{}).(*sessionConn)
 	for {
 		select {
 		case <-c.done:
@@ -594,9 +624,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			ws.CloseNow()
 			return
 		case msg := <-c.q:
-			wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
-			err := ws.Write(wctx, websocket.MessageText, msg)
-			cancel()
+			var err error
+			if sc != nil {
+				err = s.writeBurst(ws, sc, c, msg)
+			} else {
+				wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+				err = ws.Write(wctx, websocket.MessageText, msg)
+				cancel()
+				freeMsg(msg)
+			}
 			if err != nil {
 				s.mu.Lock()
 				s.detachConn(c, ctx.Err() == nil)
@@ -605,6 +641,55 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+	}
+}
+
+// writeBurst writes msg and the events queued behind it (up to maxCork
+// bytes) as websocket messages, one frame each, corked into one write
+// within Options.WriteTimeout.
+func (s *Server) writeBurst(ws *websocket.Conn, sc *sessionConn, c *wsConn, msg []byte) error {
+	// The writes only fill sc's buffer: they need no deadline of their
+	// own (whose timer the library would arm for each).
+	wctx := context.Background()
+	sc.cork()
+	err := ws.Write(wctx, websocket.MessageText, msg)
+	freeMsg(msg)
+	for err == nil && sc.heldLen() < maxCork {
+		select {
+		case msg = <-c.q:
+			err = ws.Write(wctx, websocket.MessageText, msg)
+			freeMsg(msg)
+			continue
+		default:
+		}
+		break
+	}
+	if uerr := sc.uncork(s.opts.WriteTimeout); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// msgPool recycles the buffers of events written (ws.Write copies a
+// message out before it returns).
+var msgPool sync.Pool // of *[]byte
+
+// minMsg is the least capacity of a pooled event buffer: most events fit.
+const minMsg = 1024
+
+// newMsg returns an empty buffer for an event of about n bytes.
+func newMsg(n int) []byte {
+	if p, _ := msgPool.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, minMsg))
+}
+
+// freeMsg gives back the buffer of an event written.
+func freeMsg(b []byte) {
+	if cap(b) <= 8*minMsg {
+		b = b[:0]
+		msgPool.Put(&b)
 	}
 }
 

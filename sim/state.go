@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,30 +168,72 @@ type storedRec struct {
 
 // ---- JSON snapshots (field names as in the ARI models) ----
 
-func (s *Server) chanJSON(c *channel) map[string]any {
-	m := map[string]any{
-		"id":           c.id,
-		"protocol_id":  "",
-		"name":         c.name,
-		"state":        c.state,
-		"caller":       map[string]any{"name": c.caller.name, "number": c.caller.number},
-		"connected":    map[string]any{"name": c.connected.name, "number": c.connected.number},
-		"accountcode":  "",
-		"dialplan":     map[string]any{"context": c.context, "exten": c.exten, "priority": c.priority, "app_name": c.appName, "app_data": c.appData},
-		"creationtime": ariTime(c.created),
-		"language":     "en",
-	}
-	if c.tech == "PJSIP" || c.tech == "SIP" {
-		m["protocol_id"] = c.id + "@sim"
-	}
-	return m
+// chanJSON is c as an ARI Channel, encoded now. Called with s.mu held.
+func (s *Server) chanJSON(c *channel) rawJSON { return s.snapped(appendChannel(s.snap[:0], c)) }
+
+// snapped returns a copy of b, a snapshot encoded in s.snap, and keeps b's
+// array as s.snap for the next one.
+func (s *Server) snapped(b []byte) rawJSON {
+	s.snap = b
+	return rawJSON(append(make([]byte, 0, len(b)), b...))
 }
 
-func (s *Server) bridgeJSON(b *bridge) map[string]any {
-	ids := make([]string, 0, len(b.chans))
-	for _, c := range b.chans {
-		ids = append(ids, c.id)
+// chanNow is c's ARI Channel encoded where the event that holds it is, in
+// emitAt, for an event emitted as soon as it is made (a REST answer, an
+// event held back, take a chanJSON snapshot).
+type chanNow struct{ c *channel }
+
+func (v chanNow) appendJSON(b []byte) []byte   { return appendChannel(b, v.c) }
+func (v chanNow) MarshalJSON() ([]byte, error) { return appendChannel(nil, v.c), nil }
+
+// bridgeNow is chanNow for a bridge.
+type bridgeNow struct{ b *bridge }
+
+func (v bridgeNow) appendJSON(b []byte) []byte   { return appendBridge(b, v.b) }
+func (v bridgeNow) MarshalJSON() ([]byte, error) { return appendBridge(nil, v.b), nil }
+
+// appendChannel appends c as an ARI Channel (keys in json.Marshal's order).
+func appendChannel(b []byte, c *channel) []byte {
+	o := newObject(b)
+	o.str("accountcode", "")
+	o.key("caller")
+	o.b = appendCallerID(o.b, c.caller)
+	o.key("connected")
+	o.b = appendCallerID(o.b, c.connected)
+	o.time("creationtime", c.created)
+	o.key("dialplan")
+	dp := newObject(o.b)
+	dp.str("app_data", c.appData)
+	dp.str("app_name", c.appName)
+	dp.str("context", c.context)
+	dp.str("exten", c.exten)
+	dp.int("priority", c.priority)
+	o.b = dp.end()
+	o.str("id", c.id)
+	o.str("language", "en")
+	o.str("name", c.name)
+	o.key("protocol_id")
+	if c.tech == "PJSIP" || c.tech == "SIP" {
+		o.b = appendString(o.b, c.id+"@sim")
+	} else {
+		o.b = appendString(o.b, "")
 	}
+	o.str("state", c.state)
+	return o.end()
+}
+
+func appendCallerID(b []byte, id callerID) []byte {
+	o := newObject(b)
+	o.str("name", id.name)
+	o.str("number", id.number)
+	return o.end()
+}
+
+// bridgeJSON is b as an ARI Bridge, encoded now. Called with s.mu held.
+func (s *Server) bridgeJSON(b *bridge) rawJSON { return s.snapped(appendBridge(s.snap[:0], b)) }
+
+// appendBridge appends b as an ARI Bridge.
+func appendBridge(dst []byte, b *bridge) []byte {
 	tech := "simple_bridge"
 	if len(b.chans) > 2 {
 		tech = "softmix"
@@ -198,17 +241,25 @@ func (s *Server) bridgeJSON(b *bridge) map[string]any {
 	if b.btype == "holding" {
 		tech = "holding_bridge"
 	}
-	return map[string]any{
-		"id":           b.id,
-		"technology":   tech,
-		"bridge_type":  b.btype,
-		"bridge_class": "stasis",
-		"creator":      "Stasis",
-		"name":         b.name,
-		"channels":     ids,
-		"creationtime": ariTime(b.created),
-		"video_mode":   "none",
+	o := newObject(dst)
+	o.str("bridge_class", "stasis")
+	o.str("bridge_type", b.btype)
+	o.key("channels")
+	o.b = append(o.b, '[')
+	for i, c := range b.chans {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendString(o.b, c.id)
 	}
+	o.b = append(o.b, ']')
+	o.time("creationtime", b.created)
+	o.str("creator", "Stasis")
+	o.str("id", b.id)
+	o.str("name", b.name)
+	o.str("technology", tech)
+	o.str("video_mode", "none")
+	return o.end()
 }
 
 func (s *Server) playbackJSON(p *playback) map[string]any {
@@ -283,26 +334,41 @@ func setList(m map[string]bool) []string {
 	return out
 }
 
-// chanApps are the applications that receive c's events.
+// chanApps are the applications that receive c's events, sorted.
 func (s *Server) chanApps(cs ...*channel) []string {
-	dst := map[string]bool{}
+	out := make([]string, 0, 4)
 	for _, c := range cs {
 		if c == nil {
 			continue
 		}
 		for a := range c.subs {
-			dst[a] = true
+			out = append(out, a)
 		}
 		if c.ep != nil {
+			key := c.ep.key()
 			for n, a := range s.apps {
-				if a.endpoints[c.ep.key()] || a.endpoints[c.ep.tech] {
-					dst[n] = true
+				if a.endpoints[key] || a.endpoints[c.ep.tech] {
+					out = append(out, n)
 				}
 			}
 		}
 	}
-	s.allApps(dst)
-	return setList(dst)
+	return s.withAllApps(out)
+}
+
+// withAllApps adds to apps those subscribed to everything, and sorts
+// them without duplicates (as setList does with a set).
+func (s *Server) withAllApps(apps []string) []string {
+	for n, a := range s.apps {
+		if a.subscribeAll && a.conn != nil {
+			apps = append(apps, n)
+		}
+	}
+	if len(apps) > 1 {
+		slices.Sort(apps)
+		apps = slices.Compact(apps)
+	}
+	return apps
 }
 
 // bridgeApps are the applications that receive b's events: those
@@ -310,17 +376,18 @@ func (s *Server) chanApps(cs ...*channel) []string {
 // subscribed to a bridge while a channel of its own is in it; creating a
 // bridge subscribes no one, as on Asterisk 22).
 func (s *Server) bridgeApps(b *bridge, extra ...*channel) []string {
-	dst := map[string]bool{}
+	out := make([]string, 0, 4)
 	for a := range b.subs {
-		dst[a] = true
+		out = append(out, a)
 	}
-	for _, c := range append(append([]*channel{}, b.chans...), extra...) {
-		for a := range c.subs {
-			dst[a] = true
+	for _, cs := range [2][]*channel{b.chans, extra} {
+		for _, c := range cs {
+			for a := range c.subs {
+				out = append(out, a)
+			}
 		}
 	}
-	s.allApps(dst)
-	return setList(dst)
+	return s.withAllApps(out)
 }
 
 func (s *Server) endpointApps(e *endpoint) []string {
@@ -338,7 +405,7 @@ func (s *Server) chanEvent(c *channel, typ string, extra map[string]any) {
 	if extra == nil {
 		extra = map[string]any{}
 	}
-	extra["channel"] = s.chanJSON(c)
+	extra["channel"] = chanNow{c}
 	s.emit(s.chanApps(c), typ, extra)
 }
 
@@ -430,7 +497,7 @@ func (s *Server) enterStasis(c *channel, app string, args []string, replace *cha
 	}
 	f := map[string]any{"args": args}
 	if replace != nil {
-		f["replace_channel"] = s.chanJSON(replace)
+		f["replace_channel"] = chanNow{replace}
 	}
 	s.chanEvent(c, "StasisStart", f)
 }
@@ -606,7 +673,7 @@ func (s *Server) addToBridge(b *bridge, c *channel) {
 	}
 	c.bridge = b
 	b.chans = append(b.chans, c)
-	s.emit(s.bridgeApps(b), "ChannelEnteredBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+	s.emit(s.bridgeApps(b), "ChannelEnteredBridge", map[string]any{"bridge": bridgeNow{b}, "channel": chanNow{c}})
 	if len(b.chans) > 1 {
 		for _, m := range b.chans {
 			s.startTalk(m)
@@ -648,7 +715,7 @@ func (s *Server) removeFromBridge(c *channel) {
 		}
 	}
 	c.bridge = nil
-	s.emit(s.bridgeApps(b, c), "ChannelLeftBridge", map[string]any{"bridge": s.bridgeJSON(b), "channel": s.chanJSON(c)})
+	s.emit(s.bridgeApps(b, c), "ChannelLeftBridge", map[string]any{"bridge": bridgeNow{b}, "channel": chanNow{c}})
 }
 
 func (s *Server) destroyBridge(b *bridge) {
@@ -665,7 +732,7 @@ func (s *Server) destroyBridge(b *bridge) {
 	delete(s.bridges, b.id)
 	// Only applications still subscribed get it: none for a bridge no
 	// application channel was in when it was deleted.
-	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": s.bridgeJSON(b)})
+	s.emit(apps, "BridgeDestroyed", map[string]any{"bridge": bridgeNow{b}})
 }
 
 // ---- DTMF ----
