@@ -465,7 +465,9 @@ func (c *Center) LiveCalls() []sb.Call {
 }
 
 // Drain stops taking new calls (they are refused with a busy signal) and
-// waits until the live calls have ended or ctx ends.
+// waits until the live calls have ended and their recordings are stored
+// or failed (a stop right after a call must not leave its recording
+// marked recording), or ctx ends.
 func (c *Center) Drain(ctx context.Context) error {
 	// Set on the owner goroutine first: a call that enters once Draining
 	// says true is refused.
@@ -475,7 +477,7 @@ func (c *Center) Drain(ctx context.Context) error {
 	}) {
 		return nil
 	}
-	for c.active.Load() > 0 {
+	for c.active.Load() > 0 || c.recOpen.Load() > 0 {
 		done := make(chan struct{})
 		stop := c.clock.AfterFunc(100*time.Millisecond, func() { close(done) })
 		select {

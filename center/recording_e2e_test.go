@@ -453,6 +453,46 @@ func TestRecordingFinishedNeverSent(t *testing.T) {
 	})
 }
 
+// TestDrainWaitsForRecordings: a drain (SIGTERM) waits for the
+// recordings of calls that are over, not only for the calls: a recording
+// whose RecordingFinished never comes is looked up after its wait, fetched
+// and stored before Drain returns, so a stop right after the last call
+// leaves no row marked recording.
+func TestDrainWaitsForRecordings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := startRecording(t, recording.Policies{Default: recording.Policy{Mode: recording.ModeAlways, PerLeg: true}},
+			map[string]sim.Party{"1001": {Rings: 1}})
+		if err := r.sim.SetFaults(sim.Faults{RecordingFinished: sim.RecordingFaults{Drop: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		id := r.call(t, "+15552220042", sim.Party{Talk: 10 * time.Second})
+		r.cdr.wait(t, id)
+		if n := r.c.OpenRecordings(); n == 0 {
+			t.Fatal("no recording open once the call is over: the test tests nothing")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if err := r.c.Drain(ctx); err != nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		if n := r.c.OpenRecordings(); n != 0 {
+			t.Errorf("Drain returned with %d recordings open", n)
+		}
+		all, _, err := r.db.ListRecordings(context.Background(), recording.Filter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range all {
+			if rec.State != recording.StateStored {
+				t.Errorf("recording %s is %s once Drain returned", rec.Name, rec.State)
+			}
+		}
+		if len(all) != 3 {
+			t.Errorf("%d recordings; want 3 (the bridge and each leg)", len(all))
+		}
+	})
+}
+
 // TestRecordingSweep: a row marked recording that no call of this run
 // holds, written after the link-up (as when a recording's end could not be
 // written), is checked against the PBX by the sweep: the PBX has no such
