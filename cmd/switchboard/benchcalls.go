@@ -281,7 +281,10 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 	defer db.Close()
 	settle := func(want int) error {
 		// Every call over on the PBX, every call-log row closed and every
-		// recording settled (stored or failed).
+		// recording settled (stored or failed): serve's own count of open
+		// recordings too, since a recording's first row write may still
+		// be on its way when its call's row is closed (the table alone
+		// would not show it).
 		deadline := time.Now().Add(2*time.Minute + time.Duration(float64(want)/b.Rate*float64(time.Second)))
 		for {
 			if err := serve.err(); err != nil {
@@ -293,7 +296,9 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 				q(&rows, "SELECT count(*) FROM cdr WHERE NOT open") == nil && rows >= want &&
 				q(&open, "SELECT count(*) FROM cdr WHERE open") == nil && open == 0 &&
 				q(&recOpen, "SELECT count(*) FROM recordings WHERE state NOT IN ('stored', 'failed')") == nil && recOpen == 0 {
-				return nil
+				if m, err := scrapeMetrics(serve.base); err == nil && m["switchboard_recordings_open"] == 0 {
+					return nil
+				}
 			}
 			if time.Now().After(deadline) {
 				return fmt.Errorf("calls not over in time: %d channels and %d bridges on the PBX, %d of %d call-log rows closed, %d open, %d recordings unsettled",
