@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -1211,7 +1212,7 @@ func (c *Center) persist(write func(ctx context.Context) error, failed func(erro
 }
 
 func (c *Center) onEndpoint(st sb.EndpointState) {
-	if !hasState(st.Endpoint) {
+	if !reconcile.HasState(st.Endpoint) {
 		return // a Local endpoint is always online
 	}
 	c.acdEndpoint(st)
