@@ -104,8 +104,8 @@ type Stats struct {
 
 // Args that mark the legs Switchboard itself originates.
 const (
-	argAgent    = "agent"    // Stasis args: agent, <call id>
-	argTransfer = "transfer" // Stasis args: transfer, <call id>
+	argAgent    = reconcile.ArgAgent // Stasis args: agent, <call id>
+	argTransfer = "transfer"         // Stasis args: transfer, <call id>
 	// argRecordSnoop marks a snoop channel that records one leg: it lives
 	// and dies with the leg it hears.
 	argRecordSnoop = "recsnoop"
