@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
+	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -103,8 +104,8 @@ type Stats struct {
 
 // Args that mark the legs Switchboard itself originates.
 const (
-	argAgent    = "agent"    // Stasis args: agent, <call id>
-	argTransfer = "transfer" // Stasis args: transfer, <call id>
+	argAgent    = reconcile.ArgAgent // Stasis args: agent, <call id>
+	argTransfer = "transfer"         // Stasis args: transfer, <call id>
 	// argRecordSnoop marks a snoop channel that records one leg: it lives
 	// and dies with the leg it hears.
 	argRecordSnoop = "recsnoop"
@@ -1213,7 +1214,7 @@ func (c *Center) persist(write func(ctx context.Context) error, failed func(erro
 }
 
 func (c *Center) onEndpoint(st sb.EndpointState) {
-	if !hasState(st.Endpoint) {
+	if !reconcile.HasState(st.Endpoint) {
 		return // a Local endpoint is always online
 	}
 	c.acdEndpoint(st)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/reconcile"
 )
 
 // CDRJournal is a call log that also keeps the rows of live calls
@@ -32,32 +33,20 @@ func (c *Center) journal(k *call) {
 }
 
 // closeEndedWhileDown closes the open rows of calls that entered before
-// this start and that the PBX no longer has (live: the snapshot's
-// channels): they ended while Switchboard was down. Runs off the owner
-// goroutine; the rows keep what was written as the call went.
-func (c *Center) closeEndedWhileDown(ctx context.Context, live map[sb.ChannelID]bool) {
+// this start and that the listing no longer shows: they ended while
+// Switchboard was down (reconcile.EndedWhileDown). Runs off the owner
+// goroutine.
+func (c *Center) closeEndedWhileDown(ctx context.Context, l reconcile.Listing) {
 	j, ok := c.store.(CDRJournal)
 	if !ok {
 		return
 	}
-	// Rows entered up to this run's start, the start instant included: a
-	// call of the earlier run can enter at that very instant. A call of
-	// this run is live in the listing and left alone.
-	rows, err := j.OpenCDRs(ctx, c.pbx.Node(), c.startedAt.Add(time.Nanosecond))
+	rows, err := j.OpenCDRs(ctx, c.pbx.Node(), reconcile.OpenBefore(c.startedAt))
 	if err != nil {
 		c.log.Error("call log: listing the rows a crash left open failed", "err", err)
 		return
 	}
-	now := c.clock.Now()
-	for i := range rows {
-		row := rows[i]
-		if live[sb.ChannelID(row.CallID)] {
-			continue // still up: adopted, its end closes the row
-		}
-		row.Outcome, row.Ended, row.HangupBy = sb.OutcomeEndedWhileDown, now, "unknown"
-		if row.Ended.Before(row.Entered) {
-			row.Ended = row.Entered
-		}
+	for _, row := range reconcile.EndedWhileDown(rows, l, c.clock.Now()) {
 		c.log.Info("call ended while Switchboard was down", "call_id", row.CallID)
 		c.writeCDR(&row)
 	}

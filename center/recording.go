@@ -7,6 +7,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/lifecycle"
+	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 )
 
@@ -490,24 +491,13 @@ func (c *Center) probeRecordings(ctx context.Context, known []string, skip map[s
 		}
 		p.open = open
 	}
-	ask := func(name string) {
-		if p.asked[name] {
-			return
-		}
+	for _, name := range reconcile.RecordingsToAsk(known, p.open, skip) {
 		live, err := c.pbx.RecordingLive(ctx, name)
 		if err != nil {
 			c.log.Warn("look up a recording", "recording", name, "err", err)
-			return
+			continue
 		}
 		p.asked[name], p.live[name] = true, live
-	}
-	for _, name := range known {
-		ask(name)
-	}
-	for _, r := range p.open {
-		if !skip[r.Name] {
-			ask(r.Name)
-		}
 	}
 	return p
 }
