@@ -44,8 +44,9 @@ func (a *Adapter) runNative(ctx context.Context, f func() error) error {
 	}
 	done := make(chan error, 1)
 	go func() {
-		defer a.slots.release()
-		done <- f()
+		err := f()
+		a.slots.release() // before the answer: a caller that has it sees its slot free
+		done <- err
 	}()
 	select {
 	case err := <-done:
