@@ -3,7 +3,6 @@ package center
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -374,16 +373,11 @@ func (c *Center) acdOffer(o routing.Offer) {
 			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
 		}
 		c.log.Debug("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
-		c.do(k, func(ctx context.Context) {
-			if _, err := c.pbx.Originate(ctx, req); err != nil {
-				c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", ag, "err", err)
-				c.post(func() {
-					if c.acd.legs[ch] != nil {
-						c.acdLegGone(ch, 20)
-					}
-				})
+		c.originate(k, req, "agent originate failed", func() {
+			if c.acd.legs[ch] != nil {
+				c.acdLegGone(ch, 20)
 			}
-		})
+		}, "agent_id", ag)
 	}
 }
 
@@ -419,12 +413,7 @@ func (c *Center) acdQueued(q routing.Queued) {
 
 // startMOH starts the queue's music (lifecycle.StartMOH).
 func (c *Center) startMOH(k *call) {
-	class := k.mohClass
-	c.do(k, func(ctx context.Context) {
-		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
-			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
-		}
-	})
+	c.moh(k, k.mohClass, true)
 }
 
 // ExitHangup is the exit target that hangs the caller up at once (no
@@ -498,9 +487,7 @@ func (c *Center) exitToFlow(k *call, flow string) {
 
 // stopMOH stops the caller's music (lifecycle.StopMOH).
 func (c *Center) stopMOH(k *call) {
-	c.do(k, func(ctx context.Context) {
-		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-	})
+	c.moh(k, "", false)
 }
 
 // acdEvent handles the events of ringing agent legs; it returns false for
@@ -587,7 +574,7 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 		delete(ac.legs, leg.agent)
 	}
 	if !leg.cancelled && ac != nil && !k.life.RouterConnected() {
-		why := failReason(cause)
+		why := routing.FailReasonOf(cause)
 		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
 		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
 	}
@@ -595,19 +582,6 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 		k.State = sb.CallPrompting
 	}
 	c.maybeFinish(k)
-}
-
-// failReason maps a Q.850 hangup cause to why an offer failed.
-func failReason(cause int) routing.FailReason {
-	switch cause {
-	case 17:
-		return routing.FailBusy
-	case 21:
-		return routing.FailRejected
-	case 20, 1, 3, 27, 34, 38:
-		return routing.FailUnreachable
-	}
-	return routing.FailNoAnswer
 }
 
 // acdReportEnded tells the router the connected call ended
@@ -650,29 +624,10 @@ func (c *Center) RoutingSnapshot(ctx context.Context) (routing.Snapshot, error) 
 	return snap, err
 }
 
-// announceMedia is what a waiting caller hears (Asterisk core sounds, as
-// app_queue says them): their position, then the estimated wait in
-// minutes.
-func announceMedia(a routing.Announce) []string {
-	var media []string
-	if a.SayPosition {
-		if a.Position <= 1 {
-			media = append(media, "sound:queue-youarenext")
-		} else {
-			media = append(media, "sound:queue-thereare", fmt.Sprintf("number:%d", a.Position-1), "sound:queue-callswaiting")
-		}
-	}
-	if a.SayWait && a.EstimatedWait > 0 {
-		minutes := int(math.Ceil(a.EstimatedWait.Minutes()))
-		media = append(media, "sound:queue-holdtime", fmt.Sprintf("number:%d", minutes), "sound:queue-minutes")
-	}
-	return media
-}
-
 // acdAnnounce plays the announcement between two stretches of music on
 // hold: the music stops, the prompt plays, the music goes on.
 func (c *Center) acdAnnounce(a routing.Announce) {
-	c.playWaiting(c.calls[a.Call], "ann", announceMedia(a))
+	c.playWaiting(c.calls[a.Call], "ann", a.Media())
 }
 
 // announced puts the music back on after an announcement; it reports
@@ -686,9 +641,6 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 	if k.life.Over() || k.life.CallerGone() || !k.life.MOH() || k.State == sb.CallBridged {
 		return true
 	}
-	class := k.mohClass
-	c.do(k, func(ctx context.Context) {
-		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true)
-	})
+	c.moh(k, k.mohClass, true)
 	return true
 }

@@ -835,13 +835,10 @@ func (c *Center) playGreeting(k *call) {
 	k.State = sb.CallPrompting
 	id := playbackID(k, "greet")
 	media := c.cfg.Greeting
-	c.do(k, func(ctx context.Context) {
-		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...); err != nil {
-			// A missing prompt must not lose the call: go on to the agent.
-			c.log.Warn("greeting failed", "call_id", k.ID, "err", err)
-			c.post(func() { c.greetingOver(k) })
-		}
-	})
+	// A missing prompt must not lose the call: go on to the agent.
+	c.try(k, "greeting failed", func(ctx context.Context) error {
+		return c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...)
+	}, func(error) { c.greetingOver(k) })
 }
 
 func playbackID(k *call, what string) sb.PlaybackID {

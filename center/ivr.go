@@ -433,14 +433,9 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 		Timeout: timeout, AppArgs: []string{argTransfer, string(k.ID)}, Originator: sb.ChannelID(k.ID)}
 	ch := k.agentCh
 	c.log.Info("flow transfers call", "call_id", k.ID, "endpoint", endpoint)
-	c.do(k, func(ctx context.Context) {
-		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("transfer originate failed", "call_id", k.ID, "err", err)
-			c.post(func() {
-				if k.agentCh == ch && !k.life.AgentGone() {
-					c.channelGone(k, ch)
-				}
-			})
+	c.originate(k, req, "transfer originate failed", func() {
+		if k.agentCh == ch && !k.life.AgentGone() {
+			c.channelGone(k, ch)
 		}
 	})
 }

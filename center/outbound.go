@@ -3,13 +3,13 @@ package center
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/campaign/blend"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/lifecycle"
@@ -68,7 +68,7 @@ const PreviewPauseReason = "preview"
 // may still be answered. Held agents count as ready for the pacer; when a
 // person answers, the call is queued first and then a held agent is
 // released, so the router gives it to that call.
-const HoldReason = "outbound-hold"
+const HoldReason = blend.HoldReason
 
 // obCall is a campaign call the center placed (or adopted): its Dial,
 // its state machine, and what carrying out the machine's commands needs.
@@ -106,31 +106,22 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	ch, d := ob.d.Channel, ob.d
 	switch cmd := cmd.(type) {
 	case obcall.ContinueAMD:
-		c.detached(func(ctx context.Context) {
+		c.obLine(ch, "campaign call: AMD context refused; hanging up", func(ctx context.Context) error {
 			// Subscribed, the hang-up of a callee who leaves during AMD
 			// still comes as an event.
 			if err := c.pbx.SubscribeChannel(ctx, ch); err != nil {
 				c.log.Warn("campaign call: subscribe", "channel_id", ch, "err", err)
 			}
-			if err := c.pbx.Continue(ctx, ch, OutboundContext, "amd", 1); err != nil {
-				c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+			return c.pbx.Continue(ctx, ch, OutboundContext, "amd", 1)
 		})
 	case obcall.ContinueBeep:
 		c.log.Info("campaign call: answering machine", "channel_id", ch, "campaign", d.Campaign)
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.Continue(ctx, ch, OutboundContext, "beep", 1); err != nil {
-				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+		c.obLine(ch, "campaign call: beep context refused; hanging up", func(ctx context.Context) error {
+			return c.pbx.Continue(ctx, ch, OutboundContext, "beep", 1)
 		})
 	case obcall.PlayMachineMessage:
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.Play(ctx, ch, machinePlayback(ch), cmd.Media...); err != nil {
-				c.log.Warn("machine message", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+		c.obLine(ch, "machine message", func(ctx context.Context) error {
+			return c.pbx.Play(ctx, ch, machinePlayback(ch), cmd.Media...)
 		})
 	case obcall.HangUp:
 		c.hangupOrphan(ch)
@@ -175,6 +166,17 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	default:
 		c.log.Error("campaign call: a command the center does not know", "channel_id", ch, "command", fmt.Sprintf("%T", cmd))
 	}
+}
+
+// obLine runs op for a campaign line before a person is on it (no call's
+// executor yet); a refusal is logged as msg and the line hung up.
+func (c *Center) obLine(ch sb.ChannelID, msg string, op func(ctx context.Context) error) {
+	c.detached(func(ctx context.Context) {
+		if err := op(ctx); err != nil {
+			c.log.Warn(msg, "channel_id", ch, "err", err)
+			c.hangupOrphan(ch)
+		}
+	})
 }
 
 func (c *Center) obReportEvent(e outbound.Event) {
@@ -614,9 +616,8 @@ func (c *Center) dialPreview(ob *obCall) error {
 }
 
 // CampaignAgents is the router's view of the agents who work a queue, for
-// a campaign's pacer (outbound.AgentSource): available agents are ready;
-// reserved and on-call agents talking; wrap-up as such; paused, logged-out
-// and unreachable agents are left out.
+// a campaign's pacer (outbound.AgentSource; blend.PacerView says who
+// counts as what).
 func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Agent, error) {
 	var out []dialer.Agent
 	err := c.onLoop(ctx, func() error {
@@ -625,68 +626,31 @@ func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Age
 			return sb.Errorf(sb.ENOTFOUND, "no queue %q", queue)
 		}
 		now := c.clock.Now()
-		// Blended agents: inbound callers already waiting for these
-		// agents will take the next free ones, so that many ready agents
-		// are not the dialer's to count on.
-		claimed := c.inboundWaitingFor(ids)
-		for _, id := range ids {
-			st, _ := c.router.AgentStats(id, now)
-			a := dialer.Agent{Since: st.Since}
-			switch st.State {
-			case routing.StateAvailable:
-				a.Status = dialer.AgentReady
-				if claimed > 0 {
-					claimed--
-					a.Status, a.Since = dialer.AgentTalking, now
-				}
-			case routing.StatePaused:
-				if st.Reason != HoldReason {
-					continue
-				}
-				a.Status = dialer.AgentReady // held for the campaign's lines
-			case routing.StateReserved, routing.StateOnCall:
-				a.Status = dialer.AgentTalking
-			case routing.StateWrapUp:
-				a.Status = dialer.AgentWrapUp
-			default:
-				continue
+		var waiting []sb.QueueName // the inbound callers waiting in the router
+		for id := range c.acd.calls {
+			if k := c.calls[id]; k != nil && k.ob == nil && k.life.Routing() == lifecycle.RouteQueued {
+				waiting = append(waiting, k.Queue)
 			}
-			out = append(out, a)
 		}
+		stats := make([]routing.AgentStats, len(ids))
+		for i, id := range ids {
+			stats[i], _ = c.router.AgentStats(id, now)
+		}
+		out = blend.PacerView(stats, blend.Claimed(waiting, ids, c.queueAgents), now)
 		return nil
 	})
 	return out, err
 }
 
-// inboundWaitingFor counts the inbound callers waiting in the router for a
-// queue that any of agents answers.
-func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
-	mine := make(map[sb.AgentID]bool, len(agents))
-	for _, id := range agents {
-		mine[id] = true
-	}
-	shares := map[sb.QueueName]bool{}
-	n := 0
-	for id := range c.acd.calls {
-		k := c.calls[id]
-		if k == nil || k.ob != nil || k.life.Routing() != lifecycle.RouteQueued {
-			continue
-		}
-		share, seen := shares[k.Queue]
-		if !seen {
-			members, _ := c.router.QueueAgents(k.Queue)
-			share = slices.ContainsFunc(members, func(a sb.AgentID) bool { return mine[a] })
-			shares[k.Queue] = share
-		}
-		if share {
-			n++
-		}
-	}
-	return n
+// queueAgents are the agents of a queue's base tier (none: no such queue).
+func (c *Center) queueAgents(q sb.QueueName) []sb.AgentID {
+	ids, _ := c.router.QueueAgents(q)
+	return ids
 }
 
 // obRebalance holds as many available agents of each campaign queue as it
-// has lines ringing (or in AMD), and releases the others.
+// has lines ringing (or in AMD), and releases the others (blend.Holds.Next
+// picks each move).
 func (c *Center) obRebalance() {
 	c.obDirty = false
 	if c.obBalancing {
@@ -700,48 +664,24 @@ func (c *Center) obRebalance() {
 			want[sb.QueueName(ob.d.Queue)]++
 		}
 	}
-	heldAnywhere := map[sb.AgentID]bool{}
-	for q, held := range c.obHeld {
-		// An agent whose hold ended otherwise (logged out, paused by
-		// hand) is no longer ours.
-		keep := held[:0]
-		for _, id := range held {
-			if st := c.acd.states[id]; st.State == routing.StatePaused && st.Reason == HoldReason {
-				keep = append(keep, id)
-				heldAnywhere[id] = true
-			}
+	held := blend.Holds(c.obHeld) // the same map
+	held.Prune(c.acd.states)
+	refused := map[sb.AgentID]bool{}
+	for {
+		mv, ok := held.Next(want, c.queueAgents, c.acd.states, refused)
+		if !ok {
+			return
 		}
-		c.obHeld[q] = keep
-		if _, ok := want[q]; !ok {
-			want[q] = 0
+		if !mv.Hold {
+			held.Done(mv)
+			c.acdApply(routing.AgentReady{Agent: mv.Agent})
+			continue
 		}
-	}
-	for q, n := range want {
-		for len(c.obHeld[q]) > n {
-			held := c.obHeld[q]
-			id := held[len(held)-1]
-			c.obHeld[q] = held[:len(held)-1]
-			delete(heldAnywhere, id)
-			c.acdApply(routing.AgentReady{Agent: id})
-		}
-		if len(c.obHeld[q]) < n {
-			members, _ := c.router.QueueAgents(q)
-			for _, id := range members {
-				if len(c.obHeld[q]) >= n {
-					break
-				}
-				if heldAnywhere[id] || c.acd.states[id].State != routing.StateAvailable {
-					continue
-				}
-				m := routing.AgentPause{Agent: id, Reason: HoldReason}
-				if ignored(c.acdApply(m), m) == nil {
-					c.obHeld[q] = append(c.obHeld[q], id)
-					heldAnywhere[id] = true
-				}
-			}
-		}
-		if len(c.obHeld[q]) == 0 {
-			delete(c.obHeld, q)
+		m := routing.AgentPause{Agent: mv.Agent, Reason: HoldReason}
+		if ignored(c.acdApply(m), m) == nil {
+			held.Done(mv)
+		} else {
+			refused[mv.Agent] = true
 		}
 	}
 }

@@ -148,11 +148,9 @@ func (c *Center) stepRecordingIn(b *recBatch, lr *liveRecording, e recording.Liv
 			c.recordLeg(lr, cmd.Leg)
 		case recording.PausePBX:
 			k, pause := lr.call, cmd.Pause
-			c.do(k, func(ctx context.Context) {
-				if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
-					c.log.Warn("pause recording", "call_id", k.ID, "recording", name, "err", err)
-				}
-			})
+			c.try(k, "pause recording", func(ctx context.Context) error {
+				return c.pbx.PauseRecording(ctx, name, pause)
+			}, nil, "recording", name)
 		case recording.StopPBX:
 			if cmd.Why != "" {
 				c.log.Warn(cmd.Why, "call_id", lr.Rec.CallID, "recording", name)
