@@ -417,10 +417,8 @@ func (c *Center) startMOH(k *call) {
 }
 
 // ExitHangup is the exit target that hangs the caller up at once (no
-// prompt); an empty target plays the no-agent prompt first; any other
-// target is the name of the flow the caller goes to (voicemail, a
-// message, another queue).
-const ExitHangup = "hangup"
+// prompt); routing.Exit.To says where each target goes.
+const ExitHangup = routing.ExitHangup
 
 // acdExit: the caller leaves the queue without an agent, to the exit's
 // target.
@@ -438,13 +436,13 @@ func (c *Center) acdExit(x routing.Exit) {
 	c.acdCall(k)
 	c.life(k, lifecycle.Exited{})
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
-	switch x.Target {
-	case "":
+	switch x.To() {
+	case routing.ExitToPrompt:
 		c.giveUp(k)
-	case ExitHangup:
+	case routing.ExitToHangup:
 		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeNoAgent, By: lifecycle.BySystem})
 		c.life(k, lifecycle.HangUpCaller{})
-	default:
+	case routing.ExitToFlow:
 		c.exitToFlow(k, x.Target)
 	}
 }
@@ -552,9 +550,7 @@ func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
 		c.hangupOrphan(ch)
 		return
 	}
-	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, func(err error) {
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, c.hangupOp(ch), func(err error) {
 		if sb.ErrorCode(err) == sb.ENOTFOUND && c.acd.legs[ch] != nil {
 			c.acdLegGone(ch, 0)
 		}

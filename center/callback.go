@@ -3,7 +3,6 @@ package center
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -270,7 +269,7 @@ func (c *Center) firstDialCustomer(k *call) {
 	}
 	if f.ob != nil {
 		req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
-		req.Variables = map[string]string{"SB_CAMPAIGN": f.ob.d.Campaign, "SB_ATTEMPT": strconv.FormatInt(f.ob.d.Attempt, 10)}
+		req.Variables = obcall.LineVars(f.ob.d.Campaign, f.ob.d.Attempt)
 	}
 	c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
 	c.originate(k, req, "callback customer originate failed", func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })

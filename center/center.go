@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
@@ -878,7 +879,7 @@ func agentVars(k *call) map[string]string {
 		}
 	}
 	if k.ob != nil {
-		obVars(k, vars)
+		obcall.AgentVars(vars, k.ob.d.Campaign, k.ob.d.Attempt, k.ob.d.Lead)
 	}
 	return vars
 }
@@ -1000,9 +1001,7 @@ func (c *Center) fail(k *call, err error) {
 // PBX no longer knows, whose end this run never heard of (the events lost
 // with a reconnect), is taken as gone.
 func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
-	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, func(err error) {
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, c.hangupOp(ch), func(err error) {
 		if sb.ErrorCode(err) == sb.ENOTFOUND && !k.life.Over() {
 			c.channelGone(k, ch)
 		}
@@ -1024,9 +1023,7 @@ func (c *Center) detached(f func(ctx context.Context)) {
 
 // hangupOrphan hangs up a channel that belongs to no live call.
 func (c *Center) hangupOrphan(ch sb.ChannelID) {
-	c.settle(nil, "hangup", []any{"channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, nil)
+	c.settle(nil, "hangup", []any{"channel_id", ch}, c.hangupOp(ch), nil)
 }
 
 // refuseBusy hangs up a caller refused while draining with a busy signal

@@ -341,17 +341,15 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 	// Originated into the application, so that busy and no-answer come
 	// as events; on answer the channel is continued into the AMD context,
 	// which sends it back with the result.
+	vars := obcall.LineVars(d.Campaign, d.Attempt)
+	// Records the call if it is answered while no Switchboard is
+	// connected (the dialplan's exten unattended); SB_ABANDON is what a
+	// person then hears after AMD (exten nobody).
+	vars[outbound.HangupHandlerVar] = outbound.HangupHandler
+	vars["SB_ABANDON"] = obcall.DialplanSounds(d.AbandonMessage)
 	req := sb.OriginateRequest{
 		ID: d.Channel, Endpoint: d.Endpoint, CallerID: d.CallerID, Timeout: d.RingTime,
-		AppArgs: []string{argOBDial, strconv.FormatInt(d.Attempt, 10)},
-		Variables: map[string]string{
-			"SB_CAMPAIGN": d.Campaign, "SB_ATTEMPT": strconv.FormatInt(d.Attempt, 10),
-			// Records the call if it is answered while no Switchboard
-			// is connected (the dialplan's exten unattended); SB_ABANDON
-			// is what a person then hears after AMD (exten nobody).
-			outbound.HangupHandlerVar: outbound.HangupHandler,
-			"SB_ABANDON":              dialplanSounds(d.AbandonMessage),
-		},
+		AppArgs: []string{argOBDial, strconv.FormatInt(d.Attempt, 10)}, Variables: vars,
 	}
 	if _, err := c.pbx.Originate(ctx, req); err != nil {
 		c.post(func() {
@@ -416,19 +414,6 @@ func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
 	c.obGoneEarly[id] = true
 	c.obEndedUnheard(id, campaign.OutcomeOfCause(d.Cause))
 	return true
-}
-
-// dialplanSounds turns campaign media (sound:NAME,...) into the file list
-// Playback() takes (NAME&NAME); media of other kinds cannot be played by
-// the dialplan and are left out.
-func dialplanSounds(media string) string {
-	var names []string
-	for _, m := range strings.Split(media, ",") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(m), "sound:"); ok && name != "" {
-			names = append(names, name)
-		}
-	}
-	return strings.Join(names, "&")
 }
 
 // obRingingEvent follows a campaign call from before a restart that the
@@ -579,18 +564,6 @@ func (c *Center) obHungUp(k *call) { c.obApply(k.ob, obcall.HungUp{}) }
 
 // obFinished: the campaign call is over.
 func (c *Center) obFinished(k *call) { c.obApply(k.ob, obcall.Finished{}) }
-
-// obVars are the channel variables of a campaign call's agent leg: the
-// campaign, the attempt and the lead's data, for the agent's screen.
-func obVars(k *call, vars map[string]string) {
-	d := k.ob.d
-	vars["SB_CAMPAIGN"] = d.Campaign
-	vars["SB_ATTEMPT"] = strconv.FormatInt(d.Attempt, 10)
-	vars["SB_LEAD_NUMBER"] = d.Lead.Number
-	for name, v := range d.Lead.Data {
-		vars["SB_LEAD_"+strings.ToUpper(name)] = v
-	}
-}
 
 // dialPreview places a preview dial: the agent who chose the lead is
 // paused in the router, his phone rings, then the customer is dialed.
