@@ -314,12 +314,12 @@ func (c *Center) acdHunt(k *call) {
 	if k.ivr != nil {
 		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
 	}
-	window := c.queues[k.Queue].ReturningCaller
-	if preferred != "" || window <= 0 || c.lastAgent == nil || k.Caller == "" {
+	since, look := routing.ReturningCaller(preferred, c.queues[k.Queue], k.Caller, c.clock.Now())
+	if !look || c.lastAgent == nil {
 		c.acdEnqueue(k, preferred)
 		return
 	}
-	find, caller, queue, since := c.lastAgent, k.Caller, string(k.Queue), c.clock.Now().Add(-window)
+	find, caller, queue := c.lastAgent, k.Caller, string(k.Queue)
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
