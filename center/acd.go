@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
@@ -430,7 +431,7 @@ func (c *Center) acdExit(x routing.Exit) {
 	}
 	if k.ob != nil {
 		// A campaign call no agent can take: abandoned at once.
-		c.obAbandon(k)
+		c.obApply(k.ob, obcall.QueueExit{})
 		return
 	}
 	c.acdCall(k)

@@ -890,7 +890,7 @@ func (c *Center) bridge(k *call, cmd lifecycle.Bridge) {
 	k.Bridge = bid
 	agentCh := k.agentCh
 	if k.ob != nil {
-		c.obAgentAnswered(k) // the connect window is met now
+		c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
 	}
 	c.do(k, func(ctx context.Context) {
 		if cmd.StopMOH {
@@ -957,7 +957,7 @@ func (c *Center) transferAnswered(k *call) {
 func (c *Center) talking(k *call) {
 	c.answered.Add(1)
 	if k.ob != nil {
-		c.obBridged(k)
+		c.obApply(k.ob, obcall.Bridged{Agent: k.Agent})
 	}
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
@@ -1074,7 +1074,7 @@ func (c *Center) callerLeft(k *call) {
 	c.keepLateVoicemails(k)
 	c.feed(k, ivr.CallerHungUp{})
 	if k.ob != nil {
-		c.obHungUp(k)
+		c.obApply(k.ob, obcall.HungUp{})
 	}
 }
 
@@ -1152,7 +1152,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	}
 	outcome := end.Outcome
 	if k.ob != nil {
-		c.obFinished(k)
+		c.obApply(k.ob, obcall.Finished{})
 	}
 	c.ended[outcome].Add(1)
 	c.active.Add(-1)

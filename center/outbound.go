@@ -533,9 +533,6 @@ func (c *Center) obEnqueue(ob *obCall, priority int) {
 	c.acdEnqueue(k, "")
 }
 
-// obAbandon: the router gave up a campaign call no agent can take.
-func (c *Center) obAbandon(k *call) { c.obApply(k.ob, obcall.QueueExit{}) }
-
 // obAbandonPerson ends a person no agent took (obcall.Abandon): the
 // campaign's message plays and the call is hung up. A call whose end was
 // decided otherwise (a failure) ends that way.
@@ -550,20 +547,6 @@ func (c *Center) obAbandonPerson(k *call, media []string) {
 	}
 	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
 }
-
-// obAgentAnswered: an agent is about to be bridged with the person; with
-// a connector, who takes the call is stored first (on the call's
-// executor, ahead of the bridge).
-func (c *Center) obAgentAnswered(k *call) { c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) }
-
-// obBridged: an agent and the person talk.
-func (c *Center) obBridged(k *call) { c.obApply(k.ob, obcall.Bridged{Agent: k.Agent}) }
-
-// obHungUp: the person hung up.
-func (c *Center) obHungUp(k *call) { c.obApply(k.ob, obcall.HungUp{}) }
-
-// obFinished: the campaign call is over.
-func (c *Center) obFinished(k *call) { c.obApply(k.ob, obcall.Finished{}) }
 
 // dialPreview places a preview dial: the agent who chose the lead is
 // paused in the router, his phone rings, then the customer is dialed.
