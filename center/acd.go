@@ -215,14 +215,12 @@ func (c *Center) acdArm() {
 	}
 	gen := a.wakeGen
 	d := max(at.Sub(c.clock.Now()), 0)
-	a.stopWake = c.clock.AfterFunc(d, func() {
-		c.post(func() {
-			if gen != a.wakeGen {
-				return
-			}
-			a.stopWake, a.wakeAt = nil, time.Time{}
-			c.acdApply(routing.Tick{})
-		})
+	a.stopWake = c.after(d, func() {
+		if gen != a.wakeGen {
+			return
+		}
+		a.stopWake, a.wakeAt = nil, time.Time{}
+		c.acdApply(routing.Tick{})
 	})
 }
 

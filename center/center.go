@@ -926,12 +926,10 @@ func (c *Center) bridgeFailed(k *call, err error) {
 		return
 	}
 	c.log.Info("bridge refused; waiting for the hang-up that explains it", "call_id", k.ID, "err", err)
-	c.clock.AfterFunc(bridgeGrace, func() {
-		c.post(func() {
-			if !k.life.Over() && !k.life.CallerGone() && !k.life.AgentGone() && k.State != sb.CallBridged {
-				c.fail(k, fmt.Errorf("bridge: %w", err))
-			}
-		})
+	c.after(bridgeGrace, func() {
+		if !k.life.Over() && !k.life.CallerGone() && !k.life.AgentGone() && k.State != sb.CallBridged {
+			c.fail(k, fmt.Errorf("bridge: %w", err))
+		}
 	})
 }
 

@@ -253,13 +253,11 @@ func (c *Center) runIVR(k *call, cmd ivr.Command) {
 		if stop := v.timers[tok]; stop != nil {
 			stop()
 		}
-		v.timers[tok] = c.clock.AfterFunc(cmd.After, func() {
-			c.post(func() {
-				if k.ivr == v && v.timers[tok] != nil {
-					delete(v.timers, tok)
-					c.feed(k, ivr.TimerFired{Token: tok})
-				}
-			})
+		v.timers[tok] = c.after(cmd.After, func() {
+			if k.ivr == v && v.timers[tok] != nil {
+				delete(v.timers, tok)
+				c.feed(k, ivr.TimerFired{Token: tok})
+			}
 		})
 	case ivr.CancelTimerCmd:
 		if stop := v.timers[cmd.Token]; stop != nil {

@@ -128,7 +128,7 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	case obcall.Enqueue:
 		c.obEnqueue(ob, cmd.Priority)
 	case obcall.StartWindow:
-		ob.stop = c.clock.AfterFunc(cmd.After, func() { c.post(func() { c.obApply(ob, obcall.WindowFired{}) }) })
+		ob.stop = c.after(cmd.After, func() { c.obApply(ob, obcall.WindowFired{}) })
 	case obcall.StopWindow:
 		if ob.stop != nil {
 			ob.stop()

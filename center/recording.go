@@ -193,16 +193,14 @@ func (c *Center) stepRecordingIn(b *recBatch, lr *liveRecording, e recording.Liv
 // round for the recordings that reached it together.
 func (c *Center) flushRecordings(b *recBatch) {
 	for w, names := range b.waits {
-		c.clock.AfterFunc(w.After, func() {
-			c.post(func() {
-				var next recBatch
-				for _, name := range names {
-					if lr := c.recordings[name]; lr != nil {
-						c.stepRecordingIn(&next, lr, recording.WaitOver{Round: w.Round})
-					}
+		c.after(w.After, func() {
+			var next recBatch
+			for _, name := range names {
+				if lr := c.recordings[name]; lr != nil {
+					c.stepRecordingIn(&next, lr, recording.WaitOver{Round: w.Round})
 				}
-				c.flushRecordings(&next)
-			})
+			}
+			c.flushRecordings(&next)
 		})
 	}
 	for round, names := range b.asks {
@@ -574,31 +572,29 @@ func (c *Center) sweepRecordings() {
 	if _, ok := c.rec.Repo.(openRecordingLister); !ok {
 		return
 	}
-	c.clock.AfterFunc(c.rec.SweepInterval, func() {
-		c.post(func() {
-			c.recSweeping++
-			skip := make(map[string]bool, len(c.recordings)+len(c.recEnding))
-			for name := range c.recordings {
-				skip[name] = true
-			}
-			for name := range c.recEnding {
-				skip[name] = true
-			}
-			c.cmdWG.Add(1)
-			go func() {
-				defer c.cmdWG.Done()
-				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
-				defer cancel()
-				probe := c.probeRecordings(ctx, nil, skip)
-				probe.sweep = true
-				c.post(func() {
-					c.recoverRecordings(probe)
-					c.recSweeping--
-					c.forgetEnded()
-					c.sweepRecordings()
-				})
-			}()
-		})
+	c.after(c.rec.SweepInterval, func() {
+		c.recSweeping++
+		skip := make(map[string]bool, len(c.recordings)+len(c.recEnding))
+		for name := range c.recordings {
+			skip[name] = true
+		}
+		for name := range c.recEnding {
+			skip[name] = true
+		}
+		c.cmdWG.Add(1)
+		go func() {
+			defer c.cmdWG.Done()
+			ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
+			defer cancel()
+			probe := c.probeRecordings(ctx, nil, skip)
+			probe.sweep = true
+			c.post(func() {
+				c.recoverRecordings(probe)
+				c.recSweeping--
+				c.forgetEnded()
+				c.sweepRecordings()
+			})
+		}()
 	})
 }
 

@@ -3,6 +3,7 @@ package center
 import (
 	"context"
 	"sync"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -94,4 +95,11 @@ func (c *Center) moh(k *call, class string, on bool) {
 			c.log.Debug("music on hold", "call_id", k.ID, "on", on, "err", err)
 		}
 	})
+}
+
+// after runs f on the owner goroutine once d has passed on the center's
+// clock (the timers of the router, flows, recordings, windows); stop
+// cancels it.
+func (c *Center) after(d time.Duration, f func()) (stop func() bool) {
+	return c.clock.AfterFunc(d, func() { c.post(f) })
 }
