@@ -716,7 +716,7 @@ var enterRoles = map[string]enterRole{
 	argTransfer: {2, (*Center).agentLegEntered},
 	// Campaign calls: obdial, <attempt> at the answer; amd, STATUS, CAUSE
 	// back from AMD; beep after a machine's greeting.
-	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obAnswered(e.Channel) }},
+	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
 	argAMD:    {2, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
 	argBeep:   {1, func(c *Center, e sb.ChannelEntered) { c.obLeaveMessage(e.Channel.ID) }},
 }

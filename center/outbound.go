@@ -241,20 +241,20 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 				return
 			}
 			c.log.Info("campaign call from before a restart adopted", "channel_id", ch.ID, "campaign", d.Campaign, "attempt", attempt)
-			if len(args) >= 2 && args[0] == argAMD {
-				c.obEntered(ch, args)
-			} else {
-				c.obAnswered(ch)
-			}
+			c.obEntered(ch, args)
 		})
 	})
 	return true
 }
 
-// amdStatus is AMD's verdict in the Stasis args of a call back from AMD
-// (amd, STATUS, CAUSE), "" for any other args.
+// fromAMD reports whether Stasis args are a call's back from AMD (amd,
+// STATUS, CAUSE).
+func fromAMD(args []string) bool { return len(args) >= 2 && args[0] == argAMD }
+
+// amdStatus is AMD's verdict in the Stasis args of a call back from AMD,
+// "" for any other args.
 func amdStatus(args []string) string {
-	if len(args) >= 2 && args[0] == argAMD {
+	if fromAMD(args) {
 		return args[1]
 	}
 	return ""
@@ -420,7 +420,7 @@ func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
 // reconcile found ringing or in AMD: a dial result or hang-up request
 // notes its cause, its end is reported to the runner with the outcome the
 // cause says; once it enters the application (answered, or back from
-// AMD) it is no longer followed here: obAnswered or obEntered adopt it.
+// AMD) it is no longer followed here: obEntered adopts it.
 // It reports whether e was such a call's.
 func (c *Center) obRingingEvent(e sb.Event) bool {
 	id := sb.ChannelOf(e)
@@ -476,40 +476,29 @@ func (c *Center) obLeaveMessage(ch sb.ChannelID) {
 	c.obApply(ob, obcall.Beep{})
 }
 
-// obAnswered: the callee answered; AMD runs in the dialplan (the channel
-// comes back with its result) or, without AMD, a person is assumed.
-func (c *Center) obAnswered(ch sb.ChannelInfo) {
-	ob := c.ob[ch.ID]
-	if ob == nil {
-		if c.obAdoptOrphan(ch, nil) {
-			return // placed before a restart: carried on once its Dial is known
-		}
-		// Placed before a restart and nothing to carry it on with:
-		// whoever answered is hung up unheard, an abandoned call.
-		c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
-		c.hangupOrphan(ch.ID)
-		return
-	}
-	ob.ch = ch
-	c.obApply(ob, obcall.Entered{})
-}
-
-// obEntered: a campaign call entered the application after AMD.
+// obEntered: a campaign call entered the application, at the answer
+// (args obdial, <attempt>: AMD runs in the dialplan and the channel comes
+// back with its result or, without AMD, a person is assumed) or back from
+// AMD (args amd, STATUS, CAUSE).
 func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ob := c.ob[ch.ID]
 	if ob == nil {
 		if c.obAdoptOrphan(ch, args) {
 			return // placed before a restart: carried on once its Dial is known
 		}
-		// Placed before a restart, back from AMD, and no Dial to carry
-		// it on with: it is hung up; a person reached and not put
-		// through is an abandoned call.
+		// Placed before a restart and no Dial to carry it on with: it is
+		// hung up; a person reached and not put through is an abandoned
+		// call.
 		c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
 		c.hangupOrphan(ch.ID)
 		return
 	}
 	ob.ch = ch
-	c.obApply(ob, obcall.AMDResult{Status: args[1]})
+	if fromAMD(args) {
+		c.obApply(ob, obcall.AMDResult{Status: args[1]})
+	} else {
+		c.obApply(ob, obcall.Entered{})
+	}
 }
 
 // obEnqueue takes a campaign call's person in as a call queued first in
