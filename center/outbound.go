@@ -229,8 +229,7 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 			delete(c.obPending, ch.ID)
 			if err != nil || c.draining {
 				c.log.Warn("campaign call from before a restart not adopted; hanging up", "channel_id", ch.ID, "err", err)
-				c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
-				c.hangupOrphan(ch.ID)
+				c.obUnadopted(ch.ID, args)
 				return
 			}
 			ob := c.newOB(d)
@@ -245,6 +244,14 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 		})
 	})
 	return true
+}
+
+// obUnadopted hangs up a campaign call an earlier run placed that nothing
+// carries on (its Dial unknown) and reports its end: a person reached and
+// not put through is abandoned (obcall.UnadoptedOutcome).
+func (c *Center) obUnadopted(ch sb.ChannelID, args []string) {
+	c.obOrphanEnded(ch, obcall.UnadoptedOutcome(amdStatus(args)), nil)
+	c.hangupOrphan(ch)
 }
 
 // fromAMD reports whether Stasis args are a call's back from AMD (amd,
@@ -310,7 +317,7 @@ func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
 		return
 	}
 	c.readUnattended(ch, attempt, func(rec *sb.Unattended) {
-		c.obOrphanEndedWith(ch, obcall.UnattendedOutcome(rec, o), rec)
+		c.obOrphanEnded(ch, obcall.UnattendedOutcome(rec, o), rec)
 	})
 }
 
@@ -443,15 +450,11 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 }
 
 // obOrphanEnded reports the end of a campaign call no Dial of this run
-// placed (it was placed before a restart): the runner adopted its open
-// attempt when it started and waits for this report to close it.
-func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome) {
-	c.obOrphanEndedWith(ch, o, nil)
-}
-
-// obOrphanEndedWith is obOrphanEnded with the dialplan's record of a call
-// answered while no Switchboard was connected, if there is one.
-func (c *Center) obOrphanEndedWith(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
+// placed (it was placed before a restart), with the dialplan's record u of
+// a call answered while no Switchboard was connected (nil: none): the
+// runner adopted its open attempt when it started and waits for this
+// report to close it.
+func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok || c.obReport == nil {
 		return
@@ -489,8 +492,7 @@ func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 		// Placed before a restart and no Dial to carry it on with: it is
 		// hung up; a person reached and not put through is an abandoned
 		// call.
-		c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
-		c.hangupOrphan(ch.ID)
+		c.obUnadopted(ch.ID, args)
 		return
 	}
 	ob.ch = ch
