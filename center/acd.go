@@ -141,14 +141,11 @@ func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
 	return c.onLoop(ctx, func() error { return ignored(c.acdApply(m), m) })
 }
 
-// ignored returns the router's refusal of m among acts, if any. The
-// router only refuses the message it was given, so any Ignored in acts
-// is about m; m's type need not be comparable (Enqueue holds a map).
+// ignored is the router's refusal of m among acts (routing.Refused), as
+// an error.
 func ignored(acts []routing.Action, m routing.Msg) error {
-	for _, a := range acts {
-		if ig, ok := a.(routing.Ignored); ok && fmt.Sprintf("%T", ig.Msg) == fmt.Sprintf("%T", m) {
-			return sb.Errorf(sb.ECONFLICT, "%s", ig.Why)
-		}
+	if why, refused := routing.Refused(acts, m); refused {
+		return sb.Errorf(sb.ECONFLICT, "%s", why)
 	}
 	return nil
 }

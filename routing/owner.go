@@ -1,5 +1,8 @@
 package routing
 
+// What the router's owner (the center) reads from its actions: what an
+// announcement says, why an offer failed, whether a message was refused.
+
 import (
 	"fmt"
 	"math"
@@ -39,4 +42,17 @@ func FailReasonOf(cause int) FailReason {
 		return FailUnreachable
 	}
 	return FailNoAnswer
+}
+
+// Refused says why the router refused m, if it did, among acts, the
+// actions Apply returned for m. The router only refuses the message it was
+// given, so an Ignored of m's type among acts is about m (m's type need
+// not be comparable: Enqueue holds a map).
+func Refused(acts []Action, m Msg) (why string, refused bool) {
+	for _, a := range acts {
+		if ig, ok := a.(Ignored); ok && fmt.Sprintf("%T", ig.Msg) == fmt.Sprintf("%T", m) {
+			return ig.Why, true
+		}
+	}
+	return "", false
 }

@@ -44,3 +44,27 @@ func TestFailReasonOf(t *testing.T) {
 		}
 	}
 }
+
+func TestRefused(t *testing.T) {
+	pause := AgentPause{Agent: "a1", Reason: "lunch"}
+	tests := []struct {
+		name    string
+		acts    []Action
+		m       Msg
+		wantWhy string
+		wantOK  bool
+	}{
+		{"taken", []Action{AgentState{Agent: "a1", State: StatePaused}}, pause, "", false},
+		{"refused", []Action{Ignored{Msg: pause, Why: "unknown agent"}}, pause, "unknown agent", true},
+		{"a refusal of another message", []Action{Ignored{Msg: AgentReady{Agent: "a1"}, Why: "x"}}, pause, "", false},
+		{"an Enqueue (not comparable)", []Action{Ignored{Msg: Enqueue{Call: "c1", Skills: map[string]string{"lang": "fr"}}, Why: "no queue"}},
+			Enqueue{Call: "c1", Skills: map[string]string{"lang": "fr"}}, "no queue", true},
+		{"nothing", nil, pause, "", false},
+	}
+	for _, tt := range tests {
+		why, ok := Refused(tt.acts, tt.m)
+		if why != tt.wantWhy || ok != tt.wantOK {
+			t.Errorf("%s: (%q, %v), want (%q, %v)", tt.name, why, ok, tt.wantWhy, tt.wantOK)
+		}
+	}
+}
