@@ -328,12 +328,12 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		return sb.Errorf(sb.EINVALID, "dial: channel and endpoint are required")
 	}
 	ob := c.newOB(d)
-	if d.Agent != "" {
-		return c.onLoop(ctx, func() error { return c.dialPreview(ob) })
-	}
 	err := c.onLoop(ctx, func() error {
 		if c.draining {
 			return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
+		}
+		if d.Agent != "" {
+			return c.dialPreview(ob)
 		}
 		if c.ob[d.Channel] != nil {
 			return sb.Errorf(sb.ECONFLICT, "channel %s is already dialing", d.Channel)
@@ -342,8 +342,8 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		c.obRebalance()
 		return nil
 	})
-	if err != nil {
-		return err
+	if err != nil || d.Agent != "" {
+		return err // a preview dial rings the agent first: placed
 	}
 	// Originated into the application, so that busy and no-answer come
 	// as events; on answer the channel is continued into the AMD context,
@@ -543,9 +543,6 @@ func (c *Center) obAbandonPerson(k *call, media []string) {
 // paused in the router, his phone rings, then the customer is dialed.
 func (c *Center) dialPreview(ob *obCall) error {
 	d := ob.d
-	if c.draining {
-		return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
-	}
 	cfg, ok := c.router.Agent(d.Agent)
 	if !ok || cfg.Endpoint == "" {
 		return sb.Errorf(sb.ENOTFOUND, "agent %s has no phone", d.Agent)
