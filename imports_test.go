@@ -11,7 +11,7 @@ import (
 // pure are the packages that hold decisions as plain code (they take now
 // and return what to do): no network, no PBX client, no SQL, no config
 // library, so each can be tested with a fake clock alone.
-var pure = []string{".", "./routing", "./ivr", "./campaign", "./campaign/obcall", "./dialer", "./recording", "./calendar", "./erlang", "./queuelog", "./internal/handoff", "./featurecode", "./supervision", "./agentfirst", "./lifecycle", "./reconcile"}
+var pure = []string{".", "./routing", "./ivr", "./campaign", "./campaign/obcall", "./campaign/blend", "./dialer", "./recording", "./calendar", "./erlang", "./queuelog", "./internal/handoff", "./featurecode", "./supervision", "./agentfirst", "./lifecycle", "./reconcile"}
 
 // forbidden are the imports a pure package must not reach, directly or not.
 var forbidden = []string{"net/http", "database/sql", "github.com/CyCoreSystems/", "github.com/fiorix/", "github.com/spf13/viper",

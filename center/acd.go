@@ -3,12 +3,12 @@ package center
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
@@ -141,14 +141,11 @@ func (c *Center) agentCommand(ctx context.Context, m routing.Msg) error {
 	return c.onLoop(ctx, func() error { return ignored(c.acdApply(m), m) })
 }
 
-// ignored returns the router's refusal of m among acts, if any. The
-// router only refuses the message it was given, so any Ignored in acts
-// is about m; m's type need not be comparable (Enqueue holds a map).
+// ignored is the router's refusal of m among acts (routing.Refused), as
+// an error.
 func ignored(acts []routing.Action, m routing.Msg) error {
-	for _, a := range acts {
-		if ig, ok := a.(routing.Ignored); ok && fmt.Sprintf("%T", ig.Msg) == fmt.Sprintf("%T", m) {
-			return sb.Errorf(sb.ECONFLICT, "%s", ig.Why)
-		}
+	if why, refused := routing.Refused(acts, m); refused {
+		return sb.Errorf(sb.ECONFLICT, "%s", why)
 	}
 	return nil
 }
@@ -215,14 +212,12 @@ func (c *Center) acdArm() {
 	}
 	gen := a.wakeGen
 	d := max(at.Sub(c.clock.Now()), 0)
-	a.stopWake = c.clock.AfterFunc(d, func() {
-		c.post(func() {
-			if gen != a.wakeGen {
-				return
-			}
-			a.stopWake, a.wakeAt = nil, time.Time{}
-			c.acdApply(routing.Tick{})
-		})
+	a.stopWake = c.after(d, func() {
+		if gen != a.wakeGen {
+			return
+		}
+		a.stopWake, a.wakeAt = nil, time.Time{}
+		c.acdApply(routing.Tick{})
 	})
 }
 
@@ -315,12 +310,12 @@ func (c *Center) acdHunt(k *call) {
 	if k.ivr != nil {
 		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
 	}
-	window := c.queues[k.Queue].ReturningCaller
-	if preferred != "" || window <= 0 || c.lastAgent == nil || k.Caller == "" {
+	since, look := routing.ReturningCaller(preferred, c.queues[k.Queue], k.Caller, c.clock.Now())
+	if !look || c.lastAgent == nil {
 		c.acdEnqueue(k, preferred)
 		return
 	}
-	find, caller, queue, since := c.lastAgent, k.Caller, string(k.Queue), c.clock.Now().Add(-window)
+	find, caller, queue := c.lastAgent, k.Caller, string(k.Queue)
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -374,16 +369,11 @@ func (c *Center) acdOffer(o routing.Offer) {
 			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
 		}
 		c.log.Debug("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
-		c.do(k, func(ctx context.Context) {
-			if _, err := c.pbx.Originate(ctx, req); err != nil {
-				c.log.Warn("agent originate failed", "call_id", k.ID, "agent_id", ag, "err", err)
-				c.post(func() {
-					if c.acd.legs[ch] != nil {
-						c.acdLegGone(ch, 20)
-					}
-				})
+		c.originate(k, req, "agent originate failed", func() {
+			if c.acd.legs[ch] != nil {
+				c.acdLegGone(ch, 20)
 			}
-		})
+		}, "agent_id", ag)
 	}
 }
 
@@ -419,19 +409,12 @@ func (c *Center) acdQueued(q routing.Queued) {
 
 // startMOH starts the queue's music (lifecycle.StartMOH).
 func (c *Center) startMOH(k *call) {
-	class := k.mohClass
-	c.do(k, func(ctx context.Context) {
-		if err := c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true); err != nil {
-			c.log.Debug("music on hold", "call_id", k.ID, "err", err)
-		}
-	})
+	c.moh(k, k.mohClass, true)
 }
 
 // ExitHangup is the exit target that hangs the caller up at once (no
-// prompt); an empty target plays the no-agent prompt first; any other
-// target is the name of the flow the caller goes to (voicemail, a
-// message, another queue).
-const ExitHangup = "hangup"
+// prompt); routing.Exit.To says where each target goes.
+const ExitHangup = routing.ExitHangup
 
 // acdExit: the caller leaves the queue without an agent, to the exit's
 // target.
@@ -443,19 +426,19 @@ func (c *Center) acdExit(x routing.Exit) {
 	}
 	if k.ob != nil {
 		// A campaign call no agent can take: abandoned at once.
-		c.obAbandon(k)
+		c.obApply(k.ob, obcall.QueueExit{})
 		return
 	}
 	c.acdCall(k)
 	c.life(k, lifecycle.Exited{})
 	c.log.Info("caller left the queue", "call_id", k.ID, "queue", x.Queue, "reason", x.Reason, "target", x.Target)
-	switch x.Target {
-	case "":
+	switch x.To() {
+	case routing.ExitToPrompt:
 		c.giveUp(k)
-	case ExitHangup:
+	case routing.ExitToHangup:
 		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeNoAgent, By: lifecycle.BySystem})
 		c.life(k, lifecycle.HangUpCaller{})
-	default:
+	case routing.ExitToFlow:
 		c.exitToFlow(k, x.Target)
 	}
 }
@@ -498,9 +481,7 @@ func (c *Center) exitToFlow(k *call, flow string) {
 
 // stopMOH stops the caller's music (lifecycle.StopMOH).
 func (c *Center) stopMOH(k *call) {
-	c.do(k, func(ctx context.Context) {
-		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-	})
+	c.moh(k, "", false)
 }
 
 // acdEvent handles the events of ringing agent legs; it returns false for
@@ -565,9 +546,7 @@ func (c *Center) hangupLeg(k *call, ch sb.ChannelID) {
 		c.hangupOrphan(ch)
 		return
 	}
-	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, func(err error) {
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, c.hangupOp(ch), func(err error) {
 		if sb.ErrorCode(err) == sb.ENOTFOUND && c.acd.legs[ch] != nil {
 			c.acdLegGone(ch, 0)
 		}
@@ -587,7 +566,7 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 		delete(ac.legs, leg.agent)
 	}
 	if !leg.cancelled && ac != nil && !k.life.RouterConnected() {
-		why := failReason(cause)
+		why := routing.FailReasonOf(cause)
 		c.log.Info("offer failed", "call_id", k.ID, "agent_id", leg.agent, "channel_id", ch, "why", why, "cause", cause)
 		c.acdApply(routing.OfferFailed{Call: k.ID, Agent: leg.agent, Why: why})
 	}
@@ -595,19 +574,6 @@ func (c *Center) acdLegGone(ch sb.ChannelID, cause int) {
 		k.State = sb.CallPrompting
 	}
 	c.maybeFinish(k)
-}
-
-// failReason maps a Q.850 hangup cause to why an offer failed.
-func failReason(cause int) routing.FailReason {
-	switch cause {
-	case 17:
-		return routing.FailBusy
-	case 21:
-		return routing.FailRejected
-	case 20, 1, 3, 27, 34, 38:
-		return routing.FailUnreachable
-	}
-	return routing.FailNoAnswer
 }
 
 // acdReportEnded tells the router the connected call ended
@@ -650,29 +616,10 @@ func (c *Center) RoutingSnapshot(ctx context.Context) (routing.Snapshot, error) 
 	return snap, err
 }
 
-// announceMedia is what a waiting caller hears (Asterisk core sounds, as
-// app_queue says them): their position, then the estimated wait in
-// minutes.
-func announceMedia(a routing.Announce) []string {
-	var media []string
-	if a.SayPosition {
-		if a.Position <= 1 {
-			media = append(media, "sound:queue-youarenext")
-		} else {
-			media = append(media, "sound:queue-thereare", fmt.Sprintf("number:%d", a.Position-1), "sound:queue-callswaiting")
-		}
-	}
-	if a.SayWait && a.EstimatedWait > 0 {
-		minutes := int(math.Ceil(a.EstimatedWait.Minutes()))
-		media = append(media, "sound:queue-holdtime", fmt.Sprintf("number:%d", minutes), "sound:queue-minutes")
-	}
-	return media
-}
-
 // acdAnnounce plays the announcement between two stretches of music on
 // hold: the music stops, the prompt plays, the music goes on.
 func (c *Center) acdAnnounce(a routing.Announce) {
-	c.playWaiting(c.calls[a.Call], "ann", announceMedia(a))
+	c.playWaiting(c.calls[a.Call], "ann", a.Media())
 }
 
 // announced puts the music back on after an announcement; it reports
@@ -686,9 +633,6 @@ func (c *Center) announced(pb sb.PlaybackID) bool {
 	if k.life.Over() || k.life.CallerGone() || !k.life.MOH() || k.State == sb.CallBridged {
 		return true
 	}
-	class := k.mohClass
-	c.do(k, func(ctx context.Context) {
-		_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), class, true)
-	})
+	c.moh(k, k.mohClass, true)
 	return true
 }

@@ -3,7 +3,6 @@ package center
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -252,12 +251,7 @@ func (c *Center) firstOriginateAgent(k *call) {
 		Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argFirstAgent, string(k.ID)}, Variables: vars,
 	}
 	ch := k.agentCh
-	c.do(k, func(ctx context.Context) {
-		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("agent-first originate failed", "call_id", k.ID, "err", err)
-			c.post(func() { c.firstGone(k, ch, 20) })
-		}
-	})
+	c.originate(k, req, "agent-first originate failed", func() { c.firstGone(k, ch, 20) })
 }
 
 // firstDialCustomer: the agent answered; the customer is dialed from the
@@ -275,15 +269,10 @@ func (c *Center) firstDialCustomer(k *call) {
 	}
 	if f.ob != nil {
 		req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
-		req.Variables = map[string]string{"SB_CAMPAIGN": f.ob.d.Campaign, "SB_ATTEMPT": strconv.FormatInt(f.ob.d.Attempt, 10)}
+		req.Variables = obcall.LineVars(f.ob.d.Campaign, f.ob.d.Attempt)
 	}
 	c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
-	c.do(k, func(ctx context.Context) {
-		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("callback customer originate failed", "call_id", k.ID, "err", err)
-			c.post(func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })
-		}
-	})
+	c.originate(k, req, "callback customer originate failed", func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })
 }
 
 // firstEntered: a leg of an agent-first call entered the application.
@@ -313,7 +302,7 @@ func (c *Center) firstGone(k *call, ch sb.ChannelID, cause int) {
 		}
 		c.life(k, lifecycle.AgentGone{Placing: true})
 		delete(c.byChannel, ch)
-		c.stepFirst(k, agentfirst.AgentGone{Why: failReason(cause)})
+		c.stepFirst(k, agentfirst.AgentGone{Why: routing.FailReasonOf(cause)})
 	case sb.ChannelID(k.ID):
 		if k.life.CallerGone() {
 			return

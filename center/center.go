@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
@@ -715,7 +716,7 @@ var enterRoles = map[string]enterRole{
 	argTransfer: {2, (*Center).agentLegEntered},
 	// Campaign calls: obdial, <attempt> at the answer; amd, STATUS, CAUSE
 	// back from AMD; beep after a machine's greeting.
-	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obAnswered(e.Channel) }},
+	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
 	argAMD:    {2, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
 	argBeep:   {1, func(c *Center, e sb.ChannelEntered) { c.obLeaveMessage(e.Channel.ID) }},
 }
@@ -835,13 +836,10 @@ func (c *Center) playGreeting(k *call) {
 	k.State = sb.CallPrompting
 	id := playbackID(k, "greet")
 	media := c.cfg.Greeting
-	c.do(k, func(ctx context.Context) {
-		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...); err != nil {
-			// A missing prompt must not lose the call: go on to the agent.
-			c.log.Warn("greeting failed", "call_id", k.ID, "err", err)
-			c.post(func() { c.greetingOver(k) })
-		}
-	})
+	// A missing prompt must not lose the call: go on to the agent.
+	c.try(k, "greeting failed", func(ctx context.Context) error {
+		return c.pbx.Play(ctx, sb.ChannelID(k.ID), id, media...)
+	}, func(error) { c.greetingOver(k) })
 }
 
 func playbackID(k *call, what string) sb.PlaybackID {
@@ -881,7 +879,7 @@ func agentVars(k *call) map[string]string {
 		}
 	}
 	if k.ob != nil {
-		obVars(k, vars)
+		obcall.AgentVars(vars, k.ob.d.Campaign, k.ob.d.Attempt, k.ob.d.Lead)
 	}
 	return vars
 }
@@ -892,7 +890,7 @@ func (c *Center) bridge(k *call, cmd lifecycle.Bridge) {
 	k.Bridge = bid
 	agentCh := k.agentCh
 	if k.ob != nil {
-		c.obAgentAnswered(k) // the connect window is met now
+		c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
 	}
 	c.do(k, func(ctx context.Context) {
 		if cmd.StopMOH {
@@ -928,12 +926,10 @@ func (c *Center) bridgeFailed(k *call, err error) {
 		return
 	}
 	c.log.Info("bridge refused; waiting for the hang-up that explains it", "call_id", k.ID, "err", err)
-	c.clock.AfterFunc(bridgeGrace, func() {
-		c.post(func() {
-			if !k.life.Over() && !k.life.CallerGone() && !k.life.AgentGone() && k.State != sb.CallBridged {
-				c.fail(k, fmt.Errorf("bridge: %w", err))
-			}
-		})
+	c.after(bridgeGrace, func() {
+		if !k.life.Over() && !k.life.CallerGone() && !k.life.AgentGone() && k.State != sb.CallBridged {
+			c.fail(k, fmt.Errorf("bridge: %w", err))
+		}
 	})
 }
 
@@ -959,7 +955,7 @@ func (c *Center) transferAnswered(k *call) {
 func (c *Center) talking(k *call) {
 	c.answered.Add(1)
 	if k.ob != nil {
-		c.obBridged(k)
+		c.obApply(k.ob, obcall.Bridged{Agent: k.Agent})
 	}
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
@@ -1003,9 +999,7 @@ func (c *Center) fail(k *call, err error) {
 // PBX no longer knows, whose end this run never heard of (the events lost
 // with a reconnect), is taken as gone.
 func (c *Center) hangupChannel(k *call, ch sb.ChannelID) {
-	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, func(err error) {
+	c.settle(k, "hangup", []any{"call_id", k.ID, "channel_id", ch}, c.hangupOp(ch), func(err error) {
 		if sb.ErrorCode(err) == sb.ENOTFOUND && !k.life.Over() {
 			c.channelGone(k, ch)
 		}
@@ -1027,9 +1021,7 @@ func (c *Center) detached(f func(ctx context.Context)) {
 
 // hangupOrphan hangs up a channel that belongs to no live call.
 func (c *Center) hangupOrphan(ch sb.ChannelID) {
-	c.settle(nil, "hangup", []any{"channel_id", ch}, func(ctx context.Context) error {
-		return c.pbx.Hangup(ctx, ch, "normal")
-	}, nil)
+	c.settle(nil, "hangup", []any{"channel_id", ch}, c.hangupOp(ch), nil)
 }
 
 // refuseBusy hangs up a caller refused while draining with a busy signal
@@ -1080,7 +1072,7 @@ func (c *Center) callerLeft(k *call) {
 	c.keepLateVoicemails(k)
 	c.feed(k, ivr.CallerHungUp{})
 	if k.ob != nil {
-		c.obHungUp(k)
+		c.obApply(k.ob, obcall.HungUp{})
 	}
 }
 
@@ -1158,7 +1150,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	}
 	outcome := end.Outcome
 	if k.ob != nil {
-		c.obFinished(k)
+		c.obApply(k.ob, obcall.Finished{})
 	}
 	c.ended[outcome].Add(1)
 	c.active.Add(-1)

@@ -13,13 +13,9 @@ import (
 	"github.com/switchboard/switchboard/lifecycle"
 )
 
-// Route sends calls to a flow by dialed number and calendar.
-type Route struct {
-	DNIS       string // exact dialed number, or "*" for any
-	Flow       string
-	Calendar   string // when set and closed, ClosedFlow runs instead
-	ClosedFlow string
-}
+// Route sends calls to a flow by dialed number and calendar (ivr.FlowFor
+// picks it).
+type Route = ivr.Route
 
 // FlowSource gives the flow set new calls enter on (hot reload swaps it).
 type FlowSource interface {
@@ -120,43 +116,18 @@ type lateVM struct {
 	started time.Time
 }
 
-// flowFor picks the flow a call runs: the route for its number (or the
-// catch-all "*"), the closed flow when the route's calendar is closed.
-func (c *Center) flowFor(k *call, now time.Time) (*ivr.Set, string) {
+// startIVR puts an answered call into its flow (ivr.FlowFor picks it in
+// the current flow set). It reports false when no flow routes the call.
+func (c *Center) startIVR(k *call) bool {
 	if c.ivr.Flows == nil {
-		return nil, ""
+		return false
 	}
 	set := c.ivr.Flows.Current()
 	if set == nil {
-		return nil, ""
+		return false
 	}
-	// The route for the exact number, else the catch-all "*".
-	var route *Route
-	for i, r := range c.ivr.Routes {
-		if r.DNIS == k.Called {
-			route = &c.ivr.Routes[i]
-			break
-		}
-		if r.DNIS == "*" && route == nil {
-			route = &c.ivr.Routes[i]
-		}
-	}
-	switch {
-	case route == nil:
-		return nil, ""
-	case route.Calendar != "" && c.ivr.Calendars != nil && !c.ivr.Calendars.IsOpen(route.Calendar, now):
-		return set, route.ClosedFlow
-	default:
-		return set, route.Flow
-	}
-}
-
-// startIVR puts an answered call into its flow. It reports false when no
-// flow routes the call.
-func (c *Center) startIVR(k *call) bool {
-	now := c.clock.Now()
-	set, flow := c.flowFor(k, now)
-	if set == nil || flow == "" {
+	flow := ivr.FlowFor(c.ivr.Routes, k.Called, c.ivr.Calendars, c.clock.Now())
+	if flow == "" {
 		return false
 	}
 	sess, err := ivr.NewSession(set, flow, c.ivr.Calendars, c.ivr.Location)
@@ -253,13 +224,11 @@ func (c *Center) runIVR(k *call, cmd ivr.Command) {
 		if stop := v.timers[tok]; stop != nil {
 			stop()
 		}
-		v.timers[tok] = c.clock.AfterFunc(cmd.After, func() {
-			c.post(func() {
-				if k.ivr == v && v.timers[tok] != nil {
-					delete(v.timers, tok)
-					c.feed(k, ivr.TimerFired{Token: tok})
-				}
-			})
+		v.timers[tok] = c.after(cmd.After, func() {
+			if k.ivr == v && v.timers[tok] != nil {
+				delete(v.timers, tok)
+				c.feed(k, ivr.TimerFired{Token: tok})
+			}
 		})
 	case ivr.CancelTimerCmd:
 		if stop := v.timers[cmd.Token]; stop != nil {
@@ -433,14 +402,9 @@ func (c *Center) transfer(k *call, cmd ivr.TransferCmd) {
 		Timeout: timeout, AppArgs: []string{argTransfer, string(k.ID)}, Originator: sb.ChannelID(k.ID)}
 	ch := k.agentCh
 	c.log.Info("flow transfers call", "call_id", k.ID, "endpoint", endpoint)
-	c.do(k, func(ctx context.Context) {
-		if _, err := c.pbx.Originate(ctx, req); err != nil {
-			c.log.Warn("transfer originate failed", "call_id", k.ID, "err", err)
-			c.post(func() {
-				if k.agentCh == ch && !k.life.AgentGone() {
-					c.channelGone(k, ch)
-				}
-			})
+	c.originate(k, req, "transfer originate failed", func() {
+		if k.agentCh == ch && !k.life.AgentGone() {
+			c.channelGone(k, ch)
 		}
 	})
 }

@@ -3,13 +3,13 @@ package center
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
+	"github.com/switchboard/switchboard/campaign/blend"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/dialer"
 	"github.com/switchboard/switchboard/lifecycle"
@@ -68,7 +68,7 @@ const PreviewPauseReason = "preview"
 // may still be answered. Held agents count as ready for the pacer; when a
 // person answers, the call is queued first and then a held agent is
 // released, so the router gives it to that call.
-const HoldReason = "outbound-hold"
+const HoldReason = blend.HoldReason
 
 // obCall is a campaign call the center placed (or adopted): its Dial,
 // its state machine, and what carrying out the machine's commands needs.
@@ -106,38 +106,29 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	ch, d := ob.d.Channel, ob.d
 	switch cmd := cmd.(type) {
 	case obcall.ContinueAMD:
-		c.detached(func(ctx context.Context) {
+		c.obLine(ch, "campaign call: AMD context refused; hanging up", func(ctx context.Context) error {
 			// Subscribed, the hang-up of a callee who leaves during AMD
 			// still comes as an event.
 			if err := c.pbx.SubscribeChannel(ctx, ch); err != nil {
 				c.log.Warn("campaign call: subscribe", "channel_id", ch, "err", err)
 			}
-			if err := c.pbx.Continue(ctx, ch, OutboundContext, "amd", 1); err != nil {
-				c.log.Warn("campaign call: AMD context refused; hanging up", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+			return c.pbx.Continue(ctx, ch, OutboundContext, "amd", 1)
 		})
 	case obcall.ContinueBeep:
 		c.log.Info("campaign call: answering machine", "channel_id", ch, "campaign", d.Campaign)
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.Continue(ctx, ch, OutboundContext, "beep", 1); err != nil {
-				c.log.Warn("campaign call: beep context refused; hanging up", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+		c.obLine(ch, "campaign call: beep context refused; hanging up", func(ctx context.Context) error {
+			return c.pbx.Continue(ctx, ch, OutboundContext, "beep", 1)
 		})
 	case obcall.PlayMachineMessage:
-		c.detached(func(ctx context.Context) {
-			if err := c.pbx.Play(ctx, ch, machinePlayback(ch), cmd.Media...); err != nil {
-				c.log.Warn("machine message", "channel_id", ch, "err", err)
-				c.hangupOrphan(ch)
-			}
+		c.obLine(ch, "machine message", func(ctx context.Context) error {
+			return c.pbx.Play(ctx, ch, machinePlayback(ch), cmd.Media...)
 		})
 	case obcall.HangUp:
 		c.hangupOrphan(ch)
 	case obcall.Enqueue:
 		c.obEnqueue(ob, cmd.Priority)
 	case obcall.StartWindow:
-		ob.stop = c.clock.AfterFunc(cmd.After, func() { c.post(func() { c.obApply(ob, obcall.WindowFired{}) }) })
+		ob.stop = c.after(cmd.After, func() { c.obApply(ob, obcall.WindowFired{}) })
 	case obcall.StopWindow:
 		if ob.stop != nil {
 			ob.stop()
@@ -175,6 +166,17 @@ func (c *Center) obDo(ob *obCall, cmd obcall.Command) {
 	default:
 		c.log.Error("campaign call: a command the center does not know", "channel_id", ch, "command", fmt.Sprintf("%T", cmd))
 	}
+}
+
+// obLine runs op for a campaign line before a person is on it (no call's
+// executor yet); a refusal is logged as msg and the line hung up.
+func (c *Center) obLine(ch sb.ChannelID, msg string, op func(ctx context.Context) error) {
+	c.detached(func(ctx context.Context) {
+		if err := op(ctx); err != nil {
+			c.log.Warn(msg, "channel_id", ch, "err", err)
+			c.hangupOrphan(ch)
+		}
+	})
 }
 
 func (c *Center) obReportEvent(e outbound.Event) {
@@ -227,8 +229,7 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 			delete(c.obPending, ch.ID)
 			if err != nil || c.draining {
 				c.log.Warn("campaign call from before a restart not adopted; hanging up", "channel_id", ch.ID, "err", err)
-				c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
-				c.hangupOrphan(ch.ID)
+				c.obUnadopted(ch.ID, args)
 				return
 			}
 			ob := c.newOB(d)
@@ -239,20 +240,28 @@ func (c *Center) obAdoptOrphan(ch sb.ChannelInfo, args []string) bool {
 				return
 			}
 			c.log.Info("campaign call from before a restart adopted", "channel_id", ch.ID, "campaign", d.Campaign, "attempt", attempt)
-			if len(args) >= 2 && args[0] == argAMD {
-				c.obEntered(ch, args)
-			} else {
-				c.obAnswered(ch)
-			}
+			c.obEntered(ch, args)
 		})
 	})
 	return true
 }
 
-// amdStatus is AMD's verdict in the Stasis args of a call back from AMD
-// (amd, STATUS, CAUSE), "" for any other args.
+// obUnadopted hangs up a campaign call an earlier run placed that nothing
+// carries on (its Dial unknown) and reports its end: a person reached and
+// not put through is abandoned (obcall.UnadoptedOutcome).
+func (c *Center) obUnadopted(ch sb.ChannelID, args []string) {
+	c.obOrphanEnded(ch, obcall.UnadoptedOutcome(amdStatus(args)), nil)
+	c.hangupOrphan(ch)
+}
+
+// fromAMD reports whether Stasis args are a call's back from AMD (amd,
+// STATUS, CAUSE).
+func fromAMD(args []string) bool { return len(args) >= 2 && args[0] == argAMD }
+
+// amdStatus is AMD's verdict in the Stasis args of a call back from AMD,
+// "" for any other args.
 func amdStatus(args []string) string {
-	if len(args) >= 2 && args[0] == argAMD {
+	if fromAMD(args) {
 		return args[1]
 	}
 	return ""
@@ -308,7 +317,7 @@ func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
 		return
 	}
 	c.readUnattended(ch, attempt, func(rec *sb.Unattended) {
-		c.obOrphanEndedWith(ch, obcall.UnattendedOutcome(rec, o), rec)
+		c.obOrphanEnded(ch, obcall.UnattendedOutcome(rec, o), rec)
 	})
 }
 
@@ -319,12 +328,12 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		return sb.Errorf(sb.EINVALID, "dial: channel and endpoint are required")
 	}
 	ob := c.newOB(d)
-	if d.Agent != "" {
-		return c.onLoop(ctx, func() error { return c.dialPreview(ob) })
-	}
 	err := c.onLoop(ctx, func() error {
 		if c.draining {
 			return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
+		}
+		if d.Agent != "" {
+			return c.dialPreview(ob)
 		}
 		if c.ob[d.Channel] != nil {
 			return sb.Errorf(sb.ECONFLICT, "channel %s is already dialing", d.Channel)
@@ -333,23 +342,21 @@ func (c *Center) Dial(ctx context.Context, d outbound.Dial) error {
 		c.obRebalance()
 		return nil
 	})
-	if err != nil {
-		return err
+	if err != nil || d.Agent != "" {
+		return err // a preview dial rings the agent first: placed
 	}
 	// Originated into the application, so that busy and no-answer come
 	// as events; on answer the channel is continued into the AMD context,
 	// which sends it back with the result.
+	vars := obcall.LineVars(d.Campaign, d.Attempt)
+	// Records the call if it is answered while no Switchboard is
+	// connected (the dialplan's exten unattended); SB_ABANDON is what a
+	// person then hears after AMD (exten nobody).
+	vars[outbound.HangupHandlerVar] = outbound.HangupHandler
+	vars["SB_ABANDON"] = obcall.DialplanSounds(d.AbandonMessage)
 	req := sb.OriginateRequest{
 		ID: d.Channel, Endpoint: d.Endpoint, CallerID: d.CallerID, Timeout: d.RingTime,
-		AppArgs: []string{argOBDial, strconv.FormatInt(d.Attempt, 10)},
-		Variables: map[string]string{
-			"SB_CAMPAIGN": d.Campaign, "SB_ATTEMPT": strconv.FormatInt(d.Attempt, 10),
-			// Records the call if it is answered while no Switchboard
-			// is connected (the dialplan's exten unattended); SB_ABANDON
-			// is what a person then hears after AMD (exten nobody).
-			outbound.HangupHandlerVar: outbound.HangupHandler,
-			"SB_ABANDON":              dialplanSounds(d.AbandonMessage),
-		},
+		AppArgs: []string{argOBDial, strconv.FormatInt(d.Attempt, 10)}, Variables: vars,
 	}
 	if _, err := c.pbx.Originate(ctx, req); err != nil {
 		c.post(func() {
@@ -416,24 +423,11 @@ func (c *Center) obGoneWhileListing(d sb.ChannelDestroyed) bool {
 	return true
 }
 
-// dialplanSounds turns campaign media (sound:NAME,...) into the file list
-// Playback() takes (NAME&NAME); media of other kinds cannot be played by
-// the dialplan and are left out.
-func dialplanSounds(media string) string {
-	var names []string
-	for _, m := range strings.Split(media, ",") {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(m), "sound:"); ok && name != "" {
-			names = append(names, name)
-		}
-	}
-	return strings.Join(names, "&")
-}
-
 // obRingingEvent follows a campaign call from before a restart that the
 // reconcile found ringing or in AMD: a dial result or hang-up request
 // notes its cause, its end is reported to the runner with the outcome the
 // cause says; once it enters the application (answered, or back from
-// AMD) it is no longer followed here: obAnswered or obEntered adopt it.
+// AMD) it is no longer followed here: obEntered adopts it.
 // It reports whether e was such a call's.
 func (c *Center) obRingingEvent(e sb.Event) bool {
 	id := sb.ChannelOf(e)
@@ -456,15 +450,11 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 }
 
 // obOrphanEnded reports the end of a campaign call no Dial of this run
-// placed (it was placed before a restart): the runner adopted its open
-// attempt when it started and waits for this report to close it.
-func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome) {
-	c.obOrphanEndedWith(ch, o, nil)
-}
-
-// obOrphanEndedWith is obOrphanEnded with the dialplan's record of a call
-// answered while no Switchboard was connected, if there is one.
-func (c *Center) obOrphanEndedWith(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
+// placed (it was placed before a restart), with the dialplan's record u of
+// a call answered while no Switchboard was connected (nil: none): the
+// runner adopted its open attempt when it started and waits for this
+// report to close it.
+func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok || c.obReport == nil {
 		return
@@ -489,40 +479,28 @@ func (c *Center) obLeaveMessage(ch sb.ChannelID) {
 	c.obApply(ob, obcall.Beep{})
 }
 
-// obAnswered: the callee answered; AMD runs in the dialplan (the channel
-// comes back with its result) or, without AMD, a person is assumed.
-func (c *Center) obAnswered(ch sb.ChannelInfo) {
-	ob := c.ob[ch.ID]
-	if ob == nil {
-		if c.obAdoptOrphan(ch, nil) {
-			return // placed before a restart: carried on once its Dial is known
-		}
-		// Placed before a restart and nothing to carry it on with:
-		// whoever answered is hung up unheard, an abandoned call.
-		c.obOrphanEnded(ch.ID, campaign.OutcomeAbandoned)
-		c.hangupOrphan(ch.ID)
-		return
-	}
-	ob.ch = ch
-	c.obApply(ob, obcall.Entered{})
-}
-
-// obEntered: a campaign call entered the application after AMD.
+// obEntered: a campaign call entered the application, at the answer
+// (args obdial, <attempt>: AMD runs in the dialplan and the channel comes
+// back with its result or, without AMD, a person is assumed) or back from
+// AMD (args amd, STATUS, CAUSE).
 func (c *Center) obEntered(ch sb.ChannelInfo, args []string) {
 	ob := c.ob[ch.ID]
 	if ob == nil {
 		if c.obAdoptOrphan(ch, args) {
 			return // placed before a restart: carried on once its Dial is known
 		}
-		// Placed before a restart, back from AMD, and no Dial to carry
-		// it on with: it is hung up; a person reached and not put
-		// through is an abandoned call.
-		c.obOrphanEnded(ch.ID, obcall.UnadoptedOutcome(amdStatus(args)))
-		c.hangupOrphan(ch.ID)
+		// Placed before a restart and no Dial to carry it on with: it is
+		// hung up; a person reached and not put through is an abandoned
+		// call.
+		c.obUnadopted(ch.ID, args)
 		return
 	}
 	ob.ch = ch
-	c.obApply(ob, obcall.AMDResult{Status: args[1]})
+	if fromAMD(args) {
+		c.obApply(ob, obcall.AMDResult{Status: args[1]})
+	} else {
+		c.obApply(ob, obcall.Entered{})
+	}
 }
 
 // obEnqueue takes a campaign call's person in as a call queued first in
@@ -546,9 +524,6 @@ func (c *Center) obEnqueue(ob *obCall, priority int) {
 	c.acdEnqueue(k, "")
 }
 
-// obAbandon: the router gave up a campaign call no agent can take.
-func (c *Center) obAbandon(k *call) { c.obApply(k.ob, obcall.QueueExit{}) }
-
 // obAbandonPerson ends a person no agent took (obcall.Abandon): the
 // campaign's message plays and the call is hung up. A call whose end was
 // decided otherwise (a failure) ends that way.
@@ -564,39 +539,10 @@ func (c *Center) obAbandonPerson(k *call, media []string) {
 	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
 }
 
-// obAgentAnswered: an agent is about to be bridged with the person; with
-// a connector, who takes the call is stored first (on the call's
-// executor, ahead of the bridge).
-func (c *Center) obAgentAnswered(k *call) { c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) }
-
-// obBridged: an agent and the person talk.
-func (c *Center) obBridged(k *call) { c.obApply(k.ob, obcall.Bridged{Agent: k.Agent}) }
-
-// obHungUp: the person hung up.
-func (c *Center) obHungUp(k *call) { c.obApply(k.ob, obcall.HungUp{}) }
-
-// obFinished: the campaign call is over.
-func (c *Center) obFinished(k *call) { c.obApply(k.ob, obcall.Finished{}) }
-
-// obVars are the channel variables of a campaign call's agent leg: the
-// campaign, the attempt and the lead's data, for the agent's screen.
-func obVars(k *call, vars map[string]string) {
-	d := k.ob.d
-	vars["SB_CAMPAIGN"] = d.Campaign
-	vars["SB_ATTEMPT"] = strconv.FormatInt(d.Attempt, 10)
-	vars["SB_LEAD_NUMBER"] = d.Lead.Number
-	for name, v := range d.Lead.Data {
-		vars["SB_LEAD_"+strings.ToUpper(name)] = v
-	}
-}
-
 // dialPreview places a preview dial: the agent who chose the lead is
 // paused in the router, his phone rings, then the customer is dialed.
 func (c *Center) dialPreview(ob *obCall) error {
 	d := ob.d
-	if c.draining {
-		return sb.Errorf(sb.EUNAVAILABLE, "the call center is draining")
-	}
 	cfg, ok := c.router.Agent(d.Agent)
 	if !ok || cfg.Endpoint == "" {
 		return sb.Errorf(sb.ENOTFOUND, "agent %s has no phone", d.Agent)
@@ -614,9 +560,8 @@ func (c *Center) dialPreview(ob *obCall) error {
 }
 
 // CampaignAgents is the router's view of the agents who work a queue, for
-// a campaign's pacer (outbound.AgentSource): available agents are ready;
-// reserved and on-call agents talking; wrap-up as such; paused, logged-out
-// and unreachable agents are left out.
+// a campaign's pacer (outbound.AgentSource; blend.PacerView says who
+// counts as what).
 func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Agent, error) {
 	var out []dialer.Agent
 	err := c.onLoop(ctx, func() error {
@@ -625,68 +570,31 @@ func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Age
 			return sb.Errorf(sb.ENOTFOUND, "no queue %q", queue)
 		}
 		now := c.clock.Now()
-		// Blended agents: inbound callers already waiting for these
-		// agents will take the next free ones, so that many ready agents
-		// are not the dialer's to count on.
-		claimed := c.inboundWaitingFor(ids)
-		for _, id := range ids {
-			st, _ := c.router.AgentStats(id, now)
-			a := dialer.Agent{Since: st.Since}
-			switch st.State {
-			case routing.StateAvailable:
-				a.Status = dialer.AgentReady
-				if claimed > 0 {
-					claimed--
-					a.Status, a.Since = dialer.AgentTalking, now
-				}
-			case routing.StatePaused:
-				if st.Reason != HoldReason {
-					continue
-				}
-				a.Status = dialer.AgentReady // held for the campaign's lines
-			case routing.StateReserved, routing.StateOnCall:
-				a.Status = dialer.AgentTalking
-			case routing.StateWrapUp:
-				a.Status = dialer.AgentWrapUp
-			default:
-				continue
+		var waiting []sb.QueueName // the inbound callers waiting in the router
+		for id := range c.acd.calls {
+			if k := c.calls[id]; k != nil && k.ob == nil && k.life.Routing() == lifecycle.RouteQueued {
+				waiting = append(waiting, k.Queue)
 			}
-			out = append(out, a)
 		}
+		stats := make([]routing.AgentStats, len(ids))
+		for i, id := range ids {
+			stats[i], _ = c.router.AgentStats(id, now)
+		}
+		out = blend.PacerView(stats, blend.Claimed(waiting, ids, c.queueAgents), now)
 		return nil
 	})
 	return out, err
 }
 
-// inboundWaitingFor counts the inbound callers waiting in the router for a
-// queue that any of agents answers.
-func (c *Center) inboundWaitingFor(agents []sb.AgentID) int {
-	mine := make(map[sb.AgentID]bool, len(agents))
-	for _, id := range agents {
-		mine[id] = true
-	}
-	shares := map[sb.QueueName]bool{}
-	n := 0
-	for id := range c.acd.calls {
-		k := c.calls[id]
-		if k == nil || k.ob != nil || k.life.Routing() != lifecycle.RouteQueued {
-			continue
-		}
-		share, seen := shares[k.Queue]
-		if !seen {
-			members, _ := c.router.QueueAgents(k.Queue)
-			share = slices.ContainsFunc(members, func(a sb.AgentID) bool { return mine[a] })
-			shares[k.Queue] = share
-		}
-		if share {
-			n++
-		}
-	}
-	return n
+// queueAgents are the agents of a queue's base tier (none: no such queue).
+func (c *Center) queueAgents(q sb.QueueName) []sb.AgentID {
+	ids, _ := c.router.QueueAgents(q)
+	return ids
 }
 
 // obRebalance holds as many available agents of each campaign queue as it
-// has lines ringing (or in AMD), and releases the others.
+// has lines ringing (or in AMD), and releases the others (blend.Holds.Next
+// picks each move).
 func (c *Center) obRebalance() {
 	c.obDirty = false
 	if c.obBalancing {
@@ -700,48 +608,24 @@ func (c *Center) obRebalance() {
 			want[sb.QueueName(ob.d.Queue)]++
 		}
 	}
-	heldAnywhere := map[sb.AgentID]bool{}
-	for q, held := range c.obHeld {
-		// An agent whose hold ended otherwise (logged out, paused by
-		// hand) is no longer ours.
-		keep := held[:0]
-		for _, id := range held {
-			if st := c.acd.states[id]; st.State == routing.StatePaused && st.Reason == HoldReason {
-				keep = append(keep, id)
-				heldAnywhere[id] = true
-			}
+	held := blend.Holds(c.obHeld) // the same map
+	held.Prune(c.acd.states)
+	refused := map[sb.AgentID]bool{}
+	for {
+		mv, ok := held.Next(want, c.queueAgents, c.acd.states, refused)
+		if !ok {
+			return
 		}
-		c.obHeld[q] = keep
-		if _, ok := want[q]; !ok {
-			want[q] = 0
+		if !mv.Hold {
+			held.Done(mv)
+			c.acdApply(routing.AgentReady{Agent: mv.Agent})
+			continue
 		}
-	}
-	for q, n := range want {
-		for len(c.obHeld[q]) > n {
-			held := c.obHeld[q]
-			id := held[len(held)-1]
-			c.obHeld[q] = held[:len(held)-1]
-			delete(heldAnywhere, id)
-			c.acdApply(routing.AgentReady{Agent: id})
-		}
-		if len(c.obHeld[q]) < n {
-			members, _ := c.router.QueueAgents(q)
-			for _, id := range members {
-				if len(c.obHeld[q]) >= n {
-					break
-				}
-				if heldAnywhere[id] || c.acd.states[id].State != routing.StateAvailable {
-					continue
-				}
-				m := routing.AgentPause{Agent: id, Reason: HoldReason}
-				if ignored(c.acdApply(m), m) == nil {
-					c.obHeld[q] = append(c.obHeld[q], id)
-					heldAnywhere[id] = true
-				}
-			}
-		}
-		if len(c.obHeld[q]) == 0 {
-			delete(c.obHeld, q)
+		m := routing.AgentPause{Agent: mv.Agent, Reason: HoldReason}
+		if ignored(c.acdApply(m), m) == nil {
+			held.Done(mv)
+		} else {
+			refused[mv.Agent] = true
 		}
 	}
 }

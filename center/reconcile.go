@@ -215,15 +215,13 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 	case reconcile.AdoptLater:
 		c.pendingAdopt[m.Adopt.Channel.ID] = m.Adopt.Channel
 		pid, a := m.Adopt.Channel.ID, m.Adopt
-		c.clock.AfterFunc(reconcile.Grace, func() {
-			c.post(func() {
-				if _, ok := c.pendingAdopt[pid]; ok {
-					delete(c.pendingAdopt, pid)
-					if !c.aux[pid] && c.byChannel[pid] == nil && c.obPending[pid] == nil && c.ob[pid] == nil {
-						c.adopt(a)
-					}
+		c.after(reconcile.Grace, func() {
+			if _, ok := c.pendingAdopt[pid]; ok {
+				delete(c.pendingAdopt, pid)
+				if !c.aux[pid] && c.byChannel[pid] == nil && c.obPending[pid] == nil && c.ob[pid] == nil {
+					c.adopt(a)
 				}
-			})
+			}
 		})
 	case reconcile.DestroyBridge:
 		bid := m.Bridge

@@ -148,11 +148,9 @@ func (c *Center) stepRecordingIn(b *recBatch, lr *liveRecording, e recording.Liv
 			c.recordLeg(lr, cmd.Leg)
 		case recording.PausePBX:
 			k, pause := lr.call, cmd.Pause
-			c.do(k, func(ctx context.Context) {
-				if err := c.pbx.PauseRecording(ctx, name, pause); err != nil {
-					c.log.Warn("pause recording", "call_id", k.ID, "recording", name, "err", err)
-				}
-			})
+			c.try(k, "pause recording", func(ctx context.Context) error {
+				return c.pbx.PauseRecording(ctx, name, pause)
+			}, nil, "recording", name)
 		case recording.StopPBX:
 			if cmd.Why != "" {
 				c.log.Warn(cmd.Why, "call_id", lr.Rec.CallID, "recording", name)
@@ -195,16 +193,14 @@ func (c *Center) stepRecordingIn(b *recBatch, lr *liveRecording, e recording.Liv
 // round for the recordings that reached it together.
 func (c *Center) flushRecordings(b *recBatch) {
 	for w, names := range b.waits {
-		c.clock.AfterFunc(w.After, func() {
-			c.post(func() {
-				var next recBatch
-				for _, name := range names {
-					if lr := c.recordings[name]; lr != nil {
-						c.stepRecordingIn(&next, lr, recording.WaitOver{Round: w.Round})
-					}
+		c.after(w.After, func() {
+			var next recBatch
+			for _, name := range names {
+				if lr := c.recordings[name]; lr != nil {
+					c.stepRecordingIn(&next, lr, recording.WaitOver{Round: w.Round})
 				}
-				c.flushRecordings(&next)
-			})
+			}
+			c.flushRecordings(&next)
 		})
 	}
 	for round, names := range b.asks {
@@ -576,31 +572,29 @@ func (c *Center) sweepRecordings() {
 	if _, ok := c.rec.Repo.(openRecordingLister); !ok {
 		return
 	}
-	c.clock.AfterFunc(c.rec.SweepInterval, func() {
-		c.post(func() {
-			c.recSweeping++
-			skip := make(map[string]bool, len(c.recordings)+len(c.recEnding))
-			for name := range c.recordings {
-				skip[name] = true
-			}
-			for name := range c.recEnding {
-				skip[name] = true
-			}
-			c.cmdWG.Add(1)
-			go func() {
-				defer c.cmdWG.Done()
-				ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
-				defer cancel()
-				probe := c.probeRecordings(ctx, nil, skip)
-				probe.sweep = true
-				c.post(func() {
-					c.recoverRecordings(probe)
-					c.recSweeping--
-					c.forgetEnded()
-					c.sweepRecordings()
-				})
-			}()
-		})
+	c.after(c.rec.SweepInterval, func() {
+		c.recSweeping++
+		skip := make(map[string]bool, len(c.recordings)+len(c.recEnding))
+		for name := range c.recordings {
+			skip[name] = true
+		}
+		for name := range c.recEnding {
+			skip[name] = true
+		}
+		c.cmdWG.Add(1)
+		go func() {
+			defer c.cmdWG.Done()
+			ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.CommandTimeout)
+			defer cancel()
+			probe := c.probeRecordings(ctx, nil, skip)
+			probe.sweep = true
+			c.post(func() {
+				c.recoverRecordings(probe)
+				c.recSweeping--
+				c.forgetEnded()
+				c.sweepRecordings()
+			})
+		}()
 	})
 }
 

@@ -60,14 +60,9 @@ func (c *Center) Monitor(ctx context.Context, call sb.CallID, endpoint string, m
 		req := sb.OriginateRequest{ID: m.sup, Endpoint: endpoint, CallerID: fmt.Sprintf("\"Monitor %s\" <%s>", k.Agent, k.Caller),
 			Timeout: c.cfg.AgentRingTimeout, AppArgs: []string{argSupervisor, string(k.ID)}, Originator: sb.ChannelID(k.ID)}
 		sup := m.sup
-		c.do(k, func(ctx context.Context) {
-			if _, err := c.pbx.Originate(ctx, req); err != nil {
-				c.log.Warn("supervisor phone", "call_id", k.ID, "err", err)
-				c.post(func() {
-					if k.monitor != nil && k.monitor.sup == sup {
-						c.monitorGone(k)
-					}
-				})
+		c.originate(k, req, "supervisor phone", func() {
+			if k.monitor != nil && k.monitor.sup == sup {
+				c.monitorGone(k)
 			}
 		})
 		c.log.Info("supervisor called", "call_id", k.ID, "endpoint", endpoint, "mode", mode)
