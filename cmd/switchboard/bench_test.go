@@ -156,7 +156,7 @@ func BenchmarkInboundCallCPU(b *testing.B) {
 	}
 }
 
-// TestLoadRecordingFaults: 2,000 recorded inbound calls through serve (a
+// TestLoadRecordingFaults: 2,000 recorded inbound calls, 40 a second, through serve (a
 // child process) while the simulated Asterisk drops, delays or reorders
 // RecordingFinished for a share of the recordings and fails or stalls a
 // share of the hang-ups and recording stops, as a loaded Asterisk does. At
@@ -179,7 +179,7 @@ func TestLoadRecordingFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bench := callsBench{Calls: 2000, Warmup: 0, Rate: 20, Agents: 150, Talk: time.Second,
+	bench := callsBench{Calls: 2000, Warmup: 0, Rate: 40, Agents: 150, Talk: time.Second,
 		Recording: "always", Greeting: "sound:beep", Dir: t.TempDir(),
 		Faults:       sim.Faults{Seed: 18, RecordingFinished: recf, Hangup: hangup, StopRecording: stop},
 		SessionLimit: 100,
