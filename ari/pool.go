@@ -45,30 +45,10 @@ func newSlots(n int) *slots { return &slots{ch: make(chan struct{}, n)} }
 
 // acquire takes a slot, waiting until ctx ends; the error then wraps
 // errPoolTimeout (deadline) or is ctx's (canceled).
-func (s *slots) acquire(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case s.ch <- struct{}{}:
-		return nil
-	default:
-	}
-	s.waiting.Add(1)
-	defer s.waiting.Add(-1)
-	select {
-	case s.ch <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %w", errPoolTimeout, ctx.Err())
-		}
-		return ctx.Err()
-	}
-}
+func (s *slots) acquire(ctx context.Context) error { return s.acquireUntil(ctx, nil) }
 
 // acquireUntil is acquire under ctx and a deadline that fires on
-// deadline, with acquire's errors: errPoolTimeout wrapping
+// deadline (nil: none), with acquire's errors: errPoolTimeout wrapping
 // context.DeadlineExceeded when either deadline passes.
 func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) error {
 	if err := ctx.Err(); err != nil {
