@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/supervision"
 )
 
 // Config is what the call lifecycle needs from the configuration.
@@ -157,9 +158,12 @@ type Center struct {
 	aux          map[sb.ChannelID]bool
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
-	rec           RecordingOptions
-	monitorPolicy MonitorPolicy
-	recordings    map[string]*liveRecording // call recordings being made, by PBX name
+	rec RecordingOptions
+	sup *supervision.Driver
+	// legOwners are the capabilities that add legs of their own to calls:
+	// the events of those legs go to them (legOwner).
+	legOwners  []legOwner
+	recordings map[string]*liveRecording // call recordings being made, by PBX name
 	// recEnding are this run's recordings whose end is being written
 	// (fetched, then stored or failed): true until the final write, then
 	// false until no link-up is being reconciled, so that a link-up's
@@ -221,7 +225,6 @@ type call struct {
 	early        []string // keys pressed before the flow started
 	recordings   []string // PBX names of the call's recordings
 	recSeq       int
-	monitor      *monitor // a supervisor on the call
 	legSeq       int
 	agentKeys    recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq  int
@@ -318,14 +321,13 @@ func New(o Options) *Center {
 		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 
-		ivr:           o.IVR.withDefaults(),
-		rec:           o.Recording.withDefaults(),
-		monitorPolicy: o.MonitorPolicy,
-		lastAgent:     o.LastAgent,
-		agentHistory:  o.AgentHistory,
-		obReport:      o.Campaigns.Report,
-		obAdopter:     o.Campaigns.Adopt,
-		obConnect:     o.Campaigns.Connect,
+		ivr:          o.IVR.withDefaults(),
+		rec:          o.Recording.withDefaults(),
+		lastAgent:    o.LastAgent,
+		agentHistory: o.AgentHistory,
+		obReport:     o.Campaigns.Report,
+		obAdopter:    o.Campaigns.Adopt,
+		obConnect:    o.Campaigns.Connect,
 
 		router: o.Router,
 		acd:    newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now()),
@@ -333,6 +335,8 @@ func New(o Options) *Center {
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
 	}
+	c.sup = supervision.NewDriver(host{c}, pbx, o.MonitorPolicy, c.cfg.AgentRingTimeout)
+	c.legOwners = []legOwner{c.sup}
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -583,8 +587,7 @@ func (c *Center) handle(e sb.Event) {
 		}
 		c.onPlaybackFinished(e)
 	case sb.DTMFReceived:
-		if k := c.byChannel[e.Channel]; k != nil && k.monitor != nil && e.Channel == k.monitor.sup {
-			c.monitorKey(k, e.Digit)
+		if k := c.byChannel[e.Channel]; k != nil && c.legDigit(k, e.Channel, e.Digit) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.life.AgentAnswered() {
@@ -693,10 +696,10 @@ type enterRole struct {
 // arguments is a caller.
 var enterRoles = map[string]enterRole{
 	// Snoops of ours: they live and die with the leg they hear.
-	argRecordSnoop:  {1, func(*Center, sb.ChannelEntered) {}},
-	argMonitorSnoop: {1, func(*Center, sb.ChannelEntered) {}},
+	argRecordSnoop:       {1, func(*Center, sb.ChannelEntered) {}},
+	supervision.ArgSnoop: {1, func(*Center, sb.ChannelEntered) {}},
 	// supervisor, <call>: a supervisor's phone answered (supervision).
-	argSupervisor: {2, (*Center).supervisorEntered},
+	supervision.ArgSupervisor: {2, func(c *Center, e sb.ChannelEntered) { c.sup.Entered(e.Channel, sb.CallID(e.Args[1])) }},
 	// agentcode, <action>[, <arg>]: a desk-phone feature code (featurecode).
 	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) {
 		code, _ := featurecode.Parse(e.Args)
@@ -704,10 +707,7 @@ var enterRoles = map[string]enterRole{
 		c.agentCode(e.Channel, code)
 	}},
 	// monitor, <agent>: a supervisor dialled the monitor feature code.
-	argMonitorCode: {2, func(c *Center, e sb.ChannelEntered) {
-		c.aux[e.Channel.ID] = true
-		c.monitorByCode(e.Channel, sb.AgentID(e.Args[1]))
-	}},
+	supervision.ArgCode: {2, func(c *Center, e sb.ChannelEntered) { c.sup.ByCode(e.Channel, sb.AgentID(e.Args[1])) }},
 	// firstagent|firstcustomer, <call>: agent-first calls (callbacks, preview).
 	argFirstAgent:    {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
 	argFirstCustomer: {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
@@ -729,15 +729,6 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		}
 	}
 	c.callerEntered(e)
-}
-
-// supervisorEntered: the phone Switchboard called for a supervisor answered.
-func (c *Center) supervisorEntered(e sb.ChannelEntered) {
-	if k := c.calls[sb.CallID(e.Args[1])]; k != nil {
-		c.supervisorUp(k, e.Channel)
-	} else {
-		c.hangupOrphan(e.Channel.ID)
-	}
 }
 
 // agentLegEntered: an agent's leg (the router's offer) or a transfer
@@ -1055,14 +1046,12 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		delete(c.byChannel, ch)
 		c.life(k, lifecycle.AgentGone{})
 	default:
-		if !c.monitorLegGone(k, ch) {
+		if !c.legGone(k, ch) {
 			delete(c.byChannel, ch)
 		}
 		return
 	}
-	if k.monitor != nil {
-		c.monitorGone(k) // the supervisor goes with the call
-	}
+	c.partyGone(k) // what capabilities added (a supervisor) goes with the call
 	c.maybeFinish(k)
 }
 
@@ -1125,6 +1114,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	if k.adoptedAgent != "" {
 		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
 	}
+	c.partyGone(k)
 	delete(c.calls, k.ID)
 	delete(c.byChannel, sb.ChannelID(k.ID))
 	if end.DestroyBridge {
