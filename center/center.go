@@ -151,15 +151,15 @@ type Center struct {
 	lateVMs       map[string]*lateVM      // messages whose caller left while recording
 
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
-	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
 	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
 	// aux are channels in the application that are no call of their own
 	// (agent and supervisor feature-code calls): never adopted as callers.
 	aux          map[sb.ChannelID]bool
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
-	rec RecordingOptions
-	sup *supervision.Driver
+	rec   RecordingOptions
+	sup   *supervision.Driver
+	codes *featurecode.Driver
 	// legOwners are the capabilities that add legs of their own to calls:
 	// the events of those legs go to them (legOwner).
 	legOwners  []legOwner
@@ -311,7 +311,6 @@ func New(o Options) *Center {
 		recordings:    map[string]*liveRecording{},
 		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
-		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
 		ob:            map[sb.ChannelID]*obCall{},
@@ -336,6 +335,7 @@ func New(o Options) *Center {
 		c.queues[q.Name] = q
 	}
 	c.sup = supervision.NewDriver(host{c}, pbx, o.MonitorPolicy, c.cfg.AgentRingTimeout)
+	c.codes = featurecode.NewDriver(host{c}, pbx)
 	c.legOwners = []legOwner{c.sup}
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
@@ -582,7 +582,7 @@ func (c *Center) handle(e sb.Event) {
 			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
 			return
 		}
-		if c.codePlayed(e.Playback) || c.announced(e.Playback) {
+		if c.codes.Played(e.Playback) || c.announced(e.Playback) {
 			return
 		}
 		c.onPlaybackFinished(e)
@@ -701,11 +701,7 @@ var enterRoles = map[string]enterRole{
 	// supervisor, <call>: a supervisor's phone answered (supervision).
 	supervision.ArgSupervisor: {2, func(c *Center, e sb.ChannelEntered) { c.sup.Entered(e.Channel, sb.CallID(e.Args[1])) }},
 	// agentcode, <action>[, <arg>]: a desk-phone feature code (featurecode).
-	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) {
-		code, _ := featurecode.Parse(e.Args)
-		c.aux[e.Channel.ID] = true
-		c.agentCode(e.Channel, code)
-	}},
+	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) { c.codes.Entered(e.Channel, e.Args) }},
 	// monitor, <agent>: a supervisor dialled the monitor feature code.
 	supervision.ArgCode: {2, func(c *Center, e sb.ChannelEntered) { c.sup.ByCode(e.Channel, sb.AgentID(e.Args[1])) }},
 	// firstagent|firstcustomer, <call>: agent-first calls (callbacks, preview).
