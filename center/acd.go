@@ -9,7 +9,6 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign/obcall"
-	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
@@ -307,9 +306,7 @@ func (c *Center) acdHunt(k *call) {
 	}
 	k.priority = max(k.priority, c.cfg.VIP[k.Caller])
 	var preferred sb.AgentID
-	if k.ivr != nil {
-		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
-	}
+	preferred = sb.AgentID(c.flows.Vars(k.ID)[PreferredAgentVar])
 	since, look := routing.ReturningCaller(preferred, c.queues[k.Queue], k.Caller, c.clock.Now())
 	if !look || c.lastAgent == nil {
 		c.acdEnqueue(k, preferred)
@@ -366,7 +363,7 @@ func (c *Center) acdOffer(o routing.Offer) {
 		req := sb.OriginateRequest{
 			ID: ch, Endpoint: o.Endpoints[i], CallerID: callerID,
 			Timeout: o.Timeout, AppArgs: []string{argAgent, string(k.ID)},
-			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
+			Originator: sb.ChannelID(k.ID), Variables: c.agentVars(k),
 		}
 		c.log.Debug("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
 		c.originate(k, req, "agent originate failed", func() {
@@ -447,36 +444,16 @@ func (c *Center) acdExit(x routing.Exit) {
 // variables its first flow set; the call-log path goes on from where the
 // first flow ended.
 func (c *Center) exitToFlow(k *call, flow string) {
-	var set *ivr.Set
-	vars := map[string]string{}
-	if k.ivr != nil {
-		set, vars = k.ivr.set, k.ivr.sess.Vars()
-	} else if c.ivr.Flows != nil {
-		set = c.ivr.Flows.Current()
-	}
-	sess, err := ivr.NewSession(set, flow, c.ivr.Calendars, c.ivr.Location)
+	err := c.flows.ExitTo(k.ID, flow, k.Caller, k.Called, k.Answered, func() {
+		// A queue node in the new flow enqueues the call afresh.
+		delete(c.acd.calls, k.ID)
+		c.life(k, lifecycle.LeftQueue{})
+		k.State = sb.CallIVR
+	})
 	if err != nil {
 		c.log.Error("queue exit target is no flow; the caller hears the no-agent prompt", "call_id", k.ID, "target", flow, "err", err)
 		c.giveUp(k)
-		return
 	}
-	if k.ivr != nil {
-		p := ivrPathOf(k)
-		k.prevPath = &p
-		for tok, stop := range k.ivr.timers {
-			stop()
-			delete(k.ivr.timers, tok)
-		}
-	}
-	k.pathOffset = c.clock.Now().Sub(k.Answered).Seconds()
-	// A queue node in the new flow enqueues the call afresh.
-	delete(c.acd.calls, k.ID)
-	c.life(k, lifecycle.LeftQueue{})
-	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
-		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
-	k.State = sb.CallIVR
-	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version, "after", "queue exit")
-	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called, Vars: vars})
 }
 
 // stopMOH stops the caller's music (lifecycle.StopMOH).

@@ -90,9 +90,7 @@ func (c *Center) callbackKey(k *call, digit string) bool {
 	ac := c.acd.calls[k.ID]
 	w := agentfirst.Waiting{Key: q.Callback.Key, Caller: k.Caller,
 		Queued: ac != nil && k.life.Routing() == lifecycle.RouteQueued && !k.life.Decided()}
-	if k.ivr != nil {
-		w.FlowNumber = k.ivr.sess.Vars()[CallbackNumberVar]
-	}
+	w.FlowNumber = c.flows.Vars(k.ID)[CallbackNumberVar]
 	taken, number := agentfirst.CallbackKey(w, digit)
 	if !taken {
 		return false
@@ -241,7 +239,7 @@ func (c *Center) firstOriginateAgent(k *call) {
 	k.AgentChannel = k.agentCh
 	c.byChannel[k.agentCh] = k
 	c.life(k, lifecycle.AgentDialed{})
-	vars := agentVars(k)
+	vars := c.agentVars(k)
 	vars["SB_CALLBACK_NUMBER"] = k.first.number
 	if k.first.routerCall != "" {
 		vars["SB_CALLBACK_FOR"] = string(k.first.routerCall)

@@ -144,11 +144,9 @@ type Center struct {
 	// snapshot listed before it does not override it.
 	endpointSeen map[string]uint64
 
-	ivr           IVROptions
-	queues        map[sb.QueueName]sb.Queue
-	ivrPlaybacks  map[sb.PlaybackID]*call // prompts of flows, by PBX playback id
-	ivrRecordings map[string]*call        // flow recordings, by PBX name
-	lateVMs       map[string]*lateVM      // messages whose caller left while recording
+	ivr    IVROptions
+	queues map[sb.QueueName]sb.Queue
+	flows  *ivr.Driver // the calls' flows
 
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
 	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
@@ -221,7 +219,6 @@ type call struct {
 	inBridge     map[sb.ChannelID]bool
 	seq          uint64   // when the call entered (see Center.seq)
 	offerSeq     uint64   // when the current agent leg was originated
-	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
 	recordings   []string // PBX names of the call's recordings
 	recSeq       int
@@ -233,8 +230,6 @@ type call struct {
 	priority     int         // in the queue: higher is served first
 	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
 	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
-	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
-	pathOffset   float64     // seconds from the first flow's start to the second's
 	enqueuedAt   time.Time   // when the router got the call
 	ob           *obCall     // a campaign call, nil otherwise
 	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
@@ -305,9 +300,6 @@ func New(o Options) *Center {
 		byChannel: map[sb.ChannelID]*call{},
 		queues:    map[sb.QueueName]sb.Queue{},
 
-		ivrPlaybacks:  map[sb.PlaybackID]*call{},
-		ivrRecordings: map[string]*call{},
-		lateVMs:       map[string]*lateVM{},
 		recordings:    map[string]*liveRecording{},
 		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
@@ -336,6 +328,8 @@ func New(o Options) *Center {
 	}
 	c.sup = supervision.NewDriver(host{c}, pbx, o.MonitorPolicy, c.cfg.AgentRingTimeout)
 	c.codes = featurecode.NewDriver(host{c}, pbx)
+	c.flows = ivr.NewDriver(host{c}, pbx, ivr.DriverOptions{Flows: c.ivr.Flows, Routes: c.ivr.Routes, Calendars: c.ivr.Calendars,
+		Location: c.ivr.Location, Voicemail: c.ivr.Voicemail, Lookup: c.ivr.Lookup, Observer: c.ivr.Observer})
 	c.legOwners = []legOwner{c.sup}
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
@@ -450,9 +444,9 @@ func (c *Center) LiveCalls() []sb.Call {
 		out := make([]sb.Call, 0, len(c.calls))
 		for _, k := range c.calls {
 			snap := k.Call
-			if k.ivr != nil {
-				snap.IVRVars = k.ivr.sess.Vars()
-				snap.IVRPath = ivrPath(k)
+			if c.flows.Has(k.ID) {
+				snap.IVRVars = c.flows.Vars(k.ID)
+				snap.IVRPath = c.flows.Path(k.ID)
 			}
 			out = append(out, snap)
 		}
@@ -575,14 +569,7 @@ func (c *Center) handle(e sb.Event) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
 	case sb.PlaybackFinished:
-		if k := c.ivrPlaybacks[e.Playback]; k != nil {
-			delete(c.ivrPlaybacks, e.Playback)
-			id := k.ivr.playbacks[e.Playback]
-			delete(k.ivr.playbacks, e.Playback)
-			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
-			return
-		}
-		if c.codes.Played(e.Playback) || c.announced(e.Playback) {
+		if c.flows.Played(e.Playback, e.State == "failed") || c.codes.Played(e.Playback) || c.announced(e.Playback) {
 			return
 		}
 		c.onPlaybackFinished(e)
@@ -599,8 +586,8 @@ func (c *Center) handle(e sb.Event) {
 				return
 			}
 			switch {
-			case k.ivr != nil:
-				c.feed(k, ivr.Digit{Key: e.Digit})
+			case c.flows.Has(k.ID):
+				c.flows.Feed(k.ID, ivr.Digit{Key: e.Digit})
 			case k.State == sb.CallEntered && len(k.early) < 32:
 				// Keys pressed before the flow starts (while the answer
 				// is on its way) are the flow's type-ahead.
@@ -610,12 +597,12 @@ func (c *Center) handle(e sb.Event) {
 	case sb.RecordingStarted:
 		c.recordingEvent(e.Name, recording.Started{})
 	case sb.RecordingFinished:
-		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) && !c.lateRecording(e.Name, e.Duration, false) {
-			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
+		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) {
+			c.flows.Recorded(e.Name, e.Duration, false, "")
 		}
 	case sb.RecordingFailed:
-		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) && !c.lateRecording(e.Name, 0, true) {
-			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
+		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) {
+			c.flows.Recorded(e.Name, 0, true, e.Cause)
 		}
 	case sb.EnteredBridge:
 		if k := c.byChannel[e.Channel]; k != nil {
@@ -657,18 +644,6 @@ func (c *Center) handle(e sb.Event) {
 		c.endpointSeen[strings.ToLower(e.Endpoint.Endpoint)] = c.seq
 		c.onEndpoint(e.Endpoint)
 	}
-}
-
-// recordingOver hands a finished flow recording back to its flow.
-func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
-	k := c.ivrRecordings[name]
-	if k == nil {
-		return
-	}
-	delete(c.ivrRecordings, name)
-	done.Name = k.ivr.recordings[name]
-	delete(k.ivr.recordings, name)
-	c.feed(k, done)
 }
 
 // noteHangup records who ended the call: the caller's leg or the agent's
@@ -811,7 +786,8 @@ func (c *Center) answered0(k *call) {
 // startFlow starts the call's flow, if its route names one
 // (lifecycle.StartFlow).
 func (c *Center) startFlow(k *call) {
-	if c.startIVR(k) {
+	if c.flows.Start(k.ID, k.Caller, k.Called, k.early, func() { k.State = sb.CallIVR }) {
+		k.early = nil
 		c.life(k, lifecycle.FlowStarted{})
 		return
 	}
@@ -855,15 +831,13 @@ func (c *Center) greetingOver(k *call) { c.life(k, lifecycle.GreetingDone{}) }
 
 // agentVars are the channel variables of an agent leg: what the agent's
 // phone or screen can show (call id, queue, the IVR's variables).
-func agentVars(k *call) map[string]string {
+func (c *Center) agentVars(k *call) map[string]string {
 	vars := map[string]string{"SB_CALL_ID": string(k.ID)}
 	if k.Queue != "" {
 		vars["SB_QUEUE"] = string(k.Queue)
 	}
-	if k.ivr != nil {
-		for name, v := range k.ivr.sess.Vars() {
-			vars["SB_"+strings.ToUpper(name)] = v
-		}
+	for name, v := range c.flows.Vars(k.ID) {
+		vars["SB_"+strings.ToUpper(name)] = v
 	}
 	if k.ob != nil {
 		obcall.AgentVars(vars, k.ob.d.Campaign, k.ob.d.Attempt, k.ob.d.Lead)
@@ -932,10 +906,8 @@ func (c *Center) checkBridged(k *call) {
 // transferAnswered: the flow's transfer target answered and is bridged
 // (lifecycle.TransferAnswered).
 func (c *Center) transferAnswered(k *call) {
-	tok := k.ivr.transfer
-	k.ivr.transfer = ""
 	c.log.Info("call transferred", "call_id", k.ID, "channel_id", k.agentCh)
-	c.feed(k, ivr.TransferDone{Token: tok, Answered: true})
+	c.flows.TransferDone(k.ID, true)
 }
 
 // talking: caller and agent are bridged (lifecycle.Connected).
@@ -1054,8 +1026,7 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 // callerLeft tells the flow and the campaign that the caller left
 // (lifecycle.CallerLeft).
 func (c *Center) callerLeft(k *call) {
-	c.keepLateVoicemails(k)
-	c.feed(k, ivr.CallerHungUp{})
+	c.flows.CallerLeft(k.ID)
 	if k.ob != nil {
 		c.obApply(k.ob, obcall.HungUp{})
 	}
@@ -1064,12 +1035,10 @@ func (c *Center) callerLeft(k *call) {
 // transferFailed: the transfer target did not answer: the flow decides
 // (lifecycle.TransferFailed).
 func (c *Center) transferFailed(k *call) {
-	tok := k.ivr.transfer
-	k.ivr.transfer = ""
 	k.agentCh, k.AgentChannel = "", ""
 	k.State = sb.CallIVR
 	if !k.life.CallerGone() {
-		c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
+		c.flows.TransferDone(k.ID, false)
 	}
 }
 
@@ -1123,17 +1092,8 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	}
 	k.exec.close()
 	c.watchRecordingEnds(k)
-	if k.ivr != nil {
-		for pb := range k.ivr.playbacks {
-			delete(c.ivrPlaybacks, pb)
-		}
-		for name := range k.ivr.recordings {
-			delete(c.ivrRecordings, name)
-		}
-		for _, stop := range k.ivr.timers {
-			stop()
-		}
-	}
+	path := c.flows.Path(k.ID)
+	c.flows.Ended(k.ID)
 	outcome := end.Outcome
 	if k.ob != nil {
 		c.obApply(k.ob, obcall.Finished{})
@@ -1147,7 +1107,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 		CallID: k.ID, Node: k.Node, Caller: k.Caller, CallerName: k.CallerName, Called: k.Called,
 		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
 		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
-		HangupCause: end.HangupCause, HangupBy: end.HangupBy, IVRPath: ivrPath(k),
+		HangupCause: end.HangupCause, HangupBy: end.HangupBy, IVRPath: path,
 	}
 	if row.IVRPath == nil {
 		row.IVRPath = k.adoptedPath
