@@ -1,7 +1,8 @@
-// Package campaign holds the outbound dialer's lead rules: a campaign's
-// settings and their validation, the lead and its states, whether a lead may
-// be dialed now and why (Eligible), when it is tried again after an outcome
-// (Next), and reading lead and do-not-call lists from CSV.
+// Package campaign holds the outbound dialer's lead rules on the root
+// package's Campaign, Lead and Attempt: a campaign's defaults and their
+// validation (Validate), whether a lead may be dialed now and why
+// (Eligible), when it is tried again after an outcome (Next), and reading
+// lead and do-not-call lists from CSV.
 //
 // The package is pure: it does no I/O of its own (readers are handed in),
 // starts no goroutines and takes the time as an argument, so every rule is

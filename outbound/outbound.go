@@ -46,7 +46,7 @@ type Dial struct {
 	// Channel is ChannelFor(Attempt): the id the center originates with
 	// (MarkDialing stored it before Dial was called).
 	Channel  sb.ChannelID
-	Endpoint string // campaign.Endpoint(number)
+	Endpoint string // Campaign.Endpoint(number)
 	CallerID string
 	RingTime time.Duration
 	AMD      bool
