@@ -6,7 +6,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -369,8 +368,8 @@ func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
 func TestOrphanCampaignCallAfterAMDIsReported(t *testing.T) {
 	for _, tc := range []struct {
 		status string
-		want   campaign.Outcome
-	}{{"HUMAN", campaign.OutcomeAbandoned}, {"MACHINE", campaign.OutcomeMachine}} {
+		want   sb.DialOutcome
+	}{{"HUMAN", sb.DialAbandoned}, {"MACHINE", sb.DialMachine}} {
 		t.Run(tc.status, func(t *testing.T) {
 			r := newRig(t, "1001")
 			got := make(chan outbound.Event, 4)

@@ -311,7 +311,7 @@ func (c *Center) readUnattended(ch sb.ChannelID, attempt int64, then func(rec *s
 // that ended before any person was put through: with the dialplan's record
 // it is abandoned (or a machine) with its call-log row; without one it
 // ends with outcome o.
-func (c *Center) obEndedUnheard(ch sb.ChannelID, o campaign.Outcome) {
+func (c *Center) obEndedUnheard(ch sb.ChannelID, o sb.DialOutcome) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok {
 		return
@@ -454,7 +454,7 @@ func (c *Center) obRingingEvent(e sb.Event) bool {
 // a call answered while no Switchboard was connected (nil: none): the
 // runner adopted its open attempt when it started and waits for this
 // report to close it.
-func (c *Center) obOrphanEnded(ch sb.ChannelID, o campaign.Outcome, u *sb.Unattended) {
+func (c *Center) obOrphanEnded(ch sb.ChannelID, o sb.DialOutcome, u *sb.Unattended) {
 	attempt, ok := outbound.AttemptOf(ch)
 	if !ok || c.obReport == nil {
 		return
