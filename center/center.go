@@ -108,9 +108,6 @@ type Stats struct {
 const (
 	argAgent    = reconcile.ArgAgent // Stasis args: agent, <call id>
 	argTransfer = "transfer"         // Stasis args: transfer, <call id>
-	// argRecordSnoop marks a snoop channel that records one leg: it lives
-	// and dies with the leg it hears.
-	argRecordSnoop = "recsnoop"
 )
 
 // Center owns the live calls. Create it with New and start it with Run.
@@ -158,26 +155,16 @@ type Center struct {
 	aux          map[sb.ChannelID]bool
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
-	rec RecordingOptions
+	rec *recording.Driver
 	sup *supervision.Driver
 	// legOwners are the capabilities that add legs of their own to calls:
 	// the events of those legs go to them (legOwner).
-	legOwners  []legOwner
-	recordings map[string]*liveRecording // call recordings being made, by PBX name
-	// recEnding are this run's recordings whose end is being written
-	// (fetched, then stored or failed): true until the final write, then
-	// false until no link-up is being reconciled, so that a link-up's
-	// list of rows still marked recording, read before the write, does
-	// not take them up as an earlier run's.
-	recEnding map[string]bool
-	// recSweeping counts recording sweeps in flight (see sweepRecordings).
-	recSweeping int
-	runCtx      context.Context
+	legOwners []legOwner
+	runCtx    context.Context
 	// settleRetries counts state-deciding commands that needed a retry.
 	settleRetries atomic.Int64
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
-	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	// router picks the agents; acd is the center's side of it.
@@ -223,10 +210,7 @@ type call struct {
 	offerSeq     uint64   // when the current agent leg was originated
 	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
-	recordings   []string // PBX names of the call's recordings
-	recSeq       int
 	legSeq       int
-	agentKeys    recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq  int
 	mohClass     string      // the queue's music class
 	adoptedAgent sb.AgentID  // agent paused while this adopted call lasts
@@ -308,8 +292,6 @@ func New(o Options) *Center {
 		ivrPlaybacks:  map[sb.PlaybackID]*call{},
 		ivrRecordings: map[string]*call{},
 		lateVMs:       map[string]*lateVM{},
-		recordings:    map[string]*liveRecording{},
-		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},
@@ -322,7 +304,6 @@ func New(o Options) *Center {
 		endpointSeen:  map[string]uint64{},
 
 		ivr:          o.IVR.withDefaults(),
-		rec:          o.Recording.withDefaults(),
 		lastAgent:    o.LastAgent,
 		agentHistory: o.AgentHistory,
 		obReport:     o.Campaigns.Report,
@@ -337,6 +318,7 @@ func New(o Options) *Center {
 	}
 	c.sup = supervision.NewDriver(host{c}, pbx, o.MonitorPolicy, c.cfg.AgentRingTimeout)
 	c.legOwners = []legOwner{c.sup}
+	c.rec = recording.NewDriver(host{c}, pbx, o.Recording)
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -372,7 +354,7 @@ func (c *Center) Run(ctx context.Context) error {
 	defer c.cmdWG.Wait()
 	defer c.running.Store(false)
 	c.acdStart()
-	c.sweepRecordings()
+	c.rec.Sweep()
 	events := c.pbx.Events()
 	for {
 		select {
@@ -483,7 +465,7 @@ func (c *Center) Drain(ctx context.Context) error {
 	}) {
 		return nil
 	}
-	for c.active.Load() > 0 || c.recOpen.Load() > 0 {
+	for c.active.Load() > 0 || c.rec.OpenRecordings() > 0 {
 		done := make(chan struct{})
 		stop := c.clock.AfterFunc(100*time.Millisecond, func() { close(done) })
 		select {
@@ -591,7 +573,7 @@ func (c *Center) handle(e sb.Event) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.life.AgentAnswered() {
-			c.agentKey(k, e.Digit)
+			c.rec.AgentKey(k.ID, e.Digit)
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
@@ -608,13 +590,13 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingStarted:
-		c.recordingEvent(e.Name, recording.Started{})
+		c.rec.Event(e.Name, recording.Started{})
 	case sb.RecordingFinished:
-		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) && !c.lateRecording(e.Name, e.Duration, false) {
+		if !c.rec.Event(e.Name, recording.Finished{Duration: e.Duration}) && !c.lateRecording(e.Name, e.Duration, false) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
 		}
 	case sb.RecordingFailed:
-		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) && !c.lateRecording(e.Name, 0, true) {
+		if !c.rec.Event(e.Name, recording.Failed{Cause: e.Cause}) && !c.lateRecording(e.Name, 0, true) {
 			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
 		}
 	case sb.EnteredBridge:
@@ -696,7 +678,7 @@ type enterRole struct {
 // arguments is a caller.
 var enterRoles = map[string]enterRole{
 	// Snoops of ours: they live and die with the leg they hear.
-	argRecordSnoop:       {1, func(*Center, sb.ChannelEntered) {}},
+	recording.ArgSnoop:   {1, func(*Center, sb.ChannelEntered) {}},
 	supervision.ArgSnoop: {1, func(*Center, sb.ChannelEntered) {}},
 	// supervisor, <call>: a supervisor's phone answered (supervision).
 	supervision.ArgSupervisor: {2, func(c *Center, e sb.ChannelEntered) { c.sup.Entered(e.Channel, sb.CallID(e.Args[1])) }},
@@ -951,7 +933,7 @@ func (c *Center) talking(k *call) {
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
 	c.journal(k)
-	c.startRecordings(k)
+	c.rec.Talking(k.ID)
 }
 
 // giveUp ends a call no agent took in time: the caller hears the no-agent
@@ -1126,7 +1108,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 		})
 	}
 	k.exec.close()
-	c.watchRecordingEnds(k)
+	c.rec.CallOver(k.ID)
 	if k.ivr != nil {
 		for pb := range k.ivr.playbacks {
 			delete(c.ivrPlaybacks, pb)
