@@ -216,6 +216,7 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 			c.life(k, lifecycle.Forget{})
 			k.State = sb.CallEnded
 			delete(c.calls, k.ID)
+			c.rec.Forget(k.ID)
 			if c.acd.callbacks[f.routerCall] == k {
 				delete(c.acd.callbacks, f.routerCall)
 			}

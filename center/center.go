@@ -108,9 +108,6 @@ type Stats struct {
 const (
 	argAgent    = reconcile.ArgAgent // Stasis args: agent, <call id>
 	argTransfer = "transfer"         // Stasis args: transfer, <call id>
-	// argRecordSnoop marks a snoop channel that records one leg: it lives
-	// and dies with the leg it hears.
-	argRecordSnoop = "recsnoop"
 )
 
 // Center owns the live calls. Create it with New and start it with Run.
@@ -155,27 +152,17 @@ type Center struct {
 	aux          map[sb.ChannelID]bool
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
-	rec   RecordingOptions
+	rec   *recording.Driver
 	sup   *supervision.Driver
 	codes *featurecode.Driver
 	// legOwners are the capabilities that add legs of their own to calls:
 	// the events of those legs go to them (legOwner).
-	legOwners  []legOwner
-	recordings map[string]*liveRecording // call recordings being made, by PBX name
-	// recEnding are this run's recordings whose end is being written
-	// (fetched, then stored or failed): true until the final write, then
-	// false until no link-up is being reconciled, so that a link-up's
-	// list of rows still marked recording, read before the write, does
-	// not take them up as an earlier run's.
-	recEnding map[string]bool
-	// recSweeping counts recording sweeps in flight (see sweepRecordings).
-	recSweeping int
-	runCtx      context.Context
+	legOwners []legOwner
+	runCtx    context.Context
 	// settleRetries counts state-deciding commands that needed a retry.
 	settleRetries atomic.Int64
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
-	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	// router picks the agents; acd is the center's side of it.
@@ -220,10 +207,7 @@ type call struct {
 	seq          uint64   // when the call entered (see Center.seq)
 	offerSeq     uint64   // when the current agent leg was originated
 	early        []string // keys pressed before the flow started
-	recordings   []string // PBX names of the call's recordings
-	recSeq       int
 	legSeq       int
-	agentKeys    recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq  int
 	mohClass     string      // the queue's music class
 	adoptedAgent sb.AgentID  // agent paused while this adopted call lasts
@@ -300,8 +284,6 @@ func New(o Options) *Center {
 		byChannel: map[sb.ChannelID]*call{},
 		queues:    map[sb.QueueName]sb.Queue{},
 
-		recordings:    map[string]*liveRecording{},
-		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
@@ -313,7 +295,6 @@ func New(o Options) *Center {
 		endpointSeen:  map[string]uint64{},
 
 		ivr:          o.IVR.withDefaults(),
-		rec:          o.Recording.withDefaults(),
 		lastAgent:    o.LastAgent,
 		agentHistory: o.AgentHistory,
 		obReport:     o.Campaigns.Report,
@@ -331,6 +312,7 @@ func New(o Options) *Center {
 	c.flows = ivr.NewDriver(host{c}, pbx, ivr.DriverOptions{Flows: c.ivr.Flows, Routes: c.ivr.Routes, Calendars: c.ivr.Calendars,
 		Location: c.ivr.Location, Voicemail: c.ivr.Voicemail, Lookup: c.ivr.Lookup, Observer: c.ivr.Observer})
 	c.legOwners = []legOwner{c.sup}
+	c.rec = recording.NewDriver(host{c}, pbx, o.Recording)
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -366,7 +348,7 @@ func (c *Center) Run(ctx context.Context) error {
 	defer c.cmdWG.Wait()
 	defer c.running.Store(false)
 	c.acdStart()
-	c.sweepRecordings()
+	c.rec.Sweep()
 	events := c.pbx.Events()
 	for {
 		select {
@@ -477,7 +459,7 @@ func (c *Center) Drain(ctx context.Context) error {
 	}) {
 		return nil
 	}
-	for c.active.Load() > 0 || c.recOpen.Load() > 0 {
+	for c.active.Load() > 0 || c.rec.OpenRecordings() > 0 {
 		done := make(chan struct{})
 		stop := c.clock.AfterFunc(100*time.Millisecond, func() { close(done) })
 		select {
@@ -578,7 +560,7 @@ func (c *Center) handle(e sb.Event) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.life.AgentAnswered() {
-			c.agentKey(k, e.Digit)
+			c.rec.AgentKey(k.ID, e.Digit)
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
@@ -595,13 +577,13 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingStarted:
-		c.recordingEvent(e.Name, recording.Started{})
+		c.rec.Event(e.Name, recording.Started{})
 	case sb.RecordingFinished:
-		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) {
+		if !c.rec.Event(e.Name, recording.Finished{Duration: e.Duration}) {
 			c.flows.Recorded(e.Name, e.Duration, false, "")
 		}
 	case sb.RecordingFailed:
-		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) {
+		if !c.rec.Event(e.Name, recording.Failed{Cause: e.Cause}) {
 			c.flows.Recorded(e.Name, 0, true, e.Cause)
 		}
 	case sb.EnteredBridge:
@@ -671,7 +653,7 @@ type enterRole struct {
 // arguments is a caller.
 var enterRoles = map[string]enterRole{
 	// Snoops of ours: they live and die with the leg they hear.
-	argRecordSnoop:       {1, func(*Center, sb.ChannelEntered) {}},
+	recording.ArgSnoop:   {1, func(*Center, sb.ChannelEntered) {}},
 	supervision.ArgSnoop: {1, func(*Center, sb.ChannelEntered) {}},
 	// supervisor, <call>: a supervisor's phone answered (supervision).
 	supervision.ArgSupervisor: {2, func(c *Center, e sb.ChannelEntered) { c.sup.Entered(e.Channel, sb.CallID(e.Args[1])) }},
@@ -919,7 +901,7 @@ func (c *Center) talking(k *call) {
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
 	c.journal(k)
-	c.startRecordings(k)
+	c.rec.Talking(k.ID)
 }
 
 // giveUp ends a call no agent took in time: the caller hears the no-agent
@@ -1091,7 +1073,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 		})
 	}
 	k.exec.close()
-	c.watchRecordingEnds(k)
+	c.rec.CallOver(k.ID)
 	path := c.flows.Path(k.ID)
 	c.flows.Ended(k.ID)
 	outcome := end.Outcome

@@ -45,6 +45,3 @@ func (h host) Off(work func(), then func()) {
 		h.c.post(then)
 	}()
 }
-
-// Post runs f on the owner goroutine.
-func (h host) Post(f func()) { h.c.post(f) }

@@ -149,11 +149,9 @@ func (h host) VoicemailKept(call sb.CallID) {
 	}
 }
 
-// After runs f on the owner goroutine once d has passed.
-func (h host) After(d time.Duration, f func()) (stop func() bool) { return h.c.after(d, f) }
-
-// Background runs f off the owner goroutine with the run context.
-func (h host) Background(f func(ctx context.Context)) {
+// Spawn runs f off the owner goroutine with the run context (no
+// deadline of its own); Run waits for it.
+func (h host) Spawn(f func(ctx context.Context)) {
 	h.c.cmdWG.Add(1)
 	go func() {
 		defer h.c.cmdWG.Done()

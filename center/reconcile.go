@@ -35,12 +35,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			placed[id] = ob
 		}
 	}
-	var recs []string
-	for name, lr := range c.recordings {
-		if lr.Known() {
-			recs = append(recs, name)
-		}
-	}
+	recs := c.rec.Known()
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -61,7 +56,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				l := reconcile.Listing{Channels: chans, Bridges: bridges}
 				cards := c.readCards(ctx, reconcile.CardsToRead(l, known))
-				probe := c.probeRecordings(ctx, recs, nil)
+				probe := c.rec.Probe(ctx, recs)
 				if !e.Reconnect {
 					// The first link-up of this run: rows a crash left open
 					// whose call the PBX no longer has ended while down.
@@ -76,7 +71,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 						}
 					}
 					c.reconcile(snap, l, cards, placed)
-					c.recoverRecordings(probe)
+					c.rec.Recover(probe)
 					c.doneReconciling()
 					if !c.acd.restored {
 						// Stored callback requests go back in their
@@ -102,7 +97,7 @@ func (c *Center) doneReconciling() {
 		clear(c.goneAt)
 		clear(c.goneCause)
 		clear(c.obGoneEarly)
-		c.forgetEnded()
+		c.rec.ForgetEnded()
 	}
 }
 

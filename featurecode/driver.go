@@ -29,7 +29,7 @@ type Host interface {
 	Hangup(ch sb.ChannelID) func(ctx context.Context) error
 	HangupOrphan(ch sb.ChannelID)
 	// Post runs f on the owner goroutine (from any goroutine).
-	Post(f func())
+	Post(f func()) bool
 }
 
 // PBX is what the driver commands of the PBX.

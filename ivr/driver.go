@@ -58,17 +58,17 @@ type DriverOptions struct {
 
 // Host is what the driver needs of the engine. Its methods are called on
 // the engine's owner goroutine (Post and the functions handed to Do and
-// Background excepted).
+// Spawn excepted).
 type Host interface {
 	Logger() *slog.Logger
 	Now() time.Time
 	// After runs f on the owner goroutine once d has passed.
 	After(d time.Duration, f func()) (stop func() bool)
 	Do(call sb.CallID, f func(ctx context.Context))
-	Post(f func())
-	// Background runs f off the owner goroutine with the engine's run
-	// context (Run waits for it).
-	Background(f func(ctx context.Context))
+	Post(f func()) bool
+	// Spawn runs f off the owner goroutine with the engine's run context
+	// (Run waits for it).
+	Spawn(f func(ctx context.Context))
 	// Persist writes to the database off the owner goroutine, retrying
 	// briefly; failed runs if it never lands.
 	Persist(write func(ctx context.Context) error, failed func(error))
@@ -497,7 +497,7 @@ func terminateOn(key string) string {
 // node's timeout (3 s when it sets none), and feeds the answer back.
 func (d *Driver) lookup(call sb.CallID, cmd LookupCmd) {
 	lk, log := d.o.Lookup, d.h.Logger()
-	d.h.Background(func(parent context.Context) {
+	d.h.Spawn(func(parent context.Context) {
 		timeout := cmd.Timeout
 		if timeout <= 0 {
 			timeout = 3 * time.Second
