@@ -451,7 +451,7 @@ func campaignOf(k *call) string {
 	if k.ob == nil {
 		return ""
 	}
-	return k.ob.d.Campaign
+	return k.ob.Dial().Campaign
 }
 
 // openRecordingLister lists the recordings still marked recording
