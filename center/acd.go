@@ -186,9 +186,7 @@ func (c *Center) acdApply(m routing.Msg) []routing.Action {
 		c.acdActions(c.router.Apply(next, c.clock.Now()))
 	}
 	a.applying = false
-	if c.obDirty {
-		c.obRebalance()
-	}
+	c.obd.RouterSettled()
 	c.acdArm()
 	return acts
 }
@@ -247,9 +245,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 			c.acd.mu.Lock()
 			c.acd.states[a.Agent] = a
 			c.acd.mu.Unlock()
-			if len(c.ob) > 0 || len(c.obHeld) > 0 {
-				c.obDirty = true // an agent to hold, or a hold ended
-			}
+			c.obd.AgentChanged() // an agent to hold, or a hold ended
 			if save := c.agentHistory; save != nil {
 				st, at := a, c.clock.Now()
 				c.persist(func(ctx context.Context) error { return save(ctx, st, at) }, func(err error) {
@@ -423,7 +419,7 @@ func (c *Center) acdExit(x routing.Exit) {
 	}
 	if k.ob != nil {
 		// A campaign call no agent can take: abandoned at once.
-		c.obApply(k.ob, obcall.QueueExit{})
+		c.obd.Apply(k.ob, obcall.QueueExit{})
 		return
 	}
 	c.acdCall(k)

@@ -51,7 +51,7 @@ type agentFirst struct {
 	agentEndpoint, callerID string
 	custSeq                 uint64 // when the customer leg was originated (see Center.seq)
 	// ob is set for preview dials: campaign reports instead of router ones.
-	ob     *obCall
+	ob     *obcall.Line
 	causes map[sb.ChannelID]sb.LegCause // why each leg ends
 }
 
@@ -190,7 +190,7 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 			c.hangupOrphan(firstLeg(k, cmd.Leg))
 		case agentfirst.ReportAnswered:
 			if f.ob != nil {
-				c.obApply(f.ob, obcall.CustomerAnswered{})
+				c.obd.Apply(f.ob, obcall.CustomerAnswered{})
 				c.stepFirst(k, agentfirst.Accepted{})
 				break
 			}
@@ -225,7 +225,7 @@ func (c *Center) stepFirst(k *call, e agentfirst.Event) {
 		case agentfirst.ReportPreview:
 			// A preview dial that never connected: the agent is free again.
 			c.log.Info("preview dial over", "call_id", k.ID, "outcome", cmd.Outcome)
-			c.obApply(f.ob, obcall.PreviewGone{Outcome: cmd.Outcome})
+			c.obd.Apply(f.ob, obcall.PreviewGone{Outcome: cmd.Outcome})
 		case agentfirst.ReportCallback:
 			c.log.Info("callback attempt over", "call_id", k.ID, "for", f.routerCall, "outcome", cmd.Outcome, "why", cmd.Why)
 			c.acdApply(routing.CallbackResult{Call: f.routerCall, Agent: k.Agent, Outcome: cmd.Outcome, Why: cmd.Why})
@@ -267,8 +267,9 @@ func (c *Center) firstDialCustomer(k *call) {
 		Originator: k.agentCh,
 	}
 	if f.ob != nil {
-		req.CallerID, req.Timeout = f.ob.d.CallerID, f.ob.d.RingTime
-		req.Variables = obcall.LineVars(f.ob.d.Campaign, f.ob.d.Attempt)
+		d := f.ob.Dial()
+		req.CallerID, req.Timeout = d.CallerID, d.RingTime
+		req.Variables = obcall.LineVars(d.Campaign, d.Attempt)
 	}
 	c.log.Info("callback: the agent answered, dialing the customer", "call_id", k.ID, "endpoint", f.endpoint)
 	c.originate(k, req, "callback customer originate failed", func() { c.firstGone(k, sb.ChannelID(k.ID), 38) })

@@ -25,7 +25,6 @@ import (
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
-	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
@@ -169,23 +168,7 @@ type Center struct {
 	router    *routing.Router
 	acd       *acd
 	lastAgent LastAgentFunc
-	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
-	obReport  func(outbound.Event)
-	obAdopter func(ctx context.Context, attempt int64) (outbound.Dial, error)
-	obConnect func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error
-	obPending map[sb.ChannelID]*obPend // campaign calls from before a restart being adopted
-	// obRinging are campaign calls from before a restart found ringing
-	// (or in AMD) at the reconcile: their end is reported to the runner,
-	// which adopted their attempts and waits for it.
-	obRinging map[sb.ChannelID]*obPend
-	// obGoneEarly are campaign calls of an earlier run whose end came
-	// while the listing was on its way (obGoneWhileListing): reported.
-	obGoneEarly map[sb.ChannelID]bool
-	// obHeld are the agents held (paused HoldReason) for the campaign
-	// lines ringing in each queue; obDirty asks for a rebalance.
-	obHeld      map[sb.QueueName][]sb.AgentID
-	obDirty     bool
-	obBalancing bool
+	obd       *obcall.Driver // campaign calls
 
 	startedAt time.Time // when Run began: rows opened before belong to an earlier run
 
@@ -215,9 +198,10 @@ type call struct {
 	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
 	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
 	enqueuedAt   time.Time   // when the router got the call
-	ob           *obCall     // a campaign call, nil otherwise
 	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
 
+	// ob is a campaign call's line (nil otherwise).
+	ob *obcall.Line
 	// skills are what the flow's queue node asked of the agent.
 	skills map[string]string
 }
@@ -287,19 +271,11 @@ func New(o Options) *Center {
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
-		ob:            map[sb.ChannelID]*obCall{},
-		obPending:     map[sb.ChannelID]*obPend{},
-		obRinging:     map[sb.ChannelID]*obPend{},
-		obGoneEarly:   map[sb.ChannelID]bool{},
-		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 
 		ivr:          o.IVR.withDefaults(),
 		lastAgent:    o.LastAgent,
 		agentHistory: o.AgentHistory,
-		obReport:     o.Campaigns.Report,
-		obAdopter:    o.Campaigns.Adopt,
-		obConnect:    o.Campaigns.Connect,
 
 		router: o.Router,
 		acd:    newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now()),
@@ -313,6 +289,7 @@ func New(o Options) *Center {
 		Location: c.ivr.Location, Voicemail: c.ivr.Voicemail, Lookup: c.ivr.Lookup, Observer: c.ivr.Observer})
 	c.legOwners = []legOwner{c.sup}
 	c.rec = recording.NewDriver(host{c}, pbx, o.Recording)
+	c.obd = obcall.NewDriver(host{c}, pbx, o.Campaigns, c.cfg.ConnectWindow)
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -534,17 +511,17 @@ func (c *Center) handle(e sb.Event) {
 	// role names (enterRoles). Every other event goes to the owner of its
 	// channel, in this order: an agent leg the router offered (acdEvent),
 	// a leg of an agent-first call (firstEvent: callbacks and preview), a
-	// campaign call before a person is on it (obEvent), then the call the
+	// campaign call before a person is on it (obd.Event), then the call the
 	// channel belongs to (below).
 	if en, ok := e.(sb.ChannelEntered); ok {
-		delete(c.obRinging, en.Channel.ID) // answered, or back from AMD: adopted from here
+		c.obd.Entering(en.Channel.ID) // answered, or back from AMD: adopted from here
 		c.onEntered(en)
 		return
 	}
 	if c.acdEvent(e) {
 		return
 	}
-	if c.firstEvent(e) || c.obEvent(e) {
+	if c.firstEvent(e) || c.obd.Event(e) {
 		return
 	}
 	switch e := e.(type) {
@@ -669,9 +646,9 @@ var enterRoles = map[string]enterRole{
 	argTransfer: {2, (*Center).agentLegEntered},
 	// Campaign calls: obdial, <attempt> at the answer; amd, STATUS, CAUSE
 	// back from AMD; beep after a machine's greeting.
-	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
-	argAMD:    {2, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
-	argBeep:   {1, func(c *Center, e sb.ChannelEntered) { c.obLeaveMessage(e.Channel.ID) }},
+	obcall.ArgDial: {1, func(c *Center, e sb.ChannelEntered) { c.obd.Entered(e.Channel, e.Args) }},
+	obcall.ArgAMD:  {2, func(c *Center, e sb.ChannelEntered) { c.obd.Entered(e.Channel, e.Args) }},
+	obcall.ArgBeep: {1, func(c *Center, e sb.ChannelEntered) { c.obd.LeaveMessage(e.Channel.ID) }},
 }
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
@@ -822,7 +799,8 @@ func (c *Center) agentVars(k *call) map[string]string {
 		vars["SB_"+strings.ToUpper(name)] = v
 	}
 	if k.ob != nil {
-		obcall.AgentVars(vars, k.ob.d.Campaign, k.ob.d.Attempt, k.ob.d.Lead)
+		d := k.ob.Dial()
+		obcall.AgentVars(vars, d.Campaign, d.Attempt, d.Lead)
 	}
 	return vars
 }
@@ -833,7 +811,7 @@ func (c *Center) bridge(k *call, cmd lifecycle.Bridge) {
 	k.Bridge = bid
 	agentCh := k.agentCh
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
+		c.obd.Apply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
 	}
 	c.do(k, func(ctx context.Context) {
 		if cmd.StopMOH {
@@ -896,7 +874,7 @@ func (c *Center) transferAnswered(k *call) {
 func (c *Center) talking(k *call) {
 	c.answered.Add(1)
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.Bridged{Agent: k.Agent})
+		c.obd.Apply(k.ob, obcall.Bridged{Agent: k.Agent})
 	}
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
@@ -1010,7 +988,7 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 func (c *Center) callerLeft(k *call) {
 	c.flows.CallerLeft(k.ID)
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.HungUp{})
+		c.obd.Apply(k.ob, obcall.HungUp{})
 	}
 }
 
@@ -1078,7 +1056,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	c.flows.Ended(k.ID)
 	outcome := end.Outcome
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.Finished{})
+		c.obd.Apply(k.ob, obcall.Finished{})
 	}
 	c.ended[outcome].Add(1)
 	c.active.Add(-1)

@@ -371,11 +371,8 @@ func TestOrphanCampaignCallAfterAMDIsReported(t *testing.T) {
 		want   sb.DialOutcome
 	}{{"HUMAN", sb.DialAbandoned}, {"MACHINE", sb.DialMachine}} {
 		t.Run(tc.status, func(t *testing.T) {
-			r := newRig(t, "1001")
 			got := make(chan outbound.Event, 4)
-			set := make(chan struct{})
-			r.c.post(func() { r.c.obReport = func(e outbound.Event) { got <- e }; close(set) })
-			<-set
+			r := newRigWith(t, func(o *Options) { o.Campaigns.Report = func(e outbound.Event) { got <- e } }, "1001")
 			r.send(sb.ChannelEntered{EventHeader: hdr("StasisStart"),
 				Channel: sb.ChannelInfo{ID: "ob-42", State: sb.ChannelUp}, Args: []string{"amd", tc.status, "x"}})
 			r.pbx.expect(t, "hangup ob-42")

@@ -29,7 +29,7 @@ func campaignOf(k *call) string {
 	if k.ob == nil {
 		return ""
 	}
-	return k.ob.d.Campaign
+	return k.ob.Dial().Campaign
 }
 
 // Background runs f off the owner goroutine under the command deadline,

@@ -6,7 +6,6 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/agentfirst"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
@@ -29,11 +28,9 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	// listing shows each one unless it ended.
 	// Only after a reconnect: at the first link-up of a run no event was
 	// lost, and an end since the listing is on its way in the stream.
-	placed := map[sb.ChannelID]*obCall{}
-	for id, ob := range c.ob {
-		if e.Reconnect && ob.m.Listed() {
-			placed[id] = ob
-		}
+	var placed map[sb.ChannelID]*obcall.Line
+	if e.Reconnect {
+		placed = c.obd.Placed()
 	}
 	recs := c.rec.Known()
 	c.cmdWG.Add(1)
@@ -96,7 +93,7 @@ func (c *Center) doneReconciling() {
 	if c.reconciling == 0 {
 		clear(c.goneAt)
 		clear(c.goneCause)
-		clear(c.obGoneEarly)
+		c.obd.ListingDone()
 		c.rec.ForgetEnded()
 	}
 }
@@ -106,7 +103,7 @@ func (c *Center) doneReconciling() {
 // plan out. What changed after snap (calls that entered, agent legs
 // originated, legs that ended) is already known from events and left
 // alone.
-func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.ChannelID]reconcile.Card, placed map[sb.ChannelID]*obCall) {
+func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.ChannelID]reconcile.Card, placed map[sb.ChannelID]*obcall.Line) {
 	in := reconcile.Input{Listing: l, Cards: cards, Agents: c.cfg.Agents, Attempt: outbound.AttemptOf,
 		Known:     make(map[sb.ChannelID]bool, len(c.byChannel)+len(c.aux)),
 		Campaigns: map[sb.ChannelID]reconcile.Campaign{},
@@ -123,18 +120,7 @@ func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.Channe
 	for ch := range c.aux {
 		in.Known[ch] = true
 	}
-	for ch := range c.obGoneEarly {
-		in.Campaigns[ch] = reconcile.CampaignGoneEarly
-	}
-	for ch := range c.obRinging {
-		in.Campaigns[ch] = reconcile.CampaignRinging
-	}
-	for ch := range c.ob {
-		in.Campaigns[ch] = reconcile.CampaignFollowed
-	}
-	for ch := range c.obPending {
-		in.Campaigns[ch] = reconcile.CampaignAdopting
-	}
+	c.obd.Campaigns(in.Campaigns)
 	for id := range placed {
 		in.Placed = append(in.Placed, id)
 	}
@@ -162,7 +148,7 @@ func (c *Center) reconcileView(k *call, snap uint64) reconcile.Call {
 // carryOut executes one command of a reconcile plan. One for a call that
 // is over by now is moot; a campaign call lost is applied only while this
 // run still follows it placed.
-func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.ChannelID]*obCall) {
+func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.ChannelID]*obcall.Line) {
 	callOf := func(id sb.CallID) *call {
 		if k := c.calls[id]; k != nil && !k.life.Over() {
 			return k
@@ -189,13 +175,13 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 			c.greetingOver(k)
 		}
 	case reconcile.CampaignLost:
-		if ob := placed[m.Channel]; ob != nil && c.ob[m.Channel] == ob && ob.m.Listed() && c.goneAt[m.Channel] <= snap {
-			c.obApply(ob, obcall.Lost{})
+		if l := placed[m.Channel]; l != nil && c.goneAt[m.Channel] <= snap {
+			c.obd.Lost(l)
 		}
 	case reconcile.FollowRinging:
-		c.obRinging[m.Channel] = &obPend{}
+		c.obd.FollowRinging(m.Channel)
 	case reconcile.EndedUnheard:
-		c.obEndedUnheard(m.Channel, campaign.OutcomeOfCause(m.Cause))
+		c.obd.EndedUnheard(m.Channel, m.Cause)
 	case reconcile.HangUpOrphan:
 		c.hangupOrphan(m.Channel)
 	case reconcile.Adopt:
@@ -213,7 +199,7 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 		c.after(reconcile.Grace, func() {
 			if _, ok := c.pendingAdopt[pid]; ok {
 				delete(c.pendingAdopt, pid)
-				if !c.aux[pid] && c.byChannel[pid] == nil && c.obPending[pid] == nil && c.ob[pid] == nil {
+				if !c.aux[pid] && c.byChannel[pid] == nil && !c.obd.Follows(pid) {
 					c.adopt(a)
 				}
 			}
@@ -263,10 +249,8 @@ func (c *Center) adopt(a reconcile.Adopt) *call {
 			// come before the first run stored it, and another crash
 			// before this call ends must not take the conversation for
 			// an abandoned call.
-			ob := c.newOB(outbound.Dial{Attempt: a.Attempt, Channel: ch.ID})
-			ob.k, k.ob = k, ob
-			c.ob[ch.ID] = ob
-			c.obApply(ob, obcall.AdoptedTalking{Agent: k.Agent})
+			k.ob = c.obd.Adopt(ch.ID, a.Attempt)
+			c.obd.Apply(k.ob, obcall.AdoptedTalking{Agent: k.Agent})
 		}
 		return k
 	}
@@ -275,10 +259,8 @@ func (c *Center) adopt(a reconcile.Adopt) *call {
 		// A campaign call not yet with an agent when Switchboard
 		// stopped: its connect window is long gone. It is hung up and
 		// its attempt closed as abandoned.
-		ob := c.newOB(outbound.Dial{Attempt: a.Attempt, Channel: ch.ID})
-		ob.k, k.ob = k, ob
-		c.ob[ch.ID] = ob
-		c.obApply(ob, obcall.AdoptedWaiting{})
+		k.ob = c.obd.Adopt(ch.ID, a.Attempt)
+		c.obd.Apply(k.ob, obcall.AdoptedWaiting{})
 		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
 		if !a.Gone {
 			c.life(k, lifecycle.HangUpCaller{})

@@ -1,9 +1,10 @@
 // Package obcall decides the course of one campaign call: what the
 // center does when the callee's line answers, when AMD says who answered,
 // when the 2-second connect window ends, and what the campaign runner is
-// told. It is pure: Call.Apply(event, now) returns the Commands the
-// center carries out against the PBX, the router and the runner, and the
-// center feeds back what happened. No I/O, no goroutines, no clock.
+// told. The machine is pure: Call.Apply(event, now) returns the Commands
+// the driver (Driver, driver.go) carries out against the PBX, the router
+// and the runner through the engine's Host, and the driver feeds back what
+// happened. No I/O of its own, no goroutines, no clock.
 package obcall
 
 import (
