@@ -31,14 +31,14 @@ import (
 // its own (a child process), so the controller's CPU is its process's
 // alone and the simulator's cost is not counted.
 type callsBench struct {
-	Calls     int           // measured calls, after the warm-up
-	Warmup    int           // calls before the measurement
-	Rate      float64       // calls placed per second, evenly spaced
+	Calls  int     // measured calls, after the warm-up
+	Warmup int     // calls before the measurement
+	Rate   float64 // calls placed per second, evenly spaced
 	// MaxLive, when set, also holds each call back while that many are
 	// live on the PBX (closed loop): a machine too busy to keep up with
 	// Rate is offered less instead of being overrun, so that what the run
 	// checks does not depend on how fast the machine is.
-	MaxLive int
+	MaxLive   int
 	Agents    int           // agents, on endpoints that answer at once
 	Talk      time.Duration // how long a caller talks to the agent
 	Recording string        // recording mode of the queue: always, never
