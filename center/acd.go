@@ -42,15 +42,6 @@ type acd struct {
 	stopWake func() bool
 	wakeGen  uint64
 
-	// callbacks are the agent-first calls placing callbacks, by the
-	// router's call id; cbSeq numbers each request's attempts; pendingCB
-	// are the requests the callback store keeps.
-	callbacks map[sb.CallID]*call
-	cbSeq     map[sb.CallID]int
-	pendingCB map[sb.CallID]bool
-	cbStore   CallbackStore
-	restored  bool // the stored requests were put back (first link-up)
-
 	mu     sync.Mutex
 	states map[sb.AgentID]routing.AgentState
 }
@@ -73,20 +64,14 @@ type acdLeg struct {
 }
 
 // newACD is the center's side of router r, its queue_log lines going to
-// qlog (nil: none) and its callback requests kept in cbStore (nil: not
-// kept).
-func newACD(r *routing.Router, qlog QueueLogger, cbStore CallbackStore, now time.Time) *acd {
+// qlog (nil: none).
+func newACD(r *routing.Router, qlog QueueLogger, now time.Time) *acd {
 	a := &acd{
 		qlog:     qlog,
 		legs:     map[sb.ChannelID]*acdLeg{},
 		calls:    map[sb.CallID]*acdCall{},
 		endpoint: map[string]sb.AgentID{},
 		states:   map[sb.AgentID]routing.AgentState{},
-
-		callbacks: map[sb.CallID]*call{},
-		cbSeq:     map[sb.CallID]int{},
-		pendingCB: map[sb.CallID]bool{},
-		cbStore:   cbStore,
 	}
 	snap := r.Snapshot(now)
 	if len(snap.Queues) > 0 {
@@ -266,7 +251,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 		case routing.OfferCallback:
 			c.acdOfferCallback(a)
 		case routing.StartCallback:
-			c.acdStartCallback(a)
+			c.first.Start(a)
 		}
 	}
 }
@@ -373,7 +358,7 @@ func (c *Center) acdOffer(o routing.Offer) {
 func (c *Center) acdCancel(o routing.CancelOffer) {
 	ac := c.acd.calls[o.Call]
 	if ac == nil {
-		if c.firstCancel(o.Call) {
+		if c.first.Cancel(o.Call) {
 			c.log.Info("callback withdrawn", "call_id", o.Call, "agent_id", o.Agent, "reason", o.Reason)
 		}
 		return
@@ -412,7 +397,7 @@ const ExitHangup = routing.ExitHangup
 // acdExit: the caller leaves the queue without an agent, to the exit's
 // target.
 func (c *Center) acdExit(x routing.Exit) {
-	c.saveCallbackDone(x.Call, "given up: "+string(x.Reason))
+	c.first.Done(x.Call, "given up: "+string(x.Reason))
 	k := c.calls[x.Call]
 	if k == nil || k.life.Over() || k.life.CallerGone() {
 		return

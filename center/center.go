@@ -20,6 +20,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/internal/handoff"
@@ -152,6 +153,7 @@ type Center struct {
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
 	rec   *recording.Driver
+	first *agentfirst.Driver
 	sup   *supervision.Driver
 	codes *featurecode.Driver
 	// legOwners are the capabilities that add legs of their own to calls:
@@ -192,13 +194,12 @@ type call struct {
 	early        []string // keys pressed before the flow started
 	legSeq       int
 	announceSeq  int
-	mohClass     string      // the queue's music class
-	adoptedAgent sb.AgentID  // agent paused while this adopted call lasts
-	priority     int         // in the queue: higher is served first
-	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
-	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
-	enqueuedAt   time.Time   // when the router got the call
-	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
+	mohClass     string     // the queue's music class
+	adoptedAgent sb.AgentID // agent paused while this adopted call lasts
+	priority     int        // in the queue: higher is served first
+	routerID     sb.CallID  // the id the router knows the call by, when not ID (callbacks)
+	enqueuedAt   time.Time  // when the router got the call
+	adoptedPath  sb.RawJSON // the IVR path an adopted call's card carried
 
 	// ob is a campaign call's line (nil otherwise).
 	ob *obcall.Line
@@ -233,7 +234,7 @@ type Options struct {
 	MonitorPolicy MonitorPolicy
 	// Callbacks keeps callback requests, so that a restart puts them back
 	// in their queues at their place (nil: not kept across a restart).
-	Callbacks CallbackStore
+	Callbacks agentfirst.Store
 	// LastAgent finds the agent a returning caller last talked to, for
 	// the queues that set ReturningCaller (nil: no such preference).
 	LastAgent LastAgentFunc
@@ -278,7 +279,7 @@ func New(o Options) *Center {
 		agentHistory: o.AgentHistory,
 
 		router: o.Router,
-		acd:    newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now()),
+		acd:    newACD(o.Router, o.QueueLog, clock.Now()),
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
@@ -290,6 +291,8 @@ func New(o Options) *Center {
 	c.legOwners = []legOwner{c.sup}
 	c.rec = recording.NewDriver(host{c}, pbx, o.Recording)
 	c.obd = obcall.NewDriver(host{c}, pbx, o.Campaigns, c.cfg.ConnectWindow)
+	c.first = agentfirst.NewDriver(host{c}, agentfirst.Options{Store: o.Callbacks, CallerID: c.cfg.CallbackCallerID,
+		RingTimeout: c.cfg.CallbackRingTimeout})
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -510,7 +513,7 @@ func (c *Center) handle(e sb.Event) {
 	// A channel that enters the application goes to the capability its
 	// role names (enterRoles). Every other event goes to the owner of its
 	// channel, in this order: an agent leg the router offered (acdEvent),
-	// a leg of an agent-first call (firstEvent: callbacks and preview), a
+	// a leg of an agent-first call (agentfirst.Driver.Event: callbacks and preview), a
 	// campaign call before a person is on it (obd.Event), then the call the
 	// channel belongs to (below).
 	if en, ok := e.(sb.ChannelEntered); ok {
@@ -521,7 +524,7 @@ func (c *Center) handle(e sb.Event) {
 	if c.acdEvent(e) {
 		return
 	}
-	if c.firstEvent(e) || c.obd.Event(e) {
+	if c.first.Event(e) || c.obd.Event(e) {
 		return
 	}
 	switch e := e.(type) {
@@ -541,7 +544,7 @@ func (c *Center) handle(e sb.Event) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
-			if c.callbackKey(k, e.Digit) {
+			if c.first.Key(k.ID, e.Digit) {
 				return
 			}
 			switch {
@@ -639,8 +642,8 @@ var enterRoles = map[string]enterRole{
 	// monitor, <agent>: a supervisor dialled the monitor feature code.
 	supervision.ArgCode: {2, func(c *Center, e sb.ChannelEntered) { c.sup.ByCode(e.Channel, sb.AgentID(e.Args[1])) }},
 	// firstagent|firstcustomer, <call>: agent-first calls (callbacks, preview).
-	argFirstAgent:    {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
-	argFirstCustomer: {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
+	agentfirst.ArgAgent:    {2, (*Center).firstEntered},
+	agentfirst.ArgCustomer: {2, (*Center).firstEntered},
 	// agent|transfer, <call>: the agent's leg (or a transfer target) answered.
 	argAgent:    {2, (*Center).agentLegEntered},
 	argTransfer: {2, (*Center).agentLegEntered},
@@ -1054,6 +1057,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	c.rec.CallOver(k.ID)
 	path := c.flows.Path(k.ID)
 	c.flows.Ended(k.ID)
+	c.first.Ended(k.ID)
 	outcome := end.Outcome
 	if k.ob != nil {
 		c.obd.Apply(k.ob, obcall.Finished{})

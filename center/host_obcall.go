@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign/blend"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/lifecycle"
@@ -74,10 +75,14 @@ func (h host) DialPreview(l *obcall.Line) error {
 	if err := ignored(c.acdApply(m), m); err != nil {
 		return err
 	}
-	k := c.newFirstCall(sb.Call{ID: sb.CallID(d.Channel), Caller: d.Lead.Number, Called: "campaign:" + d.Campaign,
-		Queue: sb.QueueName(d.Queue), Agent: d.Agent}, &agentFirst{number: d.Lead.Number, endpoint: d.Endpoint, ob: l})
-	k.ob = l
-	c.firstRingAgent(k, cfg.Endpoint, fmt.Sprintf("%q <%s>", "Preview "+d.Campaign, d.Lead.Number))
+	c.first.Place(agentfirst.Spec{
+		Call: sb.Call{ID: sb.CallID(d.Channel), Caller: d.Lead.Number, Called: "campaign:" + d.Campaign,
+			Queue: sb.QueueName(d.Queue), Agent: d.Agent},
+		Number: d.Lead.Number, Endpoint: d.Endpoint,
+		AgentEndpoint: cfg.Endpoint, AgentCallerID: fmt.Sprintf("%q <%s>", "Preview "+d.Campaign, d.Lead.Number),
+		Customer: &sb.OriginateRequest{CallerID: d.CallerID, Timeout: d.RingTime, Variables: obcall.LineVars(d.Campaign, d.Attempt)},
+		Line:     l,
+	})
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
@@ -70,12 +69,10 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 					c.reconcile(snap, l, cards, placed)
 					c.rec.Recover(probe)
 					c.doneReconciling()
-					if !c.acd.restored {
-						// Stored callback requests go back in their
-						// queues once the PBX is there to place them.
-						c.acd.restored = true
-						c.restoreCallbacks()
-					}
+					// Stored callback requests go back in their queues
+					// once the PBX is there to place them (the first
+					// link-up).
+					c.first.Restore()
 					if c.reconciled != nil {
 						c.reconciled()
 					}
@@ -137,10 +134,9 @@ func (c *Center) reconcileView(k *call, snap uint64) reconcile.Call {
 	v := reconcile.Call{ID: k.ID, Fresh: k.seq > snap, AgentLeg: k.agentCh, AgentLegFresh: k.offerSeq > snap,
 		AgentUp: k.life.AgentUp(), AgentGone: k.life.AgentGone(), CallerGone: k.life.CallerGone(), Over: k.life.Over(),
 		Greeting: k.State == sb.CallPrompting && !k.life.Greeted()}
-	if k.first != nil && k.first.m.Pending() {
+	if pending, placed, at := c.first.Placing(k.ID); pending {
 		v.AgentFirst = true
-		_, cust := k.first.m.Legs()
-		v.CustomerPlaced = cust != agentfirst.LegNone && k.first.custSeq <= snap
+		v.CustomerPlaced = placed && at <= snap
 	}
 	return v
 }
@@ -162,7 +158,7 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 		}
 	case reconcile.LegGone:
 		if k := callOf(m.Call); k != nil && m.First {
-			c.firstGone(k, m.Channel, 0)
+			c.first.Gone(k.ID, m.Channel, 0)
 		} else if k != nil {
 			c.channelGone(k, m.Channel)
 		}
