@@ -81,14 +81,19 @@ func (h *fakeHost) StartCallback(a routing.StartCallback)                { h.not
 func (h *fakeHost) WithdrawCallback(call sb.CallID) bool                 { return false }
 func (h *fakeHost) CallbackDone(call sb.CallID, why string)              { h.note("CallbackDone %s %s", call, why) }
 func (h *fakeHost) Huntable(call sb.CallID) bool                         { return h.live[call] }
-func (h *fakeHost) Prioritize(call sb.CallID, p int)                     { h.note("Prioritize %s %d", call, p) }
-func (h *fakeHost) WaitQueued(call sb.CallID, class string)              { h.note("WaitQueued %s", call) }
-func (h *fakeHost) ReleaseOffer(call sb.CallID, ch sb.ChannelID)         { h.note("ReleaseOffer %s", ch) }
-func (h *fakeHost) Connectable(call sb.CallID) bool                      { return h.live[call] && !h.connected[call] }
-func (h *fakeHost) RouterConnected(call sb.CallID) bool                  { return h.connected[call] }
-func (h *fakeHost) RingingOver(call sb.CallID)                           { h.note("RingingOver %s", call) }
-func (h *fakeHost) MaybeFinish(call sb.CallID)                           { h.note("MaybeFinish %s", call) }
-func (h *fakeHost) Exiting(call sb.CallID) bool                          { return h.live[call] }
+func (h *fakeHost) Prioritize(call sb.CallID, p int) {
+	h.note("Prioritize %s %d", call, p)
+	w := h.info[call]
+	w.Priority = p
+	h.info[call] = w
+}
+func (h *fakeHost) WaitQueued(call sb.CallID, class string)      { h.note("WaitQueued %s", call) }
+func (h *fakeHost) ReleaseOffer(call sb.CallID, ch sb.ChannelID) { h.note("ReleaseOffer %s", ch) }
+func (h *fakeHost) Connectable(call sb.CallID) bool              { return h.live[call] && !h.connected[call] }
+func (h *fakeHost) RouterConnected(call sb.CallID) bool          { return h.connected[call] }
+func (h *fakeHost) RingingOver(call sb.CallID)                   { h.note("RingingOver %s", call) }
+func (h *fakeHost) MaybeFinish(call sb.CallID)                   { h.note("MaybeFinish %s", call) }
+func (h *fakeHost) Exiting(call sb.CallID) bool                  { return h.live[call] }
 func (h *fakeHost) ExitQueue(call sb.CallID, x routing.Exit) {
 	h.note("ExitQueue %s %s", call, x.Reason)
 }
