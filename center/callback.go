@@ -1,7 +1,6 @@
 package center
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -31,21 +30,11 @@ import (
 // dials; without it the caller's number is called back.
 const CallbackNumberVar = agentfirst.CallbackNumberVar
 
-// acdOfferCallback plays the queue's callback offer to a waiting caller.
-func (c *Center) acdOfferCallback(o routing.OfferCallback) {
-	k := c.calls[o.Call]
-	if k == nil {
-		return
-	}
-	q := c.queues[k.Queue]
-	c.playWaiting(k, "cboffer", q.Callback.Prompt)
-}
-
 var _ agentfirst.Host = host{}
 
 // Defer has m applied to the router once the actions being carried out
 // are done.
-func (h host) Defer(m routing.Msg) { h.c.acd.pending = append(h.c.acd.pending, m) }
+func (h host) Defer(m routing.Msg) { h.c.acd.Defer(m) }
 
 // PlaceCall registers the call s places agent first (its agent not yet
 // rung): callbacks and preview dials.
@@ -138,8 +127,7 @@ func (h host) AgentLeg(call sb.CallID) sb.ChannelID {
 func (h host) Connect(call sb.CallID, answered time.Time) {
 	c, k := h.c, h.c.calls[call]
 	k.Answered = answered
-	ac := c.acdCall(k)
-	ac.agent = k.Agent
+	c.acd.Attach(k.ID, k.Agent)
 	c.life(k, lifecycle.Routed{})
 	c.seq++
 	k.offerSeq = c.seq
@@ -180,10 +168,9 @@ func (h host) Waiter(call sb.CallID) (agentfirst.Waiter, bool) {
 	if k == nil {
 		return agentfirst.Waiter{}, false
 	}
-	ac := c.acd.calls[k.ID]
 	return agentfirst.Waiter{
 		Waiting: agentfirst.Waiting{Caller: k.Caller, FlowNumber: c.flows.Vars(k.ID)[CallbackNumberVar],
-			Queued: ac != nil && k.life.Routing() == lifecycle.RouteQueued && !k.life.Decided()},
+			Queued: c.acd.Tracked(k.ID) && k.life.Routing() == lifecycle.RouteQueued && !k.life.Decided()},
 		Queue: k.Queue, Priority: k.priority, EnqueuedAt: k.enqueuedAt,
 	}, true
 }
@@ -205,27 +192,6 @@ func (h host) SayAndHangUp(call sb.CallID, what string, media []string) {
 
 // Queue is a queue's configuration.
 func (h host) Queue(q sb.QueueName) sb.Queue { return h.c.queues[q] }
-
-// playWaiting plays media to a waiting caller between two stretches of
-// music on hold (announcements, the callback offer).
-func (c *Center) playWaiting(k *call, what string, media []string) {
-	if k == nil || !k.life.Live() || len(media) == 0 || k.State == sb.CallBridged {
-		return
-	}
-	k.announceSeq++
-	pb := sb.PlaybackID(fmt.Sprintf("%s-%s%d", k.ID, what, k.announceSeq))
-	moh := k.life.MOH()
-	c.announcements[pb] = k
-	c.do(k, func(ctx context.Context) {
-		if moh {
-			_ = c.pbx.MusicOnHold(ctx, sb.ChannelID(k.ID), "", false)
-		}
-		if err := c.pbx.Play(ctx, sb.ChannelID(k.ID), pb, media...); err != nil {
-			c.log.Debug("queue prompt", "call_id", k.ID, "what", what, "err", err)
-			c.post(func() { c.announced(pb) })
-		}
-	})
-}
 
 // rid is the id the router knows the call by.
 func rid(k *call) sb.CallID {

@@ -73,10 +73,7 @@ func (c *Center) applyCard(k *call, card reconcile.Card) {
 func (c *Center) acdAdopt(k *call) {
 	if k.Queue != "" {
 		m := routing.Adopt{Call: k.ID, Queue: k.Queue, Agent: k.Agent, EnteredAt: k.enqueuedAt, AnsweredAt: k.Bridged}
-		acts := c.acdApply(m)
-		if ignored(acts, m) == nil {
-			ac := c.acdCall(k)
-			ac.agent = k.Agent
+		if c.acd.Adopt(m) {
 			c.life(k, lifecycle.Routed{})
 			return
 		}
@@ -84,5 +81,5 @@ func (c *Center) acdAdopt(k *call) {
 	// The router never saw this call: keep the agent out of its offers
 	// until the call ends.
 	k.adoptedAgent = k.Agent
-	c.acdApply(routing.AgentPause{Agent: k.Agent, Reason: "adopted call"})
+	c.acd.Apply(routing.AgentPause{Agent: k.Agent, Reason: "adopted call"})
 }

@@ -145,12 +145,10 @@ type Center struct {
 	queues map[sb.QueueName]sb.Queue
 	flows  *ivr.Driver // the calls' flows
 
-	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
-	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
+	pendingAdopt map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
 	// aux are channels in the application that are no call of their own
 	// (agent and supervisor feature-code calls): never adopted as callers.
-	aux          map[sb.ChannelID]bool
-	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
+	aux map[sb.ChannelID]bool
 
 	rec   *recording.Driver
 	first *agentfirst.Driver
@@ -166,11 +164,10 @@ type Center struct {
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
-	// router picks the agents; acd is the center's side of it.
-	router    *routing.Router
-	acd       *acd
-	lastAgent LastAgentFunc
-	obd       *obcall.Driver // campaign calls
+	// router picks the agents; acd is the engine's side of it.
+	router *routing.Router
+	acd    *routing.Driver
+	obd    *obcall.Driver // campaign calls
 
 	startedAt time.Time // when Run began: rows opened before belong to an earlier run
 
@@ -269,18 +266,16 @@ func New(o Options) *Center {
 		byChannel: map[sb.ChannelID]*call{},
 		queues:    map[sb.QueueName]sb.Queue{},
 
-		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
-		announcements: map[sb.PlaybackID]*call{},
-		aux:           map[sb.ChannelID]bool{},
-		endpointSeen:  map[string]uint64{},
+		pendingAdopt: map[sb.ChannelID]sb.ChannelInfo{},
+		aux:          map[sb.ChannelID]bool{},
+		endpointSeen: map[string]uint64{},
 
-		ivr:          o.IVR.withDefaults(),
-		lastAgent:    o.LastAgent,
-		agentHistory: o.AgentHistory,
+		ivr: o.IVR.withDefaults(),
 
 		router: o.Router,
-		acd:    newACD(o.Router, o.QueueLog, clock.Now()),
 	}
+	c.acd = routing.NewDriver(host{c}, pbx, o.Router, routing.DriverOptions{QueueLog: o.QueueLog, Agents: cfg.Agents,
+		Queues: cfg.Queues, VIP: cfg.VIP, LastAgent: o.LastAgent, AgentHistory: o.AgentHistory})
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
 	}
@@ -327,7 +322,7 @@ func (c *Center) Run(ctx context.Context) error {
 	defer c.writeWG.Wait()
 	defer c.cmdWG.Wait()
 	defer c.running.Store(false)
-	c.acdStart()
+	c.acd.Start()
 	c.rec.Sweep()
 	events := c.pbx.Events()
 	for {
@@ -350,7 +345,7 @@ func (c *Center) Run(ctx context.Context) error {
 // shutdown stops timers and closes executors; the calls still up stay in the
 // PBX's application and are re-adopted by the next start.
 func (c *Center) shutdown() {
-	c.acdStop()
+	c.acd.Stop()
 	for _, k := range c.calls {
 		k.exec.close()
 	}
@@ -512,7 +507,7 @@ func (c *Center) handle(e sb.Event) {
 	}
 	// A channel that enters the application goes to the capability its
 	// role names (enterRoles). Every other event goes to the owner of its
-	// channel, in this order: an agent leg the router offered (acdEvent),
+	// channel, in this order: an agent leg the router offered (acd.Event),
 	// a leg of an agent-first call (agentfirst.Driver.Event: callbacks and preview), a
 	// campaign call before a person is on it (obd.Event), then the call the
 	// channel belongs to (below).
@@ -521,7 +516,7 @@ func (c *Center) handle(e sb.Event) {
 		c.onEntered(en)
 		return
 	}
-	if c.acdEvent(e) {
+	if c.acd.Event(e) {
 		return
 	}
 	if c.first.Event(e) || c.obd.Event(e) {
@@ -531,7 +526,7 @@ func (c *Center) handle(e sb.Event) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
 	case sb.PlaybackFinished:
-		if c.flows.Played(e.Playback, e.State == "failed") || c.codes.Played(e.Playback) || c.announced(e.Playback) {
+		if c.flows.Played(e.Playback, e.State == "failed") || c.codes.Played(e.Playback) || c.acd.Announced(e.Playback) {
 			return
 		}
 		c.onPlaybackFinished(e)
@@ -668,8 +663,7 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 // target answered.
 func (c *Center) agentLegEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if leg := c.acd.legs[ch.ID]; leg != nil {
-		c.acdAnswered(ch.ID, leg)
+	if c.acd.Entered(ch.ID) {
 		return
 	}
 	k := c.calls[sb.CallID(e.Args[1])]
@@ -684,8 +678,7 @@ func (c *Center) agentLegEntered(e sb.ChannelEntered) {
 // callerEntered: a caller came in (from the trunk's dialplan).
 func (c *Center) callerEntered(e sb.ChannelEntered) {
 	ch := e.Channel
-	if leg := c.acd.legs[ch.ID]; leg != nil { // an offer whose args were lost
-		c.acdAnswered(ch.ID, leg)
+	if c.acd.Entered(ch.ID) { // an offer whose args were lost
 		return
 	}
 	if _, known := c.byChannel[ch.ID]; known {
@@ -1006,12 +999,12 @@ func (c *Center) transferFailed(k *call) {
 }
 
 // rehunt: a leg the router did not connect (its ringing offers are its
-// own legs, acdEvent) is gone: the router serves the caller
+// own legs, acd.Event) is gone: the router serves the caller
 // (lifecycle.Rehunt).
 func (c *Center) rehunt(k *call) {
 	k.State = sb.CallPrompting
 	k.Agent, k.AgentChannel = "", ""
-	c.acdHunt(k)
+	c.acd.Hunt(k.ID)
 }
 
 // noteGone remembers a leg that ended while a PBX snapshot is being
@@ -1026,21 +1019,17 @@ func (c *Center) noteGone(ch sb.ChannelID) {
 // maybeFinish closes the call once its lifecycle says nothing is left: no leg
 // live and no offer of the router's ringing.
 func (c *Center) maybeFinish(k *call) {
-	ringing := 0
-	if ac := c.acd.calls[k.ID]; ac != nil {
-		ringing = len(ac.legs)
-	}
-	c.life(k, lifecycle.Settle{Ringing: ringing})
+	c.life(k, lifecycle.Settle{Ringing: c.acd.Ringing(k.ID)})
 }
 
 // finish ends the call as its lifecycle decided (lifecycle.Close): the
 // bridge destroyed, the recordings' ends watched, the flow's timers
 // stopped, the campaign told, the row written.
 func (c *Center) finish(k *call, end lifecycle.Close) {
-	delete(c.acd.calls, k.ID)
+	c.acd.Untrack(k.ID)
 	k.State = sb.CallEnded
 	if k.adoptedAgent != "" {
-		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
+		c.acd.Apply(routing.AgentReady{Agent: k.adoptedAgent})
 	}
 	c.partyGone(k)
 	delete(c.calls, k.ID)
@@ -1119,5 +1108,5 @@ func (c *Center) onEndpoint(st sb.EndpointState) {
 	if !reconcile.HasState(st.Endpoint) {
 		return // a Local endpoint is always online
 	}
-	c.acdEndpoint(st)
+	c.acd.Endpoint(st)
 }

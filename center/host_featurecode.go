@@ -8,7 +8,7 @@ import (
 )
 
 // Route applies m to the router; an error says the router refused it.
-func (h host) Route(m routing.Msg) error { return ignored(h.c.acdApply(m), m) }
+func (h host) Route(m routing.Msg) error { return h.c.acd.Route(m) }
 
 // AgentPIN returns an agent's configured PIN hash.
 func (h host) AgentPIN(agent sb.AgentID) (string, bool) {
@@ -30,9 +30,7 @@ func (h host) AgentAt(phone string) (sb.AgentID, bool) {
 // LoggedInAt notes that agent logged in on phone (its endpoint's state
 // events are the agent's from now on).
 func (h host) LoggedInAt(phone string, agent sb.AgentID) {
-	h.c.acd.mu.Lock()
-	h.c.acd.endpoint[strings.ToLower(phone)] = agent
-	h.c.acd.mu.Unlock()
+	h.c.acd.LoggedInAt(phone, agent)
 }
 
 // Off runs work off the owner goroutine (Run waits for it), then then on

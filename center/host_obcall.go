@@ -40,10 +40,10 @@ func (h host) Enqueue(l *obcall.Line, ch sb.ChannelInfo, priority int) {
 	k.ob = l
 	c.journal(k)
 	c.log.Info("campaign call: a person answered", "call_id", k.ID, "campaign", d.Campaign)
-	c.acdCall(k)
+	c.acd.Track(k.ID)
 	c.life(k, lifecycle.Enqueued{})
 	k.State = sb.CallPrompting
-	c.acdEnqueue(k, "")
+	c.acd.Enqueue(k.ID, "")
 }
 
 // Abandon ends a person no agent took (obcall.Abandon): the campaign's
@@ -57,7 +57,7 @@ func (h host) Abandon(call sb.CallID, media []string) {
 	}
 	c.log.Info("campaign call abandoned: no agent within the connect window", "call_id", k.ID, "campaign", campaignOf(k))
 	c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
-	if c.acd.calls[k.ID] != nil {
+	if c.acd.Tracked(k.ID) {
 		c.life(k, lifecycle.GiveUpQueue{})
 	}
 	c.life(k, lifecycle.SayAndHangUp{What: "noagent", Media: media})
@@ -72,7 +72,7 @@ func (h host) DialPreview(l *obcall.Line) error {
 		return sb.Errorf(sb.ENOTFOUND, "agent %s has no phone", d.Agent)
 	}
 	m := routing.AgentPause{Agent: d.Agent, Reason: obcall.PreviewPauseReason}
-	if err := ignored(c.acdApply(m), m); err != nil {
+	if err := c.acd.Route(m); err != nil {
 		return err
 	}
 	c.first.Place(agentfirst.Spec{
@@ -87,19 +87,19 @@ func (h host) DialPreview(l *obcall.Line) error {
 }
 
 // AgentReady makes agent ready in the router.
-func (h host) AgentReady(agent sb.AgentID) { h.c.acdApply(routing.AgentReady{Agent: agent}) }
+func (h host) AgentReady(agent sb.AgentID) { h.c.acd.Apply(routing.AgentReady{Agent: agent}) }
 
 // Hold pauses agent for a ringing campaign line (blend.HoldReason).
 func (h host) Hold(agent sb.AgentID) error {
 	m := routing.AgentPause{Agent: agent, Reason: blend.HoldReason}
-	return ignored(h.c.acdApply(m), m)
+	return h.c.acd.Route(m)
 }
 
 // Routing reports whether the router's actions are being carried out.
-func (h host) Routing() bool { return h.c.acd.applying }
+func (h host) Routing() bool { return h.c.acd.Applying() }
 
 // QueueAgents are the agents of a queue's base tier.
 func (h host) QueueAgents(q sb.QueueName) []sb.AgentID { return h.c.queueAgents(q) }
 
 // AgentStates is the router's view of each agent (the live map).
-func (h host) AgentStates() map[sb.AgentID]routing.AgentState { return h.c.acd.states }
+func (h host) AgentStates() map[sb.AgentID]routing.AgentState { return h.c.acd.LiveStates() }

@@ -125,7 +125,7 @@ func (h host) FlowQueue(call sb.CallID, cmd ivr.QueueCmd) {
 	h.c.life(k, lifecycle.Queue{})
 	k.State = sb.CallPrompting
 	h.c.log.Info("flow queued call", "call_id", k.ID, "queue", cmd.Queue)
-	h.c.acdHunt(k)
+	h.c.acd.Hunt(k.ID)
 }
 
 // FlowTransfer: the flow transfers the call.

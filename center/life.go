@@ -19,7 +19,7 @@ func (c *Center) life(k *call, e lifecycle.Event) {
 		case lifecycle.PlayGreeting:
 			c.playGreeting(k)
 		case lifecycle.Hunt:
-			c.acdHunt(k)
+			c.acd.Hunt(k.ID)
 		case lifecycle.Rehunt:
 			c.rehunt(k)
 		case lifecycle.StartMOH:
@@ -39,13 +39,11 @@ func (c *Center) life(k *call, e lifecycle.Event) {
 		case lifecycle.CallerLeft:
 			c.callerLeft(k)
 		case lifecycle.ReportEnded:
-			c.acdReportEnded(k, cmd.ByAgent)
+			c.acd.ReportEnded(k.ID, rid(k), k.Agent, cmd.ByAgent)
 		case lifecycle.ReportAbandon:
-			c.acdApply(routing.Abandon{Call: k.ID})
+			c.acd.Apply(routing.Abandon{Call: k.ID})
 		case lifecycle.CancelOffers:
-			if ac := c.acd.calls[k.ID]; ac != nil {
-				c.acdCancelLegs(k, ac)
-			}
+			c.acd.CancelLegs(k.ID)
 		case lifecycle.HangUp:
 			if cmd.Leg == lifecycle.CallerLeg {
 				c.hangupChannel(k, sb.ChannelID(k.ID))

@@ -57,11 +57,11 @@ func (c *Center) CampaignAgents(ctx context.Context, queue string) ([]dialer.Age
 		}
 		now := c.clock.Now()
 		var waiting []sb.QueueName // the inbound callers waiting in the router
-		for id := range c.acd.calls {
+		c.acd.Calls(func(id sb.CallID) {
 			if k := c.calls[id]; k != nil && k.ob == nil && k.life.Routing() == lifecycle.RouteQueued {
 				waiting = append(waiting, k.Queue)
 			}
-		}
+		})
 		stats := make([]routing.AgentStats, len(ids))
 		for i, id := range ids {
 			stats[i], _ = c.router.AgentStats(id, now)

@@ -274,6 +274,6 @@ func (c *Center) adopt(a reconcile.Adopt) *call {
 		})
 		k.Answered = c.clock.Now()
 	}
-	c.acdHunt(k)
+	c.acd.Hunt(k.ID)
 	return k
 }

@@ -4,9 +4,12 @@
 // The package is pure decision logic. It imports no ARI, SQL or net/http,
 // starts no goroutines and reads no clock: every entry point takes the
 // current time. The call-lifecycle owner (center) runs one goroutine that
-// owns a *Router, feeds it messages with Apply, carries out the actions
-// Apply returns (originate an agent leg, hang one up, play an announcement,
-// write a queue_log line...) and calls Apply(Tick{}, at) again at NextWake.
+// owns a *Router; on it the package's Driver (driver.go) feeds the router
+// messages with Apply, carries out the actions Apply returns (originate an
+// agent leg, hang one up, play an announcement, write a queue_log line...)
+// through the engine's Host, and calls Apply(Tick{}, at) again at
+// NextWake. The driver too starts no goroutine and reads no clock: the
+// host does both.
 // Because nothing else touches the router, its decisions are reproducible
 // from the message log: the same Config (including Seed) and the same
 // messages at the same times give the same actions.
