@@ -6,6 +6,12 @@
 // One goroutine (Run) owns all call and agent state. PBX events and the
 // results of PBX commands arrive there as messages; PBX commands are run per
 // call, in order, by a small executor so the owner never waits on the PBX.
+//
+// The engine keeps the live calls and their course (lifecycle.Call); the
+// capabilities are drivers in their own packages (routing, ivr, recording,
+// supervision, featurecode, agentfirst, campaign/obcall), each keeping its
+// own state per call: handle dispatches the PBX's events to them, and they
+// act through the host (host*.go) the engine gives them.
 package center
 
 import (
