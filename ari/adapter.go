@@ -269,7 +269,7 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)}
+	tr := newTransport(base, cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)
 	if err := useTransport(client, tr); err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@
 // (100 by default), one per TCP connection, idle kept-alive ones and the
 // events WebSocket included; past it a new connection is closed with no
 // answer. So both clients, the native one and the adapter's own, send
-// through one http.Transport that holds at most Config.MaxConnections-1
+// through one transport that holds at most Config.MaxConnections-1
 // connections, open or idle, and the events WebSocket has the last one:
 // Switchboard never holds more than MaxConnections sessions. The native
 // client keeps its http.Client in an unexported field with no option to
@@ -81,7 +81,12 @@
 // through reflection and fails if the library no longer has it. Every
 // response body is read to its end when closed (the native client closes
 // some unread): a connection is reused, never thrown away for a new one
-// that Asterisk, still counting the old session, could refuse.
+// that Asterisk, still counting the old session, could refuse. For plain
+// HTTP with no proxy that transport is the adapter's own HTTP/1.1 client
+// (restTransport), which makes each request on its caller's goroutine:
+// Go's http.Transport passes every request through two goroutines of the
+// connection's, which costs more than the request. Over https or a proxy
+// it is an http.Transport.
 //
 // A command first takes one of MaxConnections-1 slots, waiting under its
 // deadline when every connection is busy; one that does not get a slot in

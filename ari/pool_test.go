@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -253,15 +254,22 @@ func TestNativeClientTransport(t *testing.T) {
 	}
 	f := reflect.ValueOf(a.client).Elem().FieldByName("httpClient")
 	hc := (*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
-	if got, ok := hc.Transport.(reusing); !ok || got != a.httpc.Transport {
+	if got, ok := hc.Transport.(*restTransport); !ok || got != a.httpc.Transport {
 		t.Error("the native client does not use the adapter's transport")
 	}
 	if useTransport(native.New(&native.Options{Application: "x"}), a.httpc.Transport) != nil {
 		t.Error("useTransport failed on the native client")
 	}
-	tr := a.httpc.Transport.(reusing).Transport
-	if tr.MaxConnsPerHost != DefaultMaxConnections-1 || tr.MaxIdleConnsPerHost != DefaultMaxConnections-1 {
-		t.Errorf("transport %d conns, %d idle per host; want %d", tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, DefaultMaxConnections-1)
+	if tr := a.httpc.Transport.(*restTransport); tr.max != DefaultMaxConnections-1 || cap(tr.open) != DefaultMaxConnections-1 {
+		t.Errorf("transport %d conns; want %d", tr.max, DefaultMaxConnections-1)
+	}
+	// https, or a proxy, goes through http.Transport with the same bound.
+	for _, u := range []string{"https://127.0.0.1:1/ari"} {
+		b, _ := url.Parse(u)
+		tr, ok := newTransport(b, 7, time.Second, nil).(reusing)
+		if !ok || tr.MaxConnsPerHost != 7 || tr.MaxIdleConnsPerHost != 7 {
+			t.Errorf("%s: transport %T, want http.Transport with 7 conns per host", u, tr)
+		}
 	}
 	if _, err := New(Config{URL: "http://127.0.0.1:1/ari", Username: "u", Password: "p", Application: "app", MaxConnections: 1}); err == nil ||
 		!strings.Contains(err.Error(), "max connections must be at least 2") {
