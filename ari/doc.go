@@ -61,10 +61,14 @@
 //
 // Every command runs under the caller's context bounded by
 // Config.RequestTimeout: a command whose deadline passes returns
-// EUNAVAILABLE at once. The few requests the native client cannot make,
-// or whose answer it throws away (originate and snoop return the new
-// channel, the channel and bridge listings, redirect, recording download),
-// the adapter makes itself with its own http.Client.
+// EUNAVAILABLE at once. The requests the native client cannot make, or
+// whose answer it throws away (originate and snoop return the new channel,
+// the channel and bridge listings, redirect, recording download), and the
+// commands of every call (answer, play, music on hold, set variable,
+// create and destroy bridge, hang-up) the adapter makes itself: the
+// commands exactly as the native client sends them (method, path, query,
+// JSON body), without the goroutine, timer and request objects a native
+// command costs. Over restTransport they build no http.Request either.
 //
 // # Connections: below Asterisk's session limit
 //
@@ -90,9 +94,10 @@
 //
 // A command first takes one of MaxConnections-1 slots, waiting under its
 // deadline when every connection is busy; one that does not get a slot in
-// time is not sent (EUNAVAILABLE, result pool_timeout). The native client
-// takes no context, so a command it runs goes on in the background after
-// its caller's deadline, holding its slot and connection until Asterisk
+// time is not sent (EUNAVAILABLE, result pool_timeout). A request the
+// adapter makes itself ends at its deadline. The native client takes no
+// context, so a command it runs goes on in the background after its
+// caller's deadline, holding its slot and connection until Asterisk
 // answers or the transport's response-header timeout (2×RequestTimeout)
 // passes. Idle connections are closed after 10 s, before Asterisk's
 // session_keep_alive (15 s) would close them under a request.

@@ -35,9 +35,7 @@ func (a *Adapter) Answer(ctx context.Context, ch sb.ChannelID) error {
 		return wrap("answer", ch, err)
 	}
 	p := rAnswer.path(string(ch))
-	return wrap("answer", ch, a.call(ctx, "answer", rAnswer, p, func() error {
-		return a.client.Channel().Answer(chanKey(ch))
-	}))
+	return wrap("answer", ch, a.command(ctx, "answer", rAnswer, p, "", nil))
 }
 
 // Ring indicates ringing to the caller of a channel not yet answered.
@@ -60,10 +58,11 @@ func (a *Adapter) Hangup(ctx context.Context, ch sb.ChannelID, reason string) er
 	if err := checkWord("hang-up reason", reason); err != nil {
 		return wrap("hangup", ch, err)
 	}
+	if reason == "" {
+		reason = "normal"
+	}
 	p := rHangup.path(string(ch))
-	return wrap("hangup", ch, a.call(ctx, "hangup", rHangup, p, func() error {
-		return a.client.Channel().Hangup(chanKey(ch), reason)
-	}))
+	return wrap("hangup", ch, a.command(ctx, "hangup", rHangup, p, "reason="+reason, nil))
 }
 
 // Originate calls an endpoint. The answered channel enters the application
@@ -146,9 +145,10 @@ func (a *Adapter) SetVariable(ctx context.Context, ch sb.ChannelID, name, value 
 		return wrap("set variable on", ch, err)
 	}
 	p := rSetVariable.path(string(ch))
-	return wrap("set variable on", ch, a.call(ctx, "set_variable", rSetVariable, p, func() error {
-		return a.client.Channel().SetVariable(chanKey(ch), name, value)
-	}))
+	return wrap("set variable on", ch, a.command(ctx, "set_variable", rSetVariable, p, "", &struct {
+		Name  string `json:"variable"`
+		Value string `json:"value,omitempty"`
+	}{name, value}))
 }
 
 // GetVariable reads a channel variable (or dialplan function).
@@ -232,13 +232,11 @@ func (a *Adapter) MusicOnHold(ctx context.Context, ch sb.ChannelID, class string
 	}
 	p := rMOHStart.path(string(ch))
 	if on {
-		return wrap("start music on hold on", ch, a.call(ctx, "moh_start", rMOHStart, p, func() error {
-			return a.client.Channel().MOH(chanKey(ch), class)
-		}))
+		return wrap("start music on hold on", ch, a.command(ctx, "moh_start", rMOHStart, p, "", &struct {
+			Class string `json:"mohClass,omitempty"`
+		}{class}))
 	}
-	return wrap("stop music on hold on", ch, a.call(ctx, "moh_stop", rMOHStop, p, func() error {
-		return a.client.Channel().StopMOH(chanKey(ch))
-	}))
+	return wrap("stop music on hold on", ch, a.command(ctx, "moh_stop", rMOHStop, p, "", nil))
 }
 
 // Play plays media URIs in sequence on a channel as one playback. Its
@@ -257,10 +255,9 @@ func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, m
 	}
 	p := rPlay.path(string(ch), string(id))
 	settle := a.watchPlayback(id, "channel:"+string(ch))
-	err := a.call(ctx, "play", rPlay, p, func() error {
-		_, err := a.client.Channel().Play(chanKey(ch), string(id), media...)
-		return err
-	})
+	err := a.command(ctx, "play", rPlay, p, "", &struct {
+		Media []string `json:"media"`
+	}{media})
 	settle(err)
 	return wrap("play on", ch, err)
 }
@@ -304,10 +301,11 @@ func (a *Adapter) CreateBridge(ctx context.Context, id sb.BridgeID, name string)
 		return wrap("create bridge", id, err)
 	}
 	p := rCreateBridge.path(string(id))
-	return wrap("create bridge", id, a.call(ctx, "create_bridge", rCreateBridge, p, func() error {
-		_, err := a.client.Bridge().Create(bridgeKey(id), "mixing", name)
-		return err
-	}))
+	return wrap("create bridge", id, a.command(ctx, "create_bridge", rCreateBridge, p, "", &struct {
+		ID   string `json:"bridgeId,omitempty"`
+		Type string `json:"type,omitempty"`
+		Name string `json:"name,omitempty"`
+	}{string(id), "mixing", name}))
 }
 
 // AddToBridge adds channels to a bridge, one request per channel in order
@@ -365,9 +363,7 @@ func (a *Adapter) DestroyBridge(ctx context.Context, b sb.BridgeID) error {
 		return wrap("destroy bridge", b, err)
 	}
 	p := rDestroyBridge.path(string(b))
-	return wrap("destroy bridge", b, a.call(ctx, "destroy_bridge", rDestroyBridge, p, func() error {
-		return a.client.Bridge().Delete(bridgeKey(b))
-	}))
+	return wrap("destroy bridge", b, a.command(ctx, "destroy_bridge", rDestroyBridge, p, "", nil))
 }
 
 func recordingOptions(req sb.RecordRequest) *ari6.RecordingOptions {

@@ -74,6 +74,22 @@ func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) err
 	}
 }
 
+// acquireBy is acquire under ctx and deadline, with a timer only when it
+// has to wait.
+func (s *slots) acquireBy(ctx context.Context, deadline time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	return s.acquireUntil(ctx, t.C)
+}
+
 func (s *slots) release() { <-s.ch }
 
 func (s *slots) inUse() int64 { return int64(len(s.ch)) }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -442,4 +444,192 @@ func (b *streamBody) finish(atEOF bool) {
 	}
 	b.pc.c.Close()
 	b.t.closed()
+}
+
+// maxBody bounds an answer read whole by do (the channel listing of a
+// busy Asterisk is the largest ARI answer).
+const maxBody = 64 << 20
+
+// do sends wire, a whole request as appendRequest writes it, and reads the
+// answer whole, under ctx and deadline, with RoundTrip's connection
+// handling; it has no http.Request nor http.Response to build (see
+// Adapter.exchange). A deadline that passes is context.DeadlineExceeded.
+func (t *restTransport) do(ctx context.Context, deadline time.Time, wire []byte) (status int, body []byte, err error) {
+	for attempt := 0; ; attempt++ {
+		pc, err := t.get(ctx, attempt > 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, body, retry, err := t.exchangeRaw(ctx, deadline, pc, wire)
+		if err == nil {
+			return status, body, nil
+		}
+		if !retry || attempt > 0 {
+			return 0, nil, err
+		}
+	}
+}
+
+func (t *restTransport) exchangeRaw(ctx context.Context, deadline time.Time, pc *restConn, wire []byte) (status int, body []byte, retry bool, err error) {
+	var stop func() bool
+	if ctx.Done() != nil {
+		c := pc.c
+		stop = context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+	}
+	fail := func(e error, again bool) (int, []byte, bool, error) {
+		if stop != nil {
+			stop()
+		}
+		pc.c.Close()
+		t.closed()
+		if ctx.Err() != nil {
+			return 0, nil, false, ctx.Err()
+		}
+		if errors.Is(e, os.ErrDeadlineExceeded) {
+			return 0, nil, false, context.DeadlineExceeded
+		}
+		return 0, nil, again && pc.reused, e
+	}
+	if err := pc.c.SetDeadline(deadline); err != nil {
+		return fail(err, false)
+	}
+	if _, err := pc.c.Write(wire); err != nil {
+		return fail(err, true)
+	}
+	if _, err := pc.br.Peek(1); err != nil {
+		return fail(err, true)
+	}
+	status, body, keep, err := readAnswer(pc.br, wire)
+	if err != nil {
+		return fail(err, false)
+	}
+	if stop != nil && !stop() {
+		keep = false // ctx ended as the answer came: the deadline is spoilt
+	}
+	if keep {
+		t.put(pc)
+	} else {
+		pc.c.Close()
+		t.closed()
+	}
+	return status, body, false, nil
+}
+
+// errBadAnswer is an answer that is not HTTP/1.x.
+var errBadAnswer = errors.New("malformed HTTP answer")
+
+// readAnswer reads one HTTP/1.x answer to the request wire: its status,
+// its whole body, and whether the connection may carry another request.
+func readAnswer(br *bufio.Reader, wire []byte) (status int, body []byte, keep bool, err error) {
+	head := bytes.HasPrefix(wire, []byte("HEAD "))
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, nil, false, noEOF(err)
+		}
+		if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+			return 0, nil, false, fmt.Errorf("%w: %q", errBadAnswer, line)
+		}
+		status, err = strconv.Atoi(string(line[9:12]))
+		if err != nil || status < 100 {
+			return 0, nil, false, fmt.Errorf("%w: %q", errBadAnswer, line)
+		}
+		keep = line[7] == '1'
+		length, chunked := int64(-1), false
+		for {
+			h, err := br.ReadSlice('\n')
+			if err != nil {
+				return 0, nil, false, noEOF(err)
+			}
+			h = bytes.TrimRight(h, "\r\n")
+			if len(h) == 0 {
+				break
+			}
+			name, value, ok := bytes.Cut(h, []byte(":"))
+			if !ok {
+				return 0, nil, false, fmt.Errorf("%w: header %q", errBadAnswer, h)
+			}
+			value = bytes.TrimSpace(value)
+			switch {
+			case asciiEqualFold(name, "Content-Length"):
+				n, err := strconv.ParseInt(string(value), 10, 64)
+				if err != nil || n < 0 {
+					return 0, nil, false, fmt.Errorf("%w: Content-Length %q", errBadAnswer, value)
+				}
+				length = n
+			case asciiEqualFold(name, "Transfer-Encoding"):
+				chunked = asciiEqualFold(value, "chunked")
+			case asciiEqualFold(name, "Connection"):
+				if asciiEqualFold(value, "close") {
+					keep = false
+				} else if asciiEqualFold(value, "keep-alive") {
+					keep = true
+				}
+			}
+		}
+		if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+			continue // 100 Continue and the like: the answer follows
+		}
+		switch {
+		case head || status == http.StatusNoContent || status == http.StatusNotModified:
+			return status, nil, keep, nil
+		case chunked:
+			b, err := io.ReadAll(io.LimitReader(httputil.NewChunkedReader(br), maxBody))
+			if err != nil {
+				return 0, nil, false, noEOF(err)
+			}
+			for { // the trailer, up to its empty line
+				t, err := br.ReadSlice('\n')
+				if err != nil {
+					return 0, nil, false, noEOF(err)
+				}
+				if len(bytes.TrimRight(t, "\r\n")) == 0 {
+					break
+				}
+			}
+			return status, b, keep, nil
+		case length >= 0:
+			if length > maxBody {
+				return 0, nil, false, fmt.Errorf("%w: body of %d bytes", errBadAnswer, length)
+			}
+			var b []byte
+			if length > 0 {
+				b = make([]byte, length)
+				if _, err := io.ReadFull(br, b); err != nil {
+					return 0, nil, false, noEOF(err)
+				}
+			}
+			return status, b, keep, nil
+		default: // to the end of the connection
+			b, err := io.ReadAll(io.LimitReader(br, maxBody))
+			return status, b, false, err
+		}
+	}
+}
+
+// noEOF: an answer cut short is io.ErrUnexpectedEOF once it has begun.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

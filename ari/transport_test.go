@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	sb "github.com/switchboard/switchboard"
 )
 
 // transportRig is a test server and a restTransport to it; conns sees the
@@ -202,5 +205,131 @@ func TestRestTransportRefusesBadHeaders(t *testing.T) {
 	req.Header["X-Bad"] = []string{"a\r\nX-Injected: 1"}
 	if _, err := r.t.RoundTrip(req); !errors.Is(err, errBadHeader) {
 		t.Errorf("RoundTrip = %v, want errBadHeader", err)
+	}
+}
+
+// seenRequest is what a server saw of a request.
+type seenRequest struct {
+	method, uri, contentType, auth, body string
+	length                               int64
+}
+
+// TestCommandsAsNativeClientSends: the commands the adapter makes itself
+// reach Asterisk exactly as the native client's: method, path, query,
+// Content-Type, credentials and JSON body, over restTransport and over
+// http.Transport alike.
+func TestCommandsAsNativeClientSends(t *testing.T) {
+	var mu sync.Mutex
+	var seen []seenRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, seenRequest{r.Method, r.RequestURI, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), string(b), r.ContentLength})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	take := func() []seenRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		s := seen
+		seen = nil
+		return s
+	}
+	mk := func(u string) *Adapter {
+		a, err := New(Config{URL: u, Username: "u", Password: "p w", Application: "app"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ch, br := sb.ChannelID("1700000000.42;2"), sb.BridgeID("br-1700000000.42")
+	ctx := context.Background()
+	commands := []struct {
+		name   string
+		own    func(a *Adapter) error
+		native func(a *Adapter) error
+	}{
+		{"answer", func(a *Adapter) error { return a.Answer(ctx, ch) },
+			func(a *Adapter) error { return a.client.Channel().Answer(chanKey(ch)) }},
+		{"hangup", func(a *Adapter) error { return a.Hangup(ctx, ch, "") },
+			func(a *Adapter) error { return a.client.Channel().Hangup(chanKey(ch), "") }},
+		{"hangup busy", func(a *Adapter) error { return a.Hangup(ctx, ch, "busy") },
+			func(a *Adapter) error { return a.client.Channel().Hangup(chanKey(ch), "busy") }},
+		{"set variable", func(a *Adapter) error { return a.SetVariable(ctx, ch, "SB_CARD", `{"a":"<b>&"}`) },
+			func(a *Adapter) error { return a.client.Channel().SetVariable(chanKey(ch), "SB_CARD", `{"a":"<b>&"}`) }},
+		{"unset variable", func(a *Adapter) error { return a.SetVariable(ctx, ch, "X", "") },
+			func(a *Adapter) error { return a.client.Channel().SetVariable(chanKey(ch), "X", "") }},
+		{"moh", func(a *Adapter) error { return a.MusicOnHold(ctx, ch, "", true) },
+			func(a *Adapter) error { return a.client.Channel().MOH(chanKey(ch), "") }},
+		{"moh class", func(a *Adapter) error { return a.MusicOnHold(ctx, ch, "jazz", true) },
+			func(a *Adapter) error { return a.client.Channel().MOH(chanKey(ch), "jazz") }},
+		{"stop moh", func(a *Adapter) error { return a.MusicOnHold(ctx, ch, "", false) },
+			func(a *Adapter) error { return a.client.Channel().StopMOH(chanKey(ch)) }},
+		{"play", func(a *Adapter) error { return a.Play(ctx, ch, "pb-1", "sound:hello", "digits:12") },
+			func(a *Adapter) error {
+				_, err := a.client.Channel().Play(chanKey(ch), "pb-1", "sound:hello", "digits:12")
+				return err
+			}},
+		{"create bridge", func(a *Adapter) error { return a.CreateBridge(ctx, br, "call 1") },
+			func(a *Adapter) error {
+				_, err := a.client.Bridge().Create(bridgeKey(br), "mixing", "call 1")
+				return err
+			}},
+		{"destroy bridge", func(a *Adapter) error { return a.DestroyBridge(ctx, br) },
+			func(a *Adapter) error { return a.client.Bridge().Delete(bridgeKey(br)) }},
+	}
+	for _, base := range []string{srv.URL + "/ari", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/ari/"} {
+		own := mk(base)
+		if own.raw == nil {
+			t.Fatal("plain HTTP without a proxy should use restTransport")
+		}
+		fallback := mk(base)
+		fallback.raw = nil // through http.Client
+		for _, c := range commands {
+			if err := c.native(own); err != nil {
+				t.Fatalf("%s, native: %v", c.name, err)
+			}
+			want := take()
+			for _, a := range []*Adapter{own, fallback} {
+				if err := c.own(a); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				got := take()
+				if len(got) != 1 || len(want) != 1 || got[0] != want[0] {
+					t.Errorf("%s (raw %v): sent %+v, the native client %+v", c.name, a.raw != nil, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestReadAnswer: answers framed by Content-Length, chunked, or by the
+// connection's end, after a 100 Continue, with or without keep-alive.
+func TestReadAnswer(t *testing.T) {
+	tests := []struct {
+		name, in   string
+		wire       string
+		status     int
+		body       string
+		keep, fail bool
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", "GET / ", 200, "{}", true, false},
+		{"no content", "HTTP/1.1 204 No Content\r\n\r\n", "DELETE / ", 204, "", true, false},
+		{"close", "HTTP/1.1 404 Not Found\r\nconnection: Close\r\ncontent-length: 5\r\n\r\nnope!", "GET / ", 404, "nope!", false, false},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n", "GET / ", 200, "abcde", true, false},
+		{"to the end", "HTTP/1.1 200 OK\r\n\r\nall of it", "GET / ", 200, "all of it", false, false},
+		{"continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx", "POST / ", 201, "x", true, false},
+		{"http/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", "GET / ", 200, "x", false, false},
+		{"head", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", "HEAD / ", 200, "", true, false},
+		{"cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", "GET / ", 0, "", false, true},
+		{"not http", "SSH-2.0-OpenSSH\r\n\r\n", "GET / ", 0, "", false, true},
+	}
+	for _, tt := range tests {
+		status, body, keep, err := readAnswer(bufio.NewReader(strings.NewReader(tt.in)), []byte(tt.wire))
+		if (err != nil) != tt.fail || status != tt.status || string(body) != tt.body || keep != tt.keep {
+			t.Errorf("%s: %d %q keep %v err %v; want %d %q keep %v fail %v", tt.name, status, body, keep, err, tt.status, tt.body, tt.keep, tt.fail)
+		}
 	}
 }
