@@ -13,7 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -130,6 +130,7 @@ type Center struct {
 
 	// Owned by the Run goroutine.
 	calls     map[sb.CallID]*call
+	ordered   []*call // the live calls, oldest first, as liveOrder last saw them
 	byChannel map[sb.ChannelID]*call
 	draining  bool
 	// seq orders calls, offers and ends against PBX snapshots: a snapshot
@@ -235,6 +236,7 @@ type call struct {
 	enqueuedAt   time.Time   // when the router got the call
 	ob           *obCall     // a campaign call, nil otherwise
 	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
+	listed       bool        // in Center.ordered
 
 	// skills are what the flow's queue node asked of the agent.
 	skills map[string]string
@@ -443,16 +445,15 @@ func (c *Center) LiveCalls() []sb.Call {
 	}
 	reply := make(chan []sb.Call, 1)
 	ok := c.post(func() {
-		out := make([]sb.Call, 0, len(c.calls))
-		for _, k := range c.calls {
-			snap := k.Call
+		order := c.liveOrder()
+		out := make([]sb.Call, len(order))
+		for i, k := range order {
+			out[i] = k.Call
 			if k.ivr != nil {
-				snap.IVRVars = k.ivr.sess.Vars()
-				snap.IVRPath = ivrPath(k)
+				out[i].IVRVars = k.ivr.sess.Vars()
+				out[i].IVRPath = ivrPath(k)
 			}
-			out = append(out, snap)
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Entered.Before(out[j].Entered) })
 		reply <- out
 	})
 	if !ok {
@@ -464,6 +465,32 @@ func (c *Center) LiveCalls() []sb.Call {
 	case <-c.stopped:
 		return nil
 	}
+}
+
+// liveOrder returns the live calls, oldest first. It keeps the list
+// from one snapshot to the next (LiveCalls is polled: a wallboard, the
+// API), so that each sorts, in place, a list of pointers already in order
+// but for the calls that entered since, rather than a fresh one in the
+// map's order.
+func (c *Center) liveOrder() []*call {
+	order := c.ordered[:0]
+	for _, k := range c.ordered {
+		if c.calls[k.ID] == k {
+			order = append(order, k)
+		} else {
+			k.listed = false
+		}
+	}
+	clear(c.ordered[len(order):])
+	for _, k := range c.calls {
+		if !k.listed {
+			k.listed = true
+			order = append(order, k)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b *call) int { return a.Entered.Compare(b.Entered) })
+	c.ordered = order
+	return order
 }
 
 // Drain stops taking new calls (they are refused with a busy signal) and
