@@ -430,8 +430,11 @@ const maxCork = 64 << 10
 type sessionConnKey struct{}
 
 func withSessionConn(ctx context.Context, c net.Conn) context.Context {
-	if sc, ok := c.(*sessionConn); ok {
-		return context.WithValue(ctx, sessionConnKey{}, sc)
+	switch c := c.(type) {
+	case *sessionConn:
+		return context.WithValue(ctx, sessionConnKey{}, c)
+	case *bufferedConn: // handed over by the fast loop (fastserve.go)
+		return context.WithValue(ctx, sessionConnKey{}, c.sessionConn)
 	}
 	return ctx
 }

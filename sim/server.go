@@ -191,9 +191,10 @@ type Server struct {
 	sessionsRefused int64
 	handler         http.Handler
 
-	srv *http.Server
-	ln  net.Listener
-	wg  sync.WaitGroup
+	srv  *http.Server
+	fast *fastServer // serves srv's plain requests itself (fastserve.go)
+	ln   net.Listener
+	wg   sync.WaitGroup
 }
 
 // New returns a Server; call Start to listen, or mount Handler yourself.
@@ -302,14 +303,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: withSessionConn}
-	srv := s.srv
+	s.fast = newFastServer(s, ln, s.srv)
+	fast := s.fast
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(&sessionListener{Listener: ln, s: s}); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("sim: serve", "error", err)
-		}
+		fast.run()
 	}()
 	return nil
 }
@@ -339,7 +339,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	srv := s.srv
+	srv, fast := s.srv, s.fast
 	for c := range s.conns {
 		s.detachConn(c, false)
 	}
@@ -347,6 +347,9 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.clock.stopAll()
 	var err error
+	if fast != nil {
+		fast.close()
+	}
 	if srv != nil {
 		err = srv.Close()
 	}
