@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,15 +107,18 @@ func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.Ch
 	if req.Originator != "" {
 		q.Set("originator", string(req.Originator))
 	}
-	var body any
+	var body []byte
 	if len(req.Variables) > 0 {
-		body = map[string]any{"variables": req.Variables}
+		var err error
+		if body, err = json.Marshal(map[string]any{"variables": req.Variables}); err != nil {
+			return sb.ChannelInfo{}, wrap("originate", id, sb.Errorf(sb.EINVALID, "variables: %v", err))
+		}
 	}
-	var ch ari6.ChannelData
-	if err := a.rest(ctx, "originate", rt, p, q, body, &ch); err != nil {
+	var ci sb.ChannelInfo
+	if err := a.exchange(ctx, "originate", rt, p, q.Encode(), body, false, decodeChannel(&ci)); err != nil {
 		return sb.ChannelInfo{}, fmt.Errorf("originate %s to %s: %w", id, req.Endpoint, err)
 	}
-	return channelInfo(&ch), nil
+	return ci, nil
 }
 
 // Continue sends a channel back to the dialplan; it leaves the application.

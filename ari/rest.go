@@ -82,7 +82,11 @@ func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, qu
 			return err
 		}
 	}
-	return a.exchange(ctx, op, rt, path, query.Encode(), b, false, out)
+	var decode func([]byte) error
+	if out != nil {
+		decode = func(b []byte) error { return json.Unmarshal(b, out) }
+	}
+	return a.exchange(ctx, op, rt, path, query.Encode(), b, false, decode)
 }
 
 // command makes one request of a command the native client has, as the
@@ -108,9 +112,9 @@ func (a *Adapter) command(ctx context.Context, op string, rt route, path, query 
 // exchange makes one ARI request: rt.method, path, the encoded query (""
 // for none) and body (nil for none; jsonType sends Content-Type
 // application/json even without a body), under ctx and RequestTimeout, in
-// a connection slot, counted in the route stats. out, when not nil,
-// receives the decoded 2xx JSON answer.
-func (a *Adapter) exchange(ctx context.Context, op string, rt route, path, query string, body []byte, jsonType bool, out any) error {
+// a connection slot, counted in the route stats. decode, when not nil,
+// decodes the 2xx answer; its error counts as an undecodable answer.
+func (a *Adapter) exchange(ctx context.Context, op string, rt route, path, query string, body []byte, jsonType bool, decode func([]byte) error) error {
 	start := a.clk.Now()
 	deadline := time.Now().Add(a.cfg.RequestTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -124,8 +128,8 @@ func (a *Adapter) exchange(ctx context.Context, op string, rt route, path, query
 		var answer []byte
 		answer, res, err = a.roundTrip(ctx, deadline, rt.method, path, query, body, jsonType)
 		a.slots.release()
-		if err == nil && out != nil {
-			if derr := json.Unmarshal(answer, out); derr != nil {
+		if err == nil && decode != nil {
+			if derr := decode(answer); derr != nil {
 				err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + rt.method + " " + path + ": undecodable answer", Err: derr}
 				res = ResultError
 			}
@@ -237,14 +241,26 @@ func (a *Adapter) appendWire(b []byte, method, path, query string, body []byte, 
 // when it has only characters a path may carry unescaped, else escaped.
 func appendEscapedPath(b []byte, p string) []byte {
 	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0 {
-			continue
+		if !pathSafe[p[i]] {
+			return append(b, (&url.URL{Path: p}).EscapedPath()...)
 		}
-		return append(b, (&url.URL{Path: p}).EscapedPath()...)
 	}
 	return append(b, p...)
 }
+
+// pathSafe marks the bytes a path carries unescaped.
+var pathSafe = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("-._~!$&'()*+,;=:@/") {
+		t[c] = true
+	}
+	return t
+}()
 
 // send makes the request, for a streamed answer (StoredRecording), and turns a non-2xx answer into an error; on
 // success the caller owns resp.Body. res is the result for the route
