@@ -238,7 +238,7 @@ func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
 				return nil, false
 			}
 		}
-		key := textproto.CanonicalMIMEHeaderKey(string(name))
+		key := headerKey(name)
 		switch key {
 		case "Transfer-Encoding", "Expect", "Upgrade", "Te", "Trailer":
 			return nil, false
@@ -272,17 +272,52 @@ func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
 	return req, true
 }
 
+// headerKey is the canonical form of a header name; the usual ones cost
+// no allocation.
+func headerKey(name []byte) string {
+	switch string(name) {
+	case "Host":
+		return "Host"
+	case "Authorization":
+		return "Authorization"
+	case "Content-Type":
+		return "Content-Type"
+	case "Content-Length":
+		return "Content-Length"
+	case "User-Agent":
+		return "User-Agent"
+	case "Accept":
+		return "Accept"
+	case "Accept-Encoding":
+		return "Accept-Encoding"
+	case "Connection":
+		return "Connection"
+	}
+	return textproto.CanonicalMIMEHeaderKey(string(name))
+}
+
 func validFieldName(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
 	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+		if !tokenByte[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenByte marks the bytes of an HTTP token (RFC 9110 tchar).
+var tokenByte = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte(`"(),/:;<=>?@[\]{}`) {
+		t[c] = false
+	}
+	return t
+}()
 
 func asciiEqualFoldBytes(b []byte, s string) bool {
 	if len(b) != len(s) {
@@ -306,10 +341,11 @@ func asciiEqualFoldBytes(b []byte, s string) bool {
 // fastWriter is the http.ResponseWriter of a request served here: it
 // keeps the answer until the handler returns.
 type fastWriter struct {
-	h      http.Header
-	status int
-	body   []byte
-	close  bool
+	h       http.Header
+	status  int
+	body    []byte
+	close   bool
+	counted bool // in Stats.Requests (countingMux)
 }
 
 func (w *fastWriter) Header() http.Header { return w.h }

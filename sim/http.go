@@ -240,8 +240,8 @@ func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.Handl
 }
 
 // routes builds the mux from routeTable.
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+func (s *Server) routes() *countingMux {
+	mux := newCountingMux(s)
 	for _, rt := range routeTable() {
 		mux.HandleFunc(rt.method+" /ari"+rt.path, s.wrap(rt.h, faultPoints[rt.method+" "+rt.path]))
 	}

@@ -151,7 +151,7 @@ type Server struct {
 	clock  *Clock
 	log    *slog.Logger
 	rng    *rand.Rand
-	mux    *http.ServeMux
+	mux    *countingMux
 	start  time.Time
 	sounds map[string]time.Duration
 
@@ -431,6 +431,9 @@ type application struct {
 	conn         *wsConn
 	subscribeAll bool
 	endpoints    map[string]bool // "PJSIP/1001" or "PJSIP"
+	// endpointIDs is endpoints' keys sorted, for appJSON; replaced, never
+	// changed in place, as an answer being written may hold it.
+	endpointIDs []string
 }
 
 func (s *Server) app(name string) *application {
