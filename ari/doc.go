@@ -95,7 +95,9 @@
 // A command first takes one of MaxConnections-1 slots, waiting under its
 // deadline when every connection is busy; one that does not get a slot in
 // time is not sent (EUNAVAILABLE, result pool_timeout). A request the
-// adapter makes itself ends at its deadline. The native client takes no
+// adapter makes itself ends at its deadline and its connection is closed
+// (Asterisk may count that session until it notices: one more reason to
+// keep MaxConnections well below sessionlimit). The native client takes no
 // context, so a command it runs goes on in the background after its
 // caller's deadline, holding its slot and connection until Asterisk
 // answers or the transport's response-header timeout (2×RequestTimeout)
