@@ -218,7 +218,8 @@ func (a *Adapter) httpRoundTrip(ctx context.Context, deadline time.Time, method,
 func (a *Adapter) appendWire(b []byte, method, path, query string, body []byte, jsonType bool) []byte {
 	b = append(b, method...)
 	b = append(b, ' ')
-	b = appendEscapedPath(b, a.basePath+path)
+	b = append(b, a.basePath...) // escaped already
+	b = appendEscapedPath(b, path)
 	if query != "" {
 		b = append(b, '?')
 		b = append(b, query...)

@@ -280,7 +280,7 @@ func TestCommandsAsNativeClientSends(t *testing.T) {
 		{"destroy bridge", func(a *Adapter) error { return a.DestroyBridge(ctx, br) },
 			func(a *Adapter) error { return a.client.Bridge().Delete(bridgeKey(br)) }},
 	}
-	for _, base := range []string{srv.URL + "/ari", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/ari/"} {
+	for _, base := range []string{srv.URL + "/ari", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/ari/", srv.URL + "/my%20ari"} {
 		own := mk(base)
 		if own.raw == nil {
 			t.Fatal("plain HTTP without a proxy should use restTransport")
