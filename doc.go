@@ -1,5 +1,6 @@
 // Package switchboard is the domain of Switchboard, an on-premise call-center
-// controller: typed identifiers, calls, agents and the call log, the events
+// controller: typed identifiers, calls, agents and the call log, queues,
+// outbound campaigns with their leads and dial attempts, the events
 // and commands that cross the PBX boundary, and the PBX port that every PBX
 // adapter (Asterisk over ARI, FreeSWITCH over ESL) implements.
 //

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -217,7 +218,7 @@ type ReportCallback struct {
 
 // ReportPreview tells the campaign how a preview dial that never
 // connected went, and frees its agent.
-type ReportPreview struct{ Outcome campaign.Outcome }
+type ReportPreview struct{ Outcome sb.DialOutcome }
 
 func (RingAgent) isCommand()      {}
 func (DialCustomer) isCommand()   {}
@@ -336,7 +337,7 @@ func (c *Call) over(out []Command) []Command {
 	out = append(out, Forget{})
 	switch {
 	case c.kind == Preview:
-		o := campaign.OutcomeFailed
+		o := sb.DialFailed
 		if c.result == ResultCustomerFailed {
 			o = campaign.OutcomeOfCause(c.cause)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/campaign"
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/routing"
 )
 
@@ -103,19 +103,19 @@ func TestCall(t *testing.T) {
 			step{12 * time.Second, Accepted{}, []Command{Bridge{At: t0.Add(12 * time.Second)}}},
 		), Connected, [2]LegState{LegUp, LegUp}},
 		{"preview: agent does not answer", Preview, steps(ringing,
-			step{30 * time.Second, AgentGone{Why: routing.FailNoAnswer}, []Command{Forget{}, ReportPreview{Outcome: campaign.OutcomeFailed}}},
+			step{30 * time.Second, AgentGone{Why: routing.FailNoAnswer}, []Command{Forget{}, ReportPreview{Outcome: sb.DialFailed}}},
 		), Over, [2]LegState{LegGone, LegNone}},
 		{"preview: customer busy", Preview, steps(dialing,
 			step{8 * time.Second, CustomerGone{Cause: 17}, []Command{hangAgent}},
-			step{9 * time.Second, AgentGone{}, []Command{Forget{}, ReportPreview{Outcome: campaign.OutcomeBusy}}},
+			step{9 * time.Second, AgentGone{}, []Command{Forget{}, ReportPreview{Outcome: sb.DialBusy}}},
 		), Over, [2]LegState{LegGone, LegGone}},
 		{"preview: customer does not answer", Preview, steps(dialing,
 			step{40 * time.Second, CustomerGone{Cause: 19}, []Command{hangAgent}},
-			step{40 * time.Second, AgentGone{}, []Command{Forget{}, ReportPreview{Outcome: campaign.OutcomeNoAnswer}}},
+			step{40 * time.Second, AgentGone{}, []Command{Forget{}, ReportPreview{Outcome: sb.DialNoAnswer}}},
 		), Over, [2]LegState{LegGone, LegGone}},
 		{"preview: the agent gives up on the customer", Preview, steps(dialing,
 			step{10 * time.Second, AgentGone{Why: routing.FailNoAnswer}, []Command{hangCustomer}},
-			step{11 * time.Second, CustomerGone{Cause: 16}, []Command{Forget{}, ReportPreview{Outcome: campaign.OutcomeFailed}}},
+			step{11 * time.Second, CustomerGone{Cause: 16}, []Command{Forget{}, ReportPreview{Outcome: sb.DialFailed}}},
 		), Over, [2]LegState{LegGone, LegGone}},
 	}
 	for _, tt := range tests {

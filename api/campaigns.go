@@ -6,21 +6,20 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 )
 
 // CampaignStore keeps outbound campaigns and their leads.
 type CampaignStore interface {
-	Campaigns(ctx context.Context) ([]campaign.Campaign, error)
-	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
-	SetCampaignState(ctx context.Context, name string, state campaign.State, now time.Time) error
-	LeadCounts(ctx context.Context, name string) (map[campaign.LeadState]int, error)
+	Campaigns(ctx context.Context) ([]switchboard.Campaign, error)
+	Campaign(ctx context.Context, name string) (switchboard.Campaign, error)
+	SetCampaignState(ctx context.Context, name string, state switchboard.CampaignState, now time.Time) error
+	LeadCounts(ctx context.Context, name string) (map[switchboard.LeadState]int, error)
 }
 
 // campaignView is a campaign with its leads counted by state.
 type campaignView struct {
-	campaign.Campaign
-	Leads map[campaign.LeadState]int `json:"leads"`
+	switchboard.Campaign
+	Leads map[switchboard.LeadState]int `json:"leads"`
 }
 
 // AddCampaignRoutes adds the outbound campaign routes: list, show, and
@@ -75,8 +74,8 @@ func (s *Server) AddCampaignRoutes(store CampaignStore) {
 	})
 	for _, a := range []struct {
 		verb  string
-		state campaign.State
-	}{{"start", campaign.StateRunning}, {"resume", campaign.StateRunning}, {"pause", campaign.StatePaused}, {"stop", campaign.StateStopped}} {
+		state switchboard.CampaignState
+	}{{"start", switchboard.CampaignRunning}, {"resume", switchboard.CampaignRunning}, {"pause", switchboard.CampaignPaused}, {"stop", switchboard.CampaignStopped}} {
 		s.Handle(Route{
 			Method: http.MethodPost, Path: "/api/v1/campaigns/{name}/" + a.verb, Summary: a.verb + " a campaign",
 			Description: "Sets the campaign " + string(a.state) + ". A stopped campaign stays stopped (409). " +
@@ -109,19 +108,19 @@ func (s *Server) AddCampaignRoutes(store CampaignStore) {
 // CampaignLookup finds a campaign by name (ENOTFOUND when there is none);
 // the API checks a campaign's queue against the caller's scope with it.
 type CampaignLookup interface {
-	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
+	Campaign(ctx context.Context, name string) (switchboard.Campaign, error)
 }
 
 // scopedCampaign returns the {name} campaign if the caller, an admin or a
 // supervisor, sees its queue.
-func scopedCampaign(r *http.Request, store CampaignLookup) (campaign.Campaign, error) {
+func scopedCampaign(r *http.Request, store CampaignLookup) (switchboard.Campaign, error) {
 	c, err := store.Campaign(r.Context(), r.PathValue("name"))
 	if err != nil {
-		return campaign.Campaign{}, err
+		return switchboard.Campaign{}, err
 	}
 	who, _ := IdentityFrom(r.Context())
 	if err := checkQueue(who, "campaign "+c.Name, switchboard.QueueName(c.Queue)); err != nil {
-		return campaign.Campaign{}, err
+		return switchboard.Campaign{}, err
 	}
 	return c, nil
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 )
 
@@ -60,7 +59,7 @@ func (f *fakeOutbound) Disposition(_ context.Context, name string, attempt int64
 
 // salesCampaigns has campaigns spring and look, both of queue sales.
 func salesCampaigns() *fakeCampaigns {
-	return &fakeCampaigns{byName: map[string]campaign.Campaign{"spring": {Name: "spring", Queue: "sales"}, "look": {Name: "look", Queue: "sales"}}}
+	return &fakeCampaigns{byName: map[string]switchboard.Campaign{"spring": {Name: "spring", Queue: "sales"}, "look": {Name: "look", Queue: "sales"}}}
 }
 
 func TestOutboundRoutes(t *testing.T) {

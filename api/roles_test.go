@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/recording/files"
@@ -104,9 +103,9 @@ func newRoleEnv(t *testing.T, policy recording.Policy) *roleEnv {
 		mon:  &matrixMonitoring{policy: policy, calls: map[switchboard.CallID][2]string{"c1": {"sales", "1001"}, "c2": {"support", "2002"}}},
 		live: &fakeLive{policy: policy},
 		out:  &matrixOutbound{attempts: map[int64][2]string{42: {"spring", "1001"}}},
-		camps: &matrixCampaigns{byName: map[string]campaign.Campaign{
-			"spring": {Name: "spring", Queue: "sales", State: campaign.StateRunning},
-			"autumn": {Name: "autumn", Queue: "outbound", State: campaign.StateRunning},
+		camps: &matrixCampaigns{byName: map[string]switchboard.Campaign{
+			"spring": {Name: "spring", Queue: "sales", State: switchboard.CampaignRunning},
+			"autumn": {Name: "autumn", Queue: "outbound", State: switchboard.CampaignRunning},
 		}},
 	}
 	audio := fakeSource{}
@@ -511,31 +510,31 @@ func (matrixSupervisors) Supervisor(token string) (string, func(string) bool, bo
 
 // matrixCampaigns keeps campaigns whose state changes always succeed.
 type matrixCampaigns struct {
-	byName map[string]campaign.Campaign
+	byName map[string]switchboard.Campaign
 }
 
 var _ CampaignStore = (*matrixCampaigns)(nil)
 
-func (f *matrixCampaigns) Campaigns(context.Context) ([]campaign.Campaign, error) {
-	var out []campaign.Campaign
+func (f *matrixCampaigns) Campaigns(context.Context) ([]switchboard.Campaign, error) {
+	var out []switchboard.Campaign
 	for _, name := range slices.Sorted(maps.Keys(f.byName)) {
 		out = append(out, f.byName[name])
 	}
 	return out, nil
 }
-func (f *matrixCampaigns) Campaign(_ context.Context, name string) (campaign.Campaign, error) {
+func (f *matrixCampaigns) Campaign(_ context.Context, name string) (switchboard.Campaign, error) {
 	c, ok := f.byName[name]
 	if !ok {
 		return c, switchboard.Errorf(switchboard.ENOTFOUND, "no campaign %s", name)
 	}
 	return c, nil
 }
-func (f *matrixCampaigns) SetCampaignState(_ context.Context, name string, _ campaign.State, _ time.Time) error {
+func (f *matrixCampaigns) SetCampaignState(_ context.Context, name string, _ switchboard.CampaignState, _ time.Time) error {
 	_, err := f.Campaign(context.Background(), name)
 	return err
 }
-func (f *matrixCampaigns) LeadCounts(context.Context, string) (map[campaign.LeadState]int, error) {
-	return map[campaign.LeadState]int{campaign.LeadNew: 1}, nil
+func (f *matrixCampaigns) LeadCounts(context.Context, string) (map[switchboard.LeadState]int, error) {
+	return map[switchboard.LeadState]int{switchboard.LeadNew: 1}, nil
 }
 
 // matrixOutbound is the dialer: attempts by id (campaign, agent who took

@@ -32,14 +32,14 @@ func TestDispositionByAnotherAgent(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 4, 1, 15, 0, 0, 0, time.UTC) // 11:00 in New York, inside the window
 	c := campaign.Default("spring")
-	c.CallerID, c.State, c.Queue, c.Trunk = "+15555550100", campaign.StateRunning, "sales", "PJSIP/${number}@trunk"
+	c.CallerID, c.State, c.Queue, c.Trunk = "+15555550100", switchboard.CampaignRunning, "sales", "PJSIP/${number}@trunk"
 	if err := db.CreateCampaign(ctx, c, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	numbers := []string{"+12125550001", "+12125550002"}
-	var leads []campaign.Lead
+	var leads []switchboard.Lead
 	for _, n := range numbers {
-		leads = append(leads, campaign.Lead{Campaign: "spring", Number: n, Region: "US", TimeZone: "America/New_York"})
+		leads = append(leads, switchboard.Lead{Campaign: "spring", Number: n, Region: "US", TimeZone: "America/New_York"})
 	}
 	if _, err := db.UpsertLeads(ctx, leads, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestDispositionByAnotherAgent(t *testing.T) {
 		if err != nil || a.Disposition != "" {
 			t.Errorf("after %s's dnc: attempt %+v, %v, want no disposition", who, a, err)
 		}
-		if l, err := db.Lead(ctx, "spring", cl.Lead.Number); err != nil || l.State == campaign.LeadDNC {
+		if l, err := db.Lead(ctx, "spring", cl.Lead.Number); err != nil || l.State == switchboard.LeadDNC {
 			t.Errorf("after %s's dnc: lead %+v, %v, want not dnc", who, l, err)
 		}
 	}
@@ -257,7 +257,7 @@ func TestScopeFiltersLists(t *testing.T) {
 		for _, v := range vms.Voicemails {
 			l.voicemails = append(l.voicemails, v.Mailbox)
 		}
-		var camps struct{ Campaigns []campaign.Campaign }
+		var camps struct{ Campaigns []switchboard.Campaign }
 		e.as(t, id, "GET", "/api/v1/campaigns", "").decode(t, &camps)
 		for _, c := range camps.Campaigns {
 			l.campaigns = append(l.campaigns, c.Name)

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/ari"
 	"github.com/switchboard/switchboard/center"
 	"github.com/switchboard/switchboard/config"
+	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/ivr/registry"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/queuelog"
@@ -72,7 +73,7 @@ type Options struct {
 	Clock sb.Clock
 	// IVRObserver is told what each call's flow does (the `ivr test`
 	// tool); nil for none.
-	IVRObserver func(center.IVRNote)
+	IVRObserver func(ivr.Note)
 	// Lookups is the HTTP client of flow look-ups (stubbed by `ivr test`);
 	// nil for the center's default.
 	Lookups *http.Client

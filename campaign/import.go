@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	sb "github.com/switchboard/switchboard"
 )
 
 // NumberColumns are the header names taken as the phone number column when
@@ -40,7 +42,7 @@ type Row struct {
 	// Line is the line of the file where the record starts (the header is 1).
 	Line int
 	// Lead is the lead read, when Reason is empty.
-	Lead Lead
+	Lead sb.Lead
 	// Reason says why the record was rejected; empty if it was accepted.
 	Reason string
 	// Record holds the fields as read, for a rejects file.
@@ -154,35 +156,35 @@ func (r *Reader) Next() (Row, error) {
 }
 
 // lead makes the lead of one record, or says why it cannot.
-func (r *Reader) lead(rec []string) (Lead, string) {
+func (r *Reader) lead(rec []string) (sb.Lead, string) {
 	if len(rec) != len(r.header) {
-		return Lead{}, fmt.Sprintf("wrong column count: %d fields, the header has %d", len(rec), len(r.header))
+		return sb.Lead{}, fmt.Sprintf("wrong column count: %d fields, the header has %d", len(rec), len(r.header))
 	}
 	for i, f := range rec {
 		if !utf8.ValidString(f) {
-			return Lead{}, fmt.Sprintf("column %d is not UTF-8 text", i+1)
+			return sb.Lead{}, fmt.Sprintf("column %d is not UTF-8 text", i+1)
 		}
 	}
 	raw := strings.TrimSpace(rec[r.numCol])
 	if raw == "" {
-		return Lead{}, fmt.Sprintf("no phone number in column %q", r.header[r.numCol])
+		return sb.Lead{}, fmt.Sprintf("no phone number in column %q", r.header[r.numCol])
 	}
 	number, region, err := Normalize(raw, r.opt.Region)
 	if err != nil {
-		return Lead{}, err.Error()
+		return sb.Lead{}, err.Error()
 	}
-	l := Lead{Campaign: r.opt.Campaign, Number: number, Region: region, State: LeadNew}
+	l := sb.Lead{Campaign: r.opt.Campaign, Number: number, Region: region, State: sb.LeadNew}
 	if r.tzCol >= 0 {
 		if tz := strings.TrimSpace(rec[r.tzCol]); tz != "" {
 			if _, err := loadZone(tz); err != nil {
-				return Lead{}, fmt.Sprintf("bad time zone %q in column %q", tz, r.header[r.tzCol])
+				return sb.Lead{}, fmt.Sprintf("bad time zone %q in column %q", tz, r.header[r.tzCol])
 			}
 			l.TimeZone = tz
 		}
 	}
 	if l.TimeZone == "" {
 		if l.TimeZone = ZoneOf(number); l.TimeZone == "" {
-			return Lead{}, fmt.Sprintf("no time zone is known for %s: add a timezone column", number)
+			return sb.Lead{}, fmt.Sprintf("no time zone is known for %s: add a timezone column", number)
 		}
 	}
 	for i, v := range rec {

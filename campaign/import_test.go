@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 )
 
@@ -74,7 +75,7 @@ func TestReader(t *testing.T) {
 		t.Errorf("rows:\n got %+v\nwant %+v", gots, want)
 	}
 	for _, r := range rows {
-		if r.Reason == "" && (r.Lead.Campaign != "spring" || r.Lead.State != campaign.LeadNew || r.Lead.Region == "") {
+		if r.Reason == "" && (r.Lead.Campaign != "spring" || r.Lead.State != sb.LeadNew || r.Lead.Region == "") {
 			t.Errorf("line %d: lead %+v", r.Line, r.Lead)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign/obcall"
-	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/queuelog"
 	"github.com/switchboard/switchboard/routing"
@@ -43,15 +42,6 @@ type acd struct {
 	stopWake func() bool
 	wakeGen  uint64
 
-	// callbacks are the agent-first calls placing callbacks, by the
-	// router's call id; cbSeq numbers each request's attempts; pendingCB
-	// are the requests the callback store keeps.
-	callbacks map[sb.CallID]*call
-	cbSeq     map[sb.CallID]int
-	pendingCB map[sb.CallID]bool
-	cbStore   CallbackStore
-	restored  bool // the stored requests were put back (first link-up)
-
 	mu     sync.Mutex
 	states map[sb.AgentID]routing.AgentState
 }
@@ -74,20 +64,14 @@ type acdLeg struct {
 }
 
 // newACD is the center's side of router r, its queue_log lines going to
-// qlog (nil: none) and its callback requests kept in cbStore (nil: not
-// kept).
-func newACD(r *routing.Router, qlog QueueLogger, cbStore CallbackStore, now time.Time) *acd {
+// qlog (nil: none).
+func newACD(r *routing.Router, qlog QueueLogger, now time.Time) *acd {
 	a := &acd{
 		qlog:     qlog,
 		legs:     map[sb.ChannelID]*acdLeg{},
 		calls:    map[sb.CallID]*acdCall{},
 		endpoint: map[string]sb.AgentID{},
 		states:   map[sb.AgentID]routing.AgentState{},
-
-		callbacks: map[sb.CallID]*call{},
-		cbSeq:     map[sb.CallID]int{},
-		pendingCB: map[sb.CallID]bool{},
-		cbStore:   cbStore,
 	}
 	snap := r.Snapshot(now)
 	if len(snap.Queues) > 0 {
@@ -187,9 +171,7 @@ func (c *Center) acdApply(m routing.Msg) []routing.Action {
 		c.acdActions(c.router.Apply(next, c.clock.Now()))
 	}
 	a.applying = false
-	if c.obDirty {
-		c.obRebalance()
-	}
+	c.obd.RouterSettled()
 	c.acdArm()
 	return acts
 }
@@ -248,9 +230,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 			c.acd.mu.Lock()
 			c.acd.states[a.Agent] = a
 			c.acd.mu.Unlock()
-			if len(c.ob) > 0 || len(c.obHeld) > 0 {
-				c.obDirty = true // an agent to hold, or a hold ended
-			}
+			c.obd.AgentChanged() // an agent to hold, or a hold ended
 			if save := c.agentHistory; save != nil {
 				st, at := a, c.clock.Now()
 				c.persist(func(ctx context.Context) error { return save(ctx, st, at) }, func(err error) {
@@ -271,7 +251,7 @@ func (c *Center) acdActions(acts []routing.Action) {
 		case routing.OfferCallback:
 			c.acdOfferCallback(a)
 		case routing.StartCallback:
-			c.acdStartCallback(a)
+			c.first.Start(a)
 		}
 	}
 }
@@ -307,9 +287,7 @@ func (c *Center) acdHunt(k *call) {
 	}
 	k.priority = max(k.priority, c.cfg.VIP[k.Caller])
 	var preferred sb.AgentID
-	if k.ivr != nil {
-		preferred = sb.AgentID(k.ivr.sess.Vars()[PreferredAgentVar])
-	}
+	preferred = sb.AgentID(c.flows.Vars(k.ID)[PreferredAgentVar])
 	since, look := routing.ReturningCaller(preferred, c.queues[k.Queue], k.Caller, c.clock.Now())
 	if !look || c.lastAgent == nil {
 		c.acdEnqueue(k, preferred)
@@ -366,7 +344,7 @@ func (c *Center) acdOffer(o routing.Offer) {
 		req := sb.OriginateRequest{
 			ID: ch, Endpoint: o.Endpoints[i], CallerID: callerID,
 			Timeout: o.Timeout, AppArgs: []string{argAgent, string(k.ID)},
-			Originator: sb.ChannelID(k.ID), Variables: agentVars(k),
+			Originator: sb.ChannelID(k.ID), Variables: c.agentVars(k),
 		}
 		c.log.Debug("offering call", "call_id", k.ID, "agent_id", ag, "channel_id", ch, "queue", o.Queue)
 		c.originate(k, req, "agent originate failed", func() {
@@ -380,7 +358,7 @@ func (c *Center) acdOffer(o routing.Offer) {
 func (c *Center) acdCancel(o routing.CancelOffer) {
 	ac := c.acd.calls[o.Call]
 	if ac == nil {
-		if c.firstCancel(o.Call) {
+		if c.first.Cancel(o.Call) {
 			c.log.Info("callback withdrawn", "call_id", o.Call, "agent_id", o.Agent, "reason", o.Reason)
 		}
 		return
@@ -419,14 +397,14 @@ const ExitHangup = routing.ExitHangup
 // acdExit: the caller leaves the queue without an agent, to the exit's
 // target.
 func (c *Center) acdExit(x routing.Exit) {
-	c.saveCallbackDone(x.Call, "given up: "+string(x.Reason))
+	c.first.Done(x.Call, "given up: "+string(x.Reason))
 	k := c.calls[x.Call]
 	if k == nil || k.life.Over() || k.life.CallerGone() {
 		return
 	}
 	if k.ob != nil {
 		// A campaign call no agent can take: abandoned at once.
-		c.obApply(k.ob, obcall.QueueExit{})
+		c.obd.Apply(k.ob, obcall.QueueExit{})
 		return
 	}
 	c.acdCall(k)
@@ -447,36 +425,16 @@ func (c *Center) acdExit(x routing.Exit) {
 // variables its first flow set; the call-log path goes on from where the
 // first flow ended.
 func (c *Center) exitToFlow(k *call, flow string) {
-	var set *ivr.Set
-	vars := map[string]string{}
-	if k.ivr != nil {
-		set, vars = k.ivr.set, k.ivr.sess.Vars()
-	} else if c.ivr.Flows != nil {
-		set = c.ivr.Flows.Current()
-	}
-	sess, err := ivr.NewSession(set, flow, c.ivr.Calendars, c.ivr.Location)
+	err := c.flows.ExitTo(k.ID, flow, k.Caller, k.Called, k.Answered, func() {
+		// A queue node in the new flow enqueues the call afresh.
+		delete(c.acd.calls, k.ID)
+		c.life(k, lifecycle.LeftQueue{})
+		k.State = sb.CallIVR
+	})
 	if err != nil {
 		c.log.Error("queue exit target is no flow; the caller hears the no-agent prompt", "call_id", k.ID, "target", flow, "err", err)
 		c.giveUp(k)
-		return
 	}
-	if k.ivr != nil {
-		p := ivrPathOf(k)
-		k.prevPath = &p
-		for tok, stop := range k.ivr.timers {
-			stop()
-			delete(k.ivr.timers, tok)
-		}
-	}
-	k.pathOffset = c.clock.Now().Sub(k.Answered).Seconds()
-	// A queue node in the new flow enqueues the call afresh.
-	delete(c.acd.calls, k.ID)
-	c.life(k, lifecycle.LeftQueue{})
-	k.ivr = &ivrCall{sess: sess, set: set, playbacks: map[sb.PlaybackID]string{},
-		recordings: map[string]string{}, timers: map[string]func() bool{}, recordingVM: map[string]*lateVM{}}
-	k.State = sb.CallIVR
-	c.log.Info("call in flow", "call_id", k.ID, "flow", flow, "version", set.Version, "after", "queue exit")
-	c.feed(k, ivr.Begin{Caller: k.Caller, DNIS: k.Called, Vars: vars})
 }
 
 // stopMOH stops the caller's music (lifecycle.StopMOH).

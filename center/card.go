@@ -11,7 +11,7 @@ import (
 
 // saveCard writes the call's card on its caller channel.
 func (c *Center) saveCard(k *call) {
-	path := ivrPath(k)
+	path := c.flows.Path(k.ID)
 	if path == nil {
 		path = k.adoptedPath
 	}

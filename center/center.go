@@ -20,15 +20,16 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/agentfirst"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/featurecode"
 	"github.com/switchboard/switchboard/internal/handoff"
 	"github.com/switchboard/switchboard/ivr"
 	"github.com/switchboard/switchboard/lifecycle"
-	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/reconcile"
 	"github.com/switchboard/switchboard/recording"
 	"github.com/switchboard/switchboard/routing"
+	"github.com/switchboard/switchboard/supervision"
 )
 
 // Config is what the call lifecycle needs from the configuration.
@@ -107,9 +108,6 @@ type Stats struct {
 const (
 	argAgent    = reconcile.ArgAgent // Stasis args: agent, <call id>
 	argTransfer = "transfer"         // Stasis args: transfer, <call id>
-	// argRecordSnoop marks a snoop channel that records one leg: it lives
-	// and dies with the leg it hears.
-	argRecordSnoop = "recsnoop"
 )
 
 // Center owns the live calls. Create it with New and start it with Run.
@@ -144,60 +142,36 @@ type Center struct {
 	// snapshot listed before it does not override it.
 	endpointSeen map[string]uint64
 
-	ivr           IVROptions
-	queues        map[sb.QueueName]sb.Queue
-	ivrPlaybacks  map[sb.PlaybackID]*call // prompts of flows, by PBX playback id
-	ivrRecordings map[string]*call        // flow recordings, by PBX name
-	lateVMs       map[string]*lateVM      // messages whose caller left while recording
+	ivr    IVROptions
+	queues map[sb.QueueName]sb.Queue
+	flows  *ivr.Driver // the calls' flows
 
 	pendingAdopt  map[sb.ChannelID]sb.ChannelInfo // callers a snapshot showed, to adopt unless an event comes
-	codePlaybacks map[sb.PlaybackID]sb.ChannelID  // confirmations of agent feature codes
 	announcements map[sb.PlaybackID]*call         // queue position/wait announcements playing
 	// aux are channels in the application that are no call of their own
 	// (agent and supervisor feature-code calls): never adopted as callers.
 	aux          map[sb.ChannelID]bool
 	agentHistory func(ctx context.Context, s routing.AgentState, at time.Time) error
 
-	rec           RecordingOptions
-	monitorPolicy MonitorPolicy
-	recordings    map[string]*liveRecording // call recordings being made, by PBX name
-	// recEnding are this run's recordings whose end is being written
-	// (fetched, then stored or failed): true until the final write, then
-	// false until no link-up is being reconciled, so that a link-up's
-	// list of rows still marked recording, read before the write, does
-	// not take them up as an earlier run's.
-	recEnding map[string]bool
-	// recSweeping counts recording sweeps in flight (see sweepRecordings).
-	recSweeping int
-	runCtx      context.Context
+	rec   *recording.Driver
+	first *agentfirst.Driver
+	sup   *supervision.Driver
+	codes *featurecode.Driver
+	// legOwners are the capabilities that add legs of their own to calls:
+	// the events of those legs go to them (legOwner).
+	legOwners []legOwner
+	runCtx    context.Context
 	// settleRetries counts state-deciding commands that needed a retry.
 	settleRetries atomic.Int64
 
 	offered, answered, refused, active, cdrErrors, ivrSteps atomic.Int64
-	recOpen                                                 atomic.Int64                 // recordings not yet stored or failed
 	ended                                                   map[sb.Outcome]*atomic.Int64 // calls ended, by outcome
 
 	// router picks the agents; acd is the center's side of it.
 	router    *routing.Router
 	acd       *acd
 	lastAgent LastAgentFunc
-	ob        map[sb.ChannelID]*obCall // campaign calls, by channel
-	obReport  func(outbound.Event)
-	obAdopter func(ctx context.Context, attempt int64) (outbound.Dial, error)
-	obConnect func(ctx context.Context, attempt int64, agent sb.AgentID, at time.Time) error
-	obPending map[sb.ChannelID]*obPend // campaign calls from before a restart being adopted
-	// obRinging are campaign calls from before a restart found ringing
-	// (or in AMD) at the reconcile: their end is reported to the runner,
-	// which adopted their attempts and waits for it.
-	obRinging map[sb.ChannelID]*obPend
-	// obGoneEarly are campaign calls of an earlier run whose end came
-	// while the listing was on its way (obGoneWhileListing): reported.
-	obGoneEarly map[sb.ChannelID]bool
-	// obHeld are the agents held (paused HoldReason) for the campaign
-	// lines ringing in each queue; obDirty asks for a rebalance.
-	obHeld      map[sb.QueueName][]sb.AgentID
-	obDirty     bool
-	obBalancing bool
+	obd       *obcall.Driver // campaign calls
 
 	startedAt time.Time // when Run began: rows opened before belong to an earlier run
 
@@ -218,26 +192,19 @@ type call struct {
 	inBridge     map[sb.ChannelID]bool
 	seq          uint64   // when the call entered (see Center.seq)
 	offerSeq     uint64   // when the current agent leg was originated
-	ivr          *ivrCall // nil when the call runs no flow
 	early        []string // keys pressed before the flow started
-	recordings   []string // PBX names of the call's recordings
-	recSeq       int
-	monitor      *monitor // a supervisor on the call
 	legSeq       int
-	agentKeys    recording.AgentKeys // the agent's last keys (recording codes)
 	announceSeq  int
-	mohClass     string      // the queue's music class
-	adoptedAgent sb.AgentID  // agent paused while this adopted call lasts
-	priority     int         // in the queue: higher is served first
-	routerID     sb.CallID   // the id the router knows the call by, when not ID (callbacks)
-	first        *agentFirst // a call placed agent first (callbacks), nil otherwise
-	prevPath     *ivr.Path   // the flow path before a queue exit sent the call to another flow
-	pathOffset   float64     // seconds from the first flow's start to the second's
-	enqueuedAt   time.Time   // when the router got the call
-	ob           *obCall     // a campaign call, nil otherwise
-	adoptedPath  sb.RawJSON  // the IVR path an adopted call's card carried
-	listed       bool        // in Center.ordered
+	mohClass     string     // the queue's music class
+	adoptedAgent sb.AgentID // agent paused while this adopted call lasts
+	priority     int        // in the queue: higher is served first
+	routerID     sb.CallID  // the id the router knows the call by, when not ID (callbacks)
+	enqueuedAt   time.Time  // when the router got the call
+	adoptedPath  sb.RawJSON // the IVR path an adopted call's card carried
+	listed       bool       // in Center.ordered
 
+	// ob is a campaign call's line (nil otherwise).
+	ob *obcall.Line
 	// skills are what the flow's queue node asked of the agent.
 	skills map[string]string
 }
@@ -269,7 +236,7 @@ type Options struct {
 	MonitorPolicy MonitorPolicy
 	// Callbacks keeps callback requests, so that a restart puts them back
 	// in their queues at their place (nil: not kept across a restart).
-	Callbacks CallbackStore
+	Callbacks agentfirst.Store
 	// LastAgent finds the agent a returning caller last talked to, for
 	// the queues that set ReturningCaller (nil: no such preference).
 	LastAgent LastAgentFunc
@@ -304,37 +271,30 @@ func New(o Options) *Center {
 		byChannel: map[sb.ChannelID]*call{},
 		queues:    map[sb.QueueName]sb.Queue{},
 
-		ivrPlaybacks:  map[sb.PlaybackID]*call{},
-		ivrRecordings: map[string]*call{},
-		lateVMs:       map[string]*lateVM{},
-		recordings:    map[string]*liveRecording{},
-		recEnding:     map[string]bool{},
 		pendingAdopt:  map[sb.ChannelID]sb.ChannelInfo{},
-		codePlaybacks: map[sb.PlaybackID]sb.ChannelID{},
 		announcements: map[sb.PlaybackID]*call{},
 		aux:           map[sb.ChannelID]bool{},
-		ob:            map[sb.ChannelID]*obCall{},
-		obPending:     map[sb.ChannelID]*obPend{},
-		obRinging:     map[sb.ChannelID]*obPend{},
-		obGoneEarly:   map[sb.ChannelID]bool{},
-		obHeld:        map[sb.QueueName][]sb.AgentID{},
 		endpointSeen:  map[string]uint64{},
 
-		ivr:           o.IVR.withDefaults(),
-		rec:           o.Recording.withDefaults(),
-		monitorPolicy: o.MonitorPolicy,
-		lastAgent:     o.LastAgent,
-		agentHistory:  o.AgentHistory,
-		obReport:      o.Campaigns.Report,
-		obAdopter:     o.Campaigns.Adopt,
-		obConnect:     o.Campaigns.Connect,
+		ivr:          o.IVR.withDefaults(),
+		lastAgent:    o.LastAgent,
+		agentHistory: o.AgentHistory,
 
 		router: o.Router,
-		acd:    newACD(o.Router, o.QueueLog, o.Callbacks, clock.Now()),
+		acd:    newACD(o.Router, o.QueueLog, clock.Now()),
 	}
 	for _, q := range cfg.Queues {
 		c.queues[q.Name] = q
 	}
+	c.sup = supervision.NewDriver(host{c}, pbx, o.MonitorPolicy, c.cfg.AgentRingTimeout)
+	c.codes = featurecode.NewDriver(host{c}, pbx)
+	c.flows = ivr.NewDriver(host{c}, pbx, ivr.DriverOptions{Flows: c.ivr.Flows, Routes: c.ivr.Routes, Calendars: c.ivr.Calendars,
+		Location: c.ivr.Location, Voicemail: c.ivr.Voicemail, Lookup: c.ivr.Lookup, Observer: c.ivr.Observer})
+	c.legOwners = []legOwner{c.sup}
+	c.rec = recording.NewDriver(host{c}, pbx, o.Recording)
+	c.obd = obcall.NewDriver(host{c}, pbx, o.Campaigns, c.cfg.ConnectWindow)
+	c.first = agentfirst.NewDriver(host{c}, agentfirst.Options{Store: o.Callbacks, CallerID: c.cfg.CallbackCallerID,
+		RingTimeout: c.cfg.CallbackRingTimeout})
 	c.ended = make(map[sb.Outcome]*atomic.Int64, len(sb.Outcomes))
 	for _, o := range sb.Outcomes {
 		c.ended[o] = new(atomic.Int64)
@@ -370,7 +330,7 @@ func (c *Center) Run(ctx context.Context) error {
 	defer c.cmdWG.Wait()
 	defer c.running.Store(false)
 	c.acdStart()
-	c.sweepRecordings()
+	c.rec.Sweep()
 	events := c.pbx.Events()
 	for {
 		select {
@@ -449,9 +409,9 @@ func (c *Center) LiveCalls() []sb.Call {
 		out := make([]sb.Call, len(order))
 		for i, k := range order {
 			out[i] = k.Call
-			if k.ivr != nil {
-				out[i].IVRVars = k.ivr.sess.Vars()
-				out[i].IVRPath = ivrPath(k)
+			if c.flows.Has(k.ID) {
+				out[i].IVRVars = c.flows.Vars(k.ID)
+				out[i].IVRPath = c.flows.Path(k.ID)
 			}
 		}
 		reply <- out
@@ -506,7 +466,7 @@ func (c *Center) Drain(ctx context.Context) error {
 	}) {
 		return nil
 	}
-	for c.active.Load() > 0 || c.recOpen.Load() > 0 {
+	for c.active.Load() > 0 || c.rec.OpenRecordings() > 0 {
 		done := make(chan struct{})
 		stop := c.clock.AfterFunc(100*time.Millisecond, func() { close(done) })
 		select {
@@ -580,51 +540,43 @@ func (c *Center) handle(e sb.Event) {
 	// A channel that enters the application goes to the capability its
 	// role names (enterRoles). Every other event goes to the owner of its
 	// channel, in this order: an agent leg the router offered (acdEvent),
-	// a leg of an agent-first call (firstEvent: callbacks and preview), a
-	// campaign call before a person is on it (obEvent), then the call the
+	// a leg of an agent-first call (agentfirst.Driver.Event: callbacks and preview), a
+	// campaign call before a person is on it (obd.Event), then the call the
 	// channel belongs to (below).
 	if en, ok := e.(sb.ChannelEntered); ok {
-		delete(c.obRinging, en.Channel.ID) // answered, or back from AMD: adopted from here
+		c.obd.Entering(en.Channel.ID) // answered, or back from AMD: adopted from here
 		c.onEntered(en)
 		return
 	}
 	if c.acdEvent(e) {
 		return
 	}
-	if c.firstEvent(e) || c.obEvent(e) {
+	if c.first.Event(e) || c.obd.Event(e) {
 		return
 	}
 	switch e := e.(type) {
 	case sb.LinkUp:
 		c.onLinkUp(e)
 	case sb.PlaybackFinished:
-		if k := c.ivrPlaybacks[e.Playback]; k != nil {
-			delete(c.ivrPlaybacks, e.Playback)
-			id := k.ivr.playbacks[e.Playback]
-			delete(k.ivr.playbacks, e.Playback)
-			c.feed(k, ivr.PlaybackDone{ID: id, Failed: e.State == "failed"})
-			return
-		}
-		if c.codePlayed(e.Playback) || c.announced(e.Playback) {
+		if c.flows.Played(e.Playback, e.State == "failed") || c.codes.Played(e.Playback) || c.announced(e.Playback) {
 			return
 		}
 		c.onPlaybackFinished(e)
 	case sb.DTMFReceived:
-		if k := c.byChannel[e.Channel]; k != nil && k.monitor != nil && e.Channel == k.monitor.sup {
-			c.monitorKey(k, e.Digit)
+		if k := c.byChannel[e.Channel]; k != nil && c.legDigit(k, e.Channel, e.Digit) {
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == k.agentCh && k.life.AgentAnswered() {
-			c.agentKey(k, e.Digit)
+			c.rec.AgentKey(k.ID, e.Digit)
 			return
 		}
 		if k := c.byChannel[e.Channel]; k != nil && e.Channel == sb.ChannelID(k.ID) {
-			if c.callbackKey(k, e.Digit) {
+			if c.first.Key(k.ID, e.Digit) {
 				return
 			}
 			switch {
-			case k.ivr != nil:
-				c.feed(k, ivr.Digit{Key: e.Digit})
+			case c.flows.Has(k.ID):
+				c.flows.Feed(k.ID, ivr.Digit{Key: e.Digit})
 			case k.State == sb.CallEntered && len(k.early) < 32:
 				// Keys pressed before the flow starts (while the answer
 				// is on its way) are the flow's type-ahead.
@@ -632,14 +584,14 @@ func (c *Center) handle(e sb.Event) {
 			}
 		}
 	case sb.RecordingStarted:
-		c.recordingEvent(e.Name, recording.Started{})
+		c.rec.Event(e.Name, recording.Started{})
 	case sb.RecordingFinished:
-		if !c.recordingEvent(e.Name, recording.Finished{Duration: e.Duration}) && !c.lateRecording(e.Name, e.Duration, false) {
-			c.recordingOver(e.Name, ivr.RecordingDone{Duration: e.Duration})
+		if !c.rec.Event(e.Name, recording.Finished{Duration: e.Duration}) {
+			c.flows.Recorded(e.Name, e.Duration, false, "")
 		}
 	case sb.RecordingFailed:
-		if !c.recordingEvent(e.Name, recording.Failed{Cause: e.Cause}) && !c.lateRecording(e.Name, 0, true) {
-			c.recordingOver(e.Name, ivr.RecordingDone{Err: "recording failed: " + e.Cause})
+		if !c.rec.Event(e.Name, recording.Failed{Cause: e.Cause}) {
+			c.flows.Recorded(e.Name, 0, true, e.Cause)
 		}
 	case sb.EnteredBridge:
 		if k := c.byChannel[e.Channel]; k != nil {
@@ -683,18 +635,6 @@ func (c *Center) handle(e sb.Event) {
 	}
 }
 
-// recordingOver hands a finished flow recording back to its flow.
-func (c *Center) recordingOver(name string, done ivr.RecordingDone) {
-	k := c.ivrRecordings[name]
-	if k == nil {
-		return
-	}
-	delete(c.ivrRecordings, name)
-	done.Name = k.ivr.recordings[name]
-	delete(k.ivr.recordings, name)
-	c.feed(k, done)
-}
-
 // noteHangup records who ended the call: the caller's leg or the agent's
 // own answered leg. Other legs (supervisors, even barging; snoops) say
 // nothing about it.
@@ -720,32 +660,25 @@ type enterRole struct {
 // arguments is a caller.
 var enterRoles = map[string]enterRole{
 	// Snoops of ours: they live and die with the leg they hear.
-	argRecordSnoop:  {1, func(*Center, sb.ChannelEntered) {}},
-	argMonitorSnoop: {1, func(*Center, sb.ChannelEntered) {}},
+	recording.ArgSnoop:   {1, func(*Center, sb.ChannelEntered) {}},
+	supervision.ArgSnoop: {1, func(*Center, sb.ChannelEntered) {}},
 	// supervisor, <call>: a supervisor's phone answered (supervision).
-	argSupervisor: {2, (*Center).supervisorEntered},
+	supervision.ArgSupervisor: {2, func(c *Center, e sb.ChannelEntered) { c.sup.Entered(e.Channel, sb.CallID(e.Args[1])) }},
 	// agentcode, <action>[, <arg>]: a desk-phone feature code (featurecode).
-	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) {
-		code, _ := featurecode.Parse(e.Args)
-		c.aux[e.Channel.ID] = true
-		c.agentCode(e.Channel, code)
-	}},
+	featurecode.Arg: {2, func(c *Center, e sb.ChannelEntered) { c.codes.Entered(e.Channel, e.Args) }},
 	// monitor, <agent>: a supervisor dialled the monitor feature code.
-	argMonitorCode: {2, func(c *Center, e sb.ChannelEntered) {
-		c.aux[e.Channel.ID] = true
-		c.monitorByCode(e.Channel, sb.AgentID(e.Args[1]))
-	}},
+	supervision.ArgCode: {2, func(c *Center, e sb.ChannelEntered) { c.sup.ByCode(e.Channel, sb.AgentID(e.Args[1])) }},
 	// firstagent|firstcustomer, <call>: agent-first calls (callbacks, preview).
-	argFirstAgent:    {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
-	argFirstCustomer: {2, func(c *Center, e sb.ChannelEntered) { c.firstEntered(e.Channel, e.Args) }},
+	agentfirst.ArgAgent:    {2, (*Center).firstEntered},
+	agentfirst.ArgCustomer: {2, (*Center).firstEntered},
 	// agent|transfer, <call>: the agent's leg (or a transfer target) answered.
 	argAgent:    {2, (*Center).agentLegEntered},
 	argTransfer: {2, (*Center).agentLegEntered},
 	// Campaign calls: obdial, <attempt> at the answer; amd, STATUS, CAUSE
 	// back from AMD; beep after a machine's greeting.
-	argOBDial: {1, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
-	argAMD:    {2, func(c *Center, e sb.ChannelEntered) { c.obEntered(e.Channel, e.Args) }},
-	argBeep:   {1, func(c *Center, e sb.ChannelEntered) { c.obLeaveMessage(e.Channel.ID) }},
+	obcall.ArgDial: {1, func(c *Center, e sb.ChannelEntered) { c.obd.Entered(e.Channel, e.Args) }},
+	obcall.ArgAMD:  {2, func(c *Center, e sb.ChannelEntered) { c.obd.Entered(e.Channel, e.Args) }},
+	obcall.ArgBeep: {1, func(c *Center, e sb.ChannelEntered) { c.obd.LeaveMessage(e.Channel.ID) }},
 }
 
 func (c *Center) onEntered(e sb.ChannelEntered) {
@@ -756,15 +689,6 @@ func (c *Center) onEntered(e sb.ChannelEntered) {
 		}
 	}
 	c.callerEntered(e)
-}
-
-// supervisorEntered: the phone Switchboard called for a supervisor answered.
-func (c *Center) supervisorEntered(e sb.ChannelEntered) {
-	if k := c.calls[sb.CallID(e.Args[1])]; k != nil {
-		c.supervisorUp(k, e.Channel)
-	} else {
-		c.hangupOrphan(e.Channel.ID)
-	}
 }
 
 // agentLegEntered: an agent's leg (the router's offer) or a transfer
@@ -851,7 +775,8 @@ func (c *Center) answered0(k *call) {
 // startFlow starts the call's flow, if its route names one
 // (lifecycle.StartFlow).
 func (c *Center) startFlow(k *call) {
-	if c.startIVR(k) {
+	if c.flows.Start(k.ID, k.Caller, k.Called, k.early, func() { k.State = sb.CallIVR }) {
+		k.early = nil
 		c.life(k, lifecycle.FlowStarted{})
 		return
 	}
@@ -895,18 +820,17 @@ func (c *Center) greetingOver(k *call) { c.life(k, lifecycle.GreetingDone{}) }
 
 // agentVars are the channel variables of an agent leg: what the agent's
 // phone or screen can show (call id, queue, the IVR's variables).
-func agentVars(k *call) map[string]string {
+func (c *Center) agentVars(k *call) map[string]string {
 	vars := map[string]string{"SB_CALL_ID": string(k.ID)}
 	if k.Queue != "" {
 		vars["SB_QUEUE"] = string(k.Queue)
 	}
-	if k.ivr != nil {
-		for name, v := range k.ivr.sess.Vars() {
-			vars["SB_"+strings.ToUpper(name)] = v
-		}
+	for name, v := range c.flows.Vars(k.ID) {
+		vars["SB_"+strings.ToUpper(name)] = v
 	}
 	if k.ob != nil {
-		obcall.AgentVars(vars, k.ob.d.Campaign, k.ob.d.Attempt, k.ob.d.Lead)
+		d := k.ob.Dial()
+		obcall.AgentVars(vars, d.Campaign, d.Attempt, d.Lead)
 	}
 	return vars
 }
@@ -917,7 +841,7 @@ func (c *Center) bridge(k *call, cmd lifecycle.Bridge) {
 	k.Bridge = bid
 	agentCh := k.agentCh
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
+		c.obd.Apply(k.ob, obcall.AgentAnswered{Agent: k.Agent}) // window met; who takes it is stored first
 	}
 	c.do(k, func(ctx context.Context) {
 		if cmd.StopMOH {
@@ -972,22 +896,20 @@ func (c *Center) checkBridged(k *call) {
 // transferAnswered: the flow's transfer target answered and is bridged
 // (lifecycle.TransferAnswered).
 func (c *Center) transferAnswered(k *call) {
-	tok := k.ivr.transfer
-	k.ivr.transfer = ""
 	c.log.Info("call transferred", "call_id", k.ID, "channel_id", k.agentCh)
-	c.feed(k, ivr.TransferDone{Token: tok, Answered: true})
+	c.flows.TransferDone(k.ID, true)
 }
 
 // talking: caller and agent are bridged (lifecycle.Connected).
 func (c *Center) talking(k *call) {
 	c.answered.Add(1)
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.Bridged{Agent: k.Agent})
+		c.obd.Apply(k.ob, obcall.Bridged{Agent: k.Agent})
 	}
 	c.log.Debug("call bridged", "call_id", k.ID, "agent_id", k.Agent)
 	c.saveCard(k)
 	c.journal(k)
-	c.startRecordings(k)
+	c.rec.Talking(k.ID)
 }
 
 // giveUp ends a call no agent took in time: the caller hears the no-agent
@@ -1082,36 +1004,31 @@ func (c *Center) channelGone(k *call, ch sb.ChannelID) {
 		delete(c.byChannel, ch)
 		c.life(k, lifecycle.AgentGone{})
 	default:
-		if !c.monitorLegGone(k, ch) {
+		if !c.legGone(k, ch) {
 			delete(c.byChannel, ch)
 		}
 		return
 	}
-	if k.monitor != nil {
-		c.monitorGone(k) // the supervisor goes with the call
-	}
+	c.partyGone(k) // what capabilities added (a supervisor) goes with the call
 	c.maybeFinish(k)
 }
 
 // callerLeft tells the flow and the campaign that the caller left
 // (lifecycle.CallerLeft).
 func (c *Center) callerLeft(k *call) {
-	c.keepLateVoicemails(k)
-	c.feed(k, ivr.CallerHungUp{})
+	c.flows.CallerLeft(k.ID)
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.HungUp{})
+		c.obd.Apply(k.ob, obcall.HungUp{})
 	}
 }
 
 // transferFailed: the transfer target did not answer: the flow decides
 // (lifecycle.TransferFailed).
 func (c *Center) transferFailed(k *call) {
-	tok := k.ivr.transfer
-	k.ivr.transfer = ""
 	k.agentCh, k.AgentChannel = "", ""
 	k.State = sb.CallIVR
 	if !k.life.CallerGone() {
-		c.feed(k, ivr.TransferDone{Token: tok, Answered: false})
+		c.flows.TransferDone(k.ID, false)
 	}
 }
 
@@ -1152,6 +1069,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 	if k.adoptedAgent != "" {
 		c.acdApply(routing.AgentReady{Agent: k.adoptedAgent})
 	}
+	c.partyGone(k)
 	delete(c.calls, k.ID)
 	delete(c.byChannel, sb.ChannelID(k.ID))
 	if end.DestroyBridge {
@@ -1163,21 +1081,13 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 		})
 	}
 	k.exec.close()
-	c.watchRecordingEnds(k)
-	if k.ivr != nil {
-		for pb := range k.ivr.playbacks {
-			delete(c.ivrPlaybacks, pb)
-		}
-		for name := range k.ivr.recordings {
-			delete(c.ivrRecordings, name)
-		}
-		for _, stop := range k.ivr.timers {
-			stop()
-		}
-	}
+	c.rec.CallOver(k.ID)
+	path := c.flows.Path(k.ID)
+	c.flows.Ended(k.ID)
+	c.first.Ended(k.ID)
 	outcome := end.Outcome
 	if k.ob != nil {
-		c.obApply(k.ob, obcall.Finished{})
+		c.obd.Apply(k.ob, obcall.Finished{})
 	}
 	c.ended[outcome].Add(1)
 	c.active.Add(-1)
@@ -1188,7 +1098,7 @@ func (c *Center) finish(k *call, end lifecycle.Close) {
 		CallID: k.ID, Node: k.Node, Caller: k.Caller, CallerName: k.CallerName, Called: k.Called,
 		Queue: k.Queue, Agent: k.Agent, Entered: k.Entered, Answered: sb.SomeTime(k.Answered),
 		Bridged: sb.SomeTime(k.Bridged), Ended: c.clock.Now(), Outcome: outcome,
-		HangupCause: end.HangupCause, HangupBy: end.HangupBy, IVRPath: ivrPath(k),
+		HangupCause: end.HangupCause, HangupBy: end.HangupBy, IVRPath: path,
 	}
 	if row.IVRPath == nil {
 		row.IVRPath = k.adoptedPath

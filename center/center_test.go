@@ -6,7 +6,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/outbound"
 	"github.com/switchboard/switchboard/routing"
 )
@@ -369,14 +368,11 @@ func TestEndpointEventBeatsOlderSnapshot(t *testing.T) {
 func TestOrphanCampaignCallAfterAMDIsReported(t *testing.T) {
 	for _, tc := range []struct {
 		status string
-		want   campaign.Outcome
-	}{{"HUMAN", campaign.OutcomeAbandoned}, {"MACHINE", campaign.OutcomeMachine}} {
+		want   sb.DialOutcome
+	}{{"HUMAN", sb.DialAbandoned}, {"MACHINE", sb.DialMachine}} {
 		t.Run(tc.status, func(t *testing.T) {
-			r := newRig(t, "1001")
 			got := make(chan outbound.Event, 4)
-			set := make(chan struct{})
-			r.c.post(func() { r.c.obReport = func(e outbound.Event) { got <- e }; close(set) })
-			<-set
+			r := newRigWith(t, func(o *Options) { o.Campaigns.Report = func(e outbound.Event) { got <- e } }, "1001")
 			r.send(sb.ChannelEntered{EventHeader: hdr("StasisStart"),
 				Channel: sb.ChannelInfo{ID: "ob-42", State: sb.ChannelUp}, Args: []string{"amd", tc.status, "x"}})
 			r.pbx.expect(t, "hangup ob-42")

@@ -58,7 +58,7 @@ type keypad struct {
 	groups map[string][]string
 }
 
-func (kp *keypad) observe(n center.IVRNote) {
+func (kp *keypad) observe(n ivr.Note) {
 	if !n.WantsKeys {
 		return
 	}

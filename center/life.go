@@ -31,10 +31,7 @@ func (c *Center) life(k *call, e lifecycle.Event) {
 		case lifecycle.Connected:
 			c.talking(k)
 		case lifecycle.StartRecordings:
-			if len(k.recordings) == 0 {
-				c.log.Info("recording an adopted call that had none", "call_id", k.ID)
-				c.startRecordings(k)
-			}
+			c.rec.RecordAdopted(k.ID)
 		case lifecycle.TransferAnswered:
 			c.transferAnswered(k)
 		case lifecycle.TransferFailed:

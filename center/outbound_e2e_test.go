@@ -30,8 +30,8 @@ type leadKind struct {
 	party sim.Party
 	dnc   bool
 	// want is the lead's final state, and its last outcome.
-	want    campaign.LeadState
-	outcome campaign.Outcome
+	want    sb.LeadState
+	outcome sb.DialOutcome
 }
 
 // TestCampaign200Leads: a progressive campaign of 200 leads with every
@@ -43,26 +43,26 @@ type leadKind struct {
 func TestCampaign200Leads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{
-			{name: "talk", n: 80, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
-			{name: "busy", n: 30, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
-			{name: "noanswer", n: 25, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
-			{name: "machine", n: 25, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute}, want: campaign.LeadFailed, outcome: campaign.OutcomeMachine},
-			{name: "unreachable", n: 15, party: sim.Party{Unreachable: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeFailed},
+			{name: "talk", n: 80, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, want: sb.LeadDone, outcome: sb.DialAnswered},
+			{name: "busy", n: 30, party: sim.Party{Busy: true}, want: sb.LeadFailed, outcome: sb.DialBusy},
+			{name: "noanswer", n: 25, party: sim.Party{NoAnswer: true}, want: sb.LeadFailed, outcome: sb.DialNoAnswer},
+			{name: "machine", n: 25, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute}, want: sb.LeadFailed, outcome: sb.DialMachine},
+			{name: "unreachable", n: 15, party: sim.Party{Unreachable: true}, want: sb.LeadFailed, outcome: sb.DialFailed},
 			// Hangs up while AMD listens: no one was reached (no answer).
-			{name: "hangs-up", n: 15, party: sim.Party{Rings: 1, Patience: time.Second}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
+			{name: "hangs-up", n: 15, party: sim.Party{Rings: 1, Patience: time.Second}, want: sb.LeadFailed, outcome: sb.DialNoAnswer},
 			// On the do-not-call list: held back, never dialed (still new,
 			// dialed only if the number leaves the list).
-			{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: campaign.LeadNew},
+			{name: "dnc", n: 10, party: sim.Party{Rings: 1, Talk: 20 * time.Second}, dnc: true, want: sb.LeadNew},
 		}
 		// The connect window is the real 2 seconds: in virtual time an
 		// offer's round trips take no time however loaded the machine, and a
 		// progressive campaign dials only for a free agent, so no call may be
 		// abandoned.
-		a, db, runner, leads, _ := startCampaignCfg(t, kinds, 5, sim.Party{}, func(camp *campaign.Campaign) {
+		a, db, runner, leads, _ := startCampaignCfg(t, kinds, 5, sim.Party{}, func(camp *sb.Campaign) {
 			camp.MaxAttempts = 2
 			// Machines hear a message after their greeting, then are hung up.
 			camp.MachineMessage = "sound:vm-goodbye"
-			for _, o := range []campaign.Outcome{campaign.OutcomeBusy, campaign.OutcomeNoAnswer, campaign.OutcomeMachine, campaign.OutcomeFailed} {
+			for _, o := range []sb.DialOutcome{sb.DialBusy, sb.DialNoAnswer, sb.DialMachine, sb.DialFailed} {
 				camp.RetryDelays[o] = 30 * time.Second
 			}
 		}, nil)
@@ -76,8 +76,8 @@ func TestCampaign200Leads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return counts[campaign.LeadNew] == kinds[6].n && counts[campaign.LeadDialing] == 0 &&
-				counts[campaign.LeadDone]+counts[campaign.LeadFailed] == 200-kinds[6].n
+			return counts[sb.LeadNew] == kinds[6].n && counts[sb.LeadDialing] == 0 &&
+				counts[sb.LeadDone]+counts[sb.LeadFailed] == 200-kinds[6].n
 		})
 		for _, l := range leads {
 			got, err := db.Lead(ctx, "e2e", l.number)
@@ -193,7 +193,7 @@ func TestCampaignCallRingingAcrossRestart(t *testing.T) {
 		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
 		atts, _ := db.Attempts(ctx, got.ID)
-		if atts[0].Outcome != campaign.OutcomeNoAnswer || got.State == campaign.LeadDialing {
+		if atts[0].Outcome != sb.DialNoAnswer || got.State == sb.LeadDialing {
 			t.Errorf("lead %s attempt %+v, want closed no answer", got.State, atts[0])
 		}
 		b.noChannelsLeft(t)
@@ -234,7 +234,7 @@ func TestCampaignCallInAMDAcrossRestart(t *testing.T) {
 		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
 		atts, _ := db.Attempts(ctx, got.ID)
-		if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered || got.State != campaign.LeadDone {
+		if len(atts) != 1 || atts[0].Outcome != sb.DialAnswered || got.State != sb.LeadDone {
 			t.Errorf("lead %s attempts %+v, want one attempt, answered, lead done", got.State, atts)
 		}
 		b.noChannelsLeft(t)
@@ -282,7 +282,7 @@ func checkAbandonedWithRow(t *testing.T, db *storage.DB, lead, channel string) {
 	})
 	got, _ := db.Lead(ctx, "e2e", lead)
 	atts, _ := db.Attempts(ctx, got.ID)
-	if atts[0].Outcome != campaign.OutcomeAbandoned || got.AbandonedAt.IsZero() || got.State == campaign.LeadDialing {
+	if atts[0].Outcome != sb.DialAbandoned || got.AbandonedAt.IsZero() || got.State == sb.LeadDialing {
 		t.Errorf("lead %+v attempt %+v, want abandoned and the lead quarantined", got, atts[0])
 	}
 }
@@ -295,7 +295,7 @@ func checkAbandonedWithRow(t *testing.T, db *storage.DB, lead, channel string) {
 func TestCampaignCallAnsweredWhileDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
-		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+		a, db, _, leads, stopRunner := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *sb.Campaign) { c.RingTime = time.Hour }, nil)
 		id := a.campaignCall(t, "ringing", func(ch sim.ChannelInfo) bool { return ch.State == "Ringing" })
 		stopRunner()
 		a.stop()
@@ -358,7 +358,7 @@ func TestCampaignCallBackFromAMDWhileDown(t *testing.T) {
 func TestCampaignCallAnsweredWhileLinkDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "late", n: 1, party: sim.Party{NoAnswer: true}}}
-		a, db, _, leads, _ := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) { c.RingTime = time.Hour }, nil)
+		a, db, _, leads, _ := startCampaignCfg(t, kinds, 1, sim.Party{}, func(c *sb.Campaign) { c.RingTime = time.Hour }, nil)
 		id := a.campaignCall(t, "ringing", func(ch sim.ChannelInfo) bool { return ch.State == "Ringing" })
 		a.sim.SetPassword("changed")
 		a.sim.DropWebSockets()
@@ -383,11 +383,11 @@ const localTrunk = "Local/${number}@from-campaign"
 func TestCampaignBusyThroughLocalTrunk(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{
-			{name: "busy", n: 3, party: sim.Party{Busy: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeBusy},
-			{name: "noanswer", n: 2, party: sim.Party{NoAnswer: true}, want: campaign.LeadFailed, outcome: campaign.OutcomeNoAnswer},
-			{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 5 * time.Second}, want: campaign.LeadDone, outcome: campaign.OutcomeAnswered},
+			{name: "busy", n: 3, party: sim.Party{Busy: true}, want: sb.LeadFailed, outcome: sb.DialBusy},
+			{name: "noanswer", n: 2, party: sim.Party{NoAnswer: true}, want: sb.LeadFailed, outcome: sb.DialNoAnswer},
+			{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 5 * time.Second}, want: sb.LeadDone, outcome: sb.DialAnswered},
 		}
-		a, db, _, leads := startCampaign(t, kinds, 2, sim.Party{}, func(camp *campaign.Campaign) {
+		a, db, _, leads := startCampaign(t, kinds, 2, sim.Party{}, func(camp *sb.Campaign) {
 			camp.Trunk = localTrunk
 			camp.MaxAttempts = 1
 		})
@@ -397,7 +397,7 @@ func TestCampaignBusyThroughLocalTrunk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return counts[campaign.LeadDone]+counts[campaign.LeadFailed] == len(leads)
+			return counts[sb.LeadDone]+counts[sb.LeadFailed] == len(leads)
 		})
 		for _, l := range leads {
 			got, err := db.Lead(ctx, "e2e", l.number)
@@ -421,7 +421,7 @@ type leadInfo struct {
 // with party agent, in queue "outbound") and the campaign runner, creates
 // campaign e2e (progressive unless mod changes it; any time, any day) with
 // the leads of kinds and starts it.
-func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
+func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*sb.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo) {
 	t.Helper()
 	a, db, runner, leads, _ := startCampaignStop(t, kinds, agents, agent, mod, setup...)
 	return a, db, runner, leads
@@ -429,14 +429,14 @@ func startCampaign(t *testing.T, kinds []leadKind, agents int, agent sim.Party, 
 
 // startCampaignStop is startCampaign that also returns what stops the
 // runner (and waits for it).
-func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+func startCampaignStop(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*sb.Campaign), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	return startCampaignCfg(t, kinds, agents, agent, mod, nil, setup...)
 }
 
 // startCampaignCfg is startCampaignStop with the center's configuration
 // and the simulator changed by cmod (may be nil) before they start.
-func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*campaign.Campaign), cmod func(*center.Config, *sim.Server), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
+func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Party, mod func(*sb.Campaign), cmod func(*center.Config, *sim.Server), setup ...func(*center.Options, *storage.DB)) (*acdE2E, *storage.DB, *outbound.Runner, []leadInfo, func()) {
 	t.Helper()
 	var phones []acdPhone
 	for i := range agents {
@@ -490,7 +490,7 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	now := sims.Clock().Now()
 	camp := campaign.Default("e2e")
 	camp.Queue = "outbound"
-	camp.Window = campaign.Window{Start: 0, End: 24 * 60}
+	camp.Window = sb.CallingWindow{Start: 0, End: 24 * 60}
 	camp.Schedule.Days = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
 	camp.RingTime = 15 * time.Second
 	camp.AbandonMessage = "sound:vm-goodbye"
@@ -501,9 +501,9 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	if err := db.CreateCampaign(ctx, camp, now); err != nil {
 		t.Fatal(err)
 	}
-	var batch []campaign.Lead
+	var batch []sb.Lead
 	for _, l := range leads {
-		batch = append(batch, campaign.Lead{Campaign: "e2e", Number: l.number, Region: "US", TimeZone: "America/New_York"})
+		batch = append(batch, sb.Lead{Campaign: "e2e", Number: l.number, Region: "US", TimeZone: "America/New_York"})
 		if l.kind.dnc {
 			if _, err := db.AddDNC(ctx, l.number, "test", now); err != nil {
 				t.Fatal(err)
@@ -516,7 +516,7 @@ func startCampaignCfg(t *testing.T, kinds []leadKind, agents int, agent sim.Part
 	for _, p := range phones {
 		a.waitState(t, sb.AgentID(p.res), routing.StateAvailable)
 	}
-	if err := db.SetCampaignState(ctx, "e2e", campaign.StateRunning, now); err != nil {
+	if err := db.SetCampaignState(ctx, "e2e", sb.CampaignRunning, now); err != nil {
 		t.Fatal(err)
 	}
 	return a, db, runner, leads, runRunner(t, runner)
@@ -546,8 +546,8 @@ func runRunner(t *testing.T, runner *outbound.Runner) func() {
 func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "talk", n: 3, party: sim.Party{Rings: 1, Talk: 30 * time.Second}}}
-		a, db, _, leads := startCampaign(t, kinds, 1, sim.Party{}, func(c *campaign.Campaign) {
-			c.Mode, c.Ratio, c.AMD = campaign.ModePower, 3, false
+		a, db, _, leads := startCampaign(t, kinds, 1, sim.Party{}, func(c *sb.Campaign) {
+			c.Mode, c.Ratio, c.AMD = sb.PowerDialing, 3, false
 		})
 		ctx := context.Background()
 		var answered, abandoned int
@@ -556,24 +556,24 @@ func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return counts[campaign.LeadDone]+counts[campaign.LeadRetry] == 3
+			return counts[sb.LeadDone]+counts[sb.LeadRetry] == 3
 		})
 		for _, l := range leads {
 			got, _ := db.Lead(ctx, "e2e", l.number)
 			atts, _ := db.Attempts(ctx, got.ID)
 			row := a.cdr.wait(t, atts[0].ChannelID)
 			switch got.LastOutcome {
-			case campaign.OutcomeAnswered:
+			case sb.DialAnswered:
 				answered++
 				if row.Outcome != sb.OutcomeCompleted {
 					t.Errorf("answered lead %s: call log %+v", l.number, row)
 				}
-			case campaign.OutcomeAbandoned:
+			case sb.DialAbandoned:
 				abandoned++
 				if row.Outcome != sb.OutcomeAbandoned || row.Agent != "" || row.HangupBy != "system" {
 					t.Errorf("abandoned lead %s: call log %+v", l.number, row)
 				}
-				if got.State != campaign.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
+				if got.State != sb.LeadRetry || got.NextAt.Sub(got.AbandonedAt) < campaign.AbandonQuarantine {
 					t.Errorf("abandoned lead %s: state %s, next %v after abandon at %v: want 72 h quiet", l.number, got.State, got.NextAt, got.AbandonedAt)
 				}
 				// In virtual time the abandon is exact: the connect window
@@ -599,8 +599,8 @@ func TestCampaignAbandonsAfterTwoSeconds(t *testing.T) {
 func TestCampaignPreviewDial(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		kinds := []leadKind{{name: "talk", n: 2, party: sim.Party{Rings: 1, Talk: 10 * time.Second}}}
-		a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) {
-			c.Mode = campaign.ModePreview
+		a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *sb.Campaign) {
+			c.Mode = sb.PreviewDialing
 		}, func(o *center.Options, db *storage.DB) {
 			// The campaign's own policy records its calls; inbound ones are not.
 			// (No recordings folder here: the file is not fetched.)
@@ -618,7 +618,7 @@ func TestCampaignPreviewDial(t *testing.T) {
 			lead, err = runner.Preview(ctx, "e2e", "2000")
 			return err == nil
 		})
-		if counts, _ := db.LeadCounts(ctx, "e2e"); counts[campaign.LeadNew] != 1 {
+		if counts, _ := db.LeadCounts(ctx, "e2e"); counts[sb.LeadNew] != 1 {
 			t.Fatalf("lead counts %v: the preview campaign dialed on its own", counts)
 		}
 		if err := runner.PreviewDial(ctx, "e2e", lead.Attempt, "2000"); err != nil {
@@ -630,7 +630,7 @@ func TestCampaignPreviewDial(t *testing.T) {
 		}
 		waitUntil(t, "lead done", func() bool {
 			got, _ := db.Lead(ctx, "e2e", lead.Number)
-			return got.State == campaign.LeadDone
+			return got.State == sb.LeadDone
 		})
 		a.waitState(t, "2000", routing.StateAvailable)
 		waitUntil(t, "the campaign's call recorded", func() bool {
@@ -667,11 +667,11 @@ func TestCampaignCallSurvivesRestart(t *testing.T) {
 		ctx := context.Background()
 		waitUntil(t, "lead done", func() bool {
 			got, _ := db.Lead(ctx, "e2e", leads[0].number)
-			return got.State == campaign.LeadDone
+			return got.State == sb.LeadDone
 		})
 		got, _ := db.Lead(ctx, "e2e", leads[0].number)
 		atts, _ := db.Attempts(ctx, got.ID)
-		if len(atts) != 1 || atts[0].Outcome != campaign.OutcomeAnswered {
+		if len(atts) != 1 || atts[0].Outcome != sb.DialAnswered {
 			t.Fatalf("attempts = %+v, want one, answered", atts)
 		}
 		if row := b.cdr.wait(t, atts[0].ChannelID); row.Outcome != sb.OutcomeCompleted || row.Called != "campaign:e2e" ||

@@ -226,22 +226,22 @@ var callPaths = []callPath{
 	{name: "preview", run: pathPreview},
 	{name: "campaign-human", run: func(t *testing.T, engine string) []*e2e {
 		return pathCampaign(t, engine, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 5 * time.Second},
-			want: campaign.LeadDone, outcome: campaign.OutcomeAnswered}, sim.Party{}, 1, sb.OutcomeCompleted)
+			want: sb.LeadDone, outcome: sb.DialAnswered}, sim.Party{}, 1, sb.OutcomeCompleted)
 	}},
 	{name: "campaign-machine", run: func(t *testing.T, engine string) []*e2e {
 		return pathCampaign(t, engine, leadKind{name: "machine", n: 1, party: sim.Party{Rings: 1, Machine: true, Talk: time.Minute},
-			want: campaign.LeadFailed, outcome: campaign.OutcomeMachine}, sim.Party{}, 1, "")
+			want: sb.LeadFailed, outcome: sb.DialMachine}, sim.Party{}, 1, "")
 	}},
 	{name: "campaign-busy", run: func(t *testing.T, engine string) []*e2e {
 		return pathCampaign(t, engine, leadKind{name: "busy", n: 1, party: sim.Party{Busy: true},
-			want: campaign.LeadFailed, outcome: campaign.OutcomeBusy}, sim.Party{}, 1, "")
+			want: sb.LeadFailed, outcome: sb.DialBusy}, sim.Party{}, 1, "")
 	}},
 	{name: "campaign-abandon", run: func(t *testing.T, engine string) []*e2e {
 		// The agent does not answer: the person who answered hears the
 		// abandon message once the connect window is over, and the lead
 		// waits out the abandon quarantine (an attempt is left).
 		return pathCampaign(t, engine, leadKind{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 30 * time.Second},
-			want: campaign.LeadRetry, outcome: campaign.OutcomeAbandoned}, sim.Party{NoAnswer: true}, 2, sb.OutcomeAbandoned)
+			want: sb.LeadRetry, outcome: sb.DialAbandoned}, sim.Party{NoAnswer: true}, 2, sb.OutcomeAbandoned)
 	}},
 	{name: "supervisor-listen-whisper-barge", run: pathSupervise},
 	{name: "recording", run: pathRecording},
@@ -304,7 +304,7 @@ func pathCallback(t *testing.T, engine string) []*e2e {
 // and the call's row (rowOutcome; "" when no person was reached, so no
 // call was logged).
 func pathCampaign(t *testing.T, engine string, k leadKind, agent sim.Party, attempts int, rowOutcome sb.Outcome) []*e2e {
-	a, db, _, leads := startCampaign(t, []leadKind{k}, 1, agent, func(c *campaign.Campaign) {
+	a, db, _, leads := startCampaign(t, []leadKind{k}, 1, agent, func(c *sb.Campaign) {
 		c.MaxAttempts = attempts
 		c.MachineMessage = "sound:vm-goodbye"
 	}, campaignEngine(t, engine))
@@ -316,7 +316,7 @@ func pathCampaign(t *testing.T, engine string, k leadKind, agent sim.Party, atte
 			t.Fatal(err)
 		}
 		atts, err = db.Attempts(ctx, got.ID)
-		return err == nil && len(atts) == 1 && atts[0].State == storage.AttemptDone && got.State != campaign.LeadDialing
+		return err == nil && len(atts) == 1 && atts[0].State == storage.AttemptDone && got.State != sb.LeadDialing
 	})
 	got, _ := db.Lead(ctx, "e2e", leads[0].number)
 	if got.State != k.want || got.LastOutcome != k.outcome || atts[0].Outcome != k.outcome {
@@ -356,7 +356,7 @@ func pathCampaign(t *testing.T, engine string, k leadKind, agent sim.Party, atte
 // agent's phone rings first, then the customer's.
 func pathPreview(t *testing.T, engine string) []*e2e {
 	kinds := []leadKind{{name: "talk", n: 1, party: sim.Party{Rings: 1, Talk: 5 * time.Second}}}
-	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *campaign.Campaign) { c.Mode = campaign.ModePreview },
+	a, db, runner, _ := startCampaign(t, kinds, 1, sim.Party{Rings: 1}, func(c *sb.Campaign) { c.Mode = sb.PreviewDialing },
 		campaignEngine(t, engine))
 	ctx := context.Background()
 	var lead outbound.PreviewLead
@@ -374,7 +374,7 @@ func pathPreview(t *testing.T, engine string) []*e2e {
 	}
 	waitUntil(t, "lead done", func() bool {
 		got, _ := db.Lead(ctx, "e2e", lead.Number)
-		return got.State == campaign.LeadDone
+		return got.State == sb.LeadDone
 	})
 	return []*e2e{a.e2e}
 }

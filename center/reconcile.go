@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/agentfirst"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
 	"github.com/switchboard/switchboard/lifecycle"
 	"github.com/switchboard/switchboard/outbound"
@@ -29,18 +27,11 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 	// listing shows each one unless it ended.
 	// Only after a reconnect: at the first link-up of a run no event was
 	// lost, and an end since the listing is on its way in the stream.
-	placed := map[sb.ChannelID]*obCall{}
-	for id, ob := range c.ob {
-		if e.Reconnect && ob.m.Listed() {
-			placed[id] = ob
-		}
+	var placed map[sb.ChannelID]*obcall.Line
+	if e.Reconnect {
+		placed = c.obd.Placed()
 	}
-	var recs []string
-	for name, lr := range c.recordings {
-		if lr.Known() {
-			recs = append(recs, name)
-		}
-	}
+	recs := c.rec.Known()
 	c.cmdWG.Add(1)
 	go func() {
 		defer c.cmdWG.Done()
@@ -61,7 +52,7 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 			if bridges, err = c.pbx.Bridges(ctx); err == nil {
 				l := reconcile.Listing{Channels: chans, Bridges: bridges}
 				cards := c.readCards(ctx, reconcile.CardsToRead(l, known))
-				probe := c.probeRecordings(ctx, recs, nil)
+				probe := c.rec.Probe(ctx, recs)
 				if !e.Reconnect {
 					// The first link-up of this run: rows a crash left open
 					// whose call the PBX no longer has ended while down.
@@ -76,14 +67,12 @@ func (c *Center) onLinkUp(e sb.LinkUp) {
 						}
 					}
 					c.reconcile(snap, l, cards, placed)
-					c.recoverRecordings(probe)
+					c.rec.Recover(probe)
 					c.doneReconciling()
-					if !c.acd.restored {
-						// Stored callback requests go back in their
-						// queues once the PBX is there to place them.
-						c.acd.restored = true
-						c.restoreCallbacks()
-					}
+					// Stored callback requests go back in their queues
+					// once the PBX is there to place them (the first
+					// link-up).
+					c.first.Restore()
 					if c.reconciled != nil {
 						c.reconciled()
 					}
@@ -101,8 +90,8 @@ func (c *Center) doneReconciling() {
 	if c.reconciling == 0 {
 		clear(c.goneAt)
 		clear(c.goneCause)
-		clear(c.obGoneEarly)
-		c.forgetEnded()
+		c.obd.ListingDone()
+		c.rec.ForgetEnded()
 	}
 }
 
@@ -111,7 +100,7 @@ func (c *Center) doneReconciling() {
 // plan out. What changed after snap (calls that entered, agent legs
 // originated, legs that ended) is already known from events and left
 // alone.
-func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.ChannelID]reconcile.Card, placed map[sb.ChannelID]*obCall) {
+func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.ChannelID]reconcile.Card, placed map[sb.ChannelID]*obcall.Line) {
 	in := reconcile.Input{Listing: l, Cards: cards, Agents: c.cfg.Agents, Attempt: outbound.AttemptOf,
 		Known:     make(map[sb.ChannelID]bool, len(c.byChannel)+len(c.aux)),
 		Campaigns: map[sb.ChannelID]reconcile.Campaign{},
@@ -128,18 +117,7 @@ func (c *Center) reconcile(snap uint64, l reconcile.Listing, cards map[sb.Channe
 	for ch := range c.aux {
 		in.Known[ch] = true
 	}
-	for ch := range c.obGoneEarly {
-		in.Campaigns[ch] = reconcile.CampaignGoneEarly
-	}
-	for ch := range c.obRinging {
-		in.Campaigns[ch] = reconcile.CampaignRinging
-	}
-	for ch := range c.ob {
-		in.Campaigns[ch] = reconcile.CampaignFollowed
-	}
-	for ch := range c.obPending {
-		in.Campaigns[ch] = reconcile.CampaignAdopting
-	}
+	c.obd.Campaigns(in.Campaigns)
 	for id := range placed {
 		in.Placed = append(in.Placed, id)
 	}
@@ -156,10 +134,9 @@ func (c *Center) reconcileView(k *call, snap uint64) reconcile.Call {
 	v := reconcile.Call{ID: k.ID, Fresh: k.seq > snap, AgentLeg: k.agentCh, AgentLegFresh: k.offerSeq > snap,
 		AgentUp: k.life.AgentUp(), AgentGone: k.life.AgentGone(), CallerGone: k.life.CallerGone(), Over: k.life.Over(),
 		Greeting: k.State == sb.CallPrompting && !k.life.Greeted()}
-	if k.first != nil && k.first.m.Pending() {
+	if pending, placed, at := c.first.Placing(k.ID); pending {
 		v.AgentFirst = true
-		_, cust := k.first.m.Legs()
-		v.CustomerPlaced = cust != agentfirst.LegNone && k.first.custSeq <= snap
+		v.CustomerPlaced = placed && at <= snap
 	}
 	return v
 }
@@ -167,7 +144,7 @@ func (c *Center) reconcileView(k *call, snap uint64) reconcile.Call {
 // carryOut executes one command of a reconcile plan. One for a call that
 // is over by now is moot; a campaign call lost is applied only while this
 // run still follows it placed.
-func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.ChannelID]*obCall) {
+func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.ChannelID]*obcall.Line) {
 	callOf := func(id sb.CallID) *call {
 		if k := c.calls[id]; k != nil && !k.life.Over() {
 			return k
@@ -181,7 +158,7 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 		}
 	case reconcile.LegGone:
 		if k := callOf(m.Call); k != nil && m.First {
-			c.firstGone(k, m.Channel, 0)
+			c.first.Gone(k.ID, m.Channel, 0)
 		} else if k != nil {
 			c.channelGone(k, m.Channel)
 		}
@@ -194,13 +171,13 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 			c.greetingOver(k)
 		}
 	case reconcile.CampaignLost:
-		if ob := placed[m.Channel]; ob != nil && c.ob[m.Channel] == ob && ob.m.Listed() && c.goneAt[m.Channel] <= snap {
-			c.obApply(ob, obcall.Lost{})
+		if l := placed[m.Channel]; l != nil && c.goneAt[m.Channel] <= snap {
+			c.obd.Lost(l)
 		}
 	case reconcile.FollowRinging:
-		c.obRinging[m.Channel] = &obPend{}
+		c.obd.FollowRinging(m.Channel)
 	case reconcile.EndedUnheard:
-		c.obEndedUnheard(m.Channel, campaign.OutcomeOfCause(m.Cause))
+		c.obd.EndedUnheard(m.Channel, m.Cause)
 	case reconcile.HangUpOrphan:
 		c.hangupOrphan(m.Channel)
 	case reconcile.Adopt:
@@ -218,7 +195,7 @@ func (c *Center) carryOut(cmd reconcile.Command, snap uint64, placed map[sb.Chan
 		c.after(reconcile.Grace, func() {
 			if _, ok := c.pendingAdopt[pid]; ok {
 				delete(c.pendingAdopt, pid)
-				if !c.aux[pid] && c.byChannel[pid] == nil && c.obPending[pid] == nil && c.ob[pid] == nil {
+				if !c.aux[pid] && c.byChannel[pid] == nil && !c.obd.Follows(pid) {
 					c.adopt(a)
 				}
 			}
@@ -268,10 +245,8 @@ func (c *Center) adopt(a reconcile.Adopt) *call {
 			// come before the first run stored it, and another crash
 			// before this call ends must not take the conversation for
 			// an abandoned call.
-			ob := c.newOB(outbound.Dial{Attempt: a.Attempt, Channel: ch.ID})
-			ob.k, k.ob = k, ob
-			c.ob[ch.ID] = ob
-			c.obApply(ob, obcall.AdoptedTalking{Agent: k.Agent})
+			k.ob = c.obd.Adopt(ch.ID, a.Attempt)
+			c.obd.Apply(k.ob, obcall.AdoptedTalking{Agent: k.Agent})
 		}
 		return k
 	}
@@ -280,10 +255,8 @@ func (c *Center) adopt(a reconcile.Adopt) *call {
 		// A campaign call not yet with an agent when Switchboard
 		// stopped: its connect window is long gone. It is hung up and
 		// its attempt closed as abandoned.
-		ob := c.newOB(outbound.Dial{Attempt: a.Attempt, Channel: ch.ID})
-		ob.k, k.ob = k, ob
-		c.ob[ch.ID] = ob
-		c.obApply(ob, obcall.AdoptedWaiting{})
+		k.ob = c.obd.Adopt(ch.ID, a.Attempt)
+		c.obd.Apply(k.ob, obcall.AdoptedWaiting{})
 		c.life(k, lifecycle.Decide{Outcome: sb.OutcomeAbandoned, By: lifecycle.BySystem})
 		if !a.Gone {
 			c.life(k, lifecycle.HangUpCaller{})

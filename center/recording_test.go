@@ -19,8 +19,8 @@ type memRecordings struct {
 }
 
 var (
-	_ RecordingRepo       = (*memRecordings)(nil)
-	_ openRecordingLister = (*memRecordings)(nil)
+	_ RecordingRepo        = (*memRecordings)(nil)
+	_ recording.OpenLister = (*memRecordings)(nil)
 )
 
 func (m *memRecordings) InsertRecording(_ context.Context, r *recording.Recording) error {

@@ -516,7 +516,7 @@ const CampaignName = "demo-outbound"
 // with what the person at each number does, and the campaign's call-log
 // rows and attempts from before this run (a database that had it already).
 type demoCampaign struct {
-	c              campaign.Campaign
+	c              sb.Campaign
 	leads          []Lead
 	cdrBefore      []sb.CDR
 	attemptsBefore map[int64]bool
@@ -533,12 +533,12 @@ type Lead struct {
 // hour), AMD on, 20 s ring time, worked by demoCampaignQueue's agents.
 func newDemoCampaign(cfg *config.Config) *demoCampaign {
 	c := campaign.Default(CampaignName)
-	c.Mode = campaign.Mode(cfg.Demo.CampaignMode)
-	if c.Mode == campaign.ModePower {
+	c.Mode = sb.CampaignMode(cfg.Demo.CampaignMode)
+	if c.Mode == sb.PowerDialing {
 		c.Ratio = 1.5 // at the default 1 power dials as progressive does
 	}
 	c.Queue = demoCampaignQueue(cfg)
-	c.Window = campaign.Window{Start: 0, End: 24 * 60}
+	c.Window = sb.CallingWindow{Start: 0, End: 24 * 60}
 	c.Schedule.Days = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
 	c.CallerID = `"Switchboard demo" <+15550100>`
 	c.AbandonMessage = "sound:vm-goodbye" // a sound the simulator knows
@@ -651,9 +651,9 @@ func (dc *demoCampaign) prepare(ctx context.Context, db *storage.DB, now time.Ti
 	if err != nil && !existed {
 		return fmt.Errorf("demo campaign: %w", err)
 	}
-	batch := make([]campaign.Lead, len(dc.leads))
+	batch := make([]sb.Lead, len(dc.leads))
 	for i, l := range dc.leads {
-		batch[i] = campaign.Lead{Campaign: name, Number: l.Number, Region: "US", TimeZone: "UTC"}
+		batch[i] = sb.Lead{Campaign: name, Number: l.Number, Region: "US", TimeZone: "UTC"}
 	}
 	if _, err := db.UpsertLeads(ctx, batch, now); err != nil {
 		return fmt.Errorf("demo campaign leads: %w", err)
@@ -669,7 +669,7 @@ func (dc *demoCampaign) prepare(ctx context.Context, db *storage.DB, now time.Ti
 			dc.attemptsBefore[a.ID] = true
 		}
 	}
-	if err := db.SetCampaignState(ctx, name, campaign.StatePaused, now); err != nil {
+	if err := db.SetCampaignState(ctx, name, sb.CampaignPaused, now); err != nil {
 		return fmt.Errorf("demo campaign: %w", err)
 	}
 	return nil
@@ -677,7 +677,7 @@ func (dc *demoCampaign) prepare(ctx context.Context, db *storage.DB, now time.Ti
 
 // start sets the campaign running.
 func (dc *demoCampaign) start(ctx context.Context, db *storage.DB, now time.Time, log *slog.Logger) error {
-	if err := db.SetCampaignState(ctx, dc.c.Name, campaign.StateRunning, now); err != nil {
+	if err := db.SetCampaignState(ctx, dc.c.Name, sb.CampaignRunning, now); err != nil {
 		return fmt.Errorf("demo campaign: start: %w", err)
 	}
 	log.Info("demo: outbound campaign running", "campaign", dc.c.Name, "mode", dc.c.Mode, "queue", dc.c.Queue, "leads", len(dc.leads))
@@ -691,13 +691,13 @@ func (dc *demoCampaign) start(ctx context.Context, db *storage.DB, now time.Time
 func (dc *demoCampaign) pause(ctx context.Context, ctl *app.App, now time.Time, log *slog.Logger, wait func(context.Context, func() bool) error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := ctl.DB.SetCampaignState(wctx, dc.c.Name, campaign.StatePaused, now); err != nil {
+	if err := ctl.DB.SetCampaignState(wctx, dc.c.Name, sb.CampaignPaused, now); err != nil {
 		log.Warn("demo: pausing the campaign failed", "campaign", dc.c.Name, "err", err)
 		return
 	}
 	if err := wait(wctx, func() bool {
 		st, err := ctl.Outbound.Stats(wctx, dc.c.Name)
-		return err == nil && st.State == campaign.StatePaused
+		return err == nil && st.State == sb.CampaignPaused
 	}); err != nil {
 		log.Warn("demo: the campaign runner has not seen the pause", "campaign", dc.c.Name, "err", err)
 	}
@@ -775,7 +775,7 @@ func (dc *demoCampaign) summarize(ctx context.Context, db *storage.DB, st outbou
 	for _, n := range counts {
 		sum.CampaignLeads += n
 	}
-	sum.CampaignLeadsLeft = counts[campaign.LeadNew] + counts[campaign.LeadRetry]
+	sum.CampaignLeadsLeft = counts[sb.LeadNew] + counts[sb.LeadRetry]
 	sum.CampaignDialed, sum.CampaignAnswered = st.Dialed, st.Answered
 	sum.CampaignAbandoned, sum.CampaignMachines = st.Abandoned, st.Machines
 	if st.Answered > 0 {
@@ -786,7 +786,7 @@ func (dc *demoCampaign) summarize(ctx context.Context, db *storage.DB, st outbou
 		return err
 	}
 	for _, a := range atts {
-		if !dc.attemptsBefore[a.ID] && a.Outcome == campaign.OutcomeAnswered {
+		if !dc.attemptsBefore[a.ID] && a.Outcome == sb.DialAnswered {
 			sum.CampaignConnected++ // answered: a person who reached an agent
 		}
 	}

@@ -58,9 +58,9 @@ func (r *Runner) preview(ctx context.Context, name string, agent sb.AgentID) (Pr
 		return PreviewLead{}, err
 	}
 	switch {
-	case c.Mode != campaign.ModePreview:
+	case c.Mode != sb.PreviewDialing:
 		return PreviewLead{}, sb.Errorf(sb.ECONFLICT, "campaign %s dials in %s mode: agents preview leads only in preview mode", name, c.Mode)
-	case c.State != campaign.StateRunning:
+	case c.State != sb.CampaignRunning:
 		return PreviewLead{}, sb.Errorf(sb.ECONFLICT, "campaign %s is %s", name, c.State)
 	}
 	r.campFor(ctx, c, now)
@@ -105,7 +105,7 @@ func (r *Runner) PreviewDial(ctx context.Context, name string, attempt int64, ag
 		}
 		delete(r.previews, attempt)
 		now := r.o.Now()
-		var c campaign.Campaign
+		var c sb.Campaign
 		if c, err = r.o.Store.Campaign(ctx, p.claim.Lead.Campaign); err != nil {
 			r.giveBack(ctx, r.log, attempt, now)
 			return
@@ -152,7 +152,7 @@ func (r *Runner) expirePreviews(ctx context.Context, now time.Time) {
 // do-not-call list (source "agent") and closes the lead as dnc. It works
 // whether or not the runner is running. With by set (an agent's own
 // request) the attempt must be one that agent took (the agent put through
-// to the person, campaign.Attempt.Agent): another's fails with EFORBIDDEN
+// to the person, switchboard.Attempt.Agent): another's fails with EFORBIDDEN
 // and changes nothing.
 func (r *Runner) Disposition(ctx context.Context, name string, attempt int64, disp string, by sb.AgentID) error {
 	a, err := r.o.Store.Attempt(ctx, attempt)
@@ -197,7 +197,7 @@ func (r *Runner) Stats(ctx context.Context, name string) (CampaignStats, error) 
 	if err != nil {
 		return CampaignStats{}, err
 	}
-	s.LeadsLeft = counts[campaign.LeadNew] + counts[campaign.LeadRetry]
+	s.LeadsLeft = counts[sb.LeadNew] + counts[sb.LeadRetry]
 	if rate > 0 && s.LeadsLeft > 0 {
 		s.ETA = float64(s.LeadsLeft) / rate
 	}

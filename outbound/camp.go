@@ -38,7 +38,7 @@ type call struct {
 
 // camp is one campaign's live state, owned by the loop.
 type camp struct {
-	c           campaign.Campaign
+	c           sb.Campaign
 	base        dialer.Pacer // the mode's pacer, kept between decisions
 	stats       *dialer.Stats
 	ledger      *dialer.Ledger
@@ -68,27 +68,27 @@ type sample struct {
 	talking, total int
 }
 
-func newCamp(c campaign.Campaign) *camp {
+func newCamp(c sb.Campaign) *camp {
 	return &camp{c: c, stats: dialer.NewStats(), logged: map[string]bool{}}
 }
 
 // ledgerDaysFor is the rolling window of a campaign's ledger in days.
-func ledgerDaysFor(c campaign.Campaign) int {
+func ledgerDaysFor(c sb.Campaign) int {
 	return max(1, int(math.Ceil(c.AbandonWindow.Hours()/24)))
 }
 
 // update applies new settings: a pacer is made again when the mode, the
 // ratio or the cap changed; the ledger is rebuilt when its window changed.
-func (cp *camp) update(c campaign.Campaign, loc *time.Location) {
+func (cp *camp) update(c sb.Campaign, loc *time.Location) {
 	old := cp.c
 	cp.c = c
 	if cp.base == nil || old.Mode != c.Mode || old.Ratio != c.Ratio || old.AbandonCap != c.AbandonCap {
 		switch c.Mode {
-		case campaign.ModeProgressive:
+		case sb.ProgressiveDialing:
 			cp.base = dialer.Progressive{}
-		case campaign.ModePower:
+		case sb.PowerDialing:
 			cp.base = dialer.Power{Ratio: c.Ratio}
-		case campaign.ModePredictive:
+		case sb.PredictiveDialing:
 			cp.base = dialer.NewPredictive(c.AbandonCap)
 		default: // preview: agents dial
 			cp.base = nil
@@ -108,14 +108,14 @@ func (cp *camp) update(c campaign.Campaign, loc *time.Location) {
 // also holds it to a lower daily cap. A change is logged once.
 func (cp *camp) pacer(w dialer.Windows, log *slog.Logger) dialer.Pacer {
 	why := ""
-	if cp.c.Mode == campaign.ModePower || cp.c.Mode == campaign.ModePredictive {
+	if cp.c.Mode == sb.PowerDialing || cp.c.Mode == sb.PredictiveDialing {
 		// Power dialing is held to the cap once it reaches it. A
 		// predictive campaign goes further: one more abandon must not take
 		// a window over its cap, so until enough people have been answered
 		// (about 1/cap of them), and again after each abandon that leaves
 		// no room, it dials progressively.
 		over := atOrOver
-		if cp.c.Mode == campaign.ModePredictive {
+		if cp.c.Mode == sb.PredictiveDialing {
 			over = nextOver
 		}
 		switch {
@@ -206,7 +206,7 @@ func (cp *camp) logOnce(log *slog.Logger, key string, level slog.Level, msg stri
 
 // maxInFlight caps the lines ringing at once: MaxRatio per agent working
 // the campaign (ready or about to be).
-func maxInFlight(c campaign.Campaign, agents int) int {
+func maxInFlight(c sb.Campaign, agents int) int {
 	if agents == 0 {
 		return 0
 	}
@@ -218,7 +218,7 @@ func maxInFlight(c campaign.Campaign, agents int) int {
 func (r *Runner) pace(ctx context.Context, cp *camp, now time.Time) {
 	c := cp.c
 	cp.pacerName = ""
-	if c.State == campaign.StateStopped {
+	if c.State == sb.CampaignStopped {
 		return
 	}
 	if c.Queue == "" {
@@ -233,7 +233,7 @@ func (r *Runner) pace(ctx context.Context, cp *camp, now time.Time) {
 	}
 	cp.logged["agents"] = false
 	cp.sample(agents, r.o.Tick, now)
-	if c.State != campaign.StateRunning || cp.base == nil || !cp.ledgerReady {
+	if c.State != sb.CampaignRunning || cp.base == nil || !cp.ledgerReady {
 		return // paused, preview (agents dial), or no ledger yet
 	}
 	st := dialer.PacerState{
@@ -292,7 +292,7 @@ func (r *Runner) place(ctx context.Context, cp *camp, cl campaign.Claim, agent s
 	}
 	// Eligible judges the lead as it was before the claim.
 	before := l
-	before.State, before.Attempts = campaign.LeadRetry, l.Attempts-1
+	before.State, before.Attempts = sb.LeadRetry, l.Attempts-1
 	if ok, why := campaign.Eligible(before, cp.c, dnc, now); !ok {
 		if dnc {
 			if _, err := r.o.Store.CloseAttemptDNC(ctx, id, now); err != nil {
@@ -323,7 +323,7 @@ func (r *Runner) place(ctx context.Context, cp *camp, cl campaign.Claim, agent s
 		dctx, cancel := context.WithTimeout(r.dialCtx, dialTimeout)
 		defer cancel()
 		if err := r.o.Placer.Dial(dctx, d); err != nil {
-			r.post(item{ev: Event{Attempt: id, Kind: Ended, Outcome: campaign.OutcomeFailed}, dialErr: err})
+			r.post(item{ev: Event{Attempt: id, Kind: Ended, Outcome: sb.DialFailed}, dialErr: err})
 		}
 	}()
 	return nil
@@ -354,7 +354,7 @@ func (r *Runner) handle(ctx context.Context, it item) {
 			return // the center's reports came first
 		}
 		log.Warn("outbound: originate failed", slog.String("campaign", k.campaign), slog.String("err", it.dialErr.Error()))
-		r.end(ctx, log, k, cp, e.Attempt, campaign.OutcomeFailed, at, false)
+		r.end(ctx, log, k, cp, e.Attempt, sb.DialFailed, at, false)
 		return
 	}
 	switch e.Kind {
@@ -402,9 +402,9 @@ func (r *Runner) handle(ctx context.Context, it item) {
 		}
 	case Ended:
 		o := e.Outcome
-		if !slices.Contains(campaign.Outcomes, o) {
+		if !slices.Contains(sb.DialOutcomes, o) {
 			log.Error("outbound: unknown outcome reported: recorded as failed", slog.String("outcome", string(o)))
-			o = campaign.OutcomeFailed
+			o = sb.DialFailed
 		}
 		if e.Unattended != nil {
 			r.endUnattended(ctx, log, k, cp, e.Attempt, *e.Unattended, at)
@@ -420,9 +420,9 @@ func (r *Runner) handle(ctx context.Context, it item) {
 // answered while no Switchboard was connected: abandoned (or machine) with
 // its call-log row, in one transaction; then the record is cleared.
 func (r *Runner) endUnattended(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, u sb.Unattended, at time.Time) {
-	o := campaign.OutcomeAbandoned
+	o := sb.DialAbandoned
 	if u.Machine {
-		o = campaign.OutcomeMachine
+		o = sb.DialMachine
 	}
 	r.account(k, cp, id, o, at, true)
 	got, err := r.o.Store.CloseUnattended(ctx, id, u, r.o.Node, at)
@@ -441,7 +441,7 @@ func (r *Runner) endUnattended(ctx context.Context, log *slog.Logger, k *call, c
 // end closes an attempt: statistics, ledger, then storage (which schedules
 // the lead). observe is false for an originate the PBX refused: it never
 // rang, so it says nothing about ring times.
-func (r *Runner) end(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, o campaign.Outcome, at time.Time, observe bool) {
+func (r *Runner) end(ctx context.Context, log *slog.Logger, k *call, cp *camp, id int64, o sb.DialOutcome, at time.Time, observe bool) {
 	r.account(k, cp, id, o, at, observe)
 	l, err := r.o.Store.FinishAttempt(ctx, id, o, at)
 	switch {
@@ -456,11 +456,11 @@ func (r *Runner) end(ctx context.Context, log *slog.Logger, k *call, cp *camp, i
 
 // account takes a call's end into the runner's statistics and abandon
 // ledger, and forgets the call.
-func (r *Runner) account(k *call, cp *camp, id int64, o campaign.Outcome, at time.Time, observe bool) {
+func (r *Runner) account(k *call, cp *camp, id int64, o sb.DialOutcome, at time.Time, observe bool) {
 	if k == nil {
 		return
 	}
-	live := o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned
+	live := o == sb.DialAnswered || o == sb.DialAbandoned
 	delete(r.calls, id)
 	live = live || k.answered
 	if cp == nil {
@@ -474,17 +474,17 @@ func (r *Runner) account(k *call, cp *camp, id int64, o campaign.Outcome, at tim
 			cp.stats.ObserveAttempt(at.Sub(k.dialed), false)
 		}
 	}
-	if (o == campaign.OutcomeAnswered || o == campaign.OutcomeAbandoned) && !k.fated {
-		cp.ledger.Record(at, o == campaign.OutcomeAbandoned)
+	if (o == sb.DialAnswered || o == sb.DialAbandoned) && !k.fated {
+		cp.ledger.Record(at, o == sb.DialAbandoned)
 		k.fated = true
 	}
 	if k.connected && !k.adopted {
 		cp.stats.ObserveTalk(at.Sub(k.connectAt))
 	}
 	switch o {
-	case campaign.OutcomeAbandoned:
+	case sb.DialAbandoned:
 		cp.totals.abandoned++
-	case campaign.OutcomeMachine:
+	case sb.DialMachine:
 		cp.totals.machines++
 	}
 	cp.ended = append(cp.ended, completion{at: at, live: live})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/dialer"
 )
@@ -14,7 +15,7 @@ import (
 // window's) rate over its cap; power dialing is held only once at the cap.
 func TestPredictiveLeavesRoomUnderTheCap(t *testing.T) {
 	c := campaign.Default("p")
-	c.Mode = campaign.ModePredictive
+	c.Mode = sb.PredictiveDialing
 	c.AbandonMessage = "sound:x"
 	cp := newCamp(c)
 	cp.update(c, time.UTC)
@@ -38,7 +39,7 @@ func TestPredictiveLeavesRoomUnderTheCap(t *testing.T) {
 			t.Errorf("predictive, today %d abandoned of %d answered: progressive = %v, want %v", tc.abandoned, tc.live, prog, tc.progressive)
 		}
 	}
-	c.Mode, c.Ratio = campaign.ModePower, 2
+	c.Mode, c.Ratio = sb.PowerDialing, 2
 	cp = newCamp(c)
 	cp.update(c, time.UTC)
 	if _, prog := cp.pacer(day(20, 0), log).(dialer.Progressive); prog {

@@ -39,14 +39,14 @@ import (
 // Dial is one call the runner asks the call center to place.
 type Dial struct {
 	Attempt  int64 // attempt row id
-	Lead     campaign.Lead
+	Lead     sb.Lead
 	Campaign string
 	// Queue is the campaign's queue: its agents take the answered calls.
 	Queue string
 	// Channel is ChannelFor(Attempt): the id the center originates with
 	// (MarkDialing stored it before Dial was called).
 	Channel  sb.ChannelID
-	Endpoint string // campaign.Endpoint(number)
+	Endpoint string // Campaign.Endpoint(number)
 	CallerID string
 	RingTime time.Duration
 	AMD      bool
@@ -125,8 +125,8 @@ type Event struct {
 	Kind    EventKind
 	// At is when it happened; zero means when the runner reads it.
 	At      time.Time
-	Outcome campaign.Outcome // Ended
-	Agent   sb.AgentID       // Connected
+	Outcome sb.DialOutcome // Ended
+	Agent   sb.AgentID     // Connected
 	// Unattended (Ended) is the dialplan's record of a call answered
 	// while no Switchboard was connected (see ReadUnattended): the
 	// attempt closes with its call-log row, and the record is cleared.
@@ -139,31 +139,31 @@ type AgentSource func(ctx context.Context, queue string) ([]dialer.Agent, error)
 
 // Store is the storage the runner uses; *storage.DB implements it.
 type Store interface {
-	Campaigns(ctx context.Context) ([]campaign.Campaign, error)
-	Campaign(ctx context.Context, name string) (campaign.Campaign, error)
-	LeadCounts(ctx context.Context, name string) (map[campaign.LeadState]int, error)
+	Campaigns(ctx context.Context) ([]sb.Campaign, error)
+	Campaign(ctx context.Context, name string) (sb.Campaign, error)
+	LeadCounts(ctx context.Context, name string) (map[sb.LeadState]int, error)
 	ClaimLeads(ctx context.Context, name string, n int, now time.Time) ([]campaign.Claim, error)
 	DNC(ctx context.Context, number string) (campaign.DNCListing, bool, error)
 	MarkDialing(ctx context.Context, attemptID int64, channelID string) error
 	MarkAnswered(ctx context.Context, attemptID int64) error
 	MarkConnected(ctx context.Context, attemptID int64, agent string, at time.Time) error
-	FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error)
-	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
-	Attempt(ctx context.Context, attemptID int64) (campaign.Attempt, error)
-	Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error)
-	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error)
-	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error)
+	FinishAttempt(ctx context.Context, attemptID int64, outcome sb.DialOutcome, at time.Time) (sb.Lead, error)
+	ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (sb.Lead, error)
+	Attempt(ctx context.Context, attemptID int64) (sb.Attempt, error)
+	Lead(ctx context.Context, campaignName, number string) (sb.Lead, error)
+	CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (sb.Lead, error)
+	SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (sb.Lead, error)
 	ReconcileDialing(ctx context.Context, liveChannels []string, unattended map[int64]sb.Unattended, node string, now time.Time) (campaign.Reconciled, error)
-	CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error)
-	OpenAttempts(ctx context.Context) ([]campaign.Attempt, error)
+	CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (sb.DialOutcome, error)
+	OpenAttempts(ctx context.Context) ([]sb.Attempt, error)
 	LiveAnswers(ctx context.Context, name string, since time.Time) ([]campaign.LiveAnswer, error)
 }
 
 // CampaignStats is a campaign's live dialing picture.
 type CampaignStats struct {
-	Campaign string         `json:"campaign"`
-	State    campaign.State `json:"state"`
-	Mode     campaign.Mode  `json:"mode"`
+	Campaign string           `json:"campaign"`
+	State    sb.CampaignState `json:"state"`
+	Mode     sb.CampaignMode  `json:"mode"`
 	// Pacer is the pacing method in use now: progressive while a power or
 	// predictive campaign is at or over its abandon cap; "" when not pacing.
 	Pacer string `json:"pacer,omitempty"`
@@ -211,7 +211,7 @@ type PreviewLead struct {
 	TimeZone string `json:"time_zone"`
 	// Attempts counts the lead's earlier attempts (this one not included).
 	Attempts    int               `json:"attempts"`
-	LastOutcome campaign.Outcome  `json:"last_outcome,omitempty"`
+	LastOutcome sb.DialOutcome    `json:"last_outcome,omitempty"`
 	Data        map[string]string `json:"data,omitempty"`
 	// Expires is when the claim lapses and the lead goes back if the agent
 	// neither dials nor skips it.

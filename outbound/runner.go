@@ -11,7 +11,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/internal/handoff"
 )
 
@@ -306,11 +305,11 @@ func (r *Runner) reconcile(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, a := range open {
-		if a.State == campaign.AttemptClaimed || r.calls[a.ID] != nil {
+		if a.State == sb.AttemptClaimed || r.calls[a.ID] != nil {
 			continue
 		}
 		c := &call{attempt: a.ID, campaign: a.Campaign, dialed: a.Started, adopted: true}
-		if a.State == campaign.AttemptAnswered {
+		if a.State == sb.AttemptAnswered {
 			// When it was answered is not stored: its fate is recorded
 			// when it ends, and it does not count as waiting for an agent.
 			c.answered, c.connected, c.answeredAt = true, true, a.Started
@@ -342,7 +341,7 @@ func (r *Runner) unattended(ctx context.Context, live []string) (map[int64]sb.Un
 	}
 	out := map[int64]sb.Unattended{}
 	for _, a := range open {
-		if a.State == campaign.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
+		if a.State == sb.AttemptClaimed || a.ChannelID == "" || up[a.ChannelID] || !a.Connected.IsZero() {
 			continue
 		}
 		u, ok, err := ReadUnattended(ctx, r.o.Globals, a.ID)
@@ -395,7 +394,7 @@ func (r *Runner) refresh(ctx context.Context, now time.Time) {
 
 // campFor returns the campaign's live state, created (ledger rebuilt) on
 // first sight, with its settings updated to c.
-func (r *Runner) campFor(ctx context.Context, c campaign.Campaign, now time.Time) *camp {
+func (r *Runner) campFor(ctx context.Context, c sb.Campaign, now time.Time) *camp {
 	cp := r.camps[c.Name]
 	if cp == nil {
 		cp = newCamp(c)

@@ -154,10 +154,10 @@ func (e *env) start() *Runner {
 
 // campaign creates a running campaign on queue "sales" with n leads
 // +1212555NNNN in New York.
-func (e *env) campaign(name string, n int, change func(*campaign.Campaign)) []string {
+func (e *env) campaign(name string, n int, change func(*sb.Campaign)) []string {
 	e.t.Helper()
 	c := campaign.Default(name)
-	c.CallerID, c.State, c.Queue = "+15555550100", campaign.StateRunning, "sales"
+	c.CallerID, c.State, c.Queue = "+15555550100", sb.CampaignRunning, "sales"
 	c.AbandonMessage, c.MachineMessage = "sound:sorry", "sound:vm"
 	if change != nil {
 		change(&c)
@@ -165,12 +165,12 @@ func (e *env) campaign(name string, n int, change func(*campaign.Campaign)) []st
 	if err := e.db.CreateCampaign(e.ctx, c, dialNow.Add(-time.Hour)); err != nil {
 		e.t.Fatal(err)
 	}
-	var leads []campaign.Lead
+	var leads []sb.Lead
 	var numbers []string
 	for i := range n {
 		num := fmt.Sprintf("+1212555%04d", i)
 		numbers = append(numbers, num)
-		leads = append(leads, campaign.Lead{Campaign: name, Number: num, Region: "US", TimeZone: "America/New_York",
+		leads = append(leads, sb.Lead{Campaign: name, Number: num, Region: "US", TimeZone: "America/New_York",
 			Data: map[string]string{"row": fmt.Sprint(i)}})
 	}
 	if _, err := e.db.UpsertLeads(e.ctx, leads, dialNow.Add(-time.Hour)); err != nil {
@@ -207,7 +207,7 @@ func (e *env) report(evs ...Event) {
 	e.settle()
 }
 
-func (e *env) lead(name, number string) campaign.Lead {
+func (e *env) lead(name, number string) sb.Lead {
 	e.t.Helper()
 	l, err := e.db.Lead(e.ctx, name, number)
 	if err != nil {
@@ -272,7 +272,7 @@ func TestProgressiveDialsOnePerReadyAgent(t *testing.T) {
 		t.Fatalf("%d dials with three ringing, want 3", n)
 	}
 	// One ends unanswered: its agent gets a new line, never a lead in flight.
-	e.report(Event{Attempt: dials[1].Attempt, Kind: Ended, At: e.clock.Add(time.Second), Outcome: campaign.OutcomeNoAnswer})
+	e.report(Event{Attempt: dials[1].Attempt, Kind: Ended, At: e.clock.Add(time.Second), Outcome: sb.DialNoAnswer})
 	e.tick()
 	dials = e.placer.Dials()
 	if len(dials) != 4 {
@@ -295,7 +295,7 @@ func TestProgressiveDialsOnePerReadyAgent(t *testing.T) {
 
 func TestPowerRatio(t *testing.T) {
 	e := newEnv(t)
-	e.campaign("blitz", 20, func(c *campaign.Campaign) { c.Mode, c.Ratio, c.MaxRatio = campaign.ModePower, 2, 2.5 })
+	e.campaign("blitz", 20, func(c *sb.Campaign) { c.Mode, c.Ratio, c.MaxRatio = sb.PowerDialing, 2, 2.5 })
 	e.agents.Set("sales", append(ready(2), dialer.Agent{Status: dialer.AgentWrapUp, Since: dialNow})...)
 	e.start()
 	e.tick()
@@ -314,7 +314,7 @@ func TestPowerRatio(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	e := newEnv(t)
-	numbers := e.campaign("look", 5, func(c *campaign.Campaign) { c.Mode = campaign.ModePreview })
+	numbers := e.campaign("look", 5, func(c *sb.Campaign) { c.Mode = sb.PreviewDialing })
 	e.campaign("spring", 1, nil)
 	e.agents.Set("sales", ready(3)...)
 	e.start()
@@ -372,7 +372,7 @@ func TestPreview(t *testing.T) {
 	if err := e.r.PreviewSkip(e.ctx, "look", p2.Attempt, "a2"); err != nil {
 		t.Fatal(err)
 	}
-	if l := e.lead("look", numbers[1]); l.State != campaign.LeadNew || l.Attempts != 0 || l.NextAt.After(e.clock.Now()) {
+	if l := e.lead("look", numbers[1]); l.State != sb.LeadNew || l.Attempts != 0 || l.NextAt.After(e.clock.Now()) {
 		t.Errorf("skipped lead = %+v, want new, due now, no attempt counted", l)
 	}
 
@@ -383,7 +383,7 @@ func TestPreview(t *testing.T) {
 	}
 	e.clock.Add(previewHold)
 	e.tick()
-	if l := e.lead("look", p3.Number); l.State != campaign.LeadNew || l.Attempts != 0 {
+	if l := e.lead("look", p3.Number); l.State != sb.LeadNew || l.Attempts != 0 {
 		t.Errorf("lapsed lead = %+v", l)
 	}
 	if err := e.r.PreviewSkip(e.ctx, "look", p3.Attempt, "a3"); sb.ErrorCode(err) != sb.ENOTFOUND {
@@ -408,24 +408,24 @@ func TestPauseStopsNewDials(t *testing.T) {
 	if len(dials) != 2 {
 		t.Fatalf("%d dials, want 2", len(dials))
 	}
-	if err := e.db.SetCampaignState(e.ctx, "spring", campaign.StatePaused, dialNow); err != nil {
+	if err := e.db.SetCampaignState(e.ctx, "spring", sb.CampaignPaused, dialNow); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(refreshEvery)
 	// A call in flight finishes and is recorded; no new call is placed.
-	e.report(Event{Attempt: dials[0].Attempt, Kind: Ended, At: e.clock.Now(), Outcome: campaign.OutcomeBusy})
+	e.report(Event{Attempt: dials[0].Attempt, Kind: Ended, At: e.clock.Now(), Outcome: sb.DialBusy})
 	e.tick()
 	e.tick()
 	if n := len(e.placer.Dials()); n != 2 {
 		t.Errorf("%d dials while paused, want 2", n)
 	}
-	if l := e.lead("spring", numbers[0]); l.State != campaign.LeadRetry || l.LastOutcome != campaign.OutcomeBusy {
+	if l := e.lead("spring", numbers[0]); l.State != sb.LeadRetry || l.LastOutcome != sb.DialBusy {
 		t.Errorf("lead of the call that ended while paused = %+v", l)
 	}
-	if s := e.stats("spring"); s.State != campaign.StatePaused || s.LinesInFlight != 1 {
+	if s := e.stats("spring"); s.State != sb.CampaignPaused || s.LinesInFlight != 1 {
 		t.Errorf("stats while paused = %+v", s)
 	}
-	if err := e.db.SetCampaignState(e.ctx, "spring", campaign.StateRunning, dialNow); err != nil {
+	if err := e.db.SetCampaignState(e.ctx, "spring", sb.CampaignRunning, dialNow); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(refreshEvery)
@@ -437,22 +437,22 @@ func TestPauseStopsNewDials(t *testing.T) {
 
 func TestOutcomesReachTheLead(t *testing.T) {
 	tests := []struct {
-		outcome  campaign.Outcome
+		outcome  sb.DialOutcome
 		answered bool
-		want     campaign.LeadState
+		want     sb.LeadState
 		nextIn   time.Duration // after the end; 0 = not due
 	}{
-		{campaign.OutcomeAnswered, true, campaign.LeadDone, 0},
-		{campaign.OutcomeBusy, false, campaign.LeadRetry, 10 * time.Minute},
-		{campaign.OutcomeNoAnswer, false, campaign.LeadRetry, 2 * time.Hour},
-		{campaign.OutcomeMachine, false, campaign.LeadRetry, 4 * time.Hour},
-		{campaign.OutcomeAbandoned, true, campaign.LeadRetry, campaign.AbandonQuarantine},
-		{campaign.OutcomeInvalid, false, campaign.LeadFailed, 0},
-		{campaign.OutcomeFailed, false, campaign.LeadRetry, 30 * time.Minute},
+		{sb.DialAnswered, true, sb.LeadDone, 0},
+		{sb.DialBusy, false, sb.LeadRetry, 10 * time.Minute},
+		{sb.DialNoAnswer, false, sb.LeadRetry, 2 * time.Hour},
+		{sb.DialMachine, false, sb.LeadRetry, 4 * time.Hour},
+		{sb.DialAbandoned, true, sb.LeadRetry, campaign.AbandonQuarantine},
+		{sb.DialInvalid, false, sb.LeadFailed, 0},
+		{sb.DialFailed, false, sb.LeadRetry, 30 * time.Minute},
 	}
 	e := newEnv(t)
-	e.campaign("spring", len(tests), func(c *campaign.Campaign) { c.Mode, c.Ratio = campaign.ModePower, 3 })
-	e.campaign("last", 1, func(c *campaign.Campaign) { c.MaxAttempts, c.Queue = 1, "last" })
+	e.campaign("spring", len(tests), func(c *sb.Campaign) { c.Mode, c.Ratio = sb.PowerDialing, 3 })
+	e.campaign("last", 1, func(c *sb.Campaign) { c.MaxAttempts, c.Queue = 1, "last" })
 	e.agents.Set("sales", ready(3)...)
 	e.agents.Set("last", ready(1)...)
 	e.start()
@@ -481,8 +481,8 @@ func TestOutcomesReachTheLead(t *testing.T) {
 		}
 	}
 	d := byCampaign["last"][0]
-	e.report(Event{Attempt: d.Attempt, Kind: Ended, At: end, Outcome: campaign.OutcomeNoAnswer})
-	if l := e.lead("last", d.Lead.Number); l.State != campaign.LeadFailed {
+	e.report(Event{Attempt: d.Attempt, Kind: Ended, At: end, Outcome: sb.DialNoAnswer})
+	if l := e.lead("last", d.Lead.Number); l.State != sb.LeadFailed {
 		t.Errorf("no answer on the last attempt: lead %+v, want failed", l)
 	}
 	if s := e.stats("spring"); s.Dialed != 7 || s.Answered != 2 || s.Abandoned != 1 || s.Machines != 1 || s.LinesInFlight != 0 {
@@ -529,7 +529,7 @@ func TestNotDialableAtDialTime(t *testing.T) {
 			t.Errorf("DNC number dialed")
 		}
 	}
-	if l := e.lead("spring", numbers[0]); l.State != campaign.LeadDNC || l.Attempts != 0 {
+	if l := e.lead("spring", numbers[0]); l.State != sb.LeadDNC || l.Attempts != 0 {
 		t.Errorf("DNC lead = %+v, want dnc with no attempt counted", l)
 	}
 }
@@ -550,7 +550,7 @@ func TestWindowClosedAtDialTimeReturnsTheLead(t *testing.T) {
 	if n := len(e.placer.Dials()); n != 0 {
 		t.Fatalf("%d dials outside the window", n)
 	}
-	if l := e.lead("spring", numbers[0]); l.State != campaign.LeadNew || l.Attempts != 0 {
+	if l := e.lead("spring", numbers[0]); l.State != sb.LeadNew || l.Attempts != 0 {
 		t.Errorf("lead = %+v, want new again with no attempt counted", l)
 	}
 }
@@ -567,10 +567,10 @@ func TestDialErrorFailsTheAttempt(t *testing.T) {
 	}
 	e.start()
 	e.tick()
-	if l := e.lead("spring", numbers[0]); l.State != campaign.LeadRetry || l.LastOutcome != campaign.OutcomeFailed || l.Attempts != 1 {
+	if l := e.lead("spring", numbers[0]); l.State != sb.LeadRetry || l.LastOutcome != sb.DialFailed || l.Attempts != 1 {
 		t.Errorf("lead of the refused originate = %+v", l)
 	}
-	if l := e.lead("spring", numbers[1]); l.State != campaign.LeadDialing {
+	if l := e.lead("spring", numbers[1]); l.State != sb.LeadDialing {
 		t.Errorf("other lead = %+v", l)
 	}
 	if s := e.stats("spring"); s.LinesInFlight != 1 || s.Dialed != 2 {
@@ -580,7 +580,7 @@ func TestDialErrorFailsTheAttempt(t *testing.T) {
 
 func TestLedgerRebuiltAfterRestart(t *testing.T) {
 	e := newEnv(t)
-	e.campaign("blitz", 20, func(c *campaign.Campaign) { c.Mode, c.Ratio = campaign.ModePower, 2 })
+	e.campaign("blitz", 20, func(c *sb.Campaign) { c.Mode, c.Ratio = sb.PowerDialing, 2 })
 	e.agents.Set("sales", ready(2)...)
 	e.start()
 	e.tick()
@@ -593,8 +593,8 @@ func TestLedgerRebuiltAfterRestart(t *testing.T) {
 		Event{Attempt: dials[0].Attempt, Kind: Answered, At: at},
 		Event{Attempt: dials[0].Attempt, Kind: Connected, At: at.Add(time.Second), Agent: "a1"},
 		Event{Attempt: dials[1].Attempt, Kind: Answered, At: at},
-		Event{Attempt: dials[1].Attempt, Kind: Ended, At: at.Add(2 * time.Second), Outcome: campaign.OutcomeAbandoned},
-		Event{Attempt: dials[0].Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: campaign.OutcomeAnswered},
+		Event{Attempt: dials[1].Attempt, Kind: Ended, At: at.Add(2 * time.Second), Outcome: sb.DialAbandoned},
+		Event{Attempt: dials[0].Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: sb.DialAnswered},
 	)
 	e.clock.Add(time.Minute)
 	e.tick()
@@ -638,22 +638,22 @@ func TestRestartReconciles(t *testing.T) {
 	e.start()
 	e.tick()
 	// The conversation took place: never dialed again.
-	if l := e.lead("spring", dials[0].Lead.Number); l.State != campaign.LeadDone || l.LastOutcome != campaign.OutcomeAnswered {
+	if l := e.lead("spring", dials[0].Lead.Number); l.State != sb.LeadDone || l.LastOutcome != sb.DialAnswered {
 		t.Errorf("lead of the call an agent took = %+v, want done, answered", l)
 	}
 	// Ringing at the kill: no answer, not abandoned.
-	if l := e.lead("spring", dials[2].Lead.Number); l.State != campaign.LeadRetry || l.LastOutcome != campaign.OutcomeNoAnswer {
+	if l := e.lead("spring", dials[2].Lead.Number); l.State != sb.LeadRetry || l.LastOutcome != sb.DialNoAnswer {
 		t.Errorf("lead of the ringing call gone = %+v, want retry after no answer", l)
 	}
-	if l := e.lead("spring", dials[1].Lead.Number); l.State != campaign.LeadDialing {
+	if l := e.lead("spring", dials[1].Lead.Number); l.State != sb.LeadDialing {
 		t.Errorf("lead of the live call = %+v, want still dialing", l)
 	}
 	if s := e.stats("spring"); s.LinesInFlight != 1 {
 		t.Errorf("adopted calls in flight = %d, want 1", s.LinesInFlight)
 	}
 	// The adopted call's end is applied.
-	e.report(Event{Attempt: dials[1].Attempt, Kind: Ended, At: e.clock.Add(time.Minute), Outcome: campaign.OutcomeAnswered})
-	if l := e.lead("spring", dials[1].Lead.Number); l.State != campaign.LeadDone {
+	e.report(Event{Attempt: dials[1].Attempt, Kind: Ended, At: e.clock.Add(time.Minute), Outcome: sb.DialAnswered})
+	if l := e.lead("spring", dials[1].Lead.Number); l.State != sb.LeadDone {
 		t.Errorf("lead of the adopted call = %+v, want done", l)
 	}
 	_ = numbers
@@ -670,17 +670,17 @@ func TestStats(t *testing.T) {
 	at := e.clock.Add(6 * time.Second)
 	e.report(
 		Event{Attempt: dials[0].Attempt, Kind: Answered, At: at},
-		Event{Attempt: dials[1].Attempt, Kind: Ended, At: at, Outcome: campaign.OutcomeMachine},
+		Event{Attempt: dials[1].Attempt, Kind: Ended, At: at, Outcome: sb.DialMachine},
 		Event{Attempt: dials[2].Attempt, Kind: Answered, At: at},
 		Event{Attempt: dials[2].Attempt, Kind: Connected, At: at, Agent: "a1"},
-		Event{Attempt: dials[2].Attempt, Kind: Ended, At: at.Add(54 * time.Second), Outcome: campaign.OutcomeAnswered},
+		Event{Attempt: dials[2].Attempt, Kind: Ended, At: at.Add(54 * time.Second), Outcome: sb.DialAnswered},
 	)
 	e.agents.Set("sales", talking, talking, talking, talking)
 	e.clock.Add(54 * time.Second) // one minute after the start
 	e.tick()                      // sample: 4 of 4 talking; no one ready, no dial
 	s := e.stats("spring")
 	want := CampaignStats{
-		Campaign: "spring", State: campaign.StateRunning, Mode: campaign.ModeProgressive, Pacer: "progressive",
+		Campaign: "spring", State: sb.CampaignRunning, Mode: sb.ProgressiveDialing, Pacer: "progressive",
 		DialRatePerMinute: 3, LinesInFlight: 1, WaitingForAgent: 1, AnswerRate: 0.5,
 		AbandonCap: 0.03, DailyAbandonCap: 0.03, Agents: 4, AgentOccupancy: 5.0 / 8,
 		LeadsLeft: 8, ETA: 8 / (2 / 60.0), Dialed: 3, Answered: 2, Machines: 1,
@@ -704,7 +704,7 @@ func TestDisposition(t *testing.T) {
 	e.report(
 		Event{Attempt: d.Attempt, Kind: Answered, At: at},
 		Event{Attempt: d.Attempt, Kind: Connected, At: at, Agent: "a1"},
-		Event{Attempt: d.Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: campaign.OutcomeAnswered},
+		Event{Attempt: d.Attempt, Kind: Ended, At: at.Add(time.Minute), Outcome: sb.DialAnswered},
 	)
 	if err := e.r.Disposition(e.ctx, "autumn", d.Attempt, "dnc", ""); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("disposition under another campaign's name: %v, want ENOTFOUND", err)
@@ -714,7 +714,7 @@ func TestDisposition(t *testing.T) {
 	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc", "a2"); sb.ErrorCode(err) != sb.EFORBIDDEN {
 		t.Errorf("disposition by another agent: %v, want forbidden", err)
 	}
-	if l := e.lead("spring", d.Lead.Number); l.State == campaign.LeadDNC {
+	if l := e.lead("spring", d.Lead.Number); l.State == sb.LeadDNC {
 		t.Errorf("lead = %+v after another agent's dnc, want unchanged", l)
 	}
 	if _, ok, err := e.db.DNC(e.ctx, d.Lead.Number); ok || err != nil {
@@ -723,7 +723,7 @@ func TestDisposition(t *testing.T) {
 	if err := e.r.Disposition(e.ctx, "spring", d.Attempt, "dnc", "a1"); err != nil {
 		t.Fatal(err)
 	}
-	if l := e.lead("spring", d.Lead.Number); l.State != campaign.LeadDNC {
+	if l := e.lead("spring", d.Lead.Number); l.State != sb.LeadDNC {
 		t.Errorf("lead = %+v, want dnc", l)
 	}
 	if entry, ok, err := e.db.DNC(e.ctx, d.Lead.Number); !ok || err != nil || entry.Source != "agent" {

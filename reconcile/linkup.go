@@ -5,7 +5,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/recording"
 )
 
 // Subscriptions are the agents' phones to follow: each endpoint once, and
@@ -62,28 +61,4 @@ func EndedWhileDown(rows []sb.CDR, l Listing, now time.Time) []sb.CDR {
 		closed = append(closed, row)
 	}
 	return closed
-}
-
-// RecordingsToAsk are the recordings to ask the PBX about after a link-up
-// or in a sweep: those this run had started (known), then the rows still
-// marked recording (an earlier run's too) but those in skip (a sweep
-// leaves this run's own recordings to their calls), each once.
-func RecordingsToAsk(known []string, open []recording.Recording, skip map[string]bool) []string {
-	seen := map[string]bool{}
-	var ask []string
-	add := func(name string) {
-		if !seen[name] {
-			seen[name] = true
-			ask = append(ask, name)
-		}
-	}
-	for _, name := range known {
-		add(name)
-	}
-	for _, r := range open {
-		if !skip[r.Name] {
-			add(r.Name)
-		}
-	}
-	return ask
 }

@@ -55,8 +55,8 @@
 // The rest of a link-up is decided here too: which agent phones to follow
 // (Subscriptions), which call cards to read (CardsToRead, Card), which
 // call-log rows an earlier run left open are closed as ended while down
-// (EndedWhileDown), and which recordings the PBX is asked about
-// (RecordingsToAsk).
+// (EndedWhileDown). Which recordings the PBX is asked about is package
+// recording's (ToAsk).
 package reconcile
 
 import (

@@ -9,4 +9,9 @@
 // Nothing here does I/O, starts goroutines or reads the clock: callers pass
 // now. Fetching, verifying and deleting files is package
 // recording/files; the rows live in package storage.
+//
+// The engine's recording capability is the Driver (driver.go): it keeps
+// the live recordings and carries out what their Live machines decide,
+// through the Host the engine gives it and the stores it is handed
+// (Options); its PBX commands and writes run on the host's executors.
 package recording

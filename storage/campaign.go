@@ -18,8 +18,8 @@ import (
 // CreateCampaign stores a new campaign. Settings that do not validate fail
 // with EINVALID (the message lists every problem); a campaign of the same
 // name with ECONFLICT.
-func (db *DB) CreateCampaign(ctx context.Context, c campaign.Campaign, now time.Time) error {
-	if err := c.Validate(); err != nil {
+func (db *DB) CreateCampaign(ctx context.Context, c sb.Campaign, now time.Time) error {
+	if err := campaign.Validate(c); err != nil {
 		return &sb.Error{Code: sb.EINVALID, Message: err.Error(), Err: err}
 	}
 	settings, err := json.Marshal(c)
@@ -40,17 +40,17 @@ func (db *DB) CreateCampaign(ctx context.Context, c campaign.Campaign, now time.
 }
 
 // Campaign returns the campaign named name, or fails with ENOTFOUND.
-func (db *DB) Campaign(ctx context.Context, name string) (campaign.Campaign, error) {
+func (db *DB) Campaign(ctx context.Context, name string) (sb.Campaign, error) {
 	return getCampaign(ctx, db.read, name)
 }
 
 // Campaigns returns every campaign by name.
-func (db *DB) Campaigns(ctx context.Context) ([]campaign.Campaign, error) {
+func (db *DB) Campaigns(ctx context.Context) ([]sb.Campaign, error) {
 	var rows []campaignRow
 	if err := db.read.SelectContext(ctx, &rows, `SELECT name, state, settings FROM campaigns ORDER BY name`); err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
-	out := make([]campaign.Campaign, 0, len(rows))
+	out := make([]sb.Campaign, 0, len(rows))
 	for _, r := range rows {
 		c, err := r.campaign()
 		if err != nil {
@@ -63,8 +63,8 @@ func (db *DB) Campaigns(ctx context.Context) ([]campaign.Campaign, error) {
 
 // SetCampaignState starts (running), pauses or stops a campaign. Stopped is
 // final: leaving it fails with ECONFLICT.
-func (db *DB) SetCampaignState(ctx context.Context, name string, state campaign.State, now time.Time) error {
-	if !slices.Contains(campaign.States, state) {
+func (db *DB) SetCampaignState(ctx context.Context, name string, state sb.CampaignState, now time.Time) error {
+	if !slices.Contains(sb.CampaignStates, state) {
 		return sb.Errorf(sb.EINVALID, "campaign %s: unknown state %q", name, state)
 	}
 	return db.do(ctx, "campaign: set state", func(ctx context.Context, tx *sqlx.Tx) error {
@@ -72,7 +72,7 @@ func (db *DB) SetCampaignState(ctx context.Context, name string, state campaign.
 		if err != nil {
 			return err
 		}
-		if c.State == campaign.StateStopped && state != campaign.StateStopped {
+		if c.State == sb.CampaignStopped && state != sb.CampaignStopped {
 			return sb.Errorf(sb.ECONFLICT, "campaign %s is stopped: create a new campaign instead", name)
 		}
 		c.State = state
@@ -95,12 +95,12 @@ type campaignRow struct {
 	Settings string `db:"settings"`
 }
 
-func (r campaignRow) campaign() (campaign.Campaign, error) {
-	var c campaign.Campaign
+func (r campaignRow) campaign() (sb.Campaign, error) {
+	var c sb.Campaign
 	if err := json.Unmarshal([]byte(r.Settings), &c); err != nil {
 		return c, fmt.Errorf("campaign %s: settings: %w", r.Name, err)
 	}
-	c.Name, c.State = r.Name, campaign.State(r.State) // the columns are authoritative
+	c.Name, c.State = r.Name, sb.CampaignState(r.State) // the columns are authoritative
 	return c, nil
 }
 
@@ -110,14 +110,14 @@ type getter interface {
 	Rebind(query string) string
 }
 
-func getCampaign(ctx context.Context, q getter, name string) (campaign.Campaign, error) {
+func getCampaign(ctx context.Context, q getter, name string) (sb.Campaign, error) {
 	var r campaignRow
 	err := q.GetContext(ctx, &r, q.Rebind(`SELECT name, state, settings FROM campaigns WHERE name = ?`), name)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return campaign.Campaign{}, sb.Errorf(sb.ENOTFOUND, "campaign %s does not exist (create it with `switchboard leads campaign create %s`)", name, name)
+		return sb.Campaign{}, sb.Errorf(sb.ENOTFOUND, "campaign %s does not exist (create it with `switchboard leads campaign create %s`)", name, name)
 	case err != nil:
-		return campaign.Campaign{}, fmt.Errorf("campaign %s: %w", name, err)
+		return sb.Campaign{}, fmt.Errorf("campaign %s: %w", name, err)
 	}
 	return r.campaign()
 }

@@ -18,8 +18,8 @@ import (
 // The attempt types are the domain's (package campaign); these names keep
 // storage's callers reading as before.
 type (
-	AttemptState = campaign.AttemptState
-	Attempt      = campaign.Attempt
+	AttemptState = sb.AttemptState
+	Attempt      = sb.Attempt
 	Claim        = campaign.Claim
 	DNCEntry     = campaign.DNCListing
 	Reconciled   = campaign.Reconciled
@@ -28,10 +28,10 @@ type (
 
 // Attempt states and dispositions (package campaign).
 const (
-	AttemptClaimed    = campaign.AttemptClaimed
-	AttemptDialing    = campaign.AttemptDialing
-	AttemptAnswered   = campaign.AttemptAnswered
-	AttemptDone       = campaign.AttemptDone
+	AttemptClaimed    = sb.AttemptClaimed
+	AttemptDialing    = sb.AttemptDialing
+	AttemptAnswered   = sb.AttemptAnswered
+	AttemptDone       = sb.AttemptDone
 	DispositionDNC    = campaign.DispositionDNC
 	MaxDispositionLen = campaign.MaxDispositionLen
 )
@@ -47,7 +47,7 @@ type ImportCounts struct {
 // values; its zone, state and attempts are kept. New leads are due at once
 // (their NextAt, if set, is kept) and come before due retries in ClaimLeads.
 // A campaign that does not exist fails with ENOTFOUND.
-func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
+func (db *DB) UpsertLeads(ctx context.Context, leads []sb.Lead, now time.Time) (ImportCounts, error) {
 	var n ImportCounts
 	err := db.do(ctx, "leads: upsert", func(ctx context.Context, tx *sqlx.Tx) error {
 		var err error
@@ -60,7 +60,7 @@ func (db *DB) UpsertLeads(ctx context.Context, leads []campaign.Lead, now time.T
 	return n, nil
 }
 
-func upsertLeads(ctx context.Context, tx *sqlx.Tx, leads []campaign.Lead, now time.Time) (ImportCounts, error) {
+func upsertLeads(ctx context.Context, tx *sqlx.Tx, leads []sb.Lead, now time.Time) (ImportCounts, error) {
 	var n ImportCounts
 	known := map[string]bool{}
 	for _, l := range leads {
@@ -83,7 +83,7 @@ func upsertLeads(ctx context.Context, tx *sqlx.Tx, leads []campaign.Lead, now ti
 			}
 			state := l.State
 			if state == "" {
-				state = campaign.LeadNew
+				state = sb.LeadNew
 			}
 			next := l.NextAt // zero: due at once, and first in the hopper
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO leads (campaign, number, region, time_zone, state, attempts,
@@ -145,11 +145,11 @@ type leadRow struct {
 	Data          string       `db:"data"`
 }
 
-func (r leadRow) lead() (campaign.Lead, error) {
-	l := campaign.Lead{
+func (r leadRow) lead() (sb.Lead, error) {
+	l := sb.Lead{
 		ID: r.ID, Campaign: r.Campaign, Number: r.Number, Region: r.Region, TimeZone: r.TimeZone,
-		State: campaign.LeadState(r.State), Attempts: r.Attempts, NextAt: r.NextAt.UTC(),
-		LastOutcome: campaign.Outcome(r.LastOutcome), ReservedAgent: r.ReservedAgent,
+		State: sb.LeadState(r.State), Attempts: r.Attempts, NextAt: r.NextAt.UTC(),
+		LastOutcome: sb.DialOutcome(r.LastOutcome), ReservedAgent: r.ReservedAgent,
 	}
 	if r.AbandonedAt.Valid {
 		l.AbandonedAt = r.AbandonedAt.Time.UTC()
@@ -165,20 +165,20 @@ func (r leadRow) lead() (campaign.Lead, error) {
 
 // Lead returns the lead of a campaign with the E.164 number, or fails with
 // ENOTFOUND.
-func (db *DB) Lead(ctx context.Context, campaignName, number string) (campaign.Lead, error) {
+func (db *DB) Lead(ctx context.Context, campaignName, number string) (sb.Lead, error) {
 	var r leadRow
 	err := db.read.GetContext(ctx, &r, db.read.Rebind(`SELECT `+leadColumns+` FROM leads WHERE campaign = ? AND number = ?`), campaignName, number)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "campaign %s has no lead %s", campaignName, number)
+		return sb.Lead{}, sb.Errorf(sb.ENOTFOUND, "campaign %s has no lead %s", campaignName, number)
 	case err != nil:
-		return campaign.Lead{}, fmt.Errorf("lead %s: %w", number, err)
+		return sb.Lead{}, fmt.Errorf("lead %s: %w", number, err)
 	}
 	return r.lead()
 }
 
 // LeadCounts returns the number of leads of a campaign in each state.
-func (db *DB) LeadCounts(ctx context.Context, campaignName string) (map[campaign.LeadState]int, error) {
+func (db *DB) LeadCounts(ctx context.Context, campaignName string) (map[sb.LeadState]int, error) {
 	var rows []struct {
 		State string `db:"state"`
 		N     int    `db:"n"`
@@ -186,9 +186,9 @@ func (db *DB) LeadCounts(ctx context.Context, campaignName string) (map[campaign
 	if err := db.read.SelectContext(ctx, &rows, db.read.Rebind(`SELECT state, COUNT(*) AS n FROM leads WHERE campaign = ? GROUP BY state`), campaignName); err != nil {
 		return nil, fmt.Errorf("campaign %s: lead counts: %w", campaignName, err)
 	}
-	out := map[campaign.LeadState]int{}
+	out := map[sb.LeadState]int{}
 	for _, r := range rows {
-		out[campaign.LeadState(r.State)] = r.N
+		out[sb.LeadState(r.State)] = r.N
 	}
 	return out, nil
 }
@@ -287,11 +287,11 @@ func claimLeads(ctx context.Context, tx *sqlx.Tx, campaignName string, n int, no
 	if err != nil {
 		return nil, err
 	}
-	if c.State != campaign.StateRunning {
+	if c.State != sb.CampaignRunning {
 		return nil, nil
 	}
 
-	var picked []campaign.Lead
+	var picked []sb.Lead
 	var afterAt time.Time
 	var afterID int64 = -1
 	for len(picked) < n {
@@ -337,7 +337,7 @@ func claimLeads(ctx context.Context, tx *sqlx.Tx, campaignName string, n int, no
 		if k, err := res.RowsAffected(); err != nil || k != 1 {
 			return nil, fmt.Errorf("claim lead %s: the lead changed under the claim (%d rows, %v)", l.Number, k, err)
 		}
-		l.State, l.Attempts = campaign.LeadDialing, l.Attempts+1
+		l.State, l.Attempts = sb.LeadDialing, l.Attempts+1
 		a := Attempt{LeadID: l.ID, Campaign: l.Campaign, Number: l.Number, State: AttemptClaimed, Started: now.UTC()}
 		if err := tx.GetContext(ctx, &a.AttemptNo, tx.Rebind(`SELECT COALESCE(MAX(attempt_no), 0) + 1 FROM attempts WHERE lead_id = ?`), l.ID); err != nil {
 			return nil, fmt.Errorf("claim lead %s: %w", l.Number, err)
@@ -429,7 +429,7 @@ const attemptColumns = `id, lead_id, campaign, attempt_no, number, channel_id, s
 
 func (r attemptRow) attempt() Attempt {
 	a := Attempt{ID: r.ID, LeadID: r.LeadID, Campaign: r.Campaign, AttemptNo: r.AttemptNo, Number: r.Number,
-		ChannelID: r.ChannelID, State: AttemptState(r.State), Outcome: campaign.Outcome(r.Outcome), Started: r.Started.UTC(),
+		ChannelID: r.ChannelID, State: AttemptState(r.State), Outcome: sb.DialOutcome(r.Outcome), Started: r.Started.UTC(),
 		Disposition: r.Disposition}
 	if r.Ended.Valid {
 		a.Ended = r.Ended.Time.UTC()
@@ -459,9 +459,9 @@ func (db *DB) Attempts(ctx context.Context, leadID int64) ([]Attempt, error) {
 // do-not-call outcome also puts the number on the do-not-call list
 // (source "disposition"). Finishing an attempt twice fails with ECONFLICT;
 // an unknown attempt with ENOTFOUND. It returns the lead as it now is.
-func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time) (campaign.Lead, error) {
-	if !slices.Contains(campaign.Outcomes, outcome) {
-		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: unknown outcome %q", attemptID, outcome)
+func (db *DB) FinishAttempt(ctx context.Context, attemptID int64, outcome sb.DialOutcome, at time.Time) (sb.Lead, error) {
+	if !slices.Contains(sb.DialOutcomes, outcome) {
+		return sb.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: unknown outcome %q", attemptID, outcome)
 	}
 	return db.finishTx(ctx, attemptID, outcome, at, finishPlaced)
 }
@@ -484,52 +484,52 @@ const (
 // finish closes an open attempt inside tx. The unplaced modes
 // (finishReturn, finishDNC) fail with ECONFLICT unless the attempt is only
 // claimed: an attempt that may have rung is counted.
-func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.Outcome, at time.Time, mode finishMode) (campaign.Lead, error) {
+func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome sb.DialOutcome, at time.Time, mode finishMode) (sb.Lead, error) {
 	refund := mode != finishPlaced
 	var ar attemptRow
 	err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return campaign.Lead{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
+		return sb.Lead{}, sb.Errorf(sb.ENOTFOUND, "no attempt %d", attemptID)
 	case err != nil:
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+		return sb.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
 	case AttemptState(ar.State) == AttemptDone:
-		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is already finished (%s)", attemptID, ar.Outcome)
+		return sb.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is already finished (%s)", attemptID, ar.Outcome)
 	case refund && AttemptState(ar.State) != AttemptClaimed:
-		return campaign.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is %s: it may have rung, so it cannot be given back", attemptID, ar.State)
+		return sb.Lead{}, sb.Errorf(sb.ECONFLICT, "attempt %d is %s: it may have rung, so it cannot be given back", attemptID, ar.State)
 	}
 	var lr leadRow
 	if err := tx.GetContext(ctx, &lr, tx.Rebind(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), ar.LeadID); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
+		return sb.Lead{}, fmt.Errorf("attempt %d: lead %d: %w", attemptID, ar.LeadID, err)
 	}
 	l, err := lr.lead()
 	if err != nil {
-		return campaign.Lead{}, err
+		return sb.Lead{}, err
 	}
 	c, err := getCampaign(ctx, tx, ar.Campaign)
 	if err != nil {
-		return campaign.Lead{}, err
+		return sb.Lead{}, err
 	}
 	switch {
 	case refund:
-		l.State, l.Attempts, l.NextAt = campaign.LeadRetry, max(0, l.Attempts-1), at
+		l.State, l.Attempts, l.NextAt = sb.LeadRetry, max(0, l.Attempts-1), at
 		if l.Attempts == 0 {
-			l.State = campaign.LeadNew
+			l.State = sb.LeadNew
 		}
 		if mode == finishDNC {
-			l.State, l.LastOutcome = campaign.LeadDNC, campaign.OutcomeDNC
+			l.State, l.LastOutcome = sb.LeadDNC, sb.DialDNC
 		}
 	default:
 		if l, err = campaign.Next(c, l, outcome, at); err != nil {
-			return campaign.Lead{}, err
+			return sb.Lead{}, err
 		}
 		if ar.Disposition == DispositionDNC {
-			l.State = campaign.LeadDNC
+			l.State = sb.LeadDNC
 		}
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE attempts SET state = ?, outcome = ?, ended_at = ? WHERE id = ?`),
 		string(AttemptDone), string(outcome), at.UTC(), attemptID); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
+		return sb.Lead{}, fmt.Errorf("attempt %d: %w", attemptID, err)
 	}
 	next := l.NextAt
 	if next.IsZero() {
@@ -542,11 +542,11 @@ func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE leads SET state = ?, attempts = ?, next_at = ?, last_outcome = ?,
 		abandoned_at = ?, updated_at = ? WHERE id = ?`),
 		string(l.State), l.Attempts, next.UTC(), string(l.LastOutcome), abandoned, at.UTC(), l.ID); err != nil {
-		return campaign.Lead{}, fmt.Errorf("attempt %d: lead %s: %w", attemptID, l.Number, err)
+		return sb.Lead{}, fmt.Errorf("attempt %d: lead %s: %w", attemptID, l.Number, err)
 	}
-	if outcome == campaign.OutcomeDNC && !refund {
+	if outcome == sb.DialDNC && !refund {
 		if _, err := addDNC(ctx, tx, l.Number, "disposition", at); err != nil {
-			return campaign.Lead{}, err
+			return sb.Lead{}, err
 		}
 	}
 	l.NextAt = next.UTC()
@@ -560,8 +560,8 @@ func finish(ctx context.Context, tx *sqlx.Tx, attemptID int64, outcome campaign.
 // by the system, as node's call) in the same transaction. An attempt that
 // reached an agent stays answered. Fails with ECONFLICT when the attempt
 // is already closed, ENOTFOUND when unknown.
-func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error) {
-	var o campaign.Outcome
+func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u sb.Unattended, node string, at time.Time) (sb.DialOutcome, error) {
+	var o sb.DialOutcome
 	err := db.do(ctx, "attempt: close unattended", func(ctx context.Context, tx *sqlx.Tx) error {
 		var ar attemptRow
 		err := tx.GetContext(ctx, &ar, tx.Rebind(`SELECT `+attemptColumns+` FROM attempts WHERE id = ?`), attemptID)
@@ -579,18 +579,18 @@ func (db *DB) CloseUnattended(ctx context.Context, attemptID int64, u sb.Unatten
 	return o, err
 }
 
-func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u sb.Unattended, node string, at time.Time) (campaign.Outcome, error) {
-	o := campaign.OutcomeAbandoned
+func closeUnattended(ctx context.Context, tx *sqlx.Tx, a Attempt, u sb.Unattended, node string, at time.Time) (sb.DialOutcome, error) {
+	o := sb.DialAbandoned
 	switch {
 	case !a.Connected.IsZero():
-		o = campaign.OutcomeAnswered
+		o = sb.DialAnswered
 	case u.Machine:
-		o = campaign.OutcomeMachine
+		o = sb.DialMachine
 	}
 	if _, err := finish(ctx, tx, a.ID, o, at, finishPlaced); err != nil {
 		return "", err
 	}
-	if o != campaign.OutcomeAbandoned {
+	if o != sb.DialAbandoned {
 		return o, nil
 	}
 	ended := u.At
@@ -694,16 +694,16 @@ func reconcileDialing(ctx context.Context, tx *sqlx.Tx, live map[string]bool, un
 // is never dialed again), a person no agent took (abandoned), ringing only
 // (no answer: a call still ringing at a restart is not counted abandoned),
 // or nothing yet (claimed: given back, failed is only a placeholder).
-func reconciledOutcome(a Attempt) campaign.Outcome {
+func reconciledOutcome(a Attempt) sb.DialOutcome {
 	switch {
 	case !a.Connected.IsZero():
-		return campaign.OutcomeAnswered
+		return sb.DialAnswered
 	case a.State == AttemptAnswered:
-		return campaign.OutcomeAbandoned
+		return sb.DialAbandoned
 	case a.State == AttemptDialing:
-		return campaign.OutcomeNoAnswer
+		return sb.DialNoAnswer
 	}
-	return campaign.OutcomeFailed
+	return sb.DialFailed
 }
 
 // ReturnAttempt closes an attempt that was claimed and never originated (a
@@ -711,7 +711,7 @@ func reconciledOutcome(a Attempt) campaign.Outcome {
 // attempt is not counted and the lead is due again at once (ClaimLeads
 // still applies every rule). The attempt row is kept, done with no outcome.
 // Fails with ECONFLICT unless the attempt is claimed, ENOTFOUND if unknown.
-func (db *DB) ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error) {
+func (db *DB) ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) (sb.Lead, error) {
 	return db.finishTx(ctx, attemptID, "", at, finishReturn)
 }
 
@@ -719,19 +719,19 @@ func (db *DB) ReturnAttempt(ctx context.Context, attemptID int64, at time.Time) 
 // because its number is on the do-not-call list: the attempt is not
 // counted and the lead is closed as dnc. Fails with ECONFLICT unless the
 // attempt is claimed.
-func (db *DB) CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (campaign.Lead, error) {
-	return db.finishTx(ctx, attemptID, campaign.OutcomeDNC, at, finishDNC)
+func (db *DB) CloseAttemptDNC(ctx context.Context, attemptID int64, at time.Time) (sb.Lead, error) {
+	return db.finishTx(ctx, attemptID, sb.DialDNC, at, finishDNC)
 }
 
-func (db *DB) finishTx(ctx context.Context, attemptID int64, outcome campaign.Outcome, at time.Time, mode finishMode) (campaign.Lead, error) {
-	var l campaign.Lead
+func (db *DB) finishTx(ctx context.Context, attemptID int64, outcome sb.DialOutcome, at time.Time, mode finishMode) (sb.Lead, error) {
+	var l sb.Lead
 	err := db.do(ctx, "attempt: finish", func(ctx context.Context, tx *sqlx.Tx) error {
 		var err error
 		l, err = finish(ctx, tx, attemptID, outcome, at, mode)
 		return err
 	})
 	if err != nil {
-		return campaign.Lead{}, err
+		return sb.Lead{}, err
 	}
 	return l, nil
 }
@@ -744,9 +744,9 @@ func (db *DB) finishTx(ctx context.Context, attemptID int64, outcome campaign.Ou
 // state; the list keeps it from being dialed again. Fails with EINVALID for
 // an empty or over-long disposition, ENOTFOUND for an unknown attempt and
 // ECONFLICT for one never placed.
-func (db *DB) SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (campaign.Lead, error) {
+func (db *DB) SetDisposition(ctx context.Context, attemptID int64, disposition string, at time.Time) (sb.Lead, error) {
 	if disposition == "" || len(disposition) > MaxDispositionLen {
-		return campaign.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: disposition must be 1 to %d characters", attemptID, MaxDispositionLen)
+		return sb.Lead{}, sb.Errorf(sb.EINVALID, "attempt %d: disposition must be 1 to %d characters", attemptID, MaxDispositionLen)
 	}
 	var lr leadRow
 	err := db.do(ctx, "attempt: disposition", func(ctx context.Context, tx *sqlx.Tx) error {
@@ -755,7 +755,7 @@ func (db *DB) SetDisposition(ctx context.Context, attemptID int64, disposition s
 		return err
 	})
 	if err != nil {
-		return campaign.Lead{}, err
+		return sb.Lead{}, err
 	}
 	return lr.lead()
 }
@@ -835,7 +835,7 @@ func (db *DB) LiveAnswers(ctx context.Context, campaignName string, since time.T
 	}
 	out := make([]LiveAnswer, len(rows))
 	for i, r := range rows {
-		out[i] = LiveAnswer{At: r.Ended.UTC(), Abandoned: r.Outcome == string(campaign.OutcomeAbandoned)}
+		out[i] = LiveAnswer{At: r.Ended.UTC(), Abandoned: r.Outcome == string(sb.DialAbandoned)}
 	}
 	return out, nil
 }

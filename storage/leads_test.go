@@ -24,10 +24,10 @@ import (
 var dialNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 
 // testCampaign is a valid running campaign.
-func testCampaign(name string) campaign.Campaign {
+func testCampaign(name string) sb.Campaign {
 	c := campaign.Default(name)
 	c.CallerID = "+15555550100"
-	c.State = campaign.StateRunning
+	c.State = sb.CampaignRunning
 	return c
 }
 
@@ -49,12 +49,12 @@ func seedLeads(t testing.TB, db *storage.DB, name string, n int) []string {
 	if err := db.CreateCampaign(ctx, testCampaign(name), dialNow.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	var leads []campaign.Lead
+	var leads []sb.Lead
 	var numbers []string
 	for i := range n {
 		num := fmt.Sprintf("+1212555%04d", i)
 		numbers = append(numbers, num)
-		leads = append(leads, campaign.Lead{Campaign: name, Number: num, Region: "US", TimeZone: "America/New_York",
+		leads = append(leads, sb.Lead{Campaign: name, Number: num, Region: "US", TimeZone: "America/New_York",
 			Data: map[string]string{"row": fmt.Sprint(i)}})
 	}
 	got, err := db.UpsertLeads(ctx, leads, dialNow.Add(-time.Hour))
@@ -71,8 +71,8 @@ func TestCampaignStore(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	c := testCampaign("spring")
-	c.State = campaign.StatePaused
-	c.Window = campaign.Window{Start: 9 * 60, End: 20 * 60}
+	c.State = sb.CampaignPaused
+	c.Window = sb.CallingWindow{Start: 9 * 60, End: 20 * 60}
 	if err := db.CreateCampaign(ctx, c, dialNow); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestCampaignStore(t *testing.T) {
 	if _, err := db.Campaign(ctx, "autumn"); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("missing campaign: %v, want not found", err)
 	}
-	for _, s := range []campaign.State{campaign.StateRunning, campaign.StatePaused, campaign.StateStopped} {
+	for _, s := range []sb.CampaignState{sb.CampaignRunning, sb.CampaignPaused, sb.CampaignStopped} {
 		if err := db.SetCampaignState(ctx, "spring", s, dialNow); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestCampaignStore(t *testing.T) {
 			t.Errorf("state %s, want %s", got.State, s)
 		}
 	}
-	if err := db.SetCampaignState(ctx, "spring", campaign.StateRunning, dialNow); sb.ErrorCode(err) != sb.ECONFLICT {
+	if err := db.SetCampaignState(ctx, "spring", sb.CampaignRunning, dialNow); sb.ErrorCode(err) != sb.ECONFLICT {
 		t.Errorf("restart a stopped campaign: %v, want conflict", err)
 	}
 	all, err := db.Campaigns(ctx)
@@ -112,7 +112,7 @@ func TestUpsertLeadsMerges(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	seedLeads(t, db, "spring", 2)
-	got, err := db.UpsertLeads(ctx, []campaign.Lead{
+	got, err := db.UpsertLeads(ctx, []sb.Lead{
 		{Campaign: "spring", Number: "+12125550000", TimeZone: "America/Chicago", Data: map[string]string{"row": "again", "plan": "gold"}},
 		{Campaign: "spring", Number: "+12125559999", TimeZone: "America/New_York"},
 		{Campaign: "spring", Number: "+12125559999", TimeZone: "America/New_York", Data: map[string]string{"note": "dup in batch"}},
@@ -133,11 +133,11 @@ func TestUpsertLeadsMerges(t *testing.T) {
 	if l, _ := db.Lead(ctx, "spring", "+12125559999"); l.Data["note"] != "dup in batch" {
 		t.Errorf("lead merged within the batch = %+v", l)
 	}
-	if _, err := db.UpsertLeads(ctx, []campaign.Lead{{Campaign: "nope", Number: "+12125550000", TimeZone: "UTC"}}, dialNow); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if _, err := db.UpsertLeads(ctx, []sb.Lead{{Campaign: "nope", Number: "+12125550000", TimeZone: "UTC"}}, dialNow); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("unknown campaign: %v, want not found", err)
 	}
 	counts, err := db.LeadCounts(ctx, "spring")
-	if err != nil || counts[campaign.LeadNew] != 3 {
+	if err != nil || counts[sb.LeadNew] != 3 {
 		t.Errorf("LeadCounts = %v, %v", counts, err)
 	}
 }
@@ -177,7 +177,7 @@ func TestClaimExclusive(t *testing.T) {
 				mu.Lock()
 				for _, c := range cs {
 					claimed[c.Lead.Number]++
-					if c.Attempt.AttemptNo != 1 || c.Lead.State != campaign.LeadDialing || c.Lead.Attempts != 1 {
+					if c.Attempt.AttemptNo != 1 || c.Lead.State != sb.LeadDialing || c.Lead.Attempts != 1 {
 						errs <- fmt.Errorf("claim %+v", c)
 					}
 				}
@@ -219,13 +219,13 @@ func TestClaimRules(t *testing.T) {
 		t.Errorf("claim at 06:00 local = %v, %v", cs, err)
 	}
 	// Paused: nothing.
-	if err := db.SetCampaignState(ctx, "spring", campaign.StatePaused, dialNow); err != nil {
+	if err := db.SetCampaignState(ctx, "spring", sb.CampaignPaused, dialNow); err != nil {
 		t.Fatal(err)
 	}
 	if cs, err := db.ClaimLeads(ctx, "spring", 10, dialNow); err != nil || len(cs) != 0 {
 		t.Errorf("claim while paused = %v, %v", cs, err)
 	}
-	if err := db.SetCampaignState(ctx, "spring", campaign.StateRunning, dialNow); err != nil {
+	if err := db.SetCampaignState(ctx, "spring", sb.CampaignRunning, dialNow); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := db.ClaimLeads(ctx, "spring", 10, dialNow)
@@ -239,7 +239,7 @@ func TestClaimRules(t *testing.T) {
 	if want := []string{"+12125550000", "+12125550002"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("claimed %v, want %v (not the DNC number)", got, want)
 	}
-	if l, _ := db.Lead(ctx, "spring", "+12125550001"); l.State != campaign.LeadNew {
+	if l, _ := db.Lead(ctx, "spring", "+12125550001"); l.State != sb.LeadNew {
 		t.Errorf("DNC lead state %s, want new", l.State)
 	}
 }
@@ -258,20 +258,20 @@ func TestRetryScheduling(t *testing.T) {
 		t.Errorf("MarkDialing twice: %v, want conflict", err)
 	}
 	end := dialNow.Add(30 * time.Second)
-	l, err := db.FinishAttempt(ctx, busy.Attempt.ID, campaign.OutcomeBusy, end)
+	l, err := db.FinishAttempt(ctx, busy.Attempt.ID, sb.DialBusy, end)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.State != campaign.LeadRetry || !l.NextAt.Equal(end.Add(10*time.Minute)) || l.LastOutcome != campaign.OutcomeBusy {
+	if l.State != sb.LeadRetry || !l.NextAt.Equal(end.Add(10*time.Minute)) || l.LastOutcome != sb.DialBusy {
 		t.Errorf("after busy: %+v", l)
 	}
-	if _, err := db.FinishAttempt(ctx, busy.Attempt.ID, campaign.OutcomeAnswered, end); sb.ErrorCode(err) != sb.ECONFLICT {
+	if _, err := db.FinishAttempt(ctx, busy.Attempt.ID, sb.DialAnswered, end); sb.ErrorCode(err) != sb.ECONFLICT {
 		t.Errorf("finish twice: %v, want conflict", err)
 	}
-	if _, err := db.FinishAttempt(ctx, 9999, campaign.OutcomeAnswered, end); sb.ErrorCode(err) != sb.ENOTFOUND {
+	if _, err := db.FinishAttempt(ctx, 9999, sb.DialAnswered, end); sb.ErrorCode(err) != sb.ENOTFOUND {
 		t.Errorf("finish unknown: %v, want not found", err)
 	}
-	if l, err := db.FinishAttempt(ctx, dnc.Attempt.ID, campaign.OutcomeDNC, end); err != nil || l.State != campaign.LeadDNC {
+	if l, err := db.FinishAttempt(ctx, dnc.Attempt.ID, sb.DialDNC, end); err != nil || l.State != sb.LeadDNC {
 		t.Errorf("after dnc: %+v, %v", l, err)
 	}
 	if e, ok, _ := db.DNC(ctx, dnc.Lead.Number); !ok || e.Source != "disposition" {
@@ -280,7 +280,7 @@ func TestRetryScheduling(t *testing.T) {
 	if err := db.MarkAnswered(ctx, abandoned.Attempt.ID); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := db.FinishAttempt(ctx, abandoned.Attempt.ID, campaign.OutcomeAbandoned, end); err != nil || !l.AbandonedAt.Equal(end) {
+	if l, err := db.FinishAttempt(ctx, abandoned.Attempt.ID, sb.DialAbandoned, end); err != nil || !l.AbandonedAt.Equal(end) {
 		t.Errorf("after abandoned: %+v, %v", l, err)
 	}
 
@@ -300,7 +300,7 @@ func TestRetryScheduling(t *testing.T) {
 		t.Errorf("abandoned lead after 72 h: %+v", cs)
 	}
 	as, err := db.Attempts(ctx, busy.Lead.ID)
-	if err != nil || len(as) != 2 || as[0].Outcome != campaign.OutcomeBusy || as[0].ChannelID == "" || as[1].State != storage.AttemptClaimed {
+	if err != nil || len(as) != 2 || as[0].Outcome != sb.DialBusy || as[0].ChannelID == "" || as[1].State != storage.AttemptClaimed {
 		t.Errorf("attempts = %+v, %v", as, err)
 	}
 }
@@ -314,7 +314,7 @@ func TestMaxAttempts(t *testing.T) {
 	if err := db.CreateCampaign(ctx, c, dialNow); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpsertLeads(ctx, []campaign.Lead{{Campaign: "short", Number: "+12125550000", TimeZone: "America/New_York"}}, dialNow); err != nil {
+	if _, err := db.UpsertLeads(ctx, []sb.Lead{{Campaign: "short", Number: "+12125550000", TimeZone: "America/New_York"}}, dialNow); err != nil {
 		t.Fatal(err)
 	}
 	at := dialNow
@@ -323,13 +323,13 @@ func TestMaxAttempts(t *testing.T) {
 		if err != nil || len(cs) != 1 {
 			t.Fatalf("claim %d = %v, %v", i, cs, err)
 		}
-		l, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, campaign.OutcomeNoAnswer, at)
+		l, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, sb.DialNoAnswer, at)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := campaign.LeadRetry
+		want := sb.LeadRetry
 		if i == 1 {
-			want = campaign.LeadFailed
+			want = sb.LeadFailed
 		}
 		if l.State != want {
 			t.Errorf("after attempt %d: %s, want %s", i+1, l.State, want)
@@ -431,7 +431,7 @@ func TestKillDuringCampaign(t *testing.T) {
 	}
 	// Each is closed by what it reached: ringing → no answer, a person →
 	// abandoned, an agent → answered (done, never dialed again).
-	want := map[string]campaign.Outcome{"chan-1": campaign.OutcomeNoAnswer, "chan-2": campaign.OutcomeAbandoned, "chan-3": campaign.OutcomeAnswered}
+	want := map[string]sb.DialOutcome{"chan-1": sb.DialNoAnswer, "chan-2": sb.DialAbandoned, "chan-3": sb.DialAnswered}
 	for _, a := range rec.Failed {
 		if a.Outcome != want[a.ChannelID] {
 			t.Errorf("%s closed %s, want %s", a.ChannelID, a.Outcome, want[a.ChannelID])
@@ -441,20 +441,20 @@ func TestKillDuringCampaign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states := map[campaign.LeadState]int{}
+	states := map[sb.LeadState]int{}
 	for _, num := range numbers {
 		l, err := db.Lead(ctx, "spring", num)
 		if err != nil {
 			t.Fatal(err)
 		}
 		states[l.State]++
-		if l.State == campaign.LeadRetry && !l.NextAt.Equal(restart.Add(camp.RetryDelays[l.LastOutcome])) {
+		if l.State == sb.LeadRetry && !l.NextAt.Equal(restart.Add(camp.RetryDelays[l.LastOutcome])) {
 			t.Errorf("%s: %s attempt retried at %v, want after its delay %v", num, l.LastOutcome, l.NextAt, camp.RetryDelays[l.LastOutcome])
 		}
 	}
 	// 1 still dialing (live), 2 retry (no answer, abandoned), 1 done (the
 	// conversation), 2+2 new (never claimed, or given back).
-	if want := map[campaign.LeadState]int{campaign.LeadDialing: 1, campaign.LeadRetry: 2, campaign.LeadDone: 1, campaign.LeadNew: 4}; !reflect.DeepEqual(states, want) {
+	if want := map[sb.LeadState]int{sb.LeadDialing: 1, sb.LeadRetry: 2, sb.LeadDone: 1, sb.LeadNew: 4}; !reflect.DeepEqual(states, want) {
 		t.Errorf("lead states after reconcile = %v, want %v", states, want)
 	}
 	// Reconciling again changes nothing.
@@ -508,7 +508,7 @@ func TestReturnAndCloseUnplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.State != campaign.LeadNew || l.Attempts != 0 || !l.NextAt.Equal(later) {
+	if l.State != sb.LeadNew || l.Attempts != 0 || !l.NextAt.Equal(later) {
 		t.Errorf("returned lead = %+v, want new, 0 attempts, due %s", l, later)
 	}
 	if _, err := db.ReturnAttempt(ctx, cs[0].Attempt.ID, later); sb.ErrorCode(err) != sb.ECONFLICT {
@@ -519,7 +519,7 @@ func TestReturnAndCloseUnplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.State != campaign.LeadDNC || l.Attempts != 0 || l.LastOutcome != campaign.OutcomeDNC {
+	if l.State != sb.LeadDNC || l.Attempts != 0 || l.LastOutcome != sb.DialDNC {
 		t.Errorf("dnc lead = %+v", l)
 	}
 
@@ -558,30 +558,30 @@ func TestDisposition(t *testing.T) {
 	end := dialNow.Add(3 * time.Minute)
 
 	// After the call: the lead, done, becomes dnc at once.
-	if _, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, campaign.OutcomeAnswered, end); err != nil {
+	if _, err := db.FinishAttempt(ctx, cs[0].Attempt.ID, sb.DialAnswered, end); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SetDisposition(ctx, cs[0].Attempt.ID, "sale", end); err != nil {
 		t.Fatal(err)
 	}
 	l, err := db.SetDisposition(ctx, cs[0].Attempt.ID, storage.DispositionDNC, end.Add(time.Second))
-	if err != nil || l.State != campaign.LeadDNC {
+	if err != nil || l.State != sb.LeadDNC {
 		t.Errorf("dnc after the call: %+v, %v", l, err)
 	}
 	if e, ok, err := db.DNC(ctx, cs[0].Lead.Number); err != nil || !ok || e.Source != "agent" {
 		t.Errorf("DNC entry = %+v, %v, %v; want source agent", e, ok, err)
 	}
 	a, err := db.Attempt(ctx, cs[0].Attempt.ID)
-	if err != nil || a.Disposition != storage.DispositionDNC || a.Outcome != campaign.OutcomeAnswered {
+	if err != nil || a.Disposition != storage.DispositionDNC || a.Outcome != sb.DialAnswered {
 		t.Errorf("attempt = %+v, %v", a, err)
 	}
 
 	// During the call: the lead closes as dnc when the attempt ends, and the
 	// attempt keeps its outcome (it counts as a live answer).
-	if l, err := db.SetDisposition(ctx, cs[1].Attempt.ID, storage.DispositionDNC, end); err != nil || l.State != campaign.LeadDialing {
+	if l, err := db.SetDisposition(ctx, cs[1].Attempt.ID, storage.DispositionDNC, end); err != nil || l.State != sb.LeadDialing {
 		t.Errorf("dnc during the call: %+v, %v", l, err)
 	}
-	if l, err := db.FinishAttempt(ctx, cs[1].Attempt.ID, campaign.OutcomeAnswered, end); err != nil || l.State != campaign.LeadDNC {
+	if l, err := db.FinishAttempt(ctx, cs[1].Attempt.ID, sb.DialAnswered, end); err != nil || l.State != sb.LeadDNC {
 		t.Errorf("finish after dnc: %+v, %v", l, err)
 	}
 
@@ -610,7 +610,7 @@ func TestLiveAnswers(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	cs := seedAndClaim(t, db, "spring", 4)
-	outcomes := []campaign.Outcome{campaign.OutcomeAnswered, campaign.OutcomeAbandoned, campaign.OutcomeBusy, campaign.OutcomeAbandoned}
+	outcomes := []sb.DialOutcome{sb.DialAnswered, sb.DialAbandoned, sb.DialBusy, sb.DialAbandoned}
 	for i, c := range cs {
 		if err := db.MarkDialing(ctx, c.Attempt.ID, fmt.Sprint("ob-", c.Attempt.ID)); err != nil {
 			t.Fatal(err)
@@ -663,12 +663,12 @@ func TestReconcileUnattended(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[int64]campaign.Outcome{}
+	got := map[int64]sb.DialOutcome{}
 	for _, a := range append(rec.Unattended, rec.Failed...) {
 		got[a.ID] = a.Outcome
 	}
-	want := map[int64]campaign.Outcome{cs[0].Attempt.ID: campaign.OutcomeAbandoned, cs[1].Attempt.ID: campaign.OutcomeMachine,
-		cs[2].Attempt.ID: campaign.OutcomeAnswered}
+	want := map[int64]sb.DialOutcome{cs[0].Attempt.ID: sb.DialAbandoned, cs[1].Attempt.ID: sb.DialMachine,
+		cs[2].Attempt.ID: sb.DialAnswered}
 	if !reflect.DeepEqual(got, want) || rec.Live != 1 || len(rec.Unattended) != 2 {
 		t.Errorf("reconciled %v (live %d, unattended %d), want %v, live 1, unattended 2", got, rec.Live, len(rec.Unattended), want)
 	}
@@ -694,7 +694,7 @@ func TestReconcileUnattended(t *testing.T) {
 	}
 	// The live call ends later, recorded the same way: closed once.
 	live := cs[3].Attempt.ID
-	if o, err := db.CloseUnattended(ctx, live, sb.Unattended{At: restart}, "pbx-1", restart); err != nil || o != campaign.OutcomeAbandoned {
+	if o, err := db.CloseUnattended(ctx, live, sb.Unattended{At: restart}, "pbx-1", restart); err != nil || o != sb.DialAbandoned {
 		t.Fatalf("CloseUnattended = %s, %v", o, err)
 	}
 	if _, err := db.CloseUnattended(ctx, live, sb.Unattended{At: restart}, "pbx-1", restart); sb.ErrorCode(err) != sb.ECONFLICT {

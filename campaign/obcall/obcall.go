@@ -1,9 +1,10 @@
 // Package obcall decides the course of one campaign call: what the
 // center does when the callee's line answers, when AMD says who answered,
 // when the 2-second connect window ends, and what the campaign runner is
-// told. It is pure: Call.Apply(event, now) returns the Commands the
-// center carries out against the PBX, the router and the runner, and the
-// center feeds back what happened. No I/O, no goroutines, no clock.
+// told. The machine is pure: Call.Apply(event, now) returns the Commands
+// the driver (Driver, driver.go) carries out against the PBX, the router
+// and the runner through the engine's Host, and the driver feeds back what
+// happened. No I/O of its own, no goroutines, no clock.
 package obcall
 
 import (
@@ -156,7 +157,7 @@ type Call struct {
 	// before a person came may hide a call answered while nobody took it.
 	answered bool
 	// pending is the outcome of an Unheard call if the record says nothing.
-	pending campaign.Outcome
+	pending sb.DialOutcome
 }
 
 // New is a call about to be originated (Dialing), or, with a Preview
@@ -258,7 +259,7 @@ type CustomerAnswered struct{}
 // PreviewGone: both legs of a preview dial are gone before they talked;
 // Outcome is what the agent-first call made of its legs (agentfirst: failed
 // when the agent's leg failed, else by the customer's cause).
-type PreviewGone struct{ Outcome campaign.Outcome }
+type PreviewGone struct{ Outcome sb.DialOutcome }
 
 // Resumed: the Dial of a call an earlier run placed is known; Causes are
 // what was noted while it was looked up, and Gone (with the Destroyed
@@ -366,7 +367,7 @@ type ReportConnected struct {
 // ReportEnded tells the runner the call is over, with its outcome and
 // the dialplan's record if one was read.
 type ReportEnded struct {
-	Outcome    campaign.Outcome
+	Outcome    sb.DialOutcome
 	Unattended *sb.Unattended
 	At         time.Time
 }
@@ -419,7 +420,7 @@ func (c *Call) Apply(ev Event, now time.Time) []Command {
 		return c.destroyed(ev.Cause, now)
 	case Lost:
 		if c.Listed() {
-			return c.unheard(campaign.OutcomeNoAnswer)
+			return c.unheard(sb.DialNoAnswer)
 		}
 	case RecordRead:
 		if c.state == Unheard {
@@ -480,9 +481,9 @@ func (c *Call) Apply(ev Event, now time.Time) []Command {
 		if !c.state.withPerson() {
 			return nil
 		}
-		o := campaign.OutcomeAbandoned
+		o := sb.DialAbandoned
 		if c.state == Connected {
-			o = campaign.OutcomeAnswered
+			o = sb.DialAnswered
 		}
 		out := []Command{StopWindow{}}
 		if c.plan.Preview != "" {
@@ -536,12 +537,12 @@ func (c *Call) destroyed(cause int, now time.Time) []Command {
 		}
 		return c.end(o, nil, now)
 	case Machine, Message:
-		return c.end(campaign.OutcomeMachine, nil, now)
+		return c.end(sb.DialMachine, nil, now)
 	}
 	return nil
 }
 
-func (c *Call) unheard(o campaign.Outcome) []Command {
+func (c *Call) unheard(o sb.DialOutcome) []Command {
 	c.state, c.pending = Unheard, o
 	return []Command{ReadUnattended{}}
 }
@@ -574,7 +575,7 @@ func (c *Call) abandon() []Command {
 	return []Command{StopWindow{}, Abandon{Media: media}}
 }
 
-func (c *Call) end(o campaign.Outcome, rec *sb.Unattended, now time.Time) []Command {
+func (c *Call) end(o sb.DialOutcome, rec *sb.Unattended, now time.Time) []Command {
 	c.state = Ended
 	return []Command{Rebalance{}, ReportEnded{Outcome: o, Unattended: rec, At: now}}
 }
@@ -582,23 +583,23 @@ func (c *Call) end(o campaign.Outcome, rec *sb.Unattended, now time.Time) []Comm
 // UnattendedOutcome is how a call gone unheard ended: with the dialplan's
 // record of a call answered while no Switchboard took it, abandoned (a
 // person reached and not put through) or a machine; without one, o.
-func UnattendedOutcome(rec *sb.Unattended, o campaign.Outcome) campaign.Outcome {
+func UnattendedOutcome(rec *sb.Unattended, o sb.DialOutcome) sb.DialOutcome {
 	switch {
 	case rec == nil:
 		return o
 	case rec.Machine:
-		return campaign.OutcomeMachine
+		return sb.DialMachine
 	}
-	return campaign.OutcomeAbandoned
+	return sb.DialAbandoned
 }
 
 // UnadoptedOutcome is how a call an earlier run placed ends when nothing
 // carries it on (its Dial unknown): it is hung up, and a person reached
 // and not put through is abandoned; amdStatus is AMD's verdict if the
 // call came back from AMD ("" otherwise).
-func UnadoptedOutcome(amdStatus string) campaign.Outcome {
+func UnadoptedOutcome(amdStatus string) sb.DialOutcome {
 	if strings.EqualFold(amdStatus, "MACHINE") {
-		return campaign.OutcomeMachine
+		return sb.DialMachine
 	}
-	return campaign.OutcomeAbandoned
+	return sb.DialAbandoned
 }

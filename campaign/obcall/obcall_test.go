@@ -6,7 +6,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/campaign/obcall"
 )
 
@@ -79,7 +78,7 @@ func TestCallTransitions(t *testing.T) {
 			step{7 * time.Second, obcall.WindowFired{}, nil, obcall.Connected}, // a late fire changes nothing
 			step{90 * time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAnswered, At: at(90 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAnswered, At: at(90 * time.Second)},
 			}, obcall.Ended},
 			step{91 * time.Second, obcall.Finished{}, nil, obcall.Ended},
 		)},
@@ -91,7 +90,7 @@ func TestCallTransitions(t *testing.T) {
 			}, obcall.Connected},
 			step{60 * time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAnswered, At: at(60 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAnswered, At: at(60 * time.Second)},
 			}, obcall.Ended},
 		)},
 		{"human, no agent within the window: abandon message, hang-up, abandoned", amd, append(answered(obcall.DefaultWindow),
@@ -101,7 +100,7 @@ func TestCallTransitions(t *testing.T) {
 			step{7 * time.Second, obcall.AgentAnswered{Agent: "a1"}, nil, obcall.Abandoning}, // too late
 			step{9 * time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAbandoned, At: at(9 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAbandoned, At: at(9 * time.Second)},
 			}, obcall.Ended},
 		)},
 		{"human, no abandon message: hung up at once", noMessages, append(answered(obcall.DefaultWindow),
@@ -115,7 +114,7 @@ func TestCallTransitions(t *testing.T) {
 			step{7 * time.Second, obcall.WindowFired{}, nil, obcall.Gone},
 			step{7 * time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAbandoned, At: at(7 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAbandoned, At: at(7 * time.Second)},
 			}, obcall.Ended},
 		)},
 		{"the router gives it up: abandoned at once", amd, append(answered(obcall.DefaultWindow),
@@ -153,7 +152,7 @@ func TestCallTransitions(t *testing.T) {
 			}, obcall.Message},
 			{20 * time.Second, obcall.MessagePlayed{}, []obcall.Command{obcall.HangUp{}}, obcall.Message},
 			{20 * time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeMachine, At: at(20 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialMachine, At: at(20 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"machine, no machine message: hung up at once", noMessages, []step{
@@ -162,41 +161,41 @@ func TestCallTransitions(t *testing.T) {
 			{4 * time.Second, obcall.AMDResult{Status: "MACHINE"}, []obcall.Command{obcall.Rebalance{}, obcall.HangUp{}}, obcall.Machine},
 			{4 * time.Second, obcall.Beep{}, []obcall.Command{obcall.HangUp{}}, obcall.Machine},
 			{4 * time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeMachine, At: at(4 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialMachine, At: at(4 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"busy by its Dial status", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, dialed("BUSY"), nil, obcall.Ringing},
 			{time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{ // a Local channel's cause says nothing
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeBusy, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialBusy, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"no answer", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{30 * time.Second, dialed("NOANSWER"), nil, obcall.Ringing},
 			{30 * time.Second, obcall.Destroyed{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(30 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialNoAnswer, At: at(30 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"invalid number by the destroyed cause", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, obcall.Destroyed{Cause: 1}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeInvalid, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialInvalid, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"congestion: failed", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, dialed("CONGESTION"), nil, obcall.Ringing},
 			{time.Second, obcall.Destroyed{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeFailed, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialFailed, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"the hang-up request's cause when nothing else tells", amd, []step{
 			{0, obcall.HangupAsked{Request: sb.HangupRequested{Cause: 17}}, nil, obcall.Dialing},
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, obcall.Destroyed{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeBusy, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialBusy, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"answered, gone before a person came: the dialplan's record says abandoned", amd, []step{
@@ -205,7 +204,7 @@ func TestCallTransitions(t *testing.T) {
 			{2 * time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
 			{2 * time.Second, obcall.Destroyed{Cause: 16}, nil, obcall.Unheard}, // no second report
 			{3 * time.Second, obcall.RecordRead{Record: &sb.Unattended{At: t0}}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeAbandoned, Unattended: &sb.Unattended{At: t0}, At: at(3 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialAbandoned, Unattended: &sb.Unattended{At: t0}, At: at(3 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"answered, gone in AMD, no record: by its cause", amd, []step{
@@ -214,7 +213,7 @@ func TestCallTransitions(t *testing.T) {
 			{time.Second, obcall.Entered{}, []obcall.Command{obcall.ContinueAMD{}}, obcall.AMD},
 			{2 * time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
 			{2 * time.Second, obcall.RecordRead{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(2 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialNoAnswer, At: at(2 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"answered while nobody was connected, a machine by the record", amd, []step{
@@ -222,7 +221,7 @@ func TestCallTransitions(t *testing.T) {
 			{time.Second, dialed("ANSWER"), nil, obcall.Ringing},
 			{2 * time.Second, obcall.Destroyed{}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
 			{2 * time.Second, obcall.RecordRead{Record: &sb.Unattended{Machine: true}}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeMachine, Unattended: &sb.Unattended{Machine: true}, At: at(2 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialMachine, Unattended: &sb.Unattended{Machine: true}, At: at(2 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"lost from a listing after a reconnect, playing the machine message: a no answer unless the record says", amd, []step{
@@ -233,14 +232,14 @@ func TestCallTransitions(t *testing.T) {
 			{4 * time.Second, obcall.Lost{}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
 			{4 * time.Second, obcall.MessagePlayed{}, nil, obcall.Unheard},
 			{5 * time.Second, obcall.RecordRead{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(5 * time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialNoAnswer, At: at(5 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"lost from a listing after a reconnect: a no answer unless the record says", amd, []step{
 			{0, obcall.Placed{}, nil, obcall.Ringing},
 			{time.Second, obcall.Lost{}, []obcall.Command{obcall.ReadUnattended{}}, obcall.Unheard},
 			{time.Second, obcall.RecordRead{}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialNoAnswer, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"the originate refused: forgotten, nothing reported", amd, []step{
@@ -267,19 +266,19 @@ func TestCallTransitions(t *testing.T) {
 			{12 * time.Second, obcall.Bridged{Agent: "a7"}, nil, obcall.Connected},
 			{80 * time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.ReadyAgent{Agent: "a7"}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAnswered, At: at(80 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAnswered, At: at(80 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"preview: the customer is busy", obcall.Plan{Preview: "a7"}, []step{
-			{20 * time.Second, obcall.PreviewGone{Outcome: campaign.OutcomeBusy}, []obcall.Command{
+			{20 * time.Second, obcall.PreviewGone{Outcome: sb.DialBusy}, []obcall.Command{
 				obcall.ReadyAgent{Agent: "a7"}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeBusy, At: at(20 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialBusy, At: at(20 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"preview: the agent does not answer", obcall.Plan{Preview: "a7"}, []step{
-			{20 * time.Second, obcall.PreviewGone{Outcome: campaign.OutcomeFailed}, []obcall.Command{
+			{20 * time.Second, obcall.PreviewGone{Outcome: sb.DialFailed}, []obcall.Command{
 				obcall.ReadyAgent{Agent: "a7"}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeFailed, At: at(20 * time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialFailed, At: at(20 * time.Second)},
 			}, obcall.Ended},
 		}},
 		{"adopted after a restart, then back from AMD", amd, []step{
@@ -295,26 +294,26 @@ func TestCallTransitions(t *testing.T) {
 			{0, obcall.Resumed{}, nil, obcall.Ringing},
 			{0, obcall.Entered{}, []obcall.Command{obcall.ContinueAMD{}}, obcall.AMD},
 			{time.Second, obcall.Destroyed{Cause: 16}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeNoAnswer, At: at(time.Second)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialNoAnswer, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 		{"adopted after a restart, gone while its Dial was looked up", amd, []step{
 			{0, obcall.Resumed{Gone: true, Destroyed: 17}, []obcall.Command{
-				obcall.Rebalance{}, obcall.ReportEnded{Outcome: campaign.OutcomeBusy, At: at(0)},
+				obcall.Rebalance{}, obcall.ReportEnded{Outcome: sb.DialBusy, At: at(0)},
 			}, obcall.Ended},
 		}},
 		{"found talking after a restart: connected, then answered", obcall.Plan{}, []step{
 			{0, obcall.AdoptedTalking{Agent: "a2"}, []obcall.Command{obcall.ReportConnected{Agent: "a2", At: at(0)}}, obcall.Connected},
 			{time.Minute, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAnswered, At: at(time.Minute)},
+				obcall.ReportEnded{Outcome: sb.DialAnswered, At: at(time.Minute)},
 			}, obcall.Ended},
 		}},
 		{"found waiting after a restart: abandoned", obcall.Plan{}, []step{
 			{0, obcall.AdoptedWaiting{}, nil, obcall.Abandoning},
 			{time.Second, obcall.Finished{}, []obcall.Command{
 				obcall.StopWindow{}, obcall.Rebalance{},
-				obcall.ReportEnded{Outcome: campaign.OutcomeAbandoned, At: at(time.Second)},
+				obcall.ReportEnded{Outcome: sb.DialAbandoned, At: at(time.Second)},
 			}, obcall.Ended},
 		}},
 	}
@@ -383,16 +382,16 @@ func TestEndedIgnoresEverything(t *testing.T) {
 }
 
 func TestOutcomes(t *testing.T) {
-	if got := obcall.UnattendedOutcome(nil, campaign.OutcomeBusy); got != campaign.OutcomeBusy {
+	if got := obcall.UnattendedOutcome(nil, sb.DialBusy); got != sb.DialBusy {
 		t.Errorf("no record: %s", got)
 	}
-	if got := obcall.UnattendedOutcome(&sb.Unattended{}, campaign.OutcomeNoAnswer); got != campaign.OutcomeAbandoned {
+	if got := obcall.UnattendedOutcome(&sb.Unattended{}, sb.DialNoAnswer); got != sb.DialAbandoned {
 		t.Errorf("a person's record: %s", got)
 	}
-	if got := obcall.UnattendedOutcome(&sb.Unattended{Machine: true}, campaign.OutcomeNoAnswer); got != campaign.OutcomeMachine {
+	if got := obcall.UnattendedOutcome(&sb.Unattended{Machine: true}, sb.DialNoAnswer); got != sb.DialMachine {
 		t.Errorf("a machine's record: %s", got)
 	}
-	for status, want := range map[string]campaign.Outcome{"": campaign.OutcomeAbandoned, "HUMAN": campaign.OutcomeAbandoned, "MACHINE": campaign.OutcomeMachine, "machine": campaign.OutcomeMachine} {
+	for status, want := range map[string]sb.DialOutcome{"": sb.DialAbandoned, "HUMAN": sb.DialAbandoned, "MACHINE": sb.DialMachine, "machine": sb.DialMachine} {
 		if got := obcall.UnadoptedOutcome(status); got != want {
 			t.Errorf("UnadoptedOutcome(%q) = %s, want %s", status, got, want)
 		}

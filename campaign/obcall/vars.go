@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchboard/switchboard/campaign"
+	sb "github.com/switchboard/switchboard"
 )
 
 // LineVars are the channel variables of a campaign line (the customer's
@@ -17,7 +17,7 @@ func LineVars(campaignName string, attempt int64) map[string]string {
 // AgentVars adds to vars, the channel variables of the agent's leg, what
 // the agent's screen shows of a campaign call: the campaign, the attempt,
 // the lead's number and each of the lead's data (SB_LEAD_<NAME>).
-func AgentVars(vars map[string]string, campaignName string, attempt int64, lead campaign.Lead) {
+func AgentVars(vars map[string]string, campaignName string, attempt int64, lead sb.Lead) {
 	for name, v := range LineVars(campaignName, attempt) {
 		vars[name] = v
 	}

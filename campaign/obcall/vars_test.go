@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/switchboard/switchboard/campaign"
+	sb "github.com/switchboard/switchboard"
 )
 
 func TestDialplanSounds(t *testing.T) {
@@ -25,12 +25,12 @@ func TestDialplanSounds(t *testing.T) {
 func TestAgentVars(t *testing.T) {
 	tests := []struct {
 		name string
-		lead campaign.Lead
+		lead sb.Lead
 		want map[string]string
 	}{
-		{"number only", campaign.Lead{Number: "+15555550123"}, map[string]string{
+		{"number only", sb.Lead{Number: "+15555550123"}, map[string]string{
 			"SB_CALL_ID": "c1", "SB_CAMPAIGN": "spring", "SB_ATTEMPT": "42", "SB_LEAD_NUMBER": "+15555550123"}},
-		{"with data", campaign.Lead{Number: "+15555550123", Data: map[string]string{"name": "Ada", "Plan": "gold"}}, map[string]string{
+		{"with data", sb.Lead{Number: "+15555550123", Data: map[string]string{"name": "Ada", "Plan": "gold"}}, map[string]string{
 			"SB_CALL_ID": "c1", "SB_CAMPAIGN": "spring", "SB_ATTEMPT": "42", "SB_LEAD_NUMBER": "+15555550123",
 			"SB_LEAD_NAME": "Ada", "SB_LEAD_PLAN": "gold"}},
 	}

@@ -31,9 +31,14 @@ import (
 // its own (a child process), so the controller's CPU is its process's
 // alone and the simulator's cost is not counted.
 type callsBench struct {
-	Calls     int           // measured calls, after the warm-up
-	Warmup    int           // calls before the measurement
-	Rate      float64       // calls placed per second, evenly spaced
+	Calls  int     // measured calls, after the warm-up
+	Warmup int     // calls before the measurement
+	Rate   float64 // calls placed per second, evenly spaced
+	// MaxLive, when set, also holds each call back while that many are
+	// live on the PBX (closed loop): a machine too busy to keep up with
+	// Rate is offered less instead of being overrun, so that what the run
+	// checks does not depend on how fast the machine is.
+	MaxLive   int
 	Agents    int           // agents, on endpoints that answer at once
 	Talk      time.Duration // how long a caller talks to the agent
 	Recording string        // recording mode of the queue: always, never
@@ -134,6 +139,7 @@ the PBX events and ARI requests it took, and its allocations.`,
 	f.IntVar(&b.Calls, "calls", 1000, "measured calls")
 	f.IntVar(&b.Warmup, "warmup", 50, "calls placed and ended before the measurement")
 	f.Float64Var(&b.Rate, "rate", 10, "calls placed per second")
+	f.IntVar(&b.MaxLive, "max-live", 0, "also place no call while this many are live on the PBX (0: --rate alone)")
 	f.IntVar(&b.Agents, "agents", 150, "agents (each on its own endpoint, answering at once)")
 	f.DurationVar(&b.Talk, "talk", 2*time.Second, "how long each caller talks")
 	f.StringVar(&b.Recording, "recording", "always", "recording mode: always or never")
@@ -200,6 +206,22 @@ func sortedKeys(m map[string]int64) []string {
 
 const benchApp = "switchboard"
 
+// waitLive returns once fewer than max calls are live on s (each call is
+// a caller's and an agent's channel), at once when max is 0.
+func waitLive(ctx context.Context, s *sim.Server, max int) error {
+	if max <= 0 {
+		return nil
+	}
+	for len(s.Channels()) >= 2*max {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 func (b *callsBench) check() error {
 	switch {
 	case b.Calls < 1:
@@ -208,6 +230,8 @@ func (b *callsBench) check() error {
 		return errors.New("--warmup: not negative")
 	case b.Rate <= 0 || b.Rate > 500:
 		return errors.New("--rate: in (0, 500]")
+	case b.MaxLive < 0:
+		return errors.New("--max-live: not negative")
 	case b.Agents < 1:
 		return errors.New("--agents: at least 1")
 	case b.Talk <= 0:
@@ -264,6 +288,9 @@ func (b *callsBench) run(ctx context.Context) (callsBenchResult, error) {
 					return ctx.Err()
 				case <-time.After(d):
 				}
+			}
+			if err := waitLive(ctx, s, b.MaxLive); err != nil {
+				return err
 			}
 			next = next.Add(gap)
 			if _, err := s.Call(sim.Inbound{App: benchApp, From: fmt.Sprintf("+1557%07d", placed), To: "8000",

@@ -361,12 +361,12 @@ func seedChaosCampaigns(t *testing.T, dsn string, leads map[string][]string) {
 	}
 	defer db.Close()
 	now := time.Now()
-	for name, mode := range map[string]campaign.Mode{chaosPred: campaign.ModePredictive, chaosProg: campaign.ModeProgressive} {
+	for name, mode := range map[string]sb.CampaignMode{chaosPred: sb.PredictiveDialing, chaosProg: sb.ProgressiveDialing} {
 		c := campaign.Default(name)
 		c.Mode = mode
 		c.Queue = map[string]string{chaosPred: "outbound", chaosProg: "outbound2"}[name]
 		c.AMD = name == chaosPred
-		c.Window = campaign.Window{Start: 0, End: 24 * 60}
+		c.Window = sb.CallingWindow{Start: 0, End: 24 * 60}
 		c.Schedule.Days = []time.Weekday{time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}
 		c.CallerID = `"Chaos" <+15550100>`
 		c.AbandonMessage = "sound:vm-goodbye"
@@ -374,14 +374,14 @@ func seedChaosCampaigns(t *testing.T, dsn string, leads map[string][]string) {
 		if err := db.CreateCampaign(ctx, c, now); err != nil {
 			t.Fatal(err)
 		}
-		var batch []campaign.Lead
+		var batch []sb.Lead
 		for _, n := range leads[name] {
-			batch = append(batch, campaign.Lead{Campaign: name, Number: n, Region: "US", TimeZone: "UTC"})
+			batch = append(batch, sb.Lead{Campaign: name, Number: n, Region: "US", TimeZone: "UTC"})
 		}
 		if _, err := db.UpsertLeads(ctx, batch, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetCampaignState(ctx, name, campaign.StateRunning, now); err != nil {
+		if err := db.SetCampaignState(ctx, name, sb.CampaignRunning, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -447,7 +447,7 @@ func checkChaos(t *testing.T, db *storage.DB, log []sim.CallRecord, leads map[st
 			if err != nil {
 				t.Fatal(err)
 			}
-			if l.State == campaign.LeadDialing {
+			if l.State == sb.LeadDialing {
 				open = append(open, "lead "+n+" still dialing")
 			}
 			atts, err := db.Attempts(ctx, l.ID)
@@ -461,7 +461,7 @@ func checkChaos(t *testing.T, db *storage.DB, log []sim.CallRecord, leads map[st
 					continue
 				}
 				r, dialed := byChannel[a.ChannelID]
-				gotAbandoned := a.Outcome == campaign.OutcomeAbandoned
+				gotAbandoned := a.Outcome == sb.DialAbandoned
 				if gotAbandoned {
 					abandoned++
 				}
@@ -483,7 +483,7 @@ func checkChaos(t *testing.T, db *storage.DB, log []sim.CallRecord, leads map[st
 					if wait > 2*time.Second {
 						late++
 					}
-					if a.Outcome != campaign.OutcomeAnswered || a.Agent == "" {
+					if a.Outcome != sb.DialAnswered || a.Agent == "" {
 						wrongAbandon = append(wrongAbandon, fmt.Sprintf("attempt %d (%s) talked to %s but closed %s, agent %q", a.ID, a.ChannelID, r.MetEndpoint, a.Outcome, a.Agent))
 					}
 				}

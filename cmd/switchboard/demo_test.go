@@ -8,7 +8,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/campaign"
 	"github.com/switchboard/switchboard/config"
 	"github.com/switchboard/switchboard/demo"
 	"github.com/switchboard/switchboard/outbound"
@@ -77,7 +76,7 @@ func TestDemoCampaign(t *testing.T) {
 		}
 		if len(atts) > 0 {
 			dialedLeads++
-			if lead.LastOutcome == "" || lead.State == campaign.LeadDialing || lead.State == campaign.LeadNew {
+			if lead.LastOutcome == "" || lead.State == sb.LeadDialing || lead.State == sb.LeadNew {
 				t.Errorf("lead %s dialed %d times: state %s, last outcome %q", l.Number, len(atts), lead.State, lead.LastOutcome)
 			}
 		}

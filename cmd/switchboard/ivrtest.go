@@ -291,10 +291,10 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 	var (
 		mu     sync.Mutex
 		keys   []string
-		notes  = make(chan center.IVRNote, 16)
+		notes  = make(chan ivr.Note, 16)
 		caller string
 	)
-	observer := func(n center.IVRNote) {
+	observer := func(n ivr.Note) {
 		mu.Lock()
 		mine := n.Caller == caller
 		var next string
@@ -347,7 +347,7 @@ func runIVRCases(ctx context.Context, cfg *config.Config, cases []ivrCase) ([]iv
 		if err != nil {
 			return nil, err
 		}
-		var note center.IVRNote
+		var note ivr.Note
 		select {
 		case note = <-notes:
 		case <-time.After(60 * time.Second):

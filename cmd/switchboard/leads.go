@@ -212,7 +212,7 @@ func importLeads(ctx context.Context, db *storage.DB, r io.Reader, size int64, o
 		}
 	}
 	bar := newProgress(progress, size)
-	var batch []campaign.Lead
+	var batch []sb.Lead
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -524,8 +524,8 @@ func newLeadsCampaignCmd(o *leadsOptions) *cobra.Command {
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
 			return enc.Encode(struct {
-				Campaign campaign.Campaign          `json:"campaign"`
-				Leads    map[campaign.LeadState]int `json:"leads"`
+				Campaign sb.Campaign          `json:"campaign"`
+				Leads    map[sb.LeadState]int `json:"leads"`
 			}{c, counts})
 		},
 	})
@@ -551,12 +551,12 @@ func newLeadsCampaignCmd(o *leadsOptions) *cobra.Command {
 	})
 	for _, s := range []struct {
 		verb  string
-		state campaign.State
+		state sb.CampaignState
 		short string
 	}{
-		{"start", campaign.StateRunning, "Start (or resume) dialing a campaign"},
-		{"pause", campaign.StatePaused, "Pause a campaign: no new calls, calls in flight finish"},
-		{"stop", campaign.StateStopped, "Stop a campaign for good"},
+		{"start", sb.CampaignRunning, "Start (or resume) dialing a campaign"},
+		{"pause", sb.CampaignPaused, "Pause a campaign: no new calls, calls in flight finish"},
+		{"stop", sb.CampaignStopped, "Stop a campaign for good"},
 	} {
 		cmd.AddCommand(&cobra.Command{
 			Use:   s.verb + " NAME",
@@ -595,7 +595,7 @@ func newCampaignCreateCmd(o *leadsOptions) *cobra.Command {
       --abandon-message sound:blitz-abandon --retry busy=5m,noanswer=1h`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c.Name, c.Mode = args[0], campaign.Mode(mode)
+			c.Name, c.Mode = args[0], sb.CampaignMode(mode)
 			var errs []string
 			var err error
 			if c.Window, err = campaign.ParseWindow(window); err != nil {
@@ -615,7 +615,7 @@ func newCampaignCreateCmd(o *leadsOptions) *cobra.Command {
 					errs = append(errs, fmt.Sprintf("--%s %q: want RFC 3339", b.flag, b.v))
 				}
 			}
-			c.RetryDelays = map[campaign.Outcome]time.Duration{}
+			c.RetryDelays = map[sb.DialOutcome]time.Duration{}
 			for k, v := range d.RetryDelays {
 				c.RetryDelays[k] = v
 			}
@@ -630,10 +630,10 @@ func newCampaignCreateCmd(o *leadsOptions) *cobra.Command {
 					errs = append(errs, fmt.Sprintf("--retry %s=%s: %v", k, retries[k], err))
 					continue
 				}
-				c.RetryDelays[campaign.Outcome(strings.ToLower(k))] = dur
+				c.RetryDelays[sb.DialOutcome(strings.ToLower(k))] = dur
 			}
 			if start {
-				c.State = campaign.StateRunning
+				c.State = sb.CampaignRunning
 			}
 			if len(errs) > 0 {
 				return &exitError{code: 2, err: errors.New(strings.Join(errs, "\n"))}

@@ -139,7 +139,7 @@ func flowOptions(cfg *config.Config, cals calendar.Set) ivr.LoadOptions {
 	return opts
 }
 
-// Current is the running set (center.FlowSource).
+// Current is the running set (ivr.FlowSource).
 func (r *Registry) Current() *ivr.Set { return r.cur.Load() }
 
 // Reload validates the flow files and swaps them in; on error the running
