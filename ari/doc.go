@@ -65,7 +65,7 @@
 // whose answer it throws away (originate and snoop return the new channel,
 // the channel and bridge listings, redirect, recording download), and the
 // commands of every call (answer, play, music on hold, set variable,
-// create and destroy bridge, hang-up) the adapter makes itself: the
+// create and destroy bridge, hang-up, subscriptions) the adapter makes itself: the
 // commands exactly as the native client sends them (method, path, query,
 // JSON body), without the goroutine, timer and request objects a native
 // command costs. Over restTransport they build no http.Request either.

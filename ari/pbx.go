@@ -669,9 +669,7 @@ func (a *Adapter) SubscribeChannel(ctx context.Context, ch sb.ChannelID) error {
 		return wrap("subscribe", ch, err)
 	}
 	p := rSubscribe.path(a.cfg.Application)
-	return wrap("subscribe", ch, a.call(ctx, "subscribe", rSubscribe, p, func() error {
-		return a.client.Application().Subscribe(appKey(a.cfg.Application), "channel:"+string(ch))
-	}))
+	return wrap("subscribe", ch, a.command(ctx, "subscribe", rSubscribe, p, "", &eventSource{"channel:" + string(ch)}))
 }
 
 // SubscribeEndpoint subscribes the application to the state events of an
@@ -683,7 +681,11 @@ func (a *Adapter) SubscribeEndpoint(ctx context.Context, endpoint string) error 
 		return wrap("subscribe to endpoint", endpoint, sb.Errorf(sb.EINVALID, "bad endpoint %q", endpoint))
 	}
 	p := rSubscribe.path(a.cfg.Application)
-	return wrap("subscribe to endpoint", endpoint, a.call(ctx, "subscribe_endpoint", rSubscribe, p, func() error {
-		return a.client.Application().Subscribe(appKey(a.cfg.Application), "endpoint:"+endpoint)
-	}))
+	return wrap("subscribe to endpoint", endpoint, a.command(ctx, "subscribe_endpoint", rSubscribe, p, "", &eventSource{"endpoint:" + endpoint}))
+}
+
+// eventSource is the body of a subscription, as the native client sends
+// it.
+type eventSource struct {
+	EventSource string `json:"eventSource"`
 }

@@ -279,6 +279,10 @@ func TestCommandsAsNativeClientSends(t *testing.T) {
 			}},
 		{"destroy bridge", func(a *Adapter) error { return a.DestroyBridge(ctx, br) },
 			func(a *Adapter) error { return a.client.Bridge().Delete(bridgeKey(br)) }},
+		{"subscribe channel", func(a *Adapter) error { return a.SubscribeChannel(ctx, ch) },
+			func(a *Adapter) error { return a.client.Application().Subscribe(appKey("app"), "channel:"+string(ch)) }},
+		{"subscribe endpoint", func(a *Adapter) error { return a.SubscribeEndpoint(ctx, "PJSIP/1001") },
+			func(a *Adapter) error { return a.client.Application().Subscribe(appKey("app"), "endpoint:PJSIP/1001") }},
 	}
 	for _, base := range []string{srv.URL + "/ari", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/ari/", srv.URL + "/my%20ari"} {
 		own := mk(base)
