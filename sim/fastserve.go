@@ -118,13 +118,14 @@ func (f *fastServer) serveConn(sc *sessionConn) {
 	tmpl := (&http.Request{}).WithContext(ctx)
 	remote := sc.RemoteAddr().String()
 	var out []byte
+	var vals valueCache
 	for {
 		head, err := peekHead(br)
 		if err != nil {
 			f.leave(sc, nil)
 			return
 		}
-		req, ok := parseHead(head, tmpl)
+		req, ok := parseHead(head, tmpl, &vals)
 		if !ok {
 			f.leave(sc, &bufferedConn{sessionConn: sc, r: br})
 			return
@@ -196,9 +197,26 @@ func peekHead(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// valueCache keeps the header values of a connection's last request:
+// a client sends the same Host, Authorization, User-Agent and
+// Content-Type with each, which then cost no allocation.
+type valueCache [8]string
+
+// str returns b as a string, the i-th value's of the last request when
+// equal.
+func (vc *valueCache) str(i int, b []byte) string {
+	if i >= len(vc) {
+		return string(b)
+	}
+	if vc[i] != string(b) {
+		vc[i] = string(b)
+	}
+	return vc[i]
+}
+
 // parseHead parses a request head served here (false: one for net/http).
-// tmpl carries the connection's context.
-func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
+// tmpl carries the connection's context; vals the last request's values.
+func parseHead(head []byte, tmpl *http.Request, vals *valueCache) (*http.Request, bool) {
 	if !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
 		return nil, false
 	}
@@ -219,13 +237,22 @@ func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
 	}
 	req := new(http.Request)
 	*req = *tmpl
-	req.Method = string(method)
+	switch string(method) {
+	case http.MethodGet:
+		req.Method = http.MethodGet
+	case http.MethodPost:
+		req.Method = http.MethodPost
+	case http.MethodDelete:
+		req.Method = http.MethodDelete
+	default:
+		req.Method = string(method)
+	}
 	req.URL = u
 	req.RequestURI = string(uri)
 	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
 	req.Header = make(http.Header, 8)
 	lengthSeen := false
-	for len(rest) > 2 {
+	for n := 0; len(rest) > 2; n++ {
 		var h []byte
 		h, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(h, []byte(":"))
@@ -253,7 +280,7 @@ func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
 			if req.Host != "" {
 				return nil, false
 			}
-			req.Host = string(value)
+			req.Host = vals.str(n, value)
 			continue // net/http keeps Host out of Header
 		case "Connection":
 			switch {
@@ -264,7 +291,7 @@ func parseHead(head []byte, tmpl *http.Request) (*http.Request, bool) {
 				return nil, false // upgrade and the like
 			}
 		}
-		req.Header[key] = append(req.Header[key], string(value))
+		req.Header[key] = append(req.Header[key], vals.str(n, value))
 	}
 	if req.Host == "" {
 		return nil, false // HTTP/1.1 requires it: net/http answers 400

@@ -146,14 +146,17 @@ type Stats struct {
 // are queued per websocket and written by that websocket's goroutine, so a
 // slow reader never blocks the simulation.
 type Server struct {
-	opts   Options
-	pass   atomic.Pointer[string] // the ARI password now; SetPassword changes it
-	clock  *Clock
-	log    *slog.Logger
-	rng    *rand.Rand
-	mux    *countingMux
-	start  time.Time
-	sounds map[string]time.Duration
+	opts Options
+	pass atomic.Pointer[string] // the ARI password now; SetPassword changes it
+	// lastAuth is the last Authorization header accepted, and with which
+	// password: the same header again needs no base64 decoding.
+	lastAuth atomic.Pointer[acceptedAuth]
+	clock    *Clock
+	log      *slog.Logger
+	rng      *rand.Rand
+	mux      *countingMux
+	start    time.Time
+	sounds   map[string]time.Duration
 
 	mu        sync.Mutex
 	closed    bool
