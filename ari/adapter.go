@@ -150,11 +150,16 @@ type Adapter struct {
 	wsURL   string   // events WebSocket URL with ?app=
 	authHdr string   // "Basic ..." (secret: never logged)
 	client  *native.Client
-	httpc   *http.Client // for the requests the native client cannot make
-	wsc     *http.Client // for the events WebSocket's upgrade
-	slots   *slots       // REST requests in flight, one per connection
-	routes  *routeStats
-	load    *loadWindow
+	httpc   *http.Client   // the adapter's own requests, when raw is nil
+	raw     *restTransport // the REST transport when it is restTransport
+	// basePath and wireHead start every request the adapter writes
+	// itself for raw: the base URL's path ("/ari"), and Host, User-Agent
+	// and Authorization header lines.
+	basePath, wireHead string
+	wsc                *http.Client // for the events WebSocket's upgrade
+	slots              *slots       // REST requests in flight, one per connection
+	routes             *routeStats
+	load               *loadWindow
 
 	node   atomic.Value // string: Asterisk entity id
 	ready  atomic.Bool
@@ -269,7 +274,7 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := reusing{newRESTTransport(cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)}
+	tr := newTransport(base, cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)
 	if err := useTransport(client, tr); err != nil {
 		return nil, err
 	}
@@ -291,6 +296,11 @@ func New(cfg Config) (*Adapter, error) {
 		pw:           newPlayWatchdog(cfg.PlaybackCheckInterval),
 		clk:          realClock{},
 	}
+	if rt, ok := tr.(*restTransport); ok {
+		a.raw = rt
+	}
+	a.basePath = base.EscapedPath()
+	a.wireHead = "Host: " + base.Host + "\r\nUser-Agent: Go-http-client/1.1\r\nAuthorization: " + a.authHdr + "\r\n"
 	a.node.Store("")
 	return a, nil
 }

@@ -61,10 +61,14 @@
 //
 // Every command runs under the caller's context bounded by
 // Config.RequestTimeout: a command whose deadline passes returns
-// EUNAVAILABLE at once. The few requests the native client cannot make,
-// or whose answer it throws away (originate and snoop return the new
-// channel, the channel and bridge listings, redirect, recording download),
-// the adapter makes itself with its own http.Client.
+// EUNAVAILABLE at once. The requests the native client cannot make, or
+// whose answer it throws away (originate and snoop return the new channel,
+// the channel and bridge listings, redirect, recording download), and the
+// commands of every call (answer, play, music on hold, set variable,
+// create and destroy bridge, hang-up, subscriptions) the adapter makes itself: the
+// commands exactly as the native client sends them (method, path, query,
+// JSON body), without the goroutine, timer and request objects a native
+// command costs. Over restTransport they build no http.Request either.
 //
 // # Connections: below Asterisk's session limit
 //
@@ -72,7 +76,7 @@
 // (100 by default), one per TCP connection, idle kept-alive ones and the
 // events WebSocket included; past it a new connection is closed with no
 // answer. So both clients, the native one and the adapter's own, send
-// through one http.Transport that holds at most Config.MaxConnections-1
+// through one transport that holds at most Config.MaxConnections-1
 // connections, open or idle, and the events WebSocket has the last one:
 // Switchboard never holds more than MaxConnections sessions. The native
 // client keeps its http.Client in an unexported field with no option to
@@ -81,13 +85,21 @@
 // through reflection and fails if the library no longer has it. Every
 // response body is read to its end when closed (the native client closes
 // some unread): a connection is reused, never thrown away for a new one
-// that Asterisk, still counting the old session, could refuse.
+// that Asterisk, still counting the old session, could refuse. For plain
+// HTTP with no proxy that transport is the adapter's own HTTP/1.1 client
+// (restTransport), which makes each request on its caller's goroutine:
+// Go's http.Transport passes every request through two goroutines of the
+// connection's, which costs more than the request. Over https or a proxy
+// it is an http.Transport.
 //
 // A command first takes one of MaxConnections-1 slots, waiting under its
 // deadline when every connection is busy; one that does not get a slot in
-// time is not sent (EUNAVAILABLE, result pool_timeout). The native client
-// takes no context, so a command it runs goes on in the background after
-// its caller's deadline, holding its slot and connection until Asterisk
+// time is not sent (EUNAVAILABLE, result pool_timeout). A request the
+// adapter makes itself ends at its deadline and its connection is closed
+// (Asterisk may count that session until it notices: one more reason to
+// keep MaxConnections well below sessionlimit). The native client takes no
+// context, so a command it runs goes on in the background after its
+// caller's deadline, holding its slot and connection until Asterisk
 // answers or the transport's response-header timeout (2×RequestTimeout)
 // passes. Idle connections are closed after 10 s, before Asterisk's
 // session_keep_alive (15 s) would close them under a request.

@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,9 +36,7 @@ func (a *Adapter) Answer(ctx context.Context, ch sb.ChannelID) error {
 		return wrap("answer", ch, err)
 	}
 	p := rAnswer.path(string(ch))
-	return wrap("answer", ch, a.call(ctx, "answer", rAnswer, p, func() error {
-		return a.client.Channel().Answer(chanKey(ch))
-	}))
+	return wrap("answer", ch, a.command(ctx, "answer", rAnswer, p, "", nil))
 }
 
 // Ring indicates ringing to the caller of a channel not yet answered.
@@ -60,10 +59,11 @@ func (a *Adapter) Hangup(ctx context.Context, ch sb.ChannelID, reason string) er
 	if err := checkWord("hang-up reason", reason); err != nil {
 		return wrap("hangup", ch, err)
 	}
+	if reason == "" {
+		reason = "normal"
+	}
 	p := rHangup.path(string(ch))
-	return wrap("hangup", ch, a.call(ctx, "hangup", rHangup, p, func() error {
-		return a.client.Channel().Hangup(chanKey(ch), reason)
-	}))
+	return wrap("hangup", ch, a.command(ctx, "hangup", rHangup, p, "reason="+reason, nil))
 }
 
 // Originate calls an endpoint. The answered channel enters the application
@@ -107,15 +107,18 @@ func (a *Adapter) Originate(ctx context.Context, req sb.OriginateRequest) (sb.Ch
 	if req.Originator != "" {
 		q.Set("originator", string(req.Originator))
 	}
-	var body any
+	var body []byte
 	if len(req.Variables) > 0 {
-		body = map[string]any{"variables": req.Variables}
+		var err error
+		if body, err = json.Marshal(map[string]any{"variables": req.Variables}); err != nil {
+			return sb.ChannelInfo{}, wrap("originate", id, sb.Errorf(sb.EINVALID, "variables: %v", err))
+		}
 	}
-	var ch ari6.ChannelData
-	if err := a.rest(ctx, "originate", rt, p, q, body, &ch); err != nil {
+	var ci sb.ChannelInfo
+	if err := a.exchange(ctx, "originate", rt, p, q.Encode(), body, false, decodeChannel(&ci)); err != nil {
 		return sb.ChannelInfo{}, fmt.Errorf("originate %s to %s: %w", id, req.Endpoint, err)
 	}
-	return channelInfo(&ch), nil
+	return ci, nil
 }
 
 // Continue sends a channel back to the dialplan; it leaves the application.
@@ -146,9 +149,10 @@ func (a *Adapter) SetVariable(ctx context.Context, ch sb.ChannelID, name, value 
 		return wrap("set variable on", ch, err)
 	}
 	p := rSetVariable.path(string(ch))
-	return wrap("set variable on", ch, a.call(ctx, "set_variable", rSetVariable, p, func() error {
-		return a.client.Channel().SetVariable(chanKey(ch), name, value)
-	}))
+	return wrap("set variable on", ch, a.command(ctx, "set_variable", rSetVariable, p, "", &struct {
+		Name  string `json:"variable"`
+		Value string `json:"value,omitempty"`
+	}{name, value}))
 }
 
 // GetVariable reads a channel variable (or dialplan function).
@@ -232,13 +236,11 @@ func (a *Adapter) MusicOnHold(ctx context.Context, ch sb.ChannelID, class string
 	}
 	p := rMOHStart.path(string(ch))
 	if on {
-		return wrap("start music on hold on", ch, a.call(ctx, "moh_start", rMOHStart, p, func() error {
-			return a.client.Channel().MOH(chanKey(ch), class)
-		}))
+		return wrap("start music on hold on", ch, a.command(ctx, "moh_start", rMOHStart, p, "", &struct {
+			Class string `json:"mohClass,omitempty"`
+		}{class}))
 	}
-	return wrap("stop music on hold on", ch, a.call(ctx, "moh_stop", rMOHStop, p, func() error {
-		return a.client.Channel().StopMOH(chanKey(ch))
-	}))
+	return wrap("stop music on hold on", ch, a.command(ctx, "moh_stop", rMOHStop, p, "", nil))
 }
 
 // Play plays media URIs in sequence on a channel as one playback. Its
@@ -257,10 +259,9 @@ func (a *Adapter) Play(ctx context.Context, ch sb.ChannelID, id sb.PlaybackID, m
 	}
 	p := rPlay.path(string(ch), string(id))
 	settle := a.watchPlayback(id, "channel:"+string(ch))
-	err := a.call(ctx, "play", rPlay, p, func() error {
-		_, err := a.client.Channel().Play(chanKey(ch), string(id), media...)
-		return err
-	})
+	err := a.command(ctx, "play", rPlay, p, "", &struct {
+		Media []string `json:"media"`
+	}{media})
 	settle(err)
 	return wrap("play on", ch, err)
 }
@@ -304,10 +305,11 @@ func (a *Adapter) CreateBridge(ctx context.Context, id sb.BridgeID, name string)
 		return wrap("create bridge", id, err)
 	}
 	p := rCreateBridge.path(string(id))
-	return wrap("create bridge", id, a.call(ctx, "create_bridge", rCreateBridge, p, func() error {
-		_, err := a.client.Bridge().Create(bridgeKey(id), "mixing", name)
-		return err
-	}))
+	return wrap("create bridge", id, a.command(ctx, "create_bridge", rCreateBridge, p, "", &struct {
+		ID   string `json:"bridgeId,omitempty"`
+		Type string `json:"type,omitempty"`
+		Name string `json:"name,omitempty"`
+	}{string(id), "mixing", name}))
 }
 
 // AddToBridge adds channels to a bridge, one request per channel in order
@@ -365,9 +367,7 @@ func (a *Adapter) DestroyBridge(ctx context.Context, b sb.BridgeID) error {
 		return wrap("destroy bridge", b, err)
 	}
 	p := rDestroyBridge.path(string(b))
-	return wrap("destroy bridge", b, a.call(ctx, "destroy_bridge", rDestroyBridge, p, func() error {
-		return a.client.Bridge().Delete(bridgeKey(b))
-	}))
+	return wrap("destroy bridge", b, a.command(ctx, "destroy_bridge", rDestroyBridge, p, "", nil))
 }
 
 func recordingOptions(req sb.RecordRequest) *ari6.RecordingOptions {
@@ -669,9 +669,7 @@ func (a *Adapter) SubscribeChannel(ctx context.Context, ch sb.ChannelID) error {
 		return wrap("subscribe", ch, err)
 	}
 	p := rSubscribe.path(a.cfg.Application)
-	return wrap("subscribe", ch, a.call(ctx, "subscribe", rSubscribe, p, func() error {
-		return a.client.Application().Subscribe(appKey(a.cfg.Application), "channel:"+string(ch))
-	}))
+	return wrap("subscribe", ch, a.command(ctx, "subscribe", rSubscribe, p, "", &eventSource{"channel:" + string(ch)}))
 }
 
 // SubscribeEndpoint subscribes the application to the state events of an
@@ -683,7 +681,11 @@ func (a *Adapter) SubscribeEndpoint(ctx context.Context, endpoint string) error 
 		return wrap("subscribe to endpoint", endpoint, sb.Errorf(sb.EINVALID, "bad endpoint %q", endpoint))
 	}
 	p := rSubscribe.path(a.cfg.Application)
-	return wrap("subscribe to endpoint", endpoint, a.call(ctx, "subscribe_endpoint", rSubscribe, p, func() error {
-		return a.client.Application().Subscribe(appKey(a.cfg.Application), "endpoint:"+endpoint)
-	}))
+	return wrap("subscribe to endpoint", endpoint, a.command(ctx, "subscribe_endpoint", rSubscribe, p, "", &eventSource{"endpoint:" + endpoint}))
+}
+
+// eventSource is the body of a subscription, as the native client sends
+// it.
+type eventSource struct {
+	EventSource string `json:"eventSource"`
 }

@@ -74,9 +74,46 @@ func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) err
 	}
 }
 
+// acquireBy is acquire under ctx and deadline, with a timer only when it
+// has to wait.
+func (s *slots) acquireBy(ctx context.Context, deadline time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	return s.acquireUntil(ctx, t.C)
+}
+
 func (s *slots) release() { <-s.ch }
 
 func (s *slots) inUse() int64 { return int64(len(s.ch)) }
+
+// newTransport is the one transport of every REST request to Asterisk
+// at base: restTransport for plain HTTP reached directly (a DialContext,
+// or TCP with no proxy for base in the environment), else
+// newRESTTransport's http.Transport.
+func newTransport(base *url.URL, n int, requestTimeout time.Duration, dial dialFunc) http.RoundTripper {
+	if base.Scheme == "http" {
+		addr := base.Host
+		if base.Port() == "" {
+			addr = net.JoinHostPort(base.Hostname(), "80")
+		}
+		if dial != nil {
+			return newRestTransport(addr, n, requestTimeout, dial)
+		}
+		if p, err := http.ProxyFromEnvironment(&http.Request{URL: base}); err == nil && p == nil {
+			_, d := dialing(requestTimeout, nil)
+			return newRestTransport(addr, n, requestTimeout, d)
+		}
+	}
+	return reusing{newRESTTransport(n, requestTimeout, dial)}
+}
 
 // newRESTTransport is the one transport of every REST request to
 // Asterisk, the native client's and the adapter's own: at most n

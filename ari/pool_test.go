@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func TestConnectionCapHolds(t *testing.T) {
 	var gateMu sync.Mutex
 	f.setIntercept(func(w http.ResponseWriter, r *http.Request) bool {
 		p := strings.TrimPrefix(r.URL.Path, "/ari")
-		native := r.Method == http.MethodPost && strings.HasPrefix(p, "/channels/") && strings.HasSuffix(p, "/answer")
+		native := r.Method == http.MethodPost && strings.HasPrefix(p, "/channels/") && strings.HasSuffix(p, "/ring")
 		own := r.Method == http.MethodGet && strings.HasPrefix(p, "/recordings/live/")
 		if !native && !own {
 			return false
@@ -152,16 +153,16 @@ func TestConnectionCapHolds(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	answer := func(i int) error { return a.Answer(ctx, chanID(i)) }
+	ring := func(i int) error { return a.Ring(ctx, chanID(i)) } // a native command
 	live := func(i int) error {
 		_, err := a.RecordingLive(ctx, fmt.Sprintf("r%d", i))
 		return err
 	}
-	run("native client", requests, answer)
+	run("native client", requests, ring)
 	run("own client", requests, live)
 	run("both", requests, func(i int) error {
 		if i%2 == 0 {
-			return answer(i)
+			return ring(i)
 		}
 		return live(i)
 	})
@@ -182,7 +183,7 @@ func TestConnectionCapHolds(t *testing.T) {
 	for _, want := range []struct {
 		route string
 		n     uint64
-	}{{"POST /channels/{id}/answer", requests + requests/2}, {"GET /recordings/live/{name}", requests + requests/2}} {
+	}{{"POST /channels/{id}/ring", requests + requests/2}, {"GET /recordings/live/{name}", requests + requests/2}} {
 		rs := routeOf(t, st, want.route)
 		if rs.Requests != want.n || rs.Results[ResultOK] != want.n {
 			t.Errorf("%s: %d requests, results %v; want %d ok", want.route, rs.Requests, rs.Results, want.n)
@@ -253,15 +254,22 @@ func TestNativeClientTransport(t *testing.T) {
 	}
 	f := reflect.ValueOf(a.client).Elem().FieldByName("httpClient")
 	hc := (*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
-	if got, ok := hc.Transport.(reusing); !ok || got != a.httpc.Transport {
+	if got, ok := hc.Transport.(*restTransport); !ok || got != a.httpc.Transport {
 		t.Error("the native client does not use the adapter's transport")
 	}
 	if useTransport(native.New(&native.Options{Application: "x"}), a.httpc.Transport) != nil {
 		t.Error("useTransport failed on the native client")
 	}
-	tr := a.httpc.Transport.(reusing).Transport
-	if tr.MaxConnsPerHost != DefaultMaxConnections-1 || tr.MaxIdleConnsPerHost != DefaultMaxConnections-1 {
-		t.Errorf("transport %d conns, %d idle per host; want %d", tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, DefaultMaxConnections-1)
+	if tr := a.httpc.Transport.(*restTransport); tr.max != DefaultMaxConnections-1 || cap(tr.open) != DefaultMaxConnections-1 {
+		t.Errorf("transport %d conns; want %d", tr.max, DefaultMaxConnections-1)
+	}
+	// https, or a proxy, goes through http.Transport with the same bound.
+	for _, u := range []string{"https://127.0.0.1:1/ari"} {
+		b, _ := url.Parse(u)
+		tr, ok := newTransport(b, 7, time.Second, nil).(reusing)
+		if !ok || tr.MaxConnsPerHost != 7 || tr.MaxIdleConnsPerHost != 7 {
+			t.Errorf("%s: transport %T, want http.Transport with 7 conns per host", u, tr)
+		}
 	}
 	if _, err := New(Config{URL: "http://127.0.0.1:1/ari", Username: "u", Password: "p", Application: "app", MaxConnections: 1}); err == nil ||
 		!strings.Contains(err.Error(), "max connections must be at least 2") {
@@ -302,7 +310,7 @@ func TestSessionLimitNeverExceeded(t *testing.T) {
 			var err error
 			switch i % 3 {
 			case 0: // native client; the channel does not exist: 404
-				if err = a.Answer(ctx, chanID(i)); sb.ErrorCode(err) == sb.ENOTFOUND {
+				if err = a.Ring(ctx, chanID(i)); sb.ErrorCode(err) == sb.ENOTFOUND {
 					err = nil
 				}
 			case 1: // the adapter's own client, two requests
@@ -329,7 +337,7 @@ func TestSessionLimitNeverExceeded(t *testing.T) {
 			t.Errorf("%s: %d connections closed with no answer", rs.Route, n)
 		}
 	}
-	if rs := routeOf(t, a.Stats(), "POST /channels/{id}/answer"); rs.Results["404"] != (requests+2)/3 {
-		t.Errorf("answer results %v, want %d 404", rs.Results, (requests+2)/3)
+	if rs := routeOf(t, a.Stats(), "POST /channels/{id}/ring"); rs.Results["404"] != (requests+2)/3 {
+		t.Errorf("ring results %v, want %d 404", rs.Results, (requests+2)/3)
 	}
 }

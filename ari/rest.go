@@ -69,30 +69,71 @@ func (a *Adapter) observe(op string, rt route, d time.Duration, res string, err 
 	}
 }
 
-// rest makes one ARI request with the adapter's own http.Client, for what
-// the native client cannot do. query and body may be nil; out, when not
-// nil, receives the decoded 2xx JSON answer.
+// rest makes one ARI request itself, for what the native client cannot
+// do. query and body may be nil; out, when not nil, receives the decoded
+// 2xx JSON answer.
 func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, query url.Values, body, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
-	defer cancel()
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			err = &sb.Error{Code: sb.EINVALID, Message: "ARI " + rt.method + " " + path + ": request body", Err: err}
+			a.observe(op, rt, 0, resultOf(err), err)
+			return err
+		}
+	}
+	var decode func([]byte) error
+	if out != nil {
+		decode = func(b []byte) error { return json.Unmarshal(b, out) }
+	}
+	return a.exchange(ctx, op, rt, path, query.Encode(), b, false, decode)
+}
+
+// command makes one request of a command the native client has, as the
+// native client would send it (the same method, path, query and JSON
+// body, and Content-Type application/json even with no body), but itself:
+// under ctx and RequestTimeout, with no goroutine of its own.
+// body, when not nil, is encoded as the native client does (json.Encoder:
+// a line).
+func (a *Adapter) command(ctx context.Context, op string, rt route, path, query string, body any) error {
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			err = &sb.Error{Code: sb.EINVALID, Message: "ARI " + rt.method + " " + path + ": request body", Err: err}
+			a.observe(op, rt, 0, resultOf(err), err)
+			return err
+		}
+		b = append(b, '\n')
+	}
+	return a.exchange(ctx, op, rt, path, query, b, true, nil)
+}
+
+// exchange makes one ARI request: rt.method, path, the encoded query (""
+// for none) and body (nil for none; jsonType sends Content-Type
+// application/json even without a body), under ctx and RequestTimeout, in
+// a connection slot, counted in the route stats. decode, when not nil,
+// decodes the 2xx answer; its error counts as an undecodable answer.
+func (a *Adapter) exchange(ctx context.Context, op string, rt route, path, query string, body []byte, jsonType bool, decode func([]byte) error) error {
 	start := a.clk.Now()
+	deadline := time.Now().Add(a.cfg.RequestTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	res := ""
-	err := a.slots.acquire(ctx)
+	err := a.slots.acquireBy(ctx, deadline)
 	if err != nil {
 		err = classify(rt.method, path, err)
 	} else {
-		var resp *http.Response
-		resp, res, err = a.send(ctx, rt.method, path, query, body)
-		if err == nil {
-			if out != nil {
-				if derr := json.NewDecoder(resp.Body).Decode(out); derr != nil {
-					err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + rt.method + " " + path + ": undecodable answer", Err: derr}
-					res = ResultError
-				}
-			}
-			drain(resp.Body)
-		}
+		var answer []byte
+		answer, res, err = a.roundTrip(ctx, deadline, rt.method, path, query, body, jsonType)
 		a.slots.release()
+		if err == nil && decode != nil {
+			if derr := decode(answer); derr != nil {
+				err = &sb.Error{Code: sb.EINTERNAL, Message: "ARI " + rt.method + " " + path + ": undecodable answer", Err: derr}
+				res = ResultError
+			}
+		}
 	}
 	if res == "" {
 		res = resultOf(err)
@@ -101,7 +142,128 @@ func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, qu
 	return err
 }
 
-// send makes the request and turns a non-2xx answer into an error; on
+// roundTrip sends the request and reads the whole answer, turning a
+// non-2xx one into an error. res is the result for the route stats when
+// Asterisk answered (ResultOK or the status), else "". Over restTransport
+// no http.Request is built; else through the adapter's http.Client.
+func (a *Adapter) roundTrip(ctx context.Context, deadline time.Time, method, path, query string, body []byte, jsonType bool) (answer []byte, res string, err error) {
+	var status int
+	if a.raw != nil {
+		bp := reqBufs.Get().(*[]byte)
+		*bp = a.appendWire((*bp)[:0], method, path, query, body, jsonType)
+		status, answer, err = a.raw.do(ctx, deadline, *bp)
+		if cap(*bp) <= 64<<10 {
+			reqBufs.Put(bp)
+		}
+		if err != nil {
+			err = &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: a.requestURL(path, query), Err: err}
+		}
+	} else {
+		status, answer, err = a.httpRoundTrip(ctx, deadline, method, a.requestURL(path, query), body, jsonType)
+	}
+	if err != nil {
+		return nil, "", classify(method, path, err)
+	}
+	if status < 200 || status > 299 {
+		var m struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		if json.Unmarshal(answer[:min(len(answer), 4096)], &m) == nil && m.Message == "" {
+			m.Message = m.Error
+		}
+		return nil, strconv.Itoa(status), statusError(method, path, status, m.Message)
+	}
+	return answer, ResultOK, nil
+}
+
+func (a *Adapter) requestURL(path, query string) string {
+	if query == "" {
+		return a.cfg.URL + path
+	}
+	return a.cfg.URL + path + "?" + query
+}
+
+// httpRoundTrip is roundTrip through the adapter's http.Client.
+func (a *Adapter) httpRoundTrip(ctx context.Context, deadline time.Time, method, u string, body []byte, jsonType bool) (int, []byte, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, &sb.Error{Code: sb.EINVALID, Message: "ARI " + method + " " + u, Err: err}
+	}
+	req.Header.Set("Authorization", a.authHdr)
+	if body != nil || jsonType {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.httpc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer drain(resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, b, nil
+}
+
+// appendWire appends the request as restTransport sends it, and as
+// http.Transport would: request line, Host, User-Agent, Authorization,
+// Content-Type, Content-Length, body.
+func (a *Adapter) appendWire(b []byte, method, path, query string, body []byte, jsonType bool) []byte {
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, a.basePath...) // escaped already
+	b = appendEscapedPath(b, path)
+	if query != "" {
+		b = append(b, '?')
+		b = append(b, query...)
+	}
+	b = append(b, " HTTP/1.1\r\n"...)
+	b = append(b, a.wireHead...)
+	if body != nil || jsonType {
+		b = append(b, "Content-Type: application/json\r\n"...)
+	}
+	if body != nil || methodWantsLength(method) {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
+// appendEscapedPath appends p as net/url sends a path it parsed: as it is
+// when it has only characters a path may carry unescaped, else escaped.
+func appendEscapedPath(b []byte, p string) []byte {
+	for i := 0; i < len(p); i++ {
+		if !pathSafe[p[i]] {
+			return append(b, (&url.URL{Path: p}).EscapedPath()...)
+		}
+	}
+	return append(b, p...)
+}
+
+// pathSafe marks the bytes a path carries unescaped.
+var pathSafe = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("-._~!$&'()*+,;=:@/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// send makes the request, for a streamed answer (StoredRecording), and turns a non-2xx answer into an error; on
 // success the caller owns resp.Body. res is the result for the route
 // stats when Asterisk answered (ResultOK or the status), else "".
 func (a *Adapter) send(ctx context.Context, method, path string, query url.Values, body any) (resp *http.Response, res string, err error) {

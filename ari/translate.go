@@ -289,6 +289,26 @@ var knownType = func() map[string]bool {
 	return m
 }()
 
+// decodeChannel decodes an answer that is a channel (originate) into
+// ci: in one pass, as the events reader reads a channel, or with
+// json.Unmarshal when it is not of the plain kind readWire takes.
+func decodeChannel(ci *sb.ChannelInfo) func([]byte) error {
+	return func(b []byte) error {
+		var ch wireChannel
+		r := wireReader{b: b, sc: new(wireScratch)}
+		if r.channel(&ch) && r.next() == 0 {
+			*ci, _ = (&wireEvent{Channel: &ch}).channel()
+			return nil
+		}
+		var data ari6.ChannelData
+		if err := json.Unmarshal(b, &data); err != nil {
+			return err
+		}
+		*ci = channelInfo(&data)
+		return nil
+	}
+}
+
 func channelInfo(c *ari6.ChannelData) sb.ChannelInfo {
 	ci := sb.ChannelInfo{
 		ID:       sb.ChannelID(c.ID),

@@ -3,7 +3,9 @@ package ari
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -336,5 +338,33 @@ func BenchmarkDecodeEvent(b *testing.B) {
 			legacyTranslate(ev, "n1")
 		}
 		i++
+	}
+}
+
+// TestDecodeChannelAnswer: an originate's answer decoded in one pass is
+// what json.Unmarshal and channelInfo make of it, plain or not.
+func TestDecodeChannelAnswer(t *testing.T) {
+	for _, answer := range []string{
+		`{"id":"1700000000.7","name":"PJSIP/1001-00000007","state":"Down","protocol_id":"","caller":{"name":"","number":""},` +
+			`"connected":{"name":"","number":""},"accountcode":"","dialplan":{"context":"default","exten":"s","priority":1,"app_name":"","app_data":""},` +
+			`"creationtime":"2026-12-06T20:40:22.123+0000","language":"en","channelvars":{"SB_CALL_ID":"x"}}`,
+		`{"id":"a\u00e9;1","name":"Local/x@y-0001;1","state":"Up","caller":{"name":"A \"B\"","number":"+1555"},"creationtime":"2026-12-06T20:40:22.123+0100"}`,
+		`{"id":"z","state":null,"caller":null,"dialplan":null}`,
+	} {
+		var got sb.ChannelInfo
+		if err := decodeChannel(&got)([]byte(answer)); err != nil {
+			t.Fatalf("%s: %v", answer, err)
+		}
+		var data ari6.ChannelData
+		if err := json.Unmarshal([]byte(answer), &data); err != nil {
+			t.Fatal(err)
+		}
+		if want := channelInfo(&data); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", answer, got, want)
+		}
+	}
+	var ci sb.ChannelInfo
+	if decodeChannel(&ci)([]byte(`{"id":`)) == nil {
+		t.Error("a cut answer decoded")
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,6 +134,7 @@ type Center struct {
 
 	// Owned by the Run goroutine.
 	calls     map[sb.CallID]*call
+	ordered   []*call // the live calls, oldest first, as liveOrder last saw them
 	byChannel map[sb.ChannelID]*call
 	draining  bool
 	// seq orders calls, offers and ends against PBX snapshots: a snapshot
@@ -203,6 +204,7 @@ type call struct {
 	routerID     sb.CallID  // the id the router knows the call by, when not ID (callbacks)
 	enqueuedAt   time.Time  // when the router got the call
 	adoptedPath  sb.RawJSON // the IVR path an adopted call's card carried
+	listed       bool       // in Center.ordered
 
 	// ob is a campaign call's line (nil otherwise).
 	ob *obcall.Line
@@ -404,16 +406,15 @@ func (c *Center) LiveCalls() []sb.Call {
 	}
 	reply := make(chan []sb.Call, 1)
 	ok := c.post(func() {
-		out := make([]sb.Call, 0, len(c.calls))
-		for _, k := range c.calls {
-			snap := k.Call
+		order := c.liveOrder()
+		out := make([]sb.Call, len(order))
+		for i, k := range order {
+			out[i] = k.Call
 			if c.flows.Has(k.ID) {
-				snap.IVRVars = c.flows.Vars(k.ID)
-				snap.IVRPath = c.flows.Path(k.ID)
+				out[i].IVRVars = c.flows.Vars(k.ID)
+				out[i].IVRPath = c.flows.Path(k.ID)
 			}
-			out = append(out, snap)
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Entered.Before(out[j].Entered) })
 		reply <- out
 	})
 	if !ok {
@@ -425,6 +426,32 @@ func (c *Center) LiveCalls() []sb.Call {
 	case <-c.stopped:
 		return nil
 	}
+}
+
+// liveOrder returns the live calls, oldest first. It keeps the list
+// from one snapshot to the next (LiveCalls is polled: a wallboard, the
+// API), so that each sorts, in place, a list of pointers already in order
+// but for the calls that entered since, rather than a fresh one in the
+// map's order.
+func (c *Center) liveOrder() []*call {
+	order := c.ordered[:0]
+	for _, k := range c.ordered {
+		if c.calls[k.ID] == k {
+			order = append(order, k)
+		} else {
+			k.listed = false
+		}
+	}
+	clear(c.ordered[len(order):])
+	for _, k := range c.calls {
+		if !k.listed {
+			k.listed = true
+			order = append(order, k)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b *call) int { return a.Entered.Compare(b.Entered) })
+	c.ordered = order
+	return order
 }
 
 // Drain stops taking new calls (they are refused with a busy signal) and

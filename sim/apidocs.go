@@ -185,7 +185,7 @@ var servedAPIDocs = sync.OnceValue(func() apiDocs {
 // POST /channels/externalMedia is more specific than the served
 // POST /channels/{channelId}, so the mux sends it to its 501 rather than
 // to originate.
-func (s *Server) apiDocRoutes(mux *http.ServeMux) {
+func (s *Server) apiDocRoutes(mux *countingMux) {
 	mux.HandleFunc("/ari/api-docs/{file}", s.handleAPIDocs)
 	for _, op := range notModelledOps {
 		method, path, _ := strings.Cut(op, " ")

@@ -70,7 +70,7 @@ func ControlRoutes() []string {
 // controlRoutes adds the control API to mux. Its handlers go through the
 // Go API (Call, Hangup, SendDTMF, AddEndpoint, SetEndpointState, Stats),
 // which takes the state lock itself.
-func (s *Server) controlRoutes(mux *http.ServeMux) {
+func (s *Server) controlRoutes(mux *countingMux) {
 	for _, rt := range controlTable() {
 		mux.HandleFunc(rt.method+" "+ControlPrefix+rt.path, s.control(rt.h))
 	}

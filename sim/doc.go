@@ -218,7 +218,11 @@
 // encoding/json made of the maps it used to build (sorted keys, the same
 // escapes); a request body of the plain kind is read in one pass
 // (body.go, json.Decoder otherwise); the events queued back to back on a
-// websocket go out in one write (sessionConn's cork), one frame each.
+// websocket go out in one write (sessionConn's cork), one frame each; the
+// plain HTTP/1.1 requests of a connection are served by a loop of the
+// simulator's own, which hands the connection to net/http's server at the
+// first request it does not take (a websocket upgrade, Expect, a chunked
+// body, HTTP/1.0: fastserve.go). Every answer carries Content-Length.
 //
 // # Not modelled
 //

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,12 +144,12 @@ func (s *Server) appJSON(a *application) map[string]any {
 			brs = append(brs, id)
 		}
 	}
-	for e := range a.endpoints {
-		eps = append(eps, e)
+	if len(a.endpointIDs) != len(a.endpoints) {
+		a.endpointIDs = slices.Sorted(maps.Keys(a.endpoints))
 	}
+	eps = a.endpointIDs
 	sort.Strings(chans)
 	sort.Strings(brs)
-	sort.Strings(eps)
 	nz := func(x []string) []string {
 		if x == nil {
 			return []string{}
@@ -261,10 +263,14 @@ func (s *Server) subscription(r *request, add bool) reply {
 			if !add && !a.endpoints[id] {
 				return fail(409, "Application not subscribed to event source")
 			}
-			if add {
+			if add && !a.endpoints[id] {
 				a.endpoints[id] = true
-			} else {
+				if i, _ := slices.BinarySearch(a.endpointIDs, id); len(a.endpointIDs) == len(a.endpoints)-1 {
+					a.endpointIDs = slices.Insert(slices.Clip(a.endpointIDs), i, id)
+				}
+			} else if !add {
 				delete(a.endpoints, id)
+				a.endpointIDs = nil
 			}
 		case "deviceState":
 			return fail(422, "Event source does not exist")

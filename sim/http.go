@@ -158,15 +158,45 @@ func (s *Server) authorized(r *http.Request) bool {
 	if s.opts.User == "" {
 		return true
 	}
+	want := s.opts.Password
+	if np := s.pass.Load(); np != nil {
+		want = *np
+	}
+	hdr := r.Header.Get("Authorization")
+	if last := s.lastAuth.Load(); last != nil && last.pass == want && hdr != "" &&
+		constantTimeEqual(hdr, last.header) {
+		return true // the credentials the last request carried: decoded once
+	}
+	if !s.checkAuth(r, want) {
+		return false
+	}
+	if hdr != "" {
+		s.lastAuth.Store(&acceptedAuth{header: hdr, pass: want})
+	}
+	return true
+}
+
+// constantTimeEqual is subtle.ConstantTimeCompare of two strings.
+func constantTimeEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := 0; i < len(a); i++ {
+		v |= a[i] ^ b[i]
+	}
+	return v == 0
+}
+
+// acceptedAuth is an Authorization header accepted with password pass.
+type acceptedAuth struct{ header, pass string }
+
+func (s *Server) checkAuth(r *http.Request, want string) bool {
 	u, p, ok := r.BasicAuth()
 	if !ok {
 		if k := r.URL.Query().Get("api_key"); k != "" {
 			u, p, ok = strings.Cut(k, ":")
 		}
-	}
-	want := s.opts.Password
-	if np := s.pass.Load(); np != nil {
-		want = *np
 	}
 	return ok && subtle.ConstantTimeCompare([]byte(u), []byte(s.opts.User)) == 1 &&
 		subtle.ConstantTimeCompare([]byte(p), []byte(want)) == 1
@@ -240,8 +270,8 @@ func (s *Server) wrap(h func(*Server, *request) reply, fp faultPoint) http.Handl
 }
 
 // routes builds the mux from routeTable.
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+func (s *Server) routes() *countingMux {
+	mux := newCountingMux(s)
 	for _, rt := range routeTable() {
 		mux.HandleFunc(rt.method+" /ari"+rt.path, s.wrap(rt.h, faultPoints[rt.method+" "+rt.path]))
 	}

@@ -430,8 +430,11 @@ const maxCork = 64 << 10
 type sessionConnKey struct{}
 
 func withSessionConn(ctx context.Context, c net.Conn) context.Context {
-	if sc, ok := c.(*sessionConn); ok {
-		return context.WithValue(ctx, sessionConnKey{}, sc)
+	switch c := c.(type) {
+	case *sessionConn:
+		return context.WithValue(ctx, sessionConnKey{}, c)
+	case *bufferedConn: // handed over by the fast loop (fastserve.go)
+		return context.WithValue(ctx, sessionConnKey{}, c.sessionConn)
 	}
 	return ctx
 }
@@ -443,19 +446,58 @@ func withSessionConn(ctx context.Context, c net.Conn) context.Context {
 type requestKey struct{ method, pattern string }
 
 // counted counts each request under its route's METHOD and path pattern,
-// then serves it.
-func (s *Server) counted(mux *http.ServeMux) http.Handler {
+// then serves it. A request the fast loop serves (fastWriter) is counted
+// by its route's handler (countingMux), which knows its pattern: the
+// mux's look-up is not made twice; one no route took (404, 405, a
+// redirect) is counted once served, under the pattern the mux gave it.
+func (s *Server) counted(mux *countingMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fw, ok := w.(*fastWriter); ok {
+			mux.ServeHTTP(w, r)
+			if !fw.counted {
+				s.count(r.Method, r.Pattern)
+			}
+			return
+		}
 		_, pat := mux.Handler(r)
-		if _, path, ok := strings.Cut(pat, " "); ok {
-			pat = path
-		}
-		if pat == "" {
-			pat = "(no route)"
-		}
-		s.mu.Lock()
-		s.requests[requestKey{r.Method, pat}]++
-		s.mu.Unlock()
+		s.count(r.Method, pat)
 		mux.ServeHTTP(w, r)
+	})
+}
+
+// count counts a request of method under the mux pattern pat.
+func (s *Server) count(method, pat string) {
+	if _, path, ok := strings.Cut(pat, " "); ok {
+		pat = path
+	}
+	if pat == "" {
+		pat = "(no route)"
+	}
+	s.mu.Lock()
+	s.requests[requestKey{method, pat}]++
+	s.mu.Unlock()
+}
+
+// countingMux is the simulator's ServeMux: the handler of each pattern
+// counts the requests the fast loop serves it (see counted).
+type countingMux struct {
+	*http.ServeMux
+	s *Server
+}
+
+func newCountingMux(s *Server) *countingMux { return &countingMux{ServeMux: http.NewServeMux(), s: s} }
+
+// HandleFunc registers f for pattern, counted.
+func (m *countingMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	path := pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		path = p
+	}
+	m.ServeMux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if fw, ok := w.(*fastWriter); ok && !fw.counted {
+			fw.counted = true
+			m.s.count(r.Method, path)
+		}
+		f(w, r)
 	})
 }

@@ -146,14 +146,17 @@ type Stats struct {
 // are queued per websocket and written by that websocket's goroutine, so a
 // slow reader never blocks the simulation.
 type Server struct {
-	opts   Options
-	pass   atomic.Pointer[string] // the ARI password now; SetPassword changes it
-	clock  *Clock
-	log    *slog.Logger
-	rng    *rand.Rand
-	mux    *http.ServeMux
-	start  time.Time
-	sounds map[string]time.Duration
+	opts Options
+	pass atomic.Pointer[string] // the ARI password now; SetPassword changes it
+	// lastAuth is the last Authorization header accepted, and with which
+	// password: the same header again needs no base64 decoding.
+	lastAuth atomic.Pointer[acceptedAuth]
+	clock    *Clock
+	log      *slog.Logger
+	rng      *rand.Rand
+	mux      *countingMux
+	start    time.Time
+	sounds   map[string]time.Duration
 
 	mu        sync.Mutex
 	closed    bool
@@ -191,9 +194,10 @@ type Server struct {
 	sessionsRefused int64
 	handler         http.Handler
 
-	srv *http.Server
-	ln  net.Listener
-	wg  sync.WaitGroup
+	srv  *http.Server
+	fast *fastServer // serves srv's plain requests itself (fastserve.go)
+	ln   net.Listener
+	wg   sync.WaitGroup
 }
 
 // New returns a Server; call Start to listen, or mount Handler yourself.
@@ -302,14 +306,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ConnContext: withSessionConn}
-	srv := s.srv
+	s.fast = newFastServer(s, ln, s.srv)
+	fast := s.fast
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(&sessionListener{Listener: ln, s: s}); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Warn("sim: serve", "error", err)
-		}
+		fast.run()
 	}()
 	return nil
 }
@@ -339,7 +342,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	srv := s.srv
+	srv, fast := s.srv, s.fast
 	for c := range s.conns {
 		s.detachConn(c, false)
 	}
@@ -347,6 +350,9 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.clock.stopAll()
 	var err error
+	if fast != nil {
+		fast.close()
+	}
 	if srv != nil {
 		err = srv.Close()
 	}
@@ -428,6 +434,9 @@ type application struct {
 	conn         *wsConn
 	subscribeAll bool
 	endpoints    map[string]bool // "PJSIP/1001" or "PJSIP"
+	// endpointIDs is endpoints' keys sorted, for appJSON; replaced, never
+	// changed in place, as an answer being written may hold it.
+	endpointIDs []string
 }
 
 func (s *Server) app(name string) *application {
