@@ -2,6 +2,7 @@ package ari
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -73,6 +74,12 @@ type Config struct {
 	// "add_to_bridge", "list_channels", "asterisk_info", ...), its latency
 	// and its error (nil on success), for metrics. It must not block.
 	Observe func(op string, d time.Duration, err error)
+
+	// idleTimeout and pingInterval replace idleConnTimeout and the
+	// WebSocket keep-alive interval when set: tests that count
+	// connections lengthen them, so that a machine slow enough to leave a
+	// connection idle past them does not open new ones.
+	idleTimeout, pingInterval time.Duration
 }
 
 // Defaults applied by New to zero Config fields.
@@ -274,7 +281,7 @@ func New(cfg Config) (*Adapter, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	tr := newTransport(base, cfg.MaxConnections-1, cfg.RequestTimeout, cfg.DialContext)
+	tr := newTransport(base, cfg.MaxConnections-1, cfg.RequestTimeout, cfg.idleTimeout, cfg.DialContext)
 	if err := useTransport(client, tr); err != nil {
 		return nil, err
 	}
@@ -292,7 +299,7 @@ func New(cfg Config) (*Adapter, error) {
 		load:         newLoadWindow(cfg.Overload),
 		events:       make(chan sb.Event, 256),
 		q:            handoff.New[sb.Event](cfg.QueueLimit),
-		pingInterval: 15 * time.Second,
+		pingInterval: cmp.Or(cfg.pingInterval, 15*time.Second),
 		pw:           newPlayWatchdog(cfg.PlaybackCheckInterval),
 		clk:          realClock{},
 	}

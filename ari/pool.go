@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,21 +99,22 @@ func (s *slots) inUse() int64 { return int64(len(s.ch)) }
 // at base: restTransport for plain HTTP reached directly (a DialContext,
 // or TCP with no proxy for base in the environment), else
 // newRESTTransport's http.Transport.
-func newTransport(base *url.URL, n int, requestTimeout time.Duration, dial dialFunc) http.RoundTripper {
+func newTransport(base *url.URL, n int, requestTimeout, idle time.Duration, dial dialFunc) http.RoundTripper {
+	idle = cmp.Or(idle, idleConnTimeout)
 	if base.Scheme == "http" {
 		addr := base.Host
 		if base.Port() == "" {
 			addr = net.JoinHostPort(base.Hostname(), "80")
 		}
 		if dial != nil {
-			return newRestTransport(addr, n, requestTimeout, dial)
+			return newRestTransport(addr, n, requestTimeout, idle, dial)
 		}
 		if p, err := http.ProxyFromEnvironment(&http.Request{URL: base}); err == nil && p == nil {
 			_, d := dialing(requestTimeout, nil)
-			return newRestTransport(addr, n, requestTimeout, d)
+			return newRestTransport(addr, n, requestTimeout, idle, d)
 		}
 	}
-	return reusing{newRESTTransport(n, requestTimeout, dial)}
+	return reusing{newRESTTransport(n, requestTimeout, idle, dial)}
 }
 
 // newRESTTransport is the one transport of every REST request to
@@ -124,7 +126,7 @@ func newTransport(base *url.URL, n int, requestTimeout time.Duration, dial dialF
 // no response timeout. An abandoned native-client request (its caller's
 // deadline passed) keeps its connection until Asterisk answers or
 // 2×requestTimeout passes.
-func newRESTTransport(n int, requestTimeout time.Duration, dial dialFunc) *http.Transport {
+func newRESTTransport(n int, requestTimeout, idle time.Duration, dial dialFunc) *http.Transport {
 	proxy, dial := dialing(requestTimeout, dial)
 	return &http.Transport{
 		Proxy:                 proxy,
@@ -132,7 +134,7 @@ func newRESTTransport(n int, requestTimeout time.Duration, dial dialFunc) *http.
 		MaxConnsPerHost:       n,
 		MaxIdleConnsPerHost:   n,
 		MaxIdleConns:          n,
-		IdleConnTimeout:       idleConnTimeout,
+		IdleConnTimeout:       idle,
 		ResponseHeaderTimeout: 2 * requestTimeout,
 		TLSHandshakeTimeout:   requestTimeout,
 		ForceAttemptHTTP2:     false,

@@ -120,6 +120,10 @@ func TestConnectionCapHolds(t *testing.T) {
 	})
 	cfg := f.config(t)
 	cfg.MaxConnections = maxConns
+	// No connection is closed idle, nor the websocket for a late pong, on
+	// a machine slow enough to leave one idle between the bursts: each
+	// would open another (9 opened, 9 at once, seen beside a CPU hog).
+	cfg.idleTimeout, cfg.pingInterval = time.Hour, time.Hour
 	a := start(t, cfg)
 	next(t, a.Events()) // LinkUp: the WebSocket holds one connection
 	f.waitConn()
@@ -266,7 +270,7 @@ func TestNativeClientTransport(t *testing.T) {
 	// https, or a proxy, goes through http.Transport with the same bound.
 	for _, u := range []string{"https://127.0.0.1:1/ari"} {
 		b, _ := url.Parse(u)
-		tr, ok := newTransport(b, 7, time.Second, nil).(reusing)
+		tr, ok := newTransport(b, 7, time.Second, 0, nil).(reusing)
 		if !ok || tr.MaxConnsPerHost != 7 || tr.MaxIdleConnsPerHost != 7 {
 			t.Errorf("%s: transport %T, want http.Transport with 7 conns per host", u, tr)
 		}
@@ -300,7 +304,8 @@ func TestSessionLimitNeverExceeded(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	log, _ := testLogger(t)
 	a := start(t, Config{URL: s.URL(), Username: "switchboard", Password: "limit-Secret-1", Application: "limit",
-		MaxConnections: maxConns, RequestTimeout: 20 * time.Second, Logger: log})
+		MaxConnections: maxConns, RequestTimeout: 20 * time.Second, Logger: log,
+		idleTimeout: time.Hour, pingInterval: time.Hour}) // as in TestConnectionCapHolds
 	next(t, a.Events()) // LinkUp: the websocket holds a session
 	ctx := context.Background()
 	errs := make(chan error, requests)

@@ -72,13 +72,13 @@ var aLongTimeAgo = time.Unix(1, 0)
 // errBadHeader refuses a request header that would break the request.
 var errBadHeader = errors.New("invalid request header")
 
-func newRestTransport(addr string, max int, requestTimeout time.Duration, dial dialFunc) *restTransport {
+func newRestTransport(addr string, max int, requestTimeout, idle time.Duration, dial dialFunc) *restTransport {
 	return &restTransport{
 		dial:        dial,
 		addr:        addr,
 		max:         max,
 		respTimeout: 2 * requestTimeout,
-		idleTimeout: idleConnTimeout,
+		idleTimeout: idle,
 		open:        make(chan struct{}, max),
 	}
 }

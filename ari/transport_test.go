@@ -46,7 +46,7 @@ func newTransportRig(t *testing.T, h http.HandlerFunc) *transportRig {
 	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	u, _ := url.Parse(r.srv.URL)
-	r.t = newTransport(u, 4, time.Second, nil).(*restTransport)
+	r.t = newTransport(u, 4, time.Second, 0, nil).(*restTransport)
 	r.c = &http.Client{Transport: r.t}
 	t.Cleanup(r.t.CloseIdleConnections)
 	return r
