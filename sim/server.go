@@ -154,6 +154,7 @@ type Server struct {
 	clock    *Clock
 	log      *slog.Logger
 	rng      *rand.Rand
+	seed     uint64 // Options.Seed: each channel's talk time is drawn from it and the channel (talkRand)
 	mux      *countingMux
 	start    time.Time
 	sounds   map[string]time.Duration
@@ -230,6 +231,7 @@ func New(opts Options) *Server {
 		clock:     newServerClock(opts),
 		log:       lg,
 		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x5eed)),
+		seed:      uint64(opts.Seed),
 		sounds:    sounds,
 		apps:      map[string]*application{},
 		conns:     map[*wsConn]struct{}{},

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -409,6 +411,19 @@ func (s *Server) chanEvent(c *channel, typ string, extra map[string]any) {
 	s.emit(s.chanApps(c), typ, extra)
 }
 
+// talkRand is the generator c's talk time is drawn from: seeded by the
+// simulator's seed and c's id (with the run's start, which ids of inbound
+// calls carry, left out), so that a channel talks as long however the
+// channels around it were ordered. One generator shared by all, drawn as
+// bridges formed, gave calls that met their agents at the same instant
+// each other's talk times, in the order the process happened to run them:
+// the same seed then gave another demo summary on a busy machine.
+func (s *Server) talkRand(c *channel) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(strings.ReplaceAll(c.id, strconv.FormatInt(s.start.Unix(), 10)+".", "")))
+	return rand.New(rand.NewPCG(s.seed, h.Sum64()))
+}
+
 // ---- ids ----
 
 func (s *Server) newChannelID() string {
@@ -692,7 +707,7 @@ func (s *Server) startTalk(c *channel) {
 		return
 	}
 	c.talkStarted = true
-	d := c.party.talkTime(s.rng)
+	d := c.party.talkTime(s.talkRand(c))
 	if d <= 0 {
 		return
 	}
