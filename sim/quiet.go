@@ -41,10 +41,8 @@ const quietConfirm = 3
 // good (a blocking read of a terminal, say) must not stop the clock for
 // ever. It is long: on a machine starved of CPU (a race-detector build
 // among other test processes) a database write in C can take over a
-// second of wall time; the baseline raised under it let the clock move on
-// while the write was still to come. That is the likeliest cause of a
-// make test in which the demo ended 3 simulated seconds later than the
-// same seed had, every count equal.
+// second of wall time, and a baseline raised under it would let the clock
+// move on while the write is still to come.
 const quietRaise = 30 * time.Second
 
 func newQuietWatch() *quietWatch {
