@@ -52,13 +52,8 @@ func (s *slots) acquire(ctx context.Context) error { return s.acquireUntil(ctx, 
 // deadline (nil: none), with acquire's errors: errPoolTimeout wrapping
 // context.DeadlineExceeded when either deadline passes.
 func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) error {
-	if err := ctx.Err(); err != nil {
+	if ok, err := s.try(ctx); ok || err != nil {
 		return err
-	}
-	select {
-	case s.ch <- struct{}{}:
-		return nil
-	default:
 	}
 	s.waiting.Add(1)
 	defer s.waiting.Add(-1)
@@ -75,16 +70,24 @@ func (s *slots) acquireUntil(ctx context.Context, deadline <-chan time.Time) err
 	}
 }
 
-// acquireBy is acquire under ctx and deadline, with a timer only when it
-// has to wait.
-func (s *slots) acquireBy(ctx context.Context, deadline time.Time) error {
+// try takes a slot if one is free at once (ok), unless ctx has ended.
+func (s *slots) try(ctx context.Context) (ok bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	select {
 	case s.ch <- struct{}{}:
-		return nil
+		return true, nil
 	default:
+		return false, nil
+	}
+}
+
+// acquireBy is acquire under ctx and deadline, with a timer only when it
+// has to wait.
+func (s *slots) acquireBy(ctx context.Context, deadline time.Time) error {
+	if ok, err := s.try(ctx); ok || err != nil {
+		return err
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()

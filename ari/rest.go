@@ -73,14 +73,9 @@ func (a *Adapter) observe(op string, rt route, d time.Duration, res string, err 
 // do. query and body may be nil; out, when not nil, receives the decoded
 // 2xx JSON answer.
 func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, query url.Values, body, out any) error {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			err = &sb.Error{Code: sb.EINVALID, Message: "ARI " + rt.method + " " + path + ": request body", Err: err}
-			a.observe(op, rt, 0, resultOf(err), err)
-			return err
-		}
+	b, err := a.encodeBody(op, rt, path, body)
+	if err != nil {
+		return err
 	}
 	var decode func([]byte) error
 	if out != nil {
@@ -96,17 +91,28 @@ func (a *Adapter) rest(ctx context.Context, op string, rt route, path string, qu
 // body, when not nil, is encoded as the native client does (json.Encoder:
 // a line).
 func (a *Adapter) command(ctx context.Context, op string, rt route, path, query string, body any) error {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			err = &sb.Error{Code: sb.EINVALID, Message: "ARI " + rt.method + " " + path + ": request body", Err: err}
-			a.observe(op, rt, 0, resultOf(err), err)
-			return err
-		}
+	b, err := a.encodeBody(op, rt, path, body)
+	if err != nil {
+		return err
+	}
+	if b != nil {
 		b = append(b, '\n')
 	}
 	return a.exchange(ctx, op, rt, path, query, b, true, nil)
+}
+
+// encodeBody is a request's JSON body (nil for none); an error is the
+// request's, observed.
+func (a *Adapter) encodeBody(op string, rt route, path string, body any) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		err = &sb.Error{Code: sb.EINVALID, Message: "ARI " + rt.method + " " + path + ": request body", Err: err}
+		a.observe(op, rt, 0, resultOf(err), err)
+	}
+	return b, err
 }
 
 // exchange makes one ARI request: rt.method, path, the encoded query (""
